@@ -1,0 +1,1 @@
+"""The domain: settings, identity and permissions, partners, and the rules they follow."""

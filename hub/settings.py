@@ -1,0 +1,208 @@
+"""One typed settings object, built from CHANNELHUB_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from storage.db import is_sqlite
+
+PREFIX = "CHANNELHUB_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class ObjectStoreSettings:
+    backend: str
+    root: Path
+    s3_endpoint_url: str | None
+    s3_bucket: str
+    s3_region: str
+    s3_access_key: str | None
+    s3_secret_key: str | None
+    s3_create_bucket: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    var_dir: Path
+    database_url: str
+    broadcast_url: str
+    jwt_secret: str
+    token_ttl_seconds: int
+    invite_ttl_seconds: int
+    allowed_origins: tuple[str, ...]
+    public_base_url: str
+    max_body_bytes: int
+    max_query_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_page_size: int
+    login_max_failures: int
+    login_lock_seconds: int
+    objects: ObjectStoreSettings
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from the environment; raise ConfigError naming a bad setting."""
+    source = _Source(os.environ if env is None else env)
+    var_dir = Path(source.text("VAR_DIR", "var")).resolve()
+    database_url = source.text(
+        "DATABASE_URL", f"sqlite+aiosqlite:///{var_dir / 'channelhub.db'}"
+    )
+    _check_database_url(database_url)
+    return Settings(
+        environment=source.choice(
+            "ENV", "development", ("development", "production", "test")
+        ),
+        var_dir=var_dir,
+        database_url=database_url,
+        broadcast_url=_broadcast_url(source),
+        jwt_secret=_jwt_secret(source, var_dir, database_url),
+        token_ttl_seconds=source.integer("TOKEN_TTL_SECONDS", 3600, minimum=60),
+        invite_ttl_seconds=source.integer("INVITE_TTL_SECONDS", 7 * 86400, minimum=60),
+        allowed_origins=source.csv(
+            "ALLOWED_ORIGINS", "http://localhost:8000,http://127.0.0.1:8000"
+        ),
+        public_base_url=source.url("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        max_body_bytes=source.integer("MAX_BODY_BYTES", 1_048_576, minimum=1024),
+        max_query_depth=source.integer("MAX_QUERY_DEPTH", 12, minimum=2),
+        max_aliases=source.integer("MAX_ALIASES", 30, minimum=1),
+        max_tokens=source.integer("MAX_TOKENS", 2000, minimum=100),
+        max_page_size=source.integer("MAX_PAGE_SIZE", 100, minimum=1),
+        login_max_failures=source.integer("LOGIN_MAX_FAILURES", 5, minimum=1),
+        login_lock_seconds=source.integer("LOGIN_LOCK_SECONDS", 900, minimum=1),
+        objects=_object_store(source, var_dir),
+    )
+
+
+def _check_database_url(url: str) -> None:
+    scheme = urlsplit(url).scheme
+    if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL must start with sqlite+aiosqlite:// or "
+            f"postgresql+asyncpg://, got {scheme or 'no scheme'!r}"
+        )
+
+
+def _broadcast_url(source: _Source) -> str:
+    url = source.text("BROADCAST_URL", "memory://")
+    if urlsplit(url).scheme not in ("memory", "redis", "rediss"):
+        raise ConfigError(
+            f"{PREFIX}BROADCAST_URL must be memory:// or redis://host:port, got {url!r}"
+        )
+    return url
+
+
+def _jwt_secret(source: _Source, var_dir: Path, database_url: str) -> str:
+    secret = source.text("JWT_SECRET", "")
+    if secret:
+        if len(secret) < 32:
+            raise ConfigError(f"{PREFIX}JWT_SECRET must be at least 32 characters long")
+        return secret
+    if not is_sqlite(database_url):
+        raise ConfigError(
+            f"{PREFIX}JWT_SECRET is required when {PREFIX}DATABASE_URL is PostgreSQL"
+        )
+    return _kept_secret(var_dir / "jwt-secret")
+
+
+def _kept_secret(path: Path) -> str:
+    """Read the secret kept under var/, generating it once."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def _object_store(source: _Source, var_dir: Path) -> ObjectStoreSettings:
+    endpoint = source.text("S3_ENDPOINT_URL", "") or None
+    bucket = source.text("S3_BUCKET", "")
+    backend = source.choice(
+        "OBJECT_STORE", "s3" if bucket else "filesystem", ("filesystem", "s3")
+    )
+    if backend == "s3" and not bucket:
+        raise ConfigError(
+            f"{PREFIX}S3_BUCKET is required when {PREFIX}OBJECT_STORE is s3"
+        )
+    if endpoint is not None:
+        source.url("S3_ENDPOINT_URL", endpoint)
+    return ObjectStoreSettings(
+        backend=backend,
+        root=Path(source.text("OBJECTS_DIR", str(var_dir / "objects"))).resolve(),
+        s3_endpoint_url=endpoint,
+        s3_bucket=bucket,
+        s3_region=source.text("S3_REGION", "us-east-1"),
+        s3_access_key=source.text("S3_ACCESS_KEY", "") or None,
+        s3_secret_key=source.text("S3_SECRET_KEY", "") or None,
+        s3_create_bucket=source.boolean("S3_CREATE_BUCKET", True),
+    )
+
+
+class _Source:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def text(self, name: str, default: str) -> str:
+        return self.env.get(PREFIX + name, default).strip()
+
+    def integer(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self.text(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}{name} must be an integer, got {raw!r}"
+            ) from None
+        if value < minimum:
+            raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name, "true" if default else "false").lower()
+        if raw not in ("1", "0", "true", "false", "yes", "no"):
+            raise ConfigError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+        return raw in ("1", "true", "yes")
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        if value not in allowed:
+            raise ConfigError(
+                f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {value!r}"
+            )
+        return value
+
+    def csv(self, name: str, default: str) -> tuple[str, ...]:
+        values = tuple(
+            item.strip() for item in self.text(name, default).split(",") if item.strip()
+        )
+        for value in values:
+            if value != "*" and urlsplit(value).scheme not in ("http", "https"):
+                raise ConfigError(
+                    f"{PREFIX}{name} entries must be http(s) origins, got {value!r}"
+                )
+        return values
+
+    def url(self, name: str, default: str) -> str:
+        value = self.text(name, default).rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"{PREFIX}{name} must be an http(s) URL, got {value!r}")
+        return value

@@ -1,0 +1,117 @@
+"""Checks of user input shared by the domains; each failure names its field."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pycountry
+
+from hub.errors import BadInput
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PRODUCT_LINE = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}$")
+POSTAL_PREFIX = re.compile(r"^[A-Z0-9]{1,10}$")
+
+
+def email(value: str, *, field: str = "email") -> str:
+    """Normalise an email address to lower case, or refuse it."""
+    normalised = value.strip().lower()
+    if len(normalised) > 254 or not EMAIL.match(normalised):
+        raise BadInput(f"{value!r} is not a valid email address", field=field)
+    return normalised
+
+
+def text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
+    """Trim a text value and check its length."""
+    trimmed = value.strip()
+    if required and not trimmed:
+        raise BadInput(f"{field} must not be empty", field=field)
+    if len(trimmed) > max_length:
+        raise BadInput(f"{field} must be at most {max_length} characters", field=field)
+    if "\x00" in trimmed:
+        raise BadInput(f"{field} must not contain NUL characters", field=field)
+    return trimmed
+
+
+def optional_text(value: str | None, *, field: str, max_length: int) -> str | None:
+    """Trim optional text; empty becomes None."""
+    if value is None:
+        return None
+    return text(value, field=field, max_length=max_length, required=False) or None
+
+
+def country(value: str, *, field: str = "country") -> str:
+    """Check an ISO 3166-1 alpha-2 country code."""
+    code = value.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise BadInput(
+            f"{value!r} is not an ISO 3166-1 alpha-2 country code", field=field
+        )
+    return code
+
+
+def subdivision(value: str, *, field: str) -> str:
+    """Check an ISO 3166-2 subdivision code such as US-CA."""
+    code = value.strip().upper()
+    if pycountry.subdivisions.get(code=code) is None:
+        raise BadInput(
+            f"{value!r} is not an ISO 3166-2 region code (like US-CA)", field=field
+        )
+    return code
+
+
+def postal_prefix(value: str, *, field: str) -> str:
+    """Normalise a postal-code prefix (letters and digits, spaces removed)."""
+    code = value.replace(" ", "").upper()
+    if not POSTAL_PREFIX.match(code):
+        raise BadInput(f"{value!r} is not a postal-code prefix", field=field)
+    return code
+
+
+def product_line(value: str, *, field: str) -> str:
+    """Normalise a product-line code to upper case with underscores."""
+    code = re.sub(r"[\s-]+", "_", value.strip()).upper()
+    if not PRODUCT_LINE.match(code):
+        raise BadInput(
+            f"{value!r} is not a product line code (letters, digits, underscores)",
+            field=field,
+        )
+    return code
+
+
+def url(value: str | None, *, field: str) -> str | None:
+    """Check an optional http(s) URL."""
+    if value is None or not value.strip():
+        return None
+    candidate = value.strip()
+    parts = urlsplit(candidate)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or len(candidate) > 300
+    ):
+        raise BadInput(f"{field} must be an http(s) URL", field=field)
+    return candidate
+
+
+def coordinates(
+    latitude: float | None, longitude: float | None, *, field: str = "latitude"
+) -> tuple[float | None, float | None]:
+    """Check a latitude/longitude pair: both or neither, within range."""
+    if (latitude is None) != (longitude is None):
+        raise BadInput("latitude and longitude must be given together", field=field)
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise BadInput("latitude must be between -90 and 90", field="latitude")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise BadInput("longitude must be between -180 and 180", field="longitude")
+    return latitude, longitude
+
+
+def password(value: str, *, field: str = "password") -> str:
+    """Check a new password's length."""
+    if len(value) < 10:
+        raise BadInput("password must be at least 10 characters long", field=field)
+    if len(value) > 256:
+        raise BadInput("password must be at most 256 characters long", field=field)
+    return value

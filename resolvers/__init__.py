@@ -1,0 +1,1 @@
+"""Root Query and Mutation fields per domain, merged into one schema."""

@@ -1,0 +1,96 @@
+"""Root fields of identity: login, the caller, users and invitations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub import identity
+from hub import users as user_service
+from hub.pagination import PageRequest
+from hub.roles import Role as RoleEnum
+from schema.context import Info
+from schema.identity import InvitationPayload, LoginPayload, Role, User, UserFilter
+from schema.relay import Connection
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="The caller.")
+    async def me(self, info: Info) -> User:
+        principal = info.context.require_principal()
+        return User.from_model(await user_service.get(info.context.hub, principal=principal, user_id=principal.user_id))
+
+    @strawberry.field(description="One user the caller may see.")
+    async def user(self, info: Info, id: strawberry.ID) -> User:
+        principal = info.context.require_principal()
+        return User.from_model(await user_service.get(info.context.hub, principal=principal, user_id=id))
+
+    @strawberry.field(description="Users the caller may see, by name.")
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: UserFilter | None = None,
+    ) -> Connection[User]:
+        principal = info.context.require_principal()
+        hub = info.context.hub
+        page = PageRequest.of(first, after, cap=hub.settings.max_page_size)
+        wanted = filter or UserFilter()
+        result = await user_service.list_users(
+            hub,
+            principal=principal,
+            filter=user_service.UserFilter(
+                organization_id=wanted.organization_id,
+                roles=[RoleEnum(role) for role in wanted.roles or ()],
+                active=wanted.active,
+                search=wanted.search,
+            ),
+            page=page,
+        )
+        return Connection[User].of(result, User.from_model)
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(description="Exchange an email and password for an access token.")
+    async def login(self, info: Info, email: str, password: str) -> LoginPayload:
+        result = await identity.login(
+            info.context.hub, email=email, password=password, client=info.context.client
+        )
+        info.context.authenticated(identity.principal_of(result.user), result.token)
+        return LoginPayload(token=result.token, expires_at=result.expires_at, user=User.from_model(result.user))
+
+    @strawberry.mutation(description="Revoke the access token of this request.")
+    async def logout(self, info: Info) -> bool:
+        principal = info.context.require_principal()
+        await identity.logout(info.context.hub, principal=principal, token=info.context.token or "")
+        return True
+
+    @strawberry.mutation(description="Invite a person into an organization; returns a one-time token.")
+    async def invite_user(
+        self, info: Info, organization_id: strawberry.ID, email: str, name: str, role: Role
+    ) -> InvitationPayload:
+        issued = await user_service.invite(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            organization_id=organization_id,
+            email=email,
+            name=name,
+            role=RoleEnum(role),
+        )
+        return InvitationPayload.from_model(issued.invitation, issued.token)
+
+    @strawberry.mutation(description="Accept an invitation, choosing a password; then log in.")
+    async def accept_invite(
+        self, info: Info, token: str, password: str, name: str | None = None
+    ) -> User:
+        user = await user_service.accept_invite(info.context.hub, token=token, password=password, name=name)
+        return User.from_model(user)
+
+    @strawberry.mutation(description="Activate or deactivate a user; deactivation revokes their tokens.")
+    async def set_user_active(self, info: Info, user_id: strawberry.ID, active: bool) -> User:
+        user = await user_service.set_active(
+            info.context.hub, principal=info.context.require_principal(), user_id=user_id, active=active
+        )
+        return User.from_model(user)

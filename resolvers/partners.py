@@ -1,0 +1,131 @@
+"""Root fields of the partner directory and recruitment."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub import partners as partner_service
+from hub.pagination import PageRequest
+from hub.validation import country as checked_country
+from hub.validation import product_line
+from schema.context import Info
+from schema.partners import (
+    Partner,
+    PartnerApplicationInput,
+    PartnerFilter,
+    PartnerInput,
+    PartnerStatus,
+    PartnerUpdateInput,
+    Tier,
+)
+from schema.relay import Connection
+
+
+@strawberry.type
+class PartnersQuery:
+    @strawberry.field(description="Partners the caller may see: by name, or nearest first with `near`.")
+    async def partners(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: PartnerFilter | None = None,
+    ) -> Connection[Partner]:
+        principal = info.context.require_principal()
+        hub = info.context.hub
+        page = PageRequest.of(first, after, cap=hub.settings.max_page_size)
+        result = await partner_service.list_partners(
+            hub, principal=principal, filter=_to_hub_filter(filter or PartnerFilter()), page=page
+        )
+        return Connection[Partner].of(
+            result, lambda located: Partner.from_model(located.partner, located.distance_km)
+        )
+
+    @strawberry.field(description="One partner the caller may see.")
+    async def partner(self, info: Info, id: strawberry.ID) -> Partner:
+        model = await partner_service.get(
+            info.context.hub, principal=info.context.require_principal(), partner_id=id
+        )
+        return Partner.from_model(model)
+
+
+@strawberry.type
+class PartnersMutation:
+    @strawberry.mutation(description="Apply to join the channel (no login needed).")
+    async def apply_as_partner(self, info: Info, input: PartnerApplicationInput) -> Partner:
+        data, contact = input.to_hub()
+        partner, _ = await partner_service.apply(info.context.hub, data=data, contact=contact)
+        return Partner.from_model(partner)
+
+    @strawberry.mutation(description="Create a partner (vendor staff).")
+    async def create_partner(self, info: Info, input: PartnerInput) -> Partner:
+        partner = await partner_service.create(
+            info.context.hub, principal=info.context.require_principal(), data=input.to_hub()
+        )
+        return Partner.from_model(partner)
+
+    @strawberry.mutation(description="Change profile fields; partner admins may change their own address, website and description.")
+    async def update_partner(self, info: Info, id: strawberry.ID, input: PartnerUpdateInput) -> Partner:
+        partner = await partner_service.update_profile(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_id=id,
+            changes=input.changes(),
+        )
+        return Partner.from_model(partner)
+
+    @strawberry.mutation(description="Move a partner to another tier (vendor staff).")
+    async def change_partner_tier(
+        self, info: Info, id: strawberry.ID, tier: Tier, reason: str | None = None
+    ) -> Partner:
+        partner = await partner_service.change_tier(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_id=id,
+            tier=partner_service.Tier(tier),
+            reason=reason,
+        )
+        return Partner.from_model(partner)
+
+    @strawberry.mutation(description="Move a partner through its lifecycle (vendor staff).")
+    async def change_partner_status(
+        self, info: Info, id: strawberry.ID, status: PartnerStatus, reason: str | None = None
+    ) -> Partner:
+        partner = await partner_service.change_status(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_id=id,
+            status=partner_service.PartnerStatus(status),
+            reason=reason,
+        )
+        return Partner.from_model(partner)
+
+    @strawberry.mutation(description="Accept an application: the applicant moves to ONBOARDING.")
+    async def approve_partner_application(self, info: Info, id: strawberry.ID) -> Partner:
+        partner = await partner_service.approve_application(
+            info.context.hub, principal=info.context.require_principal(), partner_id=id
+        )
+        return Partner.from_model(partner)
+
+    @strawberry.mutation(description="Turn down an application with a reason.")
+    async def reject_partner_application(self, info: Info, id: strawberry.ID, reason: str) -> Partner:
+        partner = await partner_service.reject_application(
+            info.context.hub, principal=info.context.require_principal(), partner_id=id, reason=reason
+        )
+        return Partner.from_model(partner)
+
+
+def _to_hub_filter(wanted: PartnerFilter) -> partner_service.PartnerFilter:
+    near = wanted.near
+    return partner_service.PartnerFilter(
+        tiers=[partner_service.Tier(tier) for tier in wanted.tiers or ()],
+        types=[partner_service.PartnerType(kind) for kind in wanted.types or ()],
+        statuses=[partner_service.PartnerStatus(status) for status in wanted.statuses or ()],
+        country=checked_country(wanted.country, field="filter.country") if wanted.country else None,
+        specialization=product_line(wanted.specialization, field="filter.specialization")
+        if wanted.specialization
+        else None,
+        search=wanted.search,
+        parent_id=wanted.parent_id,
+        near=partner_service.Near(near.latitude, near.longitude, near.radius_km) if near else None,
+    )

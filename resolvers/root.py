@@ -1,0 +1,64 @@
+"""The executable schema: domain root types merged, with limits and the error contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from hub.settings import Settings
+from resolvers.identity import IdentityMutation, IdentityQuery
+from resolvers.partners import PartnersMutation, PartnersQuery
+from schema.errors import ErrorContract
+
+Query = merge_types("Query", (IdentityQuery, PartnersQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, PartnersMutation))
+
+
+class FreshLoaders(SchemaExtension):
+    """Start every operation with empty DataLoader caches."""
+
+    def on_operation(self) -> Iterator[None]:
+        reset = getattr(self.execution_context.context, "reset_loaders", None)
+        if reset is not None:
+            reset()
+        yield
+
+
+class HubSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Leave logging to the error contract, which logs only unexpected errors."""
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """Build the schema with the limits the settings ask for."""
+    extensions: list[Any] = [
+        FreshLoaders,
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        ErrorContract,
+    ]
+    return HubSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(
+            disable_field_suggestions=not settings.development,
+            relay_max_results=settings.max_page_size,
+        ),
+    )

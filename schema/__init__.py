@@ -1,0 +1,1 @@
+"""The GraphQL contract: types, inputs, enums, errors, context and loaders."""

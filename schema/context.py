@@ -1,0 +1,50 @@
+"""The request context: the hub, the caller, and per-operation loaders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+
+from hub.errors import Unauthenticated
+from hub.roles import Principal
+from hub.runtime import Hub
+from schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    hub: Hub
+    principal: Principal | None = None
+    token: str | None = None
+    client: str | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    connection_params: dict[str, Any] | None = None
+    _loaders: Loaders | None = None
+
+    def authenticated(self, principal: Principal, token: str) -> None:
+        """Record the caller the token proved."""
+        self.principal = principal
+        self.token = token
+        self._loaders = None
+
+    def require_principal(self) -> Principal:
+        """Return the caller, or refuse an anonymous request."""
+        if self.principal is None:
+            raise Unauthenticated("log in first: send an Authorization: Bearer token")
+        return self.principal
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.hub, self.require_principal())
+        return self._loaders
+
+    def reset_loaders(self) -> None:
+        """Drop cached loads so a long-lived connection never serves stale rows."""
+        self._loaders = None
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,108 @@
+"""GraphQL types of identity: organizations, users, logins and invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from hub.roles import OrganizationKind as OrganizationKindEnum
+from hub.roles import Role as RoleEnum
+from schema.context import Info
+from storage.models import Invitation as InvitationModel
+from storage.models import Organization as OrganizationModel
+from storage.models import User as UserModel
+
+if TYPE_CHECKING:
+    from schema.partners import Partner
+
+Role = strawberry.enum(RoleEnum, name="Role", description="What a user may do.")
+OrganizationKind = strawberry.enum(OrganizationKindEnum, name="OrganizationKind")
+
+
+@strawberry.type(description="The vendor or one partner company.")
+class Organization:
+    id: strawberry.ID
+    kind: OrganizationKind
+    name: str
+
+    @classmethod
+    def from_model(cls, model: OrganizationModel) -> Organization:
+        return cls(id=strawberry.ID(model.id), kind=OrganizationKind(model.kind), name=model.name)
+
+    @strawberry.field(description="The partner profile; null for the vendor.")
+    async def partner(
+        self, info: Info
+    ) -> Annotated[Partner, strawberry.lazy("schema.partners")] | None:
+        from schema.partners import Partner
+
+        if self.kind is OrganizationKind.VENDOR:
+            return None
+        model = await info.context.loaders.partner_by_id.load(self.id)
+        return Partner.from_model(model) if model else None
+
+
+@strawberry.type(description="A person who logs in, member of one organization.")
+class User:
+    id: strawberry.ID
+    email: str
+    name: str
+    role: Role
+    active: bool
+    organization_id: strawberry.Private[str]
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: UserModel) -> User:
+        return cls(
+            id=strawberry.ID(model.id),
+            email=model.email,
+            name=model.name,
+            role=Role(model.role),
+            active=model.active,
+            organization_id=model.organization_id,
+            created_at=model.created_at,
+            last_login_at=model.last_login_at,
+        )
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization:
+        model = await info.context.loaders.organization_by_id.load(self.organization_id)
+        assert model is not None, "a visible user's organization is visible"
+        return Organization.from_model(model)
+
+
+@strawberry.type(description="A signed access token to send as Authorization: Bearer.")
+class LoginPayload:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+@strawberry.type(description="An invitation; the token is shown once, to the inviter.")
+class InvitationPayload:
+    id: strawberry.ID
+    email: str
+    role: Role
+    expires_at: datetime
+    token: str
+
+    @classmethod
+    def from_model(cls, model: InvitationModel, token: str) -> InvitationPayload:
+        return cls(
+            id=strawberry.ID(model.id),
+            email=model.email,
+            role=Role(model.role),
+            expires_at=model.expires_at,
+            token=token,
+        )
+
+
+@strawberry.input
+class UserFilter:
+    organization_id: strawberry.ID | None = None
+    roles: list[Role] | None = None
+    active: bool | None = None
+    search: str | None = None

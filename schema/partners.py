@@ -1,0 +1,277 @@
+"""GraphQL types of the partner directory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from hub import partners as partner_service
+from schema.context import Info
+from schema.identity import Organization, User
+from storage.models import Partner as PartnerModel
+from storage.models import PartnerChange as PartnerChangeModel
+from storage.models import Territory as TerritoryModel
+
+PartnerType = strawberry.enum(partner_service.PartnerType, name="PartnerType")
+Tier = strawberry.enum(partner_service.Tier, name="Tier")
+PartnerStatus = strawberry.enum(partner_service.PartnerStatus, name="PartnerStatus")
+
+
+@strawberry.type(description="A named set of countries, regions and postal-code prefixes.")
+class Territory:
+    name: str
+    countries: list[str]
+    regions: list[str]
+    postal_prefixes: list[str]
+
+    @classmethod
+    def from_model(cls, model: TerritoryModel) -> Territory:
+        return cls(
+            name=model.name,
+            countries=list(model.countries),
+            regions=list(model.regions),
+            postal_prefixes=list(model.postal_prefixes),
+        )
+
+
+@strawberry.type(description="One tier or status change.")
+class PartnerChange:
+    from_value: str | None
+    to_value: str
+    reason: str | None
+    changed_at: datetime
+    changed_by_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_model(cls, model: PartnerChangeModel) -> PartnerChange:
+        return cls(
+            from_value=model.from_value,
+            to_value=model.to_value,
+            reason=model.reason,
+            changed_at=model.changed_at,
+            changed_by_id=model.changed_by_id,
+        )
+
+    @strawberry.field(description="Who made the change; null when unknown or not visible.")
+    async def changed_by(self, info: Info) -> User | None:
+        if self.changed_by_id is None:
+            return None
+        model = await info.context.loaders.user_by_id.load(self.changed_by_id)
+        return User.from_model(model) if model else None
+
+
+@strawberry.type(description="A partner company: profile, tier, lifecycle and channel position.")
+class Partner:
+    id: strawberry.ID
+    name: str
+    legal_name: str | None
+    type: PartnerType
+    tier: Tier
+    status: PartnerStatus
+    status_reason: str | None
+    street: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str
+    latitude: float | None
+    longitude: float | None
+    lead_capacity: int
+    website: str | None
+    description: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    distance_km: float | None = strawberry.field(
+        default=None, description="Distance from the `near` point of the partner locator."
+    )
+    parent_id: strawberry.Private[str | None] = None
+
+    @classmethod
+    def from_model(cls, model: PartnerModel, distance_km: float | None = None) -> Partner:
+        return cls(
+            id=strawberry.ID(model.id),
+            name=model.name,
+            legal_name=model.legal_name,
+            type=PartnerType(model.type),
+            tier=Tier(model.tier),
+            status=PartnerStatus(model.status),
+            status_reason=model.status_reason,
+            street=model.street,
+            city=model.city,
+            region=model.region,
+            postal_code=model.postal_code,
+            country=model.country,
+            latitude=model.latitude,
+            longitude=model.longitude,
+            lead_capacity=model.lead_capacity,
+            website=model.website,
+            description=model.description,
+            version=model.version,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            distance_km=distance_km,
+            parent_id=model.parent_id,
+        )
+
+    @strawberry.field(description="The distributor this partner buys through, if visible.")
+    async def parent(self, info: Info) -> Partner | None:
+        if self.parent_id is None:
+            return None
+        model = await info.context.loaders.partner_by_id.load(self.parent_id)
+        return Partner.from_model(model) if model else None
+
+    @strawberry.field(description="Sub-partners of a distributor.")
+    async def sub_partners(self, info: Info) -> list[Partner]:
+        models = await info.context.loaders.partners_by_parent.load(self.id)
+        return [Partner.from_model(model) for model in models]
+
+    @strawberry.field(description="Product lines the partner is specialised in.")
+    async def specializations(self, info: Info) -> list[str]:
+        return await info.context.loaders.specializations_by_partner.load(self.id)
+
+    @strawberry.field
+    async def territories(self, info: Info) -> list[Territory]:
+        models = await info.context.loaders.territories_by_partner.load(self.id)
+        return [Territory.from_model(model) for model in models]
+
+    @strawberry.field(description="Tier changes, oldest first.")
+    async def tier_history(self, info: Info) -> list[PartnerChange]:
+        models = await info.context.loaders.changes_by_partner_field.load((self.id, "tier"))
+        return [PartnerChange.from_model(model) for model in models]
+
+    @strawberry.field(description="Status changes, oldest first.")
+    async def status_history(self, info: Info) -> list[PartnerChange]:
+        models = await info.context.loaders.changes_by_partner_field.load((self.id, "status"))
+        return [PartnerChange.from_model(model) for model in models]
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization:
+        model = await info.context.loaders.organization_by_id.load(self.id)
+        assert model is not None, "a visible partner's organization is visible"
+        return Organization.from_model(model)
+
+
+@strawberry.input
+class TerritoryInput:
+    name: str
+    countries: list[str] = strawberry.field(default_factory=list)
+    regions: list[str] = strawberry.field(
+        default_factory=list, description="ISO 3166-2 codes such as US-CA."
+    )
+    postal_prefixes: list[str] = strawberry.field(default_factory=list)
+
+    def to_hub(self) -> partner_service.TerritoryInput:
+        return partner_service.TerritoryInput(
+            name=self.name,
+            countries=self.countries,
+            regions=self.regions,
+            postal_prefixes=self.postal_prefixes,
+        )
+
+
+@strawberry.input(description="A new partner (vendor staff).")
+class PartnerInput:
+    name: str
+    type: PartnerType
+    country: str
+    tier: Tier = Tier.REGISTERED
+    status: PartnerStatus = PartnerStatus.ONBOARDING
+    legal_name: str | None = None
+    parent_id: strawberry.ID | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    lead_capacity: int = 10
+    website: str | None = None
+    description: str | None = None
+    specializations: list[str] = strawberry.field(default_factory=list)
+    territories: list[TerritoryInput] = strawberry.field(default_factory=list)
+
+    def to_hub(self) -> partner_service.PartnerInput:
+        values = dict(vars(self))
+        values["territories"] = [territory.to_hub() for territory in self.territories]
+        return partner_service.PartnerInput(**values)
+
+
+@strawberry.input(description="Fields to change; omitted fields stay as they are.")
+class PartnerUpdateInput:
+    name: str | None = strawberry.UNSET
+    legal_name: str | None = strawberry.UNSET
+    type: PartnerType | None = strawberry.UNSET
+    parent_id: strawberry.ID | None = strawberry.UNSET
+    street: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    region: str | None = strawberry.UNSET
+    postal_code: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    latitude: float | None = strawberry.UNSET
+    longitude: float | None = strawberry.UNSET
+    lead_capacity: int | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    specializations: list[str] | None = strawberry.UNSET
+    territories: list[TerritoryInput] | None = strawberry.UNSET
+
+    def changes(self) -> dict[str, Any]:
+        """Return only the fields the client sent."""
+        sent = {key: value for key, value in vars(self).items() if value is not strawberry.UNSET}
+        if sent.get("territories") is not None:
+            sent["territories"] = [territory.to_hub() for territory in sent["territories"]]
+        return sent
+
+
+@strawberry.input
+class ContactInput:
+    name: str
+    email: str
+    password: str
+
+
+@strawberry.input(description="A company applying to join the channel.")
+class PartnerApplicationInput:
+    name: str
+    type: PartnerType
+    country: str
+    contact: ContactInput
+    legal_name: str | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    website: str | None = None
+    description: str | None = None
+    specializations: list[str] = strawberry.field(default_factory=list)
+
+    def to_hub(self) -> tuple[partner_service.PartnerInput, partner_service.ContactInput]:
+        values = {key: value for key, value in vars(self).items() if key != "contact"}
+        contact = partner_service.ContactInput(
+            name=self.contact.name, email=self.contact.email, password=self.contact.password
+        )
+        return partner_service.PartnerInput(**values), contact
+
+
+@strawberry.input(description="The partner locator: partners within radiusKm, nearest first.")
+class NearInput:
+    latitude: float
+    longitude: float
+    radius_km: float
+
+
+@strawberry.input
+class PartnerFilter:
+    tiers: list[Tier] | None = None
+    types: list[PartnerType] | None = None
+    statuses: list[PartnerStatus] | None = None
+    country: str | None = None
+    specialization: str | None = None
+    search: str | None = None
+    parent_id: strawberry.ID | None = None
+    near: NearInput | None = None

@@ -1,0 +1,29 @@
+"""All models, imported so that Base.metadata knows every table."""
+
+from storage.models.base import Base
+from storage.models.identity import (
+    Invitation,
+    LoginThrottle,
+    Organization,
+    RevokedToken,
+    User,
+)
+from storage.models.partners import (
+    Partner,
+    PartnerChange,
+    PartnerSpecialization,
+    Territory,
+)
+
+__all__ = [
+    "Base",
+    "Invitation",
+    "LoginThrottle",
+    "Organization",
+    "Partner",
+    "PartnerChange",
+    "PartnerSpecialization",
+    "RevokedToken",
+    "Territory",
+    "User",
+]

@@ -1,0 +1,102 @@
+"""Shared fixtures: a migrated PostgreSQL, the app, an HTTP client and factories."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from hub.clock import ManualClock
+from hub.runtime import Hub
+from hub.settings import Settings, load_settings
+from storage import migrate
+from storage.db import create_engine
+from storage.models import Base
+from tests.factories import Factory
+from tests.services import service_env
+from web.app import create_app
+
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-signing"
+
+
+def test_env(**overrides: str) -> dict[str, str]:
+    """Settings environment for tests on the real PostgreSQL."""
+    env = {
+        "CHANNELHUB_ENV": "test",
+        "CHANNELHUB_DATABASE_URL": service_env("DATABASE_URL"),
+        "CHANNELHUB_JWT_SECRET": JWT_SECRET,
+        "CHANNELHUB_BROADCAST_URL": "memory://",
+        "CHANNELHUB_VAR_DIR": "/nonexistent-var-dir",
+    }
+    env.update({f"CHANNELHUB_{key.upper()}": value for key, value in overrides.items()})
+    return env
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[AsyncEngine]:
+    """A PostgreSQL database migrated from scratch once per session."""
+    engine = create_engine(service_env("DATABASE_URL"), pool_size=5)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table after a test that used the database."""
+    yield
+    if "database" not in request.fixturenames:
+        return
+    engine: AsyncEngine = request.getfixturevalue("database")
+    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(test_env())
+
+
+@pytest.fixture
+async def app(database: AsyncEngine, settings: Settings, clock: ManualClock) -> AsyncIterator[Starlette]:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def hub(app: Starlette) -> Hub:
+    return app.state.hub  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        yield http
+
+
+@pytest.fixture
+def factory(hub: Hub, client: httpx.AsyncClient) -> Factory:
+    return Factory(hub, client)
+
+
+def data_of(body: dict[str, Any]) -> Any:
+    """Return the data of a response that must have no errors."""
+    assert "errors" not in body, body.get("errors")
+    return body["data"]

@@ -1,0 +1,1 @@
+"""Composition root: the Starlette app, the GraphQL transports, health, and the CLI."""

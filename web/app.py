@@ -1,0 +1,97 @@
+"""The Starlette application factory and its lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from argon2 import PasswordHasher, profiles
+from broadcaster import Broadcast
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from hub.clock import Clock, SystemClock
+from hub.runtime import Hub
+from hub.settings import Settings, load_settings
+from resolvers.root import build_schema
+from storage.db import create_engine, create_session_factory
+from web.graphql_http import graphql_endpoint
+from web.graphql_ws import GraphQLWebSocket
+
+logger = logging.getLogger("channelhub")
+
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    """Argon2id with RFC 9106 parameters; the cheapest profile only in tests."""
+    if settings.environment == "test":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    """Build the ASGI application; services are opened by the lifespan."""
+    settings = settings or load_settings()
+    engine = create_engine(settings.database_url)
+    hub = Hub(
+        db=create_session_factory(engine),
+        settings=settings,
+        clock=clock or SystemClock(),
+        passwords=password_hasher(settings),
+    )
+    schema = build_schema(settings)
+    broadcast = Broadcast(settings.broadcast_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await broadcast.connect()
+        try:
+            yield
+        finally:
+            await broadcast.disconnect()
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", GraphQLWebSocket(schema, hub)),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "apollo-require-preflight", "x-apollo-operation-name"],
+                max_age=600,
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    app.state.schema = schema
+    app.state.engine = engine
+    app.state.broadcast = broadcast
+    return app
+
+
+async def healthz(request: Request) -> Response:
+    """Tell that the process is alive."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Tell whether the database answers."""
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        logger.exception("readiness check failed")
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})

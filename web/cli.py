@@ -1,0 +1,183 @@
+"""The `channelhub` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import uvicorn
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub import demo
+from hub import users as user_service
+from hub.clock import SystemClock
+from hub.errors import HubError
+from hub.runtime import Hub
+from hub.settings import ConfigError, Settings, load_settings
+from resolvers.root import build_schema
+from storage import migrate
+from storage.db import create_engine, create_session_factory, is_sqlite
+from web.app import password_hasher
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+
+
+class CommandError(Exception):
+    """A failure to report as one line."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line; errors print one line and exit non-zero."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code = args.handler(args)
+    except (ConfigError, CommandError, HubError) as error:
+        print(f"channelhub: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (SQLAlchemyError, OSError) as error:
+        print(f"channelhub: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
+        raise SystemExit(1) from None
+    raise SystemExit(code)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="channelhub", description="ChannelHub, the open PRM hub.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve the GraphQL API over HTTP and WebSocket")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty embedded database")
+    serve.set_defaults(handler=_serve)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
+    admin = commands.add_parser(
+        "create-admin", help="create a vendor admin (and the vendor)", description="Create a VENDOR_ADMIN user, creating the vendor organization if needed."
+    )
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name", default="Vendor Admin")
+    admin.set_defaults(handler=_create_admin)
+    commands.add_parser("demo", help="seed demo data into an empty database").set_defaults(handler=_demo)
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--output", type=Path, default=SCHEMA_FILE, help=f"file to write (default {SCHEMA_FILE.name} in schema/)")
+    export.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
+    export.set_defaults(handler=_export_schema)
+    return parser
+
+
+def _run(settings: Settings, work: Callable[[Hub, AsyncEngine], Awaitable[int]]) -> int:
+    async def runner() -> int:
+        engine = create_engine(settings.database_url, pool_size=2)
+        hub = Hub(
+            db=create_session_factory(engine),
+            settings=settings,
+            clock=SystemClock(),
+            passwords=password_hasher(settings),
+        )
+        try:
+            return await work(hub, engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+async def _prepare(hub: Hub, engine: AsyncEngine, *, seed_demo: bool) -> None:
+    if is_sqlite(hub.settings.database_url):
+        hub.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        await migrate.upgrade(engine)
+    elif await migrate.current_revision(engine) != _head():
+        raise CommandError("the database is not migrated to the latest revision: run `channelhub migrate`")
+    if seed_demo and is_sqlite(hub.settings.database_url) and not await demo.seeded(hub):
+        _print_logins(await demo.seed(hub))
+
+
+def _head() -> str | None:
+    return ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.workers < 1:
+        raise CommandError("--workers must be at least 1")
+
+    async def prepare(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=not args.no_demo)
+        return 0
+
+    _run(settings, prepare)
+    print(f"ChannelHub serving http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        ws="websockets-sansio",
+    )
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    settings = load_settings()
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        if is_sqlite(settings.database_url):
+            settings.var_dir.mkdir(parents=True, exist_ok=True)
+        await migrate.upgrade(engine)
+        print("database migrated to", await migrate.current_revision(engine))
+        return 0
+
+    return _run(settings, work)
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    settings = load_settings()
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=False)
+        user = await user_service.create_admin(hub, email=args.email, password=args.password, name=args.name)
+        print(f"created vendor admin {user.email}")
+        return 0
+
+    return _run(settings, work)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    settings = load_settings()
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=False)
+        if await demo.seeded(hub):
+            raise CommandError("the database already holds users; demo data goes into an empty database")
+        _print_logins(await demo.seed(hub))
+        return 0
+
+    return _run(settings, work)
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    settings = load_settings({"CHANNELHUB_DATABASE_URL": "sqlite+aiosqlite://", "CHANNELHUB_JWT_SECRET": "x" * 32})
+    sdl = build_schema(settings).as_str() + "\n"
+    if args.check:
+        current = args.output.read_text() if args.output.exists() else ""
+        if current != sdl:
+            raise CommandError(f"{args.output} is out of date: run `channelhub export-schema`")
+        return 0
+    args.output.write_text(sdl)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _print_logins(logins: list[tuple[str, str, str]]) -> None:
+    print("Demo data seeded. Log in with:")
+    for email, password, role in logins:
+        print(f"  {email:32} {password:18} {role}")

@@ -1,0 +1,135 @@
+"""GraphQL over HTTP: GET and POST on /graphql, per the GraphQL-over-HTTP specification."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from hub import identity
+from hub.errors import HubError
+from hub.runtime import Hub
+from schema.context import Context
+from web.negotiation import (
+    GRAPHQL_RESPONSE,
+    GraphQLParams,
+    RequestError,
+    check_json_content_type,
+    params_from_body,
+    params_from_query_string,
+    response_media_type,
+)
+
+QUERIES_ONLY = (OperationType.QUERY,)
+QUERIES_AND_MUTATIONS = (OperationType.QUERY, OperationType.MUTATION)
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    """Serve one GraphQL request over HTTP."""
+    hub: Hub = request.app.state.hub
+    schema: strawberry.Schema = request.app.state.schema
+    if _wants_ide(request, hub):
+        return HTMLResponse(get_graphql_ide_html("graphiql"))
+    media = response_media_type(request.headers.get("accept"))
+    if media is None:
+        return _request_error(RequestError(406, f"accept {GRAPHQL_RESPONSE} or application/json"))
+    try:
+        params = await _read_params(request, hub.settings.max_body_bytes)
+        context = await _context(request, hub)
+        result = await schema.execute(
+            params.query,
+            variable_values=params.variables,
+            context_value=context,
+            operation_name=params.operation_name,
+            allowed_operation_types=QUERIES_ONLY if request.method == "GET" else QUERIES_AND_MUTATIONS,
+        )
+    except RequestError as error:
+        return _request_error(error, media)
+    except InvalidOperationTypeError as error:
+        return _operation_not_allowed(error, request.method, media)
+    except CannotGetOperationTypeError as error:
+        return _request_error(RequestError(400, error.as_http_error_reason()), media)
+    return _result(result, media, context.request_id)
+
+
+def _wants_ide(request: Request, hub: Hub) -> bool:
+    accept = request.headers.get("accept", "")
+    return (
+        request.method == "GET"
+        and hub.settings.development
+        and "text/html" in accept
+        and "query" not in request.query_params
+    )
+
+
+async def _read_params(request: Request, limit: int) -> GraphQLParams:
+    if request.method == "GET":
+        return params_from_query_string(dict(request.query_params))
+    check_json_content_type(request.headers.get("content-type"))
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, f"the request body exceeds the limit of {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise RequestError(413, f"the request body exceeds the limit of {limit} bytes")
+    return params_from_body(bytes(body))
+
+
+async def _context(request: Request, hub: Hub) -> Context:
+    context = Context(hub=hub, client=request.client.host if request.client else None)
+    header = request.headers.get("authorization")
+    if header is None:
+        return context
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise RequestError(401, "send the access token as Authorization: Bearer <token>", _CHALLENGE)
+    try:
+        principal = await identity.authenticate(hub, token.strip())
+    except HubError as error:
+        raise RequestError(401, error.message, _CHALLENGE) from None
+    context.authenticated(principal, token.strip())
+    return context
+
+
+_CHALLENGE = {"www-authenticate": 'Bearer error="invalid_token"'}
+
+
+def _operation_not_allowed(error: InvalidOperationTypeError, method: str, media: str) -> Response:
+    reason = error.as_http_error_reason(method)
+    if error.operation_type is OperationType.SUBSCRIPTION:
+        return _request_error(RequestError(400, f"{reason}; subscribe over the WebSocket"), media)
+    return _request_error(RequestError(405, reason, {"allow": "POST"}), media)
+
+
+def _result(result: ExecutionResult, media: str, request_id: str) -> Response:
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    status = 200
+    if isinstance(result, PreExecutionError):
+        status = 400 if media == GRAPHQL_RESPONSE else 200
+    else:
+        body["data"] = result.data
+    if result.extensions:
+        body["extensions"] = result.extensions
+    return _json(body, status, media, {"x-request-id": request_id})
+
+
+def _request_error(error: RequestError, media: str = GRAPHQL_RESPONSE) -> Response:
+    code = "UNAUTHENTICATED" if error.status == 401 else "BAD_USER_INPUT"
+    body = {"errors": [{"message": error.message, "extensions": {"code": code}}]}
+    return _json(body, error.status, media, error.headers)
+
+
+def _json(body: dict[str, Any], status: int, media: str, headers: dict[str, str]) -> Response:
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(content, status, headers=headers, media_type=f"{media}; charset=utf-8")

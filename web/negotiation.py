@@ -1,0 +1,109 @@
+"""Media-type negotiation and parameter parsing for GraphQL over HTTP."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class RequestError(Exception):
+    """A request that is not a well-formed GraphQL request; no execution happens."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLParams:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def response_media_type(accept: str | None) -> str | None:
+    """Pick the response type from the Accept header; None when nothing acceptable."""
+    if not accept or not accept.strip():
+        return JSON
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(accept.split(",")):
+        media, _, params = item.strip().partition(";")
+        quality = _quality(params)
+        media = media.strip().lower()
+        if quality <= 0:
+            continue
+        if media in (GRAPHQL_RESPONSE, JSON):
+            ranked.append((quality, -position, media))
+        elif media in ("*/*", "application/*"):
+            ranked.append((quality, -position, GRAPHQL_RESPONSE))
+    if not ranked:
+        return None
+    return max(ranked)[2]
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def check_json_content_type(content_type: str | None) -> None:
+    """Accept application/json bodies in UTF-8 only."""
+    media, _, params = (content_type or "").partition(";")
+    if media.strip().lower() != JSON:
+        raise RequestError(415, "send the request as Content-Type: application/json")
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise RequestError(415, "the request body must be encoded as UTF-8")
+
+
+def params_from_body(body: bytes) -> GraphQLParams:
+    """Parse a POST body into GraphQL parameters."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError(400, "the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise RequestError(400, "the request body must be a JSON object (batching is not supported)")
+    return _params(data)
+
+
+def params_from_query_string(values: dict[str, str]) -> GraphQLParams:
+    """Parse GET query parameters; variables and extensions are JSON-encoded."""
+    data: dict[str, Any] = dict(values)
+    for name in ("variables", "extensions"):
+        if name in data:
+            try:
+                data[name] = json.loads(data[name])
+            except ValueError:
+                raise RequestError(400, f"the {name} parameter is not valid JSON") from None
+    return _params(data)
+
+
+def _params(data: dict[str, Any]) -> GraphQLParams:
+    query = data.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError(400, "the query parameter is required and must be a string")
+    variables = data.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, "the variables parameter must be an object")
+    operation_name = data.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError(400, "the operationName parameter must be a string")
+    extensions = data.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestError(400, "the extensions parameter must be an object")
+    return GraphQLParams(query, variables, operation_name or None, extensions)
