@@ -25,7 +25,7 @@ from web.app import create_app
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-signing"
 
 
-def test_env(**overrides: str) -> dict[str, str]:
+def hub_env(**overrides: str) -> dict[str, str]:
     """Settings environment for tests on the real PostgreSQL."""
     env = {
         "CHANNELHUB_ENV": "test",
@@ -69,7 +69,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def settings() -> Settings:
-    return load_settings(test_env())
+    return load_settings(hub_env())
 
 
 @pytest.fixture

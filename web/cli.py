@@ -35,7 +35,7 @@ class CommandError(Exception):
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line; errors print one line and exit non-zero."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         code = args.handler(args)
     except (ConfigError, CommandError, HubError) as error:

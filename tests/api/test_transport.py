@@ -1,0 +1,150 @@
+"""GraphQL over HTTP: methods, media types, status codes, limits and the error contract."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from resolvers import identity as identity_resolvers
+from tests.factories import Factory, errors_of
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+async def test_get_runs_queries_and_refuses_mutations(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+    headers = {"authorization": f"Bearer {admin.token}", "accept": GRAPHQL_RESPONSE}
+
+    query = await factory.client.get("/graphql", params={"query": "{ me { email } }"}, headers=headers)
+    mutation = await factory.client.get("/graphql", params={"query": "mutation { logout }"}, headers=headers)
+
+    assert query.status_code == 200
+    assert query.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8"
+    assert query.json() == {"data": {"me": {"email": admin.user.email}}}
+    assert mutation.status_code == 405
+    assert mutation.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("", "application/json"),
+        ("application/json", "application/json"),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+        (f"application/json;q=0.5, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
+        ("*/*", GRAPHQL_RESPONSE),
+    ],
+)
+async def test_response_media_type_follows_accept(
+    client: httpx.AsyncClient, accept: str, expected: str
+) -> None:
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"accept": accept})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == expected
+
+
+async def test_unacceptable_accept_is_406(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"accept": "text/plain"})
+
+    assert response.status_code == 406
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b"{ __typename }", "text/plain", 415),
+        (b'{"query": "{ __typename }"}', "application/json; charset=utf-16", 415),
+        (b"{not json", "application/json", 400),
+        (b"[]", "application/json", 400),
+        (b'{"variables": {}}', "application/json", 400),
+        (b'{"query": "{ __typename }", "variables": "nope"}', "application/json", 400),
+        (b'{"query": 42}', "application/json", 400),
+    ],
+)
+async def test_malformed_requests_are_refused_before_execution(
+    client: httpx.AsyncClient, content: bytes, content_type: str, status: int
+) -> None:
+    response = await client.post(
+        "/graphql", content=content, headers={"content-type": content_type, "accept": GRAPHQL_RESPONSE}
+    )
+
+    assert response.status_code == status
+    assert "data" not in response.json()
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_validation_errors_are_400_with_graphql_response_json_and_200_with_json(client: httpx.AsyncClient) -> None:
+    body = {"query": "{ nope }"}
+
+    modern = await client.post("/graphql", json=body, headers={"accept": GRAPHQL_RESPONSE})
+    legacy = await client.post("/graphql", json=body, headers={"accept": "application/json"})
+
+    assert modern.status_code == 400 and legacy.status_code == 200
+    assert "data" not in modern.json()
+    assert errors_of(modern.json()) == [("BAD_USER_INPUT", None)]
+
+
+async def test_field_suggestions_are_off_outside_development(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ partnerz { totalCount } }"})
+
+    assert "Did you mean" not in response.json()["errors"][0]["message"]
+
+
+async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
+    padding = "x" * 1_100_000
+    response = await client.post("/graphql", json={"query": "{ __typename }", "extensions": {"pad": padding}})
+
+    assert response.status_code == 413
+
+
+async def test_depth_alias_and_token_limits(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+    deep = "{ partners { edges { node { " + "parent { " * 12 + "id" + " }" * 12 + " } } } }"
+    aliases = "{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }"
+    tokens = "{ " + " ".join("__typename" for _ in range(2100)) + " }"
+
+    for query, needle in ((deep, "exceeds maximum operation depth"), (aliases, "aliases"), (tokens, "token")):
+        response = await factory.post(query, actor=admin)
+        assert response.status_code == 400, query[:40]
+        assert needle in response.json()["errors"][0]["message"]
+
+
+async def test_unexpected_errors_are_masked_and_logged(
+    factory: Factory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = await factory.vendor_admin()
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(identity_resolvers.user_service, "get", broken)
+    with caplog.at_level(logging.ERROR, logger="channelhub.errors"):
+        response = await factory.post("{ me { email } }", actor=admin)
+
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "hunter2" not in response.text
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+    assert any(response.headers["x-request-id"] in record.getMessage() for record in caplog.records)
+
+
+async def test_cors_allows_configured_origins_only(client: httpx.AsyncClient) -> None:
+    allowed = await client.options(
+        "/graphql",
+        headers={"origin": "http://localhost:8000", "access-control-request-method": "POST"},
+    )
+    refused = await client.options(
+        "/graphql",
+        headers={"origin": "https://evil.test", "access-control-request-method": "POST"},
+    )
+
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:8000"
+    assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ok", "database": "ok"}

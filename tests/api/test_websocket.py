@@ -1,0 +1,98 @@
+"""GraphQL over a real WebSocket (graphql-transport-ws) against a live uvicorn server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from hub.clock import ManualClock
+from hub.settings import Settings
+from tests.factories import Factory
+from web.app import create_app
+
+PROTOCOL = "graphql-transport-ws"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def ws_url(factory: Factory, settings: Settings, clock: ManualClock) -> AsyncIterator[str]:
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, clock=clock), host="127.0.0.1", port=port, ws="websockets-sansio", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield f"ws://127.0.0.1:{port}/graphql"
+    server.should_exit = True
+    await task
+
+
+async def init(ws: ClientConnection, payload: dict[str, Any]) -> dict[str, Any]:
+    await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+    reply: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    return reply
+
+
+async def test_token_in_connection_init_authenticates_operations(factory: Factory, ws_url: str) -> None:
+    admin = await factory.vendor_admin()
+    async with connect(ws_url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
+        assert (await init(ws, {"authorization": f"Bearer {admin.token}"}))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "{ me { email role } }"}}))
+        result = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        done = json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+    assert result == {"id": "1", "type": "next", "payload": {"data": {"me": {"email": admin.user.email, "role": "VENDOR_ADMIN"}}}}
+    assert done == {"id": "1", "type": "complete"}
+
+
+@pytest.mark.parametrize("payload", [{"authorization": "Bearer forged.token.here"}, {}, {"token": ""}])
+async def test_bad_or_missing_token_closes_with_4403(ws_url: str, payload: dict[str, Any]) -> None:
+    async with connect(ws_url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+async def test_deactivated_users_token_is_refused(factory: Factory, ws_url: str) -> None:
+    partner = await factory.partner()
+    partner_admin = await factory.partner_admin(partner)
+    vendor = await factory.vendor_admin()
+    await factory.gql(
+        'mutation($id: ID!) { setUserActive(userId: $id, active: false) { active } }',
+        {"id": partner_admin.user.id},
+        actor=vendor,
+    )
+    async with connect(ws_url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": partner_admin.token}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_browser_origins_are_checked(ws_url: str) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(ws_url, subprotocols=[PROTOCOL], origin="https://evil.test"):  # type: ignore[list-item,arg-type]
+            pass
+    async with connect(ws_url, subprotocols=[PROTOCOL], origin="http://localhost:8000") as ws:  # type: ignore[list-item,arg-type]
+        assert ws.subprotocol == PROTOCOL
+
+    assert refused.value.response.status_code == 403

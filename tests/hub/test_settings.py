@@ -1,0 +1,64 @@
+"""Settings come from CHANNELHUB_* variables; bad ones fail naming the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.settings import ConfigError, load_settings
+
+
+def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
+    settings = load_settings({"CHANNELHUB_VAR_DIR": str(tmp_path)})
+
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'channelhub.db'}"
+    assert settings.broadcast_url == "memory://"
+    assert settings.objects.backend == "filesystem"
+    assert settings.objects.root == tmp_path / "objects"
+    assert settings.development
+
+
+def test_embedded_jwt_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    first = load_settings({"CHANNELHUB_VAR_DIR": str(tmp_path)})
+    second = load_settings({"CHANNELHUB_VAR_DIR": str(tmp_path)})
+
+    assert first.jwt_secret == second.jwt_secret
+    assert len(first.jwt_secret) >= 32
+
+
+def test_s3_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "CHANNELHUB_VAR_DIR": str(tmp_path),
+            "CHANNELHUB_S3_BUCKET": "collateral",
+            "CHANNELHUB_S3_ENDPOINT_URL": "http://127.0.0.1:8333",
+            "CHANNELHUB_S3_CREATE_BUCKET": "false",
+        }
+    )
+
+    assert settings.objects.backend == "s3"
+    assert settings.objects.s3_bucket == "collateral"
+    assert settings.objects.s3_create_bucket is False
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CHANNELHUB_DATABASE_URL": "mysql://x"}, "CHANNELHUB_DATABASE_URL"),
+        ({"CHANNELHUB_DATABASE_URL": "postgresql+asyncpg://u@h/db"}, "CHANNELHUB_JWT_SECRET"),
+        ({"CHANNELHUB_JWT_SECRET": "short"}, "CHANNELHUB_JWT_SECRET"),
+        ({"CHANNELHUB_BROADCAST_URL": "kafka://x"}, "CHANNELHUB_BROADCAST_URL"),
+        ({"CHANNELHUB_TOKEN_TTL_SECONDS": "0"}, "CHANNELHUB_TOKEN_TTL_SECONDS"),
+        ({"CHANNELHUB_ALLOWED_ORIGINS": "ftp://x"}, "CHANNELHUB_ALLOWED_ORIGINS"),
+        ({"CHANNELHUB_OBJECT_STORE": "s3"}, "CHANNELHUB_S3_BUCKET"),
+        ({"CHANNELHUB_S3_CREATE_BUCKET": "maybe"}, "CHANNELHUB_S3_CREATE_BUCKET"),
+        ({"CHANNELHUB_ENV": "staging"}, "CHANNELHUB_ENV"),
+        ({"CHANNELHUB_PUBLIC_BASE_URL": "not a url"}, "CHANNELHUB_PUBLIC_BASE_URL"),
+    ],
+)
+def test_bad_configuration_names_the_setting(tmp_path: Path, env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"CHANNELHUB_VAR_DIR": str(tmp_path), **env})
+
+    assert str(error.value).startswith(named)
