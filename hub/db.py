@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import Insert
+
+Upsert = postgresql.Insert | sqlite.Insert
 
 
-def upsert(session: AsyncSession, table: Any) -> Insert:
+def upsert(session: AsyncSession, table: Any) -> Upsert:
     """Return an INSERT that supports on_conflict_do_update on the session's dialect."""
     if session.bind.dialect.name == "postgresql":
         return postgresql.insert(table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,9 +31,7 @@ class LoginResult:
     user: User
 
 
-async def login(
-    hub: Hub, *, email: str, password: str, client: str | None = None
-) -> LoginResult:
+async def login(hub: Hub, *, email: str, password: str, client: str | None = None) -> LoginResult:
     """Check the credentials and issue an access token; failures never tell which part was wrong."""
     keys = [f"email:{email.strip().lower()}"] + ([f"client:{client}"] if client else [])
     async with hub.db() as session, session.begin():
@@ -95,22 +93,21 @@ async def authenticate(hub: Hub, token: str) -> Principal:
 def principal_of(user: User, *, token_id: str = "") -> Principal:
     """Return the principal a user acts as."""
     return Principal(
-        user_id=user.id, organization_id=user.organization_id, role=Role(user.role), token_id=token_id
+        user_id=user.id,
+        organization_id=user.organization_id,
+        role=Role(user.role),
+        token_id=token_id,
     )
 
 
 async def logout(hub: Hub, *, principal: Principal, token: str) -> None:
     """Revoke the access token the caller used."""
     claims = _decode(hub, token)
-    expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=hub.clock.now().tzinfo)
+    expires_at = datetime.fromtimestamp(int(str(claims["exp"])), tz=UTC)
     async with hub.db() as session, session.begin():
-        statement = upsert(session, RevokedToken).values(
-            jti=claims["jti"], expires_at=expires_at
-        )
+        statement = upsert(session, RevokedToken).values(jti=claims["jti"], expires_at=expires_at)
         await session.execute(statement.on_conflict_do_nothing())
-        await session.execute(
-            delete(RevokedToken).where(RevokedToken.expires_at < hub.clock.now())
-        )
+        await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < hub.clock.now()))
 
 
 def _decode(hub: Hub, token: str) -> dict[str, object]:
@@ -186,9 +183,7 @@ async def _record_failure(hub: Hub, session: AsyncSession, keys: list[str]) -> N
     now = hub.clock.now()
     window = timedelta(seconds=hub.settings.login_lock_seconds)
     for key in keys:
-        limit = hub.settings.login_max_failures * (
-            1 if key.startswith("email:") else 10
-        )
+        limit = hub.settings.login_max_failures * (1 if key.startswith("email:") else 10)
         await _count_failure(session, key, now=now, window=window, limit=limit)
 
 
@@ -207,9 +202,7 @@ async def _count_failure(
         index_elements=[table.c.key],
         set_={
             "failures": case((in_window, table.c.failures + 1), else_=1),
-            "window_started_at": case(
-                (in_window, table.c.window_started_at), else_=now
-            ),
+            "window_started_at": case((in_window, table.c.window_started_at), else_=now),
             "locked_until": case(
                 (in_window & (table.c.failures + 1 >= limit), now + window),
                 else_=table.c.locked_until,

@@ -11,7 +11,6 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from hub.errors import BadInput
 
@@ -65,7 +64,7 @@ async def keyset_page(
     statement: Select[tuple[T]],
     page: PageRequest,
     *,
-    key: tuple[ColumnElement[Any], ...],
+    key: tuple[Any, ...],
 ) -> Page[T]:
     """Run one page of a statement ordered by a unique key, plus its total count."""
     total = await session.scalar(

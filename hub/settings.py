@@ -60,14 +60,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from the environment; raise ConfigError naming a bad setting."""
     source = _Source(os.environ if env is None else env)
     var_dir = Path(source.text("VAR_DIR", "var")).resolve()
-    database_url = source.text(
-        "DATABASE_URL", f"sqlite+aiosqlite:///{var_dir / 'channelhub.db'}"
-    )
+    database_url = source.text("DATABASE_URL", f"sqlite+aiosqlite:///{var_dir / 'channelhub.db'}")
     _check_database_url(database_url)
     return Settings(
-        environment=source.choice(
-            "ENV", "development", ("development", "production", "test")
-        ),
+        environment=source.choice("ENV", "development", ("development", "production", "test")),
         var_dir=var_dir,
         database_url=database_url,
         broadcast_url=_broadcast_url(source),
@@ -114,9 +110,7 @@ def _jwt_secret(source: _Source, var_dir: Path, database_url: str) -> str:
             raise ConfigError(f"{PREFIX}JWT_SECRET must be at least 32 characters long")
         return secret
     if not is_sqlite(database_url):
-        raise ConfigError(
-            f"{PREFIX}JWT_SECRET is required when {PREFIX}DATABASE_URL is PostgreSQL"
-        )
+        raise ConfigError(f"{PREFIX}JWT_SECRET is required when {PREFIX}DATABASE_URL is PostgreSQL")
     return _kept_secret(var_dir / "jwt-secret")
 
 
@@ -135,13 +129,9 @@ def _kept_secret(path: Path) -> str:
 def _object_store(source: _Source, var_dir: Path) -> ObjectStoreSettings:
     endpoint = source.text("S3_ENDPOINT_URL", "") or None
     bucket = source.text("S3_BUCKET", "")
-    backend = source.choice(
-        "OBJECT_STORE", "s3" if bucket else "filesystem", ("filesystem", "s3")
-    )
+    backend = source.choice("OBJECT_STORE", "s3" if bucket else "filesystem", ("filesystem", "s3"))
     if backend == "s3" and not bucket:
-        raise ConfigError(
-            f"{PREFIX}S3_BUCKET is required when {PREFIX}OBJECT_STORE is s3"
-        )
+        raise ConfigError(f"{PREFIX}S3_BUCKET is required when {PREFIX}OBJECT_STORE is s3")
     if endpoint is not None:
         source.url("S3_ENDPOINT_URL", endpoint)
     return ObjectStoreSettings(
@@ -168,9 +158,7 @@ class _Source:
         try:
             value = int(raw)
         except ValueError:
-            raise ConfigError(
-                f"{PREFIX}{name} must be an integer, got {raw!r}"
-            ) from None
+            raise ConfigError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
         if value < minimum:
             raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {value}")
         return value
@@ -184,20 +172,14 @@ class _Source:
     def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.text(name, default)
         if value not in allowed:
-            raise ConfigError(
-                f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {value!r}"
-            )
+            raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {value!r}")
         return value
 
     def csv(self, name: str, default: str) -> tuple[str, ...]:
-        values = tuple(
-            item.strip() for item in self.text(name, default).split(",") if item.strip()
-        )
+        values = tuple(item.strip() for item in self.text(name, default).split(",") if item.strip())
         for value in values:
             if value != "*" and urlsplit(value).scheme not in ("http", "https"):
-                raise ConfigError(
-                    f"{PREFIX}{name} entries must be http(s) origins, got {value!r}"
-                )
+                raise ConfigError(f"{PREFIX}{name} entries must be http(s) origins, got {value!r}")
         return values
 
     def url(self, name: str, default: str) -> str:

@@ -49,9 +49,7 @@ async def create_admin(hub: Hub, *, email: str, password: str, name: str) -> Use
     return user
 
 
-async def ensure_vendor(
-    hub: Hub, session: AsyncSession, name: str = "Vendor"
-) -> Organization:
+async def ensure_vendor(hub: Hub, session: AsyncSession, name: str = "Vendor") -> Organization:
     """Return the single vendor organization, creating it on first use."""
     statement = select(Organization).where(Organization.kind == OrganizationKind.VENDOR)
     vendor = (await session.execute(statement)).scalars().first()
@@ -78,14 +76,10 @@ async def invite(
     email = validation.email(email)
     name = validation.text(name, field="name", max_length=200)
     async with hub.db() as session, session.begin():
-        organization = await _invitable_organization(
-            session, principal, organization_id
-        )
+        organization = await _invitable_organization(session, principal, organization_id)
         _check_invitable_role(principal, organization, role)
         if await _email_taken(session, email):
-            raise Conflict(
-                f"a user with the email {email} already exists", field="email"
-            )
+            raise Conflict(f"a user with the email {email} already exists", field="email")
         now = hub.clock.now()
         await session.execute(
             update(Invitation)
@@ -108,9 +102,7 @@ async def invite(
     return InvitationIssued(invitation=invitation, token=token)
 
 
-async def accept_invite(
-    hub: Hub, *, token: str, password: str, name: str | None
-) -> User:
+async def accept_invite(hub: Hub, *, token: str, password: str, name: str | None) -> User:
     """Turn a valid invitation into an active user with the given password."""
     validation.password(password)
     password_hash = await asyncio.to_thread(hub.passwords.hash, password)
@@ -126,9 +118,7 @@ async def accept_invite(
         )
         invitation = claimed.scalar_one_or_none()
         if invitation is None:
-            raise BadInput(
-                "this invitation is not valid, already used or expired", field="token"
-            )
+            raise BadInput("this invitation is not valid, already used or expired", field="token")
         display_name = validation.optional_text(name, field="name", max_length=200)
         user = _new_user(
             hub,
@@ -143,9 +133,7 @@ async def accept_invite(
     return user
 
 
-async def set_active(
-    hub: Hub, *, principal: Principal, user_id: str, active: bool
-) -> User:
+async def set_active(hub: Hub, *, principal: Principal, user_id: str, active: bool) -> User:
     """Activate or deactivate a user; deactivation invalidates every token they hold."""
     async with hub.db() as session, session.begin():
         user = await _visible_user(session, principal, user_id, for_update=True)
@@ -165,9 +153,7 @@ async def get(hub: Hub, *, principal: Principal, user_id: str) -> User:
         return await _visible_user(session, principal, user_id)
 
 
-async def by_ids(
-    hub: Hub, *, principal: Principal, ids: Sequence[str]
-) -> list[User | None]:
+async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[User | None]:
     """Load users by id in key order; ones the caller may not see come back as None."""
     async with hub.db() as session:
         statement = _visible(principal, select(User)).where(User.id.in_(ids))
@@ -183,9 +169,7 @@ async def list_users(
     if filter.organization_id:
         statement = statement.where(User.organization_id == filter.organization_id)
     if filter.roles:
-        statement = statement.where(
-            User.role.in_([role.value for role in filter.roles])
-        )
+        statement = statement.where(User.role.in_([role.value for role in filter.roles]))
     if filter.active is not None:
         statement = statement.where(User.active.is_(filter.active))
     if filter.search:
@@ -195,14 +179,10 @@ async def list_users(
             | User.email.contains(term, autoescape=True)
         )
     async with hub.db() as session:
-        return await keyset_page(
-            session, statement, page, key=(func.lower(User.name), User.id)
-        )
+        return await keyset_page(session, statement, page, key=(func.lower(User.name), User.id))
 
 
-def _visible(
-    principal: Principal, statement: Select[tuple[User]]
-) -> Select[tuple[User]]:
+def _visible(principal: Principal, statement: Select[tuple[User]]) -> Select[tuple[User]]:
     if principal.is_vendor:
         return statement
     return statement.where(User.organization_id == principal.organization_id)
@@ -229,10 +209,7 @@ def _check_may_manage(principal: Principal, user: User) -> None:
         return
     if principal.role is Role.CHANNEL_MANAGER and Role(user.role) in PARTNER_ROLES:
         return
-    if (
-        principal.role is Role.PARTNER_ADMIN
-        and user.organization_id == principal.organization_id
-    ):
+    if principal.role is Role.PARTNER_ADMIN and user.organization_id == principal.organization_id:
         return
     raise Forbidden("you may not manage this user")
 
@@ -249,21 +226,12 @@ async def _invitable_organization(
     return organization
 
 
-def _check_invitable_role(
-    principal: Principal, organization: Organization, role: Role
-) -> None:
-    allowed = (
-        PARTNER_ROLES if organization.kind == OrganizationKind.PARTNER else VENDOR_ROLES
-    )
+def _check_invitable_role(principal: Principal, organization: Organization, role: Role) -> None:
+    allowed = PARTNER_ROLES if organization.kind == OrganizationKind.PARTNER else VENDOR_ROLES
     if role not in allowed:
         names = ", ".join(sorted(allowed))
-        raise BadInput(
-            f"role must be one of {names} for this organization", field="role"
-        )
-    if (
-        organization.kind == OrganizationKind.VENDOR
-        and principal.role is not Role.VENDOR_ADMIN
-    ):
+        raise BadInput(f"role must be one of {names} for this organization", field="role")
+    if organization.kind == OrganizationKind.VENDOR and principal.role is not Role.VENDOR_ADMIN:
         raise Forbidden("only vendor admins may invite vendor staff")
 
 
@@ -276,9 +244,7 @@ async def _flush_unique_email(session: AsyncSession, email: str) -> None:
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(
-            f"a user with the email {email} already exists", field="email"
-        ) from None
+        raise Conflict(f"a user with the email {email} already exists", field="email") from None
 
 
 def _new_user(

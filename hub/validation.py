@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
@@ -12,6 +13,7 @@ from hub.errors import BadInput
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PRODUCT_LINE = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}$")
 POSTAL_PREFIX = re.compile(r"^[A-Z0-9]{1,10}$")
+SUBDIVISIONS: Any = pycountry.subdivisions
 
 
 def email(value: str, *, field: str = "email") -> str:
@@ -45,19 +47,15 @@ def country(value: str, *, field: str = "country") -> str:
     """Check an ISO 3166-1 alpha-2 country code."""
     code = value.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise BadInput(
-            f"{value!r} is not an ISO 3166-1 alpha-2 country code", field=field
-        )
+        raise BadInput(f"{value!r} is not an ISO 3166-1 alpha-2 country code", field=field)
     return code
 
 
 def subdivision(value: str, *, field: str) -> str:
     """Check an ISO 3166-2 subdivision code such as US-CA."""
     code = value.strip().upper()
-    if pycountry.subdivisions.get(code=code) is None:
-        raise BadInput(
-            f"{value!r} is not an ISO 3166-2 region code (like US-CA)", field=field
-        )
+    if SUBDIVISIONS.get(code=code) is None:
+        raise BadInput(f"{value!r} is not an ISO 3166-2 region code (like US-CA)", field=field)
     return code
 
 
@@ -86,11 +84,7 @@ def url(value: str | None, *, field: str) -> str | None:
         return None
     candidate = value.strip()
     parts = urlsplit(candidate)
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.netloc
-        or len(candidate) > 300
-    ):
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(candidate) > 300:
         raise BadInput(f"{field} must be an http(s) URL", field=field)
     return candidate
 

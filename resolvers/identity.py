@@ -7,9 +7,9 @@ import strawberry
 from hub import identity
 from hub import users as user_service
 from hub.pagination import PageRequest
-from hub.roles import Role as RoleEnum
+from hub.roles import Role
 from schema.context import Info
-from schema.identity import InvitationPayload, LoginPayload, Role, User, UserFilter
+from schema.identity import InvitationPayload, LoginPayload, User, UserFilter
 from schema.relay import Connection
 
 
@@ -18,12 +18,16 @@ class IdentityQuery:
     @strawberry.field(description="The caller.")
     async def me(self, info: Info) -> User:
         principal = info.context.require_principal()
-        return User.from_model(await user_service.get(info.context.hub, principal=principal, user_id=principal.user_id))
+        return User.from_model(
+            await user_service.get(info.context.hub, principal=principal, user_id=principal.user_id)
+        )
 
     @strawberry.field(description="One user the caller may see.")
     async def user(self, info: Info, id: strawberry.ID) -> User:
         principal = info.context.require_principal()
-        return User.from_model(await user_service.get(info.context.hub, principal=principal, user_id=id))
+        return User.from_model(
+            await user_service.get(info.context.hub, principal=principal, user_id=id)
+        )
 
     @strawberry.field(description="Users the caller may see, by name.")
     async def users(
@@ -42,7 +46,7 @@ class IdentityQuery:
             principal=principal,
             filter=user_service.UserFilter(
                 organization_id=wanted.organization_id,
-                roles=[RoleEnum(role) for role in wanted.roles or ()],
+                roles=[Role(role) for role in wanted.roles or ()],
                 active=wanted.active,
                 search=wanted.search,
             ),
@@ -59,7 +63,9 @@ class IdentityMutation:
             info.context.hub, email=email, password=password, client=info.context.client
         )
         info.context.authenticated(identity.principal_of(result.user), result.token)
-        return LoginPayload(token=result.token, expires_at=result.expires_at, user=User.from_model(result.user))
+        return LoginPayload(
+            token=result.token, expires_at=result.expires_at, user=User.from_model(result.user)
+        )
 
     @strawberry.mutation(description="Revoke the access token of this request.")
     async def logout(self, info: Info) -> bool:
@@ -67,7 +73,9 @@ class IdentityMutation:
         await identity.logout(info.context.hub, principal=principal, token=info.context.token or "")
         return True
 
-    @strawberry.mutation(description="Invite a person into an organization; returns a one-time token.")
+    @strawberry.mutation(
+        description="Invite a person into an organization; returns a one-time token."
+    )
     async def invite_user(
         self, info: Info, organization_id: strawberry.ID, email: str, name: str, role: Role
     ) -> InvitationPayload:
@@ -77,7 +85,7 @@ class IdentityMutation:
             organization_id=organization_id,
             email=email,
             name=name,
-            role=RoleEnum(role),
+            role=Role(role),
         )
         return InvitationPayload.from_model(issued.invitation, issued.token)
 
@@ -85,12 +93,19 @@ class IdentityMutation:
     async def accept_invite(
         self, info: Info, token: str, password: str, name: str | None = None
     ) -> User:
-        user = await user_service.accept_invite(info.context.hub, token=token, password=password, name=name)
+        user = await user_service.accept_invite(
+            info.context.hub, token=token, password=password, name=name
+        )
         return User.from_model(user)
 
-    @strawberry.mutation(description="Activate or deactivate a user; deactivation revokes their tokens.")
+    @strawberry.mutation(
+        description="Activate or deactivate a user; deactivation revokes their tokens."
+    )
     async def set_user_active(self, info: Info, user_id: strawberry.ID, active: bool) -> User:
         user = await user_service.set_active(
-            info.context.hub, principal=info.context.require_principal(), user_id=user_id, active=active
+            info.context.hub,
+            principal=info.context.require_principal(),
+            user_id=user_id,
+            active=active,
         )
         return User.from_model(user)

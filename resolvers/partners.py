@@ -6,6 +6,7 @@ import strawberry
 
 from hub import partners as partner_service
 from hub.pagination import PageRequest
+from hub.partners import PartnerStatus, Tier
 from hub.validation import country as checked_country
 from hub.validation import product_line
 from schema.context import Info
@@ -14,16 +15,16 @@ from schema.partners import (
     PartnerApplicationInput,
     PartnerFilter,
     PartnerInput,
-    PartnerStatus,
     PartnerUpdateInput,
-    Tier,
 )
 from schema.relay import Connection
 
 
 @strawberry.type
 class PartnersQuery:
-    @strawberry.field(description="Partners the caller may see: by name, or nearest first with `near`.")
+    @strawberry.field(
+        description="Partners the caller may see: by name, or nearest first with `near`."
+    )
     async def partners(
         self,
         info: Info,
@@ -64,8 +65,13 @@ class PartnersMutation:
         )
         return Partner.from_model(partner)
 
-    @strawberry.mutation(description="Change profile fields; partner admins may change their own address, website and description.")
-    async def update_partner(self, info: Info, id: strawberry.ID, input: PartnerUpdateInput) -> Partner:
+    @strawberry.mutation(
+        description="Change profile fields; partner admins may change only their own "
+        "address, website and description."
+    )
+    async def update_partner(
+        self, info: Info, id: strawberry.ID, input: PartnerUpdateInput
+    ) -> Partner:
         partner = await partner_service.update_profile(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -108,9 +114,14 @@ class PartnersMutation:
         return Partner.from_model(partner)
 
     @strawberry.mutation(description="Turn down an application with a reason.")
-    async def reject_partner_application(self, info: Info, id: strawberry.ID, reason: str) -> Partner:
+    async def reject_partner_application(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> Partner:
         partner = await partner_service.reject_application(
-            info.context.hub, principal=info.context.require_principal(), partner_id=id, reason=reason
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_id=id,
+            reason=reason,
         )
         return Partner.from_model(partner)
 

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from hub.roles import OrganizationKind as OrganizationKindEnum
-from hub.roles import Role as RoleEnum
+from hub.roles import OrganizationKind, Role
 from schema.context import Info
 from storage.models import Invitation as InvitationModel
 from storage.models import Organization as OrganizationModel
@@ -17,8 +16,8 @@ from storage.models import User as UserModel
 if TYPE_CHECKING:
     from schema.partners import Partner
 
-Role = strawberry.enum(RoleEnum, name="Role", description="What a user may do.")
-OrganizationKind = strawberry.enum(OrganizationKindEnum, name="OrganizationKind")
+strawberry.enum(Role, name="Role", description="What a user may do.")
+strawberry.enum(OrganizationKind, name="OrganizationKind")
 
 
 @strawberry.type(description="The vendor or one partner company.")

@@ -8,15 +8,16 @@ from typing import Any
 import strawberry
 
 from hub import partners as partner_service
+from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.context import Info
 from schema.identity import Organization, User
 from storage.models import Partner as PartnerModel
 from storage.models import PartnerChange as PartnerChangeModel
 from storage.models import Territory as TerritoryModel
 
-PartnerType = strawberry.enum(partner_service.PartnerType, name="PartnerType")
-Tier = strawberry.enum(partner_service.Tier, name="Tier")
-PartnerStatus = strawberry.enum(partner_service.PartnerStatus, name="PartnerStatus")
+strawberry.enum(PartnerType, name="PartnerType")
+strawberry.enum(Tier, name="Tier")
+strawberry.enum(PartnerStatus, name="PartnerStatus")
 
 
 @strawberry.type(description="A named set of countries, regions and postal-code prefixes.")

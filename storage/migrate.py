@@ -28,9 +28,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Migrate the database to the given revision."""
     async with engine.begin() as conn:
-        await conn.run_sync(
-            lambda sync: command.upgrade(alembic_config(sync), revision)
-        )
+        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -73,7 +73,9 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-async def app(database: AsyncEngine, settings: Settings, clock: ManualClock) -> AsyncIterator[Starlette]:
+async def app(
+    database: AsyncEngine, settings: Settings, clock: ManualClock
+) -> AsyncIterator[Starlette]:
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
         yield application

@@ -40,7 +40,10 @@ class Factory:
         """The first vendor admin, created once per test."""
         if self._vendor is None:
             user = await user_service.create_admin(
-                self.hub, email=f"admin{next(_sequence)}@vendor.test", password=PASSWORD, name="Vera Admin"
+                self.hub,
+                email=f"admin{next(_sequence)}@vendor.test",
+                password=PASSWORD,
+                name="Vera Admin",
             )
             self._vendor = self._actor(user)
         return self._vendor
@@ -56,7 +59,9 @@ class Factory:
             name=f"{role.title()} {next(_sequence)}",
             role=role,
         )
-        user = await user_service.accept_invite(self.hub, token=issued.token, password=PASSWORD, name=None)
+        user = await user_service.accept_invite(
+            self.hub, token=issued.token, password=PASSWORD, name=None
+        )
         return self._actor(user)
 
     async def vendor_user(self, role: Role) -> Actor:
@@ -75,7 +80,9 @@ class Factory:
             specializations=("NETWORKING",),
             territories=(TerritoryInput(name="Home", countries=("US",)),),
         )
-        return await partner_service.create(self.hub, principal=vendor.principal, data=replace(data, **fields))
+        return await partner_service.create(
+            self.hub, principal=vendor.principal, data=replace(data, **fields)
+        )
 
     async def partner_admin(self, partner: Partner) -> Actor:
         return await self.user(partner.id, Role.PARTNER_ADMIN)
@@ -101,7 +108,9 @@ class Factory:
         if actor is not None:
             sent["authorization"] = f"Bearer {actor.token}"
         sent.update(headers or {})
-        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=sent)
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+        )
 
     def _actor(self, user: User) -> Actor:
         token, _ = identity.issue_token(self.hub, user)
@@ -111,5 +120,6 @@ class Factory:
 def errors_of(body: dict[str, Any]) -> list[tuple[str, str | None]]:
     """Return (code, field) of each error in a response."""
     return [
-        (error["extensions"]["code"], error["extensions"].get("field")) for error in body.get("errors", [])
+        (error["extensions"]["code"], error["extensions"].get("field"))
+        for error in body.get("errors", [])
     ]

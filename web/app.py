@@ -68,7 +68,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "apollo-require-preflight", "x-apollo-operation-name"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "apollo-require-preflight",
+                    "x-apollo-operation-name",
+                ],
                 max_age=600,
             )
         ],

@@ -54,20 +54,35 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    serve.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty embedded database")
+    serve.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="do not seed demo data into an empty embedded database",
+    )
     serve.set_defaults(handler=_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
     admin = commands.add_parser(
-        "create-admin", help="create a vendor admin (and the vendor)", description="Create a VENDOR_ADMIN user, creating the vendor organization if needed."
+        "create-admin",
+        help="create a vendor admin (and the vendor)",
+        description="Create a VENDOR_ADMIN user, creating the vendor organization if needed.",
     )
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", default="Vendor Admin")
     admin.set_defaults(handler=_create_admin)
-    commands.add_parser("demo", help="seed demo data into an empty database").set_defaults(handler=_demo)
+    commands.add_parser("demo", help="seed demo data into an empty database").set_defaults(
+        handler=_demo
+    )
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
-    export.add_argument("--output", type=Path, default=SCHEMA_FILE, help=f"file to write (default {SCHEMA_FILE.name} in schema/)")
-    export.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
+    export.add_argument(
+        "--output",
+        type=Path,
+        default=SCHEMA_FILE,
+        help=f"file to write (default {SCHEMA_FILE.name} in schema/)",
+    )
+    export.add_argument(
+        "--check", action="store_true", help="fail if the file differs instead of writing it"
+    )
     export.set_defaults(handler=_export_schema)
     return parser
 
@@ -94,7 +109,9 @@ async def _prepare(hub: Hub, engine: AsyncEngine, *, seed_demo: bool) -> None:
         hub.settings.var_dir.mkdir(parents=True, exist_ok=True)
         await migrate.upgrade(engine)
     elif await migrate.current_revision(engine) != _head():
-        raise CommandError("the database is not migrated to the latest revision: run `channelhub migrate`")
+        raise CommandError(
+            "the database is not migrated to the latest revision: run `channelhub migrate`"
+        )
     if seed_demo and is_sqlite(hub.settings.database_url) and not await demo.seeded(hub):
         _print_logins(await demo.seed(hub))
 
@@ -144,7 +161,9 @@ def _create_admin(args: argparse.Namespace) -> int:
 
     async def work(hub: Hub, engine: AsyncEngine) -> int:
         await _prepare(hub, engine, seed_demo=False)
-        user = await user_service.create_admin(hub, email=args.email, password=args.password, name=args.name)
+        user = await user_service.create_admin(
+            hub, email=args.email, password=args.password, name=args.name
+        )
         print(f"created vendor admin {user.email}")
         return 0
 
@@ -157,7 +176,9 @@ def _demo(args: argparse.Namespace) -> int:
     async def work(hub: Hub, engine: AsyncEngine) -> int:
         await _prepare(hub, engine, seed_demo=False)
         if await demo.seeded(hub):
-            raise CommandError("the database already holds users; demo data goes into an empty database")
+            raise CommandError(
+                "the database already holds users; demo data goes into an empty database"
+            )
         _print_logins(await demo.seed(hub))
         return 0
 
@@ -165,7 +186,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _export_schema(args: argparse.Namespace) -> int:
-    settings = load_settings({"CHANNELHUB_DATABASE_URL": "sqlite+aiosqlite://", "CHANNELHUB_JWT_SECRET": "x" * 32})
+    settings = load_settings(
+        {"CHANNELHUB_DATABASE_URL": "sqlite+aiosqlite://", "CHANNELHUB_JWT_SECRET": "x" * 32}
+    )
     sdl = build_schema(settings).as_str() + "\n"
     if args.check:
         current = args.output.read_text() if args.output.exists() else ""

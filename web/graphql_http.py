@@ -48,7 +48,9 @@ async def graphql_endpoint(request: Request) -> Response:
             variable_values=params.variables,
             context_value=context,
             operation_name=params.operation_name,
-            allowed_operation_types=QUERIES_ONLY if request.method == "GET" else QUERIES_AND_MUTATIONS,
+            allowed_operation_types=QUERIES_ONLY
+            if request.method == "GET"
+            else QUERIES_AND_MUTATIONS,
         )
     except RequestError as error:
         return _request_error(error, media)
@@ -91,7 +93,9 @@ async def _context(request: Request, hub: Hub) -> Context:
         return context
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise RequestError(401, "send the access token as Authorization: Bearer <token>", _CHALLENGE)
+        raise RequestError(
+            401, "send the access token as Authorization: Bearer <token>", _CHALLENGE
+        )
     try:
         principal = await identity.authenticate(hub, token.strip())
     except HubError as error:

@@ -31,7 +31,9 @@ class GraphQLWebSocket(GraphQL[Context, None]):
         )
         self.hub = hub
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         client = request.client.host if request.client else None
         return Context(hub=self.hub, client=client)
 

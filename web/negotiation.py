@@ -66,7 +66,10 @@ def check_json_content_type(content_type: str | None) -> None:
         raise RequestError(415, "send the request as Content-Type: application/json")
     for param in params.split(";"):
         name, _, value = param.strip().partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
+            "utf-8",
+            "utf8",
+        ):
             raise RequestError(415, "the request body must be encoded as UTF-8")
 
 
@@ -77,7 +80,9 @@ def params_from_body(body: bytes) -> GraphQLParams:
     except (ValueError, UnicodeDecodeError):
         raise RequestError(400, "the request body is not valid JSON") from None
     if not isinstance(data, dict):
-        raise RequestError(400, "the request body must be a JSON object (batching is not supported)")
+        raise RequestError(
+            400, "the request body must be a JSON object (batching is not supported)"
+        )
     return _params(data)
 
 

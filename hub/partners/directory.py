@@ -75,16 +75,11 @@ async def get(hub: Hub, *, principal: Principal, partner_id: str) -> Partner:
         return await load_visible(session, principal, partner_id)
 
 
-async def by_ids(
-    hub: Hub, *, principal: Principal, ids: Sequence[str]
-) -> list[Partner | None]:
+async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Partner | None]:
     """Load partners in key order; ones the caller may not see come back as None."""
     async with hub.db() as session:
         statement = select(Partner).where(Partner.id.in_(ids), visible(principal))
-        found = {
-            partner.id: partner
-            for partner in (await session.execute(statement)).scalars()
-        }
+        found = {partner.id: partner for partner in (await session.execute(statement)).scalars()}
     return [found.get(key) for key in ids]
 
 
@@ -172,13 +167,9 @@ async def list_partners(
 def _filtered(principal: Principal, filter: PartnerFilter) -> Select[tuple[Partner]]:
     statement = select(Partner).where(visible(principal))
     if filter.tiers:
-        statement = statement.where(
-            Partner.tier.in_([tier.value for tier in filter.tiers])
-        )
+        statement = statement.where(Partner.tier.in_([tier.value for tier in filter.tiers]))
     if filter.types:
-        statement = statement.where(
-            Partner.type.in_([kind.value for kind in filter.types])
-        )
+        statement = statement.where(Partner.type.in_([kind.value for kind in filter.types]))
     if filter.statuses:
         statement = statement.where(
             Partner.status.in_([status.value for status in filter.statuses])
@@ -199,9 +190,7 @@ def _filtered(principal: Principal, filter: PartnerFilter) -> Select[tuple[Partn
         statement = statement.where(
             or_(
                 func.lower(Partner.name).contains(term, autoescape=True),
-                func.lower(func.coalesce(Partner.legal_name, "")).contains(
-                    term, autoescape=True
-                ),
+                func.lower(func.coalesce(Partner.legal_name, "")).contains(term, autoescape=True),
             )
         )
     return statement
@@ -218,9 +207,7 @@ async def _near_page(
     min_lat, max_lat, min_lon, max_lon = geo.bounding_box(
         near.latitude, near.longitude, near.radius_km
     )
-    boxed = statement.with_only_columns(
-        Partner.id, Partner.latitude, Partner.longitude
-    ).where(
+    boxed = statement.with_only_columns(Partner.id, Partner.latitude, Partner.longitude).where(
         and_(
             Partner.latitude.between(min_lat, max_lat),
             Partner.longitude.between(min_lon, max_lon),
@@ -237,15 +224,11 @@ async def _near_page(
         start = sum(1 for key in ranked if key <= (float(distance), str(partner_id)))
     window = ranked[start : start + page.first + 1]
     shown = window[: page.first]
-    rows = await session.execute(
-        select(Partner).where(Partner.id.in_([key[1] for key in shown]))
-    )
+    rows = await session.execute(select(Partner).where(Partner.id.in_([key[1] for key in shown])))
     by_id = {partner.id: partner for partner in rows.scalars()}
     return Page(
         items=[Located(by_id[partner_id], distance) for distance, partner_id in shown],
-        cursors=[
-            encode_cursor([distance, partner_id]) for distance, partner_id in shown
-        ],
+        cursors=[encode_cursor([distance, partner_id]) for distance, partner_id in shown],
         has_next_page=len(window) > page.first,
         has_previous_page=start > 0,
         total_count=len(ranked),

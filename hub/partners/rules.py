@@ -35,18 +35,10 @@ class PartnerStatus(StrEnum):
 
 
 TRANSITIONS: dict[PartnerStatus, frozenset[PartnerStatus]] = {
-    PartnerStatus.APPLICANT: frozenset(
-        {PartnerStatus.ONBOARDING, PartnerStatus.TERMINATED}
-    ),
-    PartnerStatus.ONBOARDING: frozenset(
-        {PartnerStatus.ACTIVE, PartnerStatus.TERMINATED}
-    ),
-    PartnerStatus.ACTIVE: frozenset(
-        {PartnerStatus.SUSPENDED, PartnerStatus.TERMINATED}
-    ),
-    PartnerStatus.SUSPENDED: frozenset(
-        {PartnerStatus.ACTIVE, PartnerStatus.TERMINATED}
-    ),
+    PartnerStatus.APPLICANT: frozenset({PartnerStatus.ONBOARDING, PartnerStatus.TERMINATED}),
+    PartnerStatus.ONBOARDING: frozenset({PartnerStatus.ACTIVE, PartnerStatus.TERMINATED}),
+    PartnerStatus.ACTIVE: frozenset({PartnerStatus.SUSPENDED, PartnerStatus.TERMINATED}),
+    PartnerStatus.SUSPENDED: frozenset({PartnerStatus.ACTIVE, PartnerStatus.TERMINATED}),
     PartnerStatus.TERMINATED: frozenset(),
 }
 NEEDS_REASON = frozenset({PartnerStatus.SUSPENDED, PartnerStatus.TERMINATED})
@@ -126,9 +118,7 @@ class PartnerInput:
     territories: Sequence[TerritoryInput] = field(default_factory=tuple)
 
 
-def check_transition(
-    current: PartnerStatus, target: PartnerStatus, reason: str | None
-) -> None:
+def check_transition(current: PartnerStatus, target: PartnerStatus, reason: str | None) -> None:
     """Refuse a status change the lifecycle does not allow."""
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final)"
@@ -137,20 +127,14 @@ def check_transition(
             field="status",
         )
     if target in NEEDS_REASON and not (reason and reason.strip()):
-        raise BadInput(
-            f"a reason is required to make a partner {target}", field="reason"
-        )
+        raise BadInput(f"a reason is required to make a partner {target}", field="reason")
 
 
 def check_specializations(values: Sequence[str]) -> list[str]:
     """Normalise product lines, dropping duplicates and keeping order."""
     if len(values) > MAX_SPECIALIZATIONS:
-        raise BadInput(
-            f"at most {MAX_SPECIALIZATIONS} specializations", field="specializations"
-        )
-    codes = [
-        validation.product_line(value, field="specializations") for value in values
-    ]
+        raise BadInput(f"at most {MAX_SPECIALIZATIONS} specializations", field="specializations")
+    codes = [validation.product_line(value, field="specializations") for value in values]
     return list(dict.fromkeys(codes))
 
 
@@ -175,17 +159,9 @@ def _check_territory(index: int, value: TerritoryInput) -> CheckedTerritory:
             field=prefix,
         )
     if entries > MAX_TERRITORY_ENTRIES:
-        raise BadInput(
-            f"a territory holds at most {MAX_TERRITORY_ENTRIES} entries", field=prefix
-        )
-    countries = [
-        validation.country(code, field=f"{prefix}.countries")
-        for code in value.countries
-    ]
-    regions = [
-        validation.subdivision(code, field=f"{prefix}.regions")
-        for code in value.regions
-    ]
+        raise BadInput(f"a territory holds at most {MAX_TERRITORY_ENTRIES} entries", field=prefix)
+    countries = [validation.country(code, field=f"{prefix}.countries") for code in value.countries]
+    regions = [validation.subdivision(code, field=f"{prefix}.regions") for code in value.regions]
     postal = [
         validation.postal_prefix(code, field=f"{prefix}.postalPrefixes")
         for code in value.postal_prefixes

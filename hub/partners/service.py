@@ -56,9 +56,7 @@ async def create(hub: Hub, *, principal: Principal, data: PartnerInput) -> Partn
         return await _insert(hub, session, data, changed_by=principal.user_id)
 
 
-async def apply(
-    hub: Hub, *, data: PartnerInput, contact: ContactInput
-) -> tuple[Partner, User]:
+async def apply(hub: Hub, *, data: PartnerInput, contact: ContactInput) -> tuple[Partner, User]:
     """Record a public application: an APPLICANT partner and its contact user."""
     email = validation.email(contact.email, field="contact.email")
     name = validation.text(contact.name, field="contact.name", max_length=200)
@@ -139,9 +137,7 @@ async def change_tier(
     return partner
 
 
-async def approve_application(
-    hub: Hub, *, principal: Principal, partner_id: str
-) -> Partner:
+async def approve_application(hub: Hub, *, principal: Principal, partner_id: str) -> Partner:
     """Accept an applicant: it moves to ONBOARDING and its contact can log in."""
     return await change_status(
         hub,
@@ -160,9 +156,7 @@ async def reject_application(
     async with hub.db() as session:
         partner = await load_visible(session, principal, partner_id)
     if partner.status != PartnerStatus.APPLICANT:
-        raise BadInput(
-            "only applicants can be rejected; terminate the partner instead", field="id"
-        )
+        raise BadInput("only applicants can be rejected; terminate the partner instead", field="id")
     return await change_status(
         hub,
         principal=principal,
@@ -172,9 +166,7 @@ async def reject_application(
     )
 
 
-def _check_may_edit(
-    principal: Principal, partner_id: str, changes: Mapping[str, Any]
-) -> None:
+def _check_may_edit(principal: Principal, partner_id: str, changes: Mapping[str, Any]) -> None:
     unknown = set(changes) - rules.PROFILE_FIELDS
     if unknown:
         raise BadInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -215,15 +207,9 @@ async def _insert(
         updated_at=now,
     )
     session.add(partner)
-    fields = {
-        key: value
-        for key, value in data.__dict__.items()
-        if key in rules.PROFILE_FIELDS
-    }
+    fields = {key: value for key, value in data.__dict__.items() if key in rules.PROFILE_FIELDS}
     await _apply_changes(hub, session, partner, fields)
-    _record(
-        hub, session, partner, "status", data.status, None, changed_by, initial=True
-    )
+    _record(hub, session, partner, "status", data.status, None, changed_by, initial=True)
     _record(hub, session, partner, "tier", data.tier, None, changed_by, initial=True)
     await session.flush()
     return partner
@@ -237,13 +223,9 @@ async def _apply_changes(
             name = API_NAMES.get(required, required)
             raise BadInput(f"{name} cannot be null", field=name)
     if "name" in changes:
-        partner.name = validation.text(
-            changes["name"] or "", field="name", max_length=200
-        )
+        partner.name = validation.text(changes["name"] or "", field="name", max_length=200)
         await session.execute(
-            update(Organization)
-            .where(Organization.id == partner.id)
-            .values(name=partner.name)
+            update(Organization).where(Organization.id == partner.id).values(name=partner.name)
         )
     for name, limit in TEXT_LIMITS.items():
         if name in changes:
@@ -260,34 +242,26 @@ async def _apply_changes(
     if "latitude" in changes or "longitude" in changes:
         latitude = changes.get("latitude", partner.latitude)
         longitude = changes.get("longitude", partner.longitude)
-        partner.latitude, partner.longitude = validation.coordinates(
-            latitude, longitude
-        )
+        partner.latitude, partner.longitude = validation.coordinates(latitude, longitude)
     if "lead_capacity" in changes:
         partner.lead_capacity = rules.check_lead_capacity(int(changes["lead_capacity"]))
     if "type" in changes:
         await _change_type(session, partner, PartnerType(changes["type"]))
     if "parent_id" in changes:
-        partner.parent_id = await _checked_parent(
-            session, partner, changes["parent_id"]
-        )
+        partner.parent_id = await _checked_parent(session, partner, changes["parent_id"])
     if "specializations" in changes:
         await _replace_specializations(session, partner, changes["specializations"])
     if "territories" in changes:
         await _replace_territories(session, partner, changes["territories"])
 
 
-async def _change_type(
-    session: AsyncSession, partner: Partner, kind: PartnerType
-) -> None:
+async def _change_type(session: AsyncSession, partner: Partner, kind: PartnerType) -> None:
     if partner.type == PartnerType.DISTRIBUTOR and kind != PartnerType.DISTRIBUTOR:
         children = await session.execute(
             select(Partner.id).where(Partner.parent_id == partner.id).limit(1)
         )
         if children.first() is not None:
-            raise BadInput(
-                "a distributor with sub-partners must stay a DISTRIBUTOR", field="type"
-            )
+            raise BadInput("a distributor with sub-partners must stay a DISTRIBUTOR", field="type")
     partner.type = kind
 
 
@@ -307,34 +281,23 @@ async def _checked_parent(
     seen = {parent.id}
     while ancestor is not None and ancestor not in seen:
         if ancestor == partner.id:
-            raise BadInput(
-                "this parent would create a cycle in the channel", field="parentId"
-            )
+            raise BadInput("this parent would create a cycle in the channel", field="parentId")
         seen.add(ancestor)
-        ancestor = await session.scalar(
-            select(Partner.parent_id).where(Partner.id == ancestor)
-        )
+        ancestor = await session.scalar(select(Partner.parent_id).where(Partner.id == ancestor))
     return parent.id
 
 
-async def _replace_specializations(
-    session: AsyncSession, partner: Partner, values: Any
-) -> None:
+async def _replace_specializations(session: AsyncSession, partner: Partner, values: Any) -> None:
     codes = rules.check_specializations(list(values or ()))
     await session.execute(
-        delete(PartnerSpecialization).where(
-            PartnerSpecialization.partner_id == partner.id
-        )
+        delete(PartnerSpecialization).where(PartnerSpecialization.partner_id == partner.id)
     )
     session.add_all(
-        PartnerSpecialization(partner_id=partner.id, product_line=code)
-        for code in codes
+        PartnerSpecialization(partner_id=partner.id, product_line=code) for code in codes
     )
 
 
-async def _replace_territories(
-    session: AsyncSession, partner: Partner, values: Any
-) -> None:
+async def _replace_territories(session: AsyncSession, partner: Partner, values: Any) -> None:
     checked = rules.check_territories(list(values or ()))
     await session.execute(delete(Territory).where(Territory.partner_id == partner.id))
     session.add_all(

@@ -16,9 +16,7 @@ class Organization(IdMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(16), index=True)
     name: Mapped[str] = mapped_column(String(200))
 
-    users: Mapped[list[User]] = relationship(
-        back_populates="organization", lazy="raise"
-    )
+    users: Mapped[list[User]] = relationship(back_populates="organization", lazy="raise")
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -35,9 +33,7 @@ class User(IdMixin, TimestampMixin, Base):
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column()
 
-    organization: Mapped[Organization] = relationship(
-        back_populates="users", lazy="raise"
-    )
+    organization: Mapped[Organization] = relationship(back_populates="users", lazy="raise")
 
 
 class Invitation(IdMixin, Base):
@@ -50,9 +46,7 @@ class Invitation(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    invited_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    invited_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
     accepted_at: Mapped[datetime | None] = mapped_column()

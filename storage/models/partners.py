@@ -44,9 +44,7 @@ class PartnerSpecialization(IdMixin, Base):
     __tablename__ = "partner_specializations"
     __table_args__ = (UniqueConstraint("partner_id", "product_line"),)
 
-    partner_id: Mapped[str] = mapped_column(
-        ForeignKey("partners.id", ondelete="CASCADE")
-    )
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     product_line: Mapped[str] = mapped_column(String(64), index=True)
 
 
@@ -54,9 +52,7 @@ class Territory(IdMixin, Base):
     __tablename__ = "territories"
     __table_args__ = (UniqueConstraint("partner_id", "name"),)
 
-    partner_id: Mapped[str] = mapped_column(
-        ForeignKey("partners.id", ondelete="CASCADE")
-    )
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
     countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -77,7 +73,5 @@ class PartnerChange(Base):
     from_value: Mapped[str | None] = mapped_column(String(32))
     to_value: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
-    changed_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    changed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column()

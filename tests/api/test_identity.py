@@ -24,7 +24,11 @@ async def test_login_returns_a_token_that_identifies_the_caller(factory: Factory
     body = await factory.gql(LOGIN, {"email": admin.user.email.upper(), "password": PASSWORD})
 
     login = data_of(body)["login"]
-    assert login["user"] == {"email": admin.user.email, "role": "VENDOR_ADMIN", "organization": {"kind": "VENDOR"}}
+    assert login["user"] == {
+        "email": admin.user.email,
+        "role": "VENDOR_ADMIN",
+        "organization": {"kind": "VENDOR"},
+    }
     response = await factory.client.post(
         "/graphql", json={"query": ME}, headers={"authorization": f"Bearer {login['token']}"}
     )
@@ -35,7 +39,9 @@ async def test_wrong_password_and_unknown_email_fail_alike(factory: Factory) -> 
     admin = await factory.vendor_admin()
 
     wrong = await factory.gql(LOGIN, {"email": admin.user.email, "password": "not the password"})
-    unknown = await factory.gql(LOGIN, {"email": "nobody@example.test", "password": "not the password"})
+    unknown = await factory.gql(
+        LOGIN, {"email": "nobody@example.test", "password": "not the password"}
+    )
 
     assert errors_of(wrong) == errors_of(unknown) == [("UNAUTHENTICATED", None)]
     assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
@@ -61,7 +67,10 @@ async def test_concurrent_failures_are_all_counted(factory: Factory) -> None:
     admin = await factory.vendor_admin()
 
     await asyncio.gather(
-        *(factory.gql(LOGIN, {"email": admin.user.email, "password": "wrong password"}) for _ in range(5))
+        *(
+            factory.gql(LOGIN, {"email": admin.user.email, "password": "wrong password"})
+            for _ in range(5)
+        )
     )
     locked = await factory.gql(LOGIN, {"email": admin.user.email, "password": PASSWORD})
 
@@ -82,8 +91,12 @@ async def test_expired_token_is_refused(factory: Factory, clock: ManualClock) ->
 
 async def test_forged_token_is_refused(factory: Factory) -> None:
     admin = await factory.vendor_admin()
-    claims = jwt.decode(admin.token, JWT_SECRET, algorithms=["HS256"], options={"verify_exp": False})
-    forged = jwt.encode({**claims, "role": "VENDOR_ADMIN"}, "another-secret-of-sufficient-length!!", "HS256")
+    claims = jwt.decode(
+        admin.token, JWT_SECRET, algorithms=["HS256"], options={"verify_exp": False}
+    )
+    forged = jwt.encode(
+        {**claims, "role": "VENDOR_ADMIN"}, "another-secret-of-sufficient-length!!", "HS256"
+    )
     unsigned = jwt.encode(claims, None, algorithm="none")
 
     for token in (forged, unsigned, "garbage"):
@@ -124,13 +137,27 @@ async def test_invitation_is_accepted_once_and_then_logs_in(factory: Factory) ->
     admin = await factory.vendor_admin()
 
     invited = data_of(
-        await factory.gql(INVITE, {"org": partner.id, "email": "Pat@Partner.test", "role": "PARTNER_USER"}, actor=admin)
+        await factory.gql(
+            INVITE,
+            {"org": partner.id, "email": "Pat@Partner.test", "role": "PARTNER_USER"},
+            actor=admin,
+        )
     )["inviteUser"]
-    accepted = await factory.gql(ACCEPT, {"token": invited["token"], "password": "a long enough password"})
-    again = await factory.gql(ACCEPT, {"token": invited["token"], "password": "a long enough password"})
-    login = await factory.gql(LOGIN, {"email": "pat@partner.test", "password": "a long enough password"})
+    accepted = await factory.gql(
+        ACCEPT, {"token": invited["token"], "password": "a long enough password"}
+    )
+    again = await factory.gql(
+        ACCEPT, {"token": invited["token"], "password": "a long enough password"}
+    )
+    login = await factory.gql(
+        LOGIN, {"email": "pat@partner.test", "password": "a long enough password"}
+    )
 
-    assert data_of(accepted)["acceptInvite"] == {"email": "pat@partner.test", "role": "PARTNER_USER", "active": True}
+    assert data_of(accepted)["acceptInvite"] == {
+        "email": "pat@partner.test",
+        "role": "PARTNER_USER",
+        "active": True,
+    }
     assert errors_of(again) == [("BAD_USER_INPUT", "token")]
     assert data_of(login)["login"]["user"]["role"] == "PARTNER_USER"
 
@@ -139,11 +166,18 @@ async def test_concurrent_acceptance_creates_one_user(factory: Factory) -> None:
     partner = await factory.partner()
     admin = await factory.vendor_admin()
     invited = data_of(
-        await factory.gql(INVITE, {"org": partner.id, "email": "race@partner.test", "role": "PARTNER_USER"}, actor=admin)
+        await factory.gql(
+            INVITE,
+            {"org": partner.id, "email": "race@partner.test", "role": "PARTNER_USER"},
+            actor=admin,
+        )
     )["inviteUser"]
 
     bodies = await asyncio.gather(
-        *(factory.gql(ACCEPT, {"token": invited["token"], "password": "a long enough password"}) for _ in range(4))
+        *(
+            factory.gql(ACCEPT, {"token": invited["token"], "password": "a long enough password"})
+            for _ in range(4)
+        )
     )
 
     assert sorted(len(body.get("errors", [])) for body in bodies) == [0, 1, 1, 1]
@@ -153,10 +187,20 @@ async def test_partner_admin_invites_only_into_own_organization(factory: Factory
     mine, other = await factory.partner(), await factory.partner()
     partner_admin = await factory.partner_admin(mine)
 
-    own = await factory.gql(INVITE, {"org": mine.id, "email": "colleague@mine.test", "role": "PARTNER_USER"}, actor=partner_admin)
-    foreign = await factory.gql(INVITE, {"org": other.id, "email": "spy@other.test", "role": "PARTNER_USER"}, actor=partner_admin)
+    own = await factory.gql(
+        INVITE,
+        {"org": mine.id, "email": "colleague@mine.test", "role": "PARTNER_USER"},
+        actor=partner_admin,
+    )
+    foreign = await factory.gql(
+        INVITE,
+        {"org": other.id, "email": "spy@other.test", "role": "PARTNER_USER"},
+        actor=partner_admin,
+    )
     staff = await factory.gql(
-        INVITE, {"org": mine.id, "email": "boss@mine.test", "role": "VENDOR_ADMIN"}, actor=partner_admin
+        INVITE,
+        {"org": mine.id, "email": "boss@mine.test", "role": "VENDOR_ADMIN"},
+        actor=partner_admin,
     )
 
     assert data_of(own)["inviteUser"]["role"] == "PARTNER_USER"
@@ -168,7 +212,9 @@ async def test_partner_user_cannot_invite(factory: Factory) -> None:
     partner = await factory.partner()
     user = await factory.user(partner.id, Role.PARTNER_USER)
 
-    body = await factory.gql(INVITE, {"org": partner.id, "email": "x@mine.test", "role": "PARTNER_USER"}, actor=user)
+    body = await factory.gql(
+        INVITE, {"org": partner.id, "email": "x@mine.test", "role": "PARTNER_USER"}, actor=user
+    )
 
     assert errors_of(body) == [("FORBIDDEN", None)]
 
@@ -177,7 +223,11 @@ async def test_duplicate_email_is_a_conflict(factory: Factory) -> None:
     admin = await factory.vendor_admin()
     partner = await factory.partner()
 
-    body = await factory.gql(INVITE, {"org": partner.id, "email": admin.user.email.upper(), "role": "PARTNER_USER"}, actor=admin)
+    body = await factory.gql(
+        INVITE,
+        {"org": partner.id, "email": admin.user.email.upper(), "role": "PARTNER_USER"},
+        actor=admin,
+    )
 
     assert errors_of(body) == [("CONFLICT", "email")]
 
@@ -186,10 +236,16 @@ async def test_bad_email_and_short_password_name_their_field(factory: Factory) -
     admin = await factory.vendor_admin()
     partner = await factory.partner()
     invited = data_of(
-        await factory.gql(INVITE, {"org": partner.id, "email": "ok@partner.test", "role": "PARTNER_USER"}, actor=admin)
+        await factory.gql(
+            INVITE,
+            {"org": partner.id, "email": "ok@partner.test", "role": "PARTNER_USER"},
+            actor=admin,
+        )
     )["inviteUser"]
 
-    bad_email = await factory.gql(INVITE, {"org": partner.id, "email": "not-an-email", "role": "PARTNER_USER"}, actor=admin)
+    bad_email = await factory.gql(
+        INVITE, {"org": partner.id, "email": "not-an-email", "role": "PARTNER_USER"}, actor=admin
+    )
     short = await factory.gql(ACCEPT, {"token": invited["token"], "password": "short"})
 
     assert errors_of(bad_email) == [("BAD_USER_INPUT", "email")]
@@ -218,8 +274,12 @@ async def test_partner_admin_cannot_touch_another_partners_user(factory: Factory
     partner_admin = await factory.partner_admin(mine)
     stranger = await factory.user(other.id, Role.PARTNER_USER)
 
-    body = await factory.gql(SET_ACTIVE, {"id": stranger.user.id, "active": False}, actor=partner_admin)
-    read = await factory.gql("query($id: ID!) { user(id: $id) { email } }", {"id": stranger.user.id}, actor=partner_admin)
+    body = await factory.gql(
+        SET_ACTIVE, {"id": stranger.user.id, "active": False}, actor=partner_admin
+    )
+    read = await factory.gql(
+        "query($id: ID!) { user(id: $id) { email } }", {"id": stranger.user.id}, actor=partner_admin
+    )
 
     assert errors_of(body) == [("NOT_FOUND", "userId")]
     assert errors_of(read) == [("NOT_FOUND", "userId")]
@@ -233,7 +293,11 @@ async def test_users_list_is_scoped_to_the_organization(factory: Factory) -> Non
     await factory.user(other.id, Role.PARTNER_USER)
     admin = await factory.vendor_admin()
 
-    scoped = data_of(await factory.gql("{ users { totalCount edges { node { organization { id } } } } }", actor=partner_admin))
+    scoped = data_of(
+        await factory.gql(
+            "{ users { totalCount edges { node { organization { id } } } } }", actor=partner_admin
+        )
+    )
     everyone = data_of(await factory.gql("{ users { totalCount } }", actor=admin))
 
     assert scoped["users"]["totalCount"] == 2

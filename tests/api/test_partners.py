@@ -39,21 +39,38 @@ def names(body: dict[str, Any]) -> list[str]:
     return [edge["node"]["name"] for edge in data_of(body)["partners"]["edges"]]
 
 
-async def test_vendor_creates_a_partner_with_territories_and_specializations(factory: Factory) -> None:
+async def test_vendor_creates_a_partner_with_territories_and_specializations(
+    factory: Factory,
+) -> None:
     admin = await factory.vendor_admin()
-    territory = {"name": "West", "countries": ["us"], "regions": ["US-CA"], "postalPrefixes": ["94 1"]}
+    territory = {
+        "name": "West",
+        "countries": ["us"],
+        "regions": ["US-CA"],
+        "postalPrefixes": ["94 1"],
+    }
 
     body = await factory.gql(
         CREATE,
-        {"input": {"name": "Acme", "type": "VAR", "country": "us", "tier": "GOLD",
-                   "specializations": ["cloud", "Network Security", "CLOUD"], "territories": [territory]}},
+        {
+            "input": {
+                "name": "Acme",
+                "type": "VAR",
+                "country": "us",
+                "tier": "GOLD",
+                "specializations": ["cloud", "Network Security", "CLOUD"],
+                "territories": [territory],
+            }
+        },
         actor=admin,
     )
 
     created = data_of(body)["createPartner"]
     assert created["type"] == "VAR" and created["tier"] == "GOLD" and created["country"] == "US"
     assert created["specializations"] == ["CLOUD", "NETWORK_SECURITY"]
-    assert created["territories"] == [{"name": "West", "countries": ["US"], "regions": ["US-CA"], "postalPrefixes": ["941"]}]
+    assert created["territories"] == [
+        {"name": "West", "countries": ["US"], "regions": ["US-CA"], "postalPrefixes": ["941"]}
+    ]
     assert created["tierHistory"] == [{"fromValue": None, "toValue": "GOLD"}]
 
 
@@ -85,11 +102,15 @@ async def test_parent_must_be_a_distributor_and_cycles_are_refused(factory: Fact
     middle = await factory.partner("Middle", type=PartnerType.DISTRIBUTOR, parent_id=top.id)
     reseller = await factory.partner("Reseller")
 
-    under_reseller = await factory.gql(UPDATE, {"id": middle.id, "input": {"parentId": reseller.id}}, actor=admin)
+    under_reseller = await factory.gql(
+        UPDATE, {"id": middle.id, "input": {"parentId": reseller.id}}, actor=admin
+    )
     cycle = await factory.gql(UPDATE, {"id": top.id, "input": {"parentId": middle.id}}, actor=admin)
     itself = await factory.gql(UPDATE, {"id": top.id, "input": {"parentId": top.id}}, actor=admin)
     demote = await factory.gql(UPDATE, {"id": top.id, "input": {"type": "RESELLER"}}, actor=admin)
-    moved = await factory.gql(UPDATE, {"id": reseller.id, "input": {"parentId": middle.id}}, actor=admin)
+    moved = await factory.gql(
+        UPDATE, {"id": reseller.id, "input": {"parentId": middle.id}}, actor=admin
+    )
 
     assert errors_of(under_reseller) == [("BAD_USER_INPUT", "parentId")]
     assert errors_of(cycle) == [("BAD_USER_INPUT", "parentId")]
@@ -104,16 +125,24 @@ async def test_status_follows_the_lifecycle(factory: Factory) -> None:
     partner = await factory.partner()
 
     no_reason = await factory.gql(STATUS, {"id": partner.id, "status": "SUSPENDED"}, actor=admin)
-    suspended = await factory.gql(STATUS, {"id": partner.id, "status": "SUSPENDED", "reason": "unpaid invoices"}, actor=admin)
+    suspended = await factory.gql(
+        STATUS, {"id": partner.id, "status": "SUSPENDED", "reason": "unpaid invoices"}, actor=admin
+    )
     backwards = await factory.gql(STATUS, {"id": partner.id, "status": "APPLICANT"}, actor=admin)
-    terminated = await factory.gql(STATUS, {"id": partner.id, "status": "TERMINATED", "reason": "contract ended"}, actor=admin)
+    terminated = await factory.gql(
+        STATUS, {"id": partner.id, "status": "TERMINATED", "reason": "contract ended"}, actor=admin
+    )
     revived = await factory.gql(STATUS, {"id": partner.id, "status": "ACTIVE"}, actor=admin)
 
     assert errors_of(no_reason) == [("BAD_USER_INPUT", "reason")]
     assert data_of(suspended)["changePartnerStatus"]["statusReason"] == "unpaid invoices"
     assert errors_of(backwards) == [("BAD_USER_INPUT", "status")]
     history = data_of(terminated)["changePartnerStatus"]["statusHistory"]
-    assert [(h["fromValue"], h["toValue"]) for h in history] == [(None, "ACTIVE"), ("ACTIVE", "SUSPENDED"), ("SUSPENDED", "TERMINATED")]
+    assert [(h["fromValue"], h["toValue"]) for h in history] == [
+        (None, "ACTIVE"),
+        ("ACTIVE", "SUSPENDED"),
+        ("SUSPENDED", "TERMINATED"),
+    ]
     assert errors_of(revived) == [("BAD_USER_INPUT", "status")]
 
 
@@ -128,7 +157,12 @@ async def test_tier_changes_are_kept_in_history(factory: Factory) -> None:
 
     changed = data_of(body)["changePartnerTier"]
     assert changed["tier"] == "GOLD"
-    assert changed["tierHistory"][-1] == {"fromValue": "SILVER", "toValue": "GOLD", "reason": "Q3 revenue", "changedBy": {"email": manager.user.email}}
+    assert changed["tierHistory"][-1] == {
+        "fromValue": "SILVER",
+        "toValue": "GOLD",
+        "reason": "Q3 revenue",
+        "changedBy": {"email": manager.user.email},
+    }
     assert errors_of(same) == [("BAD_USER_INPUT", "tier")]
 
 
@@ -137,11 +171,21 @@ async def test_partner_admin_edits_only_the_self_service_fields(factory: Factory
     partner_admin = await factory.partner_admin(partner)
     colleague = await factory.user(partner.id, Role.PARTNER_USER)
 
-    own = await factory.gql(UPDATE, {"id": partner.id, "input": {"website": "https://acme.test", "city": "Cambridge"}}, actor=partner_admin)
-    capacity = await factory.gql(UPDATE, {"id": partner.id, "input": {"leadCapacity": 999}}, actor=partner_admin)
-    by_user = await factory.gql(UPDATE, {"id": partner.id, "input": {"city": "Nowhere"}}, actor=colleague)
+    own = await factory.gql(
+        UPDATE,
+        {"id": partner.id, "input": {"website": "https://acme.test", "city": "Cambridge"}},
+        actor=partner_admin,
+    )
+    capacity = await factory.gql(
+        UPDATE, {"id": partner.id, "input": {"leadCapacity": 999}}, actor=partner_admin
+    )
+    by_user = await factory.gql(
+        UPDATE, {"id": partner.id, "input": {"city": "Nowhere"}}, actor=colleague
+    )
     tier = await factory.gql(
-        'mutation($id: ID!) { changePartnerTier(id: $id, tier: PLATINUM) { tier } }', {"id": partner.id}, actor=partner_admin
+        "mutation($id: ID!) { changePartnerTier(id: $id, tier: PLATINUM) { tier } }",
+        {"id": partner.id},
+        actor=partner_admin,
     )
 
     assert data_of(own)["updatePartner"]["city"] == "Cambridge"
@@ -155,8 +199,12 @@ async def test_a_partner_never_sees_or_changes_another_partner(factory: Factory)
     other = await factory.partner("Other")
     partner_admin = await factory.partner_admin(mine)
 
-    read = await factory.gql("query($id: ID!) { partner(id: $id) { name } }", {"id": other.id}, actor=partner_admin)
-    write = await factory.gql(UPDATE, {"id": other.id, "input": {"city": "Hacked"}}, actor=partner_admin)
+    read = await factory.gql(
+        "query($id: ID!) { partner(id: $id) { name } }", {"id": other.id}, actor=partner_admin
+    )
+    write = await factory.gql(
+        UPDATE, {"id": other.id, "input": {"city": "Hacked"}}, actor=partner_admin
+    )
     listed = await factory.gql(PARTNERS, actor=partner_admin)
     searched = await factory.gql(PARTNERS, {"filter": {"search": "Other"}}, actor=partner_admin)
 
@@ -176,7 +224,11 @@ async def test_a_distributor_sees_its_sub_partners_and_they_see_it(factory: Fact
 
     from_distributor = await factory.gql(PARTNERS, actor=dist_admin)
     from_child = await factory.gql(PARTNERS, actor=child_admin)
-    tree = await factory.gql("query($id: ID!) { partner(id: $id) { subPartners { name } } }", {"id": distributor.id}, actor=child_admin)
+    tree = await factory.gql(
+        "query($id: ID!) { partner(id: $id) { subPartners { name } } }",
+        {"id": distributor.id},
+        actor=child_admin,
+    )
 
     assert names(from_distributor) == ["Child A", "Child B", "Dist"]
     assert names(from_child) == ["Child A", "Dist"]
@@ -186,13 +238,21 @@ async def test_a_distributor_sees_its_sub_partners_and_they_see_it(factory: Fact
 async def test_filters_and_pagination(factory: Factory) -> None:
     admin = await factory.vendor_admin()
     for index in range(5):
-        await factory.partner(f"Gold {index}", tier=Tier.GOLD, country="DE", specializations=("CLOUD",))
+        await factory.partner(
+            f"Gold {index}", tier=Tier.GOLD, country="DE", specializations=("CLOUD",)
+        )
     await factory.partner("Silver US", tier=Tier.SILVER, country="US")
     await factory.partner("Platinum MSP", tier=Tier.PLATINUM, type=PartnerType.MSP, country="DE")
 
-    first = await factory.gql(PARTNERS, {"first": 2, "filter": {"tiers": ["GOLD"], "country": "de"}}, actor=admin)
+    first = await factory.gql(
+        PARTNERS, {"first": 2, "filter": {"tiers": ["GOLD"], "country": "de"}}, actor=admin
+    )
     page = data_of(first)["partners"]
-    rest = await factory.gql(PARTNERS, {"first": 10, "after": page["pageInfo"]["endCursor"], "filter": {"tiers": ["GOLD"]}}, actor=admin)
+    rest = await factory.gql(
+        PARTNERS,
+        {"first": 10, "after": page["pageInfo"]["endCursor"], "filter": {"tiers": ["GOLD"]}},
+        actor=admin,
+    )
     by_type = await factory.gql(PARTNERS, {"filter": {"types": ["MSP"]}}, actor=admin)
     by_line = await factory.gql(PARTNERS, {"filter": {"specialization": "cloud"}}, actor=admin)
     too_many = await factory.gql(PARTNERS, {"first": 101}, actor=admin)
@@ -218,7 +278,9 @@ async def test_locator_sorts_by_distance_within_the_radius(factory: Factory) -> 
 
     body = await factory.gql(PARTNERS, {"first": 1, "filter": {"near": near}}, actor=admin)
     page = data_of(body)["partners"]
-    rest = await factory.gql(PARTNERS, {"after": page["pageInfo"]["endCursor"], "filter": {"near": near}}, actor=admin)
+    rest = await factory.gql(
+        PARTNERS, {"after": page["pageInfo"]["endCursor"], "filter": {"near": near}}, actor=admin
+    )
     wide = await factory.gql(PARTNERS, {"filter": {"near": {**near, "radiusKm": 600}}}, actor=admin)
     bad = await factory.gql(PARTNERS, {"filter": {"near": {**near, "radiusKm": -5}}}, actor=admin)
 
@@ -236,14 +298,24 @@ mutation($input: PartnerApplicationInput!) { applyAsPartner(input: $input) { id 
 
 async def test_application_is_approved_then_the_contact_can_log_in(factory: Factory) -> None:
     admin = await factory.vendor_admin()
-    application = {"name": "Newco", "type": "RESELLER", "country": "FR",
-                   "contact": {"name": "Nina", "email": "nina@newco.test", "password": "long enough pw"}}
-    login = 'mutation { login(email: "nina@newco.test", password: "long enough pw") { user { role } } }'
+    application = {
+        "name": "Newco",
+        "type": "RESELLER",
+        "country": "FR",
+        "contact": {"name": "Nina", "email": "nina@newco.test", "password": "long enough pw"},
+    }
+    login = (
+        'mutation { login(email: "nina@newco.test", password: "long enough pw") { user { role } } }'
+    )
 
     applied = data_of(await factory.gql(APPLY, {"input": application}))["applyAsPartner"]
     before = await factory.gql(login)
     duplicate = await factory.gql(APPLY, {"input": application})
-    approved = await factory.gql("mutation($id: ID!) { approvePartnerApplication(id: $id) { status } }", {"id": applied["id"]}, actor=admin)
+    approved = await factory.gql(
+        "mutation($id: ID!) { approvePartnerApplication(id: $id) { status } }",
+        {"id": applied["id"]},
+        actor=admin,
+    )
     after = await factory.gql(login)
 
     assert applied["status"] == "APPLICANT" and applied["tier"] == "REGISTERED"
@@ -255,15 +327,22 @@ async def test_application_is_approved_then_the_contact_can_log_in(factory: Fact
 
 async def test_rejected_application_keeps_the_reason(factory: Factory) -> None:
     admin = await factory.vendor_admin()
-    application = {"name": "Shady", "type": "REFERRAL", "country": "GB",
-                   "contact": {"name": "Sam", "email": "sam@shady.test", "password": "long enough pw"}}
+    application = {
+        "name": "Shady",
+        "type": "REFERRAL",
+        "country": "GB",
+        "contact": {"name": "Sam", "email": "sam@shady.test", "password": "long enough pw"},
+    }
     applied = data_of(await factory.gql(APPLY, {"input": application}))["applyAsPartner"]
     reject = 'mutation($id: ID!) { rejectPartnerApplication(id: $id, reason: "no references") { status statusReason } }'
 
     rejected = await factory.gql(reject, {"id": applied["id"]}, actor=admin)
     twice = await factory.gql(reject, {"id": applied["id"]}, actor=admin)
 
-    assert data_of(rejected)["rejectPartnerApplication"] == {"status": "TERMINATED", "statusReason": "no references"}
+    assert data_of(rejected)["rejectPartnerApplication"] == {
+        "status": "TERMINATED",
+        "statusReason": "no references",
+    }
     assert errors_of(twice) == [("BAD_USER_INPUT", "id")]
 
 
@@ -273,9 +352,25 @@ async def test_territories_are_replaced_as_a_whole(factory: Factory) -> None:
     query = """mutation($id: ID!, $input: PartnerUpdateInput!) { updatePartner(id: $id, input: $input) { id } }"""
     read = "query($id: ID!) { partner(id: $id) { territories { name } } }"
 
-    duplicate = await factory.gql(query, {"id": partner.id, "input": {"territories": [{"name": "A", "countries": ["FR"]}, {"name": "a", "countries": ["DE"]}]}}, actor=admin)
+    duplicate = await factory.gql(
+        query,
+        {
+            "id": partner.id,
+            "input": {
+                "territories": [
+                    {"name": "A", "countries": ["FR"]},
+                    {"name": "a", "countries": ["DE"]},
+                ]
+            },
+        },
+        actor=admin,
+    )
     unchanged = await factory.gql(read, {"id": partner.id}, actor=admin)
-    await factory.gql(query, {"id": partner.id, "input": {"territories": [{"name": "New", "countries": ["CA"]}]}}, actor=admin)
+    await factory.gql(
+        query,
+        {"id": partner.id, "input": {"territories": [{"name": "New", "countries": ["CA"]}]}},
+        actor=admin,
+    )
     replaced = await factory.gql(read, {"id": partner.id}, actor=admin)
 
     assert errors_of(duplicate) == [("BAD_USER_INPUT", "territories.name")]

@@ -17,8 +17,12 @@ async def test_get_runs_queries_and_refuses_mutations(factory: Factory) -> None:
     admin = await factory.vendor_admin()
     headers = {"authorization": f"Bearer {admin.token}", "accept": GRAPHQL_RESPONSE}
 
-    query = await factory.client.get("/graphql", params={"query": "{ me { email } }"}, headers=headers)
-    mutation = await factory.client.get("/graphql", params={"query": "mutation { logout }"}, headers=headers)
+    query = await factory.client.get(
+        "/graphql", params={"query": "{ me { email } }"}, headers=headers
+    )
+    mutation = await factory.client.get(
+        "/graphql", params={"query": "mutation { logout }"}, headers=headers
+    )
 
     assert query.status_code == 200
     assert query.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8"
@@ -40,14 +44,18 @@ async def test_get_runs_queries_and_refuses_mutations(factory: Factory) -> None:
 async def test_response_media_type_follows_accept(
     client: httpx.AsyncClient, accept: str, expected: str
 ) -> None:
-    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"accept": accept})
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"accept": accept}
+    )
 
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == expected
 
 
 async def test_unacceptable_accept_is_406(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"accept": "text/plain"})
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"accept": "text/plain"}
+    )
 
     assert response.status_code == 406
 
@@ -68,7 +76,9 @@ async def test_malformed_requests_are_refused_before_execution(
     client: httpx.AsyncClient, content: bytes, content_type: str, status: int
 ) -> None:
     response = await client.post(
-        "/graphql", content=content, headers={"content-type": content_type, "accept": GRAPHQL_RESPONSE}
+        "/graphql",
+        content=content,
+        headers={"content-type": content_type, "accept": GRAPHQL_RESPONSE},
     )
 
     assert response.status_code == status
@@ -76,7 +86,9 @@ async def test_malformed_requests_are_refused_before_execution(
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_validation_errors_are_400_with_graphql_response_json_and_200_with_json(client: httpx.AsyncClient) -> None:
+async def test_validation_errors_are_400_with_graphql_response_json_and_200_with_json(
+    client: httpx.AsyncClient,
+) -> None:
     body = {"query": "{ nope }"}
 
     modern = await client.post("/graphql", json=body, headers={"accept": GRAPHQL_RESPONSE})
@@ -95,7 +107,9 @@ async def test_field_suggestions_are_off_outside_development(client: httpx.Async
 
 async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
     padding = "x" * 1_100_000
-    response = await client.post("/graphql", json={"query": "{ __typename }", "extensions": {"pad": padding}})
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }", "extensions": {"pad": padding}}
+    )
 
     assert response.status_code == 413
 
@@ -106,7 +120,11 @@ async def test_depth_alias_and_token_limits(factory: Factory) -> None:
     aliases = "{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }"
     tokens = "{ " + " ".join("__typename" for _ in range(2100)) + " }"
 
-    for query, needle in ((deep, "exceeds maximum operation depth"), (aliases, "aliases"), (tokens, "token")):
+    for query, needle in (
+        (deep, "exceeds maximum operation depth"),
+        (aliases, "aliases"),
+        (tokens, "token"),
+    ):
         response = await factory.post(query, actor=admin)
         assert response.status_code == 400, query[:40]
         assert needle in response.json()["errors"][0]["message"]

@@ -31,7 +31,11 @@ def free_port() -> int:
 async def ws_url(factory: Factory, settings: Settings, clock: ManualClock) -> AsyncIterator[str]:
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, clock=clock), host="127.0.0.1", port=port, ws="websockets-sansio", log_level="warning"
+        create_app(settings, clock=clock),
+        host="127.0.0.1",
+        port=port,
+        ws="websockets-sansio",
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -48,19 +52,33 @@ async def init(ws: ClientConnection, payload: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-async def test_token_in_connection_init_authenticates_operations(factory: Factory, ws_url: str) -> None:
+async def test_token_in_connection_init_authenticates_operations(
+    factory: Factory, ws_url: str
+) -> None:
     admin = await factory.vendor_admin()
     async with connect(ws_url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
-        assert (await init(ws, {"authorization": f"Bearer {admin.token}"}))["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "{ me { email role } }"}}))
+        assert (await init(ws, {"authorization": f"Bearer {admin.token}"}))[
+            "type"
+        ] == "connection_ack"
+        await ws.send(
+            json.dumps(
+                {"id": "1", "type": "subscribe", "payload": {"query": "{ me { email role } }"}}
+            )
+        )
         result = json.loads(await asyncio.wait_for(ws.recv(), 5))
         done = json.loads(await asyncio.wait_for(ws.recv(), 5))
 
-    assert result == {"id": "1", "type": "next", "payload": {"data": {"me": {"email": admin.user.email, "role": "VENDOR_ADMIN"}}}}
+    assert result == {
+        "id": "1",
+        "type": "next",
+        "payload": {"data": {"me": {"email": admin.user.email, "role": "VENDOR_ADMIN"}}},
+    }
     assert done == {"id": "1", "type": "complete"}
 
 
-@pytest.mark.parametrize("payload", [{"authorization": "Bearer forged.token.here"}, {}, {"token": ""}])
+@pytest.mark.parametrize(
+    "payload", [{"authorization": "Bearer forged.token.here"}, {}, {"token": ""}]
+)
 async def test_bad_or_missing_token_closes_with_4403(ws_url: str, payload: dict[str, Any]) -> None:
     async with connect(ws_url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
@@ -76,12 +94,14 @@ async def test_deactivated_users_token_is_refused(factory: Factory, ws_url: str)
     partner_admin = await factory.partner_admin(partner)
     vendor = await factory.vendor_admin()
     await factory.gql(
-        'mutation($id: ID!) { setUserActive(userId: $id, active: false) { active } }',
+        "mutation($id: ID!) { setUserActive(userId: $id, active: false) { active } }",
         {"id": partner_admin.user.id},
         actor=vendor,
     )
     async with connect(ws_url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": partner_admin.token}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"token": partner_admin.token}})
+        )
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
 

@@ -26,7 +26,11 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env["CHANNELHUB_VAR_DIR"] = str(folder / "var")
     log = (folder / "serve.log").open("w")
     process = subprocess.Popen(
-        [str(CHANNELHUB), "serve", "--port", str(port)], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT
+        [str(CHANNELHUB), "serve", "--port", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -16,7 +16,9 @@ DIRECTORY = """{
 def test_embedded_server_serves_the_seeded_demo(embedded_server: str) -> None:
     with httpx.Client(base_url=embedded_server) as http:
         token = http.post("/graphql", json={"query": LOGIN}).json()["data"]["login"]["token"]
-        body = http.post("/graphql", json={"query": DIRECTORY}, headers={"authorization": f"Bearer {token}"}).json()
+        body = http.post(
+            "/graphql", json={"query": DIRECTORY}, headers={"authorization": f"Bearer {token}"}
+        ).json()
         ready = http.get("/readyz")
         ide = http.get("/graphql", headers={"accept": "text/html"})
 
@@ -25,21 +27,33 @@ def test_embedded_server_serves_the_seeded_demo(embedded_server: str) -> None:
     assert len({partner["country"] for partner in partners}) >= 5
     assert {partner["tier"] for partner in partners} == {"REGISTERED", "SILVER", "GOLD", "PLATINUM"}
     assert {partner["type"] for partner in partners} == {
-        "RESELLER", "DISTRIBUTOR", "VAR", "MSP", "REFERRAL", "SYSTEM_INTEGRATOR"
+        "RESELLER",
+        "DISTRIBUTOR",
+        "VAR",
+        "MSP",
+        "REFERRAL",
+        "SYSTEM_INTEGRATOR",
     }
-    assert any(len(partner["subPartners"]) >= 2 for partner in partners if partner["type"] == "DISTRIBUTOR")
+    assert any(
+        len(partner["subPartners"]) >= 2 for partner in partners if partner["type"] == "DISTRIBUTOR"
+    )
     assert ready.json() == {"status": "ok", "database": "ok"}
     assert "graphiql" in ide.text.lower()
 
 
 def test_demo_partner_admin_sees_only_its_channel(embedded_server: str) -> None:
-    login = 'mutation { login(email: "admin@lakeside.example", password: "channelhub-demo") { token } }'
+    login = (
+        'mutation { login(email: "admin@lakeside.example", password: "channelhub-demo") { token } }'
+    )
     with httpx.Client(base_url=embedded_server) as http:
         token = http.post("/graphql", json={"query": login}).json()["data"]["login"]["token"]
         body = http.post(
-            "/graphql", json={"query": "{ partners { edges { node { name } } } }"}, headers={"authorization": f"Bearer {token}"}
+            "/graphql",
+            json={"query": "{ partners { edges { node { name } } } }"},
+            headers={"authorization": f"Bearer {token}"},
         ).json()
 
     assert [edge["node"]["name"] for edge in body["data"]["partners"]["edges"]] == [
-        "Lakeside Resellers", "Northwind Distribution"
+        "Lakeside Resellers",
+        "Northwind Distribution",
     ]

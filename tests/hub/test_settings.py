@@ -57,7 +57,9 @@ def test_s3_settings(tmp_path: Path) -> None:
         ({"CHANNELHUB_PUBLIC_BASE_URL": "not a url"}, "CHANNELHUB_PUBLIC_BASE_URL"),
     ],
 )
-def test_bad_configuration_names_the_setting(tmp_path: Path, env: dict[str, str], named: str) -> None:
+def test_bad_configuration_names_the_setting(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
     with pytest.raises(ConfigError) as error:
         load_settings({"CHANNELHUB_VAR_DIR": str(tmp_path), **env})
 

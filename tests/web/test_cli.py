@@ -14,11 +14,23 @@ from tests.e2e.conftest import CHANNELHUB
 from web.cli import SCHEMA_FILE
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CHANNELHUB), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60, check=False)
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CHANNELHUB), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize("command", [(), ("serve",), ("migrate",), ("create-admin",), ("demo",), ("export-schema",)])
+@pytest.mark.parametrize(
+    "command", [(), ("serve",), ("migrate",), ("create-admin",), ("demo",), ("export-schema",)]
+)
 def test_every_command_has_help(command: tuple[str, ...]) -> None:
     result = run(*command, "--help")
 
@@ -27,7 +39,9 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
 
 
 def test_exported_schema_is_current() -> None:
-    settings = load_settings({"CHANNELHUB_DATABASE_URL": "sqlite+aiosqlite://", "CHANNELHUB_JWT_SECRET": "x" * 32})
+    settings = load_settings(
+        {"CHANNELHUB_DATABASE_URL": "sqlite+aiosqlite://", "CHANNELHUB_JWT_SECRET": "x" * 32}
+    )
 
     assert SCHEMA_FILE.read_text() == build_schema(settings).as_str() + "\n"
     assert run("export-schema", "--check").returncode == 0
@@ -40,20 +54,32 @@ def test_schema_drift_is_reported(tmp_path: Path) -> None:
     result = run("export-schema", "--check", "--output", str(stale))
 
     assert result.returncode == 2
-    assert result.stderr.strip() == f"channelhub: {stale} is out of date: run `channelhub export-schema`"
+    assert (
+        result.stderr.strip()
+        == f"channelhub: {stale} is out of date: run `channelhub export-schema`"
+    )
 
 
 def test_bad_configuration_is_one_line_naming_the_setting(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "CHANNELHUB_VAR_DIR": str(tmp_path), "CHANNELHUB_TOKEN_TTL_SECONDS": "soon"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CHANNELHUB_VAR_DIR": str(tmp_path),
+        "CHANNELHUB_TOKEN_TTL_SECONDS": "soon",
+    }
 
     result = run("migrate", env=env)
 
     assert result.returncode == 2
-    assert result.stderr == "channelhub: CHANNELHUB_TOKEN_TTL_SECONDS must be an integer, got 'soon'\n"
+    assert (
+        result.stderr == "channelhub: CHANNELHUB_TOKEN_TTL_SECONDS must be an integer, got 'soon'\n"
+    )
 
 
 def test_postgresql_requires_a_jwt_secret(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "CHANNELHUB_DATABASE_URL": "postgresql+asyncpg://u@127.0.0.1:1/db"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CHANNELHUB_DATABASE_URL": "postgresql+asyncpg://u@127.0.0.1:1/db",
+    }
 
     result = run("migrate", env=env, cwd=tmp_path)
 
@@ -62,7 +88,10 @@ def test_postgresql_requires_a_jwt_secret(tmp_path: Path) -> None:
 
 
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", **hub_env(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        **hub_env(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none"),
+    }
 
     result = run("migrate", env=env, cwd=tmp_path)
 
@@ -73,13 +102,36 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
 def test_create_admin_then_demo_refuses_a_used_database(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "CHANNELHUB_VAR_DIR": str(tmp_path / "var")}
 
-    created = run("create-admin", "--email", "Boss@Vendor.Test", "--password", "a long password", env=env, cwd=tmp_path)
-    again = run("create-admin", "--email", "boss@vendor.test", "--password", "a long password", env=env, cwd=tmp_path)
+    created = run(
+        "create-admin",
+        "--email",
+        "Boss@Vendor.Test",
+        "--password",
+        "a long password",
+        env=env,
+        cwd=tmp_path,
+    )
+    again = run(
+        "create-admin",
+        "--email",
+        "boss@vendor.test",
+        "--password",
+        "a long password",
+        env=env,
+        cwd=tmp_path,
+    )
     demo = run("demo", env=env, cwd=tmp_path)
-    weak = run("create-admin", "--email", "x@vendor.test", "--password", "short", env=env, cwd=tmp_path)
+    weak = run(
+        "create-admin", "--email", "x@vendor.test", "--password", "short", env=env, cwd=tmp_path
+    )
 
-    assert created.returncode == 0 and created.stdout.strip().endswith("created vendor admin boss@vendor.test")
-    assert again.returncode == 2 and again.stderr == "channelhub: a user with the email boss@vendor.test already exists\n"
+    assert created.returncode == 0 and created.stdout.strip().endswith(
+        "created vendor admin boss@vendor.test"
+    )
+    assert (
+        again.returncode == 2
+        and again.stderr == "channelhub: a user with the email boss@vendor.test already exists\n"
+    )
     assert demo.returncode == 2 and "empty database" in demo.stderr
     assert weak.returncode == 2 and "password must be at least 10 characters" in weak.stderr
     assert (tmp_path / "var" / "jwt-secret").stat().st_mode & 0o777 == 0o600
