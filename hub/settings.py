@@ -42,6 +42,7 @@ class Settings:
     allowed_origins: tuple[str, ...]
     public_base_url: str
     max_body_bytes: int
+    max_upload_bytes: int
     max_query_depth: int
     max_aliases: int
     max_tokens: int
@@ -75,6 +76,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         public_base_url=source.url("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         max_body_bytes=source.integer("MAX_BODY_BYTES", 1_048_576, minimum=1024),
+        max_upload_bytes=source.integer("MAX_UPLOAD_BYTES", 100 * 1_048_576, minimum=1024),
         max_query_depth=source.integer("MAX_QUERY_DEPTH", 12, minimum=2),
         max_aliases=source.integer("MAX_ALIASES", 30, minimum=1),
         max_tokens=source.integer("MAX_TOKENS", 2000, minimum=100),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,7 +33,6 @@ def hub_env(**overrides: str) -> dict[str, str]:
         "CHANNELHUB_DATABASE_URL": service_env("DATABASE_URL"),
         "CHANNELHUB_JWT_SECRET": JWT_SECRET,
         "CHANNELHUB_BROADCAST_URL": "memory://",
-        "CHANNELHUB_VAR_DIR": "/nonexistent-var-dir",
     }
     env.update({f"CHANNELHUB_{key.upper()}": value for key, value in overrides.items()})
     return env
@@ -68,8 +68,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return load_settings(hub_env())
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(hub_env(var_dir=str(tmp_path / "var")))
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 
@@ -21,6 +23,8 @@ from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from resolvers.root import build_schema
 from storage.db import create_engine, create_session_factory
+from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
+from web import files
 from web.graphql_http import graphql_endpoint
 from web.graphql_ws import GraphQLWebSocket
 
@@ -46,20 +50,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     schema = build_schema(settings)
     broadcast = Broadcast(settings.broadcast_url)
+    objects = object_store(settings, hub.clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await objects.ensure_ready()
         await broadcast.connect()
         try:
             yield
         finally:
             await broadcast.disconnect()
+            await objects.close()
             await engine.dispose()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", GraphQLWebSocket(schema, hub)),
+            Route("/files/{key:path}", files.download, methods=["GET"]),
+            Route("/files/{key:path}", files.upload, methods=["PUT"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
@@ -83,7 +92,26 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.schema = schema
     app.state.engine = engine
     app.state.broadcast = broadcast
+    app.state.objects = objects
     return app
+
+
+def object_store(settings: Settings, clock: Clock) -> ObjectStore:
+    """Build the configured object store: S3 through boto3, or files under var/."""
+    config = settings.objects
+    if config.backend == "s3":
+        return S3ObjectStore(
+            endpoint_url=config.s3_endpoint_url,
+            region=config.s3_region,
+            bucket=config.s3_bucket,
+            access_key=config.s3_access_key,
+            secret_key=config.s3_secret_key,
+            create_bucket=config.s3_create_bucket,
+        )
+    secret = hmac.new(settings.jwt_secret.encode(), b"channelhub-objects", hashlib.sha256).digest()
+    return FilesystemObjectStore(
+        config.root, secret=secret, public_base_url=settings.public_base_url, clock=clock.now
+    )
 
 
 async def healthz(request: Request) -> Response:
