@@ -42,7 +42,7 @@ def response_media_type(accept: str | None) -> str | None:
         if media in (GRAPHQL_RESPONSE, JSON):
             ranked.append((quality, -position, media))
         elif media in ("*/*", "application/*"):
-            ranked.append((quality, -position, GRAPHQL_RESPONSE))
+            ranked.append((quality, -position, JSON))
     if not ranked:
         return None
     return max(ranked)[2]

@@ -38,7 +38,7 @@ async def test_get_runs_queries_and_refuses_mutations(factory: Factory) -> None:
         ("application/json", "application/json"),
         (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
         (f"application/json;q=0.5, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
-        ("*/*", GRAPHQL_RESPONSE),
+        ("*/*", "application/json"),
     ],
 )
 async def test_response_media_type_follows_accept(
