@@ -15,7 +15,11 @@ def test_graphql_over_http_audit_passes_without_warnings(embedded_server: str) -
     assert node is not None, "Node.js is needed for the graphql-http audit"
 
     result = subprocess.run(
-        [node, str(AUDIT), f"{embedded_server}/graphql"], capture_output=True, text=True, timeout=120, check=True
+        [node, str(AUDIT), f"{embedded_server}/graphql"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     report = json.loads(result.stdout)
 

@@ -1,0 +1,61 @@
+"""The number of SQL statements of a page does not grow with its size (DataLoaders)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from starlette.applications import Starlette
+
+from hub.partners import PartnerType, Tier
+from tests.conftest import data_of
+from tests.factories import Factory
+
+PAGE = """
+query($first: Int!) {
+  partners(first: $first) {
+    totalCount
+    edges { node {
+      name specializations territories { name } parent { name } subPartners { name }
+      tierHistory { toValue changedBy { email } } organization { name }
+    } }
+  }
+}"""
+
+
+@contextmanager
+def counted(app: Starlette) -> Iterator[list[str]]:
+    statements: list[str] = []
+    engine = app.state.engine.sync_engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_partner_page_statements_do_not_grow_with_page_size(
+    factory: Factory, app: Starlette
+) -> None:
+    admin = await factory.vendor_admin()
+    distributor = await factory.partner("Distributor", type=PartnerType.DISTRIBUTOR, tier=Tier.GOLD)
+    for index in range(30):
+        await factory.partner(
+            f"Reseller {index:02}", parent_id=distributor.id if index % 2 else None
+        )
+
+    with counted(app) as small:
+        small_page = data_of(await factory.gql(PAGE, {"first": 3}, actor=admin))
+    with counted(app) as large:
+        large_page = data_of(await factory.gql(PAGE, {"first": 30}, actor=admin))
+
+    assert len(small_page["partners"]["edges"]) == 3
+    assert len(large_page["partners"]["edges"]) == 30
+    assert len(large) == len(small)
+    assert len(large) <= 12, large
