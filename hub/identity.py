@@ -1,4 +1,4 @@
-"""Logins, access tokens and the throttle that protects them."""
+"""Logins and access tokens."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import throttle
 from hub.db import upsert
-from hub.errors import RateLimited, Unauthenticated
+from hub.errors import Unauthenticated
 from hub.roles import Principal, Role
 from hub.runtime import Hub
-from storage.models import LoginThrottle, Organization, Partner, RevokedToken, User
+from storage.models import Organization, Partner, RevokedToken, User
 
 ALGORITHM = "HS256"
 ISSUER = "channelhub"
@@ -33,23 +34,32 @@ class LoginResult:
 
 async def login(hub: Hub, *, email: str, password: str, client: str | None = None) -> LoginResult:
     """Check the credentials and issue an access token; failures never tell which part was wrong."""
-    keys = [f"email:{email.strip().lower()}"] + ([f"client:{client}"] if client else [])
+    limits = _login_limits(hub, email, client)
     async with hub.db() as session, session.begin():
-        await _check_throttle(hub, session, keys)
+        await throttle.check(hub, session, [limit.key for limit in limits])
         user = await _user_by_email(session, email)
-    valid = await _verify_password(hub, user.password_hash if user else None, password)
+    valid = await verify_password(hub, user.password_hash if user else None, password)
     if user is None or not valid or not await _may_log_in(hub, user):
         async with hub.db() as session, session.begin():
-            await _record_failure(hub, session, keys)
+            await throttle.hit(hub, session, limits)
         raise Unauthenticated("the email or password is not correct")
     async with hub.db() as session, session.begin():
-        await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+        await throttle.clear(session, limits[0].key)
         user = await session.get_one(User, user.id)
         user.last_login_at = hub.clock.now()
         if hub.passwords.check_needs_rehash(user.password_hash or ""):
             user.password_hash = await asyncio.to_thread(hub.passwords.hash, password)
     token, expires_at = issue_token(hub, user)
     return LoginResult(token=token, expires_at=expires_at, user=user)
+
+
+def _login_limits(hub: Hub, email: str, client: str | None) -> list[throttle.Limit]:
+    window = hub.settings.login_lock_seconds
+    failures = hub.settings.login_max_failures
+    limits = [throttle.Limit(f"login:{email.strip().lower()}", failures, window)]
+    if client:
+        limits.append(throttle.Limit(f"login-client:{client}", failures * 10, window))
+    return limits
 
 
 def issue_token(hub: Hub, user: User) -> tuple[str, datetime]:
@@ -134,7 +144,8 @@ async def _user_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def _verify_password(hub: Hub, password_hash: str | None, password: str) -> bool:
+async def verify_password(hub: Hub, password_hash: str | None, password: str) -> bool:
+    """Check a password against its hash off the event loop, in constant time either way."""
     # Without a stored hash, verify against a dummy so the answer takes as long either way.
     stored = password_hash or await _dummy_hash(hub)
     try:
@@ -165,48 +176,3 @@ async def _organization_allows_login(session: AsyncSession, user: User) -> bool:
     )
     status = (await session.execute(statement)).scalar_one_or_none()
     return status not in BLOCKED_PARTNER_STATUSES
-
-
-async def _check_throttle(hub: Hub, session: AsyncSession, keys: list[str]) -> None:
-    now = hub.clock.now()
-    statement = select(LoginThrottle.locked_until).where(LoginThrottle.key.in_(keys))
-    for locked_until in (await session.execute(statement)).scalars():
-        if locked_until is not None and locked_until > now:
-            retry_after = int((locked_until - now).total_seconds()) + 1
-            raise RateLimited(
-                f"too many failed logins; try again in {retry_after} seconds",
-                retry_after=retry_after,
-            )
-
-
-async def _record_failure(hub: Hub, session: AsyncSession, keys: list[str]) -> None:
-    now = hub.clock.now()
-    window = timedelta(seconds=hub.settings.login_lock_seconds)
-    for key in keys:
-        limit = hub.settings.login_max_failures * (1 if key.startswith("email:") else 10)
-        await _count_failure(session, key, now=now, window=window, limit=limit)
-
-
-async def _count_failure(
-    session: AsyncSession, key: str, *, now: datetime, window: timedelta, limit: int
-) -> None:
-    table = LoginThrottle.__table__
-    in_window = table.c.window_started_at > now - window
-    statement = upsert(session, table).values(
-        key=key,
-        failures=1,
-        window_started_at=now,
-        locked_until=now + window if limit <= 1 else None,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={
-            "failures": case((in_window, table.c.failures + 1), else_=1),
-            "window_started_at": case((in_window, table.c.window_started_at), else_=now),
-            "locked_until": case(
-                (in_window & (table.c.failures + 1 >= limit), now + window),
-                else_=table.c.locked_until,
-            ),
-        },
-    )
-    await session.execute(statement)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import validation
+from hub import identity, throttle, validation
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import PARTNER_ROLES, VENDOR_ROLES, OrganizationKind, Principal, Role
@@ -143,6 +143,28 @@ async def set_active(hub: Hub, *, principal: Principal, user_id: str, active: bo
         if user.active and not active:
             user.token_version += 1
         user.active = active
+        user.updated_at = hub.clock.now()
+    return user
+
+
+async def change_password(
+    hub: Hub, *, principal: Principal, current_password: str, new_password: str
+) -> User:
+    """Change the caller's password; every token issued before stops working."""
+    validation.password(new_password, field="newPassword")
+    limits = [throttle.Limit(f"password:{principal.user_id}", 5, hub.settings.login_lock_seconds)]
+    async with hub.db() as session, session.begin():
+        await throttle.check(hub, session, [limit.key for limit in limits])
+        user = await _visible_user(session, principal, principal.user_id)
+    if not await identity.verify_password(hub, user.password_hash, current_password):
+        async with hub.db() as session, session.begin():
+            await throttle.hit(hub, session, limits)
+        raise BadInput("the current password is not correct", field="currentPassword")
+    password_hash = await asyncio.to_thread(hub.passwords.hash, new_password)
+    async with hub.db() as session, session.begin():
+        user = await _visible_user(session, principal, principal.user_id, for_update=True)
+        user.password_hash = password_hash
+        user.token_version += 1
         user.updated_at = hub.clock.now()
     return user
 

@@ -67,6 +67,23 @@ class IdentityMutation:
             token=result.token, expires_at=result.expires_at, user=User.from_model(result.user)
         )
 
+    @strawberry.mutation(
+        description="Change your password; other sessions end and a new token is returned."
+    )
+    async def change_password(
+        self, info: Info, current_password: str, new_password: str
+    ) -> LoginPayload:
+        hub = info.context.hub
+        user = await user_service.change_password(
+            hub,
+            principal=info.context.require_principal(),
+            current_password=current_password,
+            new_password=new_password,
+        )
+        token, expires_at = identity.issue_token(hub, user)
+        info.context.authenticated(identity.principal_of(user), token)
+        return LoginPayload(token=token, expires_at=expires_at, user=User.from_model(user))
+
     @strawberry.mutation(description="Revoke the access token of this request.")
     async def logout(self, info: Info) -> bool:
         principal = info.context.require_principal()

@@ -55,7 +55,9 @@ class PartnersMutation:
     @strawberry.mutation(description="Apply to join the channel (no login needed).")
     async def apply_as_partner(self, info: Info, input: PartnerApplicationInput) -> Partner:
         data, contact = input.to_hub()
-        partner, _ = await partner_service.apply(info.context.hub, data=data, contact=contact)
+        partner, _ = await partner_service.apply(
+            info.context.hub, data=data, contact=contact, client=info.context.client
+        )
         return Partner.from_model(partner)
 
     @strawberry.mutation(description="Create a partner (vendor staff).")

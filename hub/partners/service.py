@@ -10,8 +10,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import throttle, validation
 from hub import users as user_service
-from hub import validation
 from hub.errors import BadInput, Conflict, Forbidden
 from hub.partners import rules
 from hub.partners.directory import load_visible
@@ -33,6 +33,7 @@ from storage.models import (
     User,
 )
 
+APPLICATIONS_PER_HOUR = 10
 TEXT_LIMITS = {
     "legal_name": 300,
     "street": 300,
@@ -56,8 +57,14 @@ async def create(hub: Hub, *, principal: Principal, data: PartnerInput) -> Partn
         return await _insert(hub, session, data, changed_by=principal.user_id)
 
 
-async def apply(hub: Hub, *, data: PartnerInput, contact: ContactInput) -> tuple[Partner, User]:
+async def apply(
+    hub: Hub, *, data: PartnerInput, contact: ContactInput, client: str | None = None
+) -> tuple[Partner, User]:
     """Record a public application: an APPLICANT partner and its contact user."""
+    limits = [throttle.Limit(f"apply:{client}", APPLICATIONS_PER_HOUR, 3600)] if client else []
+    async with hub.db() as session, session.begin():
+        await throttle.check(hub, session, [limit.key for limit in limits])
+        await throttle.hit(hub, session, limits)
     email = validation.email(contact.email, field="contact.email")
     name = validation.text(contact.name, field="contact.name", max_length=200)
     validation.password(contact.password, field="contact.password")

@@ -3,9 +3,9 @@
 from storage.models.base import Base
 from storage.models.identity import (
     Invitation,
-    LoginThrottle,
     Organization,
     RevokedToken,
+    Throttle,
     User,
 )
 from storage.models.partners import (
@@ -18,12 +18,12 @@ from storage.models.partners import (
 __all__ = [
     "Base",
     "Invitation",
-    "LoginThrottle",
     "Organization",
     "Partner",
     "PartnerChange",
     "PartnerSpecialization",
     "RevokedToken",
     "Territory",
+    "Throttle",
     "User",
 ]

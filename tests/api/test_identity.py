@@ -303,3 +303,60 @@ async def test_users_list_is_scoped_to_the_organization(factory: Factory) -> Non
     assert scoped["users"]["totalCount"] == 2
     assert {edge["node"]["organization"]["id"] for edge in scoped["users"]["edges"]} == {mine.id}
     assert everyone["users"]["totalCount"] == 4
+
+
+CHANGE_PASSWORD = """
+mutation($current: String!, $new: String!) {
+  changePassword(currentPassword: $current, newPassword: $new) { token user { email } }
+}"""
+
+
+async def test_password_change_ends_other_sessions_and_returns_a_new_token(
+    factory: Factory,
+) -> None:
+    partner = await factory.partner()
+    user = await factory.user(partner.id, Role.PARTNER_USER)
+
+    wrong = await factory.gql(
+        CHANGE_PASSWORD, {"current": "not it at all", "new": "a brand new password"}, actor=user
+    )
+    weak = await factory.gql(CHANGE_PASSWORD, {"current": PASSWORD, "new": "short"}, actor=user)
+    changed = data_of(
+        await factory.gql(
+            CHANGE_PASSWORD, {"current": PASSWORD, "new": "a brand new password"}, actor=user
+        )
+    )
+    old_token = await factory.post(ME, actor=user)
+    new_token = await factory.client.post(
+        "/graphql",
+        json={"query": ME},
+        headers={"authorization": f"Bearer {changed['changePassword']['token']}"},
+    )
+    old_login = await factory.gql(LOGIN, {"email": user.user.email, "password": PASSWORD})
+    new_login = await factory.gql(
+        LOGIN, {"email": user.user.email, "password": "a brand new password"}
+    )
+
+    assert errors_of(wrong) == [("BAD_USER_INPUT", "currentPassword")]
+    assert errors_of(weak) == [("BAD_USER_INPUT", "newPassword")]
+    assert old_token.status_code == 401
+    assert new_token.json()["data"]["me"]["email"] == user.user.email
+    assert errors_of(old_login) == [("UNAUTHENTICATED", None)]
+    assert "errors" not in new_login
+
+
+async def test_guessing_the_current_password_is_throttled(factory: Factory) -> None:
+    partner = await factory.partner()
+    user = await factory.user(partner.id, Role.PARTNER_USER)
+    for _ in range(5):
+        await factory.gql(
+            CHANGE_PASSWORD,
+            {"current": "guess guess guess", "new": "a brand new password"},
+            actor=user,
+        )
+
+    body = await factory.gql(
+        CHANGE_PASSWORD, {"current": PASSWORD, "new": "a brand new password"}, actor=user
+    )
+
+    assert errors_of(body) == [("RATE_LIMITED", None)]

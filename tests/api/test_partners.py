@@ -376,3 +376,23 @@ async def test_territories_are_replaced_as_a_whole(factory: Factory) -> None:
     assert errors_of(duplicate) == [("BAD_USER_INPUT", "territories.name")]
     assert data_of(unchanged)["partner"]["territories"] == [{"name": "Old"}]
     assert data_of(replaced)["partner"]["territories"] == [{"name": "New"}]
+
+
+async def test_public_applications_are_throttled_per_client(factory: Factory) -> None:
+    def application(index: int) -> dict[str, Any]:
+        return {
+            "name": f"Spam {index}",
+            "type": "RESELLER",
+            "country": "US",
+            "contact": {
+                "name": "S",
+                "email": f"spam{index}@spam.test",
+                "password": "long enough pw",
+            },
+        }
+
+    accepted = [await factory.gql(APPLY, {"input": application(index)}) for index in range(10)]
+    refused = await factory.gql(APPLY, {"input": application(10)})
+
+    assert all("errors" not in body for body in accepted)
+    assert errors_of(refused) == [("RATE_LIMITED", None)]

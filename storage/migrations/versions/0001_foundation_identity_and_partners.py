@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:59:02.867581
+Create Date: 2026-11-27 13:08:16.153966
 """
 
 from __future__ import annotations
@@ -17,15 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
-    op.create_table(
-        "login_throttles",
-        sa.Column("key", sa.String(length=300), nullable=False),
-        sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttles")),
-    )
     op.create_table(
         "organizations",
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -49,6 +40,14 @@ def upgrade() -> None:
             batch_op.f("ix_revoked_tokens_expires_at"), ["expires_at"], unique=False
         )
 
+    op.create_table(
+        "throttles",
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_throttles")),
+    )
     op.create_table(
         "partners",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -228,7 +227,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     op.drop_table("territories")
     with op.batch_alter_table("partner_specializations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_partner_specializations_product_line"))
@@ -256,6 +254,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_partners_country"))
 
     op.drop_table("partners")
+    op.drop_table("throttles")
     with op.batch_alter_table("revoked_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_revoked_tokens_expires_at"))
 
@@ -264,4 +263,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_organizations_kind"))
 
     op.drop_table("organizations")
-    op.drop_table("login_throttles")
