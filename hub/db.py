@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,3 +21,17 @@ def upsert(session: AsyncSession, table: Any) -> Upsert:
 def escape_like(value: str) -> str:
     """Escape LIKE wildcards in user text (use with escape='\\\\')."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=_Identified)
+
+
+def in_key_order(rows: Iterable[Row], ids: Sequence[str]) -> list[Row | None]:
+    """Arrange rows in the order of the ids a DataLoader asked for; missing ones become None."""
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]

@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import identity, throttle, validation
+from hub.db import in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
+from hub.partners.directory import visible
 from hub.roles import PARTNER_ROLES, VENDOR_ROLES, OrganizationKind, Principal, Role
 from hub.runtime import Hub
 from storage.models import Invitation, Organization, Partner, User
@@ -179,8 +181,7 @@ async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[
     """Load users by id in key order; ones the caller may not see come back as None."""
     async with hub.db() as session:
         statement = _visible(principal, select(User)).where(User.id.in_(ids))
-        found = {user.id: user for user in (await session.execute(statement)).scalars()}
-    return [found.get(key) for key in ids]
+        return in_key_order((await session.execute(statement)).scalars(), ids)
 
 
 async def list_users(
@@ -299,12 +300,9 @@ async def organizations_by_ids(
     hub: Hub, *, principal: Principal, ids: Sequence[str]
 ) -> list[Organization | None]:
     """Load organizations in key order: the vendor, and partners the caller may see."""
-    from hub.partners.directory import visible
-
     vendor_or_visible = (Organization.kind == OrganizationKind.VENDOR) | Organization.id.in_(
         select(Partner.id).where(visible(principal))
     )
     statement = select(Organization).where(Organization.id.in_(ids), vendor_or_visible)
     async with hub.db() as session:
-        found = {org.id: org for org in (await session.execute(statement)).scalars()}
-    return [found.get(key) for key in ids]
+        return in_key_order((await session.execute(statement)).scalars(), ids)

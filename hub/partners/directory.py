@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import geo
+from hub.db import in_key_order
 from hub.errors import BadInput, NotFound
 from hub.pagination import Page, PageRequest, decode_cursor, encode_cursor, keyset_page
 from hub.partners.rules import PartnerStatus, PartnerType, Tier
@@ -79,8 +80,7 @@ async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[
     """Load partners in key order; ones the caller may not see come back as None."""
     async with hub.db() as session:
         statement = select(Partner).where(Partner.id.in_(ids), visible(principal))
-        found = {partner.id: partner for partner in (await session.execute(statement)).scalars()}
-    return [found.get(key) for key in ids]
+        return in_key_order((await session.execute(statement)).scalars(), ids)
 
 
 async def children_by_parent(
