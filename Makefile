@@ -1,0 +1,65 @@
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PG_BIN := /usr/lib/postgresql/15/bin
+CONFORMANCE := tests/conformance
+NPM_INSTALLED := $(CONFORMANCE)/node_modules/.installed
+PYTEST_ARGS ?=
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
+APT_INSTALL := $(SUDO)apt-get update && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y
+
+.PHONY: .venv install services-deps check pytest test run bench format clean
+
+.venv install: $(INSTALLED)
+
+# Debian's python3 needs the python3-venv package for `-m venv`.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV) && $(APT_INSTALL) python3-venv && $(PYTHON) -m venv $(VENV); }
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+services-deps: $(NPM_INSTALLED)
+	command -v redis-server >/dev/null || { $(APT_INSTALL) redis-server; }
+	test -x $(PG_BIN)/initdb || { $(APT_INSTALL) postgresql-15; }
+
+$(NPM_INSTALLED): $(CONFORMANCE)/package-lock.json $(CONFORMANCE)/package.json
+	cd $(CONFORMANCE) && npm ci --no-audit --no-fund
+	touch $@
+
+check: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/channelhub export-schema --check
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# PostgreSQL, Redis and SeaweedFS run on loopback for the duration of the command.
+test: install services-deps
+	$(BIN)/python scripts/services.py -- $(MAKE) --no-print-directory check pytest
+
+run: install
+	$(BIN)/channelhub serve
+
+bench: install
+	shopt -s nullglob; for script in bench/[!_]*.py; do \
+		module=$${script%.py}; $(BIN)/python -m $${module//\//.} || exit 1; \
+	done
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info \
+		$(CONFORMANCE)/node_modules
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
