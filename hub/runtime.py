@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
+from hub.events import EventBus, transaction
 from hub.settings import Settings
 
 
 @dataclass
 class Hub:
-    """Database sessions, settings, clock and password hasher, built once per process."""
+    """Database sessions, event bus, settings, clock and password hasher, built once per process."""
 
     db: async_sessionmaker[AsyncSession]
     settings: Settings
     clock: Clock
     passwords: PasswordHasher
+    events: EventBus
+
+    def write(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """Open a write transaction; its events are published after it commits."""
+        return transaction(self.db, self.events)

@@ -9,8 +9,8 @@ import logging
 from collections.abc import AsyncIterator
 
 from argon2 import PasswordHasher, profiles
-from broadcaster import Broadcast
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from hub.clock import Clock, SystemClock
+from hub.events import EventBus
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from resolvers.root import build_schema
@@ -38,28 +39,34 @@ def password_hasher(settings: Settings) -> PasswordHasher:
     return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 
 
+def build_hub(settings: Settings, engine: AsyncEngine, clock: Clock) -> Hub:
+    """Wire the hub services of one process."""
+    db = create_session_factory(engine)
+    return Hub(
+        db=db,
+        settings=settings,
+        clock=clock,
+        passwords=password_hasher(settings),
+        events=EventBus(settings.broadcast_url, db, queue_size=settings.event_queue_size),
+    )
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the ASGI application; services are opened by the lifespan."""
     settings = settings or load_settings()
     engine = create_engine(settings.database_url)
-    hub = Hub(
-        db=create_session_factory(engine),
-        settings=settings,
-        clock=clock or SystemClock(),
-        passwords=password_hasher(settings),
-    )
+    hub = build_hub(settings, engine, clock or SystemClock())
     schema = build_schema(settings)
-    broadcast = Broadcast(settings.broadcast_url)
     objects = object_store(settings, hub.clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await objects.ensure_ready()
-        await broadcast.connect()
+        await hub.events.start()
         try:
             yield
         finally:
-            await broadcast.disconnect()
+            await hub.events.stop()
             await objects.close()
             await engine.dispose()
 
@@ -91,7 +98,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.hub = hub
     app.state.schema = schema
     app.state.engine = engine
-    app.state.broadcast = broadcast
     app.state.objects = objects
     return app
 

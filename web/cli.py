@@ -22,8 +22,8 @@ from hub.runtime import Hub
 from hub.settings import ConfigError, Settings, load_settings
 from resolvers.root import build_schema
 from storage import migrate
-from storage.db import create_engine, create_session_factory, is_sqlite
-from web.app import password_hasher
+from storage.db import create_engine, is_sqlite
+from web.app import build_hub
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 
@@ -90,12 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(settings: Settings, work: Callable[[Hub, AsyncEngine], Awaitable[int]]) -> int:
     async def runner() -> int:
         engine = create_engine(settings.database_url, pool_size=2)
-        hub = Hub(
-            db=create_session_factory(engine),
-            settings=settings,
-            clock=SystemClock(),
-            passwords=password_hasher(settings),
-        )
+        hub = build_hub(settings, engine, SystemClock())
         try:
             return await work(hub, engine)
         finally:

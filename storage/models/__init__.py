@@ -1,12 +1,21 @@
 """All models, imported so that Base.metadata knows every table."""
 
 from storage.models.base import Base
+from storage.models.events import Event, EventAudience
 from storage.models.identity import (
     Invitation,
     Organization,
     RevokedToken,
     Throttle,
     User,
+)
+from storage.models.leads import (
+    DealRegistration,
+    Lead,
+    LeadActivity,
+    LeadAssignment,
+    LeadNote,
+    RoutingSettings,
 )
 from storage.models.partners import (
     Partner,
@@ -17,12 +26,20 @@ from storage.models.partners import (
 
 __all__ = [
     "Base",
+    "DealRegistration",
+    "Event",
+    "EventAudience",
     "Invitation",
+    "Lead",
+    "LeadActivity",
+    "LeadAssignment",
+    "LeadNote",
     "Organization",
     "Partner",
     "PartnerChange",
     "PartnerSpecialization",
     "RevokedToken",
+    "RoutingSettings",
     "Territory",
     "Throttle",
     "User",

@@ -1,0 +1,355 @@
+"""The event log and its live fan-out: append in the transaction, publish after commit.
+
+Each hub process runs one `EventBus`. It listens on the broadcast channel, fills any gap
+from the `events` table (ids commit in order, so a gap is either a rollback or an event
+the broadcast lost), and hands every event in id order to its local subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Collection, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from broadcaster import Broadcast
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.errors import HubError
+from hub.roles import Principal
+from storage.models import Event, EventAudience
+
+logger = logging.getLogger("channelhub.events")
+CHANNEL = "channelhub-events"
+PENDING = "channelhub.pending_events"
+REPLAY_BATCH = 500
+# Serialises event-writing transactions on PostgreSQL so event ids commit in order.
+EVENT_LOCK = 7_214_001
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    id: int
+    topic: str
+    type: str
+    subject_id: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+    audience: frozenset[str]
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def visible_to(self, principal: Principal) -> bool:
+        """Vendor-side accounts see every event; partners only those addressed to them."""
+        return principal.is_vendor or principal.organization_id in self.audience
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "id": self.id,
+                "topic": self.topic,
+                "type": self.type,
+                "subject": self.subject_id,
+                "payload": self.payload,
+                "at": self.occurred_at.isoformat(),
+                "audience": sorted(self.audience),
+            }
+        )
+
+    @classmethod
+    def decode(cls, message: str) -> DomainEvent:
+        data = json.loads(message)
+        return cls(
+            id=int(data["id"]),
+            topic=data["topic"],
+            type=data["type"],
+            subject_id=data["subject"],
+            payload=data["payload"],
+            occurred_at=datetime.fromisoformat(data["at"]),
+            audience=frozenset(data["audience"]),
+        )
+
+
+class SubscriberTooSlow(HubError):
+    code = "RATE_LIMITED"
+
+
+async def append(
+    session: AsyncSession,
+    *,
+    topic: str,
+    type: str,
+    subject_id: str,
+    audience: Iterable[str],
+    payload: dict[str, Any],
+    now: datetime,
+) -> DomainEvent:
+    """Write an event in the caller's transaction; it is published once that commits."""
+    if session.bind.dialect.name == "postgresql" and not session.info.get(PENDING):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOCK})
+    values = {"topic": topic, "type": type, "subject_id": subject_id, "payload": payload}
+    event_id = await session.scalar(
+        insert(Event).values(**values, occurred_at=now).returning(Event.id)
+    )
+    assert event_id is not None
+    members = sorted(set(audience))
+    if members:
+        await session.execute(
+            insert(EventAudience),
+            [{"event_id": event_id, "organization_id": org} for org in members],
+        )
+    event = DomainEvent(event_id, topic, type, subject_id, payload, now, frozenset(members))
+    session.info.setdefault(PENDING, []).append(event)
+    return event
+
+
+@dataclass(eq=False)
+class _Subscriber:
+    principal: Principal
+    topics: frozenset[str]
+    queue: asyncio.Queue[DomainEvent | None]
+    closed_reason: str | None = None
+
+    def offer(self, event: DomainEvent) -> None:
+        if (
+            self.closed_reason
+            or event.topic not in self.topics
+            or not event.visible_to(self.principal)
+        ):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.closed_reason = (
+                "the subscriber fell too far behind the live events; resubscribe with `after`"
+            )
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+
+class EventBus:
+    """Publishes committed events and delivers them, in order and without gaps, to subscribers."""
+
+    def __init__(
+        self,
+        url: str,
+        db: async_sessionmaker[AsyncSession],
+        *,
+        queue_size: int = 1000,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.url = url
+        self.db = db
+        self.queue_size = queue_size
+        self.poll_seconds = poll_seconds
+        self.last_id = 0
+        self._subscribers: set[_Subscriber] = set()
+        self._broadcast: Broadcast | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start from the newest committed event and keep listening until stopped."""
+        async with self.db() as session:
+            self.last_id = int(
+                await session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0
+            )
+        self._task = asyncio.create_task(self._supervise(), name="channelhub-event-bus")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), 10)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for subscriber in list(self._subscribers):
+            subscriber.queue.put_nowait(None)
+
+    async def publish(self, events: Collection[DomainEvent]) -> None:
+        """Announce committed events; if the broadcast is down, the poll delivers them."""
+        broadcast = self._broadcast
+        for event in events:
+            if broadcast is None:
+                return
+            try:
+                await broadcast.publish(CHANNEL, event.encode())
+            except Exception:  # the poll will find the event in the table
+                logger.warning(
+                    "could not publish event %s; it will be delivered by polling", event.id
+                )
+                return
+
+    @asynccontextmanager
+    async def subscribe(
+        self, principal: Principal, topics: Collection[str], *, after: int | None
+    ) -> AsyncIterator[AsyncIterator[DomainEvent]]:
+        """Subscribe to topics: replay what came after `after`, then continue live."""
+        subscriber = _Subscriber(principal, frozenset(topics), asyncio.Queue(self.queue_size))
+        self._subscribers.add(subscriber)
+        start = self.last_id if after is None else after
+        try:
+            yield self._stream(subscriber, start, replay=after is not None)
+        finally:
+            self._subscribers.discard(subscriber)
+
+    async def _stream(
+        self, subscriber: _Subscriber, last: int, *, replay: bool
+    ) -> AsyncIterator[DomainEvent]:
+        if replay:
+            async for event in self.history(subscriber.principal, subscriber.topics, after=last):
+                last = event.id
+                yield event
+        while True:
+            item = await subscriber.queue.get()
+            if item is None:
+                raise SubscriberTooSlow(subscriber.closed_reason or "the event stream closed")
+            if item.id > last:
+                last = item.id
+                yield item
+
+    async def history(
+        self, principal: Principal, topics: Collection[str], *, after: int
+    ) -> AsyncIterator[DomainEvent]:
+        """Committed events after a cursor that the principal may see, oldest first."""
+        while True:
+            batch = await self._load(after=after, topics=topics, principal=principal)
+            for event in batch:
+                yield event
+            if len(batch) < REPLAY_BATCH:
+                return
+            after = batch[-1].id
+
+    async def _load(
+        self,
+        *,
+        after: int,
+        until: int | None = None,
+        topics: Collection[str] | None = None,
+        principal: Principal | None = None,
+    ) -> list[DomainEvent]:
+        statement = select(Event).where(Event.id > after).order_by(Event.id).limit(REPLAY_BATCH)
+        if until is not None:
+            statement = statement.where(Event.id <= until)
+        if topics is not None:
+            statement = statement.where(Event.topic.in_(list(topics)))
+        if principal is not None and not principal.is_vendor:
+            addressed = select(EventAudience.event_id).where(
+                EventAudience.organization_id == principal.organization_id,
+                EventAudience.event_id > after,
+            )
+            statement = statement.where(Event.id.in_(addressed))
+        async with self.db() as session:
+            rows = list((await session.execute(statement)).scalars())
+            audiences = await _audiences(session, [row.id for row in rows])
+        return [
+            DomainEvent(
+                row.id,
+                row.topic,
+                row.type,
+                row.subject_id,
+                row.payload,
+                row.occurred_at,
+                audiences.get(row.id, frozenset()),
+            )
+            for row in rows
+        ]
+
+    async def _supervise(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("event broadcast lost (%s); reconnecting in %.1fs", error, backoff)
+                self._broadcast = None
+                self._connected.clear()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            else:
+                backoff = 0.1
+
+    async def _listen(self) -> None:
+        broadcast = Broadcast(self.url)
+        await broadcast.connect()
+        try:
+            async with broadcast.subscribe(CHANNEL) as subscription:
+                self._broadcast = broadcast
+                self._connected.set()
+                await self._catch_up()
+                while True:
+                    try:
+                        message = await asyncio.wait_for(subscription.get(), self.poll_seconds)
+                    except TimeoutError:
+                        _check_alive(broadcast)
+                        await self._catch_up()
+                        continue
+                    await self._receive(DomainEvent.decode(message.message))
+        finally:
+            self._broadcast = None
+            with contextlib.suppress(Exception):
+                await broadcast.disconnect()
+
+    async def _receive(self, event: DomainEvent) -> None:
+        if event.id <= self.last_id:
+            return
+        if event.id > self.last_id + 1:
+            for missing in await self._load(after=self.last_id, until=event.id - 1):
+                self._deliver(missing)
+        self._deliver(event)
+
+    async def _catch_up(self) -> None:
+        while True:
+            batch = await self._load(after=self.last_id)
+            for event in batch:
+                self._deliver(event)
+            if len(batch) < REPLAY_BATCH:
+                return
+
+    def _deliver(self, event: DomainEvent) -> None:
+        self.last_id = max(self.last_id, event.id)
+        for subscriber in list(self._subscribers):
+            subscriber.offer(event)
+
+
+def _check_alive(broadcast: Broadcast) -> None:
+    # broadcaster's listener task dies silently when its backend connection drops.
+    listener: asyncio.Task[None] | None = getattr(broadcast, "_listener_task", None)
+    if listener is not None and listener.done():
+        error = listener.exception() if not listener.cancelled() else None
+        raise ConnectionError(f"broadcast listener stopped: {error!r}")
+
+
+async def _audiences(session: AsyncSession, ids: list[int]) -> dict[int, frozenset[str]]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(EventAudience.event_id, EventAudience.organization_id).where(
+            EventAudience.event_id.in_(ids)
+        )
+    )
+    grouped: dict[int, set[str]] = {}
+    for event_id, organization_id in rows.all():
+        grouped.setdefault(event_id, set()).add(organization_id)
+    return {key: frozenset(value) for key, value in grouped.items()}
+
+
+@asynccontextmanager
+async def transaction(
+    db: async_sessionmaker[AsyncSession], bus: EventBus
+) -> AsyncIterator[AsyncSession]:
+    """A write transaction whose appended events are published after it commits."""
+    async with db() as session:
+        async with session.begin():
+            yield session
+        pending: list[DomainEvent] = session.info.pop(PENDING, [])
+    if pending:
+        await bus.publish(pending)

@@ -1,0 +1,229 @@
+"""The event backbone: ordered, gap-free, audience-scoped delivery that survives Redis restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub import events
+from hub.clock import ManualClock
+from hub.events import DomainEvent, EventBus, SubscriberTooSlow
+from hub.roles import Principal, Role
+from hub.runtime import Hub
+from storage.db import create_session_factory
+from tests.factories import Factory
+from tests.services import service_env
+
+
+async def emit(
+    hub: Hub,
+    clock: ManualClock,
+    audience: list[str],
+    kind: str = "LEAD_OFFERED",
+    topic: str = "lead",
+) -> int:
+    async with hub.write() as session:
+        event = await events.append(
+            session,
+            topic=topic,
+            type=kind,
+            subject_id="lead1",
+            audience=audience,
+            payload={"n": 1},
+            now=clock.now(),
+        )
+    return event.id
+
+
+async def take(stream: AsyncIterator[DomainEvent], count: int) -> list[DomainEvent]:
+    return [await asyncio.wait_for(anext(stream), 5) for _ in range(count)]
+
+
+def partner_principal(organization_id: str) -> Principal:
+    return Principal(user_id="u", organization_id=organization_id, role=Role.PARTNER_USER)
+
+
+VENDOR = Principal(user_id="v", organization_id="vendor", role=Role.CHANNEL_MANAGER)
+
+
+async def test_partners_receive_only_their_events_and_vendor_receives_all(
+    hub: Hub, factory: Factory, clock: ManualClock
+) -> None:
+    a, b = await factory.partner(), await factory.partner()
+    async with (
+        hub.events.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream_a,
+        hub.events.subscribe(partner_principal(b.id), {"lead"}, after=None) as stream_b,
+        hub.events.subscribe(VENDOR, {"lead"}, after=None) as vendor,
+    ):
+        first = await emit(hub, clock, [a.id])
+        second = await emit(hub, clock, [b.id])
+        third = await emit(hub, clock, [a.id], topic="order")
+
+        assert [e.id for e in await take(vendor, 2)] == [first, second]
+        assert [e.id for e in await take(stream_a, 1)] == [first]
+        assert [e.id for e in await take(stream_b, 1)] == [second]
+        await emit(hub, clock, [a.id])
+        assert (await take(stream_a, 1))[0].id > third
+
+
+async def test_after_replays_missed_events_then_continues_live_without_duplicates(
+    hub: Hub, factory: Factory, clock: ManualClock
+) -> None:
+    a = await factory.partner()
+    seen = await emit(hub, clock, [a.id])
+    missed = [await emit(hub, clock, [a.id]) for _ in range(3)]
+    await emit(hub, clock, [])
+
+    async with hub.events.subscribe(partner_principal(a.id), {"lead"}, after=seen) as stream:
+        replayed = await take(stream, 3)
+        live = await emit(hub, clock, [a.id])
+        after_live = await take(stream, 1)
+
+    assert [e.id for e in replayed] == missed
+    assert [e.id for e in after_live] == [live]
+
+
+async def test_a_gap_in_the_broadcast_is_filled_from_the_table(
+    hub: Hub, factory: Factory, clock: ManualClock
+) -> None:
+    a = await factory.partner()
+    async with hub.events.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
+        async with hub.db() as session, session.begin():
+            lost = await events.append(
+                session,
+                topic="lead",
+                type="LEAD_OFFERED",
+                subject_id="x",
+                audience=[a.id],
+                payload={},
+                now=clock.now(),
+            )
+            session.info.pop(events.PENDING)
+        announced = await emit(hub, clock, [a.id])
+
+        assert [e.id for e in await take(stream, 2)] == [lost.id, announced]
+
+
+async def test_a_slow_subscriber_is_closed_with_a_reason(
+    database: AsyncEngine, factory: Factory, hub: Hub, clock: ManualClock
+) -> None:
+    a = await factory.partner()
+    bus = EventBus("memory://", create_session_factory(database), queue_size=3)
+    await bus.start()
+    try:
+        async with bus.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
+            for _ in range(5):
+                async with hub.db() as session:
+                    async with session.begin():
+                        await events.append(
+                            session,
+                            topic="lead",
+                            type="T",
+                            subject_id="x",
+                            audience=[a.id],
+                            payload={},
+                            now=clock.now(),
+                        )
+                    await bus.publish(session.info.pop(events.PENDING))
+            await asyncio.sleep(0.2)
+            with pytest.raises(SubscriberTooSlow, match="too far behind"):
+                await take(stream, 5)
+    finally:
+        await bus.stop()
+
+
+@pytest.fixture
+async def redis_bus(database: AsyncEngine) -> AsyncIterator[tuple[EventBus, EventBus]]:
+    """Two buses on one Redis: two hub processes' worth of fan-out."""
+    db = create_session_factory(database)
+    first = EventBus(service_env("REDIS_URL"), db, poll_seconds=0.5)
+    second = EventBus(service_env("REDIS_URL"), db, poll_seconds=0.5)
+    await first.start()
+    await second.start()
+    yield first, second
+    await first.stop()
+    await second.stop()
+
+
+async def publish_through(bus: EventBus, hub: Hub, clock: ManualClock, audience: list[str]) -> int:
+    async with hub.db() as session:
+        async with session.begin():
+            event = await events.append(
+                session,
+                topic="lead",
+                type="T",
+                subject_id="x",
+                audience=audience,
+                payload={},
+                now=clock.now(),
+            )
+        await bus.publish(session.info.pop(events.PENDING))
+    return event.id
+
+
+async def test_redis_carries_events_between_processes(
+    redis_bus: tuple[EventBus, EventBus], hub: Hub, factory: Factory, clock: ManualClock
+) -> None:
+    writer, reader = redis_bus
+    a = await factory.partner()
+    async with reader.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
+        sent = [await publish_through(writer, hub, clock, [a.id]) for _ in range(3)]
+        received = await take(stream, 3)
+
+    assert [e.id for e in received] == sent
+
+
+async def test_redis_restart_loses_nothing(
+    redis_bus: tuple[EventBus, EventBus], hub: Hub, factory: Factory, clock: ManualClock
+) -> None:
+    writer, reader = redis_bus
+    a = await factory.partner()
+    port = service_env("REDIS_PORT")
+    async with reader.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
+        before = await publish_through(writer, hub, clock, [a.id])
+        subprocess.run(
+            ["redis-cli", "-p", port, "shutdown", "nosave"], check=False, capture_output=True
+        )
+        during = [await publish_through(writer, hub, clock, [a.id]) for _ in range(3)]
+        restart_redis(port)
+        after = await publish_through(writer, hub, clock, [a.id])
+        received = await take(stream, 5)
+
+    assert [e.id for e in received] == [before, *during, after]
+
+
+def restart_redis(port: str) -> None:
+    directory = service_env("SERVICES_DIR")
+    subprocess.run(
+        [
+            service_env("REDIS_SERVER"),
+            "--port",
+            port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            directory,
+            "--daemonize",
+            "yes",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    for _ in range(100):
+        if (
+            subprocess.run(
+                ["redis-cli", "-p", port, "ping"], capture_output=True, text=True, check=False
+            ).stdout.strip()
+            == "PONG"
+        ):
+            return
+        subprocess.run(["sleep", "0.05"], check=False)
+    raise AssertionError("redis did not come back")
