@@ -153,6 +153,7 @@ class EventBus:
         self._broadcast: Broadcast | None = None
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
+        self._stopping = False
 
     async def start(self) -> None:
         """Start from the newest committed event and keep listening until stopped."""
@@ -162,13 +163,14 @@ class EventBus:
             )
         self._task = asyncio.create_task(self._supervise(), name="channelhub-event-bus")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._connected.wait(), 10)
+            async with asyncio.timeout(10):
+                await self._connected.wait()
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task}, timeout=5)
         for subscriber in list(self._subscribers):
             subscriber.queue.put_nowait(None)
 
@@ -263,7 +265,7 @@ class EventBus:
 
     async def _supervise(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 await self._listen()
             except asyncio.CancelledError:
@@ -285,9 +287,10 @@ class EventBus:
                 self._broadcast = broadcast
                 self._connected.set()
                 await self._catch_up()
-                while True:
+                while not self._stopping:
                     try:
-                        message = await asyncio.wait_for(subscription.get(), self.poll_seconds)
+                        async with asyncio.timeout(self.poll_seconds):
+                            message = await subscription.get()
                     except TimeoutError:
                         _check_alive(broadcast)
                         await self._catch_up()

@@ -7,6 +7,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select, tuple_
@@ -43,7 +44,10 @@ class Page(Generic[T]):
 
 def encode_cursor(values: Sequence[Any]) -> str:
     """Encode the sort key of a row as an opaque cursor."""
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode()
+    plain = [
+        {"dt": value.isoformat()} if isinstance(value, datetime) else value for value in values
+    ]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode()
 
 
 def decode_cursor(cursor: str, length: int) -> list[Any]:
@@ -54,9 +58,21 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
         raise BadInput("after is not a valid cursor", field="after") from None
     if not isinstance(values, list) or len(values) != length:
         raise BadInput("after is not a valid cursor", field="after")
-    if not all(isinstance(value, str | int | float) for value in values):
-        raise BadInput("after is not a valid cursor", field="after")
-    return values
+    return [_cursor_value(value) for value in values]
+
+
+def _cursor_value(value: Any) -> Any:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("dt"), str):
+        try:
+            moment = datetime.fromisoformat(value["dt"])
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment
+    raise BadInput("after is not a valid cursor", field="after")
 
 
 async def keyset_page(
@@ -65,14 +81,16 @@ async def keyset_page(
     page: PageRequest,
     *,
     key: tuple[Any, ...],
+    descending: bool = False,
 ) -> Page[T]:
     """Run one page of a statement ordered by a unique key, plus its total count."""
-    total = await session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    )
-    keyed = statement.add_columns(*key).order_by(*key)
+    counted = select(func.count()).select_from(statement.order_by(None).subquery())
+    total = await session.scalar(counted)
+    order = [column.desc() for column in key] if descending else list(key)
+    keyed = statement.add_columns(*key).order_by(*order)
     if page.after is not None:
-        keyed = keyed.where(tuple_(*key) > tuple_(*decode_cursor(page.after, len(key))))
+        boundary = tuple_(*decode_cursor(page.after, len(key)))
+        keyed = keyed.where(tuple_(*key) < boundary if descending else tuple_(*key) > boundary)
     rows = (await session.execute(keyed.limit(page.first + 1))).all()
     visible = rows[: page.first]
     return Page(

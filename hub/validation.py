@@ -14,6 +14,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PRODUCT_LINE = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}$")
 POSTAL_PREFIX = re.compile(r"^[A-Z0-9]{1,10}$")
 SUBDIVISIONS: Any = pycountry.subdivisions
+CURRENCIES: Any = pycountry.currencies
 
 
 def email(value: str, *, field: str = "email") -> str:
@@ -109,3 +110,8 @@ def password(value: str, *, field: str = "password") -> str:
     if len(value) > 256:
         raise BadInput("password must be at most 256 characters long", field=field)
     return value
+
+
+def is_currency(code: str) -> bool:
+    """Tell whether a code is an ISO 4217 currency."""
+    return CURRENCIES.get(alpha_3=code) is not None

@@ -1,0 +1,1 @@
+"""Leads: routing to partners, acceptance deadlines, the pipeline, and deal registration."""

@@ -1,0 +1,70 @@
+"""Background work of every hub process: pull back expired offers, expire deal protection.
+
+Safe with several processes: rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL
+(SQLite has a single writer), so each expired offer is handled exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+
+from hub.leads import assign, deals, policy, snapshot
+from hub.leads.rules import LeadStatus, Outcome
+from hub.runtime import Hub
+from storage.models import Lead
+
+logger = logging.getLogger("channelhub.jobs")
+BATCH = 100
+
+
+async def expire_offers(hub: Hub, *, limit: int = BATCH) -> int:
+    """Pull back offers past their deadline and route each lead to the next candidate."""
+    now = hub.clock.now()
+    async with hub.write() as session:
+        statement = (
+            select(Lead)
+            .where(Lead.status == LeadStatus.OFFERED, Lead.offer_expires_at <= now)
+            .order_by(Lead.offer_expires_at, Lead.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        leads = list((await session.execute(statement)).scalars())
+        if not leads:
+            return 0
+        settings = await policy.load(session)
+        index = await snapshot.load_index(session, settings.weights, now)
+        for lead in leads:
+            previous = lead.partner_id
+            await assign.close_offer(hub, session, lead, Outcome.EXPIRED, "not accepted in time")
+            await assign.emit(hub, session, lead, "LEAD_EXPIRED", [previous] if previous else [])
+            if previous and previous in index.by_id:
+                index.by_id[previous].open_leads -= 1
+            lead.partner_id = None
+            await assign.route_and_offer(
+                hub, session, lead, settings=settings, index=index, by=None
+            )
+    return len(leads)
+
+
+async def run_once(hub: Hub) -> int:
+    """Do every due piece of background work once; return how many records moved."""
+    moved = 0
+    while (count := await expire_offers(hub)) > 0:
+        moved += count
+    moved += await deals.expire(hub)
+    return moved
+
+
+async def run_forever(hub: Hub, interval_seconds: float) -> None:
+    """Repeat the background work until cancelled; a failure is logged, never fatal."""
+    while True:
+        try:
+            await run_once(hub)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background job failed; retrying in %.0fs", interval_seconds)
+        await asyncio.sleep(interval_seconds)

@@ -1,0 +1,342 @@
+"""Lead operations: create, route, assign, accept, decline, move along, notes and follow-ups."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import validation
+from hub.db import in_key_order
+from hub.errors import BadInput, Conflict, Forbidden, NotFound
+from hub.leads import assign, policy, snapshot
+from hub.leads.rules import (
+    RECYCLABLE,
+    ROUTABLE,
+    DeclineReason,
+    LeadInput,
+    LeadStatus,
+    Outcome,
+    check_lead,
+    check_pipeline_move,
+)
+from hub.pagination import Page, PageRequest, keyset_page
+from hub.roles import Principal, require_vendor_staff
+from hub.runtime import Hub
+from storage.models import Lead, LeadActivity, LeadNote, Partner
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    statuses: Sequence[LeadStatus] = ()
+    partner_id: str | None = None
+    product_line: str | None = None
+    country: str | None = None
+    search: str | None = None
+
+
+def visible(principal: Principal, statement: Select[tuple[Lead]]) -> Select[tuple[Lead]]:
+    """Vendor-side accounts see every lead; partners the leads offered to or owned by them."""
+    if principal.is_vendor:
+        return statement
+    return statement.where(Lead.partner_id == principal.organization_id)
+
+
+async def load_visible(
+    session: AsyncSession, principal: Principal, lead_id: str, *, for_update: bool = False
+) -> Lead:
+    statement = visible(principal, select(Lead)).where(Lead.id == lead_id)
+    if for_update:
+        statement = statement.with_for_update()
+    lead = (await session.execute(statement)).scalar_one_or_none()
+    if lead is None:
+        raise NotFound("no such lead", field="id")
+    return lead
+
+
+async def create(
+    hub: Hub,
+    *,
+    principal: Principal,
+    data: LeadInput,
+    route_now: bool = True,
+    rng: random.Random | None = None,
+) -> Lead:
+    """Create a lead (vendor staff) and route it at once unless told not to."""
+    require_vendor_staff(principal)
+    checked = check_lead(data)
+    now = hub.clock.now()
+    async with hub.write() as session:
+        lead = Lead(
+            **vars(checked),
+            status=LeadStatus.NEW,
+            created_by_id=principal.user_id,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        session.add(lead)
+        await session.flush()
+        if route_now:
+            settings = await policy.load(session)
+            index = await snapshot.load_index(session, settings.weights, now)
+            await assign.route_and_offer(
+                hub, session, lead, settings=settings, index=index, by=principal.user_id, rng=rng
+            )
+    return lead
+
+
+async def route_lead(
+    hub: Hub, *, principal: Principal, lead_id: str, rng: random.Random | None = None
+) -> Lead:
+    """Route a NEW, RECYCLED or UNASSIGNABLE lead again (vendor staff)."""
+    require_vendor_staff(principal)
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id, for_update=True)
+        if lead.status not in ROUTABLE:
+            raise BadInput(f"a {lead.status} lead cannot be routed; recycle it first", field="id")
+        settings = await policy.load(session)
+        index = await snapshot.load_index(session, settings.weights, hub.clock.now())
+        await assign.route_and_offer(
+            hub, session, lead, settings=settings, index=index, by=principal.user_id, rng=rng
+        )
+    return lead
+
+
+async def assign_to(hub: Hub, *, principal: Principal, lead_id: str, partner_id: str) -> Lead:
+    """Offer a lead to a partner chosen by a channel manager, never against channel conflict."""
+    require_vendor_staff(principal)
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id, for_update=True)
+        if lead.status not in ROUTABLE and lead.status != LeadStatus.OFFERED:
+            raise BadInput(f"a {lead.status} lead cannot be reassigned", field="id")
+        partner = await session.get(Partner, partner_id)
+        if partner is None or partner.status != "ACTIVE":
+            raise BadInput("assign leads to ACTIVE partners only", field="partnerId")
+        owner = await snapshot.customer_owner(
+            session,
+            customer_key=lead.customer_key,
+            email_domain=lead.email_domain,
+            now=hub.clock.now(),
+            exclude_lead=lead.id,
+        )
+        if owner is not None and owner[0] != partner_id:
+            raise Conflict(
+                f"the customer is owned by another partner through {owner[1]} {owner[2]}",
+                field="partnerId",
+            )
+        if lead.status == LeadStatus.OFFERED and lead.partner_id:
+            await assign.close_offer(
+                hub, session, lead, Outcome.WITHDRAWN, "reassigned by a channel manager"
+            )
+            await assign.emit(
+                hub, session, lead, "LEAD_EXPIRED", [lead.partner_id], {"reason": "WITHDRAWN"}
+            )
+        settings = await policy.load(session)
+        await assign.offer(
+            hub, session, lead, partner_id, rule="MANUAL", by=principal.user_id, settings=settings
+        )
+    return lead
+
+
+async def recycle(hub: Hub, *, principal: Principal, lead_id: str, reason: str) -> Lead:
+    """Take a lead back into the pool for routing again (vendor staff)."""
+    require_vendor_staff(principal)
+    reason = validation.text(reason, field="reason", max_length=2000)
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id, for_update=True)
+        if lead.status not in RECYCLABLE:
+            raise BadInput(f"a {lead.status} lead cannot be recycled", field="id")
+        previous = lead.partner_id
+        lead.status = LeadStatus.RECYCLED
+        lead.partner_id = None
+        lead.offer_expires_at = None
+        assign.touch(hub, lead)
+        await assign.emit(
+            hub,
+            session,
+            lead,
+            "LEAD_STATUS_CHANGED",
+            [previous] if previous else [],
+            {"reason": reason},
+        )
+    return lead
+
+
+async def accept(hub: Hub, *, principal: Principal, lead_id: str) -> Lead:
+    """Accept a lead offered to the caller's organization before its deadline."""
+    _require_partner(principal)
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id, for_update=True)
+        _require_offered(lead, hub.clock.now())
+        lead.status = LeadStatus.ACCEPTED
+        lead.offer_expires_at = None
+        assign.touch(hub, lead)
+        await assign.close_offer(hub, session, lead, Outcome.ACCEPTED)
+        await assign.emit(hub, session, lead, "LEAD_ACCEPTED", [principal.organization_id])
+    return lead
+
+
+async def decline(
+    hub: Hub,
+    *,
+    principal: Principal,
+    lead_id: str,
+    reason: DeclineReason,
+    note: str | None,
+    rng: random.Random | None = None,
+) -> None:
+    """Decline an offered lead; it is routed to the next candidate at once."""
+    _require_partner(principal)
+    note = validation.optional_text(note, field="note", max_length=2000)
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id, for_update=True)
+        _require_offered(lead, hub.clock.now())
+        await assign.close_offer(
+            hub, session, lead, Outcome.DECLINED, f"{reason}: {note}" if note else reason
+        )
+        await assign.emit(
+            hub, session, lead, "LEAD_DECLINED", [principal.organization_id], {"reason": reason}
+        )
+        lead.partner_id = None
+        settings = await policy.load(session)
+        index = await snapshot.load_index(session, settings.weights, hub.clock.now())
+        await assign.route_and_offer(
+            hub, session, lead, settings=settings, index=index, by=None, rng=rng
+        )
+
+
+async def move(
+    hub: Hub,
+    *,
+    principal: Principal,
+    lead_id: str,
+    status: LeadStatus,
+    reason: str | None,
+    expected_version: int | None,
+) -> Lead:
+    """Move an accepted lead along the pipeline: CONTACTED, QUALIFIED, WON or LOST."""
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id, for_update=True)
+        if not (principal.is_partner or principal.is_vendor_staff):
+            raise Forbidden("only the owning partner or vendor staff may move a lead")
+        if expected_version is not None and expected_version != lead.version:
+            raise Conflict(
+                f"the lead changed meanwhile (version {lead.version}); reload it",
+                field="expectedVersion",
+            )
+        check_pipeline_move(LeadStatus(lead.status), status, reason)
+        lead.status = status
+        if status is LeadStatus.LOST:
+            lead.lost_reason = reason.strip() if reason else None
+        assign.touch(hub, lead)
+        await assign.emit(
+            hub, session, lead, "LEAD_STATUS_CHANGED", _owner(lead), {"reason": reason}
+        )
+    return lead
+
+
+async def add_note(hub: Hub, *, principal: Principal, lead_id: str, body: str) -> LeadNote:
+    """Add a note to a lead the caller may see."""
+    body = validation.text(body, field="body", max_length=10_000)
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id, for_update=True)
+        note = LeadNote(
+            lead_id=lead.id,
+            author_id=principal.user_id,
+            organization_id=principal.organization_id,
+            body=body,
+            created_at=hub.clock.now(),
+        )
+        session.add(note)
+        await session.flush()
+        await assign.emit(hub, session, lead, "LEAD_NOTE_ADDED", _owner(lead), {"noteId": note.id})
+    return note
+
+
+async def add_follow_up(
+    hub: Hub, *, principal: Principal, lead_id: str, title: str, due_at: datetime
+) -> LeadActivity:
+    """Plan a follow-up on a lead."""
+    title = validation.text(title, field="title", max_length=300)
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id)
+        activity = LeadActivity(
+            lead_id=lead.id,
+            author_id=principal.user_id,
+            organization_id=principal.organization_id,
+            title=title,
+            due_at=due_at,
+            created_at=hub.clock.now(),
+        )
+        session.add(activity)
+    return activity
+
+
+async def complete_follow_up(hub: Hub, *, principal: Principal, follow_up_id: str) -> LeadActivity:
+    """Mark a follow-up done."""
+    async with hub.write() as session:
+        activity = await session.get(LeadActivity, follow_up_id, with_for_update=True)
+        if activity is None:
+            raise NotFound("no such follow-up", field="id")
+        await load_visible(session, principal, activity.lead_id)
+        if activity.done_at is None:
+            activity.done_at = hub.clock.now()
+    return activity
+
+
+async def get(hub: Hub, *, principal: Principal, lead_id: str) -> Lead:
+    async with hub.db() as session:
+        return await load_visible(session, principal, lead_id)
+
+
+async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Lead | None]:
+    async with hub.db() as session:
+        rows = (
+            await session.execute(visible(principal, select(Lead)).where(Lead.id.in_(ids)))
+        ).scalars()
+        return in_key_order(rows, ids)
+
+
+async def list_leads(
+    hub: Hub, *, principal: Principal, filter: LeadFilter, page: PageRequest
+) -> Page[Lead]:
+    """Leads the caller may see, newest first."""
+    statement = visible(principal, select(Lead))
+    if filter.statuses:
+        statement = statement.where(Lead.status.in_([status.value for status in filter.statuses]))
+    if filter.partner_id:
+        statement = statement.where(Lead.partner_id == filter.partner_id)
+    if filter.product_line:
+        statement = statement.where(Lead.product_line == filter.product_line)
+    if filter.country:
+        statement = statement.where(Lead.country == filter.country)
+    if filter.search and filter.search.strip():
+        term = filter.search.strip().lower()
+        statement = statement.where(
+            func.lower(Lead.customer_company).contains(term, autoescape=True)
+        )
+    async with hub.db() as session:
+        return await keyset_page(
+            session, statement, page, key=(Lead.created_at, Lead.id), descending=True
+        )
+
+
+def _owner(lead: Lead) -> list[str]:
+    return [lead.partner_id] if lead.partner_id else []
+
+
+def _require_partner(principal: Principal) -> None:
+    if not principal.is_partner:
+        raise Forbidden("only partner users accept or decline leads")
+
+
+def _require_offered(lead: Lead, now: datetime) -> None:
+    if lead.status != LeadStatus.OFFERED:
+        raise Conflict(f"the lead is {lead.status}, not OFFERED", field="id")
+    if lead.offer_expires_at is not None and lead.offer_expires_at <= now:
+        raise Conflict("the offer expired; the lead goes to another partner", field="id")
