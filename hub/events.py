@@ -42,7 +42,7 @@ class DomainEvent:
     payload: dict[str, Any]
     occurred_at: datetime
     audience: frozenset[str]
-    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def visible_to(self, principal: Principal) -> bool:
         """Vendor-side accounts see every event; partners only those addressed to them."""

@@ -20,11 +20,14 @@ from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
 from resolvers.identity import IdentityMutation, IdentityQuery
+from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
 from schema.errors import ErrorContract
+from schema.scalars import SCALARS
 
-Query = merge_types("Query", (IdentityQuery, PartnersQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, PartnersMutation))
+Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, PartnersMutation, LeadsMutation))
+Subscription = merge_types("Subscription", (LeadsSubscription,))
 
 
 class FreshLoaders(SchemaExtension):
@@ -56,9 +59,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(
             disable_field_suggestions=not settings.development,
             relay_max_results=settings.max_page_size,
+            scalar_map=SCALARS,
         ),
     )

@@ -6,9 +6,21 @@ from strawberry.dataloader import DataLoader
 
 from hub import partners as partner_service
 from hub import users as user_service
+from hub.leads import activity as lead_activity
+from hub.leads import service as lead_service
 from hub.roles import Principal
 from hub.runtime import Hub
-from storage.models import Organization, Partner, PartnerChange, Territory, User
+from storage.models import (
+    Lead,
+    LeadActivity,
+    LeadAssignment,
+    LeadNote,
+    Organization,
+    Partner,
+    PartnerChange,
+    Territory,
+    User,
+)
 
 
 class Loaders:
@@ -35,4 +47,16 @@ class Loaders:
         )
         self.changes_by_partner_field: DataLoader[tuple[str, str], list[PartnerChange]] = (
             DataLoader(lambda keys: partner_service.changes_by_partner(hub, keys))
+        )
+        self.lead_by_id: DataLoader[str, Lead | None] = DataLoader(
+            lambda ids: lead_service.by_ids(hub, principal=principal, ids=ids)
+        )
+        self.notes_by_lead: DataLoader[str, list[LeadNote]] = DataLoader(
+            lambda ids: lead_activity.notes_by_lead(hub, principal=principal, ids=ids)
+        )
+        self.follow_ups_by_lead: DataLoader[str, list[LeadActivity]] = DataLoader(
+            lambda ids: lead_activity.follow_ups_by_lead(hub, principal=principal, ids=ids)
+        )
+        self.assignments_by_lead: DataLoader[str, list[LeadAssignment]] = DataLoader(
+            lambda ids: lead_activity.assignments_by_lead(hub, principal=principal, ids=ids)
         )

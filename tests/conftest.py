@@ -33,6 +33,7 @@ def hub_env(**overrides: str) -> dict[str, str]:
         "CHANNELHUB_DATABASE_URL": service_env("DATABASE_URL"),
         "CHANNELHUB_JWT_SECRET": JWT_SECRET,
         "CHANNELHUB_BROADCAST_URL": "memory://",
+        "CHANNELHUB_JOB_INTERVAL_SECONDS": "3600",
     }
     env.update({f"CHANNELHUB_{key.upper()}": value for key, value in overrides.items()})
     return env

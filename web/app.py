@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -20,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from hub.clock import Clock, SystemClock
 from hub.events import EventBus
+from hub.leads import jobs
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from resolvers.root import build_schema
@@ -63,9 +65,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await objects.ensure_ready()
         await hub.events.start()
+        worker = asyncio.create_task(jobs.run_forever(hub, settings.job_interval_seconds))
         try:
             yield
         finally:
+            worker.cancel()
+            await asyncio.wait({worker}, timeout=5)
             await hub.events.stop()
             await objects.close()
             await engine.dispose()

@@ -151,6 +151,11 @@ async def emit(
     )
 
 
+def audience(lead: Lead) -> list[str]:
+    """The partner organization a lead's events go to, if it has one."""
+    return [lead.partner_id] if lead.partner_id else []
+
+
 def touch(hub: Hub, lead: Lead) -> None:
     lead.updated_at = hub.clock.now()
     lead.version = (lead.version or 0) + 1

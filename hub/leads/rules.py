@@ -231,3 +231,17 @@ def check_pipeline_move(current: LeadStatus, target: LeadStatus, reason: str | N
 
 def deadline_passed(expires_at: datetime | None, now: datetime) -> bool:
     return expires_at is not None and expires_at <= now
+
+
+class LeadEventType(StrEnum):
+    LEAD_OFFERED = "LEAD_OFFERED"
+    LEAD_ACCEPTED = "LEAD_ACCEPTED"
+    LEAD_DECLINED = "LEAD_DECLINED"
+    LEAD_EXPIRED = "LEAD_EXPIRED"
+    LEAD_REASSIGNED = "LEAD_REASSIGNED"
+    LEAD_STATUS_CHANGED = "LEAD_STATUS_CHANGED"
+    LEAD_NOTE_ADDED = "LEAD_NOTE_ADDED"
+    DEAL_REGISTERED = "DEAL_REGISTERED"
+    DEAL_APPROVED = "DEAL_APPROVED"
+    DEAL_REJECTED = "DEAL_REJECTED"
+    DEAL_EXPIRED = "DEAL_EXPIRED"

@@ -27,7 +27,7 @@ from hub.leads.rules import (
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
-from storage.models import Lead, LeadActivity, LeadNote, Partner
+from storage.models import Lead, Partner
 
 
 @dataclass(frozen=True)
@@ -235,58 +235,9 @@ async def move(
             lead.lost_reason = reason.strip() if reason else None
         assign.touch(hub, lead)
         await assign.emit(
-            hub, session, lead, "LEAD_STATUS_CHANGED", _owner(lead), {"reason": reason}
+            hub, session, lead, "LEAD_STATUS_CHANGED", assign.audience(lead), {"reason": reason}
         )
     return lead
-
-
-async def add_note(hub: Hub, *, principal: Principal, lead_id: str, body: str) -> LeadNote:
-    """Add a note to a lead the caller may see."""
-    body = validation.text(body, field="body", max_length=10_000)
-    async with hub.write() as session:
-        lead = await load_visible(session, principal, lead_id, for_update=True)
-        note = LeadNote(
-            lead_id=lead.id,
-            author_id=principal.user_id,
-            organization_id=principal.organization_id,
-            body=body,
-            created_at=hub.clock.now(),
-        )
-        session.add(note)
-        await session.flush()
-        await assign.emit(hub, session, lead, "LEAD_NOTE_ADDED", _owner(lead), {"noteId": note.id})
-    return note
-
-
-async def add_follow_up(
-    hub: Hub, *, principal: Principal, lead_id: str, title: str, due_at: datetime
-) -> LeadActivity:
-    """Plan a follow-up on a lead."""
-    title = validation.text(title, field="title", max_length=300)
-    async with hub.write() as session:
-        lead = await load_visible(session, principal, lead_id)
-        activity = LeadActivity(
-            lead_id=lead.id,
-            author_id=principal.user_id,
-            organization_id=principal.organization_id,
-            title=title,
-            due_at=due_at,
-            created_at=hub.clock.now(),
-        )
-        session.add(activity)
-    return activity
-
-
-async def complete_follow_up(hub: Hub, *, principal: Principal, follow_up_id: str) -> LeadActivity:
-    """Mark a follow-up done."""
-    async with hub.write() as session:
-        activity = await session.get(LeadActivity, follow_up_id, with_for_update=True)
-        if activity is None:
-            raise NotFound("no such follow-up", field="id")
-        await load_visible(session, principal, activity.lead_id)
-        if activity.done_at is None:
-            activity.done_at = hub.clock.now()
-    return activity
 
 
 async def get(hub: Hub, *, principal: Principal, lead_id: str) -> Lead:
@@ -326,10 +277,6 @@ async def list_leads(
         )
 
 
-def _owner(lead: Lead) -> list[str]:
-    return [lead.partner_id] if lead.partner_id else []
-
-
 def _require_partner(principal: Principal) -> None:
     if not principal.is_partner:
         raise Forbidden("only partner users accept or decline leads")
@@ -340,3 +287,10 @@ def _require_offered(lead: Lead, now: datetime) -> None:
         raise Conflict(f"the lead is {lead.status}, not OFFERED", field="id")
     if lead.offer_expires_at is not None and lead.offer_expires_at <= now:
         raise Conflict("the offer expired; the lead goes to another partner", field="id")
+
+
+async def get_or_none(hub: Hub, *, principal: Principal, lead_id: str) -> Lead | None:
+    """The lead as the caller may see it now, or None."""
+    async with hub.db() as session:
+        statement = visible(principal, select(Lead)).where(Lead.id == lead_id)
+        return (await session.execute(statement)).scalar_one_or_none()

@@ -1,0 +1,309 @@
+"""Root fields of leads, deal registration and the live lead events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from hub.leads import activity, deals, policy
+from hub.leads import service as lead_service
+from hub.leads.deals import DealStatus
+from hub.leads.rules import DeclineReason, LeadStatus
+from hub.leads.rules import LeadInput as HubLeadInput
+from hub.pagination import PageRequest
+from hub.routing import Weights
+from hub.validation import country as checked_country
+from hub.validation import product_line as checked_line
+from schema.context import Info
+from schema.deals import DealInput, DealRegistration
+from schema.events import LeadEvent, parse_cursor
+from schema.leads import (
+    Lead,
+    LeadFilter,
+    LeadFollowUp,
+    LeadInput,
+    LeadNote,
+    LeadSettings,
+    LeadSettingsInput,
+)
+from schema.relay import Connection
+
+
+@strawberry.type
+class LeadsQuery:
+    @strawberry.field(description="Leads the caller may see, newest first.")
+    async def leads(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: LeadFilter | None = None,
+    ) -> Connection[Lead]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        wanted = filter or LeadFilter()
+        result = await lead_service.list_leads(
+            hub,
+            principal=principal,
+            filter=lead_service.LeadFilter(
+                statuses=wanted.statuses or (),
+                partner_id=wanted.partner_id,
+                product_line=checked_line(wanted.product_line, field="filter.productLine")
+                if wanted.product_line
+                else None,
+                country=checked_country(wanted.country, field="filter.country")
+                if wanted.country
+                else None,
+                search=wanted.search,
+            ),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[Lead].of(result, Lead.from_model)
+
+    @strawberry.field
+    async def lead(self, info: Info, id: strawberry.ID) -> Lead:
+        model = await lead_service.get(
+            info.context.hub, principal=info.context.require_principal(), lead_id=id
+        )
+        return Lead.from_model(model)
+
+    @strawberry.field(description="Deal registrations the caller may see, newest first.")
+    async def deal_registrations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        statuses: list[DealStatus] | None = None,
+    ) -> Connection[DealRegistration]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        result = await deals.list_deals(
+            hub,
+            principal=principal,
+            statuses=statuses or (),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[DealRegistration].of(result, DealRegistration.from_model)
+
+    @strawberry.field
+    async def deal_registration(self, info: Info, id: strawberry.ID) -> DealRegistration:
+        model = await deals.get(
+            info.context.hub, principal=info.context.require_principal(), deal_id=id
+        )
+        return DealRegistration.from_model(model)
+
+    @strawberry.field(description="Routing and deal-registration settings (vendor staff).")
+    async def lead_settings(self, info: Info) -> LeadSettings:
+        return LeadSettings.from_model(
+            await policy.get(info.context.hub, principal=info.context.require_principal())
+        )
+
+
+@strawberry.type
+class LeadsMutation:
+    @strawberry.mutation(
+        description="Create a lead (vendor staff); it is routed at once unless route is false."
+    )
+    async def create_lead(self, info: Info, input: LeadInput, route: bool = True) -> Lead:
+        value = input.estimated_value
+        data = HubLeadInput(
+            customer_company=input.customer_company,
+            country=input.country,
+            product_line=input.product_line,
+            contact_name=input.contact_name,
+            email=input.email,
+            phone=input.phone,
+            region=input.region,
+            postal_code=input.postal_code,
+            latitude=input.latitude,
+            longitude=input.longitude,
+            value_minor=value.amount_minor if value else 0,
+            currency=value.currency if value else "USD",
+            expected_close=input.expected_close,
+            source=input.source,
+        )
+        model = await lead_service.create(
+            info.context.hub, principal=info.context.require_principal(), data=data, route_now=route
+        )
+        return Lead.from_model(model)
+
+    @strawberry.mutation(description="Route a NEW, RECYCLED or UNASSIGNABLE lead (vendor staff).")
+    async def route_lead(self, info: Info, id: strawberry.ID) -> Lead:
+        model = await lead_service.route_lead(
+            info.context.hub, principal=info.context.require_principal(), lead_id=id
+        )
+        return Lead.from_model(model)
+
+    @strawberry.mutation(
+        description="Offer a lead to a chosen partner (vendor staff), never against conflict."
+    )
+    async def assign_lead(self, info: Info, id: strawberry.ID, partner_id: strawberry.ID) -> Lead:
+        model = await lead_service.assign_to(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            lead_id=id,
+            partner_id=partner_id,
+        )
+        return Lead.from_model(model)
+
+    @strawberry.mutation(description="Take a lead back into the pool (vendor staff).")
+    async def recycle_lead(self, info: Info, id: strawberry.ID, reason: str) -> Lead:
+        model = await lead_service.recycle(
+            info.context.hub, principal=info.context.require_principal(), lead_id=id, reason=reason
+        )
+        return Lead.from_model(model)
+
+    @strawberry.mutation(description="Accept a lead offered to your organization.")
+    async def accept_lead(self, info: Info, id: strawberry.ID) -> Lead:
+        model = await lead_service.accept(
+            info.context.hub, principal=info.context.require_principal(), lead_id=id
+        )
+        return Lead.from_model(model)
+
+    @strawberry.mutation(
+        description="Decline an offered lead; it goes to the next partner at once."
+    )
+    async def decline_lead(
+        self, info: Info, id: strawberry.ID, reason: DeclineReason, note: str | None = None
+    ) -> bool:
+        await lead_service.decline(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            lead_id=id,
+            reason=reason,
+            note=note,
+        )
+        return True
+
+    @strawberry.mutation(
+        description="Move an accepted lead: CONTACTED, QUALIFIED, WON or LOST (with a reason)."
+    )
+    async def update_lead_status(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        status: LeadStatus,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Lead:
+        model = await lead_service.move(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            lead_id=id,
+            status=status,
+            reason=reason,
+            expected_version=expected_version,
+        )
+        return Lead.from_model(model)
+
+    @strawberry.mutation
+    async def add_lead_note(self, info: Info, id: strawberry.ID, body: str) -> LeadNote:
+        note = await activity.add_note(
+            info.context.hub, principal=info.context.require_principal(), lead_id=id, body=body
+        )
+        return LeadNote.from_model(note)
+
+    @strawberry.mutation
+    async def add_lead_follow_up(
+        self, info: Info, id: strawberry.ID, title: str, due_at: datetime
+    ) -> LeadFollowUp:
+        model = await activity.add_follow_up(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            lead_id=id,
+            title=title,
+            due_at=due_at,
+        )
+        return LeadFollowUp.from_model(model)
+
+    @strawberry.mutation
+    async def complete_lead_follow_up(self, info: Info, id: strawberry.ID) -> LeadFollowUp:
+        model = await activity.complete_follow_up(
+            info.context.hub, principal=info.context.require_principal(), follow_up_id=id
+        )
+        return LeadFollowUp.from_model(model)
+
+    @strawberry.mutation(description="Register a deal you found; conflicts are caught at once.")
+    async def register_deal(self, info: Info, input: DealInput) -> DealRegistration:
+        data = deals.DealInput(
+            customer_company=input.customer_company,
+            country=input.country,
+            product_line=input.product_line,
+            value_minor=input.value.amount_minor,
+            currency=input.value.currency,
+            expected_close=input.expected_close,
+            customer_email=input.customer_email,
+        )
+        model = await deals.register(
+            info.context.hub, principal=info.context.require_principal(), data=data
+        )
+        return DealRegistration.from_model(model)
+
+    @strawberry.mutation
+    async def approve_deal_registration(self, info: Info, id: strawberry.ID) -> DealRegistration:
+        model = await deals.approve(
+            info.context.hub, principal=info.context.require_principal(), deal_id=id
+        )
+        return DealRegistration.from_model(model)
+
+    @strawberry.mutation
+    async def reject_deal_registration(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> DealRegistration:
+        model = await deals.reject(
+            info.context.hub, principal=info.context.require_principal(), deal_id=id, reason=reason
+        )
+        return DealRegistration.from_model(model)
+
+    @strawberry.mutation
+    async def request_deal_extension(
+        self, info: Info, id: strawberry.ID, days: int, reason: str
+    ) -> DealRegistration:
+        model = await deals.request_extension(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            deal_id=id,
+            days=days,
+            reason=reason,
+        )
+        return DealRegistration.from_model(model)
+
+    @strawberry.mutation
+    async def approve_deal_extension(self, info: Info, id: strawberry.ID) -> DealRegistration:
+        model = await deals.approve_extension(
+            info.context.hub, principal=info.context.require_principal(), deal_id=id
+        )
+        return DealRegistration.from_model(model)
+
+    @strawberry.mutation(
+        description="Change routing and deal-registration settings (vendor staff)."
+    )
+    async def update_lead_settings(self, info: Info, input: LeadSettingsInput) -> LeadSettings:
+        changes: dict[str, Any] = {
+            key: value
+            for key, value in vars(input).items()
+            if value is not strawberry.UNSET and value is not None
+        }
+        if "weights" in changes:
+            changes["weights"] = Weights(**vars(changes["weights"]))
+        if "auto_approve_tiers" in changes:
+            changes["auto_approve_tiers"] = frozenset(changes["auto_approve_tiers"])
+        model = await policy.update(
+            info.context.hub, principal=info.context.require_principal(), changes=changes
+        )
+        return LeadSettings.from_model(model)
+
+
+@strawberry.type
+class LeadsSubscription:
+    @strawberry.subscription(
+        description="Live lead and deal events; with `after`, missed events are replayed first."
+    )
+    async def lead_events(
+        self, info: Info, after: str | None = None
+    ) -> AsyncGenerator[LeadEvent, None]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        async with hub.events.subscribe(principal, {"lead"}, after=parse_cursor(after)) as stream:
+            async for event in stream:
+                yield LeadEvent.from_event(event)

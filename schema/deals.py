@@ -1,0 +1,77 @@
+"""GraphQL types of deal registration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from hub.leads.deals import DealStatus
+from schema.context import Info
+from schema.leads import ChannelConflict
+from schema.partners import Partner
+from schema.scalars import MinorUnits, Money, MoneyInput
+from storage.models import DealRegistration as DealModel
+
+strawberry.enum(DealStatus, name="DealStatus")
+
+
+@strawberry.type(
+    description="A partner's claim on a customer, protected for a window once approved."
+)
+class DealRegistration:
+    id: strawberry.ID
+    customer_company: str
+    country: str
+    product_line: str
+    value: Money
+    expected_close: date | None
+    status: DealStatus
+    conflict: ChannelConflict | None
+    decision_reason: str | None
+    decided_at: datetime | None
+    expires_at: datetime | None
+    extension_days_requested: int | None
+    created_at: datetime
+    partner_id: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: DealModel) -> DealRegistration:
+        conflict = model.conflict
+        return cls(
+            id=strawberry.ID(model.id),
+            customer_company=model.customer_company,
+            country=model.country,
+            product_line=model.product_line,
+            value=Money(amount_minor=MinorUnits(model.value_minor), currency=model.currency),
+            expected_close=model.expected_close,
+            status=DealStatus(model.status),
+            conflict=ChannelConflict(
+                partner_id=conflict["partnerId"],
+                kind=conflict["kind"],
+                record_id=conflict["recordId"],
+            )
+            if conflict
+            else None,
+            decision_reason=model.decision_reason,
+            decided_at=model.decided_at,
+            expires_at=model.expires_at,
+            extension_days_requested=model.extension_days_requested,
+            created_at=model.created_at,
+            partner_id=model.partner_id,
+        )
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner | None:
+        model = await info.context.loaders.partner_by_id.load(self.partner_id)
+        return Partner.from_model(model) if model else None
+
+
+@strawberry.input
+class DealInput:
+    customer_company: str
+    country: str
+    product_line: str
+    value: MoneyInput
+    expected_close: date | None = None
+    customer_email: str | None = None

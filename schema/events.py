@@ -1,0 +1,96 @@
+"""Subscription payloads built from the event log."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from hub.errors import BadInput
+from hub.events import DomainEvent
+from hub.leads import deals as deal_service
+from hub.leads import service as lead_service
+from hub.leads.rules import LeadEventType
+from hub.roles import Principal
+from schema.context import Info
+from schema.deals import DealRegistration
+from schema.leads import Lead
+
+strawberry.enum(LeadEventType, name="LeadEventType")
+
+
+def parse_cursor(after: str | None) -> int | None:
+    """Read a subscription cursor (the id of the last event received)."""
+    if after is None:
+        return None
+    if not after.isdigit() or len(after) > 18:
+        raise BadInput("after must be the cursor of an event you received", field="after")
+    return int(after)
+
+
+def shared(event: DomainEvent, principal: Principal, name: str, load: Any) -> asyncio.Future[Any]:
+    """Load once per event and audience what every subscriber of that audience sees alike."""
+    key = (name, "vendor" if principal.is_vendor else principal.organization_id)
+    future: asyncio.Future[Any] | None = event.shared.get(key)
+    if future is None:
+        future = event.shared[key] = asyncio.ensure_future(load())
+    return future
+
+
+@strawberry.type(description="A change to a lead or deal registration the subscriber may see.")
+class LeadEvent:
+    cursor: str
+    type: LeadEventType
+    occurred_at: datetime
+    lead_id: strawberry.ID | None
+    deal_id: strawberry.ID | None
+    event: strawberry.Private[DomainEvent]
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> LeadEvent:
+        return cls(
+            cursor=str(event.id),
+            type=LeadEventType(event.type),
+            occurred_at=event.occurred_at,
+            lead_id=event.payload.get("leadId"),
+            deal_id=event.payload.get("dealId"),
+            event=event,
+        )
+
+    @strawberry.field(
+        description="The lead as the subscriber may see it now; null when no longer visible."
+    )
+    async def lead(self, info: Info) -> Lead | None:
+        if self.lead_id is None:
+            return None
+        principal, hub, lead_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.lead_id),
+        )
+        model = await shared(
+            self.event,
+            principal,
+            "lead",
+            lambda: lead_service.get_or_none(hub, principal=principal, lead_id=lead_id),
+        )
+        return Lead.from_model(model) if model else None
+
+    @strawberry.field(description="The deal registration, for DEAL_* events.")
+    async def deal(self, info: Info) -> DealRegistration | None:
+        if self.deal_id is None:
+            return None
+        principal, hub, deal_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.deal_id),
+        )
+        found = await shared(
+            self.event,
+            principal,
+            "deal",
+            lambda: deal_service.by_ids(hub, principal=principal, ids=[deal_id]),
+        )
+        return DealRegistration.from_model(found[0]) if found[0] else None

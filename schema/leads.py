@@ -1,0 +1,337 @@
+"""GraphQL types of leads: the lead, its history, the routing explanation, settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+
+from hub.leads.policy import LeadSettings as LeadSettingsModel
+from hub.leads.rules import DeclineReason, LeadSource, LeadStatus, Outcome
+from hub.routing import Exclusion, Step, Strategy
+from schema.context import Info
+from schema.identity import User
+from schema.partners import Partner
+from schema.scalars import MinorUnits, Money, MoneyInput
+from storage.models import Lead as LeadModel
+from storage.models import LeadActivity as LeadActivityModel
+from storage.models import LeadAssignment as LeadAssignmentModel
+from storage.models import LeadNote as LeadNoteModel
+
+strawberry.enum(LeadStatus, name="LeadStatus")
+strawberry.enum(LeadSource, name="LeadSource")
+strawberry.enum(DeclineReason, name="DeclineReason")
+strawberry.enum(Outcome, name="OfferOutcome")
+strawberry.enum(Strategy, name="RoutingStrategy")
+strawberry.enum(Step, name="RoutingStep")
+strawberry.enum(Exclusion, name="ExclusionReason")
+
+
+@strawberry.type
+class ScoreComponents:
+    tier: float
+    acceptance: float
+    speed: float
+    win: float
+    distance: float
+
+
+@strawberry.type(description="A partner considered for the lead, with its score.")
+class RoutingCandidate:
+    partner_id: strawberry.ID
+    name: str
+    tier: str
+    score: float
+    distance_km: float | None
+    components: ScoreComponents
+
+
+@strawberry.type(description="A partner considered and excluded, with the reason.")
+class RoutingExclusion:
+    partner_id: strawberry.ID
+    name: str
+    reason: Exclusion
+
+
+@strawberry.type(description="The customer was already owned by a partner through this record.")
+class ChannelConflict:
+    partner_id: strawberry.ID
+    kind: str
+    record_id: strawberry.ID
+
+
+@strawberry.type(description="Why the lead went where it went.")
+class RoutingDecision:
+    decided_at: datetime
+    strategy: Strategy
+    step: Step | None
+    steps_tried: list[Step]
+    chosen_partner_id: strawberry.ID | None
+    note: str | None
+    conflict: ChannelConflict | None
+    candidates: list[RoutingCandidate]
+    excluded: list[RoutingExclusion]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RoutingDecision:
+        conflict = data.get("conflict")
+        return cls(
+            decided_at=datetime.fromisoformat(data["decidedAt"]),
+            strategy=Strategy(data["strategy"]),
+            step=Step(data["step"]) if data.get("step") else None,
+            steps_tried=[Step(step) for step in data.get("stepsTried", [])],
+            chosen_partner_id=data.get("chosen"),
+            note=data.get("note"),
+            conflict=ChannelConflict(
+                partner_id=conflict["partnerId"],
+                kind=conflict["kind"],
+                record_id=conflict["recordId"],
+            )
+            if conflict
+            else None,
+            candidates=[
+                RoutingCandidate(
+                    partner_id=item["partnerId"],
+                    name=item["name"],
+                    tier=item["tier"],
+                    score=item["score"],
+                    distance_km=item["distanceKm"],
+                    components=ScoreComponents(**item["components"]),
+                )
+                for item in data.get("candidates", [])
+            ],
+            excluded=[
+                RoutingExclusion(
+                    partner_id=item["partnerId"],
+                    name=item["name"],
+                    reason=Exclusion(item["reason"]),
+                )
+                for item in data.get("excluded", [])
+            ],
+        )
+
+
+@strawberry.type(description="One offer of the lead to a partner and how it ended.")
+class LeadAssignment:
+    rule: str
+    offered_at: datetime
+    outcome: Outcome
+    outcome_at: datetime | None
+    reason: str | None
+    partner_id: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: LeadAssignmentModel) -> LeadAssignment:
+        return cls(
+            rule=model.rule,
+            offered_at=model.offered_at,
+            outcome=Outcome(model.outcome),
+            outcome_at=model.outcome_at,
+            reason=model.reason,
+            partner_id=model.partner_id,
+        )
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner | None:
+        model = await info.context.loaders.partner_by_id.load(self.partner_id)
+        return Partner.from_model(model) if model else None
+
+
+@strawberry.type
+class LeadNote:
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    author_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_model(cls, model: LeadNoteModel) -> LeadNote:
+        return cls(
+            id=strawberry.ID(model.id),
+            body=model.body,
+            created_at=model.created_at,
+            author_id=model.author_id,
+        )
+
+    @strawberry.field
+    async def author(self, info: Info) -> User | None:
+        if self.author_id is None:
+            return None
+        model = await info.context.loaders.user_by_id.load(self.author_id)
+        return User.from_model(model) if model else None
+
+
+@strawberry.type(description="A follow-up to do on a lead.")
+class LeadFollowUp:
+    id: strawberry.ID
+    title: str
+    due_at: datetime
+    done_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: LeadActivityModel) -> LeadFollowUp:
+        return cls(
+            id=strawberry.ID(model.id),
+            title=model.title,
+            due_at=model.due_at,
+            done_at=model.done_at,
+            created_at=model.created_at,
+        )
+
+
+@strawberry.type(description="A sales opportunity handed to, or found by, a partner.")
+class Lead:
+    id: strawberry.ID
+    customer_company: str
+    contact_name: str | None
+    email: str | None
+    phone: str | None
+    country: str
+    region: str | None
+    postal_code: str | None
+    latitude: float | None
+    longitude: float | None
+    product_line: str
+    estimated_value: Money
+    expected_close: date | None
+    source: LeadSource
+    status: LeadStatus
+    lost_reason: str | None
+    offered_at: datetime | None
+    offer_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    partner_id: strawberry.Private[str | None]
+    routing_data: strawberry.Private[dict[str, Any] | None]
+
+    @classmethod
+    def from_model(cls, model: LeadModel) -> Lead:
+        return cls(
+            id=strawberry.ID(model.id),
+            customer_company=model.customer_company,
+            contact_name=model.contact_name,
+            email=model.email,
+            phone=model.phone,
+            country=model.country,
+            region=model.region,
+            postal_code=model.postal_code,
+            latitude=model.latitude,
+            longitude=model.longitude,
+            product_line=model.product_line,
+            estimated_value=Money(
+                amount_minor=MinorUnits(model.value_minor), currency=model.currency
+            ),
+            expected_close=model.expected_close,
+            source=LeadSource(model.source),
+            status=LeadStatus(model.status),
+            lost_reason=model.lost_reason,
+            offered_at=model.offered_at,
+            offer_expires_at=model.offer_expires_at,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            version=model.version,
+            partner_id=model.partner_id,
+            routing_data=model.routing,
+        )
+
+    @strawberry.field(description="The partner the lead is offered to or owned by.")
+    async def partner(self, info: Info) -> Partner | None:
+        if self.partner_id is None:
+            return None
+        model = await info.context.loaders.partner_by_id.load(self.partner_id)
+        return Partner.from_model(model) if model else None
+
+    @strawberry.field(
+        description="The latest routing decision; vendor staff only (null for partners)."
+    )
+    def routing(self, info: Info) -> RoutingDecision | None:
+        if not info.context.require_principal().is_vendor or self.routing_data is None:
+            return None
+        return RoutingDecision.from_json(self.routing_data)
+
+    @strawberry.field(description="Offers of this lead; a partner sees only its own.")
+    async def assignments(self, info: Info) -> list[LeadAssignment]:
+        rows = await info.context.loaders.assignments_by_lead.load(self.id)
+        return [LeadAssignment.from_model(row) for row in rows]
+
+    @strawberry.field(description="Notes; a partner sees its own organization's and the vendor's.")
+    async def notes(self, info: Info) -> list[LeadNote]:
+        rows = await info.context.loaders.notes_by_lead.load(self.id)
+        return [LeadNote.from_model(row) for row in rows]
+
+    @strawberry.field(description="Follow-ups of the caller's organization, by due date.")
+    async def follow_ups(self, info: Info) -> list[LeadFollowUp]:
+        rows = await info.context.loaders.follow_ups_by_lead.load(self.id)
+        return [LeadFollowUp.from_model(row) for row in rows]
+
+
+@strawberry.input
+class LeadInput:
+    customer_company: str
+    country: str
+    product_line: str
+    contact_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    estimated_value: MoneyInput | None = None
+    expected_close: date | None = None
+    source: LeadSource = LeadSource.VENDOR
+
+
+@strawberry.input
+class LeadFilter:
+    statuses: list[LeadStatus] | None = None
+    partner_id: strawberry.ID | None = None
+    product_line: str | None = None
+    country: str | None = None
+    search: str | None = None
+
+
+@strawberry.type(description="How leads are routed and deals protected.")
+class LeadSettings:
+    strategy: Strategy
+    weights: ScoreComponents
+    radius_km: float
+    acceptance_hours: int
+    protection_days: int
+    auto_approve_tiers: list[str]
+    conflict_policy: str
+
+    @classmethod
+    def from_model(cls, model: LeadSettingsModel) -> LeadSettings:
+        return cls(
+            strategy=model.strategy,
+            weights=ScoreComponents(**vars(model.weights)),
+            radius_km=model.radius_km,
+            acceptance_hours=model.acceptance_hours,
+            protection_days=model.protection_days,
+            auto_approve_tiers=sorted(model.auto_approve_tiers),
+            conflict_policy=model.conflict_policy,
+        )
+
+
+@strawberry.input
+class WeightsInput:
+    tier: float
+    acceptance: float
+    speed: float
+    win: float
+    distance: float
+
+
+@strawberry.input(description="Settings to change; omitted ones stay as they are.")
+class LeadSettingsInput:
+    strategy: Strategy | None = strawberry.UNSET
+    weights: WeightsInput | None = strawberry.UNSET
+    radius_km: float | None = strawberry.UNSET
+    acceptance_hours: int | None = strawberry.UNSET
+    protection_days: int | None = strawberry.UNSET
+    auto_approve_tiers: list[str] | None = strawberry.UNSET
+    conflict_policy: str | None = strawberry.UNSET

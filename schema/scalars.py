@@ -1,0 +1,39 @@
+"""Scalars shared by the domains (registered through StrawberryConfig.scalar_map)."""
+
+from __future__ import annotations
+
+from typing import Any, NewType
+
+import strawberry
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+MinorUnits = NewType("MinorUnits", int)
+
+
+def _parse_minor_units(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_SAFE_INTEGER:
+        raise ValueError("MinorUnits must be a whole number of minor currency units")
+    return value
+
+
+SCALARS: dict[object, Any] = {
+    MinorUnits: strawberry.scalar(
+        name="MinorUnits",
+        description="An amount in minor currency units (cents), up to 2^53 - 1; a JSON integer.",
+        serialize=int,
+        parse_value=_parse_minor_units,
+    )
+}
+
+
+@strawberry.type(description="Money: minor units and an ISO 4217 currency.")
+class Money:
+    amount_minor: MinorUnits
+    currency: str
+
+
+@strawberry.input
+class MoneyInput:
+    amount_minor: MinorUnits
+    currency: str
