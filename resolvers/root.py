@@ -22,7 +22,7 @@ from hub.settings import Settings
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
-from schema.errors import ErrorContract
+from schema.errors import shape
 from schema.scalars import SCALARS
 
 Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery))
@@ -44,7 +44,11 @@ class HubSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Leave logging to the error contract, which logs only unexpected errors."""
+        """Apply the error contract to every error, on every transport; log only unexpected ones."""
+        context = execution_context.context if execution_context else None
+        request_id = str(getattr(context, "request_id", "-"))
+        for error in errors:
+            shape(error, request_id)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -54,7 +58,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
         partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        ErrorContract,
     ]
     return HubSchema(
         query=Query,

@@ -112,6 +112,10 @@ class Factory:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
         )
 
+    def fresh(self, actor: Actor) -> Actor:
+        """The same user with a token issued now (after the clock moved)."""
+        return self._actor(actor.user)
+
     def _actor(self, user: User) -> Actor:
         token, _ = identity.issue_token(self.hub, user)
         return Actor(user=user, token=token)

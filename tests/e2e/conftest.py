@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_websocket import free_port
+from tests.conftest import free_port
 
 CHANNELHUB = Path(sys.executable).parent / "channelhub"
 
