@@ -25,9 +25,9 @@ class GraphQLSocket:
         }
         await self.ws.send(json.dumps(message))
 
-    async def next(self, timeout: float = 5) -> dict[str, Any]:
+    async def next(self, wait: float = 5) -> dict[str, Any]:
         """The next `next` payload; fails on anything else."""
-        message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        message = json.loads(await asyncio.wait_for(self.ws.recv(), wait))
         assert message["type"] == "next", message
         payload: dict[str, Any] = message["payload"]
         return payload
