@@ -29,7 +29,7 @@ logger = logging.getLogger("channelhub.events")
 CHANNEL = "channelhub-events"
 PENDING = "channelhub.pending_events"
 REPLAY_BATCH = 500
-# Serialises event-writing transactions on PostgreSQL so event ids commit in order.
+# Held from writing events to commit, so event ids commit in id order on PostgreSQL.
 EVENT_LOCK = 7_214_001
 
 
@@ -79,6 +79,19 @@ class SubscriberTooSlow(HubError):
     code = "RATE_LIMITED"
 
 
+@dataclass
+class PendingEvent:
+    """An event appended in a transaction; written and numbered just before it commits."""
+
+    topic: str
+    type: str
+    subject_id: str
+    audience: frozenset[str]
+    payload: dict[str, Any]
+    occurred_at: datetime
+    event: DomainEvent | None = None
+
+
 async def append(
     session: AsyncSession,
     *,
@@ -88,24 +101,50 @@ async def append(
     audience: Iterable[str],
     payload: dict[str, Any],
     now: datetime,
-) -> DomainEvent:
-    """Write an event in the caller's transaction; it is published once that commits."""
-    if session.bind.dialect.name == "postgresql" and not session.info.get(PENDING):
+) -> PendingEvent:
+    """Record an event in the caller's transaction; it is published once that commits."""
+    pending = PendingEvent(topic, type, subject_id, frozenset(audience), payload, now)
+    session.info.setdefault(PENDING, []).append(pending)
+    return pending
+
+
+async def write_pending(session: AsyncSession) -> list[DomainEvent]:
+    """Write the transaction's events as its last statements.
+
+    On PostgreSQL a transaction-level advisory lock makes event ids commit in id order.
+    Taking it last, after every row lock the transaction needs, keeps it out of lock cycles.
+    """
+    pending: list[PendingEvent] = session.info.pop(PENDING, [])
+    if not pending:
+        return []
+    if session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOCK})
-    values = {"topic": topic, "type": type, "subject_id": subject_id, "payload": payload}
-    event_id = await session.scalar(
-        insert(Event).values(**values, occurred_at=now).returning(Event.id)
-    )
-    assert event_id is not None
-    members = sorted(set(audience))
-    if members:
-        await session.execute(
-            insert(EventAudience),
-            [{"event_id": event_id, "organization_id": org} for org in members],
+    written = []
+    for item in pending:
+        values = {
+            "topic": item.topic,
+            "type": item.type,
+            "subject_id": item.subject_id,
+            "payload": item.payload,
+        }
+        event_id = await session.scalar(
+            insert(Event).values(**values, occurred_at=item.occurred_at).returning(Event.id)
         )
-    event = DomainEvent(event_id, topic, type, subject_id, payload, now, frozenset(members))
-    session.info.setdefault(PENDING, []).append(event)
-    return event
+        assert event_id is not None
+        if item.audience:
+            rows = [{"event_id": event_id, "organization_id": org} for org in sorted(item.audience)]
+            await session.execute(insert(EventAudience), rows)
+        item.event = DomainEvent(
+            event_id,
+            item.topic,
+            item.type,
+            item.subject_id,
+            item.payload,
+            item.occurred_at,
+            item.audience,
+        )
+        written.append(item.event)
+    return written
 
 
 @dataclass(eq=False)
@@ -349,10 +388,9 @@ async def _audiences(session: AsyncSession, ids: list[int]) -> dict[int, frozens
 async def transaction(
     db: async_sessionmaker[AsyncSession], bus: EventBus
 ) -> AsyncIterator[AsyncSession]:
-    """A write transaction whose appended events are published after it commits."""
-    async with db() as session:
-        async with session.begin():
-            yield session
-        pending: list[DomainEvent] = session.info.pop(PENDING, [])
-    if pending:
-        await bus.publish(pending)
+    """A write transaction whose appended events are written last and published after commit."""
+    async with db() as session, session.begin():
+        yield session
+        written = await write_pending(session)
+    if written:
+        await bus.publish(written)

@@ -27,7 +27,7 @@ async def emit(
     topic: str = "lead",
 ) -> int:
     async with hub.write() as session:
-        event = await events.append(
+        pending = await events.append(
             session,
             topic=topic,
             type=kind,
@@ -36,7 +36,8 @@ async def emit(
             payload={"n": 1},
             now=clock.now(),
         )
-    return event.id
+    assert pending.event is not None
+    return pending.event.id
 
 
 async def take(stream: AsyncIterator[DomainEvent], count: int) -> list[DomainEvent]:
@@ -93,7 +94,7 @@ async def test_a_gap_in_the_broadcast_is_filled_from_the_table(
     a = await factory.partner()
     async with hub.events.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
         async with hub.db() as session, session.begin():
-            lost = await events.append(
+            await events.append(
                 session,
                 topic="lead",
                 type="LEAD_OFFERED",
@@ -102,7 +103,7 @@ async def test_a_gap_in_the_broadcast_is_filled_from_the_table(
                 payload={},
                 now=clock.now(),
             )
-            session.info.pop(events.PENDING)
+            [lost] = await events.write_pending(session)
         announced = await emit(hub, clock, [a.id])
 
         assert [e.id for e in await take(stream, 2)] == [lost.id, announced]
@@ -117,18 +118,16 @@ async def test_a_slow_subscriber_is_closed_with_a_reason(
     try:
         async with bus.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
             for _ in range(5):
-                async with hub.db() as session:
-                    async with session.begin():
-                        await events.append(
-                            session,
-                            topic="lead",
-                            type="T",
-                            subject_id="x",
-                            audience=[a.id],
-                            payload={},
-                            now=clock.now(),
-                        )
-                    await bus.publish(session.info.pop(events.PENDING))
+                async with events.transaction(hub.db, bus) as session:
+                    await events.append(
+                        session,
+                        topic="lead",
+                        type="T",
+                        subject_id="x",
+                        audience=[a.id],
+                        payload={},
+                        now=clock.now(),
+                    )
             await asyncio.sleep(0.2)
             with pytest.raises(SubscriberTooSlow, match="too far behind"):
                 await take(stream, 5)
@@ -150,19 +149,18 @@ async def redis_bus(database: AsyncEngine) -> AsyncIterator[tuple[EventBus, Even
 
 
 async def publish_through(bus: EventBus, hub: Hub, clock: ManualClock, audience: list[str]) -> int:
-    async with hub.db() as session:
-        async with session.begin():
-            event = await events.append(
-                session,
-                topic="lead",
-                type="T",
-                subject_id="x",
-                audience=audience,
-                payload={},
-                now=clock.now(),
-            )
-        await bus.publish(session.info.pop(events.PENDING))
-    return event.id
+    async with events.transaction(hub.db, bus) as session:
+        pending = await events.append(
+            session,
+            topic="lead",
+            type="T",
+            subject_id="x",
+            audience=audience,
+            payload={},
+            now=clock.now(),
+        )
+    assert pending.event is not None
+    return pending.event.id
 
 
 async def test_redis_carries_events_between_processes(

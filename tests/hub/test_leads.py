@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.clock import ManualClock
 from hub.errors import BadInput, Conflict, NotFound
@@ -16,8 +17,11 @@ from hub.leads.rules import DeclineReason, LeadInput, LeadStatus, customer_key, 
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
 from hub.runtime import Hub
+from hub.settings import Settings
+from storage.db import create_engine
 from storage.models import Event, LeadAssignment
 from tests.factories import Actor, Factory
+from web.app import build_hub
 
 
 def lead_input(**fields: Any) -> LeadInput:
@@ -312,3 +316,32 @@ async def test_extension_is_requested_then_granted(hub: Hub, channel: dict[str, 
 
     assert before is not None and extended.expires_at is not None
     assert (extended.expires_at - before).days == 30
+
+
+async def test_two_processes_pull_back_each_expired_offer_once(
+    hub: Hub, channel: dict[str, Any], clock: ManualClock, settings: Settings
+) -> None:
+    for n in range(6):
+        await leads.create(
+            hub,
+            principal=channel["vendor"].principal,
+            data=lead_input(customer_company=f"Company {n}"),
+        )
+    clock.advance(hours=49)
+    engine = create_engine(settings.database_url, pool_size=2)
+    other = build_hub(settings, engine, clock)
+    try:
+        moved = await asyncio.gather(
+            jobs.expire_offers(hub), jobs.expire_offers(other), jobs.expire_offers(hub)
+        )
+    finally:
+        await engine.dispose()
+
+    async with hub.db() as session:
+        expired = await session.scalar(
+            select(func.count())
+            .select_from(LeadAssignment)
+            .where(LeadAssignment.outcome == "EXPIRED")
+        )
+    assert sum(moved) == 6
+    assert expired == 6
