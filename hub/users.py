@@ -306,3 +306,24 @@ async def organizations_by_ids(
     statement = select(Organization).where(Organization.id.in_(ids), vendor_or_visible)
     async with hub.db() as session:
         return in_key_order((await session.execute(statement)).scalars(), ids)
+
+
+async def vendor_actor(hub: Hub, *, email: str | None) -> Principal:
+    """The vendor staff member a command-line job acts as: the given one or the first admin."""
+    statement = select(User).where(
+        User.active.is_(True), User.role.in_([Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER])
+    )
+    if email:
+        statement = statement.where(User.email == validation.email(email))
+    async with hub.db() as session:
+        user = (
+            await session.execute(statement.order_by(User.created_at, User.id).limit(1))
+        ).scalar_one_or_none()
+    if user is None:
+        wanted = (
+            f"active vendor staff member {email}"
+            if email
+            else "vendor admin; run `channelhub create-admin`"
+        )
+        raise NotFound(f"no {wanted}")
+    return identity.principal_of(user)

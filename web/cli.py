@@ -6,18 +6,21 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
+from typing import IO, Any
 
 import uvicorn
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tqdm import tqdm
 
 from hub import demo
 from hub import users as user_service
 from hub.clock import SystemClock
 from hub.errors import HubError
+from hub.leads import importer
 from hub.runtime import Hub
 from hub.settings import ConfigError, Settings, load_settings
 from resolvers.root import build_schema
@@ -73,6 +76,22 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="seed demo data into an empty database").set_defaults(
         handler=_demo
     )
+    importing = commands.add_parser("import", help="import records from a CSV file")
+    kinds = importing.add_subparsers(dest="kind", required=True, metavar="KIND")
+    leads = kinds.add_parser(
+        "leads",
+        help="import leads from CSV",
+        description="Import leads from a CSV file with a header line. Columns: "
+        + ", ".join(importer.COLUMNS),
+    )
+    leads.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+    leads.add_argument(
+        "--no-route", action="store_true", help="keep the leads NEW instead of routing"
+    )
+    leads.add_argument(
+        "--as", dest="actor", metavar="EMAIL", help="vendor staff member recorded as creator"
+    )
+    leads.set_defaults(handler=_import_leads)
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument(
         "--output",
@@ -178,6 +197,52 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
 
     return _run(settings, work)
+
+
+def _import_leads(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not args.file.is_file():
+        raise CommandError(f"{args.file} is not a readable file")
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=False)
+        actor = await user_service.vendor_actor(hub, email=args.actor)
+        with (
+            args.file.open(encoding="utf-8-sig", newline="") as handle,
+            tqdm(
+                total=args.file.stat().st_size,
+                unit="B",
+                unit_scale=True,
+                desc="importing leads",
+                file=sys.stderr,
+            ) as bar,
+        ):
+            report = await importer.import_leads(
+                hub,
+                principal=actor,
+                rows=importer.read_rows(_progress(handle, bar)),
+                route_now=not args.no_route,
+                on_rejected=lambda line, reason: bar.write(
+                    f"line {line}: {reason}", file=sys.stderr
+                ),
+            )
+        print(
+            f"imported {report.imported} leads ({report.offered} offered, "
+            f"{report.unassignable} unassignable); "
+            f"rejected {len(report.rejected)} rows"
+        )
+        return 1 if report.rejected else 0
+
+    try:
+        return _run(settings, work)
+    except (importer.ImportFormatError, UnicodeDecodeError) as error:
+        raise CommandError(f"{args.file}: {error}") from None
+
+
+def _progress(handle: IO[str], bar: tqdm[Any]) -> Iterator[str]:
+    for line in handle:
+        bar.update(len(line.encode()))
+        yield line
 
 
 def _export_schema(args: argparse.Namespace) -> int:

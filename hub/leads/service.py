@@ -17,6 +17,7 @@ from hub.leads import assign, policy, snapshot
 from hub.leads.rules import (
     RECYCLABLE,
     ROUTABLE,
+    CheckedLead,
     DeclineReason,
     LeadInput,
     LeadStatus,
@@ -294,3 +295,33 @@ async def get_or_none(hub: Hub, *, principal: Principal, lead_id: str) -> Lead |
     async with hub.db() as session:
         statement = visible(principal, select(Lead)).where(Lead.id == lead_id)
         return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def create_many(
+    hub: Hub, *, principal: Principal, items: Sequence[CheckedLead], route_now: bool = True
+) -> list[Lead]:
+    """Create checked leads in one transaction, routing them against one partner index."""
+    require_vendor_staff(principal)
+    now = hub.clock.now()
+    async with hub.write() as session:
+        created = [
+            Lead(
+                **vars(item),
+                status=LeadStatus.NEW,
+                created_by_id=principal.user_id,
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+            for item in items
+        ]
+        session.add_all(created)
+        await session.flush()
+        if route_now and created:
+            settings = await policy.load(session)
+            index = await snapshot.load_index(session, settings.weights, now)
+            for lead in created:
+                await assign.route_and_offer(
+                    hub, session, lead, settings=settings, index=index, by=principal.user_id
+                )
+    return created

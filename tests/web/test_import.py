@@ -1,0 +1,106 @@
+"""`channelhub import leads`: good rows kept and routed, bad rows reported by line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.partners import TerritoryInput
+from hub.runtime import Hub
+from storage.models import Lead
+from tests.conftest import JWT_SECRET
+from tests.e2e.conftest import CHANNELHUB
+from tests.factories import Factory
+from tests.services import service_env
+
+CSV = """customer_company,country,region,product_line,value_minor,currency,email,expected_close
+Globex,US,US-CA,networking,150000,USD,cto@globex.example,2026-06-30
+Initech,XX,,NETWORKING,1000,USD,,
+Umbrella,US,US-CA,NETWORKING,lots,USD,,
+,US,US-CA,NETWORKING,1,USD,,
+Hooli,US,US-CA,NETWORKING,5,usd,,2026-13-01
+Stark,US,US-NY,NETWORKING,99,EUR,tony@stark.example,
+"""
+
+
+def run_import(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
+    env.update(
+        CHANNELHUB_DATABASE_URL=service_env("DATABASE_URL"),
+        CHANNELHUB_JWT_SECRET=JWT_SECRET,
+        CHANNELHUB_ENV="test",
+    )
+    return subprocess.run(
+        [str(CHANNELHUB), "import", "leads", str(path), *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_good_rows_are_kept_and_bad_rows_reported(
+    database: AsyncEngine, hub: Hub, factory: Factory, tmp_path: Path
+) -> None:
+    await factory.vendor_admin()
+    await factory.partner("West", territories=(TerritoryInput(name="CA", regions=("US-CA",)),))
+    source = tmp_path / "leads.csv"
+    source.write_text(CSV)
+
+    result = run_import(source)
+
+    assert result.returncode == 1
+    assert result.stdout.strip() == "imported 2 leads (2 offered, 0 unassignable); rejected 4 rows"
+    reported = [line for line in result.stderr.splitlines() if line.startswith("line ")]
+    assert reported == [
+        "line 3: country: 'XX' is not an ISO 3166-1 alpha-2 country code",
+        "line 4: value_minor: 'lots' is not a number",
+        "line 5: customerCompany: customerCompany must not be empty",
+        "line 6: expected_close: '2026-13-01' is not a date (YYYY-MM-DD)",
+    ]
+    async with hub.db() as session:
+        names = sorted((await session.execute(select(Lead.customer_company))).scalars())
+    assert names == ["Globex", "Stark"]
+
+
+async def test_a_file_that_is_not_a_lead_csv_is_one_clear_line(
+    database: AsyncEngine, factory: Factory, tmp_path: Path
+) -> None:
+    await factory.vendor_admin()
+    wrong = tmp_path / "orders.csv"
+    wrong.write_text("sku,quantity\nA-1,3\n")
+
+    result = run_import(wrong)
+    missing = run_import(tmp_path / "absent.csv")
+
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        "the header line lacks the column(s) customer_company, country, product_line"
+    )
+    assert missing.returncode == 2
+    assert "is not a readable file" in missing.stderr
+
+
+async def test_no_route_keeps_leads_new(
+    database: AsyncEngine, hub: Hub, factory: Factory, tmp_path: Path
+) -> None:
+    await factory.vendor_admin()
+    source = tmp_path / "leads.csv"
+    source.write_text(
+        "customer_company,country,product_line\n"
+        + "".join(f"Company {n},DE,CLOUD\n" for n in range(450))
+    )
+
+    result = run_import(source, "--no-route")
+
+    assert result.returncode == 0, result.stderr
+    async with hub.db() as session:
+        statuses = (
+            await session.execute(select(Lead.status, func.count()).group_by(Lead.status))
+        ).all()
+    assert statuses == [("NEW", 450)]
