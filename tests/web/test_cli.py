@@ -29,7 +29,17 @@ def run(
 
 
 @pytest.mark.parametrize(
-    "command", [(), ("serve",), ("migrate",), ("create-admin",), ("demo",), ("export-schema",)]
+    "command",
+    [
+        (),
+        ("serve",),
+        ("migrate",),
+        ("create-admin",),
+        ("demo",),
+        ("export-schema",),
+        ("import",),
+        ("import", "leads"),
+    ],
 )
 def test_every_command_has_help(command: tuple[str, ...]) -> None:
     result = run(*command, "--help")
