@@ -306,4 +306,5 @@ class LeadsSubscription:
         principal, hub = info.context.require_principal(), info.context.hub
         async with hub.events.subscribe(principal, {"lead"}, after=parse_cursor(after)) as stream:
             async for event in stream:
+                info.context.reset_loaders()
                 yield LeadEvent.from_event(event)

@@ -23,6 +23,7 @@ from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
 from schema.errors import shape
+from schema.fanout import SharedEventExecution
 from schema.scalars import SCALARS
 
 Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery))
@@ -64,6 +65,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
+        execution_context_class=SharedEventExecution,
         config=StrawberryConfig(
             disable_field_suggestions=not settings.development,
             relay_max_results=settings.max_page_size,

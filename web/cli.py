@@ -153,6 +153,9 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         ws="websockets-sansio",
+        # Events are small JSON documents: compressing each one for every socket costs
+        # more CPU than it saves bandwidth, and fan-out latency is what matters here.
+        ws_per_message_deflate=False,
     )
     return 0
 
