@@ -60,8 +60,7 @@ async def prepare(http: httpx.AsyncClient) -> tuple[str, str]:
     token = (
         await gql(
             http,
-            'mutation { login(email: "bench@vendor.example", password: "%s") { token } }'
-            % PASSWORD,
+            f'mutation {{ login(email: "bench@vendor.example", password: "{PASSWORD}") {{ token }} }}',
         )
     )["login"]["token"]
     partner = await gql(
