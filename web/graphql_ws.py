@@ -1,52 +1,258 @@
-"""GraphQL over WebSocket (graphql-transport-ws): the token comes in connection_init."""
+"""GraphQL over WebSocket with the graphql-transport-ws protocol.
+
+Our own implementation rather than Strawberry's handler, for fan-out: subscription events
+are executed once per audience (schema.fanout) and each shared result is serialised once;
+a socket then only frames the same JSON with its own operation id.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
+from collections import OrderedDict
 from typing import Any
 
 import strawberry
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UnsetType
+from graphql import ExecutionResult as GraphQLResult
+from graphql import GraphQLError
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
 
 from hub import identity
 from hub.errors import HubError
 from hub.runtime import Hub
 from schema.context import Context
 
+PROTOCOL = "graphql-transport-ws"
+INIT_TIMEOUT_SECONDS = 10
+MAX_OPERATIONS = 100
+ALL_OPERATIONS = (OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION)
+logger = logging.getLogger("channelhub.ws")
+Result = ExecutionResult | GraphQLResult
 
-class GraphQLWebSocket(GraphQL[Context, None]):
-    """Strawberry's WebSocket transport with our context and authentication."""
+
+class GraphQLWebSocket:
+    """The ASGI endpoint of /graphql for WebSocket connections."""
 
     def __init__(self, schema: strawberry.Schema, hub: Hub) -> None:
-        super().__init__(
-            schema,
-            graphql_ide=None,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            allowed_origins=hub.settings.allowed_origins,
-        )
+        self.schema = schema
         self.hub = hub
+        self.allowed_origins = normalize_allowed_origins(hub.settings.allowed_origins)
+        self.serialised: SerialisedResults = SerialisedResults()
 
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        client = request.client.host if request.client else None
-        return Context(hub=self.hub, client=client)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)
+        offered = [
+            value.strip()
+            for value in websocket.headers.get("sec-websocket-protocol", "").split(",")
+        ]
+        if PROTOCOL not in offered or not self._origin_allowed(websocket.headers.get("origin")):
+            await websocket.close(code=1008)  # before accept: the handshake is refused with 403
+            return
+        await websocket.accept(subprotocol=PROTOCOL)
+        await _Connection(self, websocket).serve()
 
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        token = _token(context.connection_params or {})
-        if token is None:
-            raise ConnectionRejectionError({"reason": "send the access token in connection_init"})
+    def _origin_allowed(self, origin: str | None) -> bool:
+        if origin is None or "*" in self.allowed_origins:
+            return True
+        return normalize_origin(origin) in self.allowed_origins
+
+
+class SerialisedResults:
+    """JSON of recent results, so a result shared by many sockets is serialised once."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[int, tuple[Result, str]] = OrderedDict()
+
+    def json(self, result: Result) -> str:
+        cached = self._items.get(id(result))
+        if cached is not None and cached[0] is result:
+            return cached[1]
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        self._items[id(result)] = (result, text)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return text
+
+
+class _Connection:
+    def __init__(self, endpoint: GraphQLWebSocket, websocket: WebSocket) -> None:
+        self.endpoint = endpoint
+        self.websocket = websocket
+        self.initialised = False
+        self.context: Context | None = None
+        self.operations: dict[str, asyncio.Task[None]] = {}
+
+    async def serve(self) -> None:
+        timer = asyncio.create_task(self._init_deadline())
         try:
-            principal = await identity.authenticate(self.hub, token)
+            while self.websocket.application_state is WebSocketState.CONNECTED:
+                try:
+                    text = await self.websocket.receive_text()
+                except (WebSocketDisconnect, RuntimeError, KeyError):
+                    return
+                await self._handle(text)
+        finally:
+            timer.cancel()
+            for task in self.operations.values():
+                task.cancel()
+
+    async def _init_deadline(self) -> None:
+        await asyncio.sleep(INIT_TIMEOUT_SECONDS)
+        if not self.initialised:
+            await self._close(4408, "Connection initialisation timeout")
+
+    async def _handle(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self._close(4400, "Invalid message received")
+            return
+        kind = message["type"]
+        if kind == "connection_init":
+            await self._init(message.get("payload"))
+        elif kind == "ping":
+            await self._send({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "subscribe":
+            await self._subscribe(message)
+        elif kind == "complete":
+            task = self.operations.pop(str(message.get("id")), None)
+            if task is not None:
+                task.cancel()
+        else:
+            await self._close(4400, f"Unknown message type {kind!r}")
+
+    async def _init(self, payload: Any) -> None:
+        if self.initialised:
+            await self._close(4429, "Too many initialisation requests")
+            return
+        self.initialised = True
+        token = _token(payload if isinstance(payload, dict) else {})
+        if token is None:
+            await self._close(4403, "Forbidden: send the access token in connection_init")
+            return
+        try:
+            principal = await identity.authenticate(self.endpoint.hub, token)
         except HubError as error:
-            raise ConnectionRejectionError({"reason": error.message}) from None
-        context.authenticated(principal, token)
-        return None
+            await self._close(4403, f"Forbidden: {error.message}"[:120])
+            return
+        client = self.websocket.client.host if self.websocket.client else None
+        self.context = Context(hub=self.endpoint.hub, client=client)
+        self.context.authenticated(principal, token)
+        await self._send({"type": "connection_ack"})
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        if self.context is None:
+            await self._close(4401, "Unauthorized")
+            return
+        operation_id, payload = message.get("id"), message.get("payload")
+        if not isinstance(operation_id, str) or not operation_id or not isinstance(payload, dict):
+            await self._close(4400, "Invalid message received")
+            return
+        if operation_id in self.operations:
+            await self._close(4409, f"Subscriber for {operation_id} already exists")
+            return
+        if len(self.operations) >= MAX_OPERATIONS:
+            await self._send_error(
+                operation_id, f"at most {MAX_OPERATIONS} operations per connection"
+            )
+            return
+        context = Context(
+            hub=self.endpoint.hub, client=self.context.client, request_id=self.context.request_id
+        )
+        context.authenticated(self.context.require_principal(), self.context.token or "")
+        task = asyncio.create_task(self._run(operation_id, payload, context))
+        self.operations[operation_id] = task
+        task.add_done_callback(
+            lambda _: (
+                self.operations.pop(operation_id, None)
+                if self.operations.get(operation_id) is task
+                else None
+            )
+        )
+
+    async def _run(self, operation_id: str, payload: dict[str, Any], context: Context) -> None:
+        query, variables = payload.get("query"), payload.get("variables")
+        name = payload.get("operationName")
+        if not isinstance(query, str) or not (variables is None or isinstance(variables, dict)):
+            await self._send_error(
+                operation_id, "payload needs a query string and variables as an object"
+            )
+            return
+        try:
+            stream = await self.endpoint.schema.stream(
+                query,
+                variable_values=variables,
+                context_value=context,
+                operation_name=name if isinstance(name, str) else None,
+                allowed_operation_types=ALL_OPERATIONS,
+            )
+            async for result in stream:
+                if isinstance(result, PreExecutionError):
+                    await self._send(
+                        {"id": operation_id, "type": "error", "payload": _formatted(result.errors)}
+                    )
+                    return
+                await self._send_next(operation_id, result)
+        except asyncio.CancelledError:
+            raise
+        except HubError as error:
+            await self._send_next_error(operation_id, error)
+        except Exception:
+            logger.exception("subscription %s failed", operation_id)
+            await self._send_error(operation_id, "Internal server error")
+            return
+        with contextlib.suppress(Exception):
+            await self._send({"id": operation_id, "type": "complete"})
+
+    async def _send_next(self, operation_id: str, result: ExecutionResult | GraphQLResult) -> None:
+        payload = self.endpoint.serialised.json(result)
+        await self._send_text(
+            f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
+        )
+
+    async def _send_next_error(self, operation_id: str, error: HubError) -> None:
+        extensions: dict[str, Any] = {"code": error.code}
+        if error.field:
+            extensions["field"] = error.field
+        payload = {"data": None, "errors": [{"message": error.message, "extensions": extensions}]}
+        await self._send({"id": operation_id, "type": "next", "payload": payload})
+
+    async def _send_error(self, operation_id: str, message: str) -> None:
+        errors = [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]
+        await self._send({"id": operation_id, "type": "error", "payload": errors})
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self._send_text(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+
+    async def _send_text(self, text: str) -> None:
+        if self.websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await self.websocket.send_text(text)
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self.websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError):
+                await self.websocket.close(code=code, reason=reason)
+
+
+def _formatted(errors: list[GraphQLError] | None) -> list[Any]:
+    return [error.formatted for error in errors or ()]
 
 
 def _token(params: dict[str, Any]) -> str | None:
