@@ -208,7 +208,8 @@ class _Connection:
                         {"id": operation_id, "type": "error", "payload": _formatted(result.errors)}
                     )
                     return
-                await self._send_next(operation_id, result)
+                if isinstance(result, (ExecutionResult, GraphQLResult)):
+                    await self._send_next(operation_id, result)
         except asyncio.CancelledError:
             raise
         except HubError as error:
