@@ -14,6 +14,7 @@ from hub.leads.deals import DealStatus
 from hub.leads.rules import DeclineReason, LeadStatus
 from hub.leads.rules import LeadInput as HubLeadInput
 from hub.pagination import PageRequest
+from hub.partners import Tier
 from hub.routing import Weights
 from hub.validation import country as checked_country
 from hub.validation import product_line as checked_line
@@ -288,7 +289,9 @@ class LeadsMutation:
         if "weights" in changes:
             changes["weights"] = Weights(**vars(changes["weights"]))
         if "auto_approve_tiers" in changes:
-            changes["auto_approve_tiers"] = frozenset(changes["auto_approve_tiers"])
+            changes["auto_approve_tiers"] = frozenset(
+                Tier(tier) for tier in changes["auto_approve_tiers"]
+            )
         model = await policy.update(
             info.context.hub, principal=info.context.require_principal(), changes=changes
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphql.error import GraphQLError
@@ -12,6 +13,8 @@ from hub.errors import HubError, RateLimited
 logger = logging.getLogger("channelhub.errors")
 INTERNAL_MESSAGE = "Internal server error; quote the request id when reporting it."
 SHAPED = "channelhub_shaped"
+COERCION_PATH = re.compile(r" has invalid value at ((?:\.\w+|\[\d+\])+)")
+COERCION_VARIABLE = re.compile(r"Variable '\$(\w+)'")
 
 
 def shape(error: GraphQLError, request_id: str) -> None:
@@ -31,6 +34,9 @@ def shape(error: GraphQLError, request_id: str) -> None:
             **(error.extensions or {}),
             "code": (error.extensions or {}).get("code") or "BAD_USER_INPUT",
         }
+        field = _coerced_field(error.message)
+        if field and "field" not in extensions:
+            extensions["field"] = field
     else:
         logger.error(
             "unexpected error in request %s at %s",
@@ -46,6 +52,15 @@ def shape(error: GraphQLError, request_id: str) -> None:
 
 def already_shaped(error: GraphQLError) -> bool:
     return bool(error.__dict__.get(SHAPED))
+
+
+def _coerced_field(message: str) -> str | None:
+    """The input path a variable coercion error names, like input.autoApproveTiers[0]."""
+    named = COERCION_VARIABLE.match(message)
+    if named is None:
+        return None
+    located = COERCION_PATH.match(message, named.end())
+    return named.group(1) + (located.group(1) if located else "")
 
 
 def _root_cause(error: GraphQLError) -> BaseException | None:

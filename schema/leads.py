@@ -9,6 +9,7 @@ import strawberry
 
 from hub.leads.policy import LeadSettings as LeadSettingsModel
 from hub.leads.rules import DeclineReason, LeadSource, LeadStatus, Outcome
+from hub.partners import Tier
 from hub.routing import Exclusion, Step, Strategy
 from schema.context import Info
 from schema.identity import User
@@ -262,7 +263,9 @@ class Lead:
         rows = await info.context.loaders.notes_by_lead.load(self.id)
         return [LeadNote.from_model(row) for row in rows]
 
-    @strawberry.field(description="Follow-ups of the caller's organization, by due date.")
+    @strawberry.field(
+        description="Follow-ups by due date; partners see only their own organization's."
+    )
     async def follow_ups(self, info: Info) -> list[LeadFollowUp]:
         rows = await info.context.loaders.follow_ups_by_lead.load(self.id)
         return [LeadFollowUp.from_model(row) for row in rows]
@@ -301,7 +304,7 @@ class LeadSettings:
     radius_km: float
     acceptance_hours: int
     protection_days: int
-    auto_approve_tiers: list[str]
+    auto_approve_tiers: list[Tier]
     conflict_policy: str
 
     @classmethod
@@ -333,5 +336,5 @@ class LeadSettingsInput:
     radius_km: float | None = strawberry.UNSET
     acceptance_hours: int | None = strawberry.UNSET
     protection_days: int | None = strawberry.UNSET
-    auto_approve_tiers: list[str] | None = strawberry.UNSET
+    auto_approve_tiers: list[Tier] | None = strawberry.UNSET
     conflict_policy: str | None = strawberry.UNSET

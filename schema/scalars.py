@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, NewType
 
 import strawberry
+from graphql import GraphQLError
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -12,8 +13,9 @@ MinorUnits = NewType("MinorUnits", int)
 
 
 def _parse_minor_units(value: object) -> int:
+    # A GraphQLError (not ValueError) marks this as the client's input error, not a bug.
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_SAFE_INTEGER:
-        raise ValueError("MinorUnits must be a whole number of minor currency units")
+        raise GraphQLError("MinorUnits must be a whole number of minor currency units (cents)")
     return value
 
 

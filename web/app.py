@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from sqlalchemy import text
@@ -17,7 +18,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from hub.clock import Clock, SystemClock
 from hub.events import EventBus
@@ -75,10 +77,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await objects.close()
             await engine.dispose()
 
-    app = Starlette(
+    app = HubApp(
+        GraphQLWebSocket(schema, hub),
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", GraphQLWebSocket(schema, hub)),
             Route("/files/{key:path}", files.download, methods=["GET"]),
             Route("/files/{key:path}", files.upload, methods=["PUT"]),
             Route("/healthz", healthz),
@@ -105,6 +107,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.engine = engine
     app.state.objects = objects
     return app
+
+
+class HubApp(Starlette):
+    """Starlette, with /graphql WebSockets served straight from the ASGI server.
+
+    Fan-out sends one message per socket per event; skipping the middleware stack on that
+    path (CORS and error pages only concern HTTP) keeps each send cheap.
+    """
+
+    def __init__(self, websocket_endpoint: GraphQLWebSocket, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.websocket_endpoint = websocket_endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/graphql":
+            scope["app"] = self
+            await self.websocket_endpoint(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def object_store(settings: Settings, clock: Clock) -> ObjectStore:

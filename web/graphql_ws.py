@@ -27,6 +27,7 @@ from hub import identity
 from hub.errors import HubError
 from hub.runtime import Hub
 from schema.context import Context
+from web.fanout import Groups, Member, group_key, shareable_subscription
 
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT_SECONDS = 10
@@ -44,6 +45,7 @@ class GraphQLWebSocket:
         self.hub = hub
         self.allowed_origins = normalize_allowed_origins(hub.settings.allowed_origins)
         self.serialised: SerialisedResults = SerialisedResults()
+        self.groups = Groups(self.serialised.json)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -55,7 +57,7 @@ class GraphQLWebSocket:
             await websocket.close(code=1008)  # before accept: the handshake is refused with 403
             return
         await websocket.accept(subprotocol=PROTOCOL)
-        await _Connection(self, websocket).serve()
+        await _Connection(self, websocket, send).serve()
 
     def _origin_allowed(self, origin: str | None) -> bool:
         if origin is None or "*" in self.allowed_origins:
@@ -87,9 +89,10 @@ class SerialisedResults:
 
 
 class _Connection:
-    def __init__(self, endpoint: GraphQLWebSocket, websocket: WebSocket) -> None:
+    def __init__(self, endpoint: GraphQLWebSocket, websocket: WebSocket, send: Send) -> None:
         self.endpoint = endpoint
         self.websocket = websocket
+        self.raw_send = send
         self.initialised = False
         self.context: Context | None = None
         self.operations: dict[str, asyncio.Task[None]] = {}
@@ -194,6 +197,11 @@ class _Connection:
                 operation_id, "payload needs a query string and variables as an object"
             )
             return
+        variables = variables or {}
+        operation_name = name if isinstance(name, str) else None
+        if shareable_subscription(query, operation_name, variables):
+            await self._run_shared(operation_id, query, operation_name, variables, context)
+            return
         try:
             stream = await self.endpoint.schema.stream(
                 query,
@@ -221,6 +229,39 @@ class _Connection:
         with contextlib.suppress(Exception):
             await self._send({"id": operation_id, "type": "complete"})
 
+    async def _run_shared(
+        self,
+        operation_id: str,
+        query: str,
+        name: str | None,
+        variables: dict[str, Any],
+        context: Context,
+    ) -> None:
+        key = group_key(context.require_principal(), query, name, variables)
+        member = Member(operation_id, self._send_text)
+        error = await self.endpoint.groups.run(
+            key,
+            member,
+            lambda: self.endpoint.schema.stream(
+                query,
+                variable_values=variables,
+                context_value=context,
+                operation_name=name,
+                allowed_operation_types=(OperationType.SUBSCRIPTION,),
+            ),
+        )
+        if error is not None:
+            payload = (
+                error
+                if error.startswith("[")
+                else json.dumps([{"message": error, "extensions": {"code": "RATE_LIMITED"}}])
+            )
+            await self._send_text(
+                f'{{"id":{json.dumps(operation_id)},"type":"error","payload":{payload}}}'
+            )
+            return
+        await self._send({"id": operation_id, "type": "complete"})
+
     async def _send_next(self, operation_id: str, result: ExecutionResult | GraphQLResult) -> None:
         payload = self.endpoint.serialised.json(result)
         await self._send_text(
@@ -242,9 +283,10 @@ class _Connection:
         await self._send_text(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
 
     async def _send_text(self, text: str) -> None:
+        # The raw ASGI send: no per-message state bookkeeping on the hot fan-out path.
         if self.websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                await self.websocket.send_text(text)
+            with contextlib.suppress(OSError, RuntimeError):
+                await self.raw_send({"type": "websocket.send", "text": text})
 
     async def _close(self, code: int, reason: str) -> None:
         if self.websocket.application_state is WebSocketState.CONNECTED:

@@ -60,7 +60,10 @@ async def complete_follow_up(hub: Hub, *, principal: Principal, follow_up_id: st
     """Mark a follow-up done."""
     async with hub.write() as session:
         activity = await session.get(LeadActivity, follow_up_id, with_for_update=True)
-        if activity is None:
+        mine = activity is not None and (
+            principal.is_vendor_staff or activity.organization_id == principal.organization_id
+        )
+        if activity is None or not mine:
             raise NotFound("no such follow-up", field="id")
         await load_visible(session, principal, activity.lead_id)
         if activity.done_at is None:

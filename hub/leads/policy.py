@@ -90,6 +90,8 @@ def _checked(settings: LeadSettings) -> LeadSettings:
         raise BadInput("acceptanceHours must be between 1 and 720", field="acceptanceHours")
     if not 1 <= settings.protection_days <= 730:
         raise BadInput("protectionDays must be between 1 and 730", field="protectionDays")
+    if not all(isinstance(tier, Tier) for tier in settings.auto_approve_tiers):
+        raise BadInput("autoApproveTiers must be tiers", field="autoApproveTiers")
     if settings.conflict_policy not in (ConflictPolicy.REJECT, ConflictPolicy.REVIEW):
         raise BadInput("conflictPolicy must be REJECT or REVIEW", field="conflictPolicy")
     return settings

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from hub.clock import ManualClock
 from hub.partners import PartnerStatus, TerritoryInput, Tier
 from hub.roles import Role
+from hub.runtime import Hub
+from storage.models import LeadActivity
 from tests.conftest import data_of
 from tests.factories import Actor, Factory, errors_of
 
@@ -280,7 +283,7 @@ async def test_create_lead_bad_input_names_the_field_and_writes_nothing(
     factory: Factory, channel: dict[str, Any]
 ) -> None:
     vendor = channel["vendor"]
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"country": "XX"}, "country"),
         (
             {"estimatedValue": {"amountMinor": 100, "currency": "DOLLARS"}},
@@ -308,9 +311,9 @@ async def test_minor_units_must_be_a_whole_number_in_variables(
 
     body = await factory.gql(CREATE, {"input": {**LEAD, "estimatedValue": value}}, actor=vendor)
 
-    assert errors_of(body) == [("BAD_USER_INPUT", None)]
-    assert body.get("data") is None
+    assert body["data"] is None
     assert await lead_count(factory, vendor) == 0
+    assert errors_of(body) == [("BAD_USER_INPUT", "input.estimatedValue.amountMinor")]
 
 
 @pytest.mark.parametrize("literal", ["12.5", '"1000"'])
@@ -318,16 +321,15 @@ async def test_minor_units_must_be_a_whole_number_in_the_query_text(
     factory: Factory, channel: dict[str, Any], literal: str
 ) -> None:
     vendor = channel["vendor"]
-    query = (
-        'mutation { createLead(input: { customerCompany: "Globex", country: "US", '
-        'productLine: "NETWORKING", estimatedValue: { amountMinor: %s, currency: "USD" } })'
-        " { id } }"
-    ) % literal
+    query = """mutation { createLead(input: {
+      customerCompany: "Globex", country: "US", productLine: "NETWORKING",
+      estimatedValue: { amountMinor: AMOUNT, currency: "USD" } }) { id } }"""
 
-    body = await factory.gql(query, actor=vendor)
+    response = await factory.post(query.replace("AMOUNT", literal), actor=vendor)
 
-    assert errors_of(body) == [("BAD_USER_INPUT", None)]
+    assert response.status_code == 400
     assert await lead_count(factory, vendor) == 0
+    assert errors_of(response.json()) == [("BAD_USER_INPUT", None)]
 
 
 async def test_whole_minor_units_are_kept_exactly(
@@ -407,6 +409,22 @@ async def test_lead_settings_bad_input_names_the_field_and_changes_nothing(
     assert data_of(changed)["updateLeadSettings"] == {"radiusKm": 250.0}
     after = data_of(await factory.gql(SETTINGS, actor=vendor))["leadSettings"]
     assert after == {**before, "radiusKm": 250.0}
+
+
+async def test_an_unknown_auto_approve_tier_is_refused_and_settings_stay_usable(
+    factory: Factory, channel: dict[str, Any]
+) -> None:
+    vendor = channel["vendor"]
+
+    body = await factory.gql(
+        UPDATE_SETTINGS, {"input": {"autoApproveTiers": ["DIAMOND"]}}, actor=vendor
+    )
+    settings = await factory.gql(SETTINGS, actor=vendor)
+    created = await factory.gql(CREATE, {"input": LEAD}, actor=vendor)
+
+    assert data_of(settings)["leadSettings"]["autoApproveTiers"] == ["GOLD", "PLATINUM"]
+    assert data_of(created)["createLead"]["partner"] == {"name": "Gold"}
+    assert errors_of(body) == [("BAD_USER_INPUT", "input.autoApproveTiers[0]")]
 
 
 # Manual assignment
@@ -549,8 +567,13 @@ async def test_follow_up_is_added_then_completed_by_its_partner_only(
         actor=owner,
     )
     follow_up = data_of(added)["addLeadFollowUp"]
-    clock.advance(hours=2)
+    clock.advance(minutes=30)
 
+    stranger_adds = await factory.gql(
+        FOLLOW_UP,
+        {"id": lead["id"], "title": "Steal it", "dueAt": "2026-03-05T10:00:00Z"},
+        actor=stranger,
+    )
     by_other = await factory.gql(COMPLETE, {"id": follow_up["id"]}, actor=channel["silver_user"])
     by_stranger = await factory.gql(COMPLETE, {"id": follow_up["id"]}, actor=stranger)
     unknown = await factory.gql(COMPLETE, {"id": "no-such-follow-up"}, actor=owner)
@@ -565,15 +588,16 @@ async def test_follow_up_is_added_then_completed_by_its_partner_only(
     assert before == [{"id": follow_up["id"], "title": "Call the CTO", "doneAt": None}]
     assert data_of(done)["completeLeadFollowUp"] == {
         "id": follow_up["id"],
-        "doneAt": "2026-03-02T11:00:00+00:00",
+        "doneAt": "2026-03-02T09:30:00+00:00",
     }
-    assert (await read_lead(factory, lead["id"], channel["vendor"]))["followUps"] == [
-        {"id": follow_up["id"], "title": "Call the CTO", "doneAt": "2026-03-02T11:00:00+00:00"}
+    assert (await read_lead(factory, lead["id"], owner))["followUps"] == [
+        {"id": follow_up["id"], "title": "Call the CTO", "doneAt": "2026-03-02T09:30:00+00:00"}
     ]
+    assert errors_of(stranger_adds) == [("NOT_FOUND", "id")]
 
 
 async def test_the_next_partner_cannot_complete_the_previous_partners_follow_up(
-    factory: Factory, channel: dict[str, Any]
+    factory: Factory, channel: dict[str, Any], hub: Hub
 ) -> None:
     lead = await create_lead(factory, channel["vendor"])
     added = await factory.gql(
@@ -587,9 +611,12 @@ async def test_the_next_partner_cannot_complete_the_previous_partners_follow_up(
     completed = await factory.gql(COMPLETE, {"id": follow_up_id}, actor=channel["silver_user"])
 
     assert (await read_lead(factory, lead["id"], channel["silver_user"]))["followUps"] == []
+    async with hub.db() as session:
+        done_at = await session.scalar(
+            select(LeadActivity.done_at).where(LeadActivity.id == follow_up_id)
+        )
+    assert done_at is None
     assert errors_of(completed) == [("NOT_FOUND", "id")]
-    follow_ups = (await read_lead(factory, lead["id"], channel["vendor"]))["followUps"]
-    assert [item["doneAt"] for item in follow_ups] == [None]
 
 
 # Deal registration
@@ -615,6 +642,11 @@ async def test_gold_registration_is_approved_and_a_rival_claim_waits_for_review(
         REJECT_DEAL, {"id": silver["registerDeal"]["id"], "reason": "again"}, actor=vendor
     )
     by_silver = data_of(await factory.gql(DEALS, actor=channel["silver_user"]))
+    peek = await factory.gql(
+        "query($id: ID!) { dealRegistration(id: $id) { status } }",
+        {"id": gold["registerDeal"]["id"]},
+        actor=channel["silver_user"],
+    )
     by_vendor = data_of(await factory.gql(DEALS, actor=vendor))
 
     approved = gold["registerDeal"]
@@ -638,4 +670,5 @@ async def test_gold_registration_is_approved_and_a_rival_claim_waits_for_review(
     assert [edge["node"]["id"] for edge in by_silver["dealRegistrations"]["edges"]] == [
         pending["id"]
     ]
+    assert errors_of(peek) == [("NOT_FOUND", "id")]
     assert by_vendor["dealRegistrations"]["totalCount"] == 2

@@ -1,0 +1,79 @@
+"""Live subscription groups: who may share an execution, and how a slow member is cut off."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from hub.roles import Principal, Role
+from web.fanout import OUTBOX_SIZE, Member, group_key, shareable_subscription
+
+LIVE = "subscription { leadEvents { cursor } }"
+WITH_CURSOR = "subscription($after: String) { leadEvents(after: $after) { cursor } }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "shared"),
+    [
+        (LIVE, {}, True),
+        (WITH_CURSOR, {}, True),
+        (WITH_CURSOR, {"after": None}, True),
+        (WITH_CURSOR, {"after": "42"}, False),
+        ('subscription { leadEvents(after: "42") { cursor } }', {}, False),
+        ("subscription { leadEvents(after: null) { cursor } }", {}, True),
+        ("{ me { email } }", {}, False),
+        ("subscription { ...F } fragment F on Subscription { leadEvents { cursor } }", {}, False),
+        ("subscription {", {}, False),
+    ],
+)
+def test_only_live_subscriptions_share(
+    query: str, variables: dict[str, object], shared: bool
+) -> None:
+    assert shareable_subscription(query, None, variables) is shared
+
+
+def test_groups_are_per_audience_document_and_variables() -> None:
+    vendor_a = Principal("a", "vendor-org", Role.VENDOR_ADMIN)
+    vendor_b = Principal("b", "vendor-org", Role.CHANNEL_MANAGER)
+    partner = Principal("c", "partner-1", Role.PARTNER_USER)
+    colleague = Principal("d", "partner-1", Role.PARTNER_ADMIN)
+    other = Principal("e", "partner-2", Role.PARTNER_USER)
+
+    assert group_key(vendor_a, LIVE, None, {}) == group_key(vendor_b, LIVE, None, {})
+    assert group_key(partner, LIVE, None, {}) == group_key(colleague, LIVE, None, {})
+    assert group_key(partner, LIVE, None, {}) != group_key(other, LIVE, None, {})
+    assert group_key(partner, LIVE, None, {}) != group_key(vendor_a, LIVE, None, {})
+    assert group_key(partner, LIVE, None, {"x": 1}) != group_key(partner, LIVE, None, {"x": 2})
+
+
+async def test_a_member_that_falls_behind_is_cut_off_without_growing_memory() -> None:
+    sent: list[str] = []
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    member = Member("op-1", send)
+    for n in range(OUTBOX_SIZE + 10):
+        member.offer(json.dumps({"n": n}))
+
+    assert member.outbox.qsize() == 1
+    assert await asyncio.wait_for(member.drain(), 1) is False
+    assert sent == []
+
+
+async def test_a_healthy_member_frames_the_shared_payload_with_its_id() -> None:
+    sent: list[str] = []
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    member = Member('op "7"', send)
+    member.offer('{"data":{"x":1}}')
+    member.finish()
+
+    assert await member.drain() is True
+    assert [json.loads(text) for text in sent] == [
+        {"id": 'op "7"', "type": "next", "payload": {"data": {"x": 1}}}
+    ]
