@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -144,6 +145,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
 
     _run(settings, prepare)
+    # Thousands of long-lived sockets keep many objects alive; the default thresholds make
+    # full collections (which walk all of them) frequent enough to stall live fan-out.
+    gc.set_threshold(50_000, 20, 100)
     print(f"ChannelHub serving http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(
         "web.app:create_app",
