@@ -37,7 +37,6 @@ class DealRegistration:
 
     @classmethod
     def from_model(cls, model: DealModel) -> DealRegistration:
-        conflict = model.conflict
         return cls(
             id=strawberry.ID(model.id),
             customer_company=model.customer_company,
@@ -46,13 +45,7 @@ class DealRegistration:
             value=Money(amount_minor=MinorUnits(model.value_minor), currency=model.currency),
             expected_close=model.expected_close,
             status=DealStatus(model.status),
-            conflict=ChannelConflict(
-                partner_id=conflict["partnerId"],
-                kind=conflict["kind"],
-                record_id=conflict["recordId"],
-            )
-            if conflict
-            else None,
+            conflict=ChannelConflict.from_json(model.conflict),
             decision_reason=model.decision_reason,
             decided_at=model.decided_at,
             expires_at=model.expires_at,

@@ -61,6 +61,12 @@ class ChannelConflict:
     kind: str
     record_id: strawberry.ID
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ChannelConflict | None:
+        if not data:
+            return None
+        return cls(partner_id=data["partnerId"], kind=data["kind"], record_id=data["recordId"])
+
 
 @strawberry.type(description="Why the lead went where it went.")
 class RoutingDecision:
@@ -76,7 +82,6 @@ class RoutingDecision:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RoutingDecision:
-        conflict = data.get("conflict")
         return cls(
             decided_at=datetime.fromisoformat(data["decidedAt"]),
             strategy=Strategy(data["strategy"]),
@@ -84,13 +89,7 @@ class RoutingDecision:
             steps_tried=[Step(step) for step in data.get("stepsTried", [])],
             chosen_partner_id=data.get("chosen"),
             note=data.get("note"),
-            conflict=ChannelConflict(
-                partner_id=conflict["partnerId"],
-                kind=conflict["kind"],
-                record_id=conflict["recordId"],
-            )
-            if conflict
-            else None,
+            conflict=ChannelConflict.from_json(data.get("conflict")),
             candidates=[
                 RoutingCandidate(
                     partner_id=item["partnerId"],
