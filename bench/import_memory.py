@@ -1,0 +1,82 @@
+"""Lead import memory: peak RSS of `channelhub import leads` for growing files.
+
+Streaming keeps memory flat: the peak for 50,000 rows should match the one for 5,000.
+Run: .venv/bin/python -m bench.import_memory [--rows 5000,50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHANNELHUB = Path(sys.executable).parent / "channelhub"
+COUNTRIES = ["US", "DE", "FR", "GB", "JP", "BR"]
+LINES = ["NETWORKING", "SECURITY", "CLOUD", "STORAGE"]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    rng = random.Random(rows)
+    with path.open("w") as handle:
+        handle.write("customer_company,country,product_line,value_minor,currency,email\n")
+        for n in range(rows):
+            handle.write(
+                f"Company {n},{rng.choice(COUNTRIES)},{rng.choice(LINES)},{rng.randint(1, 10**7)},USD,"
+                f"buyer{n}@company{n}.example\n"
+            )
+
+
+def run(rows: int) -> tuple[float, float, float]:
+    """Import `rows` leads into a fresh embedded database; return (MiB peak, seconds, file MiB)."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
+        env["CHANNELHUB_VAR_DIR"] = f"{folder}/var"
+        subprocess.run(
+            [
+                str(CHANNELHUB),
+                "create-admin",
+                "--email",
+                "bench@vendor.example",
+                "--password",
+                "bench-password-1",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        source = Path(folder) / "leads.csv"
+        write_csv(source, rows)
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [str(CHANNELHUB), "import", "leads", str(source), "--no-route"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"import of {rows} rows failed")
+        return usage.ru_maxrss / 1024, elapsed, source.stat().st_size / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", default="5000,50000")
+    args = parser.parse_args()
+    for rows in (int(value) for value in args.rows.split(",")):
+        peak, elapsed, size = run(rows)
+        print(
+            f"import {rows:6} leads ({size:5.1f} MiB CSV): peak RSS {peak:6.1f} MiB, {rows / elapsed:,.0f} rows/s"
+        )
+
+
+if __name__ == "__main__":
+    main()
