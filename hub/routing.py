@@ -12,7 +12,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from math import asin, sin, sqrt
 from typing import NamedTuple
@@ -24,6 +24,7 @@ TIER_RANK = {"REGISTERED": 0, "SILVER": 1, "GOLD": 2, "PLATINUM": 3}
 NEUTRAL = 0.5
 GRID_DEGREES = 1.0
 DIAMETER_KM = 2 * geo.EARTH_RADIUS_KM
+EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 class Strategy(StrEnum):
@@ -139,7 +140,11 @@ class Decision:
     note: str | None = None
 
 
-Split = tuple[list["Candidate"], dict[str, Excluded]]
+# (candidate, id, name, tier, position in radians or None, static score, its components)
+Entry = tuple[
+    "Candidate", str, str, str, tuple[float, float, float] | None, float, dict[str, float]
+]
+Split = tuple[list[Entry], dict[str, Excluded]]
 
 
 class RoutingIndex:
@@ -217,7 +222,7 @@ class RoutingIndex:
     def _split(self, key: tuple[str, ...], line: str) -> Split:
         cached = self._splits.get((key, line))
         if cached is None:
-            open_: list[Candidate] = []
+            open_: list[Entry] = []
             shut: dict[str, Excluded] = {}
             for candidate in self._areas.get(key, ()):
                 if candidate.status != "ACTIVE":
@@ -229,7 +234,19 @@ class RoutingIndex:
                         candidate.id, candidate.name, Exclusion.NO_SPECIALIZATION
                     )
                 else:
-                    open_.append(candidate)
+                    static, components = self.statics[candidate.id]
+                    position = self.positions.get(candidate.id)
+                    open_.append(
+                        (
+                            candidate,
+                            candidate.id,
+                            candidate.name,
+                            candidate.tier,
+                            position,
+                            static,
+                            components,
+                        )
+                    )
             cached = self._splits[(key, line)] = (open_, shut)
         return cached
 
@@ -298,25 +315,23 @@ def _eligible(
     distance_weight = weights.distance
     needs_certificate = lead.product_line in policy.required_certifications
     origin = _origin(lead)
-    positions, statics = index.positions, index.statics
     seen: dict[str, Scored] = {}
     certified = lead.product_line
+    new = tuple.__new__
     for open_, shut in splits:
         excluded.update(shut)
-        for candidate in open_:
-            key = candidate.id
+        for candidate, key, name, tier, position, static, components in open_:
             if key in seen or key in excluded:
                 continue
-            if key in history:
-                excluded[key] = Excluded(key, candidate.name, history[key])
+            if history and key in history:
+                excluded[key] = Excluded(key, name, history[key])
                 continue
             if needs_certificate and certified not in (candidate.certified_lines or ()):
-                excluded[key] = Excluded(key, candidate.name, Exclusion.MISSING_CERTIFICATION)
+                excluded[key] = Excluded(key, name, Exclusion.MISSING_CERTIFICATION)
                 continue
             if candidate.open_leads >= candidate.capacity:
-                excluded[key] = Excluded(key, candidate.name, Exclusion.AT_CAPACITY)
+                excluded[key] = Excluded(key, name, Exclusion.AT_CAPACITY)
                 continue
-            position = positions.get(key)
             if origin is None or position is None:
                 km = None
                 closeness = NEUTRAL
@@ -328,11 +343,9 @@ def _eligible(
                 closeness = 1.0 / (1.0 + km / 50.0)
             if radius_km is not None and (km is None or km > radius_km):
                 continue
-            static, components = statics[key]
             score = (static + distance_weight * closeness) / total
-            seen[key] = Scored(
-                key, candidate.name, candidate.tier, score, km, components, closeness
-            )
+            # tuple.__new__ skips the NamedTuple constructor's Python-level argument handling.
+            seen[key] = new(Scored, (key, name, tier, score, km, components, closeness))
     return sorted(seen.values(), key=_rank)
 
 
@@ -403,20 +416,36 @@ def _choose(
     strategy: Strategy, scored: list[Scored], index: RoutingIndex, rng: random.Random | None
 ) -> str:
     if strategy is Strategy.WEIGHTED:
-        chooser = rng or random.Random()
-        return chooser.choices(scored, weights=[max(item.score, 1e-9) for item in scored])[
-            0
-        ].partner_id
+        return _weighted(scored, rng or random.Random())
     if strategy is Strategy.ROUND_ROBIN:
-        best = max(TIER_RANK.get(item.tier, 0) for item in scored)
-        tier = [
-            index.by_id[item.partner_id] for item in scored if TIER_RANK.get(item.tier, 0) == best
-        ]
-        return min(
-            tier,
-            key=lambda c: (c.last_offered_at is not None, c.last_offered_at or datetime.min, c.id),
-        ).id
+        return _round_robin(scored, index)
     return scored[0].partner_id
+
+
+def _weighted(scored: list[Scored], rng: random.Random) -> str:
+    """Pick at random with probability proportional to the score."""
+    remaining = rng.random() * sum(item.score for item in scored)
+    for item in scored:
+        remaining -= item.score
+        if remaining <= 0:
+            return item.partner_id
+    return scored[-1].partner_id
+
+
+def _round_robin(scored: list[Scored], index: RoutingIndex) -> str:
+    """Among the best tier present, the partner offered a lead longest ago (never first)."""
+    best_rank = -1
+    chosen: tuple[bool, datetime, str] = (True, EPOCH, "")
+    by_id = index.by_id
+    for item in scored:
+        rank = TIER_RANK.get(item.tier, 0)
+        if rank < best_rank:
+            continue
+        last = by_id[item.partner_id].last_offered_at
+        key = (last is not None, last or EPOCH, item.partner_id)
+        if rank > best_rank or key < chosen:
+            best_rank, chosen = rank, key
+    return chosen[2]
 
 
 def _route_to_owner(
