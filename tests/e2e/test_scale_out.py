@@ -101,6 +101,43 @@ async def test_a_subscriber_on_one_process_sees_a_mutation_on_the_other(
     assert cursors == sorted(cursors)
 
 
+async def test_a_client_that_resumes_after_a_redis_restart_gets_exactly_what_it_missed(
+    hub_processes: list[str], factory: Factory
+) -> None:
+    first, second = hub_processes
+    vendor = await factory.vendor_admin()
+    await factory.partner("West", territories=(TerritoryInput(name="CA", regions=("US-CA",)),))
+    resume = "subscription($after: String) { leadEvents(after: $after) { cursor lead { customerCompany } } }"
+
+    async with graphql_socket(f"ws://{first}/graphql", vendor.token) as socket:
+        await socket.subscribe(EVENTS)
+        await _create(second, vendor.token, "Seen")
+        cursor = (await socket.next())["data"]["leadEvents"]["cursor"]
+    port = service_env("REDIS_PORT")
+    subprocess.run(
+        ["redis-cli", "-p", port, "shutdown", "nosave"], check=False, capture_output=True
+    )
+    for company in ("Missed 1", "Missed 2"):
+        await _create(second, vendor.token, company)
+    restart_redis(port)
+    await _create(first, vendor.token, "Missed 3")
+
+    async with graphql_socket(f"ws://{first}/graphql", vendor.token) as socket:
+        await socket.subscribe(resume, {"after": cursor})
+        replayed = [(await socket.next(wait=15))["data"]["leadEvents"] for _ in range(3)]
+        live = await _create(second, vendor.token, "Live")
+        after = (await socket.next(wait=15))["data"]["leadEvents"]
+        assert await socket.silent(0.5)
+
+    assert [event["lead"]["customerCompany"] for event in replayed] == [
+        "Missed 1",
+        "Missed 2",
+        "Missed 3",
+    ]
+    assert after["lead"]["customerCompany"] == "Live"
+    assert live["id"]
+
+
 async def _create(host: str, token: str, company: str) -> dict[str, Any]:
     async with httpx.AsyncClient() as http:
         response = await http.post(
