@@ -1,0 +1,175 @@
+"""Routing vocabulary: strategies, steps, exclusions, candidates, decisions, and the maths."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from hub import geo
+
+TIER_WEIGHT = {"REGISTERED": 0.25, "SILVER": 0.5, "GOLD": 0.75, "PLATINUM": 1.0}
+TIER_RANK = {"REGISTERED": 0, "SILVER": 1, "GOLD": 2, "PLATINUM": 3}
+NEUTRAL = 0.5
+GRID_DEGREES = 1.0
+DIAMETER_KM = 2 * geo.EARTH_RADIUS_KM
+EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+class Strategy(StrEnum):
+    BEST_SCORE = "BEST_SCORE"
+    WEIGHTED = "WEIGHTED"
+    ROUND_ROBIN = "ROUND_ROBIN"
+
+
+class Step(StrEnum):
+    CONFLICT = "CONFLICT"
+    TERRITORY = "TERRITORY"
+    RADIUS = "RADIUS"
+    COUNTRY = "COUNTRY"
+
+
+class Exclusion(StrEnum):
+    NOT_ACTIVE = "NOT_ACTIVE"
+    NO_SPECIALIZATION = "NO_SPECIALIZATION"
+    AT_CAPACITY = "AT_CAPACITY"
+    DECLINED_BEFORE = "DECLINED_BEFORE"
+    EXPIRED_BEFORE = "EXPIRED_BEFORE"
+    MISSING_CERTIFICATION = "MISSING_CERTIFICATION"
+
+
+@dataclass(frozen=True)
+class Weights:
+    tier: float = 0.30
+    acceptance: float = 0.20
+    speed: float = 0.10
+    win: float = 0.25
+    distance: float = 0.15
+
+    def total(self) -> float:
+        return self.tier + self.acceptance + self.speed + self.win + self.distance
+
+
+@dataclass(frozen=True)
+class Area:
+    countries: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    postal_prefixes: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True, eq=False)
+class Candidate:
+    """What routing knows of a partner; open_leads and last_offered_at move as leads go out."""
+
+    id: str
+    name: str
+    tier: str
+    status: str
+    country: str
+    latitude: float | None
+    longitude: float | None
+    specializations: frozenset[str]
+    areas: tuple[Area, ...]
+    capacity: int
+    open_leads: int = 0
+    acceptance_rate: float | None = None
+    median_hours_to_accept: float | None = None
+    win_rate: float | None = None
+    last_offered_at: datetime | None = None
+    certified_lines: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class LeadSpec:
+    country: str
+    product_line: str
+    region: str | None = None
+    postal_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    strategy: Strategy = Strategy.BEST_SCORE
+    weights: Weights = field(default_factory=Weights)
+    radius_km: float = 100.0
+    required_certifications: frozenset[str] = frozenset()
+
+
+class Scored(NamedTuple):
+    partner_id: str
+    name: str
+    tier: str
+    score: float
+    distance_km: float | None
+    static: Mapping[str, float]
+    closeness: float
+
+    @property
+    def components(self) -> dict[str, float]:
+        """The weighted parts of the score, each between 0 and 1."""
+        return {**self.static, "distance": round(self.closeness, 4)}
+
+
+class Excluded(NamedTuple):
+    partner_id: str
+    name: str
+    reason: Exclusion
+
+
+@dataclass(frozen=True)
+class Decision:
+    strategy: Strategy
+    step: Step | None
+    chosen: str | None
+    steps_tried: tuple[Step, ...]
+    candidates: tuple[Scored, ...]
+    excluded: tuple[Excluded, ...]
+    note: str | None = None
+
+
+# (candidate, id, name, tier, position in radians or None, static score, its components)
+Entry = tuple[
+    "Candidate", str, str, str, tuple[float, float, float] | None, float, dict[str, float]
+]
+Split = tuple[list[Entry], dict[str, Excluded]]
+
+
+def lead_origin(lead: LeadSpec) -> tuple[float, float, float] | None:
+    if lead.latitude is None or lead.longitude is None:
+        return None
+    latitude = math.radians(lead.latitude)
+    return latitude, math.radians(lead.longitude), math.cos(latitude)
+
+
+def haversine(origin: tuple[float, float, float], position: tuple[float, float, float]) -> float:
+    lat1, lon1, cos1 = origin
+    lat2, lon2, cos2 = position
+    a = math.sin((lat2 - lat1) * 0.5) ** 2 + cos1 * cos2 * math.sin((lon2 - lon1) * 0.5) ** 2
+    return DIAMETER_KM * math.asin(math.sqrt(a) if a < 1.0 else 1.0)
+
+
+def static_score(candidate: Candidate, weights: Weights) -> tuple[float, dict[str, float]]:
+    components = {
+        "tier": TIER_WEIGHT.get(candidate.tier, 0.0),
+        "acceptance": NEUTRAL if candidate.acceptance_rate is None else candidate.acceptance_rate,
+        "speed": NEUTRAL
+        if candidate.median_hours_to_accept is None
+        else 1.0 / (1.0 + candidate.median_hours_to_accept / 24.0),
+        "win": NEUTRAL if candidate.win_rate is None else candidate.win_rate,
+    }
+    static = (
+        weights.tier * components["tier"]
+        + weights.acceptance * components["acceptance"]
+        + weights.speed * components["speed"]
+        + weights.win * components["win"]
+    )
+    return static, {key: round(value, 4) for key, value in components.items()}
+
+
+def grid_cell(latitude: float, longitude: float) -> tuple[int, int]:
+    return math.floor(latitude / GRID_DEGREES), math.floor(longitude / GRID_DEGREES)
