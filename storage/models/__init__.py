@@ -17,6 +17,14 @@ from storage.models.leads import (
     LeadNote,
     RoutingSettings,
 )
+from storage.models.orders import (
+    InboundReceipt,
+    Product,
+    ProductPrice,
+    StockLevel,
+    TierDiscount,
+    Warehouse,
+)
 from storage.models.partners import (
     Partner,
     PartnerChange,
@@ -29,6 +37,7 @@ __all__ = [
     "DealRegistration",
     "Event",
     "EventAudience",
+    "InboundReceipt",
     "Invitation",
     "Lead",
     "LeadActivity",
@@ -38,9 +47,14 @@ __all__ = [
     "Partner",
     "PartnerChange",
     "PartnerSpecialization",
+    "Product",
+    "ProductPrice",
     "RevokedToken",
     "RoutingSettings",
+    "StockLevel",
     "Territory",
     "Throttle",
+    "TierDiscount",
     "User",
+    "Warehouse",
 ]

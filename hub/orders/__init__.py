@@ -1,0 +1,1 @@
+"""Orders: catalog, tier pricing, stock and availability-to-promise (order placement next)."""

@@ -1,0 +1,91 @@
+"""Catalog, tier pricing, stock and inbound receipts (orders build on these)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, IdMixin, TimestampMixin
+
+
+class Product(IdMixin, TimestampMixin, Base):
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    product_line: Mapped[str] = mapped_column(String(64), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProductPrice(Base):
+    """The unit list price of a product in one currency, in minor units."""
+
+    __tablename__ = "product_prices"
+
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    unit_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class TierDiscount(Base):
+    """A discount off list price for a tier, in basis points; optionally for one product."""
+
+    __tablename__ = "tier_discounts"
+    __table_args__ = (UniqueConstraint("tier", "product_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[str | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    basis_points: Mapped[int] = mapped_column(Integer)
+
+
+class Warehouse(IdMixin, Base):
+    __tablename__ = "warehouses"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+
+
+class StockLevel(Base):
+    """On-hand and reserved units of a product in a warehouse."""
+
+    __tablename__ = "stock_levels"
+
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    warehouse_id: Mapped[str] = mapped_column(
+        ForeignKey("warehouses.id", ondelete="CASCADE"), primary_key=True
+    )
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class InboundReceipt(IdMixin, Base):
+    """Units expected to arrive in a warehouse on a date."""
+
+    __tablename__ = "inbound_receipts"
+
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    expected_on: Mapped[date] = mapped_column(Date)
+    received_at: Mapped[datetime | None] = mapped_column()
