@@ -21,13 +21,16 @@ from strawberry.types import ExecutionContext
 from hub.settings import Settings
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
+from resolvers.orders import OrdersMutation, OrdersQuery
 from resolvers.partners import PartnersMutation, PartnersQuery
 from schema.errors import shape
 from schema.fanout import SharedEventExecution
 from schema.scalars import SCALARS
 
-Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, PartnersMutation, LeadsMutation))
+Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery))
+Mutation = merge_types(
+    "Mutation", (IdentityMutation, PartnersMutation, LeadsMutation, OrdersMutation)
+)
 Subscription = merge_types("Subscription", (LeadsSubscription,))
 
 

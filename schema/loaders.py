@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from strawberry.dataloader import DataLoader
 
 from hub import partners as partner_service
 from hub import users as user_service
 from hub.leads import activity as lead_activity
 from hub.leads import service as lead_service
+from hub.orders import catalog
+from hub.orders.catalog import Quote
 from hub.roles import Principal
 from hub.runtime import Hub
 from storage.models import (
@@ -18,6 +22,7 @@ from storage.models import (
     Organization,
     Partner,
     PartnerChange,
+    ProductPrice,
     Territory,
     User,
 )
@@ -60,3 +65,23 @@ class Loaders:
         self.assignments_by_lead: DataLoader[str, list[LeadAssignment]] = DataLoader(
             lambda ids: lead_activity.assignments_by_lead(hub, principal=principal, ids=ids)
         )
+        self.prices_by_product: DataLoader[str, list[ProductPrice]] = DataLoader(
+            lambda ids: catalog.prices_by_product(hub, ids)
+        )
+        self.quote_by_product_currency: DataLoader[tuple[str, str], Quote | None] = DataLoader(
+            lambda keys: _quotes(hub, principal, keys)
+        )
+
+
+async def _quotes(
+    hub: Hub, principal: Principal, keys: Sequence[tuple[str, str]]
+) -> list[Quote | None]:
+    """One query set per currency asked for, whatever the number of products."""
+    found: dict[tuple[str, str], Quote] = {}
+    for currency in {currency for _, currency in keys}:
+        ids = [product_id for product_id, wanted in keys if wanted == currency]
+        quotes = await catalog.quote_for(
+            hub, principal=principal, product_ids=ids, currency=currency
+        )
+        found.update(((product_id, currency), quote) for product_id, quote in quotes.items())
+    return [found.get(key) for key in keys]
