@@ -19,9 +19,13 @@ from storage.models.leads import (
 )
 from storage.models.orders import (
     InboundReceipt,
+    Order,
+    OrderLine,
+    OrderStatusChange,
     Product,
     ProductPrice,
     StockLevel,
+    StockReservation,
     TierDiscount,
     Warehouse,
 )
@@ -43,6 +47,9 @@ __all__ = [
     "LeadActivity",
     "LeadAssignment",
     "LeadNote",
+    "Order",
+    "OrderLine",
+    "OrderStatusChange",
     "Organization",
     "Partner",
     "PartnerChange",
@@ -52,6 +59,7 @@ __all__ = [
     "RevokedToken",
     "RoutingSettings",
     "StockLevel",
+    "StockReservation",
     "Territory",
     "Throttle",
     "TierDiscount",

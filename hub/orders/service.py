@@ -1,0 +1,375 @@
+"""Orders: placement priced by the server, the status lifecycle, allocation without overselling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import events, validation
+from hub.errors import BadInput, Conflict, Forbidden, HubError, NotFound
+from hub.leads.rules import currency as checked_currency
+from hub.orders import allocation, catalog
+from hub.orders.catalog import checked_sku
+from hub.orders.rules import OrderStatus, check_move
+from hub.pagination import Page, PageRequest, keyset_page
+from hub.roles import Principal, Role
+from hub.runtime import Hub
+from storage.models import (
+    DealRegistration,
+    Lead,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Partner,
+    Product,
+)
+
+MAX_LINES = 200
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    lines: Sequence[LineInput]
+    end_customer: str
+    currency: str
+    shipping_address: str
+    shipping_country: str
+    requested_delivery: date | None = None
+    lead_id: str | None = None
+    deal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: OrderStatus
+    expected_version: int
+    note: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    order_id: str
+    order: Order | None = None
+    error: HubError | None = None
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    statuses: Sequence[OrderStatus] = ()
+    partner_id: str | None = None
+    placed_from: date | None = None
+    placed_to: date | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def visible(principal: Principal, statement: Select[tuple[Order]]) -> Select[tuple[Order]]:
+    """Vendor accounts see every order, a partner its own, a distributor also its resellers'."""
+    if principal.is_vendor:
+        return statement
+    children = select(Partner.id).where(Partner.parent_id == principal.organization_id)
+    return statement.where(
+        or_(Order.partner_id == principal.organization_id, Order.partner_id.in_(children))
+    )
+
+
+async def place(hub: Hub, *, principal: Principal, data: OrderInput) -> Order:
+    """Place an order for the caller's organization, priced for its tier by the server."""
+    if not principal.is_partner:
+        raise Forbidden("orders are placed by partner users")
+    currency = checked_currency(data.currency, field="currency")
+    wanted = _checked_lines(data.lines)
+    now = hub.clock.now()
+    async with hub.write() as session:
+        partner = await session.get_one(Partner, principal.organization_id)
+        if partner.status != "ACTIVE":
+            raise Forbidden(f"a {partner.status} partner cannot place orders")
+        await _check_links(session, principal, data)
+        products = await _products(session, wanted)
+        quotes = await catalog.quotes(
+            session, tier=partner.tier, currency=currency, product_ids=[p.id for p in products]
+        )
+        order = Order(
+            partner_id=partner.id,
+            placed_by_id=principal.user_id,
+            end_customer=validation.text(data.end_customer, field="endCustomer", max_length=200),
+            lead_id=data.lead_id,
+            deal_id=data.deal_id,
+            requested_delivery=data.requested_delivery,
+            shipping_address=validation.text(
+                data.shipping_address, field="shippingAddress", max_length=1000
+            ),
+            shipping_country=validation.country(data.shipping_country, field="shippingCountry"),
+            currency=currency,
+            total_minor=0,
+            status=OrderStatus.SUBMITTED,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(order)
+        await session.flush()
+        for index, (product, line) in enumerate(zip(products, wanted, strict=True)):
+            quote = quotes.get(product.id)
+            if quote is None:
+                raise BadInput(
+                    f"{product.sku} has no price in {currency}", field=f"lines.{index}.sku"
+                )
+            session.add(
+                OrderLine(
+                    order_id=order.id,
+                    line_no=index + 1,
+                    product_id=product.id,
+                    sku=product.sku,
+                    quantity=line.quantity,
+                    unit_list_minor=quote.list_minor,
+                    unit_minor=quote.unit_minor,
+                    discount_basis_points=quote.discount_basis_points,
+                    total_minor=quote.unit_minor * line.quantity,
+                    shipped_quantity=0,
+                    returned_quantity=0,
+                )
+            )
+            order.total_minor += quote.unit_minor * line.quantity
+        _history(hub, session, order, None, OrderStatus.SUBMITTED, principal, None)
+        await _emit(hub, session, order, partner, "ORDER_PLACED", {})
+    return order
+
+
+async def change_status(
+    hub: Hub, *, principal: Principal, order_id: str, change: StatusChange
+) -> Order:
+    """Move an order along its lifecycle; a stale expectedVersion is a CONFLICT."""
+    async with hub.write() as session:
+        order = await _load(session, principal, order_id, for_update=True)
+        if order.version != change.expected_version:
+            raise Conflict(
+                f"the order changed meanwhile (now version {order.version}); reload it",
+                field="expectedVersion",
+            )
+        current = OrderStatus(order.status)
+        check_move(principal, current, change.status)
+        await _apply(session, order, current, change)
+        _history(hub, session, order, current, change.status, principal, change.note)
+        order.status = change.status
+        order.version += 1
+        order.updated_at = hub.clock.now()
+        kind = {
+            OrderStatus.CANCELLED: "ORDER_CANCELLED",
+            OrderStatus.RETURN_REQUESTED: "RETURN_REQUESTED",
+        }.get(change.status, "ORDER_STATUS_CHANGED")
+        partner = await session.get_one(Partner, order.partner_id)
+        extra = {
+            "from": current,
+            "to": change.status,
+            "carrier": order.carrier,
+            "tracking": order.tracking_number,
+        }
+        await _emit(hub, session, order, partner, kind, extra)
+    return order
+
+
+async def change_many(
+    hub: Hub, *, principal: Principal, changes: Sequence[tuple[str, StatusChange]]
+) -> list[ChangeResult]:
+    """Apply many status changes (the vendor's ERP); each is applied or refused on its own."""
+    if not (principal.is_vendor_staff or principal.role is Role.INTEGRATION):
+        raise Forbidden("bulk order updates are for vendor staff and integrations")
+    if len(changes) > 500:
+        raise BadInput("at most 500 updates per call", field="updates")
+    results = []
+    for order_id, change in changes:
+        try:
+            order = await change_status(hub, principal=principal, order_id=order_id, change=change)
+        except HubError as error:
+            results.append(ChangeResult(order_id, error=error))
+        else:
+            results.append(ChangeResult(order_id, order=order))
+    return results
+
+
+async def get(hub: Hub, *, principal: Principal, order_id: str) -> Order:
+    async with hub.db() as session:
+        return await _load(session, principal, order_id)
+
+
+async def list_orders(
+    hub: Hub, *, principal: Principal, filter: OrderFilter, page: PageRequest
+) -> Page[Order]:
+    statement = visible(principal, select(Order))
+    if filter.statuses:
+        statement = statement.where(Order.status.in_([status.value for status in filter.statuses]))
+    if filter.partner_id:
+        statement = statement.where(Order.partner_id == filter.partner_id)
+    async with hub.db() as session:
+        return await keyset_page(
+            session, statement, page, key=(Order.created_at, Order.id), descending=True
+        )
+
+
+async def lines_by_order(hub: Hub, ids: Sequence[str]) -> list[list[OrderLine]]:
+    grouped: dict[str, list[OrderLine]] = {key: [] for key in ids}
+    async with hub.db() as session:
+        rows = await session.execute(
+            select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.line_no)
+        )
+        for line in rows.scalars():
+            grouped[line.order_id].append(line)
+    return [grouped[key] for key in ids]
+
+
+async def history_by_order(hub: Hub, ids: Sequence[str]) -> list[list[OrderStatusChange]]:
+    grouped: dict[str, list[OrderStatusChange]] = {key: [] for key in ids}
+    async with hub.db() as session:
+        rows = await session.execute(
+            select(OrderStatusChange)
+            .where(OrderStatusChange.order_id.in_(ids))
+            .order_by(OrderStatusChange.id)
+        )
+        for change in rows.scalars():
+            grouped[change.order_id].append(change)
+    return [grouped[key] for key in ids]
+
+
+async def _apply(
+    session: AsyncSession, order: Order, current: OrderStatus, change: StatusChange
+) -> None:
+    if change.status is OrderStatus.ALLOCATED:
+        await allocation.allocate(session, order)
+    elif change.status is OrderStatus.SHIPPED:
+        order.carrier = validation.text(change.carrier or "", field="carrier", max_length=100)
+        order.tracking_number = validation.text(
+            change.tracking_number or "", field="trackingNumber", max_length=100
+        )
+        await allocation.ship(session, order)
+    elif change.status is OrderStatus.CANCELLED and current is OrderStatus.ALLOCATED:
+        await allocation.release(session, order)
+    elif change.status is OrderStatus.RETURN_REQUESTED:
+        order.return_reason = validation.text(change.note or "", field="note", max_length=2000)
+    elif change.status is OrderStatus.RETURNED:
+        await session.execute(
+            update(OrderLine)
+            .where(OrderLine.order_id == order.id)
+            .values(returned_quantity=OrderLine.shipped_quantity)
+        )
+
+
+def _checked_lines(lines: Sequence[LineInput]) -> list[LineInput]:
+    if not lines:
+        raise BadInput("an order needs at least one line", field="lines")
+    if len(lines) > MAX_LINES:
+        raise BadInput(f"at most {MAX_LINES} lines per order", field="lines")
+    seen: set[str] = set()
+    checked = []
+    for index, line in enumerate(lines):
+        sku = checked_sku(line.sku, field=f"lines.{index}.sku")
+        if line.quantity <= 0:
+            raise BadInput("quantity must be positive", field=f"lines.{index}.quantity")
+        if sku in seen:
+            raise BadInput(
+                f"{sku} appears on two lines; use one line per SKU", field=f"lines.{index}.sku"
+            )
+        seen.add(sku)
+        checked.append(LineInput(sku, line.quantity))
+    return checked
+
+
+async def _products(session: AsyncSession, lines: list[LineInput]) -> list[Product]:
+    rows = await session.execute(
+        select(Product).where(Product.sku.in_([line.sku for line in lines]))
+    )
+    by_sku = {product.sku: product for product in rows.scalars()}
+    products = []
+    for index, line in enumerate(lines):
+        product = by_sku.get(line.sku)
+        if product is None or not product.active:
+            raise BadInput(f"{line.sku} is not an orderable product", field=f"lines.{index}.sku")
+        products.append(product)
+    return products
+
+
+async def _check_links(session: AsyncSession, principal: Principal, data: OrderInput) -> None:
+    if data.lead_id:
+        lead = await session.scalar(
+            select(Lead.id).where(
+                Lead.id == data.lead_id, Lead.partner_id == principal.organization_id
+            )
+        )
+        if lead is None:
+            raise NotFound("no such lead of yours", field="leadId")
+    if data.deal_id:
+        deal = await session.scalar(
+            select(DealRegistration.id).where(
+                DealRegistration.id == data.deal_id,
+                DealRegistration.partner_id == principal.organization_id,
+                DealRegistration.status == "APPROVED",
+            )
+        )
+        if deal is None:
+            raise NotFound("no such approved deal registration of yours", field="dealId")
+
+
+async def _load(
+    session: AsyncSession, principal: Principal, order_id: str, *, for_update: bool = False
+) -> Order:
+    statement = visible(principal, select(Order)).where(Order.id == order_id)
+    if for_update:
+        statement = statement.with_for_update(of=Order)
+    order = (await session.execute(statement)).scalar_one_or_none()
+    if order is None:
+        raise NotFound("no such order", field="id")
+    return order
+
+
+def _history(
+    hub: Hub,
+    session: AsyncSession,
+    order: Order,
+    before: OrderStatus | None,
+    after: OrderStatus,
+    principal: Principal,
+    note: str | None,
+) -> None:
+    session.add(
+        OrderStatusChange(
+            order_id=order.id,
+            from_status=before,
+            to_status=after,
+            changed_by_id=principal.user_id,
+            changed_at=hub.clock.now(),
+            note=validation.optional_text(note, field="note", max_length=2000),
+        )
+    )
+
+
+async def _emit(
+    hub: Hub,
+    session: AsyncSession,
+    order: Order,
+    partner: Partner,
+    kind: str,
+    extra: dict[str, Any],
+) -> None:
+    audience = [partner.id] + ([partner.parent_id] if partner.parent_id else [])
+    payload = {"orderId": order.id, "status": order.status, **extra}
+    await events.append(
+        session,
+        topic="order",
+        type=kind,
+        subject_id=order.id,
+        audience=audience,
+        payload=payload,
+        now=hub.clock.now(),
+    )
