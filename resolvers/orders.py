@@ -1,7 +1,8 @@
-"""Root fields of the catalog, tier pricing, stock and availability."""
+"""Root fields of the catalog, tier pricing, stock, availability, orders and order events."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import date
 from typing import Any
 
@@ -9,11 +10,19 @@ import strawberry
 
 from hub.errors import BadInput
 from hub.orders import catalog, stock
+from hub.orders import service as order_service
 from hub.pagination import PageRequest
 from hub.partners import Tier
 from schema.context import Info
+from schema.events import OrderEvent, parse_cursor
 from schema.orders import (
     Availability,
+    Order,
+    OrderFilter,
+    OrderStatusInput,
+    OrderStatusResult,
+    OrderStatusUpdate,
+    PlaceOrderInput,
     Product,
     ProductFilter,
     ProductInput,
@@ -53,9 +62,7 @@ class OrdersQuery:
         )
         return Product.from_model(model)
 
-    @strawberry.field(
-        description="Units promisable now and the earliest date for the rest."
-    )
+    @strawberry.field(description="Units promisable now and the earliest date for the rest.")
     async def availability(
         self, info: Info, sku: str, quantity: int, warehouse: str | None = None
     ) -> Availability:
@@ -68,9 +75,91 @@ class OrdersQuery:
         )
         return Availability.from_model(result)
 
+    @strawberry.field(description="Orders the caller may see, newest first.")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: OrderFilter | None = None,
+    ) -> Connection[Order]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        wanted = filter or OrderFilter()
+        result = await order_service.list_orders(
+            hub,
+            principal=principal,
+            filter=order_service.OrderFilter(
+                statuses=wanted.statuses or (), partner_id=wanted.partner_id
+            ),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[Order].of(result, Order.from_model)
+
+    @strawberry.field
+    async def order(self, info: Info, id: strawberry.ID) -> Order:
+        model = await order_service.get(
+            info.context.hub, principal=info.context.require_principal(), order_id=id
+        )
+        return Order.from_model(model)
+
 
 @strawberry.type
 class OrdersMutation:
+    @strawberry.mutation(
+        description="Place an order for your organization; prices come from your tier."
+    )
+    async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
+        data = order_service.OrderInput(
+            lines=[order_service.LineInput(line.sku, line.quantity) for line in input.lines],
+            end_customer=input.end_customer,
+            currency=input.currency,
+            shipping_address=input.shipping_address,
+            shipping_country=input.shipping_country,
+            requested_delivery=input.requested_delivery,
+            lead_id=input.lead_id,
+            deal_id=input.deal_id,
+        )
+        model = await order_service.place(
+            info.context.hub, principal=info.context.require_principal(), data=data
+        )
+        return Order.from_model(model)
+
+    @strawberry.mutation(
+        description="Move an order along; pass the version you last saw as expectedVersion."
+    )
+    async def update_order_status(
+        self, info: Info, id: strawberry.ID, input: OrderStatusInput
+    ) -> Order:
+        model = await order_service.change_status(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            order_id=id,
+            change=_change(input),
+        )
+        return Order.from_model(model)
+
+    @strawberry.mutation(
+        description="Apply many status updates (the vendor's ERP); each succeeds or fails alone."
+    )
+    async def update_order_statuses(
+        self, info: Info, updates: list[OrderStatusUpdate]
+    ) -> list[OrderStatusResult]:
+        results = await order_service.change_many(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            changes=[(update.order_id, _change(update.change)) for update in updates],
+        )
+        return [
+            OrderStatusResult(
+                order_id=strawberry.ID(result.order_id),
+                order=Order.from_model(result.order) if result.order else None,
+                error_code=result.error.code if result.error else None,
+                error_message=result.error.message if result.error else None,
+                error_field=result.error.field if result.error else None,
+            )
+            for result in results
+        ]
+
     @strawberry.mutation(description="Add a product to the catalog (vendor staff).")
     async def create_product(self, info: Info, input: ProductInput) -> Product:
         data = catalog.ProductInput(
@@ -156,6 +245,34 @@ class OrdersMutation:
             expected_on=expected_on,
         )
         return True
+
+
+def _change(input: OrderStatusInput) -> order_service.StatusChange:
+    return order_service.StatusChange(
+        status=input.status,
+        expected_version=input.expected_version,
+        note=input.note,
+        carrier=input.carrier,
+        tracking_number=input.tracking_number,
+    )
+
+
+@strawberry.type
+class OrdersSubscription:
+    @strawberry.subscription(
+        description="Live order events (optionally of one order); `after` replays missed ones."
+    )
+    async def order_events(
+        self, info: Info, after: str | None = None, order_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[OrderEvent, None]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        if order_id is not None:
+            await order_service.get(hub, principal=principal, order_id=order_id)
+        async with hub.events.subscribe(principal, {"order"}, after=parse_cursor(after)) as stream:
+            async for event in stream:
+                if order_id is None or event.subject_id == order_id:
+                    info.context.reset_loaders()
+                    yield OrderEvent.from_event(event)
 
 
 def _prices(prices: list[MoneyInput]) -> dict[str, int]:

@@ -21,7 +21,7 @@ from strawberry.types import ExecutionContext
 from hub.settings import Settings
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
-from resolvers.orders import OrdersMutation, OrdersQuery
+from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
 from schema.errors import shape
 from schema.fanout import SharedEventExecution
@@ -31,7 +31,7 @@ Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQu
 Mutation = merge_types(
     "Mutation", (IdentityMutation, PartnersMutation, LeadsMutation, OrdersMutation)
 )
-Subscription = merge_types("Subscription", (LeadsSubscription,))
+Subscription = merge_types("Subscription", (LeadsSubscription, OrdersSubscription))
 
 
 class FreshLoaders(SchemaExtension):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import strawberry
@@ -13,10 +14,13 @@ from hub.events import DomainEvent
 from hub.leads import deals as deal_service
 from hub.leads import service as lead_service
 from hub.leads.rules import LeadEventType
+from hub.orders import service as order_service
+from hub.orders.rules import OrderStatus
 from hub.roles import Principal
 from schema.context import Info
 from schema.deals import DealRegistration
 from schema.leads import Lead
+from schema.orders import Order
 
 strawberry.enum(LeadEventType, name="LeadEventType")
 
@@ -94,3 +98,56 @@ class LeadEvent:
             lambda: deal_service.by_ids(hub, principal=principal, ids=[deal_id]),
         )
         return DealRegistration.from_model(found[0]) if found[0] else None
+
+
+class OrderEventType(StrEnum):
+    ORDER_PLACED = "ORDER_PLACED"
+    ORDER_STATUS_CHANGED = "ORDER_STATUS_CHANGED"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    RETURN_REQUESTED = "RETURN_REQUESTED"
+
+
+strawberry.enum(OrderEventType, name="OrderEventType")
+
+
+@strawberry.type(description="A change to an order the subscriber may see.")
+class OrderEvent:
+    cursor: str
+    type: OrderEventType
+    occurred_at: datetime
+    order_id: strawberry.ID
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    carrier: str | None
+    tracking_number: str | None
+    event: strawberry.Private[DomainEvent]
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> OrderEvent:
+        payload = event.payload
+        return cls(
+            cursor=str(event.id),
+            type=OrderEventType(event.type),
+            occurred_at=event.occurred_at,
+            order_id=strawberry.ID(payload["orderId"]),
+            from_status=OrderStatus(payload["from"]) if payload.get("from") else None,
+            to_status=OrderStatus(payload.get("to") or payload["status"]),
+            carrier=payload.get("carrier"),
+            tracking_number=payload.get("tracking"),
+            event=event,
+        )
+
+    @strawberry.field(description="The order as the subscriber may see it now.")
+    async def order(self, info: Info) -> Order | None:
+        principal, hub, order_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.order_id),
+        )
+        model = await shared(
+            self.event,
+            principal,
+            "order",
+            lambda: order_service.get_or_none(hub, principal=principal, order_id=order_id),
+        )
+        return Order.from_model(model) if model else None

@@ -11,6 +11,7 @@ from hub import users as user_service
 from hub.leads import activity as lead_activity
 from hub.leads import service as lead_service
 from hub.orders import catalog
+from hub.orders import service as order_service
 from hub.orders.catalog import Quote
 from hub.roles import Principal
 from hub.runtime import Hub
@@ -19,9 +20,12 @@ from storage.models import (
     LeadActivity,
     LeadAssignment,
     LeadNote,
+    OrderLine,
+    OrderStatusChange,
     Organization,
     Partner,
     PartnerChange,
+    Product,
     ProductPrice,
     Territory,
     User,
@@ -67,6 +71,15 @@ class Loaders:
         )
         self.prices_by_product: DataLoader[str, list[ProductPrice]] = DataLoader(
             lambda ids: catalog.prices_by_product(hub, ids)
+        )
+        self.product_by_id: DataLoader[str, Product | None] = DataLoader(
+            lambda ids: catalog.by_ids(hub, ids)
+        )
+        self.lines_by_order: DataLoader[str, list[OrderLine]] = DataLoader(
+            lambda ids: order_service.lines_by_order(hub, ids)
+        )
+        self.history_by_order: DataLoader[str, list[OrderStatusChange]] = DataLoader(
+            lambda ids: order_service.history_by_order(hub, ids)
         )
         self.quote_by_product_currency: DataLoader[tuple[str, str], Quote | None] = DataLoader(
             lambda keys: _quotes(hub, principal, keys)

@@ -1,4 +1,4 @@
-"""GraphQL types of the catalog, prices and availability."""
+"""GraphQL types of the catalog, prices, availability and orders."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from datetime import date, datetime
 
 import strawberry
 
+from hub.orders.rules import OrderStatus
 from hub.orders.stock import Availability as AvailabilityModel
 from schema.context import Info
+from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
+from storage.models import Order as OrderModel
+from storage.models import OrderLine as OrderLineModel
 from storage.models import Product as ProductModel
 
 
@@ -119,3 +123,161 @@ class ProductFilter:
     product_line: str | None = None
     active: bool | None = None
     search: str | None = None
+
+
+@strawberry.type
+class OrderLine:
+    line_no: int
+    sku: str
+    quantity: int
+    unit_list_price: Money
+    unit_price: Money
+    discount_basis_points: int
+    total: Money
+    shipped_quantity: int
+    returned_quantity: int
+    product_id: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: OrderLineModel, currency: str) -> OrderLine:
+        return cls(
+            line_no=model.line_no,
+            sku=model.sku,
+            quantity=model.quantity,
+            unit_list_price=Money(
+                amount_minor=MinorUnits(model.unit_list_minor), currency=currency
+            ),
+            unit_price=Money(amount_minor=MinorUnits(model.unit_minor), currency=currency),
+            discount_basis_points=model.discount_basis_points,
+            total=Money(amount_minor=MinorUnits(model.total_minor), currency=currency),
+            shipped_quantity=model.shipped_quantity,
+            returned_quantity=model.returned_quantity,
+            product_id=model.product_id,
+        )
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product | None:
+        model = await info.context.loaders.product_by_id.load(self.product_id)
+        return Product.from_model(model) if model else None
+
+
+@strawberry.type(description="One status change of an order.")
+class OrderStatusChange:
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    changed_at: datetime
+    note: str | None
+
+
+@strawberry.type(description="An order placed by a partner, priced by the server for its tier.")
+class Order:
+    id: strawberry.ID
+    end_customer: str
+    status: OrderStatus
+    version: int
+    total: Money
+    requested_delivery: date | None
+    shipping_address: str
+    shipping_country: str
+    carrier: str | None
+    tracking_number: str | None
+    return_reason: str | None
+    lead_id: strawberry.ID | None
+    deal_id: strawberry.ID | None
+    created_at: datetime
+    updated_at: datetime
+    partner_id: strawberry.Private[str]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: OrderModel) -> Order:
+        return cls(
+            id=strawberry.ID(model.id),
+            end_customer=model.end_customer,
+            status=OrderStatus(model.status),
+            version=model.version,
+            total=Money(amount_minor=MinorUnits(model.total_minor), currency=model.currency),
+            requested_delivery=model.requested_delivery,
+            shipping_address=model.shipping_address,
+            shipping_country=model.shipping_country,
+            carrier=model.carrier,
+            tracking_number=model.tracking_number,
+            return_reason=model.return_reason,
+            lead_id=strawberry.ID(model.lead_id) if model.lead_id else None,
+            deal_id=strawberry.ID(model.deal_id) if model.deal_id else None,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            partner_id=model.partner_id,
+            currency=model.currency,
+        )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[OrderLine]:
+        rows = await info.context.loaders.lines_by_order.load(self.id)
+        return [OrderLine.from_model(row, self.currency) for row in rows]
+
+    @strawberry.field(description="Status changes, oldest first.")
+    async def status_history(self, info: Info) -> list[OrderStatusChange]:
+        rows = await info.context.loaders.history_by_order.load(self.id)
+        return [
+            OrderStatusChange(
+                from_status=OrderStatus(row.from_status) if row.from_status else None,
+                to_status=OrderStatus(row.to_status),
+                changed_at=row.changed_at,
+                note=row.note,
+            )
+            for row in rows
+        ]
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner | None:
+        model = await info.context.loaders.partner_by_id.load(self.partner_id)
+        return Partner.from_model(model) if model else None
+
+
+@strawberry.input
+class OrderLineInput:
+    sku: str
+    quantity: int
+
+
+@strawberry.input
+class PlaceOrderInput:
+    lines: list[OrderLineInput]
+    end_customer: str
+    currency: str
+    shipping_address: str
+    shipping_country: str
+    requested_delivery: date | None = None
+    lead_id: strawberry.ID | None = None
+    deal_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class OrderStatusInput:
+    status: OrderStatus
+    expected_version: int
+    note: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
+@strawberry.input
+class OrderStatusUpdate:
+    order_id: strawberry.ID
+    change: OrderStatusInput
+
+
+@strawberry.type(description="The outcome of one update of a bulk call.")
+class OrderStatusResult:
+    order_id: strawberry.ID
+    order: Order | None
+    error_code: str | None
+    error_message: str | None
+    error_field: str | None
+
+
+@strawberry.input
+class OrderFilter:
+    statuses: list[OrderStatus] | None = None
+    partner_id: strawberry.ID | None = None

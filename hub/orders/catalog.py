@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import validation
+from hub.db import in_key_order
 from hub.errors import BadInput, Conflict, NotFound
 from hub.leads.rules import currency as checked_currency
 from hub.pagination import Page, PageRequest, keyset_page
@@ -146,6 +147,13 @@ async def list_products(
         )
     async with hub.db() as session:
         return await keyset_page(session, statement, page, key=(Product.sku,))
+
+
+async def by_ids(hub: Hub, ids: Sequence[str]) -> list[Product | None]:
+    """Products by id in key order (order lines keep their product even when inactive)."""
+    async with hub.db() as session:
+        rows = (await session.execute(select(Product).where(Product.id.in_(ids)))).scalars()
+        return in_key_order(rows, ids)
 
 
 async def prices_by_product(hub: Hub, ids: Sequence[str]) -> list[list[ProductPrice]]:

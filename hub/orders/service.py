@@ -205,6 +205,14 @@ async def get(hub: Hub, *, principal: Principal, order_id: str) -> Order:
         return await _load(session, principal, order_id)
 
 
+async def get_or_none(hub: Hub, *, principal: Principal, order_id: str) -> Order | None:
+    """The order as the caller may see it now, or None."""
+    async with hub.db() as session:
+        return (
+            await session.execute(visible(principal, select(Order)).where(Order.id == order_id))
+        ).scalar_one_or_none()
+
+
 async def list_orders(
     hub: Hub, *, principal: Principal, filter: OrderFilter, page: PageRequest
 ) -> Page[Order]:

@@ -1,0 +1,177 @@
+"""Orders over GraphQL and live orderEvents over a real WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from hub.orders import catalog, stock
+from hub.orders.catalog import ProductInput
+from hub.partners import PartnerType, Tier
+from hub.roles import Role
+from hub.runtime import Hub
+from tests.api.test_query_count import counted
+from tests.conftest import data_of
+from tests.factories import Actor, Factory, errors_of
+from tests.wsclient import graphql_socket
+
+PLACE = """
+mutation($lines: [OrderLineInput!]!) {
+  placeOrder(input: {lines: $lines, endCustomer: "Globex", currency: "USD", shippingAddress: "1 Main St", shippingCountry: "US"}) {
+    id status version total { amountMinor currency } lines { sku unitPrice { amountMinor } total { amountMinor } }
+  }
+}"""
+MOVE = """
+mutation($id: ID!, $input: OrderStatusInput!) { updateOrderStatus(id: $id, input: $input) { status version trackingNumber } }"""
+ORDERS = """
+query($first: Int) { orders(first: $first) { totalCount edges { node {
+  id status partner { name } lines { sku product { name listPrices { amountMinor } } } statusHistory { toStatus }
+} } } }"""
+EVENTS = """
+subscription($after: String, $orderId: ID) {
+  orderEvents(after: $after, orderId: $orderId) { cursor type orderId fromStatus toStatus trackingNumber order { status partner { name } } }
+}"""
+
+
+@pytest.fixture
+async def shop(hub: Hub, factory: Factory) -> dict[str, Any]:
+    vendor = await factory.vendor_admin()
+    await catalog.create(
+        hub,
+        principal=vendor.principal,
+        data=ProductInput("SW-24", "Switch", "NETWORKING", {"USD": 10_000}),
+    )
+    await catalog.set_tier_discount(
+        hub, principal=vendor.principal, tier=Tier.GOLD, basis_points=1000, sku=None
+    )
+    await stock.create_warehouse(
+        hub, principal=vendor.principal, code="AMS", name="Amsterdam", country="NL"
+    )
+    await stock.set_stock(
+        hub, principal=vendor.principal, sku="SW-24", warehouse="AMS", on_hand=100
+    )
+    distributor = await factory.partner("Dist", type=PartnerType.DISTRIBUTOR, tier=Tier.GOLD)
+    reseller = await factory.partner("Reseller", tier=Tier.GOLD, parent_id=distributor.id)
+    return {
+        "vendor": vendor,
+        "buyer": await factory.user(reseller.id, Role.PARTNER_USER),
+        "distributor": await factory.user(distributor.id, Role.PARTNER_USER),
+        "stranger": await factory.user((await factory.partner("Stranger")).id, Role.PARTNER_USER),
+        "erp": await factory.vendor_user(Role.INTEGRATION),
+    }
+
+
+async def place(factory: Factory, buyer: Actor, quantity: int = 2) -> dict[str, Any]:
+    placed: dict[str, Any] = data_of(
+        await factory.gql(PLACE, {"lines": [{"sku": "SW-24", "quantity": quantity}]}, actor=buyer)
+    )["placeOrder"]
+    return placed
+
+
+async def test_place_move_and_see_orders_by_role(factory: Factory, shop: dict[str, Any]) -> None:
+    order = await place(factory, shop["buyer"])
+    confirm = {"status": "CONFIRMED", "expectedVersion": 1}
+
+    by_partner = await factory.gql(MOVE, {"id": order["id"], "input": confirm}, actor=shop["buyer"])
+    confirmed = await factory.gql(MOVE, {"id": order["id"], "input": confirm}, actor=shop["vendor"])
+    stale = await factory.gql(MOVE, {"id": order["id"], "input": confirm}, actor=shop["vendor"])
+    seen_by = {
+        name: data_of(await factory.gql(ORDERS, actor=shop[name]))["orders"]["totalCount"]
+        for name in ("distributor", "stranger", "vendor")
+    }
+    unseen = await factory.gql(
+        "query($id: ID!) { order(id: $id) { id } }", {"id": order["id"]}, actor=shop["stranger"]
+    )
+
+    assert order["total"] == {"amountMinor": 18_000, "currency": "USD"}
+    assert order["lines"] == [
+        {"sku": "SW-24", "unitPrice": {"amountMinor": 9_000}, "total": {"amountMinor": 18_000}}
+    ]
+    assert errors_of(by_partner) == [("FORBIDDEN", None)]
+    assert data_of(confirmed)["updateOrderStatus"] == {
+        "status": "CONFIRMED",
+        "version": 2,
+        "trackingNumber": None,
+    }
+    assert errors_of(stale) == [("CONFLICT", "expectedVersion")]
+    assert seen_by == {"distributor": 1, "stranger": 0, "vendor": 1}
+    assert errors_of(unseen) == [("NOT_FOUND", "id")]
+
+
+async def test_bulk_updates_report_each_item(factory: Factory, shop: dict[str, Any]) -> None:
+    order = await place(factory, shop["buyer"])
+    bulk = """mutation($u: [OrderStatusUpdate!]!) { updateOrderStatuses(updates: $u) { orderId errorCode errorField order { status } } }"""
+    updates = [
+        {"orderId": order["id"], "change": {"status": "CONFIRMED", "expectedVersion": 1}},
+        {"orderId": order["id"], "change": {"status": "SHIPPED", "expectedVersion": 2}},
+        {"orderId": "nope", "change": {"status": "CONFIRMED", "expectedVersion": 1}},
+    ]
+
+    results = data_of(await factory.gql(bulk, {"u": updates}, actor=shop["erp"]))[
+        "updateOrderStatuses"
+    ]
+
+    assert [(r["errorCode"], r["errorField"], r["order"]) for r in results] == [
+        (None, None, {"status": "CONFIRMED"}),
+        ("BAD_USER_INPUT", "status", None),
+        ("NOT_FOUND", "id", None),
+    ]
+
+
+async def test_order_page_statements_do_not_grow_with_page_size(
+    factory: Factory, shop: dict[str, Any], app: Starlette
+) -> None:
+    for _ in range(12):
+        await place(factory, shop["buyer"])
+
+    with counted(app) as small:
+        data_of(await factory.gql(ORDERS, {"first": 2}, actor=shop["distributor"]))
+    with counted(app) as large:
+        data_of(await factory.gql(ORDERS, {"first": 12}, actor=shop["distributor"]))
+
+    assert len(large) == len(small)
+
+
+async def test_order_events_reach_the_buyer_and_its_distributor_only(
+    ws_url: str, factory: Factory, shop: dict[str, Any]
+) -> None:
+    async with (
+        graphql_socket(ws_url, shop["distributor"].token) as distributor,
+        graphql_socket(ws_url, shop["stranger"].token) as stranger,
+    ):
+        await distributor.subscribe(EVENTS)
+        await stranger.subscribe(EVENTS)
+        await asyncio.sleep(0.1)
+        order = await place(factory, shop["buyer"])
+        await factory.gql(
+            MOVE,
+            {"id": order["id"], "input": {"status": "CONFIRMED", "expectedVersion": 1}},
+            actor=shop["vendor"],
+        )
+        placed = (await distributor.next())["data"]["orderEvents"]
+        confirmed = (await distributor.next())["data"]["orderEvents"]
+
+        assert (placed["type"], placed["toStatus"], placed["order"]["partner"]["name"]) == (
+            "ORDER_PLACED",
+            "SUBMITTED",
+            "Reseller",
+        )
+        assert (confirmed["type"], confirmed["fromStatus"], confirmed["toStatus"]) == (
+            "ORDER_STATUS_CHANGED",
+            "SUBMITTED",
+            "CONFIRMED",
+        )
+        assert await stranger.silent(0.3)
+
+    async with graphql_socket(ws_url, shop["buyer"].token) as buyer:
+        await buyer.subscribe(EVENTS, {"after": placed["cursor"], "orderId": order["id"]})
+        replayed = (await buyer.next())["data"]["orderEvents"]
+    async with graphql_socket(ws_url, shop["stranger"].token) as snoop:
+        await snoop.subscribe(EVENTS, {"orderId": order["id"]})
+        refused = await snoop.next()
+
+    assert replayed["cursor"] == confirmed["cursor"]
+    assert refused["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}
