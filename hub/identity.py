@@ -83,19 +83,22 @@ async def authenticate(hub: Hub, token: str) -> Principal:
     """Turn a bearer token into the principal, or raise Unauthenticated."""
     claims = _decode(hub, token)
     async with hub.db() as session:
+        # One statement: the user, whether this token was revoked, and its partner's status.
         row = (
             await session.execute(
-                select(User, RevokedToken.jti)
+                select(User, RevokedToken.jti, Partner.status)
+                .select_from(User)
                 .outerjoin(RevokedToken, RevokedToken.jti == claims["jti"])
+                .outerjoin(Partner, Partner.id == User.organization_id)
                 .where(User.id == claims["sub"])
             )
         ).first()
         if row is None:
             raise Unauthenticated("the access token is not valid")
-        user, revoked = row
+        user, revoked, partner_status = row
         if revoked or not user.active or user.token_version != claims.get("tv"):
             raise Unauthenticated("the access token was revoked; log in again")
-        if not await _organization_allows_login(session, user):
+        if partner_status in BLOCKED_PARTNER_STATUSES:
             raise Unauthenticated("the organization of this account is not active")
     return principal_of(user, token_id=str(claims["jti"]))
 
