@@ -7,12 +7,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import free_port
+from hub.clock import ManualClock
+from tests.conftest import JWT_SECRET, free_port
+from tests.services import service_env
 
 CHANNELHUB = Path(sys.executable).parent / "channelhub"
 
@@ -53,3 +57,42 @@ def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -
         except httpx.TransportError:
             time.sleep(0.2)
     pytest.fail(f"channelhub serve did not become healthy:\n{log.read_text()}")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Real time: the servers use the system clock to check the tokens the factory signs."""
+    return ManualClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def hub_processes(database: AsyncEngine, tmp_path: Path) -> Iterator[list[str]]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
+    env.update(
+        CHANNELHUB_ENV="test",
+        CHANNELHUB_DATABASE_URL=service_env("DATABASE_URL"),
+        CHANNELHUB_BROADCAST_URL=service_env("REDIS_URL"),
+        CHANNELHUB_JWT_SECRET=JWT_SECRET,
+        CHANNELHUB_VAR_DIR=str(tmp_path / "var"),
+    )
+    processes, urls = [], []
+    try:
+        for name in ("a", "b"):
+            port = free_port()
+            log = (tmp_path / f"{name}.log").open("w")
+            process = subprocess.Popen(
+                [str(CHANNELHUB), "serve", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmp_path,
+            )
+            processes.append((process, log))
+            urls.append(f"127.0.0.1:{port}")
+            wait_until_healthy(f"http://{urls[-1]}", process, tmp_path / f"{name}.log")
+        yield urls
+    finally:
+        for process, log in processes:
+            process.terminate()
+            process.wait(timeout=15)
+            log.close()

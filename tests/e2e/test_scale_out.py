@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.clock import ManualClock
+from hub.orders import catalog
+from hub.orders.catalog import ProductInput
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
-from tests.conftest import JWT_SECRET, free_port
-from tests.e2e.conftest import CHANNELHUB, wait_until_healthy
+from hub.runtime import Hub
 from tests.factories import Factory
 from tests.hub.test_events import restart_redis
 from tests.services import service_env
@@ -25,45 +19,6 @@ from tests.wsclient import graphql_socket
 
 EVENTS = "subscription { leadEvents { cursor type lead { customerCompany } } }"
 CREATE = 'mutation($c: String!) { createLead(input: {customerCompany: $c, country: "US", productLine: "NETWORKING", region: "US-CA"}) { id } }'
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """Real time: the servers use the system clock to check the tokens the factory signs."""
-    return ManualClock(datetime.now(UTC))
-
-
-@pytest.fixture
-def hub_processes(database: AsyncEngine, tmp_path: Path) -> Iterator[list[str]]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
-    env.update(
-        CHANNELHUB_ENV="test",
-        CHANNELHUB_DATABASE_URL=service_env("DATABASE_URL"),
-        CHANNELHUB_BROADCAST_URL=service_env("REDIS_URL"),
-        CHANNELHUB_JWT_SECRET=JWT_SECRET,
-        CHANNELHUB_VAR_DIR=str(tmp_path / "var"),
-    )
-    processes, urls = [], []
-    try:
-        for name in ("a", "b"):
-            port = free_port()
-            log = (tmp_path / f"{name}.log").open("w")
-            process = subprocess.Popen(
-                [str(CHANNELHUB), "serve", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=tmp_path,
-            )
-            processes.append((process, log))
-            urls.append(f"127.0.0.1:{port}")
-            wait_until_healthy(f"http://{urls[-1]}", process, tmp_path / f"{name}.log")
-        yield urls
-    finally:
-        for process, log in processes:
-            process.terminate()
-            process.wait(timeout=15)
-            log.close()
 
 
 async def test_a_subscriber_on_one_process_sees_a_mutation_on_the_other(
@@ -148,3 +103,48 @@ async def _create(host: str, token: str, company: str) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
     return body["data"]["createLead"]
+
+
+async def test_order_status_set_on_one_process_reaches_a_partner_on_the_other(
+    hub_processes: list[str], factory: Factory, hub: Hub
+) -> None:
+    first, second = hub_processes
+    vendor = await factory.vendor_admin()
+    await catalog.create(
+        hub,
+        principal=vendor.principal,
+        data=ProductInput("SW-24", "Switch", "NETWORKING", {"USD": 5_000}),
+    )
+    buyer = await factory.user(
+        (await factory.partner("Buyer", tier=Tier.GOLD)).id, Role.PARTNER_USER
+    )
+    events = "subscription { orderEvents { type toStatus order { total { amountMinor } } } }"
+    place = """mutation { placeOrder(input: {lines: [{sku: "SW-24", quantity: 2}], endCustomer: "Globex",
+      currency: "USD", shippingAddress: "1 Main St", shippingCountry: "US"}) { id } }"""
+    confirm = "mutation($id: ID!) { updateOrderStatus(id: $id, input: {status: CONFIRMED, expectedVersion: 1}) { status } }"
+
+    async with graphql_socket(f"ws://{first}/graphql", buyer.token) as socket:
+        await socket.subscribe(events)
+        order = await _post(second, buyer.token, place)
+        await _post(second, vendor.token, confirm, {"id": order["placeOrder"]["id"]})
+        received = [(await socket.next(wait=15))["data"]["orderEvents"] for _ in range(2)]
+
+    assert [(event["type"], event["toStatus"]) for event in received] == [
+        ("ORDER_PLACED", "SUBMITTED"),
+        ("ORDER_STATUS_CHANGED", "CONFIRMED"),
+    ]
+    assert received[0]["order"]["total"] == {"amountMinor": 10_000}
+
+
+async def _post(
+    host: str, token: str, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"http://{host}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body["data"]
