@@ -254,6 +254,7 @@ def _change(input: OrderStatusInput) -> order_service.StatusChange:
         note=input.note,
         carrier=input.carrier,
         tracking_number=input.tracking_number,
+        lines=[(line.line_no, line.quantity) for line in input.lines or ()],
     )
 
 

@@ -135,6 +135,7 @@ class OrderLine:
     discount_basis_points: int
     total: Money
     shipped_quantity: int
+    return_requested_quantity: int
     returned_quantity: int
     product_id: strawberry.Private[str]
 
@@ -151,6 +152,7 @@ class OrderLine:
             discount_basis_points=model.discount_basis_points,
             total=Money(amount_minor=MinorUnits(model.total_minor), currency=currency),
             shipped_quantity=model.shipped_quantity,
+            return_requested_quantity=model.return_requested_quantity,
             returned_quantity=model.returned_quantity,
             product_id=model.product_id,
         )
@@ -253,13 +255,25 @@ class PlaceOrderInput:
     deal_id: strawberry.ID | None = None
 
 
+@strawberry.input(description="A quantity for one line of an order.")
+class OrderLineQuantityInput:
+    line_no: int
+    quantity: int
+
+
 @strawberry.input
 class OrderStatusInput:
     status: OrderStatus
     expected_version: int
-    note: str | None = None
+    note: str | None = strawberry.field(
+        default=None, description="Required reason for RETURN_REQUESTED."
+    )
     carrier: str | None = None
     tracking_number: str | None = None
+    lines: list[OrderLineQuantityInput] | None = strawberry.field(
+        default=None,
+        description="SHIPPED: units shipped per line; RETURN_REQUESTED: units to return.",
+    )
 
 
 @strawberry.input

@@ -6,7 +6,7 @@ instead of deadlocking, and none can reserve units another already holds.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import Conflict
@@ -50,8 +50,8 @@ async def allocate(session: AsyncSession, order: Order) -> None:
             )
 
 
-async def ship(session: AsyncSession, order: Order) -> None:
-    """Consume the reservations: the units leave the warehouses."""
+async def ship(session: AsyncSession, order: Order, shipped: dict[int, int]) -> None:
+    """Consume reservations for the shipped units; units not shipped go back to stock."""
     reservations = list(
         (
             await session.execute(
@@ -59,18 +59,21 @@ async def ship(session: AsyncSession, order: Order) -> None:
             )
         ).scalars()
     )
+    remaining = dict(shipped)
     for reservation in sorted(reservations, key=lambda item: (item.product_id, item.warehouse_id)):
         level = await session.get_one(
             StockLevel, (reservation.product_id, reservation.warehouse_id), with_for_update=True
         )
-        level.on_hand -= reservation.quantity
+        leaving = min(reservation.quantity, remaining.get(reservation.line_no, 0))
+        remaining[reservation.line_no] = remaining.get(reservation.line_no, 0) - leaving
+        level.on_hand -= leaving
         level.reserved -= reservation.quantity
         await session.delete(reservation)
-    await session.execute(
-        update(OrderLine)
-        .where(OrderLine.order_id == order.id)
-        .values(shipped_quantity=OrderLine.quantity)
-    )
+    lines = (
+        await session.execute(select(OrderLine).where(OrderLine.order_id == order.id))
+    ).scalars()
+    for line in lines:
+        line.shipped_quantity = shipped.get(line.line_no, 0)
 
 
 async def release(session: AsyncSession, order: Order) -> None:

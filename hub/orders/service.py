@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -57,6 +57,7 @@ class StatusChange:
     note: str | None = None
     carrier: str | None = None
     tracking_number: str | None = None
+    lines: Sequence[tuple[int, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -261,17 +262,60 @@ async def _apply(
         order.tracking_number = validation.text(
             change.tracking_number or "", field="trackingNumber", max_length=100
         )
-        await allocation.ship(session, order)
+        lines = await _lines(session, order)
+        shipped = _quantities(change.lines, lines, limit=lambda line: line.quantity, what="shipped")
+        await allocation.ship(session, order, shipped)
     elif change.status is OrderStatus.CANCELLED and current is OrderStatus.ALLOCATED:
         await allocation.release(session, order)
     elif change.status is OrderStatus.RETURN_REQUESTED:
         order.return_reason = validation.text(change.note or "", field="note", max_length=2000)
+        lines = await _lines(session, order)
+        wanted = _quantities(
+            change.lines, lines, limit=lambda line: line.shipped_quantity, what="returned"
+        )
+        if not any(wanted.values()):
+            raise BadInput("a return needs at least one unit", field="lines")
+        for line in lines:
+            line.return_requested_quantity = wanted.get(line.line_no, 0)
     elif change.status is OrderStatus.RETURNED:
         await session.execute(
             update(OrderLine)
             .where(OrderLine.order_id == order.id)
-            .values(returned_quantity=OrderLine.shipped_quantity)
+            .values(returned_quantity=OrderLine.return_requested_quantity)
         )
+
+
+async def _lines(session: AsyncSession, order: Order) -> list[OrderLine]:
+    statement = select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+    return list((await session.execute(statement)).scalars())
+
+
+def _quantities(
+    given: Sequence[tuple[int, int]],
+    lines: list[OrderLine],
+    *,
+    limit: Callable[[OrderLine], int],
+    what: str,
+) -> dict[int, int]:
+    """Per-line quantities: the given ones (others 0), or every line's limit when none given."""
+    by_number = {line.line_no: line for line in lines}
+    if not given:
+        return {line.line_no: limit(line) for line in lines}
+    quantities: dict[int, int] = {}
+    for index, (line_no, quantity) in enumerate(given):
+        line = by_number.get(line_no)
+        if line is None or line_no in quantities:
+            raise BadInput(
+                f"line {line_no} is not on this order (or given twice)",
+                field=f"lines.{index}.lineNo",
+            )
+        if not 0 <= quantity <= limit(line):
+            raise BadInput(
+                f"line {line_no} can have 0 to {limit(line)} units {what}",
+                field=f"lines.{index}.quantity",
+            )
+        quantities[line_no] = quantity
+    return quantities
 
 
 def _checked_lines(lines: Sequence[LineInput]) -> list[LineInput]:

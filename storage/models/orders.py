@@ -132,6 +132,7 @@ class OrderLine(Base):
     discount_basis_points: Mapped[int] = mapped_column(Integer)
     total_minor: Mapped[int] = mapped_column(BigInteger)
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    return_requested_quantity: Mapped[int] = mapped_column(Integer, default=0)
     returned_quantity: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -240,3 +240,64 @@ async def test_visibility_and_bulk_updates(hub: Hub, shop: dict[str, Any]) -> No
         ("missing", "NOT_FOUND"),
         (first.id, "CONFLICT"),
     ]
+
+
+async def test_partial_shipment_and_a_return_of_some_lines(hub: Hub, shop: dict[str, Any]) -> None:
+    vendor, buyer = shop["vendor"], shop["buyer"]
+    order = await orders.place(
+        hub, principal=buyer.principal, data=order_input(("SW-24", 5), ("RT-1", 1))
+    )
+    await stock.set_stock(hub, principal=vendor.principal, sku="RT-1", warehouse="AMS", on_hand=3)
+    await move(hub, vendor, order.id, OrderStatus.CONFIRMED, 1)
+    await move(hub, vendor, order.id, OrderStatus.ALLOCATED, 2)
+
+    with pytest.raises(BadInput) as too_many:
+        await move(
+            hub,
+            vendor,
+            order.id,
+            OrderStatus.SHIPPED,
+            3,
+            carrier="UPS",
+            tracking_number="1Z",
+            lines=[(1, 6)],
+        )
+    await move(
+        hub,
+        vendor,
+        order.id,
+        OrderStatus.SHIPPED,
+        3,
+        carrier="UPS",
+        tracking_number="1Z",
+        lines=[(1, 4), (2, 1)],
+    )
+    await move(hub, vendor, order.id, OrderStatus.DELIVERED, 4)
+    with pytest.raises(BadInput) as unknown:
+        await move(
+            hub, buyer, order.id, OrderStatus.RETURN_REQUESTED, 5, note="broken", lines=[(9, 1)]
+        )
+    with pytest.raises(BadInput) as beyond:
+        await move(
+            hub, buyer, order.id, OrderStatus.RETURN_REQUESTED, 5, note="broken", lines=[(1, 5)]
+        )
+    await move(hub, buyer, order.id, OrderStatus.RETURN_REQUESTED, 5, note="broken", lines=[(1, 2)])
+    await move(hub, vendor, order.id, OrderStatus.RETURNED, 6)
+
+    lines = (await orders.lines_by_order(hub, [order.id]))[0]
+    async with hub.db() as session:
+        levels = sorted(
+            (level.on_hand, level.reserved)
+            for level in (await session.execute(select(StockLevel))).scalars()
+        )
+    assert [
+        (line.shipped_quantity, line.return_requested_quantity, line.returned_quantity)
+        for line in lines
+    ] == [(4, 2, 2), (1, 0, 0)]
+    assert (too_many.value.field, unknown.value.field, beyond.value.field) == (
+        "lines.0.quantity",
+        "lines.0.lineNo",
+        "lines.0.quantity",
+    )
+    assert sum(level.on_hand for level in levels) == 10 - 4 + 3 - 1
+    assert sum(level.reserved for level in levels) == 0

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-27 14:30:11.822166
+Create Date: 2026-11-27 14:36:22.328179
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("discount_basis_points", sa.Integer(), nullable=False),
         sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("shipped_quantity", sa.Integer(), nullable=False),
+        sa.Column("return_requested_quantity", sa.Integer(), nullable=False),
         sa.Column("returned_quantity", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"],
