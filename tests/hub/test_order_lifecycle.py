@@ -286,10 +286,7 @@ async def test_partial_shipment_and_a_return_of_some_lines(hub: Hub, shop: dict[
 
     lines = (await orders.lines_by_order(hub, [order.id]))[0]
     async with hub.db() as session:
-        levels = sorted(
-            (level.on_hand, level.reserved)
-            for level in (await session.execute(select(StockLevel))).scalars()
-        )
+        levels = list((await session.execute(select(StockLevel))).scalars())
     assert [
         (line.shipped_quantity, line.return_requested_quantity, line.returned_quantity)
         for line in lines
