@@ -22,6 +22,7 @@ from hub import users as user_service
 from hub.clock import SystemClock
 from hub.errors import HubError
 from hub.leads import importer
+from hub.orders import importer as product_importer
 from hub.runtime import Hub
 from hub.settings import ConfigError, Settings, load_settings
 from resolvers.root import build_schema
@@ -93,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         "--as", dest="actor", metavar="EMAIL", help="vendor staff member recorded as creator"
     )
     leads.set_defaults(handler=_import_leads)
+    products = kinds.add_parser(
+        "products",
+        help="import or update catalog products from CSV",
+        description="Import products from a CSV file with a header line: sku, name, product_line, "
+        "optional description and active, and one price_<currency> column per currency "
+        "(whole minor units, e.g. price_usd). Known SKUs are updated.",
+    )
+    products.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+    products.add_argument(
+        "--as", dest="actor", metavar="EMAIL", help="vendor staff member to act as"
+    )
+    products.set_defaults(handler=_import_products)
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument(
         "--output",
@@ -243,6 +256,44 @@ def _import_leads(args: argparse.Namespace) -> int:
     try:
         return _run(settings, work)
     except (importer.ImportFormatError, UnicodeDecodeError) as error:
+        raise CommandError(f"{args.file}: {error}") from None
+
+
+def _import_products(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not args.file.is_file():
+        raise CommandError(f"{args.file} is not a readable file")
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=False)
+        actor = await user_service.vendor_actor(hub, email=args.actor)
+        with (
+            args.file.open(encoding="utf-8-sig", newline="") as handle,
+            tqdm(
+                total=args.file.stat().st_size,
+                unit="B",
+                unit_scale=True,
+                desc="importing products",
+                file=sys.stderr,
+            ) as bar,
+        ):
+            report = await product_importer.import_products(
+                hub,
+                principal=actor,
+                rows=product_importer.read_rows(_progress(handle, bar)),
+                on_rejected=lambda line, reason: bar.write(
+                    f"line {line}: {reason}", file=sys.stderr
+                ),
+            )
+        print(
+            f"created {report.created} products, updated {report.updated}; "
+            f"rejected {len(report.rejected)} rows"
+        )
+        return 1 if report.rejected else 0
+
+    try:
+        return _run(settings, work)
+    except (product_importer.ProductImportFormatError, UnicodeDecodeError) as error:
         raise CommandError(f"{args.file}: {error}") from None
 
 

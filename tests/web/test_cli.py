@@ -39,6 +39,7 @@ def run(
         ("export-schema",),
         ("import",),
         ("import", "leads"),
+        ("import", "products"),
     ],
 )
 def test_every_command_has_help(command: tuple[str, ...]) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.orders import catalog
 from hub.partners import TerritoryInput
 from hub.runtime import Hub
 from storage.models import Lead
@@ -104,3 +105,55 @@ async def test_no_route_keeps_leads_new(
             await session.execute(select(Lead.status, func.count()).group_by(Lead.status))
         ).all()
     assert statuses == [("NEW", 450)]
+
+
+PRODUCTS = """sku,name,product_line,description,active,price_usd,price_eur
+SW-24,Switch 24,networking,24 ports,true,99999,89900
+RT-1,Router,networking,,,2500,
+bad sku,Broken,networking,,,1,
+FW-1,Firewall,security,,maybe,1,
+AP-1,Access point,networking,,,12.5,
+"""
+
+
+async def test_products_are_created_updated_and_bad_rows_reported(
+    database: AsyncEngine, hub: Hub, factory: Factory, tmp_path: Path
+) -> None:
+    vendor = await factory.vendor_admin()
+    source = tmp_path / "products.csv"
+    source.write_text(PRODUCTS)
+
+    first = run_import_kind("products", source)
+    source.write_text("sku,name,product_line,price_usd\nSW-24,Switch 24 v2,networking,88888\n")
+    second = run_import_kind("products", source)
+    switch = await catalog.get(hub, principal=vendor.principal, sku="SW-24")
+    prices = (await catalog.prices_by_product(hub, [switch.id]))[0]
+
+    assert first.returncode == 1
+    assert first.stdout.strip() == "created 2 products, updated 0; rejected 3 rows"
+    assert [line for line in first.stderr.splitlines() if line.startswith("line ")] == [
+        "line 4: sku: 'bad sku' is not a SKU (letters, digits, . _ -, up to 64)",
+        "line 5: active: 'maybe' is not true or false",
+        "line 6: price_usd: '12.5' is not a whole number of minor units",
+    ]
+    assert second.returncode == 0
+    assert second.stdout.strip() == "created 0 products, updated 1; rejected 0 rows"
+    assert switch.name == "Switch 24 v2"
+    assert [(price.currency, price.unit_minor) for price in prices] == [("USD", 88_888)]
+
+
+def run_import_kind(kind: str, path: Path) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
+    env.update(
+        CHANNELHUB_DATABASE_URL=service_env("DATABASE_URL"),
+        CHANNELHUB_JWT_SECRET=JWT_SECRET,
+        CHANNELHUB_ENV="test",
+    )
+    return subprocess.run(
+        [str(CHANNELHUB), "import", kind, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
