@@ -23,6 +23,7 @@ from hub.clock import SystemClock
 from hub.errors import HubError
 from hub.leads import importer
 from hub.orders import importer as product_importer
+from hub.roles import Principal
 from hub.runtime import Hub
 from hub.settings import ConfigError, Settings, load_settings
 from resolvers.root import build_schema
@@ -219,47 +220,50 @@ def _demo(args: argparse.Namespace) -> int:
     return _run(settings, work)
 
 
+Rejected = Callable[[int, str], None]
+ImportWork = Callable[[Hub, Principal, Iterator[str], Rejected], Awaitable[tuple[str, int]]]
+
+
 def _import_leads(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    if not args.file.is_file():
-        raise CommandError(f"{args.file} is not a readable file")
-
-    async def work(hub: Hub, engine: AsyncEngine) -> int:
-        await _prepare(hub, engine, seed_demo=False)
-        actor = await user_service.vendor_actor(hub, email=args.actor)
-        with (
-            args.file.open(encoding="utf-8-sig", newline="") as handle,
-            tqdm(
-                total=args.file.stat().st_size,
-                unit="B",
-                unit_scale=True,
-                desc="importing leads",
-                file=sys.stderr,
-            ) as bar,
-        ):
-            report = await importer.import_leads(
-                hub,
-                principal=actor,
-                rows=importer.read_rows(_progress(handle, bar)),
-                route_now=not args.no_route,
-                on_rejected=lambda line, reason: bar.write(
-                    f"line {line}: {reason}", file=sys.stderr
-                ),
-            )
-        print(
-            f"imported {report.imported} leads ({report.offered} offered, "
-            f"{report.unassignable} unassignable); "
-            f"rejected {len(report.rejected)} rows"
+    async def work(
+        hub: Hub, actor: Principal, lines: Iterator[str], rejected: Rejected
+    ) -> tuple[str, int]:
+        report = await importer.import_leads(
+            hub,
+            principal=actor,
+            rows=importer.read_rows(lines),
+            route_now=not args.no_route,
+            on_rejected=rejected,
         )
-        return 1 if report.rejected else 0
+        summary = (
+            f"imported {report.imported} leads ({report.offered} offered, "
+            f"{report.unassignable} unassignable); rejected {len(report.rejected)} rows"
+        )
+        return summary, len(report.rejected)
 
-    try:
-        return _run(settings, work)
-    except (importer.ImportFormatError, UnicodeDecodeError) as error:
-        raise CommandError(f"{args.file}: {error}") from None
+    return _import(args, "leads", (importer.ImportFormatError,), work)
 
 
 def _import_products(args: argparse.Namespace) -> int:
+    async def work(
+        hub: Hub, actor: Principal, lines: Iterator[str], rejected: Rejected
+    ) -> tuple[str, int]:
+        report = await product_importer.import_products(
+            hub, principal=actor, rows=product_importer.read_rows(lines), on_rejected=rejected
+        )
+        summary = (
+            f"created {report.created} products, updated {report.updated}; "
+            f"rejected {len(report.rejected)} rows"
+        )
+        return summary, len(report.rejected)
+
+    return _import(args, "products", (product_importer.ProductImportFormatError,), work)
+
+
+def _import(
+    args: argparse.Namespace, kind: str, format_errors: tuple[type[Exception], ...], run: ImportWork
+) -> int:
+    """Stream a CSV file into an importer with a progress bar; bad rows go to stderr by line."""
     settings = load_settings()
     if not args.file.is_file():
         raise CommandError(f"{args.file} is not a readable file")
@@ -267,33 +271,25 @@ def _import_products(args: argparse.Namespace) -> int:
     async def work(hub: Hub, engine: AsyncEngine) -> int:
         await _prepare(hub, engine, seed_demo=False)
         actor = await user_service.vendor_actor(hub, email=args.actor)
+        size = args.file.stat().st_size
         with (
             args.file.open(encoding="utf-8-sig", newline="") as handle,
             tqdm(
-                total=args.file.stat().st_size,
-                unit="B",
-                unit_scale=True,
-                desc="importing products",
-                file=sys.stderr,
+                total=size, unit="B", unit_scale=True, desc=f"importing {kind}", file=sys.stderr
             ) as bar,
         ):
-            report = await product_importer.import_products(
-                hub,
-                principal=actor,
-                rows=product_importer.read_rows(_progress(handle, bar)),
-                on_rejected=lambda line, reason: bar.write(
-                    f"line {line}: {reason}", file=sys.stderr
-                ),
-            )
-        print(
-            f"created {report.created} products, updated {report.updated}; "
-            f"rejected {len(report.rejected)} rows"
-        )
-        return 1 if report.rejected else 0
 
+            def rejected(line: int, reason: str) -> None:
+                bar.write(f"line {line}: {reason}", file=sys.stderr)
+
+            summary, failures = await run(hub, actor, _progress(handle, bar), rejected)
+        print(summary)
+        return 1 if failures else 0
+
+    unreadable: tuple[type[Exception], ...] = (*format_errors, UnicodeDecodeError)
     try:
         return _run(settings, work)
-    except (product_importer.ProductImportFormatError, UnicodeDecodeError) as error:
+    except unreadable as error:
         raise CommandError(f"{args.file}: {error}") from None
 
 
