@@ -9,6 +9,7 @@ import strawberry
 from hub.orders.rules import OrderStatus
 from hub.orders.stock import Availability as AvailabilityModel
 from schema.context import Info
+from schema.identity import User
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import Order as OrderModel
@@ -163,12 +164,20 @@ class OrderLine:
         return Product.from_model(model) if model else None
 
 
-@strawberry.type(description="One status change of an order.")
+@strawberry.type(description="One status change of an order: from, to, who, when, note.")
 class OrderStatusChange:
     from_status: OrderStatus | None
     to_status: OrderStatus
     changed_at: datetime
     note: str | None
+    changed_by_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="Who made the change; null when not visible to the caller.")
+    async def changed_by(self, info: Info) -> User | None:
+        if self.changed_by_id is None:
+            return None
+        model = await info.context.loaders.user_by_id.load(self.changed_by_id)
+        return User.from_model(model) if model else None
 
 
 @strawberry.type(description="An order placed by a partner, priced by the server for its tier.")
@@ -227,6 +236,7 @@ class Order:
                 to_status=OrderStatus(row.to_status),
                 changed_at=row.changed_at,
                 note=row.note,
+                changed_by_id=row.changed_by_id,
             )
             for row in rows
         ]

@@ -28,7 +28,7 @@ MOVE = """
 mutation($id: ID!, $input: OrderStatusInput!) { updateOrderStatus(id: $id, input: $input) { status version trackingNumber } }"""
 ORDERS = """
 query($first: Int) { orders(first: $first) { totalCount edges { node {
-  id status partner { name } lines { sku product { name listPrices { amountMinor } } } statusHistory { toStatus }
+  id status partner { name } lines { sku product { name listPrices { amountMinor } } } statusHistory { toStatus changedBy { email } }
 } } } }"""
 EVENTS = """
 subscription($after: String, $orderId: ID) {
@@ -175,3 +175,44 @@ async def test_order_events_reach_the_buyer_and_its_distributor_only(
 
     assert replayed["cursor"] == confirmed["cursor"]
     assert refused["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}
+
+
+async def test_status_history_names_who_made_each_change(
+    factory: Factory, shop: dict[str, Any]
+) -> None:
+    order = await place(factory, shop["buyer"])
+    await factory.gql(
+        MOVE,
+        {
+            "id": order["id"],
+            "input": {"status": "CONFIRMED", "expectedVersion": 1, "note": "credit ok"},
+        },
+        actor=shop["vendor"],
+    )
+    query = "query($id: ID!) { order(id: $id) { statusHistory { fromStatus toStatus note changedBy { email } } } }"
+
+    seen_by_vendor = data_of(await factory.gql(query, {"id": order["id"]}, actor=shop["vendor"]))[
+        "order"
+    ]["statusHistory"]
+    seen_by_buyer = data_of(await factory.gql(query, {"id": order["id"]}, actor=shop["buyer"]))[
+        "order"
+    ]["statusHistory"]
+
+    assert seen_by_vendor == [
+        {
+            "fromStatus": None,
+            "toStatus": "SUBMITTED",
+            "note": None,
+            "changedBy": {"email": shop["buyer"].user.email},
+        },
+        {
+            "fromStatus": "SUBMITTED",
+            "toStatus": "CONFIRMED",
+            "note": "credit ok",
+            "changedBy": {"email": shop["vendor"].user.email},
+        },
+    ]
+    assert [entry["changedBy"] for entry in seen_by_buyer] == [
+        {"email": shop["buyer"].user.email},
+        None,
+    ]
