@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from hub import partners as partner_service
 from hub import users as user_service
+from hub.orders import catalog, stock
 from hub.partners import PartnerInput, PartnerStatus, PartnerType, TerritoryInput, Tier
 from hub.roles import Principal, Role
 from hub.runtime import Hub
@@ -268,7 +269,34 @@ async def seed(hub: Hub) -> list[tuple[str, str, str]]:
                     Role.PARTNER_ADMIN,
                 )
             )
+    await _catalog(hub, vendor)
     return logins
+
+
+DEMO_PRODUCTS = (
+    ("SW-24", "Switch 24-port", "NETWORKING", 129_900),
+    ("SW-48", "Switch 48-port", "NETWORKING", 219_900),
+    ("FW-100", "Firewall 100", "SECURITY", 349_900),
+    ("NAS-8", "Storage array 8-bay", "STORAGE", 499_900),
+)
+
+
+async def _catalog(hub: Hub, vendor: Principal) -> None:
+    """A small catalog with tier discounts and stock in two warehouses."""
+    for sku, name, line, usd in DEMO_PRODUCTS:
+        prices = {"USD": usd, "EUR": usd * 92 // 100}
+        await catalog.create(
+            hub, principal=vendor, data=catalog.ProductInput(sku, name, line, prices)
+        )
+    for tier, basis_points in ((Tier.SILVER, 500), (Tier.GOLD, 1000), (Tier.PLATINUM, 1500)):
+        await catalog.set_tier_discount(
+            hub, principal=vendor, tier=tier, basis_points=basis_points, sku=None
+        )
+    await stock.create_warehouse(hub, principal=vendor, code="RNO", name="Reno", country="US")
+    await stock.create_warehouse(hub, principal=vendor, code="AMS", name="Amsterdam", country="NL")
+    for sku, _, _, _ in DEMO_PRODUCTS:
+        await stock.set_stock(hub, principal=vendor, sku=sku, warehouse="RNO", on_hand=40)
+        await stock.set_stock(hub, principal=vendor, sku=sku, warehouse="AMS", on_hand=25)
 
 
 def _input(demo: DemoPartner, ids: dict[str, str]) -> PartnerInput:

@@ -39,6 +39,7 @@ def test_embedded_server_serves_the_seeded_demo(embedded_server: str) -> None:
     )
     assert ready.json() == {"status": "ok", "database": "ok"}
     assert "graphiql" in ide.text.lower()
+    assert http_catalog(embedded_server, token)["totalCount"] == 4
 
 
 def test_demo_partner_admin_sees_only_its_channel(embedded_server: str) -> None:
@@ -57,3 +58,13 @@ def test_demo_partner_admin_sees_only_its_channel(embedded_server: str) -> None:
         "Lakeside Resellers",
         "Northwind Distribution",
     ]
+
+
+def http_catalog(base: str, token: str) -> dict[str, object]:
+    query = "{ products { totalCount edges { node { sku listPrices { currency } } } } }"
+    with httpx.Client(base_url=base) as http:
+        body = http.post(
+            "/graphql", json={"query": query}, headers={"authorization": f"Bearer {token}"}
+        ).json()
+    products: dict[str, object] = body["data"]["products"]
+    return products
