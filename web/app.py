@@ -52,6 +52,7 @@ def build_hub(settings: Settings, engine: AsyncEngine, clock: Clock) -> Hub:
         clock=clock,
         passwords=password_hasher(settings),
         events=EventBus(settings.broadcast_url, db, queue_size=settings.event_queue_size),
+        objects=object_store(settings, clock),
     )
 
 
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     engine = create_engine(settings.database_url)
     hub = build_hub(settings, engine, clock or SystemClock())
     schema = build_schema(settings)
-    objects = object_store(settings, hub.clock)
+    objects = hub.objects
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

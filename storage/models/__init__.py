@@ -1,5 +1,6 @@
 """All models, imported so that Base.metadata knows every table."""
 
+from storage.models.assets import Asset, AssetDownload, AssetPartner, AssetUpload, AssetVersion
 from storage.models.base import Base
 from storage.models.events import Event, EventAudience
 from storage.models.identity import (
@@ -37,6 +38,11 @@ from storage.models.partners import (
 )
 
 __all__ = [
+    "Asset",
+    "AssetDownload",
+    "AssetPartner",
+    "AssetUpload",
+    "AssetVersion",
     "Base",
     "DealRegistration",
     "Event",

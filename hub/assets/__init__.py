@@ -1,0 +1,1 @@
+"""Collateral: assets with versions in the object store, entitlement, downloads and usage."""

@@ -1,0 +1,180 @@
+"""Asset rules: kinds, input checks, content-type sniffing, and who is entitled to what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import filetype
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, true
+
+from hub import validation
+from hub.errors import BadInput
+from hub.partners.rules import PartnerType, Tier
+from hub.roles import Principal
+from storage.models import Asset, AssetPartner, Partner
+
+TIER_RANK = {Tier.REGISTERED: 0, Tier.SILVER: 1, Tier.GOLD: 2, Tier.PLATINUM: 3}
+
+
+SNIFF_BYTES = 8192
+
+
+ALLOWED_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+        "application/zip",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/plain",
+    }
+)
+
+
+class AssetKind(StrEnum):
+    BROCHURE = "BROCHURE"
+    DATASHEET = "DATASHEET"
+    LOGO = "LOGO"
+    PRESENTATION = "PRESENTATION"
+    VIDEO = "VIDEO"
+    PRICE_LIST = "PRICE_LIST"
+    CASE_STUDY = "CASE_STUDY"
+    OTHER = "OTHER"
+
+
+@dataclass(frozen=True)
+class AssetInput:
+    title: str
+    kind: AssetKind
+    description: str | None = None
+    tags: Sequence[str] = ()
+    product_lines: Sequence[str] = ()
+    language: str = "en"
+    min_tier: Tier | None = None
+    partner_types: Sequence[PartnerType] = ()
+    partner_ids: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class AssetFilter:
+    kinds: Sequence[AssetKind] = ()
+    product_line: str | None = None
+    search: str | None = None
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
+class Usage:
+    partner_id: str | None
+    tier: str | None
+    downloads: int
+
+
+def detect_type(head: bytes) -> str:
+    """The content type of a file from its first bytes; never the client's word for it."""
+    kind = filetype.guess(head)
+    if kind is not None:
+        return str(kind.mime)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    return "text/plain"
+
+
+def visible(principal: Principal, statement: Select[tuple[Asset]]) -> Select[tuple[Asset]]:
+    """Vendor staff see all; a partner the unarchived assets its tier, type or name entitles."""
+    if principal.is_vendor:
+        return statement
+    return statement.where(_entitled(principal.organization_id))
+
+
+def _entitled(partner_id: str) -> ColumnElement[bool]:
+    me = select(Partner).where(Partner.id == partner_id).subquery()
+    rank = func.coalesce(select(_rank_case(me.c.tier)).scalar_subquery(), -1)
+    named = exists().where(AssetPartner.asset_id == Asset.id, AssetPartner.partner_id == partner_id)
+    kind = select(me.c.type).scalar_subquery()
+    typed = or_(
+        Asset.partner_types == "", Asset.partner_types.contains(func.concat(",", kind, ","))
+    )
+    by_rules = and_(Asset.named_only.is_(False), Asset.min_tier_rank <= rank, typed)
+    return and_(Asset.archived.is_(False), or_(named, by_rules))
+
+
+def _rank_case(column: Any) -> Any:
+    return case({tier.value: rank for tier, rank in TIER_RANK.items()}, value=column, else_=-1)
+
+
+def file_name_of(value: str) -> str:
+    # Only the last path segment, without control characters; it never becomes a key or path.
+    name = value.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if not name or name in (".", ".."):
+        raise BadInput("the file needs a name", field="file")
+    return name[:255]
+
+
+def checked(data: AssetInput) -> AssetInput:
+    return AssetInput(
+        title=validation.text(data.title, field="title", max_length=200),
+        kind=data.kind,
+        description=validation.optional_text(
+            data.description, field="description", max_length=10_000
+        ),
+        tags=sorted(
+            {validation.text(tag, field="tags", max_length=50).lower() for tag in data.tags}
+        )[:50],
+        product_lines=sorted(
+            {validation.product_line(line, field="productLines") for line in data.product_lines}
+        ),
+        language=validation.text(data.language, field="language", max_length=8).lower(),
+        min_tier=data.min_tier,
+        partner_types=sorted(set(data.partner_types)),
+        partner_ids=sorted(set(data.partner_ids)),
+    )
+
+
+def columns(data: AssetInput) -> dict[str, Any]:
+    words = [
+        data.title,
+        data.description or "",
+        *data.tags,
+        *(f"line:{line}" for line in data.product_lines),
+    ]
+    return {
+        "title": data.title,
+        "description": data.description,
+        "kind": data.kind,
+        "tags": list(data.tags),
+        "search_text": f" {' '.join(words).lower()} ",
+        "product_lines": list(data.product_lines),
+        "language": data.language,
+        "min_tier_rank": TIER_RANK[data.min_tier] if data.min_tier else 0,
+        "partner_types": f",{','.join(data.partner_types)}," if data.partner_types else "",
+        "named_only": bool(data.partner_ids),
+    }
+
+
+def partner_entitled(asset: Asset) -> ColumnElement[bool]:
+    if asset.archived:
+        return ~true()
+    named = exists().where(AssetPartner.asset_id == asset.id, AssetPartner.partner_id == Partner.id)
+    if asset.named_only:
+        return named
+    rank = _rank_case(Partner.tier)
+    typed: ColumnElement[bool] = true()
+    if asset.partner_types:
+        typed = Partner.type.in_(
+            [kind for kind in asset.partner_types.strip(",").split(",") if kind]
+        )
+    return and_(rank >= asset.min_tier_rank, typed)

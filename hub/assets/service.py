@@ -1,0 +1,335 @@
+"""Asset operations: publish with versions in the object store, archive, download, usage."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import events, validation
+from hub.assets.rules import (
+    ALLOWED_TYPES,
+    SNIFF_BYTES,
+    AssetFilter,
+    AssetInput,
+    Usage,
+    checked,
+    columns,
+    detect_type,
+    file_name_of,
+    partner_entitled,
+    visible,
+)
+from hub.db import in_key_order
+from hub.errors import BadInput, NotFound
+from hub.pagination import Page, PageRequest, keyset_page
+from hub.roles import Principal, require_vendor_staff
+from hub.runtime import Hub
+from storage.models import Asset, AssetDownload, AssetPartner, AssetVersion, Partner
+from storage.objects import ObjectTooLarge, new_object_key
+
+
+async def create(
+    hub: Hub,
+    *,
+    principal: Principal,
+    data: AssetInput,
+    file_name: str,
+    chunks: AsyncIterator[bytes],
+) -> Asset:
+    """Publish a new asset with its first version (vendor staff)."""
+    require_vendor_staff(principal)
+    clean = checked(data)
+    stored = await _store(hub, file_name, chunks)
+    now = hub.clock.now()
+    try:
+        async with hub.write() as session:
+            partners = await _named_partners(session, clean.partner_ids)
+            asset = Asset(
+                **columns(clean),
+                archived=False,
+                created_by_id=principal.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(asset)
+            await session.flush()
+            session.add_all(
+                AssetPartner(asset_id=asset.id, partner_id=partner) for partner in partners
+            )
+            version = _version(asset.id, 1, stored, principal, now)
+            session.add(version)
+            await session.flush()
+            await _publish(hub, session, asset, version)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await hub.objects.delete(stored[0])
+        raise
+    return asset
+
+
+async def add_version(
+    hub: Hub, *, principal: Principal, asset_id: str, file_name: str, chunks: AsyncIterator[bytes]
+) -> AssetVersion:
+    """Publish a new version of an asset (vendor staff)."""
+    require_vendor_staff(principal)
+    async with hub.db() as session:
+        await _load(session, principal, asset_id)
+    stored = await _store(hub, file_name, chunks)
+    try:
+        async with hub.write() as session:
+            asset = await _load(session, principal, asset_id, for_update=True)
+            number = (
+                await session.scalar(
+                    select(func.max(AssetVersion.number)).where(AssetVersion.asset_id == asset.id)
+                )
+            ) or 0
+            version = _version(asset.id, number + 1, stored, principal, hub.clock.now())
+            session.add(version)
+            asset.updated_at = hub.clock.now()
+            await session.flush()
+            await _publish(hub, session, asset, version)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await hub.objects.delete(stored[0])
+        raise
+    return version
+
+
+async def archive(hub: Hub, *, principal: Principal, asset_id: str, archived: bool) -> Asset:
+    """Hide an asset from partners, or show it again (vendor staff)."""
+    require_vendor_staff(principal)
+    async with hub.write() as session:
+        asset = await _load(session, principal, asset_id, for_update=True)
+        asset.archived = archived
+        asset.updated_at = hub.clock.now()
+    return asset
+
+
+async def download_url(hub: Hub, *, principal: Principal, asset_id: str, expires_in: int) -> str:
+    """A short-lived URL of the latest version, for entitled callers; every one is recorded."""
+    if not 10 <= expires_in <= 7 * 86400:
+        raise BadInput("expiresInSeconds must be between 10 and 604800", field="expiresInSeconds")
+    async with hub.write() as session:
+        asset = await _load(session, principal, asset_id)
+        version = await _latest(session, asset.id)
+        tier = None
+        if principal.is_partner:
+            tier = await session.scalar(
+                select(Partner.tier).where(Partner.id == principal.organization_id)
+            )
+        session.add(
+            AssetDownload(
+                asset_id=asset.id,
+                version_id=version.id,
+                user_id=principal.user_id,
+                partner_id=principal.organization_id if principal.is_partner else None,
+                tier=tier,
+                issued_at=hub.clock.now(),
+            )
+        )
+    return await hub.objects.download_url(
+        version.object_key,
+        expires_in=expires_in,
+        filename=version.file_name,
+        content_type=version.content_type,
+    )
+
+
+async def get(hub: Hub, *, principal: Principal, asset_id: str) -> Asset:
+    async with hub.db() as session:
+        return await _load(session, principal, asset_id)
+
+
+async def versions_by_asset(hub: Hub, ids: Sequence[str]) -> list[list[AssetVersion]]:
+    grouped: dict[str, list[AssetVersion]] = {key: [] for key in ids}
+    async with hub.db() as session:
+        rows = await session.execute(
+            select(AssetVersion)
+            .where(AssetVersion.asset_id.in_(ids))
+            .order_by(AssetVersion.number.desc())
+        )
+        for version in rows.scalars():
+            grouped[version.asset_id].append(version)
+    return [grouped[key] for key in ids]
+
+
+async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Asset | None]:
+    async with hub.db() as session:
+        rows = (
+            await session.execute(visible(principal, select(Asset)).where(Asset.id.in_(ids)))
+        ).scalars()
+        return in_key_order(rows, ids)
+
+
+async def list_assets(
+    hub: Hub, *, principal: Principal, filter: AssetFilter, page: PageRequest
+) -> Page[Asset]:
+    """Assets the caller is entitled to, most recently changed first, with text search."""
+    statement = visible(principal, select(Asset))
+    if not (filter.include_archived and principal.is_vendor):
+        statement = statement.where(Asset.archived.is_(False))
+    if filter.kinds:
+        statement = statement.where(Asset.kind.in_([kind.value for kind in filter.kinds]))
+    if filter.product_line:
+        line = validation.product_line(filter.product_line, field="filter.productLine")
+        statement = statement.where(
+            Asset.search_text.contains(f" line:{line.lower()} ", autoescape=True)
+        )
+    for word in (filter.search or "").lower().split()[:8]:
+        statement = statement.where(Asset.search_text.contains(word, autoescape=True))
+    async with hub.db() as session:
+        return await keyset_page(
+            session, statement, page, key=(Asset.updated_at, Asset.id), descending=True
+        )
+
+
+async def usage(hub: Hub, *, principal: Principal, asset_id: str, since: datetime) -> list[Usage]:
+    """Downloads of an asset since a time, by partner and tier (vendor staff)."""
+    require_vendor_staff(principal)
+    async with hub.db() as session:
+        await _load(session, principal, asset_id)
+        rows = await session.execute(
+            select(AssetDownload.partner_id, AssetDownload.tier, func.count())
+            .where(AssetDownload.asset_id == asset_id, AssetDownload.issued_at >= since)
+            .group_by(AssetDownload.partner_id, AssetDownload.tier)
+            .order_by(func.count().desc(), AssetDownload.partner_id)
+        )
+        return [Usage(partner, tier, count) for partner, tier, count in rows.all()]
+
+
+async def top(
+    hub: Hub, *, principal: Principal, since: datetime, limit: int
+) -> list[tuple[Asset, int]]:
+    """The most downloaded assets since a time (vendor staff)."""
+    require_vendor_staff(principal)
+    if not 1 <= limit <= 100:
+        raise BadInput("limit must be between 1 and 100", field="limit")
+    counted = (
+        select(AssetDownload.asset_id, func.count().label("downloads"))
+        .where(AssetDownload.issued_at >= since)
+        .group_by(AssetDownload.asset_id)
+        .subquery()
+    )
+    async with hub.db() as session:
+        rows = await session.execute(
+            select(Asset, counted.c.downloads)
+            .join(counted, counted.c.asset_id == Asset.id)
+            .order_by(counted.c.downloads.desc(), Asset.id)
+            .limit(limit)
+        )
+        return [(asset, int(downloads)) for asset, downloads in rows.all()]
+
+
+async def _store(
+    hub: Hub, file_name: str, chunks: AsyncIterator[bytes]
+) -> tuple[str, str, int, str, str]:
+    """Stream a file to the store after sniffing its type: (key, name, size, type, sha256)."""
+    name = file_name_of(file_name)
+    head, rest = await _peek(chunks)
+    content_type = detect_type(head)
+    if content_type not in ALLOWED_TYPES:
+        raise BadInput(f"files of type {content_type} are not allowed", field="file")
+    limit = hub.settings.max_upload_bytes
+    key = new_object_key("assets", now=hub.clock.now())
+    try:
+        stored = await hub.objects.put(
+            key, _chain(head, rest), content_type=content_type, max_bytes=limit
+        )
+    except ObjectTooLarge:
+        raise BadInput(f"the file exceeds the limit of {limit} bytes", field="file") from None
+    if stored.size == 0:
+        await hub.objects.delete(key)
+        raise BadInput("the file is empty", field="file")
+    return key, name, stored.size, content_type, stored.sha256 or ""
+
+
+async def _peek(chunks: AsyncIterator[bytes]) -> tuple[bytes, AsyncIterator[bytes]]:
+    head = b""
+    async for chunk in chunks:
+        head += chunk
+        if len(head) >= SNIFF_BYTES:
+            break
+    return head, chunks
+
+
+async def _chain(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if head:
+        yield head
+    async for chunk in rest:
+        yield chunk
+
+
+async def _named_partners(session: AsyncSession, ids: Sequence[str]) -> list[str]:
+    if not ids:
+        return []
+    found = set((await session.execute(select(Partner.id).where(Partner.id.in_(ids)))).scalars())
+    missing = [partner for partner in ids if partner not in found]
+    if missing:
+        raise BadInput(f"no partner {missing[0]}", field="partnerIds")
+    return list(ids)
+
+
+def _version(
+    asset_id: str,
+    number: int,
+    stored: tuple[str, str, int, str, str],
+    principal: Principal,
+    now: datetime,
+) -> AssetVersion:
+    key, name, size, content_type, sha256 = stored
+    return AssetVersion(
+        asset_id=asset_id,
+        number=number,
+        object_key=key,
+        file_name=name,
+        size=size,
+        content_type=content_type,
+        sha256=sha256,
+        uploaded_by_id=principal.user_id,
+        uploaded_at=now,
+    )
+
+
+async def _publish(hub: Hub, session: AsyncSession, asset: Asset, version: AssetVersion) -> None:
+    entitled = await session.execute(
+        select(Partner.id).where(Partner.status == "ACTIVE", partner_entitled(asset))
+    )
+    await events.append(
+        session,
+        topic="asset",
+        type="ASSET_PUBLISHED",
+        subject_id=asset.id,
+        audience=list(entitled.scalars()),
+        payload={"assetId": asset.id, "version": version.number},
+        now=hub.clock.now(),
+    )
+
+
+async def _latest(session: AsyncSession, asset_id: str) -> AssetVersion:
+    version = (
+        await session.execute(
+            select(AssetVersion)
+            .where(AssetVersion.asset_id == asset_id)
+            .order_by(AssetVersion.number.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFound("this asset has no file yet", field="id")
+    return version
+
+
+async def _load(
+    session: AsyncSession, principal: Principal, asset_id: str, *, for_update: bool = False
+) -> Asset:
+    statement = visible(principal, select(Asset)).where(Asset.id == asset_id)
+    if for_update:
+        statement = statement.with_for_update(of=Asset)
+    asset = (await session.execute(statement)).scalar_one_or_none()
+    if asset is None:
+        raise NotFound("no such asset", field="id")
+    return asset
