@@ -21,19 +21,23 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
+from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
+from schema.assets import UPLOAD_SCALAR
 from schema.errors import shape
 from schema.fanout import SharedEventExecution
 from schema.scalars import SCALARS
 
-Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery))
+Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery, AssetsQuery))
 Mutation = merge_types(
-    "Mutation", (IdentityMutation, PartnersMutation, LeadsMutation, OrdersMutation)
+    "Mutation", (IdentityMutation, PartnersMutation, LeadsMutation, OrdersMutation, AssetsMutation)
 )
-Subscription = merge_types("Subscription", (LeadsSubscription, OrdersSubscription))
+Subscription = merge_types(
+    "Subscription", (LeadsSubscription, OrdersSubscription, AssetsSubscription)
+)
 
 
 class FreshLoaders(SchemaExtension):
@@ -77,6 +81,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         config=StrawberryConfig(
             disable_field_suggestions=not settings.development,
             relay_max_results=settings.max_page_size,
-            scalar_map=SCALARS,
+            scalar_map={**SCALARS, **UPLOAD_SCALAR},
         ),
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from hub.assets import service as asset_service
 from hub.errors import BadInput
 from hub.events import DomainEvent
 from hub.leads import deals as deal_service
@@ -17,6 +18,7 @@ from hub.leads.rules import LeadEventType
 from hub.orders import service as order_service
 from hub.orders.rules import OrderStatus
 from hub.roles import Principal
+from schema.assets import Asset
 from schema.context import Info
 from schema.deals import DealRegistration
 from schema.leads import Lead
@@ -151,3 +153,39 @@ class OrderEvent:
             lambda: order_service.get_or_none(hub, principal=principal, order_id=order_id),
         )
         return Order.from_model(model) if model else None
+
+
+@strawberry.type(description="An asset, or a new version of it, was published to the subscriber.")
+class AssetEvent:
+    cursor: str
+    type: str
+    occurred_at: datetime
+    asset_id: strawberry.ID
+    version: int
+    event: strawberry.Private[DomainEvent]
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> AssetEvent:
+        return cls(
+            cursor=str(event.id),
+            type=event.type,
+            occurred_at=event.occurred_at,
+            asset_id=strawberry.ID(event.payload["assetId"]),
+            version=int(event.payload["version"]),
+            event=event,
+        )
+
+    @strawberry.field(description="The asset as the subscriber may see it now.")
+    async def asset(self, info: Info) -> Asset | None:
+        principal, hub, asset_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.asset_id),
+        )
+        found = await shared(
+            self.event,
+            principal,
+            "asset",
+            lambda: asset_service.by_ids(hub, principal=principal, ids=[asset_id]),
+        )
+        return Asset.from_model(found[0]) if found[0] else None

@@ -8,6 +8,7 @@ from strawberry.dataloader import DataLoader
 
 from hub import partners as partner_service
 from hub import users as user_service
+from hub.assets import service as asset_service
 from hub.leads import activity as lead_activity
 from hub.leads import service as lead_service
 from hub.orders import catalog
@@ -16,6 +17,7 @@ from hub.orders.catalog import Quote
 from hub.roles import Principal
 from hub.runtime import Hub
 from storage.models import (
+    AssetVersion,
     Lead,
     LeadActivity,
     LeadAssignment,
@@ -80,6 +82,9 @@ class Loaders:
         )
         self.history_by_order: DataLoader[str, list[OrderStatusChange]] = DataLoader(
             lambda ids: order_service.history_by_order(hub, ids)
+        )
+        self.versions_by_asset: DataLoader[str, list[AssetVersion]] = DataLoader(
+            lambda ids: asset_service.versions_by_asset(hub, ids)
         )
         self.quote_by_product_currency: DataLoader[tuple[str, str], Quote | None] = DataLoader(
             lambda keys: _quotes(hub, principal, keys)

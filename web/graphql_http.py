@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import strawberry
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -26,6 +27,7 @@ from web.negotiation import (
     params_from_query_string,
     response_media_type,
 )
+from web.uploads import is_multipart, read_multipart
 
 QUERIES_ONLY = (OperationType.QUERY,)
 QUERIES_AND_MUTATIONS = (OperationType.QUERY, OperationType.MUTATION)
@@ -40,8 +42,16 @@ async def graphql_endpoint(request: Request) -> Response:
     media = response_media_type(request.headers.get("accept"))
     if media is None:
         return _request_error(RequestError(406, f"accept {GRAPHQL_RESPONSE} or application/json"))
+    form: FormData | None = None
     try:
-        params = await _read_params(request, hub.settings.max_body_bytes)
+        if request.method == "POST" and is_multipart(request):
+            params, form = await read_multipart(
+                request,
+                max_upload_bytes=hub.settings.max_upload_bytes,
+                max_field_bytes=hub.settings.max_body_bytes,
+            )
+        else:
+            params = await _read_params(request, hub.settings.max_body_bytes)
         context = await _context(request, hub)
         result = await schema.execute(
             params.query,
@@ -58,6 +68,9 @@ async def graphql_endpoint(request: Request) -> Response:
         return _operation_not_allowed(error, request.method, media)
     except CannotGetOperationTypeError as error:
         return _request_error(RequestError(400, error.as_http_error_reason()), media)
+    finally:
+        if form is not None:
+            await form.close()
     return _result(result, media, context.request_id)
 
 

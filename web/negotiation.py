@@ -98,6 +98,11 @@ def params_from_query_string(values: dict[str, str]) -> GraphQLParams:
     return _params(data)
 
 
+def params_from_operations(data: dict[str, Any]) -> GraphQLParams:
+    """Parameters of the operations field of a multipart request."""
+    return _params(data)
+
+
 def _params(data: dict[str, Any]) -> GraphQLParams:
     query = data.get("query")
     if not isinstance(query, str) or not query.strip():

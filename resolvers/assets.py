@@ -1,0 +1,165 @@
+"""Root fields of the collateral library: browse, upload, download, usage, live publishing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import datetime
+
+import strawberry
+from starlette.datastructures import UploadFile
+
+from hub.assets import rules as asset_rules
+from hub.assets import service as asset_service
+from hub.pagination import PageRequest
+from hub.partners.rules import Tier
+from schema.assets import Asset, AssetFilter, AssetInput, AssetUsage, AssetVersion, TopAsset, Upload
+from schema.context import Info
+from schema.events import AssetEvent, parse_cursor
+from schema.relay import Connection
+
+CHUNK = 1024 * 1024
+
+
+@strawberry.type
+class AssetsQuery:
+    @strawberry.field(
+        description="Assets the caller may see, newest first; search: title, description, tags."
+    )
+    async def assets(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: AssetFilter | None = None,
+    ) -> Connection[Asset]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        wanted = filter or AssetFilter()
+        result = await asset_service.list_assets(
+            hub,
+            principal=principal,
+            filter=asset_rules.AssetFilter(
+                kinds=wanted.kinds or (),
+                product_line=wanted.product_line,
+                search=wanted.search,
+                include_archived=wanted.include_archived,
+            ),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[Asset].of(result, Asset.from_model)
+
+    @strawberry.field
+    async def asset(self, info: Info, id: strawberry.ID) -> Asset:
+        return Asset.from_model(
+            await asset_service.get(
+                info.context.hub, principal=info.context.require_principal(), asset_id=id
+            )
+        )
+
+    @strawberry.field(
+        description="Downloads of an asset since a time, by partner and tier (vendor staff)."
+    )
+    async def asset_usage(
+        self, info: Info, asset_id: strawberry.ID, since: datetime
+    ) -> list[AssetUsage]:
+        rows = await asset_service.usage(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            asset_id=asset_id,
+            since=since,
+        )
+        return [
+            AssetUsage(
+                partner_id=strawberry.ID(row.partner_id) if row.partner_id else None,
+                tier=Tier(row.tier) if row.tier else None,
+                downloads=row.downloads,
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(description="The most downloaded assets since a time (vendor staff).")
+    async def top_assets(self, info: Info, since: datetime, limit: int = 10) -> list[TopAsset]:
+        rows = await asset_service.top(
+            info.context.hub, principal=info.context.require_principal(), since=since, limit=limit
+        )
+        return [TopAsset(asset=Asset.from_model(asset), downloads=count) for asset, count in rows]
+
+
+@strawberry.type
+class AssetsMutation:
+    @strawberry.mutation(
+        description="Publish an asset with its first file (multipart request; vendor staff)."
+    )
+    async def upload_asset(self, info: Info, file: Upload, input: AssetInput) -> Asset:
+        upload = _file(file)
+        data = asset_rules.AssetInput(
+            title=input.title,
+            kind=input.kind,
+            description=input.description,
+            tags=input.tags,
+            product_lines=input.product_lines,
+            language=input.language,
+            min_tier=input.min_tier,
+            partner_types=input.partner_types,
+            partner_ids=[str(partner) for partner in input.partner_ids],
+        )
+        model = await asset_service.create(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=data,
+            file_name=upload.filename or "",
+            chunks=_chunks(upload),
+        )
+        return Asset.from_model(model)
+
+    @strawberry.mutation(
+        description="Publish a new version of an asset (GraphQL multipart request; vendor staff)."
+    )
+    async def upload_asset_version(
+        self, info: Info, asset_id: strawberry.ID, file: Upload
+    ) -> AssetVersion:
+        upload = _file(file)
+        model = await asset_service.add_version(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            asset_id=asset_id,
+            file_name=upload.filename or "",
+            chunks=_chunks(upload),
+        )
+        return AssetVersion.from_model(model)
+
+    @strawberry.mutation(
+        description="Hide an asset from partners, or show it again (vendor staff)."
+    )
+    async def archive_asset(self, info: Info, id: strawberry.ID, archived: bool = True) -> Asset:
+        model = await asset_service.archive(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            asset_id=id,
+            archived=archived,
+        )
+        return Asset.from_model(model)
+
+
+@strawberry.type
+class AssetsSubscription:
+    @strawberry.subscription(
+        description="ASSET_PUBLISHED for assets the subscriber is entitled to; `after` replays."
+    )
+    async def asset_events(
+        self, info: Info, after: str | None = None
+    ) -> AsyncGenerator[AssetEvent, None]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        async with hub.events.subscribe(principal, {"asset"}, after=parse_cursor(after)) as stream:
+            async for event in stream:
+                info.context.reset_loaders()
+                yield AssetEvent.from_event(event)
+
+
+def _file(value: object) -> UploadFile:
+    assert isinstance(value, UploadFile), "the Upload scalar only lets files through"
+    return value
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK):
+        yield chunk

@@ -1,0 +1,147 @@
+"""GraphQL types of the collateral library, and the Upload scalar of multipart requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NewType
+
+import strawberry
+from graphql import GraphQLError
+from starlette.datastructures import UploadFile
+
+from hub.assets import service as asset_service
+from hub.assets.rules import TIER_RANK, AssetKind
+from hub.partners.rules import PartnerType, Tier
+from schema.context import Info
+from storage.models import Asset as AssetModel
+from storage.models import AssetVersion as AssetVersionModel
+
+strawberry.enum(AssetKind, name="AssetKind")
+
+Upload = NewType("Upload", object)
+
+
+def _parse_upload(value: object) -> object:
+    # A GraphQLError marks this as the client's input error.
+    if not isinstance(value, UploadFile):
+        raise GraphQLError(
+            "Upload must be a file part of a multipart request (GraphQL multipart request spec)"
+        )
+    return value
+
+
+UPLOAD_SCALAR: dict[object, Any] = {
+    Upload: strawberry.scalar(
+        name="Upload",
+        description="A file sent as a part of a GraphQL multipart request.",
+        serialize=lambda value: None,
+        parse_value=_parse_upload,
+    )
+}
+
+
+@strawberry.type(description="One file of an asset.")
+class AssetVersion:
+    number: int
+    file_name: str
+    size: float = strawberry.field(description="Bytes.")
+    content_type: str = strawberry.field(description="Detected from the file's bytes.")
+    sha256: str
+    uploaded_at: datetime
+
+    @classmethod
+    def from_model(cls, model: AssetVersionModel) -> AssetVersion:
+        return cls(
+            number=model.number,
+            file_name=model.file_name,
+            size=model.size,
+            content_type=model.content_type,
+            sha256=model.sha256,
+            uploaded_at=model.uploaded_at,
+        )
+
+
+@strawberry.type(description="A brochure, datasheet, logo, deck, video, price list or case study.")
+class Asset:
+    id: strawberry.ID
+    title: str
+    description: str | None
+    kind: AssetKind
+    tags: list[str]
+    product_lines: list[str]
+    language: str
+    min_tier: Tier | None
+    partner_types: list[PartnerType]
+    archived: bool
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, model: AssetModel) -> Asset:
+        ranks = {rank: tier for tier, rank in TIER_RANK.items()}
+        return cls(
+            id=strawberry.ID(model.id),
+            title=model.title,
+            description=model.description,
+            kind=AssetKind(model.kind),
+            tags=list(model.tags),
+            product_lines=list(model.product_lines),
+            language=model.language,
+            min_tier=ranks[model.min_tier_rank] if model.min_tier_rank else None,
+            partner_types=[
+                PartnerType(kind) for kind in model.partner_types.strip(",").split(",") if kind
+            ],
+            archived=model.archived,
+            updated_at=model.updated_at,
+        )
+
+    @strawberry.field(description="Versions, newest first.")
+    async def versions(self, info: Info) -> list[AssetVersion]:
+        rows = await info.context.loaders.versions_by_asset.load(self.id)
+        return [AssetVersion.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="A short-lived URL of the newest version; every one issued is counted."
+    )
+    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
+        return await asset_service.download_url(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            asset_id=self.id,
+            expires_in=expires_in_seconds,
+        )
+
+
+@strawberry.input
+class AssetInput:
+    title: str
+    kind: AssetKind
+    description: str | None = None
+    tags: list[str] = strawberry.field(default_factory=list)
+    product_lines: list[str] = strawberry.field(default_factory=list)
+    language: str = "en"
+    min_tier: Tier | None = None
+    partner_types: list[PartnerType] = strawberry.field(default_factory=list)
+    partner_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="When given, only these partners see the asset."
+    )
+
+
+@strawberry.input
+class AssetFilter:
+    kinds: list[AssetKind] | None = None
+    product_line: str | None = None
+    search: str | None = None
+    include_archived: bool = False
+
+
+@strawberry.type
+class AssetUsage:
+    partner_id: strawberry.ID | None
+    tier: Tier | None
+    downloads: int
+
+
+@strawberry.type
+class TopAsset:
+    asset: Asset
+    downloads: int

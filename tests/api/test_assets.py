@@ -1,0 +1,177 @@
+"""Uploads through GraphQL multipart requests, CSRF, limits, entitlement and download URLs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.partners import Tier
+from hub.roles import Role
+from hub.settings import Settings, load_settings
+from tests.conftest import data_of, hub_env
+from tests.factories import Actor, Factory, errors_of
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + b"png body" * 100
+PDF = b"%PDF-1.7\n" + b"datasheet " * 500
+UPLOAD = """mutation($file: Upload!, $input: AssetInput!) {
+  uploadAsset(file: $file, input: $input) { id title versions { number fileName contentType size sha256 } }
+}"""
+CSRF = {"apollo-require-preflight": "true"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """A small upload limit so the limit is easy to cross."""
+    return load_settings(hub_env(var_dir=str(tmp_path / "var"), max_upload_bytes="65536"))
+
+
+async def upload(
+    factory: Factory,
+    actor: Actor,
+    data: bytes,
+    name: str,
+    input: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    operations = {"query": UPLOAD, "variables": {"file": None, "input": input}}
+    return await factory.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": (name, data, "application/pdf")},
+        headers={
+            "authorization": f"Bearer {actor.token}",
+            **(CSRF if headers is None else headers),
+        },
+    )
+
+
+async def test_upload_keeps_the_detected_type_not_the_clients(factory: Factory) -> None:
+    vendor = await factory.vendor_admin()
+
+    response = await upload(
+        factory, vendor, PNG, "C:\\\\fakepath\\\\logo.pdf", {"title": "Logo", "kind": "LOGO"}
+    )
+
+    asset = data_of(response.json())["uploadAsset"]
+    [version] = asset["versions"]
+    assert (version["fileName"], version["contentType"], version["size"]) == (
+        "logo.pdf",
+        "image/png",
+        len(PNG),
+    )
+
+
+async def test_multipart_without_a_preflight_header_is_refused_before_reading(
+    factory: Factory,
+) -> None:
+    vendor = await factory.vendor_admin()
+
+    response = await upload(
+        factory, vendor, PDF, "d.pdf", {"title": "D", "kind": "DATASHEET"}, headers={}
+    )
+
+    assert response.status_code == 400
+    assert "CSRF" in response.json()["errors"][0]["message"]
+
+
+async def test_oversize_disallowed_and_non_file_values_are_bad_input(factory: Factory) -> None:
+    vendor = await factory.vendor_admin()
+
+    too_big = await upload(
+        factory, vendor, b"%PDF-1.7\n" + b"x" * 70_000, "big.pdf", {"title": "Big", "kind": "VIDEO"}
+    )
+    exe = await upload(
+        factory,
+        vendor,
+        b"MZ\x90\x00" + b"\x00" * 300,
+        "setup.pdf",
+        {"title": "Exe", "kind": "OTHER"},
+    )
+    not_a_file = await factory.client.post(
+        "/graphql",
+        json={
+            "query": UPLOAD,
+            "variables": {"file": "just a string", "input": {"title": "X", "kind": "OTHER"}},
+        },
+        headers={"authorization": f"Bearer {vendor.token}"},
+    )
+
+    assert errors_of(too_big.json()) == [("BAD_USER_INPUT", "file")]
+    assert "65536 bytes" in too_big.json()["errors"][0]["message"]
+    assert errors_of(exe.json()) == [("BAD_USER_INPUT", "file")]
+    assert errors_of(not_a_file.json()) == [("BAD_USER_INPUT", "file")]
+    listed = data_of(await factory.gql("{ assets { totalCount } }", actor=vendor))
+    assert listed["assets"]["totalCount"] == 0
+
+
+async def test_two_files_in_one_request_and_malformed_maps(factory: Factory) -> None:
+    vendor = await factory.vendor_admin()
+    created = data_of(
+        (await upload(factory, vendor, PDF, "a.pdf", {"title": "A", "kind": "DATASHEET"})).json()
+    )["uploadAsset"]
+    both = """mutation($id: ID!, $a: Upload!, $b: Upload!) {
+      one: uploadAssetVersion(assetId: $id, file: $a) { number } two: uploadAssetVersion(assetId: $id, file: $b) { number } }"""
+    operations = {"query": both, "variables": {"id": created["id"], "a": None, "b": None}}
+    headers = {"authorization": f"Bearer {vendor.token}", **CSRF}
+
+    response = await factory.client.post(
+        "/graphql",
+        data={
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.a"], "1": ["variables.b"]}),
+        },
+        files={
+            "0": ("v2.pdf", PDF + b"2", "application/pdf"),
+            "1": ("v3.pdf", PDF + b"3", "application/pdf"),
+        },
+        headers=headers,
+    )
+    bad_path = await factory.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["query"]})},
+        files={"0": ("x.pdf", PDF, "application/pdf")},
+        headers=headers,
+    )
+    missing_part = await factory.client.post(
+        "/graphql",
+        data={
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.a"], "7": ["variables.b"]}),
+        },
+        files={"0": ("x.pdf", PDF, "application/pdf")},
+        headers=headers,
+    )
+
+    assert data_of(response.json()) == {"one": {"number": 2}, "two": {"number": 3}}
+    assert bad_path.status_code == 400
+    assert missing_part.status_code == 400
+
+
+async def test_a_silver_partner_cannot_obtain_a_gold_only_url(factory: Factory) -> None:
+    vendor = await factory.vendor_admin()
+    gold = await factory.user((await factory.partner(tier=Tier.GOLD)).id, Role.PARTNER_USER)
+    silver = await factory.user((await factory.partner(tier=Tier.SILVER)).id, Role.PARTNER_USER)
+    created = data_of(
+        (
+            await upload(
+                factory,
+                vendor,
+                PDF,
+                "p.pdf",
+                {"title": "Gold prices", "kind": "PRICE_LIST", "minTier": "GOLD"},
+            )
+        ).json()
+    )
+    query = "query($id: ID!) { asset(id: $id) { title downloadUrl(expiresInSeconds: 60) } }"
+
+    as_gold = await factory.gql(query, {"id": created["uploadAsset"]["id"]}, actor=gold)
+    as_silver = await factory.gql(query, {"id": created["uploadAsset"]["id"]}, actor=silver)
+    url = data_of(as_gold)["asset"]["downloadUrl"]
+    fetched = await factory.client.get(url.removeprefix("http://127.0.0.1:8000"))
+
+    assert errors_of(as_silver) == [("NOT_FOUND", "id")]
+    assert fetched.content == PDF
