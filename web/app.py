@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from hub import jobs
 from hub.clock import Clock, SystemClock
 from hub.events import EventBus
-from hub.leads import jobs
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from resolvers.root import build_schema

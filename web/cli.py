@@ -8,6 +8,7 @@ import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +20,7 @@ from tqdm import tqdm
 
 from hub import demo
 from hub import users as user_service
+from hub.assets import service as asset_service
 from hub.clock import SystemClock
 from hub.errors import HubError
 from hub.leads import importer
@@ -79,6 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="seed demo data into an empty database").set_defaults(
         handler=_demo
     )
+    gc = commands.add_parser(
+        "gc-objects",
+        help="delete stored files no asset version or pending upload refers to",
+        description="Delete objects in the store that no asset version or pending upload refers "
+        "to, once older than the grace period (a periodic job in every hub process does this too).",
+    )
+    gc.add_argument(
+        "--grace-hours", type=float, default=24.0, help="keep younger objects (default 24)"
+    )
+    gc.set_defaults(handler=_gc_objects)
     importing = commands.add_parser("import", help="import records from a CSV file")
     kinds = importing.add_subparsers(dest="kind", required=True, metavar="KIND")
     leads = kinds.add_parser(
@@ -297,6 +309,21 @@ def _progress(handle: IO[str], bar: tqdm[Any]) -> Iterator[str]:
     for line in handle:
         bar.update(len(line.encode()))
         yield line
+
+
+def _gc_objects(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.grace_hours < 0:
+        raise CommandError("--grace-hours must not be negative")
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=False)
+        await hub.objects.ensure_ready()
+        removed = await asset_service.collect_garbage(hub, grace=timedelta(hours=args.grace_hours))
+        print(f"removed {removed} unreferenced objects")
+        return 0
+
+    return _run(settings, work)
 
 
 def _export_schema(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ from hub.errors import BadInput, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
-from storage.models import Asset, AssetDownload, AssetPartner, AssetVersion, Partner
+from storage.models import Asset, AssetDownload, AssetPartner, AssetUpload, AssetVersion, Partner
 from storage.objects import ObjectTooLarge, new_object_key
 
 
@@ -333,3 +333,20 @@ async def _load(
     if asset is None:
         raise NotFound("no such asset", field="id")
     return asset
+
+
+async def collect_garbage(hub: Hub, *, grace: timedelta) -> int:
+    """Delete stored objects no version or pending upload refers to, once older than the grace."""
+    cutoff = hub.clock.now() - grace
+    async with hub.db() as session:
+        referenced = set((await session.execute(select(AssetVersion.object_key))).scalars())
+        pending = select(AssetUpload.object_key).where(
+            AssetUpload.completed_at.is_(None), AssetUpload.expires_at > hub.clock.now()
+        )
+        referenced |= set((await session.execute(pending)).scalars())
+    removed = 0
+    async for key, modified in hub.objects.list_keys("assets"):
+        if key not in referenced and modified < cutoff:
+            await hub.objects.delete(key)
+            removed += 1
+    return removed

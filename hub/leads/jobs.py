@@ -1,4 +1,4 @@
-"""Background work of every hub process: pull back expired offers, expire deal protection.
+"""Pulling back expired lead offers (run by hub.jobs in every hub process).
 
 Safe with several processes: rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL
 (SQLite has a single writer), so each expired offer is handled exactly once.
@@ -6,17 +6,13 @@ Safe with several processes: rows are claimed with FOR UPDATE SKIP LOCKED on Pos
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from sqlalchemy import select
 
-from hub.leads import assign, deals, policy, snapshot
+from hub.leads import assign, policy, snapshot
 from hub.leads.rules import LeadStatus, Outcome
 from hub.runtime import Hub
 from storage.models import Lead
 
-logger = logging.getLogger("channelhub.jobs")
 BATCH = 100
 
 
@@ -47,24 +43,3 @@ async def expire_offers(hub: Hub, *, limit: int = BATCH) -> int:
                 hub, session, lead, settings=settings, index=index, by=None
             )
     return len(leads)
-
-
-async def run_once(hub: Hub) -> int:
-    """Do every due piece of background work once; return how many records moved."""
-    moved = 0
-    while (count := await expire_offers(hub)) > 0:
-        moved += count
-    moved += await deals.expire(hub)
-    return moved
-
-
-async def run_forever(hub: Hub, interval_seconds: float) -> None:
-    """Repeat the background work until cancelled; a failure is logged, never fatal."""
-    while True:
-        try:
-            await run_once(hub)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("background job failed; retrying in %.0fs", interval_seconds)
-        await asyncio.sleep(interval_seconds)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from hub import jobs
 from hub.clock import ManualClock
-from hub.leads import jobs
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
 from hub.runtime import Hub

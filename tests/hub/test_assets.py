@@ -20,6 +20,7 @@ from hub.roles import Role
 from hub.runtime import Hub
 from hub.settings import load_settings
 from storage.models import AssetVersion, Event
+from storage.objects import new_object_key
 from tests.conftest import hub_env
 from tests.factories import Factory
 from tests.services import service_env
@@ -257,3 +258,20 @@ async def test_on_seaweedfs_s3_the_presigned_url_returns_the_file_byte_for_byte(
     assert fetched.status_code == 200
     assert fetched.content == data
     assert 'filename="deck.pdf"' in fetched.headers["content-disposition"]
+
+
+async def test_unreferenced_objects_are_collected_after_the_grace_period(
+    hub: Hub, channel: dict[str, Any], clock: ManualClock
+) -> None:
+    asset = await publish(hub, channel)
+    orphan = new_object_key("assets", now=clock.now())
+    await hub.objects.put(orphan, stream(PDF), content_type="application/pdf")
+
+    young = await assets.collect_garbage(hub, grace=timedelta(days=36500))
+    clock.advance(days=3650)
+    removed = await assets.collect_garbage(hub, grace=timedelta(hours=24))
+
+    [[version]] = await assets.versions_by_asset(hub, [asset.id])
+    assert (young, removed) == (0, 1)
+    assert await hub.objects.head(orphan) is None
+    assert await hub.objects.head(version.object_key) is not None

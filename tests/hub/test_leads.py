@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hub import jobs
 from hub.clock import ManualClock
 from hub.errors import BadInput, Conflict, NotFound
-from hub.leads import deals, jobs, policy
+from hub.leads import deals, policy
+from hub.leads import jobs as lead_jobs
 from hub.leads import service as leads
 from hub.leads.deals import DealInput, DealStatus
 from hub.leads.rules import DeclineReason, LeadInput, LeadStatus, customer_key, email_domain
@@ -332,7 +334,9 @@ async def test_two_processes_pull_back_each_expired_offer_once(
     other = build_hub(settings, engine, clock)
     try:
         moved = await asyncio.gather(
-            jobs.expire_offers(hub), jobs.expire_offers(other), jobs.expire_offers(hub)
+            lead_jobs.expire_offers(hub),
+            lead_jobs.expire_offers(other),
+            lead_jobs.expire_offers(hub),
         )
     finally:
         await engine.dispose()

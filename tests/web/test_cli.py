@@ -40,6 +40,7 @@ def run(
         ("import",),
         ("import", "leads"),
         ("import", "products"),
+        ("gc-objects",),
     ],
 )
 def test_every_command_has_help(command: tuple[str, ...]) -> None:

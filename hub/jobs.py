@@ -1,0 +1,41 @@
+"""Background work run by every hub process: offer pull-back, deal expiry, object cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from hub.assets import service as assets
+from hub.leads import deals
+from hub.leads import jobs as lead_jobs
+from hub.runtime import Hub
+
+logger = logging.getLogger("channelhub.jobs")
+OBJECT_GRACE = timedelta(hours=24)
+GC_EVERY = 60
+
+
+async def run_once(hub: Hub, *, collect_objects: bool = False) -> int:
+    """Do every due piece of background work once; return how many records moved."""
+    moved = 0
+    while (count := await lead_jobs.expire_offers(hub)) > 0:
+        moved += count
+    moved += await deals.expire(hub)
+    if collect_objects:
+        moved += await assets.collect_garbage(hub, grace=OBJECT_GRACE)
+    return moved
+
+
+async def run_forever(hub: Hub, interval_seconds: float) -> None:
+    """Repeat the background work until cancelled; a failure is logged, never fatal."""
+    rounds = 0
+    while True:
+        try:
+            await run_once(hub, collect_objects=rounds % GC_EVERY == 0)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background job failed; retrying in %.0fs", interval_seconds)
+        rounds += 1
+        await asyncio.sleep(interval_seconds)
