@@ -12,7 +12,15 @@ from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
 from hub.pagination import PageRequest
 from hub.partners.rules import Tier
-from schema.assets import Asset, AssetFilter, AssetInput, AssetUsage, AssetVersion, TopAsset, Upload
+from schema.assets import (
+    Asset,
+    AssetFilter,
+    AssetInput,
+    AssetUsage,
+    AssetVersion,
+    TopAsset,
+    Upload,
+)
 from schema.context import Info
 from schema.events import AssetEvent, parse_cursor
 from schema.relay import Connection
@@ -91,17 +99,7 @@ class AssetsMutation:
     )
     async def upload_asset(self, info: Info, file: Upload, input: AssetInput) -> Asset:
         upload = _file(file)
-        data = asset_rules.AssetInput(
-            title=input.title,
-            kind=input.kind,
-            description=input.description,
-            tags=input.tags,
-            product_lines=input.product_lines,
-            language=input.language,
-            min_tier=input.min_tier,
-            partner_types=input.partner_types,
-            partner_ids=[str(partner) for partner in input.partner_ids],
-        )
+        data = _asset_input(input)
         model = await asset_service.create(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -153,6 +151,20 @@ class AssetsSubscription:
             async for event in stream:
                 info.context.reset_loaders()
                 yield AssetEvent.from_event(event)
+
+
+def _asset_input(input: AssetInput) -> asset_rules.AssetInput:
+    return asset_rules.AssetInput(
+        title=input.title,
+        kind=input.kind,
+        description=input.description,
+        tags=input.tags,
+        product_lines=input.product_lines,
+        language=input.language,
+        min_tier=input.min_tier,
+        partner_types=input.partner_types,
+        partner_ids=[str(partner) for partner in input.partner_ids],
+    )
 
 
 def _file(value: object) -> UploadFile:

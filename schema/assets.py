@@ -145,3 +145,25 @@ class AssetUsage:
 class TopAsset:
     asset: Asset
     downloads: int
+
+
+@strawberry.type
+class HttpHeader:
+    name: str
+    value: str
+
+
+@strawberry.type(description="Where to PUT a large file; then call completeAssetUpload.")
+class AssetUploadTicket:
+    upload_id: strawberry.ID
+    url: str
+    headers: list[HttpHeader]
+    expires_at: datetime
+
+
+@strawberry.input(description="A direct upload: a new asset (asset) or a new version (assetId).")
+class AssetUploadInput:
+    file_name: str
+    size: float
+    asset_id: strawberry.ID | None = None
+    asset: AssetInput | None = None

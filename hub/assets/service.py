@@ -31,6 +31,9 @@ from hub.runtime import Hub
 from storage.models import Asset, AssetDownload, AssetPartner, AssetUpload, AssetVersion, Partner
 from storage.objects import ObjectTooLarge, new_object_key
 
+# (object key, file name, size, content type, sha256) of a file in the store
+Stored = tuple[str, str, int, str, str]
+
 
 async def create(
     hub: Hub,
@@ -44,6 +47,12 @@ async def create(
     require_vendor_staff(principal)
     clean = checked(data)
     stored = await _store(hub, file_name, chunks)
+    return await publish_new(hub, principal=principal, data=clean, stored=stored)
+
+
+async def publish_new(hub: Hub, *, principal: Principal, data: AssetInput, stored: Stored) -> Asset:
+    """Record a new asset around a stored file; the file is deleted if that fails."""
+    clean = checked(data)
     now = hub.clock.now()
     try:
         async with hub.write() as session:
@@ -79,6 +88,13 @@ async def add_version(
     async with hub.db() as session:
         await _load(session, principal, asset_id)
     stored = await _store(hub, file_name, chunks)
+    return await publish_version(hub, principal=principal, asset_id=asset_id, stored=stored)
+
+
+async def publish_version(
+    hub: Hub, *, principal: Principal, asset_id: str, stored: Stored
+) -> AssetVersion:
+    """Record a new version around a stored file; the file is deleted if that fails."""
     try:
         async with hub.write() as session:
             asset = await _load(session, principal, asset_id, for_update=True)
@@ -224,9 +240,7 @@ async def top(
         return [(asset, int(downloads)) for asset, downloads in rows.all()]
 
 
-async def _store(
-    hub: Hub, file_name: str, chunks: AsyncIterator[bytes]
-) -> tuple[str, str, int, str, str]:
+async def _store(hub: Hub, file_name: str, chunks: AsyncIterator[bytes]) -> Stored:
     """Stream a file to the store after sniffing its type: (key, name, size, type, sha256)."""
     name = file_name_of(file_name)
     head, rest = await _peek(chunks)
@@ -276,7 +290,7 @@ async def _named_partners(session: AsyncSession, ids: Sequence[str]) -> list[str
 def _version(
     asset_id: str,
     number: int,
-    stored: tuple[str, str, int, str, str],
+    stored: Stored,
     principal: Principal,
     now: datetime,
 ) -> AssetVersion:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from hub.assets import direct
 from hub.assets import service as assets
 from hub.assets.rules import AssetFilter, AssetInput, AssetKind
 from hub.clock import ManualClock
@@ -80,8 +82,6 @@ async def test_published_asset_keeps_the_sniffed_type_size_and_checksum(
     )
     assert stored is not None and stored.size == len(PDF)
     assert "Brochure" not in version.object_key and version.object_key.startswith("assets/")
-    import hashlib
-
     assert version.sha256 == hashlib.sha256(PDF).hexdigest()
 
 
@@ -275,3 +275,91 @@ async def test_unreferenced_objects_are_collected_after_the_grace_period(
     assert (young, removed) == (0, 1)
     assert await hub.objects.head(orphan) is None
     assert await hub.objects.head(version.object_key) is not None
+
+
+async def test_direct_upload_is_checked_before_it_becomes_visible(
+    hub: Hub, channel: dict[str, Any], client: httpx.AsyncClient
+) -> None:
+    vendor = channel["vendor"].principal
+    data = AssetInput("Direct deck", AssetKind.PRESENTATION, min_tier=Tier.GOLD)
+    good = await direct.start(hub, principal=vendor, file_name="deck.pdf", size=len(PDF), data=data)
+    bad_hash = await direct.start(
+        hub, principal=vendor, file_name="deck.pdf", size=len(PDF), data=data
+    )
+    bad_size = await direct.start(
+        hub, principal=vendor, file_name="deck.pdf", size=len(PDF) + 1, data=data
+    )
+    for ticket in (good, bad_hash, bad_size):
+        put = await client.put(
+            ticket.url.removeprefix(hub.settings.public_base_url),
+            content=PDF,
+            headers=ticket.headers,
+        )
+        assert put.status_code == 200
+
+    asset_id, number = await direct.complete(
+        hub, principal=vendor, upload_id=good.upload_id, sha256=hashlib.sha256(PDF).hexdigest()
+    )
+    with pytest.raises(BadInput) as wrong_hash:
+        await direct.complete(hub, principal=vendor, upload_id=bad_hash.upload_id, sha256="0" * 64)
+    with pytest.raises(BadInput) as wrong_size:
+        await direct.complete(
+            hub,
+            principal=vendor,
+            upload_id=bad_size.upload_id,
+            sha256=hashlib.sha256(PDF).hexdigest(),
+        )
+    with pytest.raises(NotFound):
+        await direct.complete(
+            hub, principal=vendor, upload_id=good.upload_id, sha256=hashlib.sha256(PDF).hexdigest()
+        )
+
+    assert number == 1
+    assert (
+        await assets.get(hub, principal=channel["gold_user"].principal, asset_id=asset_id)
+    ).title == "Direct deck"
+    assert (wrong_hash.value.field, wrong_size.value.field) == ("sha256", "size")
+    keys = [key async for key, _ in hub.objects.list_keys("assets")]
+    assert len(keys) == 1
+
+
+async def test_direct_upload_through_a_presigned_put_on_seaweedfs(
+    database: Any, channel: dict[str, Any], tmp_path: Any, clock: ManualClock
+) -> None:
+    settings = load_settings(
+        hub_env(
+            var_dir=str(tmp_path),
+            s3_bucket="direct-uploads-test",
+            s3_endpoint_url=service_env("S3_ENDPOINT"),
+            s3_access_key=service_env("S3_ACCESS_KEY"),
+            s3_secret_key=service_env("S3_SECRET_KEY"),
+        )
+    )
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        s3_hub: Hub = app.state.hub
+        vendor = channel["vendor"].principal
+        ticket = await direct.start(
+            s3_hub,
+            principal=vendor,
+            file_name="sheet.pdf",
+            size=len(PDF),
+            data=AssetInput("Sheet", AssetKind.DATASHEET),
+        )
+        async with httpx.AsyncClient() as http:
+            put = await http.put(ticket.url, content=PDF, headers=ticket.headers)
+        asset_id, _ = await direct.complete(
+            s3_hub,
+            principal=vendor,
+            upload_id=ticket.upload_id,
+            sha256=hashlib.sha256(PDF).hexdigest(),
+        )
+        url = await assets.download_url(s3_hub, principal=vendor, asset_id=asset_id, expires_in=60)
+        async with httpx.AsyncClient() as http:
+            fetched = await http.get(url)
+        [[version]] = await assets.versions_by_asset(s3_hub, [asset_id])
+        await s3_hub.objects.delete(version.object_key)
+
+    assert put.status_code == 200
+    assert fetched.content == PDF
+    assert version.sha256 == hashlib.sha256(PDF).hexdigest()

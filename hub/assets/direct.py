@@ -1,0 +1,165 @@
+"""Large files go straight to storage: a signed upload URL, then a checked completion."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from hub.assets import service
+from hub.assets.rules import (
+    ALLOWED_TYPES,
+    SNIFF_BYTES,
+    AssetInput,
+    AssetKind,
+    checked,
+    detect_type,
+    file_name_of,
+)
+from hub.errors import BadInput, NotFound
+from hub.partners.rules import PartnerType, Tier
+from hub.roles import Principal, require_vendor_staff
+from hub.runtime import Hub
+from storage.models import AssetUpload
+from storage.objects import new_object_key
+
+UPLOAD_TTL = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    upload_id: str
+    url: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+async def start(
+    hub: Hub,
+    *,
+    principal: Principal,
+    file_name: str,
+    size: int,
+    asset_id: str | None = None,
+    data: AssetInput | None = None,
+) -> UploadTicket:
+    """Hand out a signed URL to PUT a file to, for a new asset or a new version (vendor staff)."""
+    require_vendor_staff(principal)
+    if (asset_id is None) == (data is None):
+        raise BadInput(
+            "give either assetId (a new version) or asset (a new asset)", field="assetId"
+        )
+    limit = hub.settings.max_upload_bytes
+    if not 0 < size <= limit:
+        raise BadInput(f"size must be between 1 and the limit of {limit} bytes", field="size")
+    if asset_id is not None:
+        await service.get(hub, principal=principal, asset_id=asset_id)
+    now = hub.clock.now()
+    key = new_object_key("assets", now=now)
+    url, headers = await hub.objects.upload_url(
+        key, expires_in=int(UPLOAD_TTL.total_seconds()), content_type="application/octet-stream"
+    )
+    async with hub.write() as session:
+        upload = AssetUpload(
+            asset_id=asset_id,
+            asset_input=_encode(checked(data)) if data else None,
+            object_key=key,
+            file_name=file_name_of(file_name),
+            declared_size=size,
+            created_by_id=principal.user_id,
+            created_at=now,
+            expires_at=now + UPLOAD_TTL,
+        )
+        session.add(upload)
+    return UploadTicket(upload.id, url, headers, upload.expires_at)
+
+
+async def complete(
+    hub: Hub, *, principal: Principal, upload_id: str, sha256: str
+) -> tuple[str, int]:
+    """Check the stored file (size, checksum, type) and publish it; return (asset id, version)."""
+    require_vendor_staff(principal)
+    now = hub.clock.now()
+    async with hub.write() as session:
+        claimed = await session.execute(
+            update(AssetUpload)
+            .where(
+                AssetUpload.id == upload_id,
+                AssetUpload.completed_at.is_(None),
+                AssetUpload.expires_at > now,
+            )
+            .values(completed_at=now)
+            .returning(AssetUpload)
+        )
+        upload = claimed.scalar_one_or_none()
+    if upload is None:
+        raise NotFound("no open upload with this id (completed or expired?)", field="uploadId")
+    try:
+        stored = await _verify(hub, upload, sha256.strip().lower())
+        if upload.asset_id is not None:
+            version = await service.publish_version(
+                hub, principal=principal, asset_id=upload.asset_id, stored=stored
+            )
+            return upload.asset_id, version.number
+        asset = await service.publish_new(
+            hub, principal=principal, data=_decode(upload.asset_input or {}), stored=stored
+        )
+        return asset.id, 1
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await hub.objects.delete(upload.object_key)
+        raise
+
+
+async def _verify(hub: Hub, upload: AssetUpload, sha256: str) -> service.Stored:
+    head = await hub.objects.head(upload.object_key)
+    if head is None:
+        raise BadInput("nothing was uploaded to the URL", field="uploadId")
+    if head.size != upload.declared_size:
+        raise BadInput(
+            f"the uploaded file has {head.size} bytes, not the {upload.declared_size} declared",
+            field="size",
+        )
+    digest, first = hashlib.sha256(), b""
+    async for chunk in await hub.objects.open(upload.object_key):
+        if len(first) < SNIFF_BYTES:
+            first += chunk[: SNIFF_BYTES - len(first)]
+        digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        raise BadInput("the uploaded file does not match the sha256 given", field="sha256")
+    content_type = detect_type(first)
+    if content_type not in ALLOWED_TYPES:
+        raise BadInput(f"files of type {content_type} are not allowed", field="file")
+    return upload.object_key, upload.file_name, head.size, content_type, sha256
+
+
+def _encode(data: AssetInput) -> dict[str, Any]:
+    return {
+        "title": data.title,
+        "kind": data.kind.value,
+        "description": data.description,
+        "tags": list(data.tags),
+        "product_lines": list(data.product_lines),
+        "language": data.language,
+        "min_tier": data.min_tier.value if data.min_tier else None,
+        "partner_types": [kind.value for kind in data.partner_types],
+        "partner_ids": list(data.partner_ids),
+    }
+
+
+def _decode(raw: dict[str, Any]) -> AssetInput:
+    return AssetInput(
+        title=raw["title"],
+        kind=AssetKind(raw["kind"]),
+        description=raw.get("description"),
+        tags=raw.get("tags", []),
+        product_lines=raw.get("product_lines", []),
+        language=raw.get("language", "en"),
+        min_tier=Tier(raw["min_tier"]) if raw.get("min_tier") else None,
+        partner_types=[PartnerType(kind) for kind in raw.get("partner_types", [])],
+        partner_ids=raw.get("partner_ids", []),
+    )
