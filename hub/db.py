@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,3 +35,16 @@ def in_key_order(rows: Iterable[Row], ids: Sequence[str]) -> list[Row | None]:
     """Arrange rows in the order of the ids a DataLoader asked for; missing ones become None."""
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
+
+
+Item = TypeVar("Item")
+
+
+def grouped_by(
+    rows: Iterable[Item], ids: Sequence[str], key: Callable[[Item], str]
+) -> list[list[Item]]:
+    """Group rows under the ids a DataLoader asked for, in that order; ids without rows get []."""
+    groups: dict[str, list[Item]] = {wanted: [] for wanted in ids}
+    for row in rows:
+        groups[key(row)].append(row)
+    return [groups[wanted] for wanted in ids]

@@ -23,7 +23,7 @@ from hub.assets.rules import (
     partner_entitled,
     visible,
 )
-from hub.db import in_key_order
+from hub.db import grouped_by, in_key_order
 from hub.errors import BadInput, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, require_vendor_staff
@@ -161,16 +161,14 @@ async def get(hub: Hub, *, principal: Principal, asset_id: str) -> Asset:
 
 
 async def versions_by_asset(hub: Hub, ids: Sequence[str]) -> list[list[AssetVersion]]:
-    grouped: dict[str, list[AssetVersion]] = {key: [] for key in ids}
+    statement = (
+        select(AssetVersion)
+        .where(AssetVersion.asset_id.in_(ids))
+        .order_by(AssetVersion.number.desc())
+    )
     async with hub.db() as session:
-        rows = await session.execute(
-            select(AssetVersion)
-            .where(AssetVersion.asset_id.in_(ids))
-            .order_by(AssetVersion.number.desc())
-        )
-        for version in rows.scalars():
-            grouped[version.asset_id].append(version)
-    return [grouped[key] for key in ids]
+        rows = (await session.execute(statement)).scalars()
+        return grouped_by(rows, ids, lambda row: row.asset_id)
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Asset | None]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub import validation
+from hub.db import grouped_by
 from hub.errors import NotFound
 from hub.leads import assign
 from hub.leads.service import load_visible
@@ -83,7 +84,9 @@ async def notes_by_lead(
             LeadNote.organization_id.in_([principal.organization_id, _vendor_org()])
         )
     async with hub.db() as session:
-        return _grouped(list((await session.execute(statement)).scalars()), ids)
+        return grouped_by(
+            (await session.execute(statement)).scalars(), ids, lambda row: row.lead_id
+        )
 
 
 async def follow_ups_by_lead(
@@ -98,7 +101,9 @@ async def follow_ups_by_lead(
     if not principal.is_vendor:
         statement = statement.where(LeadActivity.organization_id == principal.organization_id)
     async with hub.db() as session:
-        return _grouped(list((await session.execute(statement)).scalars()), ids)
+        return grouped_by(
+            (await session.execute(statement)).scalars(), ids, lambda row: row.lead_id
+        )
 
 
 async def assignments_by_lead(
@@ -111,14 +116,9 @@ async def assignments_by_lead(
     if not principal.is_vendor:
         statement = statement.where(LeadAssignment.partner_id == principal.organization_id)
     async with hub.db() as session:
-        return _grouped(list((await session.execute(statement)).scalars()), ids)
-
-
-def _grouped(rows: list[Any], ids: Sequence[str]) -> list[list[Any]]:
-    grouped: dict[str, list[Any]] = {key: [] for key in ids}
-    for row in rows:
-        grouped[row.lead_id].append(row)
-    return [grouped[key] for key in ids]
+        return grouped_by(
+            (await session.execute(statement)).scalars(), ids, lambda row: row.lead_id
+        )
 
 
 def _vendor_org() -> Any:

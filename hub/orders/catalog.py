@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import validation
-from hub.db import in_key_order
+from hub.db import grouped_by, in_key_order
 from hub.errors import BadInput, Conflict, NotFound
 from hub.leads.rules import currency as checked_currency
 from hub.pagination import Page, PageRequest, keyset_page
@@ -158,16 +158,12 @@ async def by_ids(hub: Hub, ids: Sequence[str]) -> list[Product | None]:
 
 async def prices_by_product(hub: Hub, ids: Sequence[str]) -> list[list[ProductPrice]]:
     """List prices of each product, by currency."""
-    grouped: dict[str, list[ProductPrice]] = {key: [] for key in ids}
+    statement = (
+        select(ProductPrice).where(ProductPrice.product_id.in_(ids)).order_by(ProductPrice.currency)
+    )
     async with hub.db() as session:
-        rows = await session.execute(
-            select(ProductPrice)
-            .where(ProductPrice.product_id.in_(ids))
-            .order_by(ProductPrice.currency)
-        )
-        for price in rows.scalars():
-            grouped[price.product_id].append(price)
-    return [grouped[key] for key in ids]
+        rows = (await session.execute(statement)).scalars()
+        return grouped_by(rows, ids, lambda row: row.product_id)
 
 
 async def set_tier_discount(

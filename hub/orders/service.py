@@ -11,6 +11,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events, validation
+from hub.db import grouped_by
 from hub.errors import BadInput, Conflict, Forbidden, HubError, NotFound
 from hub.leads.rules import currency as checked_currency
 from hub.orders import allocation, catalog
@@ -229,27 +230,21 @@ async def list_orders(
 
 
 async def lines_by_order(hub: Hub, ids: Sequence[str]) -> list[list[OrderLine]]:
-    grouped: dict[str, list[OrderLine]] = {key: [] for key in ids}
+    statement = select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.line_no)
     async with hub.db() as session:
-        rows = await session.execute(
-            select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.line_no)
-        )
-        for line in rows.scalars():
-            grouped[line.order_id].append(line)
-    return [grouped[key] for key in ids]
+        rows = (await session.execute(statement)).scalars()
+        return grouped_by(rows, ids, lambda row: row.order_id)
 
 
 async def history_by_order(hub: Hub, ids: Sequence[str]) -> list[list[OrderStatusChange]]:
-    grouped: dict[str, list[OrderStatusChange]] = {key: [] for key in ids}
+    statement = (
+        select(OrderStatusChange)
+        .where(OrderStatusChange.order_id.in_(ids))
+        .order_by(OrderStatusChange.id)
+    )
     async with hub.db() as session:
-        rows = await session.execute(
-            select(OrderStatusChange)
-            .where(OrderStatusChange.order_id.in_(ids))
-            .order_by(OrderStatusChange.id)
-        )
-        for change in rows.scalars():
-            grouped[change.order_id].append(change)
-    return [grouped[key] for key in ids]
+        rows = (await session.execute(statement)).scalars()
+        return grouped_by(rows, ids, lambda row: row.order_id)
 
 
 async def _apply(
