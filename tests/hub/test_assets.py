@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +31,23 @@ from web.app import create_app
 
 PDF = b"%PDF-1.7\n" + b"brochure " * 2000
 EXE = b"MZ\x90\x00" + b"\x00" * 600
+
+
+@pytest.fixture
+async def s3_hub(database: Any, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Hub]:
+    """A hub whose object store is the SeaweedFS S3 server."""
+    settings = load_settings(
+        hub_env(
+            var_dir=str(tmp_path),
+            s3_bucket="assets-test",
+            s3_endpoint_url=service_env("S3_ENDPOINT"),
+            s3_access_key=service_env("S3_ACCESS_KEY"),
+            s3_secret_key=service_env("S3_SECRET_KEY"),
+        )
+    )
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        yield app.state.hub
 
 
 async def stream(data: bytes, size: int = 1000) -> AsyncIterator[bytes]:
@@ -225,35 +243,23 @@ async def test_new_versions_and_publish_events_go_to_entitled_partners(
 
 
 async def test_on_seaweedfs_s3_the_presigned_url_returns_the_file_byte_for_byte(
-    database: Any, channel: dict[str, Any], tmp_path: Any, clock: ManualClock
+    s3_hub: Hub, channel: dict[str, Any]
 ) -> None:
-    settings = load_settings(
-        hub_env(
-            var_dir=str(tmp_path),
-            s3_bucket="assets-test",
-            s3_endpoint_url=service_env("S3_ENDPOINT"),
-            s3_access_key=service_env("S3_ACCESS_KEY"),
-            s3_secret_key=service_env("S3_SECRET_KEY"),
-        )
+    data = PDF * 700  # about 12 MiB: a multipart upload to S3
+    asset = await assets.create(
+        s3_hub,
+        principal=channel["vendor"].principal,
+        data=AssetInput("Big deck", AssetKind.PRESENTATION),
+        file_name="deck.pdf",
+        chunks=stream(data, size=1_048_576),
     )
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        s3_hub: Hub = app.state.hub
-        data = PDF * 700  # about 12 MiB: a multipart upload to S3
-        asset = await assets.create(
-            s3_hub,
-            principal=channel["vendor"].principal,
-            data=AssetInput("Big deck", AssetKind.PRESENTATION),
-            file_name="deck.pdf",
-            chunks=stream(data, size=1_048_576),
-        )
-        url = await assets.download_url(
-            s3_hub, principal=channel["gold_user"].principal, asset_id=asset.id, expires_in=60
-        )
-        async with httpx.AsyncClient() as http:
-            fetched = await http.get(url)
-        [[version]] = await assets.versions_by_asset(s3_hub, [asset.id])
-        await s3_hub.objects.delete(version.object_key)
+    url = await assets.download_url(
+        s3_hub, principal=channel["gold_user"].principal, asset_id=asset.id, expires_in=60
+    )
+    async with httpx.AsyncClient() as http:
+        fetched = await http.get(url)
+    [[version]] = await assets.versions_by_asset(s3_hub, [asset.id])
+    await s3_hub.objects.delete(version.object_key)
 
     assert fetched.status_code == 200
     assert fetched.content == data
@@ -324,41 +330,29 @@ async def test_direct_upload_is_checked_before_it_becomes_visible(
 
 
 async def test_direct_upload_through_a_presigned_put_on_seaweedfs(
-    database: Any, channel: dict[str, Any], tmp_path: Any, clock: ManualClock
+    s3_hub: Hub, channel: dict[str, Any]
 ) -> None:
-    settings = load_settings(
-        hub_env(
-            var_dir=str(tmp_path),
-            s3_bucket="direct-uploads-test",
-            s3_endpoint_url=service_env("S3_ENDPOINT"),
-            s3_access_key=service_env("S3_ACCESS_KEY"),
-            s3_secret_key=service_env("S3_SECRET_KEY"),
-        )
+    vendor = channel["vendor"].principal
+    ticket = await direct.start(
+        s3_hub,
+        principal=vendor,
+        file_name="sheet.pdf",
+        size=len(PDF),
+        data=AssetInput("Sheet", AssetKind.DATASHEET),
     )
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        s3_hub: Hub = app.state.hub
-        vendor = channel["vendor"].principal
-        ticket = await direct.start(
-            s3_hub,
-            principal=vendor,
-            file_name="sheet.pdf",
-            size=len(PDF),
-            data=AssetInput("Sheet", AssetKind.DATASHEET),
-        )
-        async with httpx.AsyncClient() as http:
-            put = await http.put(ticket.url, content=PDF, headers=ticket.headers)
-        asset_id, _ = await direct.complete(
-            s3_hub,
-            principal=vendor,
-            upload_id=ticket.upload_id,
-            sha256=hashlib.sha256(PDF).hexdigest(),
-        )
-        url = await assets.download_url(s3_hub, principal=vendor, asset_id=asset_id, expires_in=60)
-        async with httpx.AsyncClient() as http:
-            fetched = await http.get(url)
-        [[version]] = await assets.versions_by_asset(s3_hub, [asset_id])
-        await s3_hub.objects.delete(version.object_key)
+    async with httpx.AsyncClient() as http:
+        put = await http.put(ticket.url, content=PDF, headers=ticket.headers)
+    asset_id, _ = await direct.complete(
+        s3_hub,
+        principal=vendor,
+        upload_id=ticket.upload_id,
+        sha256=hashlib.sha256(PDF).hexdigest(),
+    )
+    url = await assets.download_url(s3_hub, principal=vendor, asset_id=asset_id, expires_in=60)
+    async with httpx.AsyncClient() as http:
+        fetched = await http.get(url)
+    [[version]] = await assets.versions_by_asset(s3_hub, [asset_id])
+    await s3_hub.objects.delete(version.object_key)
 
     assert put.status_code == 200
     assert fetched.content == PDF
