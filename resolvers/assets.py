@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
-from starlette.datastructures import UploadFile
 
 from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
@@ -19,13 +18,11 @@ from schema.assets import (
     AssetUsage,
     AssetVersion,
     TopAsset,
-    Upload,
 )
 from schema.context import Info
 from schema.events import AssetEvent, parse_cursor
 from schema.relay import Connection
-
-CHUNK = 1024 * 1024
+from schema.uploads import Upload, bytes_of, file_of
 
 
 @strawberry.type
@@ -98,16 +95,35 @@ class AssetsMutation:
         description="Publish an asset with its first file (multipart request; vendor staff)."
     )
     async def upload_asset(self, info: Info, file: Upload, input: AssetInput) -> Asset:
-        upload = _file(file)
+        upload = await file_of(file)
         data = _asset_input(input)
         model = await asset_service.create(
             info.context.hub,
             principal=info.context.require_principal(),
             data=data,
-            file_name=upload.filename or "",
-            chunks=_chunks(upload),
+            file_name=upload.filename,
+            chunks=bytes_of(upload),
         )
         return Asset.from_model(model)
+
+    @strawberry.mutation(
+        description="Publish one asset per file, sharing the metadata; all or none (vendor staff). "
+        "With several files each title gets its file name."
+    )
+    async def upload_assets(
+        self, info: Info, files: list[Upload], input: AssetInput
+    ) -> list[Asset]:
+        uploads = [await file_of(file, field=f"files[{index}]") for index, file in enumerate(files)]
+        models = await asset_service.create_many(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=_asset_input(input),
+            files=[
+                (upload.filename, bytes_of(upload, field=f"files[{index}]"))
+                for index, upload in enumerate(uploads)
+            ],
+        )
+        return [Asset.from_model(model) for model in models]
 
     @strawberry.mutation(
         description="Publish a new version of an asset (GraphQL multipart request; vendor staff)."
@@ -115,13 +131,13 @@ class AssetsMutation:
     async def upload_asset_version(
         self, info: Info, asset_id: strawberry.ID, file: Upload
     ) -> AssetVersion:
-        upload = _file(file)
+        upload = await file_of(file)
         model = await asset_service.add_version(
             info.context.hub,
             principal=info.context.require_principal(),
             asset_id=asset_id,
-            file_name=upload.filename or "",
-            chunks=_chunks(upload),
+            file_name=upload.filename,
+            chunks=bytes_of(upload),
         )
         return AssetVersion.from_model(model)
 
@@ -165,13 +181,3 @@ def _asset_input(input: AssetInput) -> asset_rules.AssetInput:
         partner_types=input.partner_types,
         partner_ids=[str(partner) for partner in input.partner_ids],
     )
-
-
-def _file(value: object) -> UploadFile:
-    assert isinstance(value, UploadFile), "the Upload scalar only lets files through"
-    return value
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(CHUNK):
-        yield chunk

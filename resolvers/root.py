@@ -26,10 +26,10 @@ from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
-from schema.assets import UPLOAD_SCALAR
 from schema.errors import shape
 from schema.fanout import SharedEventExecution
 from schema.scalars import SCALARS
+from schema.uploads import UPLOAD_SCALAR
 
 Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery, AssetsQuery))
 Mutation = merge_types(

@@ -1,13 +1,10 @@
-"""GraphQL types of the collateral library, and the Upload scalar of multipart requests."""
+"""GraphQL types of the collateral library."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NewType
 
 import strawberry
-from graphql import GraphQLError
-from starlette.datastructures import UploadFile
 
 from hub.assets import service as asset_service
 from hub.assets.rules import TIER_RANK, AssetKind
@@ -17,27 +14,6 @@ from storage.models import Asset as AssetModel
 from storage.models import AssetVersion as AssetVersionModel
 
 strawberry.enum(AssetKind, name="AssetKind")
-
-Upload = NewType("Upload", object)
-
-
-def _parse_upload(value: object) -> object:
-    # A GraphQLError marks this as the client's input error.
-    if not isinstance(value, UploadFile):
-        raise GraphQLError(
-            "Upload must be a file part of a multipart request (GraphQL multipart request spec)"
-        )
-    return value
-
-
-UPLOAD_SCALAR: dict[object, Any] = {
-    Upload: strawberry.scalar(
-        name="Upload",
-        description="A file sent as a part of a GraphQL multipart request.",
-        serialize=lambda value: None,
-        parse_value=_parse_upload,
-    )
-}
 
 
 @strawberry.type(description="One file of an asset.")

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import strawberry
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -27,7 +26,7 @@ from web.negotiation import (
     params_from_query_string,
     response_media_type,
 )
-from web.uploads import is_multipart, read_multipart
+from web.uploads import is_multipart, receive_multipart
 
 QUERIES_ONLY = (OperationType.QUERY,)
 QUERIES_AND_MUTATIONS = (OperationType.QUERY, OperationType.MUTATION)
@@ -42,36 +41,38 @@ async def graphql_endpoint(request: Request) -> Response:
     media = response_media_type(request.headers.get("accept"))
     if media is None:
         return _request_error(RequestError(406, f"accept {GRAPHQL_RESPONSE} or application/json"))
-    form: FormData | None = None
     try:
         if request.method == "POST" and is_multipart(request):
-            params, form = await read_multipart(
+            async with receive_multipart(
                 request,
                 max_upload_bytes=hub.settings.max_upload_bytes,
                 max_field_bytes=hub.settings.max_body_bytes,
-            )
+            ) as params:
+                result, context = await _execute(request, hub, schema, params)
         else:
             params = await _read_params(request, hub.settings.max_body_bytes)
-        context = await _context(request, hub)
-        result = await schema.execute(
-            params.query,
-            variable_values=params.variables,
-            context_value=context,
-            operation_name=params.operation_name,
-            allowed_operation_types=QUERIES_ONLY
-            if request.method == "GET"
-            else QUERIES_AND_MUTATIONS,
-        )
+            result, context = await _execute(request, hub, schema, params)
     except RequestError as error:
         return _request_error(error, media)
     except InvalidOperationTypeError as error:
         return _operation_not_allowed(error, request.method, media)
     except CannotGetOperationTypeError as error:
         return _request_error(RequestError(400, error.as_http_error_reason()), media)
-    finally:
-        if form is not None:
-            await form.close()
     return _result(result, media, context.request_id)
+
+
+async def _execute(
+    request: Request, hub: Hub, schema: strawberry.Schema, params: GraphQLParams
+) -> tuple[ExecutionResult, Context]:
+    context = await _context(request, hub)
+    result = await schema.execute(
+        params.query,
+        variable_values=params.variables,
+        context_value=context,
+        operation_name=params.operation_name,
+        allowed_operation_types=QUERIES_ONLY if request.method == "GET" else QUERIES_AND_MUTATIONS,
+    )
+    return result, context
 
 
 def _wants_ide(request: Request, hub: Hub) -> bool:

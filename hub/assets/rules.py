@@ -18,7 +18,9 @@ from storage.models import Asset, AssetPartner, Partner
 
 TIER_RANK = {Tier.REGISTERED: 0, Tier.SILVER: 1, Tier.GOLD: 2, Tier.PLATINUM: 3}
 
-
+TITLE_MAX = 200
+# Files one uploadAssets call may carry (a multipart request holds at most 20).
+MAX_FILES_AT_ONCE = 20
 SNIFF_BYTES = 8192
 
 
@@ -126,7 +128,7 @@ def file_name_of(value: str) -> str:
 
 def checked(data: AssetInput) -> AssetInput:
     return AssetInput(
-        title=validation.text(data.title, field="title", max_length=200),
+        title=validation.text(data.title, field="title", max_length=TITLE_MAX),
         kind=data.kind,
         description=validation.optional_text(
             data.description, field="description", max_length=10_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
@@ -12,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import events, validation
 from hub.assets.rules import (
     ALLOWED_TYPES,
+    MAX_FILES_AT_ONCE,
     SNIFF_BYTES,
+    TITLE_MAX,
     AssetFilter,
     AssetInput,
     Usage,
@@ -50,12 +53,51 @@ async def create(
     return await publish_new(hub, principal=principal, data=clean, stored=stored)
 
 
+async def create_many(
+    hub: Hub,
+    *,
+    principal: Principal,
+    data: AssetInput,
+    files: Sequence[tuple[str, AsyncIterator[bytes]]],
+) -> list[Asset]:
+    """Publish one asset per file, sharing the metadata: all of them or none (vendor staff).
+
+    With more than one file each title gets its file name, so the assets can be told apart.
+    """
+    require_vendor_staff(principal)
+    clean = checked(data)
+    if not 1 <= len(files) <= MAX_FILES_AT_ONCE:
+        raise BadInput(f"send between 1 and {MAX_FILES_AT_ONCE} files", field="files")
+    stored: list[Stored] = []
+    try:
+        for index, (file_name, chunks) in enumerate(files):
+            stored.append(await _store(hub, file_name, chunks, field=f"files[{index}]"))
+        entries = [(_titled(clean, one[1]) if len(files) > 1 else clean, one) for one in stored]
+        return await _record_new(hub, principal, entries)
+    except BaseException:
+        for one in stored:
+            with contextlib.suppress(Exception):
+                await hub.objects.delete(one[0])
+        raise
+
+
 async def publish_new(hub: Hub, *, principal: Principal, data: AssetInput, stored: Stored) -> Asset:
     """Record a new asset around a stored file; the file is deleted if that fails."""
-    clean = checked(data)
-    now = hub.clock.now()
     try:
-        async with hub.write() as session:
+        [asset] = await _record_new(hub, principal, [(checked(data), stored)])
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await hub.objects.delete(stored[0])
+        raise
+    return asset
+
+
+async def _record_new(
+    hub: Hub, principal: Principal, entries: Sequence[tuple[AssetInput, Stored]]
+) -> list[Asset]:
+    now, assets = hub.clock.now(), []
+    async with hub.write() as session:
+        for clean, stored in entries:
             partners = await _named_partners(session, clean.partner_ids)
             asset = Asset(
                 **columns(clean),
@@ -73,11 +115,13 @@ async def publish_new(hub: Hub, *, principal: Principal, data: AssetInput, store
             session.add(version)
             await session.flush()
             await _publish(hub, session, asset, version)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await hub.objects.delete(stored[0])
-        raise
-    return asset
+            assets.append(asset)
+    return assets
+
+
+def _titled(data: AssetInput, file_name: str) -> AssetInput:
+    title = f"{data.title} ({file_name})"
+    return dataclasses.replace(data, title=title[:TITLE_MAX])
 
 
 async def add_version(
@@ -238,13 +282,15 @@ async def top(
         return [(asset, int(downloads)) for asset, downloads in rows.all()]
 
 
-async def _store(hub: Hub, file_name: str, chunks: AsyncIterator[bytes]) -> Stored:
+async def _store(
+    hub: Hub, file_name: str, chunks: AsyncIterator[bytes], *, field: str = "file"
+) -> Stored:
     """Stream a file to the store after sniffing its type: (key, name, size, type, sha256)."""
     name = file_name_of(file_name)
     head, rest = await _peek(chunks)
     content_type = detect_type(head)
     if content_type not in ALLOWED_TYPES:
-        raise BadInput(f"files of type {content_type} are not allowed", field="file")
+        raise BadInput(f"files of type {content_type} are not allowed", field=field)
     limit = hub.settings.max_upload_bytes
     key = new_object_key("assets", now=hub.clock.now())
     try:
@@ -252,10 +298,10 @@ async def _store(hub: Hub, file_name: str, chunks: AsyncIterator[bytes]) -> Stor
             key, _chain(head, rest), content_type=content_type, max_bytes=limit
         )
     except ObjectTooLarge:
-        raise BadInput(f"the file exceeds the limit of {limit} bytes", field="file") from None
+        raise BadInput(f"the file exceeds the limit of {limit} bytes", field=field) from None
     if stored.size == 0:
         await hub.objects.delete(key)
-        raise BadInput("the file is empty", field="file")
+        raise BadInput("the file is empty", field=field)
     return key, name, stored.size, content_type, stored.sha256 or ""
 
 

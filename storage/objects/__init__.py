@@ -17,12 +17,13 @@ from storage.objects.base import (
     validate_key,
 )
 from storage.objects.filesystem import FilesystemObjectStore
-from storage.objects.s3 import S3ObjectStore, logger
+from storage.objects.s3 import PARTS_IN_FLIGHT, S3ObjectStore, logger
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
     "DEFAULT_MULTIPART_THRESHOLD",
     "MIN_PART_SIZE",
+    "PARTS_IN_FLIGHT",
     "READ_CHUNK_SIZE",
     "FilesystemObjectStore",
     "InvalidObjectKey",

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 # Named after the package, as when the store was a single module.
 logger = logging.getLogger("storage.objects")
 
+# Parts uploading at once for one object (each up to the multipart threshold in memory).
+PARTS_IN_FLIGHT = 3
+
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
@@ -76,7 +79,7 @@ class S3ObjectStore:
         try:
             async for chunk in chunks:
                 meter.add(chunk)
-                await self._fill(upload, buffer, memoryview(chunk))
+                buffer = await self._fill(upload, buffer, memoryview(chunk))
             await upload.finish(buffer, meter.sha256)
         except BaseException:
             await upload.abort()
@@ -164,16 +167,18 @@ class S3ObjectStore:
         """Close the client's connection pool."""
         await asyncio.to_thread(self._client.close)
 
-    async def _fill(self, upload: _Upload, buffer: bytearray, data: memoryview) -> None:
+    async def _fill(self, upload: _Upload, buffer: bytearray, data: memoryview) -> bytearray:
         # A full buffer is sent only once more data follows, so a stream of exactly
-        # the threshold still goes up in a single PUT.
+        # the threshold still goes up in a single PUT. A sent buffer belongs to its
+        # part upload until that finishes, so filling goes on in a fresh one.
         while data:
             if len(buffer) == self._threshold:
                 await upload.send_part(buffer)
-                buffer.clear()
+                buffer = bytearray()
             room = self._threshold - len(buffer)
             buffer += data[:room]
             data = data[room:]
+        return buffer
 
     async def _presign(self, method: str, params: dict[str, str], expires_in: int) -> str:
         return await asyncio.to_thread(
@@ -205,13 +210,18 @@ class S3ObjectStore:
 
 
 class _Upload:
-    """One object upload: a single PUT while small, numbered parts once large."""
+    """One object upload: a single PUT while small, numbered parts once large.
+
+    Up to PARTS_IN_FLIGHT parts upload at once while the next one fills, so a stream
+    arriving as fast as the store takes it is not slowed to one round trip per part;
+    memory stays at (PARTS_IN_FLIGHT + 1) parts whatever the object's size.
+    """
 
     def __init__(self, client: S3Client, bucket: str, key: str, content_type: str) -> None:
         self._client, self._bucket, self._key = client, bucket, key
         self._content_type = content_type
         self._upload_id: str | None = None
-        self._parts: list[CompletedPartTypeDef] = []
+        self._sending: list[asyncio.Task[CompletedPartTypeDef]] = []
 
     async def finish(self, tail: bytearray, sha256: str) -> None:
         """Store ``tail`` as the whole object, or as the last part and complete."""
@@ -226,16 +236,21 @@ class _Upload:
             )
             return
         await self.send_part(tail)
+        parts = list(await asyncio.gather(*self._sending))
         await asyncio.to_thread(
             self._client.complete_multipart_upload,
             Bucket=self._bucket,
             Key=self._key,
             UploadId=self._upload_id,
-            MultipartUpload={"Parts": self._parts},
+            MultipartUpload={"Parts": parts},
         )
 
     async def abort(self) -> None:
-        """Abort the multipart upload, if one was started."""
+        """Abort the multipart upload, if one was started, once its parts in flight end.
+
+        A part still uploading in its worker thread could otherwise land after the abort.
+        """
+        await asyncio.gather(*self._sending, return_exceptions=True)
         if self._upload_id is None:
             return
         try:
@@ -249,7 +264,10 @@ class _Upload:
             logger.warning("could not abort multipart upload of %s", self._key, exc_info=True)
 
     async def send_part(self, data: bytearray) -> None:
-        """Upload ``data`` as the next part, starting the multipart upload if needed."""
+        """Start uploading ``data`` as the next part, once fewer than the maximum are in flight.
+
+        The first failed part raises here (or in ``finish``), not later than the next call.
+        """
         if self._upload_id is None:
             created = await asyncio.to_thread(
                 self._client.create_multipart_upload,
@@ -258,16 +276,27 @@ class _Upload:
                 ContentType=self._content_type,
             )
             self._upload_id = created["UploadId"]
-        number = len(self._parts) + 1
+        while sum(not task.done() for task in self._sending) >= PARTS_IN_FLIGHT:
+            await asyncio.wait(
+                [task for task in self._sending if not task.done()],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        for task in self._sending:
+            if task.done():
+                task.result()  # raises the part's failure
+        number = len(self._sending) + 1
+        self._sending.append(asyncio.create_task(self._part(self._upload_id, number, data)))
+
+    async def _part(self, upload_id: str, number: int, data: bytearray) -> CompletedPartTypeDef:
         sent = await asyncio.to_thread(
             self._client.upload_part,
             Bucket=self._bucket,
             Key=self._key,
-            UploadId=self._upload_id,
+            UploadId=upload_id,
             PartNumber=number,
             Body=_blob(data),
         )
-        self._parts.append({"ETag": sent["ETag"], "PartNumber": number})
+        return {"ETag": sent["ETag"], "PartNumber": number}
 
 
 def _make_client(

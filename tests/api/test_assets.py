@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,153 @@ async def test_two_files_in_one_request_and_malformed_maps(factory: Factory) -> 
 
     assert data_of(response.json()) == {"one": {"number": 2}, "two": {"number": 3}}
     assert bad_path.status_code == 400
-    assert missing_part.status_code == 400
+    # Files stream while the operation runs: a part that never comes fails its own field
+    # (the first field's file did come, and its version stands).
+    assert errors_of(missing_part.json()) == [("BAD_USER_INPUT", "file")]
+    assert missing_part.json()["errors"][0]["path"] == ["two"]
+    assert "'7'" in missing_part.json()["errors"][0]["message"]
+    versions = await factory.gql(
+        "query($id: ID!) { asset(id: $id) { versions { number } } }",
+        {"id": created["id"]},
+        actor=vendor,
+    )
+    assert len(data_of(versions)["asset"]["versions"]) == 4
+
+
+async def test_files_in_a_list_and_one_file_at_two_paths(factory: Factory) -> None:
+    vendor = await factory.vendor_admin()
+    many = """mutation($files: [Upload!]!, $input: AssetInput!) {
+      uploadAssets(files: $files, input: $input) { title versions { fileName contentType size } }
+    }"""
+    operations = {
+        "query": many,
+        "variables": {"files": [None, None, None], "input": {"title": "Logos", "kind": "LOGO"}},
+    }
+
+    response = await factory.client.post(
+        "/graphql",
+        data={
+            "operations": json.dumps(operations),
+            "map": json.dumps(
+                {"a": ["variables.files.0", "variables.files.2"], "b": ["variables.files.1"]}
+            ),
+        },
+        files={
+            "a": ("logo.png", PNG, "image/png"),
+            "b": ("logo.pdf", PDF, "application/pdf"),
+        },
+        headers={"authorization": f"Bearer {vendor.token}", **CSRF},
+    )
+
+    assert [
+        (asset["title"], asset["versions"][0]["fileName"], asset["versions"][0]["size"])
+        for asset in data_of(response.json())["uploadAssets"]
+    ] == [
+        ("Logos (logo.png)", "logo.png", len(PNG)),
+        ("Logos (logo.pdf)", "logo.pdf", len(PDF)),
+        ("Logos (logo.png)", "logo.png", len(PNG)),
+    ]
+
+
+async def test_a_bad_file_in_a_list_publishes_none_of_them(factory: Factory) -> None:
+    vendor = await factory.vendor_admin()
+    many = """mutation($files: [Upload!]!, $input: AssetInput!) {
+      uploadAssets(files: $files, input: $input) { id } }"""
+    operations = {
+        "query": many,
+        "variables": {"files": [None, None], "input": {"title": "Pack", "kind": "OTHER"}},
+    }
+
+    response = await factory.client.post(
+        "/graphql",
+        data={
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.files.0"], "1": ["variables.files.1"]}),
+        },
+        files={
+            "0": ("good.pdf", PDF, "application/pdf"),
+            "1": ("setup.pdf", b"MZ\x90\x00" + b"\x00" * 300, "application/pdf"),
+        },
+        headers={"authorization": f"Bearer {vendor.token}", **CSRF},
+    )
+
+    assert errors_of(response.json()) == [("BAD_USER_INPUT", "files[1]")]
+    listed = data_of(await factory.gql("{ assets { totalCount } }", actor=vendor))
+    assert listed["assets"]["totalCount"] == 0
+    assert stored_files(factory) == []
+
+
+async def test_the_operation_runs_while_the_file_is_still_arriving(factory: Factory) -> None:
+    vendor = await factory.vendor_admin()
+    boundary = "hub-test-boundary"
+    operations = {
+        "query": UPLOAD,
+        "variables": {"file": None, "input": {"title": "S", "kind": "VIDEO"}},
+    }
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
+        f"{json.dumps(operations)}\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n'
+        f'{{"0": ["variables.file"]}}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="0"; filename="s.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    seen_in_store_early = []
+
+    async def body() -> Any:
+        yield head + PDF * 3  # past the bytes sniffed for the type
+        # The store is already writing the object before the rest of the body is sent.
+        for _ in range(200):
+            if list(objects_dir(factory).rglob("*.tmp")):
+                seen_in_store_early.append(True)
+                break
+            await asyncio.sleep(0.01)
+        yield b"tail" * 1000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = await factory.client.post(
+        "/graphql",
+        content=body(),
+        headers={
+            "authorization": f"Bearer {vendor.token}",
+            "content-type": f"multipart/form-data; boundary={boundary}",
+            **CSRF,
+        },
+    )
+
+    assert data_of(response.json())["uploadAsset"]["versions"][0]["size"] == len(PDF) * 3 + 4000
+    assert seen_in_store_early == [True]
+
+
+async def test_files_must_follow_operations_and_map(factory: Factory) -> None:
+    vendor = await factory.vendor_admin()
+    boundary = "b"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="0"; filename="a.pdf"\r\n\r\n'
+        f"%PDF-1.7\r\n--{boundary}--\r\n"
+    ).encode()
+
+    response = await factory.client.post(
+        "/graphql",
+        content=body,
+        headers={
+            "authorization": f"Bearer {vendor.token}",
+            "content-type": f"multipart/form-data; boundary={boundary}",
+            **CSRF,
+        },
+    )
+
+    assert response.status_code == 400
+    assert "operations field before its files" in response.json()["errors"][0]["message"]
+
+
+def objects_dir(factory: Factory) -> Path:
+    return factory.hub.settings.objects.root
+
+
+def stored_files(factory: Factory) -> list[Path]:
+    root = objects_dir(factory)
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
 async def test_a_silver_partner_cannot_obtain_a_gold_only_url(factory: Factory) -> None:
