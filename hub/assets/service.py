@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events, validation
@@ -394,17 +394,30 @@ async def _load(
 
 
 async def collect_garbage(hub: Hub, *, grace: timedelta) -> int:
-    """Delete stored objects no version or pending upload refers to, once older than the grace."""
-    cutoff = hub.clock.now() - grace
+    """Clear what failed or abandoned uploads leave, once older than the grace.
+
+    Stored objects no version or open upload refers to, unfinished multipart uploads (or
+    temporary files), and direct-upload records that expired or completed long ago.
+    Returns how many objects and records were removed.
+    """
+    now = hub.clock.now()
+    cutoff = now - grace
     async with hub.db() as session:
         referenced = set((await session.execute(select(AssetVersion.object_key))).scalars())
         pending = select(AssetUpload.object_key).where(
-            AssetUpload.completed_at.is_(None), AssetUpload.expires_at > hub.clock.now()
+            AssetUpload.completed_at.is_(None), AssetUpload.expires_at > now
         )
         referenced |= set((await session.execute(pending)).scalars())
-    removed = 0
+    removed = await hub.objects.purge_incomplete("assets", before=cutoff)
     async for key, modified in hub.objects.list_keys("assets"):
         if key not in referenced and modified < cutoff:
             await hub.objects.delete(key)
             removed += 1
+    async with hub.write() as session:
+        finished = await session.scalars(
+            delete(AssetUpload)
+            .where(or_(AssetUpload.expires_at < cutoff, AssetUpload.completed_at < cutoff))
+            .returning(AssetUpload.id)
+        )
+        removed += len(finished.all())
     return removed

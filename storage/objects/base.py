@@ -90,6 +90,13 @@ class ObjectStore(Protocol):
     def list_keys(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]:
         """Yield generated keys under ``prefix`` with their last-modified time."""
 
+    async def purge_incomplete(self, prefix: str, *, before: datetime) -> int:
+        """Drop unfinished uploads under ``prefix`` begun before ``before``; return how many.
+
+        These are what a crashed process leaves: S3 multipart uploads never completed nor
+        aborted, or the filesystem store's temporary files.
+        """
+
     async def download_url(
         self,
         key: str,

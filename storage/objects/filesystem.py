@@ -101,6 +101,11 @@ class FilesystemObjectStore:
         for item in await asyncio.to_thread(self._scan, prefix):
             yield item
 
+    async def purge_incomplete(self, prefix: str, *, before: datetime) -> int:
+        """Remove temporary files of unfinished puts under ``prefix`` older than ``before``."""
+        _check_list_prefix(prefix)
+        return await asyncio.to_thread(self._purge_temporary, prefix, before.timestamp())
+
     async def download_url(
         self,
         key: str,
@@ -157,6 +162,25 @@ class FilesystemObjectStore:
                         mtime = Path(folder, name).stat().st_mtime
                         found.append((key, datetime.fromtimestamp(mtime, UTC)))
         return found
+
+    def _purge_temporary(self, prefix: str, before: float) -> int:
+        removed = 0
+        for folder, _, names in os.walk(self._root.joinpath(*prefix.split("/")[:-1])):
+            relative = Path(folder).relative_to(self._root).as_posix()
+            for name in names:
+                path = Path(folder, name)
+                if not (_is_temporary(name) and f"{relative}/{name}".startswith(prefix)):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_mtime < before:
+                        path.unlink()
+                        removed += 1
+        return removed
+
+
+def _is_temporary(name: str) -> bool:
+    # mkstemp names of put(): ".<object name>.<random>.tmp"
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 def _meta_path(path: Path) -> Path:

@@ -135,6 +135,23 @@ class S3ObjectStore:
             if not page.get("IsTruncated") or token is None:
                 return
 
+    async def purge_incomplete(self, prefix: str, *, before: datetime) -> int:
+        """Abort multipart uploads under ``prefix`` begun before ``before``."""
+        _check_list_prefix(prefix)
+        stale = await asyncio.to_thread(self._stale_uploads, prefix, before)
+        for key, upload_id in stale:
+            try:
+                await asyncio.to_thread(
+                    self._client.abort_multipart_upload,
+                    Bucket=self._bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                    raise
+        return len(stale)
+
     async def download_url(
         self, key: str, *, expires_in: int, filename: str, content_type: str | None = None
     ) -> str:
@@ -191,6 +208,16 @@ class S3ObjectStore:
         return self._client.list_objects_v2(
             Bucket=self._bucket, Prefix=prefix, ContinuationToken=token
         )
+
+    def _stale_uploads(self, prefix: str, before: datetime) -> list[tuple[str, str]]:
+        stale = []
+        pages = self._client.get_paginator("list_multipart_uploads")
+        for page in pages.paginate(Bucket=self._bucket, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                key, started = upload.get("Key", ""), upload.get("Initiated")
+                if _KEY_RE.fullmatch(key) and started is not None and started < before:
+                    stale.append((key, upload["UploadId"]))
+        return stale
 
     async def _make_bucket(self) -> None:
         try:

@@ -15,6 +15,7 @@ from hub.roles import Role
 from hub.settings import Settings, load_settings
 from tests.conftest import data_of, hub_env
 from tests.factories import Actor, Factory, errors_of
+from tests.wsclient import graphql_socket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + b"png body" * 100
 PDF = b"%PDF-1.7\n" + b"datasheet " * 500
@@ -322,3 +323,63 @@ async def test_a_silver_partner_cannot_obtain_a_gold_only_url(factory: Factory) 
 
     assert errors_of(as_silver) == [("NOT_FOUND", "id")]
     assert fetched.content == PDF
+
+
+ASSET_EVENTS = """
+subscription($after: String) {
+  assetEvents(after: $after) { cursor type assetId version asset { title } }
+}"""
+
+
+async def test_published_assets_reach_entitled_partners_live_and_on_replay(
+    factory: Factory, ws_url: str
+) -> None:
+    vendor = await factory.vendor_admin()
+    gold = await factory.user((await factory.partner(tier=Tier.GOLD)).id, Role.PARTNER_USER)
+    silver = await factory.user((await factory.partner(tier=Tier.SILVER)).id, Role.PARTNER_USER)
+
+    async with (
+        graphql_socket(ws_url, gold.token) as gold_socket,
+        graphql_socket(ws_url, silver.token) as silver_socket,
+    ):
+        await gold_socket.subscribe(ASSET_EVENTS)
+        await silver_socket.subscribe(ASSET_EVENTS)
+        await asyncio.sleep(0.2)
+        gold_only = data_of(
+            (
+                await upload(
+                    factory,
+                    vendor,
+                    PDF,
+                    "g.pdf",
+                    {"title": "Gold deck", "kind": "PRESENTATION"} | {"minTier": "GOLD"},
+                )
+            ).json()
+        )["uploadAsset"]
+        for_all = data_of(
+            (await upload(factory, vendor, PNG, "l.png", {"title": "Logo", "kind": "LOGO"})).json()
+        )["uploadAsset"]
+
+        gold_first = (await gold_socket.next())["data"]["assetEvents"]
+        gold_second = (await gold_socket.next())["data"]["assetEvents"]
+        silver_first = (await silver_socket.next())["data"]["assetEvents"]
+        assert await silver_socket.silent()
+
+    assert [(gold_first["assetId"], gold_first["asset"]), (gold_second["assetId"])] == [
+        (gold_only["id"], {"title": "Gold deck"}),
+        for_all["id"],
+    ]
+    assert (silver_first["type"], silver_first["assetId"], silver_first["version"]) == (
+        "ASSET_PUBLISHED",
+        for_all["id"],
+        1,
+    )
+    # A reconnecting app replays what it missed after its last cursor, nothing it may not see.
+    async with graphql_socket(ws_url, silver.token) as again:
+        await again.subscribe(ASSET_EVENTS, {"after": "0"})
+        replayed = (await again.next())["data"]["assetEvents"]
+        assert replayed["cursor"] == silver_first["cursor"]
+        assert await again.silent()
+    async with graphql_socket(ws_url, gold.token) as again:
+        await again.subscribe(ASSET_EVENTS, {"after": gold_first["cursor"]})
+        assert (await again.next())["data"]["assetEvents"]["cursor"] == gold_second["cursor"]

@@ -22,7 +22,7 @@ from hub.partners import PartnerType, Tier
 from hub.roles import Role
 from hub.runtime import Hub
 from hub.settings import load_settings
-from storage.models import AssetVersion, Event
+from storage.models import AssetUpload, AssetVersion, Event
 from storage.objects import new_object_key
 from tests.conftest import hub_env
 from tests.factories import Factory
@@ -281,6 +281,35 @@ async def test_unreferenced_objects_are_collected_after_the_grace_period(
     assert (young, removed) == (0, 1)
     assert await hub.objects.head(orphan) is None
     assert await hub.objects.head(version.object_key) is not None
+
+
+async def test_abandoned_direct_uploads_leave_no_object_and_no_record(
+    hub: Hub, channel: dict[str, Any], client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    vendor = channel["vendor"].principal
+    data = AssetInput("Never finished", AssetKind.VIDEO)
+    never_sent = await direct.start(hub, principal=vendor, file_name="a.pdf", size=3, data=data)
+    sent = await direct.start(hub, principal=vendor, file_name="b.pdf", size=len(PDF), data=data)
+    put = await client.put(
+        sent.url.removeprefix(hub.settings.public_base_url),
+        content=PDF,
+        headers=sent.headers,
+    )
+    open_uploads = select(func.count()).select_from(AssetUpload)
+
+    during = await assets.collect_garbage(hub, grace=timedelta(hours=24))
+    clock.advance(days=3650)  # past the files' real modification times too
+    after = await assets.collect_garbage(hub, grace=timedelta(hours=24))
+
+    assert put.status_code == 200
+    assert during == 0
+    assert after == 3  # the sent file, and both records
+    async with hub.db() as session:
+        assert await session.scalar(open_uploads) == 0
+    assert [key async for key, _ in hub.objects.list_keys("assets")] == []
+    assert never_sent.upload_id != sent.upload_id
+    with pytest.raises(NotFound):
+        await direct.complete(hub, principal=vendor, upload_id=sent.upload_id, sha256="0" * 64)
 
 
 async def test_direct_upload_is_checked_before_it_becomes_visible(
