@@ -23,7 +23,7 @@ async def run_once(hub: Hub, *, collect_objects: bool = False) -> int:
         moved += count
     moved += await deals.expire(hub)
     if collect_objects:
-        moved += await assets.collect_garbage(hub, grace=OBJECT_GRACE)
+        moved += (await assets.collect_garbage(hub, grace=OBJECT_GRACE)).total
     return moved
 
 

@@ -83,9 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     gc = commands.add_parser(
         "gc-objects",
-        help="delete stored files no asset version or pending upload refers to",
-        description="Delete objects in the store that no asset version or pending upload refers "
-        "to, once older than the grace period (a periodic job in every hub process does this too).",
+        help="delete what failed or abandoned uploads left in the object store",
+        description="Once older than the grace period: delete objects no asset version or open "
+        "upload refers to, abort unfinished multipart uploads (or remove temporary files) and "
+        "drop expired upload records. A periodic job in every hub process does this too.",
     )
     gc.add_argument(
         "--grace-hours", type=float, default=24.0, help="keep younger objects (default 24)"
@@ -320,7 +321,10 @@ def _gc_objects(args: argparse.Namespace) -> int:
         await _prepare(hub, engine, seed_demo=False)
         await hub.objects.ensure_ready()
         removed = await asset_service.collect_garbage(hub, grace=timedelta(hours=args.grace_hours))
-        print(f"removed {removed} unreferenced objects")
+        print(
+            f"removed {removed.objects} unreferenced objects, {removed.incomplete} unfinished "
+            f"uploads and {removed.records} upload records"
+        )
         return 0
 
     return _run(settings, work)

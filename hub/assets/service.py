@@ -393,12 +393,24 @@ async def _load(
     return asset
 
 
-async def collect_garbage(hub: Hub, *, grace: timedelta) -> int:
+@dataclasses.dataclass(frozen=True)
+class Collected:
+    """What one garbage collection removed."""
+
+    objects: int  # stored files nothing refers to
+    incomplete: int  # unfinished multipart uploads or temporary files
+    records: int  # expired or long-completed direct-upload records
+
+    @property
+    def total(self) -> int:
+        return self.objects + self.incomplete + self.records
+
+
+async def collect_garbage(hub: Hub, *, grace: timedelta) -> Collected:
     """Clear what failed or abandoned uploads leave, once older than the grace.
 
     Stored objects no version or open upload refers to, unfinished multipart uploads (or
     temporary files), and direct-upload records that expired or completed long ago.
-    Returns how many objects and records were removed.
     """
     now = hub.clock.now()
     cutoff = now - grace
@@ -408,16 +420,17 @@ async def collect_garbage(hub: Hub, *, grace: timedelta) -> int:
             AssetUpload.completed_at.is_(None), AssetUpload.expires_at > now
         )
         referenced |= set((await session.execute(pending)).scalars())
-    removed = await hub.objects.purge_incomplete("assets", before=cutoff)
+    incomplete = await hub.objects.purge_incomplete("assets", before=cutoff)
+    objects = 0
     async for key, modified in hub.objects.list_keys("assets"):
         if key not in referenced and modified < cutoff:
             await hub.objects.delete(key)
-            removed += 1
+            objects += 1
     async with hub.write() as session:
         finished = await session.scalars(
             delete(AssetUpload)
             .where(or_(AssetUpload.expires_at < cutoff, AssetUpload.completed_at < cutoff))
             .returning(AssetUpload.id)
         )
-        removed += len(finished.all())
-    return removed
+        records = len(finished.all())
+    return Collected(objects, incomplete, records)
