@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 from hub.settings import Settings
 from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
 from resolvers.identity import IdentityMutation, IdentityQuery
+from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
@@ -31,9 +32,20 @@ from schema.fanout import SharedEventExecution
 from schema.scalars import SCALARS
 from schema.uploads import UPLOAD_SCALAR
 
-Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery, AssetsQuery))
+Query = merge_types(
+    "Query",
+    (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery, AssetsQuery, KnowledgeQuery),
+)
 Mutation = merge_types(
-    "Mutation", (IdentityMutation, PartnersMutation, LeadsMutation, OrdersMutation, AssetsMutation)
+    "Mutation",
+    (
+        IdentityMutation,
+        PartnersMutation,
+        LeadsMutation,
+        OrdersMutation,
+        AssetsMutation,
+        KnowledgeMutation,
+    ),
 )
 Subscription = merge_types(
     "Subscription", (LeadsSubscription, OrdersSubscription, AssetsSubscription)

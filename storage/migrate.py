@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Base
+from storage.models.knowledge import is_search_machinery
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -48,6 +49,7 @@ async def schema_diff(engine: AsyncEngine) -> list[Any]:
             opts={
                 "compare_type": True,
                 "render_as_batch": sync.dialect.name == "sqlite",
+                "include_name": lambda name, type_, parents: not is_search_machinery(name),
             },
         )
         return list(compare_metadata(context, Base.metadata))

@@ -31,8 +31,19 @@ from hub.errors import BadInput, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
-from storage.models import Asset, AssetDownload, AssetPartner, AssetUpload, AssetVersion, Partner
+from storage.models import (
+    Asset,
+    AssetDownload,
+    AssetPartner,
+    AssetUpload,
+    AssetVersion,
+    BestPracticeAttachment,
+    Partner,
+)
 from storage.objects import ObjectTooLarge, new_object_key
+
+# Where uploaded files live in the object store: asset versions, best-practice attachments.
+FILE_PREFIXES = ("assets", "practices")
 
 # (object key, file name, size, content type, sha256) of a file in the store
 Stored = tuple[str, str, int, str, str]
@@ -49,7 +60,7 @@ async def create(
     """Publish a new asset with its first version (vendor staff)."""
     require_vendor_staff(principal)
     clean = checked(data)
-    stored = await _store(hub, file_name, chunks)
+    stored = await store_file(hub, file_name, chunks)
     return await publish_new(hub, principal=principal, data=clean, stored=stored)
 
 
@@ -71,7 +82,7 @@ async def create_many(
     stored: list[Stored] = []
     try:
         for index, (file_name, chunks) in enumerate(files):
-            stored.append(await _store(hub, file_name, chunks, field=f"files[{index}]"))
+            stored.append(await store_file(hub, file_name, chunks, field=f"files[{index}]"))
         entries = [(_titled(clean, one[1]) if len(files) > 1 else clean, one) for one in stored]
         return await _record_new(hub, principal, entries)
     except BaseException:
@@ -131,7 +142,7 @@ async def add_version(
     require_vendor_staff(principal)
     async with hub.db() as session:
         await _load(session, principal, asset_id)
-    stored = await _store(hub, file_name, chunks)
+    stored = await store_file(hub, file_name, chunks)
     return await publish_version(hub, principal=principal, asset_id=asset_id, stored=stored)
 
 
@@ -282,17 +293,25 @@ async def top(
         return [(asset, int(downloads)) for asset, downloads in rows.all()]
 
 
-async def _store(
-    hub: Hub, file_name: str, chunks: AsyncIterator[bytes], *, field: str = "file"
+async def store_file(
+    hub: Hub,
+    file_name: str,
+    chunks: AsyncIterator[bytes],
+    *,
+    field: str = "file",
+    prefix: str = "assets",
 ) -> Stored:
-    """Stream a file to the store after sniffing its type: (key, name, size, type, sha256)."""
+    """Stream a file to the store after sniffing its type: (key, name, size, type, sha256).
+
+    The same checks hold for every uploaded file: a name, an allowed type, the size limit.
+    """
     name = file_name_of(file_name)
     head, rest = await _peek(chunks)
     content_type = detect_type(head)
     if content_type not in ALLOWED_TYPES:
         raise BadInput(f"files of type {content_type} are not allowed", field=field)
     limit = hub.settings.max_upload_bytes
-    key = new_object_key("assets", now=hub.clock.now())
+    key = new_object_key(prefix, now=hub.clock.now())
     try:
         stored = await hub.objects.put(
             key, _chain(head, rest), content_type=content_type, max_bytes=limit
@@ -420,12 +439,17 @@ async def collect_garbage(hub: Hub, *, grace: timedelta) -> Collected:
             AssetUpload.completed_at.is_(None), AssetUpload.expires_at > now
         )
         referenced |= set((await session.execute(pending)).scalars())
-    incomplete = await hub.objects.purge_incomplete("assets", before=cutoff)
-    objects = 0
-    async for key, modified in hub.objects.list_keys("assets"):
-        if key not in referenced and modified < cutoff:
-            await hub.objects.delete(key)
-            objects += 1
+        attached = select(BestPracticeAttachment.object_key).where(
+            BestPracticeAttachment.object_key.is_not(None)
+        )
+        referenced |= {key for key in (await session.execute(attached)).scalars() if key}
+    incomplete = objects = 0
+    for prefix in FILE_PREFIXES:
+        incomplete += await hub.objects.purge_incomplete(prefix, before=cutoff)
+        async for key, modified in hub.objects.list_keys(prefix):
+            if key not in referenced and modified < cutoff:
+                await hub.objects.delete(key)
+                objects += 1
     async with hub.write() as session:
         finished = await session.scalars(
             delete(AssetUpload)

@@ -1,0 +1,1 @@
+"""Knowledge: the knowledge base (articles) and the best-practice library."""

@@ -1,0 +1,398 @@
+"""Root fields of the knowledge base and the best-practice library."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import strawberry
+
+from hub.audience import Audience
+from hub.knowledge import articles as article_service
+from hub.knowledge import practices as practice_service
+from hub.knowledge import rules
+from hub.knowledge.rules import ArticleStatus, PracticeOrder
+from hub.pagination import PageRequest
+from schema.context import Info
+from schema.knowledge import (
+    Article,
+    ArticleCategory,
+    ArticleChangesInput,
+    ArticleFeedback,
+    ArticleFeedbackCount,
+    ArticleFilter,
+    ArticleInput,
+    ArticleReadCount,
+    BestPractice,
+    BestPracticeComment,
+    BestPracticeFilter,
+    BestPracticeInput,
+    BestPracticeRating,
+    KnowledgeInsights,
+    MissingKnowledge,
+    VisibilityInput,
+)
+from schema.relay import Connection
+from schema.uploads import Upload, bytes_of, file_of
+
+
+class ReviewDecision(StrEnum):
+    PUBLISH = "PUBLISH"
+    REJECT = "REJECT"
+
+
+strawberry.enum(ReviewDecision, name="BestPracticeDecision")
+
+
+@strawberry.type
+class KnowledgeQuery:
+    @strawberry.field(description="The category tree, parents before children.")
+    async def article_categories(self, info: Info) -> list[ArticleCategory]:
+        info.context.require_principal()
+        rows = await article_service.categories(info.context.hub)
+        return [ArticleCategory.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Articles the caller may read; with search, best match first "
+        "(PostgreSQL full-text search, or SQLite FTS5 when embedded)."
+    )
+    async def articles(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ArticleFilter | None = None,
+    ) -> Connection[Article]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        wanted = filter or ArticleFilter()
+        result = await article_service.list_articles(
+            hub,
+            principal=principal,
+            filter=rules.ArticleFilter(
+                search=wanted.search,
+                category_id=str(wanted.category_id) if wanted.category_id else None,
+                product_line=wanted.product_line,
+                tag=wanted.tag,
+                statuses=wanted.statuses or (),
+            ),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[Article].of(result, Article.from_model)
+
+    @strawberry.field(description="One article by id or slug; a partner's read is counted.")
+    async def article(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Article:
+        model = await article_service.get(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            article_id=str(id) if id is not None else None,
+            slug=slug,
+        )
+        return Article.from_model(model)
+
+    @strawberry.field(description="Most read, least helpful, and searches that found nothing.")
+    async def knowledge_insights(self, info: Info, limit: int = 10) -> KnowledgeInsights:
+        found = await article_service.insights(
+            info.context.hub, principal=info.context.require_principal(), limit=limit
+        )
+        return KnowledgeInsights(
+            most_read=[
+                ArticleReadCount(article=Article.from_model(article), views=views)
+                for article, views in found.most_read
+            ],
+            least_helpful=[
+                ArticleFeedbackCount(
+                    article=Article.from_model(article), not_helpful=bad, helpful=good
+                )
+                for article, bad, good in found.least_helpful
+            ],
+            missing=[
+                MissingKnowledge(
+                    query=miss.query, misses=miss.misses, last_missed_at=miss.last_missed_at
+                )
+                for miss in found.missing
+            ],
+        )
+
+    @strawberry.field(
+        description="Best practices the caller may see; RANKED weighs featured, rating, recency."
+    )
+    async def best_practices(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: BestPracticeFilter | None = None,
+        order_by: PracticeOrder = PracticeOrder.RANKED,
+    ) -> Connection[BestPractice]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        wanted = filter or BestPracticeFilter()
+        result = await practice_service.list_practices(
+            hub,
+            principal=principal,
+            filter=rules.PracticeFilter(
+                search=wanted.search,
+                product_line=wanted.product_line,
+                tag=wanted.tag,
+                statuses=wanted.statuses or (),
+                featured_only=wanted.featured_only,
+                mine=wanted.mine,
+            ),
+            order=order_by,
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[BestPractice].of(result, BestPractice.from_model)
+
+    @strawberry.field
+    async def best_practice(self, info: Info, id: strawberry.ID) -> BestPractice:
+        model = await practice_service.get(
+            info.context.hub, principal=info.context.require_principal(), practice_id=str(id)
+        )
+        return BestPractice.from_model(model)
+
+
+@strawberry.type
+class KnowledgeMutation:
+    @strawberry.mutation(description="Add a category, under a parent or at the top (vendor staff).")
+    async def create_article_category(
+        self, info: Info, name: str, parent_id: strawberry.ID | None = None, position: int = 0
+    ) -> ArticleCategory:
+        model = await article_service.create_category(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            name=name,
+            parent_id=str(parent_id) if parent_id else None,
+            position=position,
+        )
+        return ArticleCategory.from_model(model)
+
+    @strawberry.mutation(description="Rename or move a category (vendor staff).")
+    async def update_article_category(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        name: str | None = None,
+        parent_id: strawberry.ID | None = None,
+        move_to_top: bool = False,
+        position: int | None = None,
+    ) -> ArticleCategory:
+        model = await article_service.update_category(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            category_id=str(id),
+            name=name,
+            parent_id=str(parent_id) if parent_id else None,
+            to_root=move_to_top,
+            position=position,
+        )
+        return ArticleCategory.from_model(model)
+
+    @strawberry.mutation(description="Delete an empty category (vendor staff).")
+    async def delete_article_category(self, info: Info, id: strawberry.ID) -> bool:
+        await article_service.delete_category(
+            info.context.hub, principal=info.context.require_principal(), category_id=str(id)
+        )
+        return True
+
+    @strawberry.mutation(description="Write a new article as a DRAFT (vendor staff).")
+    async def create_article(self, info: Info, input: ArticleInput) -> Article:
+        model = await article_service.create(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=rules.ArticleInput(
+                title=input.title,
+                body=input.body,
+                slug=input.slug,
+                category_id=str(input.category_id) if input.category_id else None,
+                tags=input.tags,
+                product_lines=input.product_lines,
+                language=input.language,
+                audience=_audience(input.visibility),
+                related_asset_ids=[str(asset) for asset in input.related_asset_ids],
+            ),
+        )
+        return Article.from_model(model)
+
+    @strawberry.mutation(description="Change an article; each change is kept as a revision.")
+    async def update_article(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: ArticleChangesInput,
+        expected_version: int | None = None,
+    ) -> Article:
+        model = await article_service.update(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            article_id=str(id),
+            changes=rules.ArticleChanges(
+                title=input.title,
+                body=input.body,
+                slug=input.slug,
+                category_id=str(input.category_id) if input.category_id else None,
+                clear_category=input.clear_category,
+                tags=input.tags,
+                product_lines=input.product_lines,
+                language=input.language,
+                audience=input.visibility.to_audience() if input.visibility else None,
+                related_asset_ids=[str(asset) for asset in input.related_asset_ids]
+                if input.related_asset_ids is not None
+                else None,
+                note=input.note,
+            ),
+            expected_version=expected_version,
+        )
+        return Article.from_model(model)
+
+    @strawberry.mutation(
+        description="DRAFT -> PUBLISHED -> ARCHIVED (and back to DRAFT or PUBLISHED)."
+    )
+    async def set_article_status(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        status: ArticleStatus,
+        expected_version: int | None = None,
+        note: str | None = None,
+    ) -> Article:
+        model = await article_service.set_status(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            article_id=str(id),
+            status=status,
+            expected_version=expected_version,
+            note=note,
+        )
+        return Article.from_model(model)
+
+    @strawberry.mutation(description="Was this article helpful? Answering again changes it.")
+    async def give_article_feedback(
+        self, info: Info, article_id: strawberry.ID, helpful: bool, comment: str | None = None
+    ) -> ArticleFeedback:
+        model = await article_service.give_feedback(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            article_id=str(article_id),
+            helpful=helpful,
+            comment=comment,
+        )
+        return ArticleFeedback(
+            article_id=strawberry.ID(model.article_id),
+            helpful=model.helpful,
+            comment=model.comment,
+            answered_at=model.answered_at,
+        )
+
+    @strawberry.mutation(
+        description="Contribute a best practice for review (partner users); files may be "
+        "uploaded with it (GraphQL multipart request) and existing assets attached."
+    )
+    async def submit_best_practice(
+        self, info: Info, input: BestPracticeInput, attachments: list[Upload] | None = None
+    ) -> BestPractice:
+        uploads = [
+            await file_of(file, field=f"attachments[{index}]")
+            for index, file in enumerate(attachments or [])
+        ]
+        model = await practice_service.submit(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=_practice(input),
+            files=[
+                (upload.filename, bytes_of(upload, field=f"attachments[{index}]"))
+                for index, upload in enumerate(uploads)
+            ],
+        )
+        return BestPractice.from_model(model)
+
+    @strawberry.mutation(description="Rework a practice not yet published; it goes back to review.")
+    async def revise_best_practice(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: BestPracticeInput,
+        expected_version: int | None = None,
+    ) -> BestPractice:
+        model = await practice_service.revise(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            practice_id=str(id),
+            data=_practice(input),
+            expected_version=expected_version,
+        )
+        return BestPractice.from_model(model)
+
+    @strawberry.mutation(description="Publish or reject a submitted practice (vendor staff).")
+    async def review_best_practice(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        decision: ReviewDecision,
+        reason: str | None = None,
+        featured: bool | None = None,
+        expected_version: int | None = None,
+    ) -> BestPractice:
+        model = await practice_service.review(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            practice_id=str(id),
+            publish=decision is ReviewDecision.PUBLISH,
+            reason=reason,
+            featured=featured,
+            expected_version=expected_version,
+        )
+        return BestPractice.from_model(model)
+
+    @strawberry.mutation(description="Mark a published practice FEATURED, or not (vendor staff).")
+    async def feature_best_practice(
+        self, info: Info, id: strawberry.ID, featured: bool = True
+    ) -> BestPractice:
+        model = await practice_service.feature(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            practice_id=str(id),
+            featured=featured,
+        )
+        return BestPractice.from_model(model)
+
+    @strawberry.mutation(description="Rate 1-5; one rating per user, rating again changes it.")
+    async def rate_best_practice(
+        self, info: Info, practice_id: strawberry.ID, stars: int
+    ) -> BestPracticeRating:
+        found = await practice_service.rate(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            practice_id=str(practice_id),
+            stars=stars,
+        )
+        return BestPracticeRating(average=found.average, count=found.count, mine=found.mine)
+
+    @strawberry.mutation(description="Comment on a published practice (Markdown).")
+    async def comment_on_best_practice(
+        self, info: Info, practice_id: strawberry.ID, body: str
+    ) -> BestPracticeComment:
+        model = await practice_service.comment(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            practice_id=str(practice_id),
+            body=body,
+        )
+        return BestPracticeComment.from_model(model)
+
+
+def _audience(visibility: VisibilityInput | None) -> Audience:
+    return visibility.to_audience() if visibility else Audience()
+
+
+def _practice(input: BestPracticeInput) -> rules.PracticeInput:
+    return rules.PracticeInput(
+        title=input.title,
+        problem=input.problem,
+        approach=input.approach,
+        outcome=input.outcome,
+        tags=input.tags,
+        product_lines=input.product_lines,
+        hide_author=input.hide_author,
+        audience=_audience(input.visibility),
+        asset_ids=[str(asset) for asset in input.asset_ids],
+    )
