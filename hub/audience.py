@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import BadInput
@@ -59,8 +59,10 @@ def entitles(model: Any, named: Any, partner_id: str) -> ColumnElement[bool]:
     rank = func.coalesce(select(_rank_case(me.c.tier)).scalar_subquery(), -1)
     kind = select(me.c.type).scalar_subquery()
     is_named = exists().where(named.record == model.id, named.partner == partner_id)
+    # "||" rather than concat(): SQLite before 3.44 has no concat().
     typed = or_(
-        model.partner_types == "", model.partner_types.contains(func.concat(",", kind, ","))
+        model.partner_types == "",
+        model.partner_types.contains(literal(",", String) + kind + literal(",", String)),
     )
     by_rules = and_(model.named_only.is_(False), model.min_tier_rank <= rank, typed)
     return or_(is_named, by_rules)

@@ -6,8 +6,9 @@ from datetime import datetime
 
 import strawberry
 
+from hub import audience
 from hub.assets import service as asset_service
-from hub.assets.rules import TIER_RANK, AssetKind
+from hub.assets.rules import AssetKind
 from hub.partners.rules import PartnerType, Tier
 from schema.context import Info
 from storage.models import Asset as AssetModel
@@ -53,7 +54,6 @@ class Asset:
 
     @classmethod
     def from_model(cls, model: AssetModel) -> Asset:
-        ranks = {rank: tier for tier, rank in TIER_RANK.items()}
         return cls(
             id=strawberry.ID(model.id),
             title=model.title,
@@ -62,10 +62,8 @@ class Asset:
             tags=list(model.tags),
             product_lines=list(model.product_lines),
             language=model.language,
-            min_tier=ranks[model.min_tier_rank] if model.min_tier_rank else None,
-            partner_types=[
-                PartnerType(kind) for kind in model.partner_types.strip(",").split(",") if kind
-            ],
+            min_tier=audience.min_tier_of(model),
+            partner_types=audience.partner_types_of(model),
             archived=model.archived,
             updated_at=model.updated_at,
         )

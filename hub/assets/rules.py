@@ -8,15 +8,16 @@ from enum import StrEnum
 from typing import Any
 
 import filetype
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, true
 
-from hub import validation
+from hub import audience, validation
+from hub.audience import TIER_RANK
 from hub.errors import BadInput
 from hub.partners.rules import PartnerType, Tier
 from hub.roles import Principal
-from storage.models import Asset, AssetPartner, Partner
+from storage.models import Asset, AssetPartner
 
-TIER_RANK = {Tier.REGISTERED: 0, Tier.SILVER: 1, Tier.GOLD: 2, Tier.PLATINUM: 3}
+NAMED = audience.NamedPartners(AssetPartner.asset_id, AssetPartner.partner_id)
 
 TITLE_MAX = 200
 # Files one uploadAssets call may carry (a multipart request holds at most 20).
@@ -102,19 +103,7 @@ def visible(principal: Principal, statement: Select[tuple[Asset]]) -> Select[tup
 
 
 def _entitled(partner_id: str) -> ColumnElement[bool]:
-    me = select(Partner).where(Partner.id == partner_id).subquery()
-    rank = func.coalesce(select(_rank_case(me.c.tier)).scalar_subquery(), -1)
-    named = exists().where(AssetPartner.asset_id == Asset.id, AssetPartner.partner_id == partner_id)
-    kind = select(me.c.type).scalar_subquery()
-    typed = or_(
-        Asset.partner_types == "", Asset.partner_types.contains(func.concat(",", kind, ","))
-    )
-    by_rules = and_(Asset.named_only.is_(False), Asset.min_tier_rank <= rank, typed)
-    return and_(Asset.archived.is_(False), or_(named, by_rules))
-
-
-def _rank_case(column: Any) -> Any:
-    return case({tier.value: rank for tier, rank in TIER_RANK.items()}, value=column, else_=-1)
+    return and_(Asset.archived.is_(False), audience.entitles(Asset, NAMED, partner_id))
 
 
 def file_name_of(value: str) -> str:
@@ -168,15 +157,7 @@ def columns(data: AssetInput) -> dict[str, Any]:
 
 
 def partner_entitled(asset: Asset) -> ColumnElement[bool]:
+    """SQL over Partner: which partners may see this asset."""
     if asset.archived:
         return ~true()
-    named = exists().where(AssetPartner.asset_id == asset.id, AssetPartner.partner_id == Partner.id)
-    if asset.named_only:
-        return named
-    rank = _rank_case(Partner.tier)
-    typed: ColumnElement[bool] = true()
-    if asset.partner_types:
-        typed = Partner.type.in_(
-            [kind for kind in asset.partner_types.strip(",").split(",") if kind]
-        )
-    return and_(rank >= asset.min_tier_rank, typed)
+    return audience.partners_entitled_to(asset, NAMED)
