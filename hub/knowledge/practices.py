@@ -596,23 +596,25 @@ def _offset_after(cursor: str, total: int) -> int:
 async def user_names(hub: Hub, user_ids: Sequence[str]) -> list[str | None]:
     """Display names of contributors and commenters (names only, whatever the organization)."""
     async with hub.db() as session:
-        rows = dict(
-            (
+        rows = {
+            row[0]: row[1]
+            for row in (
                 await session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))
-            ).tuples()
-        )
+            ).all()
+        }
     return [rows.get(key) for key in user_ids]
 
 
 async def organization_names(hub: Hub, organization_ids: Sequence[str]) -> list[str | None]:
     async with hub.db() as session:
-        rows = dict(
-            (
+        rows = {
+            row[0]: row[1]
+            for row in (
                 await session.execute(
                     select(Organization.id, Organization.name).where(
                         Organization.id.in_(organization_ids)
                     )
                 )
-            ).tuples()
-        )
+            ).all()
+        }
     return [rows.get(key) for key in organization_ids]
