@@ -26,17 +26,30 @@ from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
+from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
 from schema.errors import shape
 from schema.fanout import SharedEventExecution
 from schema.scalars import SCALARS
 from schema.uploads import UPLOAD_SCALAR
 
-Query = merge_types("Query", (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery, AssetsQuery))
+Query = merge_types(
+    "Query",
+    (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery, AssetsQuery, TrainingQuery),
+)
 Mutation = merge_types(
-    "Mutation", (IdentityMutation, PartnersMutation, LeadsMutation, OrdersMutation, AssetsMutation)
+    "Mutation",
+    (
+        IdentityMutation,
+        PartnersMutation,
+        LeadsMutation,
+        OrdersMutation,
+        AssetsMutation,
+        TrainingMutation,
+    ),
 )
 Subscription = merge_types(
-    "Subscription", (LeadsSubscription, OrdersSubscription, AssetsSubscription)
+    "Subscription",
+    (LeadsSubscription, OrdersSubscription, AssetsSubscription, TrainingSubscription),
 )
 
 
