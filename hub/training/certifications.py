@@ -114,7 +114,14 @@ def _add_courses(session: AsyncSession, definition_id: str, course_ids: Sequence
 
 
 async def on_course_completed(hub: Hub, session: AsyncSession, enrolment: Enrolment) -> None:
-    """Issue or renew every certification the completed course now satisfies."""
+    """Issue or renew every certification the completed course now satisfies.
+
+    The user's row is locked first: two courses completed at once are then judged one
+    after the other, and the second sees the first (else neither would see both done).
+    """
+    await session.execute(
+        select(User.id).where(User.id == enrolment.user_id).with_for_update(key_share=True)
+    )
     course_id = enrolment.course_id
     requiring = select(CertificationCourse.definition_id).where(
         CertificationCourse.course_id == course_id
