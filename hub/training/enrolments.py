@@ -121,7 +121,7 @@ async def submit_assessment(
         used = used or 0
         if used >= course.max_attempts:
             raise BadInput(
-                f"the assessment allows {course.max_attempts} attempts and all were used",
+                f"the assessment allows at most {course.max_attempts} attempt(s) and all were used",
                 field="enrolmentId",
             )
         graded, chosen = grade(course.questions, answers, course.pass_mark)

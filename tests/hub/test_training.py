@@ -161,7 +161,7 @@ async def test_assessment_is_graded_on_the_server_within_the_attempt_limit(
     assert half.attempts_left == 1
     assert (unanswered.attempt.number, unanswered.attempt.score) == (2, 0)
     assert unanswered.attempt.wrong_questions == [first, second]
-    assert (over.value.field, "2 attempts" in over.value.message) == ("enrolmentId", True)
+    assert (over.value.field, "at most 2 attempt(s)" in over.value.message) == ("enrolmentId", True)
     assert (await enrolments.attempts_by_enrolment(hub, [enrolment.id]))[0][-1].number == 2
 
 
