@@ -510,3 +510,36 @@ async def test_only_the_learner_takes_the_course_and_other_orgs_see_nothing(
     )
     assert stranger.total_count == 0
     assert [row.id for row in admin.items] == [enrolment.id]
+
+
+async def test_a_course_changes_freely_until_someone_enrols(hub: Hub, channel: Channel) -> None:
+    course = await new_course(hub, channel, published=False)
+    vendor = channel.vendor.principal
+    new_modules = [ModuleInput("Only", (LessonInput("One", article_id="kb-1"),))]
+
+    changed = await courses.update(
+        hub,
+        principal=vendor,
+        course_id=course.id,
+        changes={"title": "Switching 101", "published": True, "modules": new_modules},
+    )
+    lessons = (await courses.lessons_by_course(hub, [course.id]))[0]
+    await enrolments.enrol(hub, principal=channel.gold_user.principal, course_id=course.id)
+    with pytest.raises(Conflict):
+        await courses.update(
+            hub, principal=vendor, course_id=course.id, changes={"assessment": QUIZ}
+        )
+    with pytest.raises(BadInput) as blank:
+        await courses.update(hub, principal=vendor, course_id=course.id, changes={"title": " "})
+    with pytest.raises(Forbidden):
+        await courses.update(
+            hub, principal=channel.gold_admin.principal, course_id=course.id, changes={}
+        )
+    retitled = await courses.update(
+        hub, principal=vendor, course_id=course.id, changes={"required_tier": Tier.PLATINUM}
+    )
+
+    assert (changed.title, changed.published) == ("Switching 101", True)
+    assert [(row.kind, row.article_id) for row in lessons] == [("ARTICLE", "kb-1")]
+    assert blank.value.field == "input.title"
+    assert retitled.min_tier_rank == 3
