@@ -1,4 +1,5 @@
-"""Background work run by every hub process: offer pull-back, deal expiry, object cleanup."""
+"""Background work run by every hub process: offer pull-back, deal expiry, certification
+expiry notices, object cleanup."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hub.assets import service as assets
 from hub.leads import deals
 from hub.leads import jobs as lead_jobs
 from hub.runtime import Hub
+from hub.training import jobs as training_jobs
 
 logger = logging.getLogger("channelhub.jobs")
 OBJECT_GRACE = timedelta(hours=24)
@@ -22,6 +24,10 @@ async def run_once(hub: Hub, *, collect_objects: bool = False) -> int:
     while (count := await lead_jobs.expire_offers(hub)) > 0:
         moved += count
     moved += await deals.expire(hub)
+    while (count := await training_jobs.notify_expired(hub)) > 0:
+        moved += count
+    while (count := await training_jobs.notify_expiring(hub)) > 0:
+        moved += count
     if collect_objects:
         moved += (await assets.collect_garbage(hub, grace=OBJECT_GRACE)).total
     return moved

@@ -27,6 +27,7 @@ from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
+from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
 from schema.errors import shape
 from schema.fanout import SharedEventExecution
 from schema.scalars import SCALARS
@@ -34,7 +35,15 @@ from schema.uploads import UPLOAD_SCALAR
 
 Query = merge_types(
     "Query",
-    (IdentityQuery, PartnersQuery, LeadsQuery, OrdersQuery, AssetsQuery, KnowledgeQuery),
+    (
+        IdentityQuery,
+        PartnersQuery,
+        LeadsQuery,
+        OrdersQuery,
+        AssetsQuery,
+        KnowledgeQuery,
+        TrainingQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -45,10 +54,12 @@ Mutation = merge_types(
         OrdersMutation,
         AssetsMutation,
         KnowledgeMutation,
+        TrainingMutation,
     ),
 )
 Subscription = merge_types(
-    "Subscription", (LeadsSubscription, OrdersSubscription, AssetsSubscription)
+    "Subscription",
+    (LeadsSubscription, OrdersSubscription, AssetsSubscription, TrainingSubscription),
 )
 
 

@@ -305,6 +305,10 @@ class LeadSettings:
     protection_days: int
     auto_approve_tiers: list[Tier]
     conflict_policy: str
+    required_certifications: list[str] = strawberry.field(
+        description="Product lines for which a partner needs a user with a valid certification "
+        "to be offered leads of that line."
+    )
 
     @classmethod
     def from_model(cls, model: LeadSettingsModel) -> LeadSettings:
@@ -316,6 +320,7 @@ class LeadSettings:
             protection_days=model.protection_days,
             auto_approve_tiers=sorted(model.auto_approve_tiers),
             conflict_policy=model.conflict_policy,
+            required_certifications=sorted(model.required_certifications),
         )
 
 
@@ -337,3 +342,4 @@ class LeadSettingsInput:
     protection_days: int | None = strawberry.UNSET
     auto_approve_tiers: list[Tier] | None = strawberry.UNSET
     conflict_policy: str | None = strawberry.UNSET
+    required_certifications: list[str] | None = strawberry.UNSET

@@ -18,16 +18,26 @@ from hub.orders import service as order_service
 from hub.orders.catalog import Quote
 from hub.roles import Principal
 from hub.runtime import Hub
+from hub.training import certifications as certification_service
+from hub.training import compliance
+from hub.training import courses as course_service
+from hub.training import enrolments as enrolment_service
 from storage.models import (
+    Article,
     ArticleCategory,
     ArticleRevision,
+    AssessmentAttempt,
     Asset,
     AssetVersion,
     BestPracticeAttachment,
+    CertificationDefinition,
+    Course,
     Lead,
     LeadActivity,
     LeadAssignment,
     LeadNote,
+    Lesson,
+    LessonProgress,
     OrderLine,
     OrderStatusChange,
     Organization,
@@ -44,6 +54,9 @@ class Loaders:
     """Loaders named <Thing>By<Key>, built for one principal and one operation."""
 
     def __init__(self, hub: Hub, principal: Principal) -> None:
+        self.article_by_id: DataLoader[str, Article | None] = DataLoader(
+            lambda ids: article_service.by_ids(hub, principal=principal, ids=ids)
+        )
         self.article_category_by_id: DataLoader[str, ArticleCategory | None] = DataLoader(
             lambda ids: article_service.categories_by_ids(hub, ids)
         )
@@ -120,6 +133,32 @@ class Loaders:
         )
         self.versions_by_asset: DataLoader[str, list[AssetVersion]] = DataLoader(
             lambda ids: asset_service.versions_by_asset(hub, ids)
+        )
+        self.asset_by_id: DataLoader[str, Asset | None] = DataLoader(
+            lambda ids: asset_service.by_ids(hub, principal=principal, ids=ids)
+        )
+        self.course_by_id: DataLoader[str, Course | None] = DataLoader(
+            lambda ids: course_service.by_ids(hub, principal=principal, ids=ids)
+        )
+        self.lessons_by_course: DataLoader[str, list[Lesson]] = DataLoader(
+            lambda ids: course_service.lessons_by_course(hub, ids)
+        )
+        self.progress_by_enrolment: DataLoader[str, list[LessonProgress]] = DataLoader(
+            lambda ids: enrolment_service.progress_by_enrolment(hub, ids)
+        )
+        self.attempts_by_enrolment: DataLoader[str, list[AssessmentAttempt]] = DataLoader(
+            lambda ids: enrolment_service.attempts_by_enrolment(hub, ids)
+        )
+        self.definition_by_id: DataLoader[str, CertificationDefinition | None] = DataLoader(
+            lambda ids: certification_service.definitions_by_ids(hub, ids)
+        )
+        self.courses_by_definition: DataLoader[str, list[str]] = DataLoader(
+            lambda ids: certification_service.courses_by_definition(hub, ids)
+        )
+        self.compliance_by_partner_tier: DataLoader[
+            tuple[str, str], compliance.Compliance | None
+        ] = DataLoader(
+            lambda keys: compliance.compliance_by_partner(hub, principal=principal, keys=keys)
         )
         self.quote_by_product_currency: DataLoader[tuple[str, str], Quote | None] = DataLoader(
             lambda keys: _quotes(hub, principal, keys)

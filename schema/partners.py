@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -14,6 +14,9 @@ from schema.identity import Organization, User
 from storage.models import Partner as PartnerModel
 from storage.models import PartnerChange as PartnerChangeModel
 from storage.models import Territory as TerritoryModel
+
+if TYPE_CHECKING:
+    from schema.training import TierCompliance
 
 strawberry.enum(PartnerType, name="PartnerType")
 strawberry.enum(Tier, name="Tier")
@@ -147,6 +150,18 @@ class Partner:
     async def status_history(self, info: Info) -> list[PartnerChange]:
         models = await info.context.loaders.changes_by_partner_field.load((self.id, "status"))
         return [PartnerChange.from_model(model) for model in models]
+
+    @strawberry.field(
+        description="Certified users against the current and next tier's requirements; "
+        "null unless the caller is vendor-side or one of the partner's users."
+    )
+    async def tier_compliance(
+        self, info: Info
+    ) -> Annotated[TierCompliance, strawberry.lazy("schema.training")] | None:
+        from schema.training import TierCompliance
+
+        found = await info.context.loaders.compliance_by_partner_tier.load((self.id, self.tier))
+        return TierCompliance.from_hub(found) if found else None
 
     @strawberry.field
     async def organization(self, info: Info) -> Organization:

@@ -245,6 +245,15 @@ async def get(
     return article
 
 
+async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Article | None]:
+    """Articles by id as the caller may read them (None for the others)."""
+    async with hub.db() as session:
+        rows = (
+            await session.scalars(readable(principal, select(Article)).where(Article.id.in_(ids)))
+        ).all()
+    return in_key_order(rows, ids)
+
+
 async def list_articles(
     hub: Hub, *, principal: Principal, filter: ArticleFilter, page: PageRequest
 ) -> Page[Article]:

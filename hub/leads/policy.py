@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import validation
 from hub.errors import BadInput
 from hub.partners.rules import Tier
 from hub.roles import Principal, require_vendor_staff
@@ -31,9 +32,15 @@ class LeadSettings:
     protection_days: int = 90
     auto_approve_tiers: frozenset[Tier] = frozenset({Tier.GOLD, Tier.PLATINUM})
     conflict_policy: str = ConflictPolicy.REVIEW
+    required_certifications: frozenset[str] = frozenset()
 
     def policy(self) -> Policy:
-        return Policy(strategy=self.strategy, weights=self.weights, radius_km=self.radius_km)
+        return Policy(
+            strategy=self.strategy,
+            weights=self.weights,
+            radius_km=self.radius_km,
+            required_certifications=self.required_certifications,
+        )
 
 
 async def load(session: AsyncSession) -> LeadSettings:
@@ -49,6 +56,7 @@ async def load(session: AsyncSession) -> LeadSettings:
         protection_days=row.protection_days,
         auto_approve_tiers=frozenset(Tier(tier) for tier in row.auto_approve_tiers),
         conflict_policy=row.conflict_policy,
+        required_certifications=frozenset(row.required_certifications or ()),
     )
 
 
@@ -76,6 +84,7 @@ async def update(hub: Hub, *, principal: Principal, changes: dict[str, Any]) -> 
         row.protection_days = updated.protection_days
         row.auto_approve_tiers = sorted(updated.auto_approve_tiers)
         row.conflict_policy = updated.conflict_policy
+        row.required_certifications = sorted(updated.required_certifications)
         row.updated_at = hub.clock.now()
     return updated
 
@@ -94,4 +103,8 @@ def _checked(settings: LeadSettings) -> LeadSettings:
         raise BadInput("autoApproveTiers must be tiers", field="autoApproveTiers")
     if settings.conflict_policy not in (ConflictPolicy.REJECT, ConflictPolicy.REVIEW):
         raise BadInput("conflictPolicy must be REJECT or REVIEW", field="conflictPolicy")
-    return settings
+    lines = frozenset(
+        validation.product_line(line, field="requiredCertifications")
+        for line in settings.required_certifications
+    )
+    return replace(settings, required_certifications=lines)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.leads.rules import OPEN, LeadStatus, Outcome
 from hub.routing import Area, Candidate, Exclusion, RoutingIndex, Weights
+from hub.training import certifications
 from storage.models import (
     DealRegistration,
     Lead,
@@ -38,6 +39,7 @@ async def load_index(session: AsyncSession, weights: Weights, now: datetime) -> 
     open_leads = await _open_leads(session)
     performance = await _performance(session, now)
     wins = await _win_rates(session, now)
+    certified = await certifications.certified_lines(session, now)
     candidates = [
         Candidate(
             id=partner.id,
@@ -55,6 +57,7 @@ async def load_index(session: AsyncSession, weights: Weights, now: datetime) -> 
             median_hours_to_accept=performance.get(partner.id, (None, None, None))[1],
             last_offered_at=performance.get(partner.id, (None, None, None))[2],
             win_rate=wins.get(partner.id),
+            certified_lines=frozenset(certified.get(partner.id, ())),
         )
         for partner in partners
     ]

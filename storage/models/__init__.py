@@ -51,6 +51,17 @@ from storage.models.partners import (
     PartnerSpecialization,
     Territory,
 )
+from storage.models.training import (
+    AssessmentAttempt,
+    Certification,
+    CertificationCourse,
+    CertificationDefinition,
+    Course,
+    Enrolment,
+    Lesson,
+    LessonProgress,
+    TierRequirement,
+)
 
 __all__ = [
     "Article",
@@ -60,6 +71,7 @@ __all__ = [
     "ArticlePartner",
     "ArticleRead",
     "ArticleRevision",
+    "AssessmentAttempt",
     "Asset",
     "AssetDownload",
     "AssetPartner",
@@ -71,7 +83,12 @@ __all__ = [
     "BestPracticeComment",
     "BestPracticePartner",
     "BestPracticeRating",
+    "Certification",
+    "CertificationCourse",
+    "CertificationDefinition",
+    "Course",
     "DealRegistration",
+    "Enrolment",
     "Event",
     "EventAudience",
     "InboundReceipt",
@@ -80,6 +97,8 @@ __all__ = [
     "LeadActivity",
     "LeadAssignment",
     "LeadNote",
+    "Lesson",
+    "LessonProgress",
     "Order",
     "OrderLine",
     "OrderStatusChange",
@@ -97,6 +116,7 @@ __all__ = [
     "Territory",
     "Throttle",
     "TierDiscount",
+    "TierRequirement",
     "User",
     "Warehouse",
 ]

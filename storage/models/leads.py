@@ -135,4 +135,5 @@ class RoutingSettings(Base):
     auto_approve_tiers: Mapped[list[str]] = mapped_column(JSON)
     conflict_policy: Mapped[str] = mapped_column(String(16))
     round_robin: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    required_certifications: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,1 @@
+"""Training: courses, enrolments, graded assessments, certifications and tier requirements."""

@@ -1,0 +1,386 @@
+"""Root fields of training: courses, enrolments, assessments, certifications, tier requirements."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+
+from hub.pagination import PageRequest
+from hub.partners.rules import Tier
+from hub.training import certifications as certification_service
+from hub.training import compliance, rules
+from hub.training import courses as course_service
+from hub.training import enrolments as enrolment_service
+from schema.context import Info
+from schema.events import parse_cursor
+from schema.relay import Connection
+from schema.training import (
+    AnswerInput,
+    AssessmentInput,
+    AssessmentResult,
+    Certification,
+    CertificationDefinition,
+    CertificationDefinitionInput,
+    CertificationFilter,
+    Course,
+    CourseFilter,
+    CourseInput,
+    CourseModuleInput,
+    CourseUpdateInput,
+    Enrolment,
+    EnrolmentFilter,
+    TierRequirement,
+    TrainingEvent,
+)
+
+
+@strawberry.type
+class TrainingQuery:
+    @strawberry.field(
+        description="Courses the caller may see, newest first; partners see the published "
+        "ones their tier reaches."
+    )
+    async def courses(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: CourseFilter | None = None,
+    ) -> Connection[Course]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        wanted = filter or CourseFilter()
+        page = await course_service.list_courses(
+            hub,
+            principal=principal,
+            filter=rules.CourseFilter(
+                product_line=wanted.product_line,
+                search=wanted.search,
+                include_unpublished=wanted.include_unpublished,
+            ),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[Course].of(page, Course.from_model)
+
+    @strawberry.field
+    async def course(self, info: Info, id: strawberry.ID) -> Course:
+        model = await course_service.get(
+            info.context.hub, principal=info.context.require_principal(), course_id=id
+        )
+        return Course.from_model(model)
+
+    @strawberry.field(
+        description="Enrolments: vendor staff all, partner admins their organization's, "
+        "partner users their own; newest first."
+    )
+    async def enrolments(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: EnrolmentFilter | None = None,
+    ) -> Connection[Enrolment]:
+        wanted = filter or EnrolmentFilter()
+        return await _enrolments(
+            info,
+            first,
+            after,
+            rules.EnrolmentFilter(
+                course_id=wanted.course_id,
+                user_id=wanted.user_id,
+                partner_id=wanted.partner_id,
+                completed=wanted.completed,
+            ),
+        )
+
+    @strawberry.field(description="The caller's own enrolments, newest first.")
+    async def my_enrolments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Enrolment]:
+        principal = info.context.require_principal()
+        return await _enrolments(
+            info, first, after, rules.EnrolmentFilter(user_id=principal.user_id)
+        )
+
+    @strawberry.field
+    async def enrolment(self, info: Info, id: strawberry.ID) -> Enrolment:
+        model = await enrolment_service.get(
+            info.context.hub, principal=info.context.require_principal(), enrolment_id=id
+        )
+        return Enrolment.from_model(model)
+
+    @strawberry.field(description="Certifications on offer, by name.")
+    async def certification_definitions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        product_line: str | None = None,
+    ) -> Connection[CertificationDefinition]:
+        info.context.require_principal()
+        hub = info.context.hub
+        page = await certification_service.list_definitions(
+            hub,
+            product_line=product_line,
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[CertificationDefinition].of(page, CertificationDefinition.from_model)
+
+    @strawberry.field
+    async def certification_definition(
+        self, info: Info, id: strawberry.ID
+    ) -> CertificationDefinition:
+        info.context.require_principal()
+        model = await certification_service.get_definition(info.context.hub, definition_id=id)
+        return CertificationDefinition.from_model(model)
+
+    @strawberry.field(
+        description="Who holds what, soonest expiry first; partner users see their "
+        "organization's only."
+    )
+    async def certifications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: CertificationFilter | None = None,
+    ) -> Connection[Certification]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        wanted = filter or CertificationFilter()
+        page = await certification_service.list_certifications(
+            hub,
+            principal=principal,
+            filter=rules.CertificationFilter(
+                user_id=wanted.user_id,
+                partner_id=wanted.partner_id,
+                definition_id=wanted.definition_id,
+                statuses=wanted.statuses or (),
+                expiring_within_days=wanted.expiring_within_days,
+            ),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        now = hub.clock.now()
+        return Connection[Certification].of(
+            page, lambda model: Certification.from_model(model, now)
+        )
+
+    @strawberry.field
+    async def certification(self, info: Info, id: strawberry.ID) -> Certification:
+        hub = info.context.hub
+        model = await certification_service.get(
+            hub, principal=info.context.require_principal(), certification_id=id
+        )
+        return Certification.from_model(model, hub.clock.now())
+
+    @strawberry.field(description="Certified users per product line each tier requires.")
+    async def tier_requirements(self, info: Info) -> list[TierRequirement]:
+        info.context.require_principal()
+        rows = await compliance.requirements(info.context.hub)
+        return [TierRequirement.from_model(row) for row in rows]
+
+
+async def _enrolments(
+    info: Info, first: int | None, after: str | None, wanted: rules.EnrolmentFilter
+) -> Connection[Enrolment]:
+    principal, hub = info.context.require_principal(), info.context.hub
+    page = await enrolment_service.list_enrolments(
+        hub,
+        principal=principal,
+        filter=wanted,
+        page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+    )
+    return Connection[Enrolment].of(page, Enrolment.from_model)
+
+
+@strawberry.type
+class TrainingMutation:
+    @strawberry.mutation(description="Create a course (vendor staff).")
+    async def create_course(self, info: Info, input: CourseInput) -> Course:
+        model = await course_service.create(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=rules.CourseInput(
+                title=input.title,
+                estimated_minutes=input.estimated_minutes,
+                modules=_modules(input.modules),
+                summary=input.summary,
+                product_lines=input.product_lines,
+                required_tier=input.required_tier,
+                published=input.published,
+                assessment=_assessment(input.assessment),
+            ),
+        )
+        return Course.from_model(model)
+
+    @strawberry.mutation(
+        description="Change a course (vendor staff); modules and assessment only while "
+        "nobody is enrolled."
+    )
+    async def update_course(
+        self, info: Info, id: strawberry.ID, input: CourseUpdateInput
+    ) -> Course:
+        model = await course_service.update(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            course_id=id,
+            changes=_course_changes(input),
+        )
+        return Course.from_model(model)
+
+    @strawberry.mutation(
+        description="Enrol in a course; returns the open enrolment if there is one, or starts "
+        "a re-take after completion."
+    )
+    async def enrol(self, info: Info, course_id: strawberry.ID) -> Enrolment:
+        model = await enrolment_service.enrol(
+            info.context.hub, principal=info.context.require_principal(), course_id=course_id
+        )
+        return Enrolment.from_model(model)
+
+    @strawberry.mutation(description="Mark a lesson of your enrolment done (idempotent).")
+    async def complete_lesson(
+        self, info: Info, enrolment_id: strawberry.ID, lesson_id: strawberry.ID
+    ) -> Enrolment:
+        model = await enrolment_service.complete_lesson(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            enrolment_id=enrolment_id,
+            lesson_id=lesson_id,
+        )
+        return Enrolment.from_model(model)
+
+    @strawberry.mutation(
+        description="Submit assessment answers; graded on the server, the attempt is recorded."
+    )
+    async def submit_assessment(
+        self, info: Info, enrolment_id: strawberry.ID, answers: list[AnswerInput]
+    ) -> AssessmentResult:
+        result = await enrolment_service.submit_assessment(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            enrolment_id=enrolment_id,
+            answers=[(str(answer.question_id), answer.selected_options) for answer in answers],
+        )
+        return AssessmentResult.from_hub(result)
+
+    @strawberry.mutation(description="Define a certification (vendor staff).")
+    async def create_certification_definition(
+        self, info: Info, input: CertificationDefinitionInput
+    ) -> CertificationDefinition:
+        model = await certification_service.create_definition(
+            info.context.hub, principal=info.context.require_principal(), data=_definition(input)
+        )
+        return CertificationDefinition.from_model(model)
+
+    @strawberry.mutation(description="Replace a certification definition (vendor staff).")
+    async def update_certification_definition(
+        self, info: Info, id: strawberry.ID, input: CertificationDefinitionInput
+    ) -> CertificationDefinition:
+        model = await certification_service.update_definition(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            definition_id=id,
+            data=_definition(input),
+        )
+        return CertificationDefinition.from_model(model)
+
+    @strawberry.mutation(description="Revoke a held certification, with a reason (vendor staff).")
+    async def revoke_certification(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> Certification:
+        hub = info.context.hub
+        model = await certification_service.revoke(
+            hub, principal=info.context.require_principal(), certification_id=id, reason=reason
+        )
+        return Certification.from_model(model, hub.clock.now())
+
+    @strawberry.mutation(
+        description="Require certified users per product line for a tier; 0 removes the "
+        "requirement (vendor staff). Returns every requirement."
+    )
+    async def set_tier_requirement(
+        self, info: Info, tier: Tier, product_line: str, certified_users: int
+    ) -> list[TierRequirement]:
+        rows = await compliance.set_requirement(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            tier=tier,
+            product_line=product_line,
+            certified_users=certified_users,
+        )
+        return [TierRequirement.from_model(row) for row in rows]
+
+
+@strawberry.type
+class TrainingSubscription:
+    @strawberry.subscription(
+        description="CERTIFICATION_ISSUED, _EXPIRING, _EXPIRED and _REVOKED for the holder's "
+        "organization and vendor staff; `after` replays what was missed."
+    )
+    async def training_events(
+        self, info: Info, after: str | None = None
+    ) -> AsyncGenerator[TrainingEvent, None]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        topics = {certification_service.TOPIC}
+        async with hub.events.subscribe(principal, topics, after=parse_cursor(after)) as stream:
+            async for event in stream:
+                info.context.reset_loaders()
+                yield TrainingEvent.from_event(event)
+
+
+def _modules(modules: list[CourseModuleInput]) -> list[rules.ModuleInput]:
+    return [
+        rules.ModuleInput(
+            title=module.title,
+            lessons=[
+                rules.LessonInput(
+                    title=lesson.title,
+                    asset_id=lesson.asset_id,
+                    url=lesson.url,
+                    article_id=lesson.article_id,
+                )
+                for lesson in module.lessons
+            ],
+        )
+        for module in modules
+    ]
+
+
+def _assessment(assessment: AssessmentInput | None) -> rules.AssessmentInput | None:
+    if assessment is None:
+        return None
+    return rules.AssessmentInput(
+        pass_mark=assessment.pass_mark,
+        max_attempts=assessment.max_attempts,
+        questions=[
+            rules.QuestionInput(
+                prompt=question.prompt,
+                options=question.options,
+                correct_options=question.correct_options,
+            )
+            for question in assessment.questions
+        ],
+    )
+
+
+def _course_changes(input: CourseUpdateInput) -> dict[str, Any]:
+    sent = {key: value for key, value in vars(input).items() if value is not strawberry.UNSET}
+    nullable = {"summary", "required_tier", "assessment"}
+    changes = {key: value for key, value in sent.items() if value is not None or key in nullable}
+    if "modules" in changes:
+        changes["modules"] = _modules(changes["modules"])
+    if "assessment" in changes:
+        changes["assessment"] = _assessment(changes["assessment"])
+    return changes
+
+
+def _definition(input: CertificationDefinitionInput) -> rules.DefinitionInput:
+    return rules.DefinitionInput(
+        name=input.name,
+        product_line=input.product_line,
+        validity_days=input.validity_days,
+        required_course_ids=[str(course) for course in input.required_course_ids],
+        description=input.description,
+        renewal_course_id=input.renewal_course_id,
+    )
