@@ -213,6 +213,7 @@ async def test_ratings_comments_and_ranking(
     )
     fresh = await submit(factory, author, "Fresh")
     await publish(factory, vendor, fresh["id"])
+    clock.advance(minutes=1)
     featured = await submit(factory, author, "Featured pick")
     await publish(factory, vendor, featured["id"], featured=True)
     rate = """mutation($id: ID!, $stars: Int!) { rateBestPractice(practiceId: $id, stars: $stars) {
