@@ -6,7 +6,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.errors import Conflict
 
 Upsert = postgresql.Insert | sqlite.Insert
 
@@ -48,3 +51,11 @@ def grouped_by(
     for row in rows:
         groups[key(row)].append(row)
     return [groups[wanted] for wanted in ids]
+
+
+async def flush_unique(session: AsyncSession, message: str, field: str) -> None:
+    """Flush, turning a unique-constraint violation into CONFLICT on the given field."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(message, field=field) from None

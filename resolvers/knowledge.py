@@ -8,8 +8,9 @@ import strawberry
 
 from hub.audience import Audience
 from hub.knowledge import articles as article_service
+from hub.knowledge import categories as category_service
+from hub.knowledge import discussion, engagement, rules
 from hub.knowledge import practices as practice_service
-from hub.knowledge import rules
 from hub.knowledge.rules import ArticleStatus, PracticeOrder
 from hub.pagination import PageRequest
 from schema.context import Info
@@ -48,7 +49,7 @@ class KnowledgeQuery:
     @strawberry.field(description="The category tree, parents before children.")
     async def article_categories(self, info: Info) -> list[ArticleCategory]:
         info.context.require_principal()
-        rows = await article_service.categories(info.context.hub)
+        rows = await category_service.categories(info.context.hub)
         return [ArticleCategory.from_model(row) for row in rows]
 
     @strawberry.field(
@@ -92,7 +93,7 @@ class KnowledgeQuery:
 
     @strawberry.field(description="Most read, least helpful, and searches that found nothing.")
     async def knowledge_insights(self, info: Info, limit: int = 10) -> KnowledgeInsights:
-        found = await article_service.insights(
+        found = await engagement.insights(
             info.context.hub, principal=info.context.require_principal(), limit=limit
         )
         return KnowledgeInsights(
@@ -157,7 +158,7 @@ class KnowledgeMutation:
     async def create_article_category(
         self, info: Info, name: str, parent_id: strawberry.ID | None = None, position: int = 0
     ) -> ArticleCategory:
-        model = await article_service.create_category(
+        model = await category_service.create_category(
             info.context.hub,
             principal=info.context.require_principal(),
             name=name,
@@ -176,7 +177,7 @@ class KnowledgeMutation:
         move_to_top: bool = False,
         position: int | None = None,
     ) -> ArticleCategory:
-        model = await article_service.update_category(
+        model = await category_service.update_category(
             info.context.hub,
             principal=info.context.require_principal(),
             category_id=str(id),
@@ -189,7 +190,7 @@ class KnowledgeMutation:
 
     @strawberry.mutation(description="Delete an empty category (vendor staff).")
     async def delete_article_category(self, info: Info, id: strawberry.ID) -> bool:
-        await article_service.delete_category(
+        await category_service.delete_category(
             info.context.hub, principal=info.context.require_principal(), category_id=str(id)
         )
         return True
@@ -269,7 +270,7 @@ class KnowledgeMutation:
     async def give_article_feedback(
         self, info: Info, article_id: strawberry.ID, helpful: bool, comment: str | None = None
     ) -> ArticleFeedback:
-        model = await article_service.give_feedback(
+        model = await engagement.give_feedback(
             info.context.hub,
             principal=info.context.require_principal(),
             article_id=str(article_id),
@@ -359,7 +360,7 @@ class KnowledgeMutation:
     async def rate_best_practice(
         self, info: Info, practice_id: strawberry.ID, stars: int
     ) -> BestPracticeRating:
-        found = await practice_service.rate(
+        found = await discussion.rate(
             info.context.hub,
             principal=info.context.require_principal(),
             practice_id=str(practice_id),
@@ -371,7 +372,7 @@ class KnowledgeMutation:
     async def comment_on_best_practice(
         self, info: Info, practice_id: strawberry.ID, body: str
     ) -> BestPracticeComment:
-        model = await practice_service.comment(
+        model = await discussion.comment(
             info.context.hub,
             principal=info.context.require_principal(),
             practice_id=str(practice_id),

@@ -7,8 +7,8 @@ from datetime import datetime
 import strawberry
 
 from hub import audience
-from hub.knowledge import articles as article_service
-from hub.knowledge import practices as practice_service
+from hub.knowledge import attachments as practice_files
+from hub.knowledge import discussion, engagement
 from hub.knowledge.rules import (
     ArticleStatus,
     PracticeOrder,
@@ -118,7 +118,7 @@ class ArticleStats:
 
     @strawberry.field(description="Reads per partner, most first.")
     async def by_partner(self, info: Info) -> list[PartnerReads]:
-        rows = await article_service.reads_by_partner(
+        rows = await engagement.reads_by_partner(
             info.context.hub, principal=info.context.require_principal(), article_id=self.article_id
         )
         return [
@@ -322,7 +322,7 @@ class BestPracticeAttachment:
     async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str | None:
         if self.asset is not None:
             return None
-        return await practice_service.attachment_url(
+        return await practice_files.attachment_url(
             info.context.hub,
             principal=info.context.require_principal(),
             attachment_id=str(self.id),
@@ -461,7 +461,7 @@ class BestPractice:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[BestPracticeComment]:
         hub = info.context.hub
-        page = await practice_service.comments(
+        page = await discussion.comments(
             hub,
             principal=info.context.require_principal(),
             practice_id=str(self.id),

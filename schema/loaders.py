@@ -10,7 +10,9 @@ from hub import partners as partner_service
 from hub import users as user_service
 from hub.assets import service as asset_service
 from hub.knowledge import articles as article_service
-from hub.knowledge import practices as practice_service
+from hub.knowledge import attachments as practice_files
+from hub.knowledge import categories as category_service
+from hub.knowledge import discussion, engagement
 from hub.leads import activity as lead_activity
 from hub.leads import service as lead_service
 from hub.orders import catalog
@@ -58,7 +60,7 @@ class Loaders:
             lambda ids: article_service.by_ids(hub, principal=principal, ids=ids)
         )
         self.article_category_by_id: DataLoader[str, ArticleCategory | None] = DataLoader(
-            lambda ids: article_service.categories_by_ids(hub, ids)
+            lambda ids: category_service.categories_by_ids(hub, ids)
         )
         self.related_assets_by_article: DataLoader[str, list[Asset]] = DataLoader(
             lambda ids: article_service.related_assets(hub, principal=principal, article_ids=ids)
@@ -69,22 +71,22 @@ class Loaders:
         self.revisions_by_article: DataLoader[str, list[ArticleRevision]] = DataLoader(
             lambda ids: article_service.revisions(hub, principal=principal, article_ids=ids)
         )
-        self.stats_by_article: DataLoader[str, article_service.ArticleStats] = DataLoader(
-            lambda ids: article_service.stats(hub, principal=principal, article_ids=ids)
+        self.stats_by_article: DataLoader[str, engagement.ArticleStats] = DataLoader(
+            lambda ids: engagement.stats(hub, principal=principal, article_ids=ids)
         )
         self.user_name_by_id: DataLoader[str, str | None] = DataLoader(
-            lambda ids: practice_service.user_names(hub, ids)
+            lambda ids: discussion.user_names(hub, ids)
         )
         self.organization_name_by_id: DataLoader[str, str | None] = DataLoader(
-            lambda ids: practice_service.organization_names(hub, ids)
+            lambda ids: discussion.organization_names(hub, ids)
         )
-        self.rating_by_practice: DataLoader[str, practice_service.Rating] = DataLoader(
-            lambda ids: practice_service.ratings(hub, principal=principal, practice_ids=ids)
+        self.rating_by_practice: DataLoader[str, discussion.Rating] = DataLoader(
+            lambda ids: discussion.ratings(hub, principal=principal, practice_ids=ids)
         )
         self.attachments_by_practice: DataLoader[
             str, list[tuple[BestPracticeAttachment, Asset | None]]
         ] = DataLoader(
-            lambda ids: practice_service.attachments(hub, principal=principal, practice_ids=ids)
+            lambda ids: practice_files.attachments(hub, principal=principal, practice_ids=ids)
         )
         self.user_by_id: DataLoader[str, User | None] = DataLoader(
             lambda ids: user_service.by_ids(hub, principal=principal, ids=ids)

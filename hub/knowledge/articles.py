@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, Text, case, delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Text, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import audience, validation
 from hub.assets.rules import visible as assets_visible
-from hub.db import escape_like, grouped_by, in_key_order, upsert
+from hub.db import escape_like, flush_unique, grouped_by, in_key_order
 from hub.errors import BadInput, Conflict, NotFound
-from hub.knowledge import rules, search
+from hub.knowledge import categories, engagement, rules, search
+from hub.knowledge.access import readable
 from hub.knowledge.rules import (
     ARTICLE_MOVES,
     ArticleChanges,
@@ -29,113 +28,10 @@ from hub.runtime import Hub
 from storage.models import (
     Article,
     ArticleAsset,
-    ArticleCategory,
-    ArticleFeedback,
     ArticlePartner,
-    ArticleRead,
     ArticleRevision,
     Asset,
-    SearchMiss,
 )
-
-Row = TypeVar("Row", bound=tuple[Any, ...])
-NAMED = audience.NamedPartners(ArticlePartner.article_id, ArticlePartner.partner_id)
-CATEGORY_DEPTH = 6
-
-
-# Categories
-
-
-async def categories(hub: Hub) -> list[ArticleCategory]:
-    """The whole category tree, parents before children, siblings by position then name."""
-    async with hub.db() as session:
-        rows = list(
-            (
-                await session.scalars(
-                    select(ArticleCategory).order_by(ArticleCategory.position, ArticleCategory.name)
-                )
-            ).all()
-        )
-    return rows
-
-
-async def categories_by_ids(hub: Hub, ids: Sequence[str]) -> list[ArticleCategory | None]:
-    async with hub.db() as session:
-        rows = (
-            await session.scalars(select(ArticleCategory).where(ArticleCategory.id.in_(ids)))
-        ).all()
-    return in_key_order(rows, ids)
-
-
-async def create_category(
-    hub: Hub, *, principal: Principal, name: str, parent_id: str | None, position: int = 0
-) -> ArticleCategory:
-    require_vendor_staff(principal)
-    clean = validation.text(name, field="name", max_length=100)
-    async with hub.write() as session:
-        if parent_id is not None:
-            await _category_depth(session, parent_id, field="parentId")
-        category = ArticleCategory(
-            name=clean,
-            slug=await _free_category_slug(session, rules.slug(clean, field="name")),
-            parent_id=parent_id,
-            position=position,
-        )
-        session.add(category)
-        await _flush_unique(session, "a category of that name already exists here", "name")
-    return category
-
-
-async def update_category(
-    hub: Hub,
-    *,
-    principal: Principal,
-    category_id: str,
-    name: str | None,
-    parent_id: str | None,
-    to_root: bool,
-    position: int | None,
-) -> ArticleCategory:
-    """Rename or move a category; a move under itself or its own descendants is refused."""
-    require_vendor_staff(principal)
-    async with hub.write() as session:
-        category = await session.get(ArticleCategory, category_id, with_for_update=True)
-        if category is None:
-            raise NotFound("no such category", field="id")
-        if name is not None:
-            category.name = validation.text(name, field="name", max_length=100)
-        if to_root:
-            category.parent_id = None
-        elif parent_id is not None:
-            chain = await _ancestors(session, parent_id, field="parentId")
-            if category.id in chain:
-                raise BadInput("a category cannot move under itself", field="parentId")
-            if len(chain) + await _subtree_height(session, category.id) > CATEGORY_DEPTH:
-                raise BadInput(f"categories nest at most {CATEGORY_DEPTH} deep", field="parentId")
-            category.parent_id = parent_id
-        if position is not None:
-            category.position = position
-        await _flush_unique(session, "a category of that name already exists here", "name")
-    return category
-
-
-async def delete_category(hub: Hub, *, principal: Principal, category_id: str) -> None:
-    require_vendor_staff(principal)
-    async with hub.write() as session:
-        category = await session.get(ArticleCategory, category_id, with_for_update=True)
-        if category is None:
-            raise NotFound("no such category", field="id")
-        used = await session.scalar(select(func.count()).where(Article.category_id == category_id))
-        children = await session.scalar(
-            select(func.count()).where(ArticleCategory.parent_id == category_id)
-        )
-        if used or children:
-            raise BadInput(
-                "the category still holds articles or sub-categories; move them first",
-                field="id",
-            )
-        await session.delete(category)
-
 
 # Articles: writing
 
@@ -164,7 +60,7 @@ async def create(hub: Hub, *, principal: Principal, data: ArticleInput) -> Artic
             **clean.audience.columns(),
         )
         session.add(article)
-        await _flush_unique(session, "another article has this slug", "slug")
+        await flush_unique(session, "another article has this slug", "slug")
         await _set_links(session, article.id, clean.audience, clean.related_asset_ids)
         _revise(session, article, principal, now, ["created"], None)
         await search.index(session, article)
@@ -191,7 +87,7 @@ async def update(
         article.version += 1
         article.updated_at = now
         _revise(session, article, principal, now, changed, _note(changes.note))
-        await _flush_unique(session, "another article has this slug", "slug")
+        await flush_unique(session, "another article has this slug", "slug")
         await search.index(session, article)
     return article
 
@@ -241,7 +137,9 @@ async def get(
         if article is None:
             raise NotFound("no such article", field="id" if article_id is not None else "slug")
         if principal.is_partner:
-            await _count_read(session, article.id, principal.organization_id, hub.clock.now())
+            await engagement.count_read(
+                session, article.id, principal.organization_id, hub.clock.now()
+            )
     return article
 
 
@@ -263,7 +161,7 @@ async def list_articles(
         statement = statement.where(Article.status.in_([str(s) for s in filter.statuses]))
     if filter.category_id:
         statement = statement.where(
-            Article.category_id.in_(await _subtree(hub, filter.category_id))
+            Article.category_id.in_(await categories.subtree(hub, filter.category_id))
         )
     if filter.product_line:
         line = validation.product_line(filter.product_line, field="filter.productLine")
@@ -287,18 +185,8 @@ async def list_articles(
             session, ranked, page, key=(found.c.score, Article.id), descending=True
         )
     if result.total_count == 0 and page.after is None and principal.is_partner:
-        await _count_miss(hub, " ".join(terms))
+        await engagement.count_miss(hub, " ".join(terms))
     return result
-
-
-def readable(principal: Principal, statement: Select[Row]) -> Select[Row]:
-    """Vendor accounts read every article; a partner the published ones it is entitled to."""
-    if principal.is_vendor:
-        return statement
-    return statement.where(
-        Article.status == ArticleStatus.PUBLISHED,
-        audience.entitles(Article, NAMED, principal.organization_id),
-    )
 
 
 async def revisions(
@@ -347,159 +235,6 @@ async def named_partners(hub: Hub, article_ids: Sequence[str]) -> list[list[str]
     return [[row[1] for row in group] for group in grouped_by(rows, article_ids, lambda r: r[0])]
 
 
-# Feedback and reads
-
-
-async def give_feedback(
-    hub: Hub, *, principal: Principal, article_id: str, helpful: bool, comment: str | None
-) -> ArticleFeedback:
-    """Record whether an article helped; a second answer by the same user replaces the first."""
-    text = validation.optional_text(comment, field="comment", max_length=1000)
-    now = hub.clock.now()
-    async with hub.write() as session:
-        visible = await session.scalar(
-            readable(principal, select(Article.id)).where(Article.id == article_id)
-        )
-        if visible is None:
-            raise NotFound("no such article", field="articleId")
-        values = {
-            "article_id": article_id,
-            "user_id": principal.user_id,
-            "partner_id": principal.organization_id if principal.is_partner else None,
-            "helpful": helpful,
-            "comment": text,
-            "answered_at": now,
-        }
-        statement = upsert(session, ArticleFeedback).values(**values)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["article_id", "user_id"],
-                set_={"helpful": helpful, "comment": text, "answered_at": now},
-            )
-        )
-        feedback = await session.get(
-            ArticleFeedback, (article_id, principal.user_id), populate_existing=True
-        )
-    assert feedback is not None
-    return feedback
-
-
-@dataclass(frozen=True)
-class ArticleStats:
-    article_id: str
-    views: int
-    reading_partners: int
-    helpful: int
-    not_helpful: int
-
-
-@dataclass(frozen=True)
-class PartnerReads:
-    partner_id: str
-    views: int
-    last_viewed_at: datetime
-
-
-async def stats(
-    hub: Hub, *, principal: Principal, article_ids: Sequence[str]
-) -> list[ArticleStats]:
-    """Views, reading partners and feedback per article (vendor staff)."""
-    require_vendor_staff(principal)
-    async with hub.db() as session:
-        read_rows = (
-            await session.execute(
-                select(ArticleRead.article_id, func.sum(ArticleRead.views), func.count())
-                .where(ArticleRead.article_id.in_(article_ids))
-                .group_by(ArticleRead.article_id)
-            )
-        ).all()
-        feedback_rows = (
-            await session.execute(
-                select(
-                    ArticleFeedback.article_id,
-                    func.sum(case((ArticleFeedback.helpful.is_(True), 1), else_=0)),
-                    func.sum(case((ArticleFeedback.helpful.is_(False), 1), else_=0)),
-                )
-                .where(ArticleFeedback.article_id.in_(article_ids))
-                .group_by(ArticleFeedback.article_id)
-            )
-        ).all()
-    read_by = {row[0]: (int(row[1] or 0), int(row[2])) for row in read_rows}
-    feedback_by = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in feedback_rows}
-    return [
-        ArticleStats(
-            article_id,
-            *read_by.get(article_id, (0, 0)),
-            *feedback_by.get(article_id, (0, 0)),
-        )
-        for article_id in article_ids
-    ]
-
-
-async def reads_by_partner(
-    hub: Hub, *, principal: Principal, article_id: str
-) -> list[PartnerReads]:
-    require_vendor_staff(principal)
-    async with hub.db() as session:
-        rows = (
-            await session.execute(
-                select(ArticleRead)
-                .where(ArticleRead.article_id == article_id)
-                .order_by(ArticleRead.views.desc(), ArticleRead.partner_id)
-            )
-        ).scalars()
-        return [PartnerReads(row.partner_id, row.views, row.last_viewed_at) for row in rows]
-
-
-@dataclass(frozen=True)
-class Insights:
-    most_read: list[tuple[Article, int]]
-    least_helpful: list[tuple[Article, int, int]]
-    missing: list[SearchMiss]
-
-
-async def insights(hub: Hub, *, principal: Principal, limit: int) -> Insights:
-    """What partners read, what did not help them, and what they searched for in vain."""
-    require_vendor_staff(principal)
-    if not 1 <= limit <= 100:
-        raise BadInput("limit must be between 1 and 100", field="limit")
-    async with hub.db() as session:
-        views = func.sum(ArticleRead.views)
-        most_read = (
-            await session.execute(
-                select(Article, views)
-                .join(ArticleRead, ArticleRead.article_id == Article.id)
-                .group_by(Article.id)
-                .order_by(views.desc(), Article.id)
-                .limit(limit)
-            )
-        ).all()
-        unhelpful = func.sum(case((ArticleFeedback.helpful.is_(False), 1), else_=0))
-        helpful = func.sum(case((ArticleFeedback.helpful.is_(True), 1), else_=0))
-        least_helpful = (
-            await session.execute(
-                select(Article, unhelpful, helpful)
-                .join(ArticleFeedback, ArticleFeedback.article_id == Article.id)
-                .group_by(Article.id)
-                .having(unhelpful > 0)
-                .order_by(unhelpful.desc(), helpful, Article.id)
-                .limit(limit)
-            )
-        ).all()
-        missing = (
-            await session.scalars(
-                select(SearchMiss)
-                .order_by(SearchMiss.misses.desc(), SearchMiss.last_missed_at.desc())
-                .limit(limit)
-            )
-        ).all()
-    return Insights(
-        most_read=[(row[0], int(row[1])) for row in most_read],
-        least_helpful=[(row[0], int(row[1]), int(row[2])) for row in least_helpful],
-        missing=list(missing),
-    )
-
-
 # Helpers
 
 
@@ -536,7 +271,7 @@ async def _apply(session: AsyncSession, article: Article, changes: ArticleChange
     if changes.clear_category:
         put("categoryId", "category_id", None)
     elif changes.category_id is not None:
-        await _category_depth(session, changes.category_id, field="categoryId")
+        await categories.check_depth(session, changes.category_id, field="categoryId")
         put("categoryId", "category_id", changes.category_id)
     if changes.tags is not None:
         put("tags", "tags", rules.tags(changes.tags))
@@ -598,7 +333,7 @@ async def _check_refs(
     session: AsyncSession, category_id: str | None, wanted: audience.Audience, data: ArticleInput
 ) -> None:
     if category_id is not None:
-        await _category_depth(session, category_id, field="input.categoryId")
+        await categories.check_depth(session, category_id, field="input.categoryId")
     await audience.known_partners(session, wanted.partner_ids, field="input.visibility.partnerIds")
     await _known_assets(session, data.related_asset_ids)
 
@@ -698,82 +433,6 @@ async def _free_slug(session: AsyncSession, wanted: str, *, strict: bool = False
     return f"{wanted}-{number}"[: rules.SLUG_MAX]
 
 
-async def _free_category_slug(session: AsyncSession, wanted: str) -> str:
-    taken = set(
-        (
-            await session.scalars(
-                select(ArticleCategory.slug).where(
-                    ArticleCategory.slug.like(f"{escape_like(wanted)}%", escape="\\")
-                )
-            )
-        ).all()
-    )
-    number, slug = 2, wanted
-    while slug in taken:
-        slug, number = f"{wanted}-{number}", number + 1
-    return slug
-
-
-async def _ancestors(session: AsyncSession, category_id: str, *, field: str) -> list[str]:
-    """The category and its ancestors, nearest first."""
-    chain: list[str] = []
-    current: str | None = category_id
-    while current is not None:
-        if current in chain or len(chain) > CATEGORY_DEPTH:
-            break
-        parent = (
-            await session.execute(
-                select(ArticleCategory.id, ArticleCategory.parent_id).where(
-                    ArticleCategory.id == current
-                )
-            )
-        ).one_or_none()
-        if parent is None:
-            raise NotFound("no such category", field=field)
-        chain.append(parent[0])
-        current = parent[1]
-    return chain
-
-
-async def _category_depth(session: AsyncSession, category_id: str, *, field: str) -> None:
-    chain = await _ancestors(session, category_id, field=field)
-    if len(chain) >= CATEGORY_DEPTH:
-        raise BadInput(f"categories nest at most {CATEGORY_DEPTH} deep", field=field)
-
-
-async def _subtree_height(session: AsyncSession, category_id: str) -> int:
-    height, level = 1, [category_id]
-    while True:
-        level = list(
-            (
-                await session.scalars(
-                    select(ArticleCategory.id).where(ArticleCategory.parent_id.in_(level))
-                )
-            ).all()
-        )
-        if not level:
-            return height
-        height += 1
-
-
-async def _subtree(hub: Hub, category_id: str) -> list[str]:
-    """The category and every category below it."""
-    async with hub.db() as session:
-        if await session.get(ArticleCategory, category_id) is None:
-            raise NotFound("no such category", field="filter.categoryId")
-        found, level = [category_id], [category_id]
-        while level:
-            level = list(
-                (
-                    await session.scalars(
-                        select(ArticleCategory.id).where(ArticleCategory.parent_id.in_(level))
-                    )
-                ).all()
-            )
-            found += level
-    return found
-
-
 def _has_line(line: str) -> Any:
     # JSON list membership without dialect-specific JSON operators: the quoted code in the text.
     return func.cast(Article.product_lines, _text_type()).contains(f'"{line}"', autoescape=True)
@@ -785,38 +444,3 @@ def _has_tag(tag: str) -> Any:
 
 def _text_type() -> Any:
     return Text()
-
-
-async def _count_read(
-    session: AsyncSession, article_id: str, partner_id: str, now: datetime
-) -> None:
-    statement = upsert(session, ArticleRead).values(
-        article_id=article_id, partner_id=partner_id, views=1, last_viewed_at=now
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["article_id", "partner_id"],
-            set_={"views": ArticleRead.views + 1, "last_viewed_at": now},
-        )
-    )
-
-
-async def _count_miss(hub: Hub, query: str) -> None:
-    now = hub.clock.now()
-    async with hub.write() as session:
-        statement = upsert(session, SearchMiss).values(
-            query=query[:200], misses=1, last_missed_at=now
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["query"],
-                set_={"misses": SearchMiss.misses + 1, "last_missed_at": now},
-            )
-        )
-
-
-async def _flush_unique(session: AsyncSession, message: str, field: str) -> None:
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise Conflict(message, field=field) from None

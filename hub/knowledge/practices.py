@@ -10,36 +10,28 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import audience, validation
 from hub.assets import service as asset_service
-from hub.assets.rules import visible as assets_visible
-from hub.db import grouped_by, upsert
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
-from hub.knowledge import rules
+from hub.knowledge import access, rules
+from hub.knowledge import attachments as practice_files
 from hub.knowledge.rules import PracticeFilter, PracticeInput, PracticeOrder, PracticeStatus
-from hub.pagination import Page, PageRequest, decode_cursor, encode_cursor, keyset_page
+from hub.pagination import Page, PageRequest, decode_cursor, encode_cursor
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import (
-    Asset,
     BestPractice,
     BestPracticeAttachment,
-    BestPracticeComment,
     BestPracticePartner,
     BestPracticeRating,
-    Organization,
-    User,
 )
 
-Row = TypeVar("Row", bound=tuple[Any, ...])
-NAMED = audience.NamedPartners(BestPracticePartner.practice_id, BestPracticePartner.partner_id)
 TEXT_MAX = 20_000
 MAX_ATTACHMENTS = 10
 # Ranking: a Bayesian average pulls few ratings towards PRIOR; featured practices and recent
@@ -47,13 +39,6 @@ MAX_ATTACHMENTS = 10
 PRIOR_MEAN, PRIOR_WEIGHT = 3.0, 3
 FEATURED_BOOST = 1.5
 RECENCY_BOOST, HALF_LIFE_DAYS = 1.0, 30.0
-
-
-@dataclass(frozen=True)
-class Rating:
-    average: float | None
-    count: int
-    mine: int | None
 
 
 # Writing
@@ -73,7 +58,7 @@ async def submit(
     if len(files) + len(clean.asset_ids) > MAX_ATTACHMENTS:
         raise BadInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachments")
     async with hub.db() as session:
-        await _usable_assets(session, principal, clean.asset_ids)
+        await practice_files.usable_assets(session, principal, clean.asset_ids)
     stored: list[asset_service.Stored] = []
     try:
         for index, (file_name, chunks) in enumerate(files):
@@ -100,7 +85,7 @@ async def submit(
             session.add(practice)
             await session.flush()
             await _set_audience(session, practice.id, clean.audience)
-            _attach(session, practice.id, clean.asset_ids, stored)
+            practice_files.attach(session, practice.id, clean.asset_ids, stored)
     except BaseException:
         for one in stored:
             with contextlib.suppress(Exception):
@@ -129,7 +114,7 @@ async def revise(
         await audience.known_partners(
             session, clean.audience.partner_ids, field="input.visibility.partnerIds"
         )
-        await _usable_assets(session, principal, clean.asset_ids)
+        await practice_files.usable_assets(session, principal, clean.asset_ids)
         for attribute, value in _columns(clean).items():
             setattr(practice, attribute, value)
         practice.status = PracticeStatus.SUBMITTED
@@ -149,7 +134,7 @@ async def revise(
         files = await session.scalar(
             select(func.count()).where(BestPracticeAttachment.practice_id == practice.id)
         )
-        _attach(session, practice.id, clean.asset_ids, [], first_position=files or 0)
+        practice_files.attach(session, practice.id, clean.asset_ids, [], first_position=files or 0)
     return practice
 
 
@@ -205,53 +190,12 @@ async def feature(
     return practice
 
 
-async def rate(hub: Hub, *, principal: Principal, practice_id: str, stars: int) -> Rating:
-    """Rate a published practice 1-5; one rating per user, rating again changes it."""
-    if not 1 <= stars <= 5:
-        raise BadInput("stars must be between 1 and 5", field="stars")
-    now = hub.clock.now()
-    async with hub.write() as session:
-        practice = await _readable_one(session, principal, practice_id, field="practiceId")
-        if practice.status != PracticeStatus.PUBLISHED:
-            raise BadInput("only a published practice can be rated", field="practiceId")
-        statement = upsert(session, BestPracticeRating).values(
-            practice_id=practice_id, user_id=principal.user_id, stars=stars, rated_at=now
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["practice_id", "user_id"], set_={"stars": stars, "rated_at": now}
-            )
-        )
-    [rating] = await ratings(hub, principal=principal, practice_ids=[practice_id])
-    return rating
-
-
-async def comment(
-    hub: Hub, *, principal: Principal, practice_id: str, body: str
-) -> BestPracticeComment:
-    """Comment on a published practice the caller may see."""
-    text = rules.markdown(body, field="body", max_length=5000)
-    async with hub.write() as session:
-        practice = await _readable_one(session, principal, practice_id, field="practiceId")
-        if practice.status != PracticeStatus.PUBLISHED:
-            raise BadInput("only a published practice can be commented on", field="practiceId")
-        made = BestPracticeComment(
-            practice_id=practice_id,
-            author_id=principal.user_id,
-            organization_id=principal.organization_id,
-            body=text,
-            created_at=hub.clock.now(),
-        )
-        session.add(made)
-    return made
-
-
 # Reading
 
 
 async def get(hub: Hub, *, principal: Principal, practice_id: str) -> BestPractice:
     async with hub.db() as session:
-        return await _readable_one(session, principal, practice_id, field="id")
+        return await access.readable_practice(session, principal, practice_id, field="id")
 
 
 async def list_practices(
@@ -263,7 +207,7 @@ async def list_practices(
     page: PageRequest,
 ) -> Page[BestPractice]:
     """Practices the caller may see, ranked (featured, rating, recency), newest or top rated."""
-    statement = readable(principal, select(BestPractice))
+    statement = access.readable_practices(principal, select(BestPractice))
     if filter.mine:
         statement = statement.where(BestPractice.partner_id == principal.organization_id)
     if filter.statuses:
@@ -330,121 +274,6 @@ async def list_practices(
     )
 
 
-def readable(principal: Principal, statement: Select[Row]) -> Select[Row]:
-    """Vendor sees all; a partner its own organization's, and published entitled ones."""
-    if principal.is_vendor:
-        return statement
-    return statement.where(
-        or_(
-            BestPractice.partner_id == principal.organization_id,
-            (BestPractice.status == PracticeStatus.PUBLISHED)
-            & audience.entitles(BestPractice, NAMED, principal.organization_id),
-        )
-    )
-
-
-async def ratings(hub: Hub, *, principal: Principal, practice_ids: Sequence[str]) -> list[Rating]:
-    async with hub.db() as session:
-        overall = {
-            row[0]: (float(row[1]), int(row[2]))
-            for row in (
-                await session.execute(
-                    select(
-                        BestPracticeRating.practice_id,
-                        func.avg(BestPracticeRating.stars),
-                        func.count(),
-                    )
-                    .where(BestPracticeRating.practice_id.in_(practice_ids))
-                    .group_by(BestPracticeRating.practice_id)
-                )
-            ).all()
-        }
-        mine = {
-            row[0]: row[1]
-            for row in (
-                await session.execute(
-                    select(BestPracticeRating.practice_id, BestPracticeRating.stars).where(
-                        BestPracticeRating.practice_id.in_(practice_ids),
-                        BestPracticeRating.user_id == principal.user_id,
-                    )
-                )
-            ).all()
-        }
-    return [
-        Rating(
-            round(overall[key][0], 2) if key in overall else None,
-            overall.get(key, (0.0, 0))[1],
-            mine.get(key),
-        )
-        for key in practice_ids
-    ]
-
-
-async def comments(
-    hub: Hub, *, principal: Principal, practice_id: str, page: PageRequest
-) -> Page[BestPracticeComment]:
-    async with hub.db() as session:
-        await _readable_one(session, principal, practice_id, field="id")
-        return await keyset_page(
-            session,
-            select(BestPracticeComment).where(BestPracticeComment.practice_id == practice_id),
-            page,
-            key=(BestPracticeComment.created_at, BestPracticeComment.id),
-        )
-
-
-async def attachments(
-    hub: Hub, *, principal: Principal, practice_ids: Sequence[str]
-) -> list[list[tuple[BestPracticeAttachment, Asset | None]]]:
-    """Each practice's attachments; an asset the caller may not see is left out."""
-    async with hub.db() as session:
-        rows = (
-            await session.scalars(
-                select(BestPracticeAttachment)
-                .where(BestPracticeAttachment.practice_id.in_(practice_ids))
-                .order_by(BestPracticeAttachment.position)
-            )
-        ).all()
-        asset_ids = [row.asset_id for row in rows if row.asset_id]
-        assets = {
-            asset.id: asset
-            for asset in (
-                await session.scalars(
-                    assets_visible(principal, select(Asset)).where(
-                        Asset.id.in_(asset_ids), Asset.archived.is_(False)
-                    )
-                )
-            ).all()
-        }
-    kept = [
-        (row, assets.get(row.asset_id) if row.asset_id else None)
-        for row in rows
-        if row.asset_id is None or row.asset_id in assets
-    ]
-    return grouped_by(kept, practice_ids, lambda pair: pair[0].practice_id)
-
-
-async def attachment_url(
-    hub: Hub, *, principal: Principal, attachment_id: str, expires_in: int
-) -> str:
-    """A short-lived URL of an uploaded attachment, for whoever may see its practice."""
-    if not 10 <= expires_in <= 7 * 86400:
-        raise BadInput("expiresInSeconds must be between 10 and 604800", field="expiresInSeconds")
-    async with hub.db() as session:
-        attachment = await session.get(BestPracticeAttachment, attachment_id)
-        if attachment is None:
-            raise NotFound("no such attachment", field="id")
-        await _readable_one(session, principal, attachment.practice_id, field="id")
-    if attachment.object_key is None:
-        raise BadInput("this attachment is an asset: use the asset's downloadUrl", field="id")
-    return await hub.objects.download_url(
-        attachment.object_key,
-        expires_in=expires_in,
-        filename=attachment.file_name or "attachment",
-        content_type=attachment.content_type,
-    )
-
-
 # Helpers
 
 
@@ -491,73 +320,12 @@ async def _set_audience(session: AsyncSession, practice_id: str, wanted: audienc
     )
 
 
-def _attach(
-    session: AsyncSession,
-    practice_id: str,
-    asset_ids: Sequence[str],
-    stored: Sequence[asset_service.Stored],
-    *,
-    first_position: int = 0,
-) -> None:
-    position = first_position
-    for key, name, size, content_type, sha256 in stored:
-        session.add(
-            BestPracticeAttachment(
-                practice_id=practice_id,
-                position=position,
-                object_key=key,
-                file_name=name,
-                size=size,
-                content_type=content_type,
-                sha256=sha256,
-            )
-        )
-        position += 1
-    for asset_id in asset_ids:
-        session.add(
-            BestPracticeAttachment(practice_id=practice_id, position=position, asset_id=asset_id)
-        )
-        position += 1
-
-
-async def _usable_assets(
-    session: AsyncSession, principal: Principal, asset_ids: Sequence[str]
-) -> None:
-    """Attached assets must be ones the contributor may see (others look missing)."""
-    if not asset_ids:
-        return
-    found = {
-        asset.id
-        for asset in (
-            await session.scalars(
-                assets_visible(principal, select(Asset)).where(Asset.id.in_(asset_ids))
-            )
-        ).all()
-    }
-    missing = [asset for asset in asset_ids if asset not in found]
-    if missing:
-        raise NotFound(f"no asset with id {missing[0]!r}", field="input.assetIds")
-
-
-async def _readable_one(
-    session: AsyncSession, principal: Principal, practice_id: str, *, field: str
-) -> BestPractice:
-    practice = (
-        await session.scalars(
-            readable(principal, select(BestPractice)).where(BestPractice.id == practice_id)
-        )
-    ).one_or_none()
-    if practice is None:
-        raise NotFound("no such best practice", field=field)
-    return practice
-
-
 async def _for_update(
     session: AsyncSession, principal: Principal, practice_id: str, expected: int | None
 ) -> BestPractice:
     practice = (
         await session.scalars(
-            readable(principal, select(BestPractice))
+            access.readable_practices(principal, select(BestPractice))
             .where(BestPractice.id == practice_id)
             .with_for_update(of=BestPractice)
         )
@@ -591,30 +359,3 @@ def _offset_after(cursor: str, total: int) -> int:
     if not isinstance(offset, int) or not 0 <= offset <= total:
         raise BadInput("after is not a valid cursor", field="after")
     return offset
-
-
-async def user_names(hub: Hub, user_ids: Sequence[str]) -> list[str | None]:
-    """Display names of contributors and commenters (names only, whatever the organization)."""
-    async with hub.db() as session:
-        rows = {
-            row[0]: row[1]
-            for row in (
-                await session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))
-            ).all()
-        }
-    return [rows.get(key) for key in user_ids]
-
-
-async def organization_names(hub: Hub, organization_ids: Sequence[str]) -> list[str | None]:
-    async with hub.db() as session:
-        rows = {
-            row[0]: row[1]
-            for row in (
-                await session.execute(
-                    select(Organization.id, Organization.name).where(
-                        Organization.id.in_(organization_ids)
-                    )
-                )
-            ).all()
-        }
-    return [rows.get(key) for key in organization_ids]

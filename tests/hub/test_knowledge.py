@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.clock import ManualClock
-from hub.knowledge import articles, practices
+from hub.knowledge import articles, discussion, practices
 from hub.knowledge.rules import ArticleFilter, ArticleInput, ArticleStatus, PracticeInput
 from hub.pagination import PageRequest
 from hub.partners import Tier
@@ -185,7 +185,7 @@ async def test_concurrent_ratings_by_one_user_stay_one_rating(factory: Factory) 
 
     results = await asyncio.gather(
         *(
-            practices.rate(hub, principal=rater.principal, practice_id=practice.id, stars=stars)
+            discussion.rate(hub, principal=rater.principal, practice_id=practice.id, stars=stars)
             for stars in (1, 2, 3, 4, 5, 5, 4, 3, 2, 1)
         )
     )
@@ -194,7 +194,7 @@ async def test_concurrent_ratings_by_one_user_stay_one_rating(factory: Factory) 
         rows = await session.scalar(
             select(func.count()).where(BestPracticeRating.practice_id == practice.id)
         )
-    [final] = await practices.ratings(hub, principal=rater.principal, practice_ids=[practice.id])
+    [final] = await discussion.ratings(hub, principal=rater.principal, practice_ids=[practice.id])
     assert rows == 1
     assert all(result.count == 1 for result in results)
     assert final.count == 1 and final.mine == final.average
