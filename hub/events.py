@@ -18,12 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from broadcaster import Broadcast
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import HubError
 from hub.roles import Principal
-from storage.models import Event, EventAudience
+from storage.models import Event, EventAudience, EventRecipient
 
 logger = logging.getLogger("channelhub.events")
 CHANNEL = "channelhub-events"
@@ -42,10 +42,17 @@ class DomainEvent:
     payload: dict[str, Any]
     occurred_at: datetime
     audience: frozenset[str]
+    # Users the event is for; when given, nobody else sees it (not even vendor staff).
+    recipients: frozenset[str] = frozenset()
+    # Not stored and never replayed (typing indicators): id 0, delivered live only.
+    ephemeral: bool = False
     shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def visible_to(self, principal: Principal) -> bool:
-        """Vendor-side accounts see every event; partners only those addressed to them."""
+        """Recipients alone see a recipient event; otherwise vendor-side accounts see every
+        event and partners those addressed to their organization."""
+        if self.recipients:
+            return principal.user_id in self.recipients
         return principal.is_vendor or principal.organization_id in self.audience
 
     def encode(self) -> str:
@@ -58,6 +65,8 @@ class DomainEvent:
                 "payload": self.payload,
                 "at": self.occurred_at.isoformat(),
                 "audience": sorted(self.audience),
+                "recipients": sorted(self.recipients),
+                "ephemeral": self.ephemeral,
             }
         )
 
@@ -72,6 +81,8 @@ class DomainEvent:
             payload=data["payload"],
             occurred_at=datetime.fromisoformat(data["at"]),
             audience=frozenset(data["audience"]),
+            recipients=frozenset(data.get("recipients", ())),
+            ephemeral=bool(data.get("ephemeral", False)),
         )
 
 
@@ -89,6 +100,7 @@ class PendingEvent:
     audience: frozenset[str]
     payload: dict[str, Any]
     occurred_at: datetime
+    recipients: frozenset[str] = frozenset()
     event: DomainEvent | None = None
 
 
@@ -101,9 +113,12 @@ async def append(
     audience: Iterable[str],
     payload: dict[str, Any],
     now: datetime,
+    recipients: Iterable[str] = (),
 ) -> PendingEvent:
     """Record an event in the caller's transaction; it is published once that commits."""
-    pending = PendingEvent(topic, type, subject_id, frozenset(audience), payload, now)
+    pending = PendingEvent(
+        topic, type, subject_id, frozenset(audience), payload, now, frozenset(recipients)
+    )
     session.info.setdefault(PENDING, []).append(pending)
     return pending
 
@@ -134,6 +149,9 @@ async def write_pending(session: AsyncSession) -> list[DomainEvent]:
         if item.audience:
             rows = [{"event_id": event_id, "organization_id": org} for org in sorted(item.audience)]
             await session.execute(insert(EventAudience), rows)
+        if item.recipients:
+            people = [{"event_id": event_id, "user_id": user} for user in sorted(item.recipients)]
+            await session.execute(insert(EventRecipient), people)
         item.event = DomainEvent(
             event_id,
             item.topic,
@@ -142,6 +160,7 @@ async def write_pending(session: AsyncSession) -> list[DomainEvent]:
             item.payload,
             item.occurred_at,
             item.audience,
+            item.recipients,
         )
         written.append(item.event)
     return written
@@ -227,6 +246,22 @@ class EventBus:
                 )
                 return
 
+    async def publish_ephemeral(self, event: DomainEvent) -> None:
+        """Fan out an event that is not stored (typing): live subscribers only, no replay.
+
+        Without a broadcast connection it reaches this process's subscribers only.
+        """
+        if not event.ephemeral or event.id != 0:
+            raise ValueError("only an ephemeral event (id 0) can be published this way")
+        broadcast = self._broadcast
+        if broadcast is not None:
+            try:
+                await broadcast.publish(CHANNEL, event.encode())
+                return
+            except Exception:
+                logger.warning("could not broadcast an ephemeral %s event", event.type)
+        self._deliver_ephemeral(event)
+
     @asynccontextmanager
     async def subscribe(
         self, principal: Principal, topics: Collection[str], *, after: int | None
@@ -251,7 +286,9 @@ class EventBus:
             item = await subscriber.queue.get()
             if item is None:
                 raise SubscriberTooSlow(subscriber.closed_reason or "the event stream closed")
-            if item.id > last:
+            if item.ephemeral:
+                yield item
+            elif item.id > last:
                 last = item.id
                 yield item
 
@@ -280,15 +317,12 @@ class EventBus:
             statement = statement.where(Event.id <= until)
         if topics is not None:
             statement = statement.where(Event.topic.in_(list(topics)))
-        if principal is not None and not principal.is_vendor:
-            addressed = select(EventAudience.event_id).where(
-                EventAudience.organization_id == principal.organization_id,
-                EventAudience.event_id > after,
-            )
-            statement = statement.where(Event.id.in_(addressed))
+        if principal is not None:
+            statement = statement.where(_visible(principal, after))
         async with self.db() as session:
             rows = list((await session.execute(statement)).scalars())
             audiences = await _audiences(session, [row.id for row in rows])
+            recipients = await _recipients(session, [row.id for row in rows])
         return [
             DomainEvent(
                 row.id,
@@ -298,6 +332,7 @@ class EventBus:
                 row.payload,
                 row.occurred_at,
                 audiences.get(row.id, frozenset()),
+                recipients.get(row.id, frozenset()),
             )
             for row in rows
         ]
@@ -341,6 +376,9 @@ class EventBus:
                 await broadcast.disconnect()
 
     async def _receive(self, event: DomainEvent) -> None:
+        if event.ephemeral:
+            self._deliver_ephemeral(event)
+            return
         if event.id <= self.last_id:
             return
         if event.id > self.last_id + 1:
@@ -361,6 +399,10 @@ class EventBus:
         for subscriber in list(self._subscribers):
             subscriber.offer(event)
 
+    def _deliver_ephemeral(self, event: DomainEvent) -> None:
+        for subscriber in list(self._subscribers):
+            subscriber.offer(event)
+
 
 def _check_alive(broadcast: Broadcast) -> None:
     # broadcaster's listener task dies silently when its backend connection drops.
@@ -368,6 +410,39 @@ def _check_alive(broadcast: Broadcast) -> None:
     if listener is not None and listener.done():
         error = listener.exception() if not listener.cancelled() else None
         raise ConnectionError(f"broadcast listener stopped: {error!r}")
+
+
+def _visible(principal: Principal, after: int) -> ColumnElement[bool]:
+    """SQL twin of DomainEvent.visible_to for events after a cursor."""
+    mine = Event.id.in_(
+        select(EventRecipient.event_id).where(
+            EventRecipient.user_id == principal.user_id, EventRecipient.event_id > after
+        )
+    )
+    has_recipients = exists().where(EventRecipient.event_id == Event.id)
+    if principal.is_vendor:
+        return or_(~has_recipients, mine)
+    addressed = Event.id.in_(
+        select(EventAudience.event_id).where(
+            EventAudience.organization_id == principal.organization_id,
+            EventAudience.event_id > after,
+        )
+    )
+    return or_(and_(addressed, ~has_recipients), mine)
+
+
+async def _recipients(session: AsyncSession, ids: list[int]) -> dict[int, frozenset[str]]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(EventRecipient.event_id, EventRecipient.user_id).where(
+            EventRecipient.event_id.in_(ids)
+        )
+    )
+    grouped: dict[int, set[str]] = {}
+    for event_id, user_id in rows.all():
+        grouped.setdefault(event_id, set()).add(user_id)
+    return {key: frozenset(value) for key, value in grouped.items()}
 
 
 async def _audiences(session: AsyncSession, ids: list[int]) -> dict[int, frozenset[str]]:

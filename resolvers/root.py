@@ -25,6 +25,7 @@ from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
+from resolvers.messaging import MessagingMutation, MessagingQuery, MessagingSubscription
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
 from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
@@ -43,6 +44,7 @@ Query = merge_types(
         AssetsQuery,
         KnowledgeQuery,
         TrainingQuery,
+        MessagingQuery,
     ),
 )
 Mutation = merge_types(
@@ -54,12 +56,19 @@ Mutation = merge_types(
         OrdersMutation,
         AssetsMutation,
         KnowledgeMutation,
+        MessagingMutation,
         TrainingMutation,
     ),
 )
 Subscription = merge_types(
     "Subscription",
-    (LeadsSubscription, OrdersSubscription, AssetsSubscription, TrainingSubscription),
+    (
+        LeadsSubscription,
+        OrdersSubscription,
+        AssetsSubscription,
+        TrainingSubscription,
+        MessagingSubscription,
+    ),
 )
 
 

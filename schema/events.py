@@ -21,6 +21,7 @@ from hub.roles import Principal
 from schema.assets import Asset
 from schema.context import Info
 from schema.deals import DealRegistration
+from schema.fanout import audience_key
 from schema.leads import Lead
 from schema.orders import Order
 
@@ -38,7 +39,7 @@ def parse_cursor(after: str | None) -> int | None:
 
 def shared(event: DomainEvent, principal: Principal, name: str, load: Any) -> asyncio.Future[Any]:
     """Load once per event and audience what every subscriber of that audience sees alike."""
-    key = (name, "vendor" if principal.is_vendor else principal.organization_id)
+    key = (name, principal.user_id if event.recipients else audience_key(principal, frozenset()))
     future: asyncio.Future[Any] | None = event.shared.get(key)
     if future is None:
         future = event.shared[key] = asyncio.ensure_future(load())

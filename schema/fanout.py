@@ -1,9 +1,10 @@
 """Shared fan-out: a subscription event is executed once per audience, not once per socket.
 
 Every subscriber of one audience (vendor staff, or one partner organization) sees the same
-thing: visibility in the hub depends only on the organization. So the first subscriber of
-an audience to reach an event executes its selection; every other subscriber with the
-same document and variables reuses that result.
+thing: visibility in the hub depends only on the organization, except for user-scoped
+subscriptions (conversations are private to their participants), shared per user. So the
+first subscriber of an audience to reach an event executes its selection; every other
+subscriber with the same document and variables reuses that result.
 """
 
 from __future__ import annotations
@@ -13,10 +14,21 @@ import json
 from collections.abc import Awaitable
 from typing import Any
 
-from graphql import ExecutionResult, OperationType
+from graphql import ExecutionResult, FieldNode, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.roles import Principal
+
+# Subscriptions whose events depend on the user, not only on the organization: their
+# executions are shared only among one user's own sockets.
+USER_SCOPED_FIELDS = frozenset({"messageEvents"})
+
+
+def audience_key(principal: Principal, root_fields: frozenset[str]) -> str:
+    """Who sees an event the same way: one user, vendor staff, or one partner organization."""
+    if root_fields & USER_SCOPED_FIELDS:
+        return f"user:{principal.user_id}"
+    return "vendor" if principal.is_vendor else principal.organization_id
 
 
 class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
@@ -39,7 +51,12 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         return _shielded(future)
 
     def _share_key(self, principal: Principal) -> tuple[str, ...]:
-        audience = "vendor" if principal.is_vendor else principal.organization_id
+        fields = frozenset(
+            selection.name.value
+            for selection in self.operation.selection_set.selections
+            if isinstance(selection, FieldNode)
+        )
+        audience = audience_key(principal, fields)
         source = self.operation.loc.source.body if self.operation.loc else str(id(self.operation))
         variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
         name = self.operation.name.value if self.operation.name else ""

@@ -15,6 +15,8 @@ from hub.knowledge import categories as category_service
 from hub.knowledge import discussion, engagement
 from hub.leads import activity as lead_activity
 from hub.leads import service as lead_service
+from hub.messaging import conversations as conversation_service
+from hub.messaging import messages as message_service
 from hub.orders import catalog
 from hub.orders import service as order_service
 from hub.orders.catalog import Quote
@@ -33,6 +35,7 @@ from storage.models import (
     AssetVersion,
     BestPracticeAttachment,
     CertificationDefinition,
+    ConversationParticipant,
     Course,
     Lead,
     LeadActivity,
@@ -40,6 +43,8 @@ from storage.models import (
     LeadNote,
     Lesson,
     LessonProgress,
+    Message,
+    MessageAttachment,
     OrderLine,
     OrderStatusChange,
     Organization,
@@ -56,6 +61,29 @@ class Loaders:
     """Loaders named <Thing>By<Key>, built for one principal and one operation."""
 
     def __init__(self, hub: Hub, principal: Principal) -> None:
+        self.participants_by_conversation: DataLoader[str, list[ConversationParticipant]] = (
+            DataLoader(
+                lambda ids: conversation_service.participants(
+                    hub, principal=principal, conversation_ids=ids
+                )
+            )
+        )
+        self.unread_by_conversation: DataLoader[str, int] = DataLoader(
+            lambda ids: conversation_service.unread_counts(
+                hub, principal=principal, conversation_ids=ids
+            )
+        )
+        self.message_by_id: DataLoader[str, Message | None] = DataLoader(
+            lambda ids: message_service.visible_by_ids(hub, principal=principal, ids=ids)
+        )
+        self.mentions_by_message: DataLoader[str, list[str]] = DataLoader(
+            lambda ids: message_service.mentioned_users(hub, ids)
+        )
+        self.attachments_by_message: DataLoader[
+            str, list[tuple[MessageAttachment, Asset | None]]
+        ] = DataLoader(
+            lambda ids: message_service.attachments(hub, principal=principal, message_ids=ids)
+        )
         self.article_by_id: DataLoader[str, Article | None] = DataLoader(
             lambda ids: article_service.by_ids(hub, principal=principal, ids=ids)
         )

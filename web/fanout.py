@@ -31,6 +31,7 @@ from strawberry.types.execution import PreExecutionError
 
 from hub.errors import HubError
 from hub.roles import Principal
+from schema.fanout import audience_key
 
 OUTBOX_SIZE = 256
 GroupKey = tuple[str, str, str, str]
@@ -75,7 +76,14 @@ def shareable_subscription(
 def group_key(
     principal: Principal, query: str, operation_name: str | None, variables: dict[str, Any]
 ) -> GroupKey:
-    audience = "vendor" if principal.is_vendor else principal.organization_id
+    document = parsed(query)
+    operation = get_operation_ast(document, operation_name) if document else None
+    fields = frozenset(
+        selection.name.value
+        for selection in (operation.selection_set.selections if operation else ())
+        if isinstance(selection, FieldNode)
+    )
+    audience = audience_key(principal, fields)
     return audience, query, operation_name or "", json.dumps(variables, sort_keys=True, default=str)
 
 

@@ -38,12 +38,14 @@ from storage.models import (
     AssetUpload,
     AssetVersion,
     BestPracticeAttachment,
+    MessageAttachment,
     Partner,
 )
 from storage.objects import ObjectTooLarge, new_object_key
 
-# Where uploaded files live in the object store: asset versions, best-practice attachments.
-FILE_PREFIXES = ("assets", "practices")
+# Where uploaded files live in the object store: asset versions, best-practice and message
+# attachments.
+FILE_PREFIXES = ("assets", "practices", "messages")
 
 # (object key, file name, size, content type, sha256) of a file in the store
 Stored = tuple[str, str, int, str, str]
@@ -443,6 +445,8 @@ async def collect_garbage(hub: Hub, *, grace: timedelta) -> Collected:
             BestPracticeAttachment.object_key.is_not(None)
         )
         referenced |= {key for key in (await session.execute(attached)).scalars() if key}
+        sent = select(MessageAttachment.object_key).where(MessageAttachment.object_key.is_not(None))
+        referenced |= {key for key in (await session.execute(sent)).scalars() if key}
     incomplete = objects = 0
     for prefix in FILE_PREFIXES:
         incomplete += await hub.objects.purge_incomplete(prefix, before=cutoff)

@@ -2,7 +2,7 @@
 
 from storage.models.assets import Asset, AssetDownload, AssetPartner, AssetUpload, AssetVersion
 from storage.models.base import Base
-from storage.models.events import Event, EventAudience
+from storage.models.events import Event, EventAudience, EventRecipient
 from storage.models.identity import (
     Invitation,
     Organization,
@@ -32,6 +32,14 @@ from storage.models.leads import (
     LeadAssignment,
     LeadNote,
     RoutingSettings,
+)
+from storage.models.messaging import (
+    Conversation,
+    ConversationParticipant,
+    Message,
+    MessageAttachment,
+    MessageMention,
+    MessagingSettings,
 )
 from storage.models.orders import (
     InboundReceipt,
@@ -86,11 +94,14 @@ __all__ = [
     "Certification",
     "CertificationCourse",
     "CertificationDefinition",
+    "Conversation",
+    "ConversationParticipant",
     "Course",
     "DealRegistration",
     "Enrolment",
     "Event",
     "EventAudience",
+    "EventRecipient",
     "InboundReceipt",
     "Invitation",
     "Lead",
@@ -99,6 +110,10 @@ __all__ = [
     "LeadNote",
     "Lesson",
     "LessonProgress",
+    "Message",
+    "MessageAttachment",
+    "MessageMention",
+    "MessagingSettings",
     "Order",
     "OrderLine",
     "OrderStatusChange",

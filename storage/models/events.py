@@ -39,3 +39,18 @@ class EventAudience(Base):
     organization_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class EventRecipient(Base):
+    """A user an event is for. An event with recipients goes to them alone (not to vendor
+    staff at large): conversations are private to their participants."""
+
+    __tablename__ = "event_recipients"
+    __table_args__ = (Index("ix_event_recipients_user_event", "user_id", "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(
+        EventId, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -1,0 +1,1 @@
+"""Messaging: conversations between the vendor and partners, and among partners."""

@@ -1,0 +1,225 @@
+"""Root fields of messaging: conversations, sending, receipts, typing, live message events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from hub.messaging import conversations as conversation_service
+from hub.messaging import messages as message_service
+from hub.messaging import rules
+from hub.pagination import PageRequest
+from schema.context import Info
+from schema.events import parse_cursor
+from schema.messaging import (
+    Conversation,
+    ConversationFilter,
+    ConversationInput,
+    Message,
+    MessageEvent,
+    MessagingSettings,
+    Participant,
+)
+from schema.relay import Connection
+from schema.uploads import Upload, bytes_of, file_of
+
+
+@strawberry.type
+class MessagingQuery:
+    @strawberry.field(description="The caller's conversations, most recent activity first.")
+    async def conversations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ConversationFilter | None = None,
+    ) -> Connection[Conversation]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        wanted = filter or ConversationFilter()
+        result = await conversation_service.list_conversations(
+            hub,
+            principal=principal,
+            filter=rules.ConversationFilter(
+                context_type=wanted.context_type,
+                context_id=str(wanted.context_id) if wanted.context_id else None,
+                unread_only=wanted.unread_only,
+            ),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[Conversation].of(result, Conversation.from_model)
+
+    @strawberry.field(description="A conversation the caller takes part in.")
+    async def conversation(self, info: Info, id: strawberry.ID) -> Conversation:
+        model = await conversation_service.get(
+            info.context.hub, principal=info.context.require_principal(), conversation_id=str(id)
+        )
+        return Conversation.from_model(model)
+
+    @strawberry.field
+    async def messaging_settings(self, info: Info) -> MessagingSettings:
+        info.context.require_principal()
+        found = await conversation_service.get_policy(info.context.hub)
+        return MessagingSettings(
+            partner_to_partner=found.partner_to_partner,
+            edit_window_minutes=found.edit_window_minutes,
+        )
+
+
+@strawberry.type
+class MessagingMutation:
+    @strawberry.mutation(
+        description="Start a conversation: the vendor with anyone; a partner with the vendor, "
+        "its distributor or sub-resellers, and other partners when the policy allows."
+    )
+    async def start_conversation(self, info: Info, input: ConversationInput) -> Conversation:
+        principal, hub = info.context.require_principal(), info.context.hub
+        model = await conversation_service.start(
+            hub,
+            principal=principal,
+            data=rules.ConversationInput(
+                subject=input.subject,
+                user_ids=[str(user) for user in input.user_ids],
+                organization_ids=[str(org) for org in input.organization_ids],
+                context_type=input.context_type,
+                context_id=str(input.context_id) if input.context_id else None,
+            ),
+        )
+        if input.message is not None:
+            await message_service.send(
+                hub, principal=principal, conversation_id=model.id, body=input.message
+            )
+        return Conversation.from_model(model)
+
+    @strawberry.mutation(description="Add people (the starter or vendor staff); all see a note.")
+    async def add_conversation_participants(
+        self,
+        info: Info,
+        conversation_id: strawberry.ID,
+        user_ids: list[strawberry.ID] | None = None,
+        organization_ids: list[strawberry.ID] | None = None,
+    ) -> list[Participant]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        model = await conversation_service.add_participants(
+            hub,
+            principal=principal,
+            conversation_id=str(conversation_id),
+            user_ids=[str(user) for user in user_ids or []],
+            organization_ids=[str(org) for org in organization_ids or []],
+        )
+        [rows] = await conversation_service.participants(
+            hub, principal=principal, conversation_ids=[model.id]
+        )
+        return [Participant.from_model(row) for row in rows]
+
+    @strawberry.mutation(
+        description="Send a message (Markdown; <@userId> mentions). Files go as a GraphQL "
+        "multipart request; a retried send with the same clientMessageId returns the first."
+    )
+    async def send_message(
+        self,
+        info: Info,
+        conversation_id: strawberry.ID,
+        body: str,
+        attachments: list[Upload] | None = None,
+        asset_ids: list[strawberry.ID] | None = None,
+        client_message_id: str | None = None,
+    ) -> Message:
+        uploads = [
+            await file_of(file, field=f"attachments[{index}]")
+            for index, file in enumerate(attachments or [])
+        ]
+        model = await message_service.send(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            conversation_id=str(conversation_id),
+            body=body,
+            files=[
+                (upload.filename, bytes_of(upload, field=f"attachments[{index}]"))
+                for index, upload in enumerate(uploads)
+            ],
+            asset_ids=[str(asset) for asset in asset_ids or []],
+            client_message_id=client_message_id,
+        )
+        return Message.from_model(model)
+
+    @strawberry.mutation(description="Change your message within the edit window.")
+    async def edit_message(self, info: Info, message_id: strawberry.ID, body: str) -> Message:
+        model = await message_service.edit(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            message_id=str(message_id),
+            body=body,
+        )
+        return Message.from_model(model)
+
+    @strawberry.mutation(description="Delete your message; a tombstone stays in its place.")
+    async def delete_message(self, info: Info, message_id: strawberry.ID) -> Message:
+        model = await message_service.delete_message(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            message_id=str(message_id),
+        )
+        return Message.from_model(model)
+
+    @strawberry.mutation(description="Everything up to this message is read (a read receipt).")
+    async def mark_read(
+        self, info: Info, conversation_id: strawberry.ID, up_to_message_id: strawberry.ID
+    ) -> Participant:
+        model = await message_service.mark_read(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            conversation_id=str(conversation_id),
+            up_to_message_id=str(up_to_message_id),
+        )
+        return Participant.from_model(model)
+
+    @strawberry.mutation(description="Tell the others you are typing (live only, not stored).")
+    async def typing(self, info: Info, conversation_id: strawberry.ID) -> bool:
+        await message_service.typing(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            conversation_id=str(conversation_id),
+        )
+        return True
+
+    @strawberry.mutation(description="Change the messaging policy (vendor staff).")
+    async def update_messaging_settings(
+        self,
+        info: Info,
+        partner_to_partner: bool | None = None,
+        edit_window_minutes: int | None = None,
+    ) -> MessagingSettings:
+        found = await conversation_service.update_policy(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_to_partner=partner_to_partner,
+            edit_window_minutes=edit_window_minutes,
+        )
+        return MessagingSettings(
+            partner_to_partner=found.partner_to_partner,
+            edit_window_minutes=found.edit_window_minutes,
+        )
+
+
+@strawberry.type
+class MessagingSubscription:
+    @strawberry.subscription(
+        description="MESSAGE_SENT, MESSAGE_EDITED, MESSAGE_DELETED, READ_RECEIPT, "
+        "PARTICIPANT_ADDED, MENTIONED and TYPING for the caller's conversations (or one); "
+        "`after` replays what was missed (TYPING is never replayed)."
+    )
+    async def message_events(
+        self, info: Info, conversation_id: strawberry.ID | None = None, after: str | None = None
+    ) -> AsyncGenerator[MessageEvent, None]:
+        principal, hub = info.context.require_principal(), info.context.hub
+        cursor = parse_cursor(after)
+        only = str(conversation_id) if conversation_id is not None else None
+        if only is not None:
+            await conversation_service.get(hub, principal=principal, conversation_id=only)
+        async with hub.events.subscribe(principal, {"message"}, after=cursor) as stream:
+            async for event in stream:
+                if only is not None and event.payload.get("conversationId") != only:
+                    continue
+                info.context.reset_loaders()
+                yield MessageEvent.from_event(event)

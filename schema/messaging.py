@@ -1,0 +1,242 @@
+"""GraphQL types of messaging: conversations, messages, receipts and live message events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from hub.events import DomainEvent
+from hub.knowledge.rules import render_markdown
+from hub.messaging import messages as message_service
+from hub.messaging.rules import ContextType, MessageEventType, MessageKind
+from hub.pagination import PageRequest
+from schema.assets import Asset
+from schema.context import Info
+from schema.relay import Connection
+from storage.models import Conversation as ConversationModel
+from storage.models import ConversationParticipant as ParticipantModel
+from storage.models import Message as MessageModel
+from storage.models import MessageAttachment as AttachmentModel
+
+strawberry.enum(ContextType, name="ConversationContextType")
+strawberry.enum(MessageKind, name="MessageKind")
+strawberry.enum(MessageEventType, name="MessageEventType")
+
+
+@strawberry.type(description="Someone in a conversation, and how far they have read.")
+class Participant:
+    user_id: strawberry.ID
+    organization_id: strawberry.ID
+    added_at: datetime
+    read_seq: int = strawberry.field(description="They have read every message up to this seq.")
+    read_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: ParticipantModel) -> Participant:
+        return cls(
+            user_id=strawberry.ID(model.user_id),
+            organization_id=strawberry.ID(model.organization_id),
+            added_at=model.added_at,
+            read_seq=model.read_seq,
+            read_at=model.read_at,
+        )
+
+    @strawberry.field
+    async def name(self, info: Info) -> str:
+        return await info.context.loaders.user_name_by_id.load(str(self.user_id)) or ""
+
+    @strawberry.field
+    async def organization_name(self, info: Info) -> str:
+        found = await info.context.loaders.organization_name_by_id.load(str(self.organization_id))
+        return found or ""
+
+
+@strawberry.type(description="A file sent with a message: uploaded with it, or an asset.")
+class MessageAttachment:
+    id: strawberry.ID
+    file_name: str | None
+    size: float | None
+    content_type: str | None
+    asset: Asset | None
+
+    @classmethod
+    def from_model(cls, model: AttachmentModel, asset: Asset | None) -> MessageAttachment:
+        return cls(
+            id=strawberry.ID(model.id),
+            file_name=model.file_name,
+            size=model.size,
+            content_type=model.content_type,
+            asset=asset,
+        )
+
+    @strawberry.field(description="A short-lived URL of an uploaded file (null for assets).")
+    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str | None:
+        if self.asset is not None:
+            return None
+        return await message_service.attachment_url(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            attachment_id=str(self.id),
+            expires_in=expires_in_seconds,
+        )
+
+
+@strawberry.type(description="A message; a deleted one stays as a tombstone without body.")
+class Message:
+    id: strawberry.ID
+    conversation_id: strawberry.ID
+    seq: int = strawberry.field(description="1, 2, 3... within the conversation.")
+    kind: MessageKind
+    body: str | None = strawberry.field(description="Markdown; null once deleted.")
+    client_message_id: str | None
+    author_id: strawberry.ID | None
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: MessageModel) -> Message:
+        return cls(
+            id=strawberry.ID(model.id),
+            conversation_id=strawberry.ID(model.conversation_id),
+            seq=model.seq,
+            kind=MessageKind(model.kind),
+            body=model.body,
+            client_message_id=model.client_message_id,
+            author_id=strawberry.ID(model.author_id) if model.author_id else None,
+            created_at=model.created_at,
+            edited_at=model.edited_at,
+            deleted_at=model.deleted_at,
+        )
+
+    @strawberry.field(description="The body as sanitised HTML; null once deleted.")
+    def body_html(self) -> str | None:
+        return render_markdown(self.body) if self.body is not None else None
+
+    @strawberry.field
+    async def author_name(self, info: Info) -> str | None:
+        if self.author_id is None:
+            return None
+        return await info.context.loaders.user_name_by_id.load(str(self.author_id))
+
+    @strawberry.field(description="Users mentioned with <@userId> in the body.")
+    async def mentions(self, info: Info) -> list[strawberry.ID]:
+        found = await info.context.loaders.mentions_by_message.load(str(self.id))
+        return [strawberry.ID(user) for user in found]
+
+    @strawberry.field
+    async def attachments(self, info: Info) -> list[MessageAttachment]:
+        pairs = await info.context.loaders.attachments_by_message.load(str(self.id))
+        return [
+            MessageAttachment.from_model(row, Asset.from_model(asset) if asset else None)
+            for row, asset in pairs
+        ]
+
+
+@strawberry.type(description="A conversation the caller takes part in.")
+class Conversation:
+    id: strawberry.ID
+    subject: str
+    context_type: ContextType | None
+    context_id: strawberry.ID | None
+    started_by_id: strawberry.ID | None
+    created_at: datetime
+    last_activity_at: datetime
+
+    @classmethod
+    def from_model(cls, model: ConversationModel) -> Conversation:
+        return cls(
+            id=strawberry.ID(model.id),
+            subject=model.subject,
+            context_type=ContextType(model.context_type) if model.context_type else None,
+            context_id=strawberry.ID(model.context_id) if model.context_id else None,
+            started_by_id=strawberry.ID(model.started_by_id) if model.started_by_id else None,
+            created_at=model.created_at,
+            last_activity_at=model.last_activity_at,
+        )
+
+    @strawberry.field(description="Messages by others the caller has not read.")
+    async def unread_count(self, info: Info) -> int:
+        return await info.context.loaders.unread_by_conversation.load(str(self.id))
+
+    @strawberry.field
+    async def participants(self, info: Info) -> list[Participant]:
+        rows = await info.context.loaders.participants_by_conversation.load(str(self.id))
+        return [Participant.from_model(row) for row in rows]
+
+    @strawberry.field(description="Newest first; each next page goes further back.")
+    async def messages(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Message]:
+        hub = info.context.hub
+        page = await message_service.list_messages(
+            hub,
+            principal=info.context.require_principal(),
+            conversation_id=str(self.id),
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[Message].of(page, Message.from_model)
+
+
+@strawberry.input
+class ConversationInput:
+    subject: str
+    user_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    organization_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Every active user of these organizations joins."
+    )
+    context_type: ContextType | None = None
+    context_id: strawberry.ID | None = None
+    message: str | None = strawberry.field(default=None, description="A first message.")
+
+
+@strawberry.input
+class ConversationFilter:
+    context_type: ContextType | None = None
+    context_id: strawberry.ID | None = None
+    unread_only: bool = False
+
+
+@strawberry.type(description="The vendor's messaging policy.")
+class MessagingSettings:
+    partner_to_partner: bool = strawberry.field(
+        description="Partners may start conversations with any partner, not only their "
+        "distributor and sub-resellers."
+    )
+    edit_window_minutes: int
+
+
+@strawberry.type(description="A change in a conversation; TYPING is live only (no cursor).")
+class MessageEvent:
+    cursor: str | None
+    type: MessageEventType
+    occurred_at: datetime
+    conversation_id: strawberry.ID
+    message_id: strawberry.ID | None
+    user_id: strawberry.ID | None = strawberry.field(
+        description="Who acted: sender, reader, typist, or who added people."
+    )
+    seq: int | None
+    added_user_ids: list[strawberry.ID]
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> MessageEvent:
+        payload = event.payload
+        return cls(
+            cursor=None if event.ephemeral else str(event.id),
+            type=MessageEventType(event.type),
+            occurred_at=event.occurred_at,
+            conversation_id=strawberry.ID(payload["conversationId"]),
+            message_id=strawberry.ID(payload["messageId"]) if payload.get("messageId") else None,
+            user_id=strawberry.ID(payload["userId"]) if payload.get("userId") else None,
+            seq=payload.get("seq"),
+            added_user_ids=[strawberry.ID(user) for user in payload.get("added", [])],
+        )
+
+    @strawberry.field(description="The message as it is now, when the event is about one.")
+    async def message(self, info: Info) -> Message | None:
+        if self.message_id is None:
+            return None
+        found = await info.context.loaders.message_by_id.load(str(self.message_id))
+        return Message.from_model(found) if found else None
