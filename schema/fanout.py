@@ -1,8 +1,7 @@
 """Shared fan-out: a subscription event is executed once per audience, not once per socket.
 
-Every subscriber of one audience (vendor staff, or one partner organization) sees the same
-thing: visibility in the hub depends only on the organization, except for user-scoped
-subscriptions (conversations are private to their participants), shared per user. So the
+Every subscriber of one audience (vendor staff, or one partner organization) that receives
+an event sees the same thing: what an event shows depends only on the organization. So the
 first subscriber of an audience to reach an event executes its selection; every other
 subscriber with the same document and variables reuses that result.
 """
@@ -14,13 +13,13 @@ import json
 from collections.abc import Awaitable
 from typing import Any
 
-from graphql import ExecutionResult, FieldNode, OperationType
+from graphql import ExecutionResult, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.roles import Principal
 
-# Subscriptions whose events depend on the user, not only on the organization: their
-# executions are shared only among one user's own sockets.
+# Subscriptions whose events go to users, not organizations: a stream of them is shared only
+# among one user's own sockets (web/fanout.py).
 USER_SCOPED_FIELDS = frozenset({"messageEvents"})
 
 
@@ -51,12 +50,10 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         return _shielded(future)
 
     def _share_key(self, principal: Principal) -> tuple[str, ...]:
-        fields = frozenset(
-            selection.name.value
-            for selection in self.operation.selection_set.selections
-            if isinstance(selection, FieldNode)
-        )
-        audience = audience_key(principal, fields)
+        # Per organization even for user-scoped subscriptions: each stream has already kept
+        # only the events its own user may see, and what an event shows then depends on the
+        # organization alone (asset entitlements of attachments, for one).
+        audience = audience_key(principal, frozenset())
         source = self.operation.loc.source.body if self.operation.loc else str(id(self.operation))
         variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
         name = self.operation.name.value if self.operation.name else ""
