@@ -71,6 +71,63 @@ async def test_partners_receive_only_their_events_and_vendor_receives_all(
         assert (await take(stream_a, 1))[0].id > third
 
 
+async def test_recipient_events_reach_their_users_alone_live_and_on_replay(
+    hub: Hub, factory: Factory, clock: ManualClock
+) -> None:
+    partner = await factory.partner()
+    member = await factory.user(partner.id, Role.PARTNER_USER)
+    colleague = await factory.user(partner.id, Role.PARTNER_USER)
+    staff = await factory.vendor_user(Role.CHANNEL_MANAGER)
+
+    async def private() -> int:
+        async with hub.write() as session:
+            pending = await events.append(
+                session,
+                topic="message",
+                type="MESSAGE_SENT",
+                subject_id="c1",
+                audience=(),
+                recipients=[member.principal.user_id],
+                payload={"conversationId": "c1"},
+                now=clock.now(),
+            )
+        assert pending.event is not None
+        return pending.event.id
+
+    async with (
+        hub.events.subscribe(member.principal, {"message"}, after=None) as mine,
+        hub.events.subscribe(colleague.principal, {"message"}, after=None) as theirs,
+        hub.events.subscribe(staff.principal, {"message", "lead"}, after=None) as vendor,
+    ):
+        sent = await private()
+        typing = events.DomainEvent(
+            0, "message", "TYPING", "c1", {}, clock.now(), frozenset(),
+            frozenset({member.principal.user_id}), ephemeral=True,
+        )  # fmt: skip
+        await hub.events.publish_ephemeral(typing)
+        public = await emit(hub, clock, [partner.id])
+
+        assert [(e.id, e.type) for e in await take(mine, 2)] == [
+            (sent, "MESSAGE_SENT"),
+            (0, "TYPING"),
+        ]
+        assert [e.id for e in await take(vendor, 1)] == [public]
+        assert [e.id async for e in _until_quiet(theirs)] == []
+    replays = {}
+    for name, actor in (("member", member), ("colleague", colleague), ("staff", staff)):
+        async with hub.events.subscribe(actor.principal, {"message"}, after=0) as stream:
+            replays[name] = [e.id async for e in _until_quiet(stream)]
+    assert replays == {"member": [sent], "colleague": [], "staff": []}
+
+
+async def _until_quiet(stream: AsyncIterator[DomainEvent]) -> AsyncIterator[DomainEvent]:
+    while True:
+        try:
+            yield await asyncio.wait_for(anext(stream), 0.5)
+        except TimeoutError:
+            return
+
+
 async def test_after_replays_missed_events_then_continues_live_without_duplicates(
     hub: Hub, factory: Factory, clock: ManualClock
 ) -> None:
