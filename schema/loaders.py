@@ -76,6 +76,11 @@ class Loaders:
         self.message_by_id: DataLoader[str, Message | None] = DataLoader(
             lambda ids: message_service.visible_by_ids(hub, principal=principal, ids=ids)
         )
+        self.last_message_by_conversation: DataLoader[str, Message | None] = DataLoader(
+            lambda ids: message_service.last_by_conversation(
+                hub, principal=principal, conversation_ids=ids
+            )
+        )
         self.mentions_by_message: DataLoader[str, list[str]] = DataLoader(
             lambda ids: message_service.mentioned_users(hub, ids)
         )

@@ -165,7 +165,15 @@ class Conversation:
         rows = await info.context.loaders.participants_by_conversation.load(str(self.id))
         return [Participant.from_model(row) for row in rows]
 
-    @strawberry.field(description="Newest first; each next page goes further back.")
+    @strawberry.field(description="The newest message (for conversation lists).")
+    async def last_message(self, info: Info) -> Message | None:
+        found = await info.context.loaders.last_message_by_conversation.load(str(self.id))
+        return Message.from_model(found) if found else None
+
+    @strawberry.field(
+        description="Newest first; each next page goes further back. One query per "
+        "conversation: use lastMessage in lists."
+    )
     async def messages(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Message]:

@@ -217,6 +217,35 @@ async def visible_by_ids(
     return [found.get(key) for key in ids]
 
 
+async def last_by_conversation(
+    hub: Hub, *, principal: Principal, conversation_ids: Sequence[str]
+) -> list[Message | None]:
+    """The newest message of each conversation the caller takes part in."""
+    async with hub.db() as session:
+        rows = (
+            await session.scalars(
+                select(Message)
+                .join(
+                    Conversation,
+                    and_(
+                        Conversation.id == Message.conversation_id,
+                        Conversation.last_seq == Message.seq,
+                    ),
+                )
+                .join(
+                    ConversationParticipant,
+                    and_(
+                        ConversationParticipant.conversation_id == Message.conversation_id,
+                        ConversationParticipant.user_id == principal.user_id,
+                    ),
+                )
+                .where(Message.conversation_id.in_(conversation_ids))
+            )
+        ).all()
+    found = {row.conversation_id: row for row in rows}
+    return [found.get(key) for key in conversation_ids]
+
+
 async def attachments(
     hub: Hub, *, principal: Principal, message_ids: Sequence[str]
 ) -> list[list[tuple[MessageAttachment, Asset | None]]]:

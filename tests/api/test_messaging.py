@@ -11,12 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from hub.clock import ManualClock
 from hub.partners import PartnerStatus, PartnerType
 from hub.partners import service as partner_service
 from hub.roles import Role
 from hub.settings import Settings, load_settings
+from tests.api.test_query_count import counted
 from tests.conftest import data_of, hub_env
 from tests.factories import Actor, Factory, errors_of
 from tests.services import service_env
@@ -381,3 +383,31 @@ async def test_live_events_reach_every_socket_of_a_participant_and_no_one_else(
         await outsider.subscribe(EVENTS, {"c": conversation}, id="9")
         refused = await outsider.next()
     assert refused["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "conversationId"}
+
+
+async def test_conversation_list_statements_do_not_grow_with_page_size(
+    factory: Factory, people: dict[str, Any], app: Starlette, clock: ManualClock
+) -> None:
+    vendor, reseller = people["vendor"], people["reseller"]
+    for index in range(12):
+        clock.advance(minutes=1)
+        started = data_of(
+            await start(factory, vendor, subject=f"Topic {index}", userIds=[user(reseller)])
+        )["startConversation"]
+        await factory.gql(
+            SEND, {"c": started["id"], "body": f"<@{user(reseller)}> note {index}"}, actor=vendor
+        )
+    page = """query($first: Int!) { conversations(first: $first) { totalCount edges { node {
+      subject unreadCount participants { name organizationName }
+      lastMessage { body authorName mentions attachments { fileName } } } } } }"""
+
+    with counted(app) as small:
+        small_page = data_of(await factory.gql(page, {"first": 2}, actor=reseller))
+    with counted(app) as large:
+        large_page = data_of(await factory.gql(page, {"first": 12}, actor=reseller))
+
+    nodes = [edge["node"] for edge in large_page["conversations"]["edges"]]
+    assert len(small_page["conversations"]["edges"]) == 2 and len(nodes) == 12
+    assert nodes[0]["subject"] == "Topic 11" and nodes[0]["unreadCount"] == 1
+    assert nodes[0]["lastMessage"]["mentions"] == [user(reseller)]
+    assert len(large) == len(small), large

@@ -28,7 +28,8 @@ query($first: Int!) {
 
 # The event bus polls the events table every second; jobs claim rows with SKIP LOCKED.
 BACKGROUND = re.compile(
-    r"\bFROM events\b|\bevent_audiences\b|SKIP LOCKED|\bmax\(events\.id\)|\bFROM asset_(?:versions|uploads)\b",
+    r"\bFROM events\b|\bevent_audiences\b|\bevent_recipients\b|SKIP LOCKED|\bmax\(events\.id\)"
+    r"|\bFROM asset_(?:versions|uploads)\b",
     re.IGNORECASE,
 )
 
