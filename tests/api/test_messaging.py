@@ -281,6 +281,15 @@ async def test_receipts_unread_counts_edits_tombstones_and_mentions(
     ]
     assert nodes[1]["body"] == f"added {distributor.user.name}"
     assert nodes[4]["body"] is None and nodes[4]["deletedAt"]
+    seen = {
+        name: [
+            event.type
+            async for event in factory.hub.events.history(actor.principal, {"message"}, after=0)
+        ]
+        for name, actor in (("distributor", distributor), ("vendor", vendor))
+    }
+    assert seen["distributor"] == ["PARTICIPANT_ADDED", "MESSAGE_SENT", "MENTIONED"]
+    assert "MENTIONED" not in seen["vendor"]
 
 
 async def test_attachments_go_to_s3_and_only_participants_download_them(
