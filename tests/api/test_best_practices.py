@@ -153,7 +153,7 @@ async def test_rejection_needs_a_reason_only_the_contributor_sees(
 
 
 async def test_visibility_tenancy_and_what_each_partner_may_do(
-    factory: Factory, people: dict[str, Actor]
+    factory: Factory, people: dict[str, Actor], clock: ManualClock
 ) -> None:
     vendor, author, gold, silver = (
         people["vendor"],
@@ -162,8 +162,9 @@ async def test_visibility_tenancy_and_what_each_partner_may_do(
         people["silver"],
     )
     gold_only = await submit(factory, author, "Gold tactics", visibility={"minTier": "GOLD"})
-    pending = await submit(factory, author, "Still in review")
     await publish(factory, vendor, gold_only["id"])
+    clock.advance(minutes=1)
+    pending = await submit(factory, author, "Still in review")
     rate = """mutation($id: ID!, $stars: Int!) { rateBestPractice(practiceId: $id, stars: $stars) {
       average count mine } }"""
 
