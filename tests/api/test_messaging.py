@@ -420,3 +420,55 @@ async def test_conversation_list_statements_do_not_grow_with_page_size(
     assert nodes[0]["subject"] == "Topic 11" and nodes[0]["unreadCount"] == 1
     assert nodes[0]["lastMessage"]["mentions"] == [user(reseller)]
     assert len(large) == len(small), large
+
+
+async def test_conversations_about_a_record_and_unread_filter(
+    factory: Factory, people: dict[str, Any]
+) -> None:
+    vendor, reseller, other = people["vendor"], people["reseller"], people["other"]
+    from hub.knowledge import practices
+    from hub.knowledge.rules import PracticeInput
+
+    practice = await practices.submit(
+        factory.hub,
+        principal=reseller.principal,
+        data=PracticeInput(title="Bundles", problem="p", approach="a", outcome="o"),
+    )
+    about = {"contextType": "BEST_PRACTICE", "contextId": practice.id}
+    on_record = data_of(await start(factory, reseller, userIds=[user(vendor)], **about))
+    unseen_record = await start(factory, other, userIds=[user(vendor)], **about)
+    half_context = await start(factory, reseller, userIds=[user(vendor)], contextId=practice.id)
+    quiet = data_of(await start(factory, vendor, subject="Quiet", userIds=[user(reseller)]))
+    data_of(
+        await factory.gql(
+            SEND,
+            {"c": on_record["startConversation"]["id"], "body": "Can we feature this?"},
+            actor=vendor,
+        )
+    )
+    filtered = """query($f: ConversationFilter) { conversations(filter: $f) {
+      edges { node { subject contextType contextId } } } }"""
+
+    by_record = data_of(
+        await factory.gql(
+            filtered,
+            {"f": {"contextType": "BEST_PRACTICE", "contextId": practice.id}},
+            actor=reseller,
+        )
+    )
+    unread_only = data_of(await factory.gql(filtered, {"f": {"unreadOnly": True}}, actor=reseller))
+    typing_outsider = await factory.gql(
+        "mutation($c: ID!) { typing(conversationId: $c) }",
+        {"c": quiet["startConversation"]["id"]},
+        actor=other,
+    )
+
+    assert errors_of(unseen_record) == [("NOT_FOUND", "input.contextId")]
+    assert errors_of(half_context) == [("BAD_USER_INPUT", "input.contextId")]
+    assert [edge["node"] for edge in by_record["conversations"]["edges"]] == [
+        {"subject": "Q3 plan", "contextType": "BEST_PRACTICE", "contextId": practice.id}
+    ]
+    assert [edge["node"]["subject"] for edge in unread_only["conversations"]["edges"]] == [
+        "Q3 plan"
+    ]
+    assert errors_of(typing_outsider) == [("NOT_FOUND", "conversationId")]
