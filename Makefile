@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
 APT_INSTALL := $(SUDO)apt-get update && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y
 
-.PHONY: .venv install services-deps check pytest test run bench format clean
+.PHONY: .venv install services-deps check pytest test run bench bench-scripts format clean
 
 .venv install: $(INSTALLED)
 
@@ -50,7 +50,11 @@ test: install services-deps
 run: install
 	$(BIN)/channelhub serve
 
-bench: install
+# bench.uploads and bench.messaging need PostgreSQL, Redis and S3: all run under the services.
+bench: install services-deps
+	$(BIN)/python scripts/services.py -- $(MAKE) --no-print-directory bench-scripts
+
+bench-scripts:
 	shopt -s nullglob; for script in bench/[!_]*.py; do \
 		module=$${script%.py}; $(BIN)/python -m $${module//\//.} || exit 1; \
 	done
