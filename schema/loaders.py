@@ -87,7 +87,9 @@ class Loaders:
         self.attachments_by_message: DataLoader[
             str, list[tuple[MessageAttachment, Asset | None]]
         ] = DataLoader(
-            lambda ids: message_service.attachments(hub, principal=principal, message_ids=ids)
+            lambda ids: message_service.attachments_by_message(
+                hub, principal=principal, message_ids=ids
+            )
         )
         self.article_by_id: DataLoader[str, Article | None] = DataLoader(
             lambda ids: article_service.by_ids(hub, principal=principal, ids=ids)
@@ -119,7 +121,7 @@ class Loaders:
         self.attachments_by_practice: DataLoader[
             str, list[tuple[BestPracticeAttachment, Asset | None]]
         ] = DataLoader(
-            lambda ids: practice_files.attachments(hub, principal=principal, practice_ids=ids)
+            lambda ids: practice_files.by_practice(hub, principal=principal, practice_ids=ids)
         )
         self.user_by_id: DataLoader[str, User | None] = DataLoader(
             lambda ids: user_service.by_ids(hub, principal=principal, ids=ids)

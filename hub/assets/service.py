@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import events, validation
+from hub import attachments, events, validation
 from hub.assets.rules import (
     ALLOWED_TYPES,
     MAX_FILES_AT_ONCE,
@@ -184,8 +184,7 @@ async def archive(hub: Hub, *, principal: Principal, asset_id: str, archived: bo
 
 async def download_url(hub: Hub, *, principal: Principal, asset_id: str, expires_in: int) -> str:
     """A short-lived URL of the latest version, for entitled callers; every one is recorded."""
-    if not 10 <= expires_in <= 7 * 86400:
-        raise BadInput("expiresInSeconds must be between 10 and 604800", field="expiresInSeconds")
+    attachments.check_expiry(expires_in)
     async with hub.write() as session:
         asset = await _load(session, principal, asset_id)
         version = await _latest(session, asset.id)

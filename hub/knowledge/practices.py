@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import audience, validation
+from hub import attachments, audience, validation
 from hub.assets import service as asset_service
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.knowledge import access, rules
-from hub.knowledge import attachments as practice_files
+from hub.knowledge.attachments import TABLE as ATTACHMENTS
 from hub.knowledge.rules import PracticeFilter, PracticeInput, PracticeOrder, PracticeStatus
 from hub.pagination import Page, PageRequest, decode_cursor, encode_cursor
 from hub.roles import Principal, require_vendor_staff
@@ -58,7 +58,7 @@ async def submit(
     if len(files) + len(clean.asset_ids) > MAX_ATTACHMENTS:
         raise BadInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachments")
     async with hub.db() as session:
-        await practice_files.usable_assets(session, principal, clean.asset_ids)
+        await attachments.usable_assets(session, principal, clean.asset_ids, field="input.assetIds")
     stored: list[asset_service.Stored] = []
     try:
         for index, (file_name, chunks) in enumerate(files):
@@ -85,7 +85,7 @@ async def submit(
             session.add(practice)
             await session.flush()
             await _set_audience(session, practice.id, clean.audience)
-            practice_files.attach(session, practice.id, clean.asset_ids, stored)
+            attachments.add(session, ATTACHMENTS, practice.id, stored, clean.asset_ids)
     except BaseException:
         for one in stored:
             with contextlib.suppress(Exception):
@@ -114,7 +114,7 @@ async def revise(
         await audience.known_partners(
             session, clean.audience.partner_ids, field="input.visibility.partnerIds"
         )
-        await practice_files.usable_assets(session, principal, clean.asset_ids)
+        await attachments.usable_assets(session, principal, clean.asset_ids, field="input.assetIds")
         for attribute, value in _columns(clean).items():
             setattr(practice, attribute, value)
         practice.status = PracticeStatus.SUBMITTED
@@ -134,7 +134,9 @@ async def revise(
         files = await session.scalar(
             select(func.count()).where(BestPracticeAttachment.practice_id == practice.id)
         )
-        practice_files.attach(session, practice.id, clean.asset_ids, [], first_position=files or 0)
+        attachments.add(
+            session, ATTACHMENTS, practice.id, [], clean.asset_ids, first_position=files or 0
+        )
     return practice
 
 

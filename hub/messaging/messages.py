@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import events
+from hub import attachments, events
 from hub.assets import service as asset_service
-from hub.assets.rules import visible as assets_visible
 from hub.db import grouped_by
 from hub.errors import BadInput, Forbidden, NotFound
 from hub.messaging import conversations, rules
@@ -30,6 +29,7 @@ from storage.models import (
 )
 
 FILE_PREFIX = "messages"
+ATTACHMENTS = attachments.Table(MessageAttachment, "message_id")
 
 
 async def send(
@@ -247,55 +247,27 @@ async def last_by_conversation(
     return [found.get(key) for key in conversation_ids]
 
 
-async def attachments(
+async def attachments_by_message(
     hub: Hub, *, principal: Principal, message_ids: Sequence[str]
 ) -> list[list[tuple[MessageAttachment, Asset | None]]]:
     """Files of messages; an attached asset the reader may not see is left out."""
-    async with hub.db() as session:
-        rows = (
-            await session.scalars(
-                select(MessageAttachment)
-                .where(MessageAttachment.message_id.in_(message_ids))
-                .order_by(MessageAttachment.position)
-            )
-        ).all()
-        asset_ids = [row.asset_id for row in rows if row.asset_id]
-        assets = {
-            asset.id: asset
-            for asset in (
-                await session.scalars(
-                    assets_visible(principal, select(Asset)).where(Asset.id.in_(asset_ids))
-                )
-            ).all()
-        }
-    kept = [
-        (row, assets.get(row.asset_id) if row.asset_id else None)
-        for row in rows
-        if row.asset_id is None or row.asset_id in assets
-    ]
-    return grouped_by(kept, message_ids, lambda pair: pair[0].message_id)
+    return await attachments.by_owners(
+        hub, principal=principal, table=ATTACHMENTS, owner_ids=message_ids
+    )
 
 
 async def attachment_url(
     hub: Hub, *, principal: Principal, attachment_id: str, expires_in: int
 ) -> str:
     """A short-lived URL of an uploaded attachment, for the conversation's participants."""
-    if not 10 <= expires_in <= 7 * 86400:
-        raise BadInput("expiresInSeconds must be between 10 and 604800", field="expiresInSeconds")
+    attachments.check_expiry(expires_in)
     async with hub.db() as session:
         attachment = await session.get(MessageAttachment, attachment_id)
         message = await session.get(Message, attachment.message_id) if attachment else None
         if attachment is None or message is None:
             raise NotFound("no such attachment", field="id")
         await conversations.load(session, principal, message.conversation_id)
-    if attachment.object_key is None:
-        raise BadInput("this attachment is an asset: use the asset's downloadUrl", field="id")
-    return await hub.objects.download_url(
-        attachment.object_key,
-        expires_in=expires_in,
-        filename=attachment.file_name or "attachment",
-        content_type=attachment.content_type,
-    )
+    return await attachments.download_url(hub, attachment, expires_in=expires_in)
 
 
 async def mentioned_users(hub: Hub, message_ids: Sequence[str]) -> list[list[str]]:
@@ -331,7 +303,7 @@ async def _record(
         earlier = await _sent_before(session, conversation.id, principal.user_id, client_id)
         if earlier is not None:
             return earlier, True
-        await _usable_assets(session, principal, asset_ids)
+        await attachments.usable_assets(session, principal, asset_ids, field="assetIds")
         members = await _members(session, conversation.id)
         everyone = [member.user_id for member in members]
         conversation.last_seq += 1
@@ -349,7 +321,7 @@ async def _record(
         )
         session.add(message)
         await session.flush()
-        _attach(session, message.id, stored, asset_ids)
+        attachments.add(session, ATTACHMENTS, message.id, stored, asset_ids)
         mentioned = [user for user in rules.mentions(text) if user in everyone]
         session.add_all(MessageMention(message_id=message.id, user_id=user) for user in mentioned)
         for member in members:
@@ -404,49 +376,6 @@ async def _own(
     if message.deleted_at is not None:
         raise BadInput("the message was deleted", field="messageId")
     return message, conversation
-
-
-async def _usable_assets(
-    session: AsyncSession, principal: Principal, asset_ids: Sequence[str]
-) -> None:
-    if not asset_ids:
-        return
-    found = {
-        asset.id
-        for asset in (
-            await session.scalars(
-                assets_visible(principal, select(Asset)).where(Asset.id.in_(asset_ids))
-            )
-        ).all()
-    }
-    for index, asset_id in enumerate(asset_ids):
-        if asset_id not in found:
-            raise NotFound(f"no asset with id {asset_id!r}", field=f"assetIds[{index}]")
-
-
-def _attach(
-    session: AsyncSession,
-    message_id: str,
-    stored: Sequence[asset_service.Stored],
-    asset_ids: Sequence[str],
-) -> None:
-    position = 0
-    for key, name, size, content_type, sha256 in stored:
-        session.add(
-            MessageAttachment(
-                message_id=message_id,
-                position=position,
-                object_key=key,
-                file_name=name,
-                size=size,
-                content_type=content_type,
-                sha256=sha256,
-            )
-        )
-        position += 1
-    for asset_id in asset_ids:
-        session.add(MessageAttachment(message_id=message_id, position=position, asset_id=asset_id))
-        position += 1
 
 
 async def _forget(hub: Hub, stored: Sequence[asset_service.Stored]) -> None:
