@@ -56,7 +56,7 @@ def partner_types_of(record: Any) -> list[PartnerType]:
 def entitles(model: Any, named: Any, partner_id: str) -> ColumnElement[bool]:
     """SQL: the partner may see rows of ``model``; ``named`` is the named-partner table."""
     me = select(Partner).where(Partner.id == partner_id).subquery()
-    rank = func.coalesce(select(_rank_case(me.c.tier)).scalar_subquery(), -1)
+    rank = func.coalesce(select(rank_of(me.c.tier)).scalar_subquery(), -1)
     kind = select(me.c.type).scalar_subquery()
     is_named = exists().where(named.record == model.id, named.partner == partner_id)
     # "||" rather than concat(): SQLite before 3.44 has no concat().
@@ -75,7 +75,7 @@ def partners_entitled_to(record: Any, named: Any) -> ColumnElement[bool]:
     typed: ColumnElement[bool] = Partner.id.is_not(None)
     if record.partner_types:
         typed = Partner.type.in_(partner_types_of(record))
-    return and_(_rank_case(Partner.tier) >= record.min_tier_rank, typed)
+    return and_(rank_of(Partner.tier) >= record.min_tier_rank, typed)
 
 
 async def known_partners(session: AsyncSession, partner_ids: Sequence[str], *, field: str) -> None:
@@ -98,5 +98,6 @@ class NamedPartners:
     partner: Any
 
 
-def _rank_case(column: Any) -> Any:
+def rank_of(column: Any) -> Any:
+    """SQL: the rank of a tier column (REGISTERED 0 ... PLATINUM 3; -1 for none)."""
     return case({tier.value: rank for tier, rank in TIER_RANK.items()}, value=column, else_=-1)

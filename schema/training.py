@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from hub.audience import TIER_RANK
+from hub import audience
 from hub.events import DomainEvent
 from hub.partners.rules import Tier
 from hub.training import certifications as certification_service
@@ -32,7 +32,6 @@ from storage.models import TierRequirement as TierRequirementModel
 strawberry.enum(LessonKind, name="LessonKind")
 strawberry.enum(CertificationStatus, name="CertificationStatus")
 strawberry.enum(TrainingEventType, name="TrainingEventType")
-TIERS_BY_RANK = {rank: tier for tier, rank in TIER_RANK.items()}
 
 
 @strawberry.type(description="One lesson: an asset, an external URL or a knowledge-base article.")
@@ -135,7 +134,7 @@ class Course:
             summary=model.summary,
             product_lines=list(model.product_lines),
             estimated_minutes=model.estimated_minutes,
-            required_tier=TIERS_BY_RANK[model.min_tier_rank] if model.min_tier_rank else None,
+            required_tier=audience.min_tier_of(model),
             published=model.published,
             created_at=model.created_at,
             updated_at=model.updated_at,

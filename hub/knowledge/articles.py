@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, delete, func, or_, select
+from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import audience, validation
@@ -165,10 +165,10 @@ async def list_articles(
         )
     if filter.product_line:
         line = validation.product_line(filter.product_line, field="filter.productLine")
-        statement = statement.where(_has_line(line))
+        statement = statement.where(_listed(Article.product_lines, line))
     if filter.tag:
         tag = filter.tag.strip().lower()
-        statement = statement.where(_has_tag(tag))
+        statement = statement.where(_listed(Article.tags, tag))
     terms = search.words(rules.search_terms(filter.search))
     async with hub.db() as session:
         if not terms:
@@ -433,14 +433,6 @@ async def _free_slug(session: AsyncSession, wanted: str, *, strict: bool = False
     return f"{wanted}-{number}"[: rules.SLUG_MAX]
 
 
-def _has_line(line: str) -> Any:
-    # JSON list membership without dialect-specific JSON operators: the quoted code in the text.
-    return func.cast(Article.product_lines, _text_type()).contains(f'"{line}"', autoescape=True)
-
-
-def _has_tag(tag: str) -> Any:
-    return func.cast(Article.tags, _text_type()).contains(f'"{tag}"', autoescape=True)
-
-
-def _text_type() -> Any:
-    return Text()
+def _listed(column: Any, value: str) -> Any:
+    # JSON list membership without dialect-specific JSON operators: the quoted value in the text.
+    return cast(column, Text).contains(f'"{value}"', autoescape=True)

@@ -302,11 +302,6 @@ async def _reachable(
         raise BadInput(
             f"a conversation has at most {MAX_PARTICIPANTS} participants", field=f"{prefix}userIds"
         )
-    rules = await policy(session)
-    me = await _party(session, principal.organization_id)
-    if me is None:
-        raise Forbidden("your organization cannot take part in conversations now")
-    people: dict[str, str] = {}
     users = {
         user.id: user
         for user in (
@@ -315,20 +310,34 @@ async def _reachable(
             )
         ).all()
     }
+    wanted = {principal.organization_id, *organization_ids}
+    wanted |= {user.organization_id for user in users.values()}
+    parties = await _parties(session, wanted)
+    me = parties.get(principal.organization_id)
+    if me is None:
+        raise Forbidden("your organization cannot take part in conversations now")
+    partner_to_partner = (await policy(session)).partner_to_partner
+
+    def reachable(organization_id: str) -> bool:
+        other = parties.get(organization_id)
+        return other is not None and may_talk(me, other, partner_to_partner=partner_to_partner)
+
+    people: dict[str, str] = {}
     for index, user_id in enumerate(user_ids):
         user = users.get(user_id)
-        if user is None or not await _may_reach(session, me, user.organization_id, rules):
+        if user is None or not reachable(user.organization_id):
             raise NotFound(_out_of_reach("user", user_id), field=f"{prefix}userIds[{index}]")
         people[user.id] = user.organization_id
     for index, organization_id in enumerate(organization_ids):
-        if not await _may_reach(session, me, organization_id, rules):
+        if not reachable(organization_id):
             raise NotFound(
                 _out_of_reach("organization", organization_id),
                 field=f"{prefix}organizationIds[{index}]",
             )
+    if organization_ids:
         members = await session.execute(
             select(User.id, User.organization_id).where(
-                User.organization_id == organization_id, User.active.is_(True)
+                User.organization_id.in_(list(organization_ids)), User.active.is_(True)
             )
         )
         people.update({row[0]: row[1] for row in members.all()})
@@ -347,27 +356,18 @@ def _out_of_reach(kind: str, value: str) -> str:
     )
 
 
-async def _may_reach(session: AsyncSession, me: Party, organization_id: str, rules: Policy) -> bool:
-    other = await _party(session, organization_id)
-    if other is None:
-        return False
-    return may_talk(me, other, partner_to_partner=rules.partner_to_partner)
-
-
-async def _party(session: AsyncSession, organization_id: str) -> Party | None:
-    row = (
-        await session.execute(
-            select(Organization.kind, Partner.parent_id, Partner.status)
-            .outerjoin(Partner, Partner.id == Organization.id)
-            .where(Organization.id == organization_id)
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    kind, parent_id, status = row
-    if kind != OrganizationKind.VENDOR and status not in (None, "ACTIVE"):
-        return None
-    return Party(organization_id, kind == OrganizationKind.VENDOR, parent_id)
+async def _parties(session: AsyncSession, organization_ids: set[str]) -> dict[str, Party]:
+    """Organizations as the policy sees them; suspended or unknown partners are left out."""
+    rows = await session.execute(
+        select(Organization.id, Organization.kind, Partner.parent_id, Partner.status)
+        .outerjoin(Partner, Partner.id == Organization.id)
+        .where(Organization.id.in_(list(organization_ids)))
+    )
+    return {
+        organization_id: Party(organization_id, kind == OrganizationKind.VENDOR, parent_id)
+        for organization_id, kind, parent_id, status in rows.all()
+        if kind == OrganizationKind.VENDOR or status in (None, "ACTIVE")
+    }
 
 
 def _join(

@@ -92,7 +92,15 @@ async def edit(hub: Hub, *, principal: Principal, message_id: str, body: str) ->
         mentioned = [user for user in rules.mentions(text) if user in everyone]
         await session.execute(delete(MessageMention).where(MessageMention.message_id == message.id))
         session.add_all(MessageMention(message_id=message.id, user_id=user) for user in mentioned)
-        await _notify(session, conversation, message, principal, everyone, now, "edited")
+        await _notify(
+            session,
+            conversation,
+            message,
+            principal,
+            everyone,
+            now,
+            MessageEventType.MESSAGE_EDITED,
+        )
         await _mention(
             session,
             conversation,
@@ -116,7 +124,15 @@ async def delete_message(hub: Hub, *, principal: Principal, message_id: str) -> 
         )
         await session.execute(delete(MessageMention).where(MessageMention.message_id == message.id))
         everyone = await conversations.participant_ids(session, conversation.id)
-        await _notify(session, conversation, message, principal, everyone, now, "deleted")
+        await _notify(
+            session,
+            conversation,
+            message,
+            principal,
+            everyone,
+            now,
+            MessageEventType.MESSAGE_DELETED,
+        )
     return message
 
 
@@ -327,7 +343,9 @@ async def _record(
         for member in members:
             if member.user_id == principal.user_id:
                 member.read_seq, member.read_at = message.seq, now
-        await _notify(session, conversation, message, principal, everyone, now, "sent")
+        await _notify(
+            session, conversation, message, principal, everyone, now, MessageEventType.MESSAGE_SENT
+        )
         await _mention(session, conversation, message, principal, mentioned, now)
     return message, False
 
@@ -392,17 +410,12 @@ async def _notify(
     principal: Principal,
     everyone: list[str],
     now: datetime,
-    what: str,
+    kind: MessageEventType,
 ) -> None:
-    kinds = {
-        "sent": MessageEventType.MESSAGE_SENT,
-        "edited": MessageEventType.MESSAGE_EDITED,
-        "deleted": MessageEventType.MESSAGE_DELETED,
-    }
     await events.append(
         session,
         topic=TOPIC,
-        type=kinds[what],
+        type=kind,
         subject_id=conversation.id,
         audience=(),
         recipients=everyone,

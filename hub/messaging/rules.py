@@ -48,7 +48,6 @@ class ConversationInput:
     organization_ids: Sequence[str] = ()
     context_type: ContextType | None = None
     context_id: str | None = None
-    first_message: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, case, cast, exists, func, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import validation
+from hub import audience, validation
 from hub.audience import TIER_RANK
 from hub.db import grouped_by, in_key_order
 from hub.errors import BadInput, Conflict, NotFound
@@ -35,7 +35,7 @@ def visible(principal: Principal, statement: Select[tuple[Course]]) -> Select[tu
 
 def _rank_of(principal: Principal) -> ColumnElement[int]:
     tier = select(Partner.tier).where(Partner.id == principal.organization_id).scalar_subquery()
-    ranked = case({tier.value: rank for tier, rank in TIER_RANK.items()}, value=tier, else_=-1)
+    ranked = audience.rank_of(tier)
     return func.coalesce(ranked, -1)
 
 
@@ -59,8 +59,7 @@ async def create(hub: Hub, *, principal: Principal, data: CourseInput) -> Course
     rows = lesson_rows(data.modules)
     now = hub.clock.now()
     async with hub.write() as session:
-        await _check_assets(session, rows)
-        await _check_articles(session, rows)
+        await _check_references(session, rows)
         course = Course(**columns, created_by_id=principal.user_id, created_at=now, updated_at=now)
         session.add(course)
         await session.flush()
@@ -94,8 +93,7 @@ async def update(
             columns.update(assessment_columns(changes["assessment"]))
         if "modules" in changes:
             rows = lesson_rows(changes["modules"])
-            await _check_assets(session, rows)
-            await _check_articles(session, rows)
+            await _check_references(session, rows)
             for lesson in await session.scalars(
                 select(Lesson).where(Lesson.course_id == course.id)
             ):
@@ -129,28 +127,23 @@ async def _refuse_if_enrolled(session: AsyncSession, course_id: str) -> None:
         )
 
 
-async def _check_assets(session: AsyncSession, rows: Sequence[LessonRow]) -> None:
-    wanted = {row.asset_id for row in rows if row.asset_id}
-    found = set(
-        (await session.execute(select(Asset.id).where(Asset.id.in_(wanted)))).scalars()
-        if wanted
-        else ()
-    )
-    for row in rows:
-        if row.asset_id and row.asset_id not in found:
-            raise BadInput(f"no asset {row.asset_id}", field=f"{row.path}.assetId")
-
-
-async def _check_articles(session: AsyncSession, rows: Sequence[LessonRow]) -> None:
-    wanted = {row.article_id for row in rows if row.article_id}
-    found = set(
-        (await session.execute(select(Article.id).where(Article.id.in_(wanted)))).scalars()
-        if wanted
-        else ()
-    )
-    for row in rows:
-        if row.article_id and row.article_id not in found:
-            raise BadInput(f"no article {row.article_id}", field=f"{row.path}.articleId")
+async def _check_references(session: AsyncSession, rows: Sequence[LessonRow]) -> None:
+    """Every lesson's asset or article exists; the first missing one is named by its path."""
+    for model, attribute, field in (
+        (Asset, "asset_id", "assetId"),
+        (Article, "article_id", "articleId"),
+    ):
+        wanted = {getattr(row, attribute) for row in rows if getattr(row, attribute)}
+        found = set(
+            (await session.scalars(select(model.id).where(model.id.in_(wanted)))).all()
+            if wanted
+            else ()
+        )
+        for row in rows:
+            value = getattr(row, attribute)
+            if value and value not in found:
+                kind = field.removesuffix("Id")
+                raise BadInput(f"no {kind} {value}", field=f"{row.path}.{field}")
 
 
 def _add_lessons(session: AsyncSession, course_id: str, rows: Sequence[LessonRow]) -> None:
