@@ -18,13 +18,13 @@ from hub.knowledge.rules import (
 from hub.pagination import PageRequest
 from hub.partners.rules import PartnerType, Tier
 from schema.assets import Asset
+from schema.attachments import AttachedFile
 from schema.context import Info
 from schema.relay import Connection
 from storage.models import Article as ArticleModel
 from storage.models import ArticleCategory as ArticleCategoryModel
 from storage.models import ArticleRevision as ArticleRevisionModel
 from storage.models import BestPractice as BestPracticeModel
-from storage.models import BestPracticeAttachment as AttachmentModel
 from storage.models import BestPracticeComment as CommentModel
 
 strawberry.enum(ArticleStatus, name="ArticleStatus")
@@ -311,33 +311,8 @@ class BestPracticeRating:
 
 
 @strawberry.type(description="A file attached to a practice: uploaded with it, or an asset.")
-class BestPracticeAttachment:
-    id: strawberry.ID
-    file_name: str | None
-    size: float | None
-    content_type: str | None
-    asset: Asset | None
-
-    @strawberry.field(description="A short-lived URL of an uploaded file (null for assets).")
-    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str | None:
-        if self.asset is not None:
-            return None
-        return await practice_files.attachment_url(
-            info.context.hub,
-            principal=info.context.require_principal(),
-            attachment_id=str(self.id),
-            expires_in=expires_in_seconds,
-        )
-
-    @classmethod
-    def from_model(cls, model: AttachmentModel, asset: Asset | None) -> BestPracticeAttachment:
-        return cls(
-            id=strawberry.ID(model.id),
-            file_name=model.file_name,
-            size=model.size,
-            content_type=model.content_type,
-            asset=asset,
-        )
+class BestPracticeAttachment(AttachedFile):
+    pass
 
 
 @strawberry.type
@@ -451,10 +426,7 @@ class BestPractice:
     @strawberry.field
     async def attachments(self, info: Info) -> list[BestPracticeAttachment]:
         pairs = await info.context.loaders.attachments_by_practice.load(str(self.id))
-        return [
-            BestPracticeAttachment.from_model(row, Asset.from_model(asset) if asset else None)
-            for row, asset in pairs
-        ]
+        return BestPracticeAttachment.of(pairs, practice_files.attachment_url)
 
     @strawberry.field(description="Comments, oldest first.")
     async def comments(

@@ -11,13 +11,12 @@ from hub.knowledge.rules import render_markdown
 from hub.messaging import messages as message_service
 from hub.messaging.rules import ContextType, MessageEventType, MessageKind
 from hub.pagination import PageRequest
-from schema.assets import Asset
+from schema.attachments import AttachedFile
 from schema.context import Info
 from schema.relay import Connection
 from storage.models import Conversation as ConversationModel
 from storage.models import ConversationParticipant as ParticipantModel
 from storage.models import Message as MessageModel
-from storage.models import MessageAttachment as AttachmentModel
 
 strawberry.enum(ContextType, name="ConversationContextType")
 strawberry.enum(MessageKind, name="MessageKind")
@@ -53,33 +52,8 @@ class Participant:
 
 
 @strawberry.type(description="A file sent with a message: uploaded with it, or an asset.")
-class MessageAttachment:
-    id: strawberry.ID
-    file_name: str | None
-    size: float | None
-    content_type: str | None
-    asset: Asset | None
-
-    @classmethod
-    def from_model(cls, model: AttachmentModel, asset: Asset | None) -> MessageAttachment:
-        return cls(
-            id=strawberry.ID(model.id),
-            file_name=model.file_name,
-            size=model.size,
-            content_type=model.content_type,
-            asset=asset,
-        )
-
-    @strawberry.field(description="A short-lived URL of an uploaded file (null for assets).")
-    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str | None:
-        if self.asset is not None:
-            return None
-        return await message_service.attachment_url(
-            info.context.hub,
-            principal=info.context.require_principal(),
-            attachment_id=str(self.id),
-            expires_in=expires_in_seconds,
-        )
+class MessageAttachment(AttachedFile):
+    pass
 
 
 @strawberry.type(description="A message; a deleted one stays as a tombstone without body.")
@@ -128,10 +102,7 @@ class Message:
     @strawberry.field
     async def attachments(self, info: Info) -> list[MessageAttachment]:
         pairs = await info.context.loaders.attachments_by_message.load(str(self.id))
-        return [
-            MessageAttachment.from_model(row, Asset.from_model(asset) if asset else None)
-            for row, asset in pairs
-        ]
+        return MessageAttachment.of(pairs, message_service.attachment_url)
 
 
 @strawberry.type(description="A conversation the caller takes part in.")
