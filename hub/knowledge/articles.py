@@ -127,7 +127,8 @@ async def get(
     """One article by id or slug; a partner's read counts as a view of its organization."""
     if (article_id is None) == (slug is None):
         raise BadInput("give either id or slug", field="id")
-    async with hub.write() as session:
+    # Only a partner's read writes (its view count); vendor reads stay read-only.
+    async with hub.write() if principal.is_partner else hub.db() as session:
         statement = readable(principal, select(Article))
         if article_id is not None:
             statement = statement.where(Article.id == article_id)
