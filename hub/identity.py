@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 
 import jwt
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import throttle
@@ -82,25 +85,40 @@ def issue_token(hub: Hub, user: User) -> tuple[str, datetime]:
 async def authenticate(hub: Hub, token: str) -> Principal:
     """Turn a bearer token into the principal, or raise Unauthenticated."""
     claims = _decode(hub, token)
-    async with hub.db() as session:
-        # One statement: the user, whether this token was revoked, and its partner's status.
-        row = (
-            await session.execute(
-                select(User, RevokedToken.jti, Partner.status)
-                .select_from(User)
-                .outerjoin(RevokedToken, RevokedToken.jti == claims["jti"])
-                .outerjoin(Partner, Partner.id == User.organization_id)
-                .where(User.id == claims["sub"])
-            )
-        ).first()
-        if row is None:
-            raise Unauthenticated("the access token is not valid")
-        user, revoked, partner_status = row
-        if revoked or not user.active or user.token_version != claims.get("tv"):
-            raise Unauthenticated("the access token was revoked; log in again")
-        if partner_status in BLOCKED_PARTNER_STATUSES:
-            raise Unauthenticated("the organization of this account is not active")
-    return principal_of(user, token_id=str(claims["jti"]))
+    async with hub.read() as session:
+        found = await session.execute(_AUTHENTICATE, {"sub": claims["sub"], "jti": claims["jti"]})
+        row = found.first()
+    if row is None:
+        raise Unauthenticated("the access token is not valid")
+    if row.revoked or not row.active or row.token_version != claims.get("tv"):
+        raise Unauthenticated("the access token was revoked; log in again")
+    if row.partner_status in BLOCKED_PARTNER_STATUSES:
+        raise Unauthenticated("the organization of this account is not active")
+    return Principal(
+        user_id=row.id,
+        organization_id=row.organization_id,
+        role=Role(row.role),
+        token_id=str(claims["jti"]),
+    )
+
+
+# Every request runs it: built once. The user, whether this token was revoked, and the
+# status of the user's partner organization, in one statement.
+_AUTHENTICATE = (
+    select(
+        User.id,
+        User.organization_id,
+        User.role,
+        User.active,
+        User.token_version,
+        RevokedToken.jti.label("revoked"),
+        Partner.status.label("partner_status"),
+    )
+    .select_from(User)
+    .outerjoin(RevokedToken, RevokedToken.jti == bindparam("jti"))
+    .outerjoin(Partner, Partner.id == User.organization_id)
+    .where(User.id == bindparam("sub"))
+)
 
 
 def principal_of(user: User, *, token_id: str = "") -> Principal:
@@ -123,23 +141,27 @@ async def logout(hub: Hub, *, principal: Principal, token: str) -> None:
         await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < hub.clock.now()))
 
 
-def _decode(hub: Hub, token: str) -> dict[str, object]:
+def _decode(hub: Hub, token: str) -> Mapping[str, object]:
     try:
-        claims: dict[str, object] = jwt.decode(
-            token,
-            hub.settings.jwt_secret,
-            algorithms=[ALGORITHM],
-            issuer=ISSUER,
-            options={
-                "require": ["exp", "iat", "sub", "jti", "iss"],
-                "verify_exp": False,
-            },
-        )
+        claims = _verified_claims(token, hub.settings.jwt_secret)
     except jwt.PyJWTError:
         raise Unauthenticated("the access token is not valid") from None
     if int(str(claims["exp"])) <= hub.clock.now().timestamp():
         raise Unauthenticated("the access token has expired; log in again")
     return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified_claims(token: str, secret: str) -> Mapping[str, object]:
+    """A signed token's claims, checked once per process (expiry is checked on every use)."""
+    claims: dict[str, object] = jwt.decode(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        issuer=ISSUER,
+        options={"require": ["exp", "iat", "sub", "jti", "iss"], "verify_exp": False},
+    )
+    return MappingProxyType(claims)
 
 
 async def _user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -12,7 +13,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+# A pooled connection idle for longer than this is pinged before use (see _ping_when_idle).
+IDLE_PING_SECONDS = 5.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -26,9 +30,34 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+    event.listen(engine.sync_engine, "checkin", _checked_in)
+    event.listen(engine.sync_engine, "checkout", _ping_when_idle)
+    return engine
+
+
+def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_when_idle(
+    dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """Ping a connection before use only when it sat idle: a busy pool pays nothing.
+
+    pool_pre_ping would ping on every checkout, which with asyncpg is three round trips
+    (BEGIN, a ping, ROLLBACK) per session. A connection that was in use moments ago is
+    alive unless the server went away since; that case fails one statement, and SQLAlchemy
+    then invalidates the whole pool, so the next checkout connects afresh.
+    """
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        # The pool discards this connection and checks out (or opens) another.
+        raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -43,3 +72,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Create the session factory used by every request and job."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads only, on the same pool: on PostgreSQL without BEGIN and ROLLBACK.
+
+    At READ COMMITTED every statement takes its own snapshot anyway, so an autocommit
+    session reads exactly what a transaction would, for two round trips less. Never write
+    through one: each statement would commit on its own.
+    """
+    if engine.dialect.name != "postgresql":
+        return create_session_factory(engine)
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(reader, expire_on_commit=False, autoflush=False)

@@ -27,7 +27,7 @@ from hub.events import EventBus
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from resolvers.root import build_schema
-from storage.db import create_engine, create_session_factory
+from storage.db import create_engine, create_read_session_factory, create_session_factory
 from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
 from web import files
 from web.graphql_http import graphql_endpoint
@@ -53,6 +53,7 @@ def build_hub(settings: Settings, engine: AsyncEngine, clock: Clock) -> Hub:
         passwords=password_hasher(settings),
         events=EventBus(settings.broadcast_url, db, queue_size=settings.event_queue_size),
         objects=object_store(settings, clock),
+        reader=create_read_session_factory(engine),
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, Table, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,3 +57,10 @@ class IdMixin:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for plain Core statements on hot paths (no ORM bookkeeping)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
