@@ -18,12 +18,26 @@ from datetime import datetime
 from typing import Any
 
 from broadcaster import Broadcast
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import HubError
 from hub.roles import Principal
 from storage.models import Event, EventAudience, EventRecipient
+from storage.models.base import table_of
 
 logger = logging.getLogger("channelhub.events")
 CHANNEL = "channelhub-events"
@@ -31,6 +45,41 @@ PENDING = "channelhub.pending_events"
 REPLAY_BATCH = 500
 # Held from writing events to commit, so event ids commit in id order on PostgreSQL.
 EVENT_LOCK = 7_214_001
+
+
+# Built once: every write transaction runs them (plain table statements, no ORM bookkeeping).
+_INSERT_EVENT = insert(table_of(Event)).returning(table_of(Event).c.id)
+_INSERT_AUDIENCE = insert(table_of(EventAudience))
+_INSERT_RECIPIENT = insert(table_of(EventRecipient))
+# PostgreSQL: take the event lock, then write the event, its audience and its recipients.
+_WRITE_EVENT_PG = text(
+    """
+    WITH ordered AS (SELECT pg_advisory_xact_lock(:lock)),
+    event AS (
+        INSERT INTO events (topic, type, subject_id, payload, occurred_at)
+        SELECT :topic, :type, :subject_id, :payload, :occurred_at FROM ordered
+        RETURNING id
+    ),
+    audience AS (
+        INSERT INTO event_audiences (event_id, organization_id)
+        SELECT event.id, organization FROM event, unnest(:audience) AS organization
+    ),
+    recipients AS (
+        INSERT INTO event_recipients (event_id, user_id)
+        SELECT event.id, person FROM event, unnest(:recipients) AS person
+    )
+    SELECT id FROM event
+    """
+).bindparams(
+    bindparam("lock", type_=BigInteger()),
+    bindparam("topic", type_=String()),
+    bindparam("type", type_=String()),
+    bindparam("subject_id", type_=String()),
+    bindparam("payload", type_=table_of(Event).c.payload.type),
+    bindparam("occurred_at", type_=table_of(Event).c.occurred_at.type),
+    bindparam("audience", type_=ARRAY(String())),
+    bindparam("recipients", type_=ARRAY(String())),
+)
 
 
 @dataclass(frozen=True)
@@ -46,13 +95,20 @@ class DomainEvent:
     recipients: frozenset[str] = frozenset()
     # Not stored and never replayed (typing indicators): id 0, delivered live only.
     ephemeral: bool = False
+    # Broadcast with the event but never stored: what live subscribers would otherwise load
+    # (a message as sent), so live delivery needs no database. Replayed events have none.
+    live_payload: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def visible_to(self, principal: Principal) -> bool:
+    def visible_to(self, principal: Principal, users: Collection[str] = ()) -> bool:
         """Recipients alone see a recipient event; otherwise vendor-side accounts see every
-        event and partners those addressed to their organization."""
+        event and partners those addressed to their organization.
+
+        `users` are further users of the principal's organization that a shared stream
+        serves (it then hands each recipient event to its recipients only).
+        """
         if self.recipients:
-            return principal.user_id in self.recipients
+            return principal.user_id in self.recipients or not self.recipients.isdisjoint(users)
         return principal.is_vendor or principal.organization_id in self.audience
 
     def encode(self) -> str:
@@ -67,6 +123,7 @@ class DomainEvent:
                 "audience": sorted(self.audience),
                 "recipients": sorted(self.recipients),
                 "ephemeral": self.ephemeral,
+                "live": self.live_payload,
             }
         )
 
@@ -83,6 +140,7 @@ class DomainEvent:
             audience=frozenset(data["audience"]),
             recipients=frozenset(data.get("recipients", ())),
             ephemeral=bool(data.get("ephemeral", False)),
+            live_payload=data.get("live"),
         )
 
 
@@ -101,6 +159,7 @@ class PendingEvent:
     payload: dict[str, Any]
     occurred_at: datetime
     recipients: frozenset[str] = frozenset()
+    live_payload: dict[str, Any] | None = None
     event: DomainEvent | None = None
 
 
@@ -114,10 +173,18 @@ async def append(
     payload: dict[str, Any],
     now: datetime,
     recipients: Iterable[str] = (),
+    live_payload: dict[str, Any] | None = None,
 ) -> PendingEvent:
     """Record an event in the caller's transaction; it is published once that commits."""
     pending = PendingEvent(
-        topic, type, subject_id, frozenset(audience), payload, now, frozenset(recipients)
+        topic,
+        type,
+        subject_id,
+        frozenset(audience),
+        payload,
+        now,
+        frozenset(recipients),
+        live_payload,
     )
     session.info.setdefault(PENDING, []).append(pending)
     return pending
@@ -132,8 +199,7 @@ async def write_pending(session: AsyncSession) -> list[DomainEvent]:
     pending: list[PendingEvent] = session.info.pop(PENDING, [])
     if not pending:
         return []
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOCK})
+    postgresql = session.bind.dialect.name == "postgresql"
     written = []
     for item in pending:
         values = {
@@ -141,17 +207,22 @@ async def write_pending(session: AsyncSession) -> list[DomainEvent]:
             "type": item.type,
             "subject_id": item.subject_id,
             "payload": item.payload,
+            "occurred_at": item.occurred_at,
         }
-        event_id = await session.scalar(
-            insert(Event).values(**values, occurred_at=item.occurred_at).returning(Event.id)
-        )
+        if postgresql:
+            # One round trip: the lock is held until commit, so the shorter the better.
+            event_id = await session.scalar(
+                _WRITE_EVENT_PG,
+                {
+                    **values,
+                    "lock": EVENT_LOCK,
+                    "audience": sorted(item.audience),
+                    "recipients": sorted(item.recipients),
+                },
+            )
+        else:
+            event_id = await _write_event(session, values, item)
         assert event_id is not None
-        if item.audience:
-            rows = [{"event_id": event_id, "organization_id": org} for org in sorted(item.audience)]
-            await session.execute(insert(EventAudience), rows)
-        if item.recipients:
-            people = [{"event_id": event_id, "user_id": user} for user in sorted(item.recipients)]
-            await session.execute(insert(EventRecipient), people)
         item.event = DomainEvent(
             event_id,
             item.topic,
@@ -161,9 +232,23 @@ async def write_pending(session: AsyncSession) -> list[DomainEvent]:
             item.occurred_at,
             item.audience,
             item.recipients,
+            live_payload=item.live_payload,
         )
         written.append(item.event)
     return written
+
+
+async def _write_event(
+    session: AsyncSession, values: dict[str, Any], item: PendingEvent
+) -> int | None:
+    event_id = await session.scalar(_INSERT_EVENT, values)
+    if item.audience:
+        rows = [{"event_id": event_id, "organization_id": org} for org in sorted(item.audience)]
+        await session.execute(_INSERT_AUDIENCE, rows)
+    if item.recipients:
+        people = [{"event_id": event_id, "user_id": user} for user in sorted(item.recipients)]
+        await session.execute(_INSERT_RECIPIENT, people)
+    return event_id
 
 
 @dataclass(eq=False)
@@ -171,13 +256,14 @@ class _Subscriber:
     principal: Principal
     topics: frozenset[str]
     queue: asyncio.Queue[DomainEvent | None]
+    users: Collection[str] = ()
     closed_reason: str | None = None
 
     def offer(self, event: DomainEvent) -> None:
         if (
             self.closed_reason
             or event.topic not in self.topics
-            or not event.visible_to(self.principal)
+            or not event.visible_to(self.principal, self.users)
         ):
             return
         try:
@@ -264,10 +350,23 @@ class EventBus:
 
     @asynccontextmanager
     async def subscribe(
-        self, principal: Principal, topics: Collection[str], *, after: int | None
+        self,
+        principal: Principal,
+        topics: Collection[str],
+        *,
+        after: int | None,
+        users: Collection[str] = (),
     ) -> AsyncIterator[AsyncIterator[DomainEvent]]:
-        """Subscribe to topics: replay what came after `after`, then continue live."""
-        subscriber = _Subscriber(principal, frozenset(topics), asyncio.Queue(self.queue_size))
+        """Subscribe to topics: replay what came after `after`, then continue live.
+
+        Live events for any of `users` (a live view: a shared stream's members, all of the
+        principal's organization) come too; the caller hands each to its recipients only.
+        """
+        if users and after is not None:
+            raise ValueError("a stream shared by several users cannot replay")
+        subscriber = _Subscriber(
+            principal, frozenset(topics), asyncio.Queue(self.queue_size), users
+        )
         self._subscribers.add(subscriber)
         start = self.last_id if after is None else after
         try:

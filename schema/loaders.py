@@ -73,9 +73,6 @@ class Loaders:
                 hub, principal=principal, conversation_ids=ids
             )
         )
-        self.message_by_id: DataLoader[str, Message | None] = DataLoader(
-            lambda ids: message_service.visible_by_ids(hub, principal=principal, ids=ids)
-        )
         self.last_message_by_conversation: DataLoader[str, Message | None] = DataLoader(
             lambda ids: message_service.last_by_conversation(
                 hub, principal=principal, conversation_ids=ids

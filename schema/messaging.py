@@ -198,7 +198,8 @@ class MessageEvent:
     )
     seq: int | None
     added_user_ids: list[strawberry.ID]
-    # Lets subscribers of one organization share one execution per event (schema/fanout.py).
+    # Lets subscribers of one organization share one execution per event (schema/fanout.py),
+    # and every recipient one fetch of the message.
     event: strawberry.Private[DomainEvent]
 
     @classmethod
@@ -216,9 +217,10 @@ class MessageEvent:
             event=event,
         )
 
-    @strawberry.field(description="The message as it is now, when the event is about one.")
+    @strawberry.field(
+        description="The message the event is about: as the event left it when delivered "
+        "live, as it is now when replayed."
+    )
     async def message(self, info: Info) -> Message | None:
-        if self.message_id is None:
-            return None
-        found = await info.context.loaders.message_by_id.load(str(self.message_id))
+        found = await message_service.of_event(info.context.hub, self.event)
         return Message.from_model(found) if found else None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import attachments, events
@@ -27,6 +31,7 @@ from storage.models import (
     MessageAttachment,
     MessageMention,
 )
+from storage.models.base import new_id, table_of
 
 FILE_PREFIX = "messages"
 ATTACHMENTS = attachments.Table(MessageAttachment, "message_id")
@@ -94,7 +99,7 @@ async def edit(hub: Hub, *, principal: Principal, message_id: str, body: str) ->
         session.add_all(MessageMention(message_id=message.id, user_id=user) for user in mentioned)
         await _notify(
             session,
-            conversation,
+            conversation.id,
             message,
             principal,
             everyone,
@@ -103,7 +108,7 @@ async def edit(hub: Hub, *, principal: Principal, message_id: str, body: str) ->
         )
         await _mention(
             session,
-            conversation,
+            conversation.id,
             message,
             principal,
             [u for u in mentioned if u not in before],
@@ -126,7 +131,7 @@ async def delete_message(hub: Hub, *, principal: Principal, message_id: str) -> 
         everyone = await conversations.participant_ids(session, conversation.id)
         await _notify(
             session,
-            conversation,
+            conversation.id,
             message,
             principal,
             everyone,
@@ -212,26 +217,50 @@ async def list_messages(
         )
 
 
-async def visible_by_ids(
-    hub: Hub, *, principal: Principal, ids: Sequence[str]
-) -> list[Message | None]:
-    """Messages of conversations the caller takes part in."""
-    async with hub.db() as session:
-        rows = (
-            await session.scalars(
-                select(Message)
-                .join(
-                    ConversationParticipant,
-                    and_(
-                        ConversationParticipant.conversation_id == Message.conversation_id,
-                        ConversationParticipant.user_id == principal.user_id,
-                    ),
-                )
-                .where(Message.id.in_(ids))
-            )
-        ).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+async def of_event(hub: Hub, event: events.DomainEvent) -> Message | None:
+    """The message an event is about: as the event left it when delivered live, as it is
+    now when replayed.
+
+    For events the bus delivered, which reach only their recipients: the conversation's
+    participants when it happened, who may read the message. A live event carries the
+    message (no database read on the delivery path); a replayed one is loaded once for
+    everyone it reaches (the event's `shared` cache).
+    """
+    message_id = event.payload.get("messageId")
+    if not isinstance(message_id, str) or not event.recipients:
+        return None
+    if event.live_payload is not None and event.live_payload.get("id") == message_id:
+        return _from_live(event.live_payload)
+    key = ("message", message_id)
+    fetch: asyncio.Future[Message | None] | None = event.shared.get(key)
+    if fetch is None:
+        fetch = event.shared[key] = asyncio.ensure_future(_message(hub, message_id))
+    # Shielded: one recipient going away must not cancel the fetch the others wait for.
+    return await asyncio.shield(fetch)
+
+
+def _live(message: Message) -> dict[str, Any]:
+    """A message as JSON, to travel with its event (DomainEvent.live_payload)."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in _columns(message).items()
+    }
+
+
+def _from_live(data: dict[str, Any]) -> Message:
+    return Message(
+        **{
+            key: datetime.fromisoformat(value) if key in _TIMES and value is not None else value
+            for key, value in data.items()
+            if key in _MESSAGES.columns
+        }
+    )
+
+
+async def _message(hub: Hub, message_id: str) -> Message | None:
+    async with hub.read() as session:
+        row = (await session.execute(_MESSAGE_BY_ID, {"id": message_id})).first()
+    return Message(**row._mapping) if row is not None else None
 
 
 async def last_by_conversation(
@@ -301,6 +330,10 @@ async def mentioned_users(hub: Hub, message_ids: Sequence[str]) -> list[list[str
 # Helpers
 
 
+class _Duplicate(Exception):
+    """A retried send: rolls back its transaction; the earlier message is the answer."""
+
+
 async def _record(
     hub: Hub,
     principal: Principal,
@@ -310,56 +343,140 @@ async def _record(
     asset_ids: list[str],
     stored: list[asset_service.Stored],
 ) -> tuple[Message, bool]:
-    """Number and store the message under the conversation's row lock; (message, duplicate)."""
+    """Number and store the message under the conversation's row lock; (message, duplicate).
+
+    The hot path of messaging, so a few plain statements: the participants (the access
+    check), the conversation's next seq (which takes its row lock), the message (whose
+    unique clientMessageId turns a retry into a conflict), the sender's read mark, events.
+    """
     now = hub.clock.now()
-    async with hub.write() as session:
-        conversation = await conversations.load(
-            session, principal, conversation_id, for_update=True
-        )
-        earlier = await _sent_before(session, conversation.id, principal.user_id, client_id)
-        if earlier is not None:
-            return earlier, True
-        await attachments.usable_assets(session, principal, asset_ids, field="assetIds")
-        members = await _members(session, conversation.id)
-        everyone = [member.user_id for member in members]
-        conversation.last_seq += 1
-        conversation.last_activity_at = now
-        message = Message(
-            conversation_id=conversation.id,
-            seq=conversation.last_seq,
-            kind=MessageKind.USER,
-            author_id=principal.user_id,
-            organization_id=principal.organization_id,
-            client_message_id=client_id,
-            body=text,
-            data={},
-            created_at=now,
-        )
-        session.add(message)
-        await session.flush()
-        attachments.add(session, ATTACHMENTS, message.id, stored, asset_ids)
-        mentioned = [user for user in rules.mentions(text) if user in everyone]
-        session.add_all(MessageMention(message_id=message.id, user_id=user) for user in mentioned)
-        for member in members:
-            if member.user_id == principal.user_id:
-                member.read_seq, member.read_at = message.seq, now
-        await _notify(
-            session, conversation, message, principal, everyone, now, MessageEventType.MESSAGE_SENT
-        )
-        await _mention(session, conversation, message, principal, mentioned, now)
+    try:
+        async with hub.write() as session:
+            keys = {"conversation": conversation_id}
+            everyone = list((await session.scalars(_PARTICIPANTS, keys)).all())
+            if principal.user_id not in everyone:
+                raise NotFound("no such conversation", field="conversationId")
+            await attachments.usable_assets(session, principal, asset_ids, field="assetIds")
+            message = Message(
+                id=new_id(),
+                conversation_id=conversation_id,
+                seq=0,
+                kind=MessageKind.USER,
+                author_id=principal.user_id,
+                organization_id=principal.organization_id,
+                client_message_id=client_id,
+                body=text,
+                data={},
+                created_at=now,
+            )
+            if not await _store(session, message):
+                raise _Duplicate
+            attachments.add(session, ATTACHMENTS, message.id, stored, asset_ids)
+            mentioned = [user for user in rules.mentions(text) if user in everyone]
+            if mentioned:
+                rows = [{"message_id": message.id, "user_id": user} for user in mentioned]
+                await session.execute(_INSERT_MENTION, rows)
+            await _notify(
+                session,
+                conversation_id,
+                message,
+                principal,
+                everyone,
+                now,
+                MessageEventType.MESSAGE_SENT,
+            )
+            await _mention(session, conversation_id, message, principal, mentioned, now)
+    except _Duplicate:
+        async with hub.read() as session:
+            earlier = await _sent_before(session, conversation_id, principal.user_id, client_id)
+        assert earlier is not None, "the conflict was with this sender's clientMessageId"
+        return earlier, True
     return message, False
 
 
-async def _members(session: AsyncSession, conversation_id: str) -> list[ConversationParticipant]:
-    return list(
-        (
-            await session.scalars(
-                select(ConversationParticipant).where(
-                    ConversationParticipant.conversation_id == conversation_id
-                )
-            )
-        ).all()
+async def _store(session: AsyncSession, message: Message) -> bool:
+    """Number and insert a message, marking it read for its author; False for a retry.
+
+    Numbering takes the conversation's row lock until commit, so on PostgreSQL all three
+    steps are one statement: the fewer round trips under the lock, the more sends a busy
+    conversation takes per second.
+    """
+    if session.bind.dialect.name == "postgresql":
+        seq = await session.scalar(_STORE_PG, _columns(message))
+    else:
+        keys = {"conversation": message.conversation_id, "now": message.created_at}
+        seq = await session.scalar(_NEXT_SEQ, keys)
+        message.seq = seq or 0
+        if await session.scalar(_INSERT_NEW, _columns(message)) is None:
+            return False
+        author = {"conversation": message.conversation_id, "user": message.author_id}
+        await session.execute(_READ_OWN, {**author, "seq": seq, "now": message.created_at})
+    if seq is None:
+        return False
+    message.seq = seq
+    return True
+
+
+def _columns(message: Message) -> dict[str, object]:
+    return {column.key: getattr(message, column.key) for column in _MESSAGES.columns}
+
+
+# The send path's statements, built once (plain table statements, no ORM bookkeeping).
+_MESSAGES = table_of(Message)
+_CONVERSATIONS = table_of(Conversation)
+_PARTICIPANTS_TABLE = table_of(ConversationParticipant)
+_PARTICIPANTS = select(_PARTICIPANTS_TABLE.c.user_id).where(
+    _PARTICIPANTS_TABLE.c.conversation_id == bindparam("conversation")
+)
+_NEXT_SEQ = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation"))
+    .values(last_seq=_CONVERSATIONS.c.last_seq + 1, last_activity_at=bindparam("now"))
+    .returning(_CONVERSATIONS.c.last_seq)
+)
+# A retried send (same sender and clientMessageId) conflicts and inserts nothing.
+_INSERT_NEW = sqlite.insert(_MESSAGES).on_conflict_do_nothing().returning(_MESSAGES.c.id)
+_STORE_PG = sql_text(
+    """
+    WITH next AS (
+        UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = :created_at
+        WHERE id = :conversation_id
+        RETURNING last_seq
+    ),
+    message AS (
+        INSERT INTO messages (id, conversation_id, seq, kind, author_id, organization_id,
+                              client_message_id, body, data, created_at, edited_at, deleted_at)
+        SELECT :id, :conversation_id, next.last_seq, :kind, :author_id, :organization_id,
+               :client_message_id, :body, :data, :created_at, :edited_at, :deleted_at
+        FROM next
+        ON CONFLICT DO NOTHING
+        RETURNING seq
+    ),
+    own_read AS (
+        UPDATE conversation_participants SET read_seq = message.seq, read_at = :created_at
+        FROM message
+        WHERE conversation_id = :conversation_id AND user_id = :author_id
     )
+    SELECT seq FROM message
+    """
+).bindparams(
+    *(
+        bindparam(column.key, type_=column.type)
+        for column in _MESSAGES.columns
+        if column.key != "seq"
+    )
+)
+_READ_OWN = (
+    update(_PARTICIPANTS_TABLE)
+    .where(
+        _PARTICIPANTS_TABLE.c.conversation_id == bindparam("conversation"),
+        _PARTICIPANTS_TABLE.c.user_id == bindparam("user"),
+    )
+    .values(read_seq=bindparam("seq"), read_at=bindparam("now"))
+)
+_INSERT_MENTION = insert(table_of(MessageMention))
+_MESSAGE_BY_ID = select(_MESSAGES).where(_MESSAGES.c.id == bindparam("id"))
+_TIMES = frozenset({"created_at", "edited_at", "deleted_at"})
 
 
 async def _sent_before(
@@ -405,7 +522,7 @@ async def _forget(hub: Hub, stored: Sequence[asset_service.Stored]) -> None:
 
 async def _notify(
     session: AsyncSession,
-    conversation: Conversation,
+    conversation_id: str,
     message: Message,
     principal: Principal,
     everyone: list[str],
@@ -416,22 +533,23 @@ async def _notify(
         session,
         topic=TOPIC,
         type=kind,
-        subject_id=conversation.id,
+        subject_id=conversation_id,
         audience=(),
         recipients=everyone,
         payload={
-            "conversationId": conversation.id,
+            "conversationId": conversation_id,
             "messageId": message.id,
             "userId": principal.user_id,
             "seq": message.seq,
         },
         now=now,
+        live_payload=_live(message),
     )
 
 
 async def _mention(
     session: AsyncSession,
-    conversation: Conversation,
+    conversation_id: str,
     message: Message,
     principal: Principal,
     mentioned: list[str],
@@ -444,14 +562,15 @@ async def _mention(
             session,
             topic=TOPIC,
             type=MessageEventType.MENTIONED,
-            subject_id=conversation.id,
+            subject_id=conversation_id,
             audience=(),
             recipients=[user],
             payload={
-                "conversationId": conversation.id,
+                "conversationId": conversation_id,
                 "messageId": message.id,
                 "userId": principal.user_id,
                 "seq": message.seq,
             },
             now=now,
+            live_payload=_live(message),
         )

@@ -282,3 +282,40 @@ def restart_redis(port: str) -> None:
             return
         subprocess.run(["sleep", "0.05"], check=False)
     raise AssertionError("redis did not come back")
+
+
+async def test_live_payload_travels_with_the_broadcast_but_is_never_stored(
+    hub: Hub, factory: Factory, clock: ManualClock
+) -> None:
+    partner = await factory.partner()
+    member = await factory.user(partner.id, Role.PARTNER_USER)
+    colleague = await factory.user(partner.id, Role.PARTNER_USER)
+    outsider = await factory.user(partner.id, Role.PARTNER_USER)
+    member_id, colleague_id = member.principal.user_id, colleague.principal.user_id
+
+    # A stream shared by the member and the colleague takes recipient events of either.
+    async with hub.events.subscribe(
+        outsider.principal, {"message"}, after=None, users={member_id, colleague_id}
+    ) as shared:
+        async with hub.write() as session:
+            await events.append(
+                session,
+                topic="message",
+                type="MESSAGE_SENT",
+                subject_id="c1",
+                audience=(),
+                recipients=[colleague_id],
+                payload={"conversationId": "c1", "messageId": "m1"},
+                now=clock.now(),
+                live_payload={"id": "m1", "body": "as sent"},
+            )
+        [live] = await take(shared, 1)
+    assert live.live_payload == {"id": "m1", "body": "as sent"}
+    assert live.recipients == {colleague_id}
+
+    async with hub.events.subscribe(colleague.principal, {"message"}, after=0) as replay:
+        [again] = [e async for e in _until_quiet(replay)]
+    assert (again.id, again.live_payload) == (live.id, None)
+    with pytest.raises(ValueError, match="cannot replay"):
+        async with hub.events.subscribe(VENDOR, {"message"}, after=0, users={member_id}):
+            pass
