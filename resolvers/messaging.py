@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -217,9 +218,19 @@ class MessagingSubscription:
         only = str(conversation_id) if conversation_id is not None else None
         if only is not None:
             await conversation_service.get(hub, principal=principal, conversation_id=only)
-        async with hub.events.subscribe(principal, {"message"}, after=cursor) as stream:
+        shared = info.context.shared_stream
+        if shared is not None and shared.admitted is not None:
+            # A socket joining a shared stream: its checks passed; the stream delivers.
+            shared.admitted.set()
+            await asyncio.Event().wait()
+        users = shared.users if shared is not None else ()
+        async with hub.events.subscribe(
+            principal, {"message"}, after=cursor, users=users
+        ) as stream:
             async for event in stream:
                 if only is not None and event.payload.get("conversationId") != only:
                     continue
                 info.context.reset_loaders()
+                if shared is not None:
+                    shared.recipients = event.recipients
                 yield MessageEvent.from_event(event)

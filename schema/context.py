@@ -11,6 +11,7 @@ import strawberry
 from hub.errors import Unauthenticated
 from hub.roles import Principal
 from hub.runtime import Hub
+from schema.fanout import SharedStream
 from schema.loaders import Loaders
 
 
@@ -22,6 +23,8 @@ class Context:
     client: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     connection_params: dict[str, Any] | None = None
+    # Set when this context runs a subscription stream shared by several sockets.
+    shared_stream: SharedStream | None = None
     _loaders: Loaders | None = None
 
     def authenticated(self, principal: Principal, token: str) -> None:

@@ -39,7 +39,7 @@ def parse_cursor(after: str | None) -> int | None:
 
 def shared(event: DomainEvent, principal: Principal, name: str, load: Any) -> asyncio.Future[Any]:
     """Load once per event and audience what every subscriber of that audience sees alike."""
-    key = (name, audience_key(principal, frozenset()))
+    key = (name, audience_key(principal))
     future: asyncio.Future[Any] | None = event.shared.get(key)
     if future is None:
         future = event.shared[key] = asyncio.ensure_future(load())

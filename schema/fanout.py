@@ -10,24 +10,116 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from graphql import ExecutionResult, OperationType
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    parse,
+    visit,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.roles import Principal
 
-# Subscriptions whose events go to users, not organizations: a stream of them is shared only
-# among one user's own sockets (web/fanout.py).
+# Subscriptions whose events go to users, not organizations. A stream of them is still
+# shared by an organization's sockets, but each event reaches only the members it is for
+# (its recipients), and each socket is admitted by running the field's own checks as its
+# own user (web/fanout.py).
 USER_SCOPED_FIELDS = frozenset({"messageEvents"})
 
 
-def audience_key(principal: Principal, root_fields: frozenset[str]) -> str:
-    """Who sees an event the same way: one user, vendor staff, or one partner organization."""
-    if root_fields & USER_SCOPED_FIELDS:
-        return f"user:{principal.user_id}"
+@dataclass(eq=False)
+class SharedStream:
+    """On the context of a subscription stream that several sockets share (web/fanout.py).
+
+    A resolver of a USER_SCOPED_FIELDS field reads it: it subscribes for every member user,
+    and records the recipients of the event behind each result it yields.
+    """
+
+    # The users of the sockets sharing the stream: a live view the group keeps current.
+    users: Collection[str] = ()
+    # Recipients of the event behind the latest result (empty: everyone in the audience).
+    recipients: frozenset[str] = frozenset()
+    # Set for a socket's admission: the resolver runs its checks as that socket's user,
+    # sets this, and then waits without subscribing (the shared stream delivers).
+    admitted: asyncio.Event | None = None
+
+
+# Fields that show every recipient of a user-scoped event the same thing, whatever their
+# organization. An operation that selects only these is executed once per event for all its
+# recipients (RECIPIENTS); any other field (a message's attachments, filtered by each
+# organization's asset entitlements, for one) makes it run once per organization.
+ALIKE_FOR_EVERY_RECIPIENT = frozenset(
+    [("Subscription", "messageEvents")]
+    + [
+        ("MessageEvent", name)
+        for name in [
+            "cursor",
+            "type",
+            "occurredAt",
+            "conversationId",
+            "messageId",
+            "userId",
+            "seq",
+            "addedUserIds",
+            "message",
+        ]
+    ]
+    + [
+        ("Message", name)
+        for name in [
+            "id",
+            "conversationId",
+            "seq",
+            "kind",
+            "body",
+            "bodyHtml",
+            "clientMessageId",
+            "authorId",
+            "authorName",
+            "createdAt",
+            "editedAt",
+            "deletedAt",
+            "mentions",
+        ]
+    ]
+)
+RECIPIENTS = "recipients"
+
+
+def audience_key(principal: Principal) -> str:
+    """Who sees an event the same way: vendor staff, or one partner organization."""
     return "vendor" if principal.is_vendor else principal.organization_id
+
+
+@lru_cache(maxsize=512)
+def alike_for_every_recipient(schema: GraphQLSchema, query: str) -> bool:
+    """Whether every field the document selects is in ALIKE_FOR_EVERY_RECIPIENT."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    type_info = TypeInfo(schema)
+    selected: set[tuple[str, str]] = set()
+
+    class Fields(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            parent = type_info.get_parent_type()
+            if node.name.value != "__typename":
+                selected.add((parent.name if parent else "", node.name.value))
+
+    visit(document, TypeInfoVisitor(type_info, Fields()))
+    return bool(selected) and selected <= ALIKE_FOR_EVERY_RECIPIENT
 
 
 class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
@@ -50,11 +142,14 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         return _shielded(future)
 
     def _share_key(self, principal: Principal) -> tuple[str, ...]:
-        # Per organization even for user-scoped subscriptions: each stream has already kept
-        # only the events its own user may see, and what an event shows then depends on the
-        # organization alone (asset entitlements of attachments, for one).
-        audience = audience_key(principal, frozenset())
+        # Per organization, or once for all recipients when nothing selected can differ
+        # between organizations: each stream delivers an event only to its recipients.
         source = self.operation.loc.source.body if self.operation.loc else str(id(self.operation))
+        audience = (
+            RECIPIENTS
+            if self.operation.loc and alike_for_every_recipient(self.schema, source)
+            else audience_key(principal)
+        )
         variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
         name = self.operation.name.value if self.operation.name else ""
         return ("execution", audience, source, name, variables)

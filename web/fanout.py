@@ -4,6 +4,11 @@ Live-only subscriptions (no `after` cursor) of one audience with the same docume
 variables see exactly the same events the same way, so one stream per group executes each
 event once and every member only frames and sends the shared JSON. A subscription that
 replays from a cursor runs on its own stream, since its history is its own.
+
+Events of user-scoped fields (schema.fanout.USER_SCOPED_FIELDS) go to users: the group's
+stream takes the events of all its members' users, and each result goes only to the
+members whose user the event is for. A socket joins such a group only once the field's own
+checks passed for its user (an admission stream that runs them, then waits).
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from graphql import (
     DocumentNode,
@@ -31,11 +38,15 @@ from strawberry.types.execution import PreExecutionError
 
 from hub.errors import HubError
 from hub.roles import Principal
-from schema.fanout import audience_key
+from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience_key
 
 OUTBOX_SIZE = 256
 GroupKey = tuple[str, str, str, str]
 Stream = AsyncIterator[Any]
+OpenStream = Callable[[SharedStream], Awaitable[Stream]]
+# How a member's subscription ends early: a graphql-transport-ws message type and payload.
+Ending = tuple[Literal["next", "error"], str]
+logger = logging.getLogger("channelhub.ws")
 
 
 @lru_cache(maxsize=512)
@@ -73,17 +84,32 @@ def shareable_subscription(
     return True
 
 
-def group_key(
-    principal: Principal, query: str, operation_name: str | None, variables: dict[str, Any]
-) -> GroupKey:
+def root_fields(query: str, operation_name: str | None) -> frozenset[str]:
     document = parsed(query)
     operation = get_operation_ast(document, operation_name) if document else None
-    fields = frozenset(
+    return frozenset(
         selection.name.value
         for selection in (operation.selection_set.selections if operation else ())
         if isinstance(selection, FieldNode)
     )
-    audience = audience_key(principal, fields)
+
+
+def user_scoped(query: str, operation_name: str | None) -> bool:
+    """Whether the subscription's events go to users (and each socket needs admission)."""
+    return bool(root_fields(query, operation_name) & USER_SCOPED_FIELDS)
+
+
+def group_key(
+    principal: Principal,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any],
+    *,
+    alike_for_every_recipient: bool = False,
+) -> GroupKey:
+    """Sockets that may share a stream: one audience (or every recipient alike), one
+    document, the same variables."""
+    audience = RECIPIENTS if alike_for_every_recipient else audience_key(principal)
     return audience, query, operation_name or "", json.dumps(variables, sort_keys=True, default=str)
 
 
@@ -93,6 +119,7 @@ class Member:
 
     operation_id: str
     send_text: Callable[[str], Awaitable[None]]
+    user_id: str = ""
     outbox: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(OUTBOX_SIZE))
     overflowed: bool = False
 
@@ -125,8 +152,24 @@ class Member:
 class Group:
     key: GroupKey
     members: set[Member] = field(default_factory=set)
+    users: Counter[str] = field(default_factory=Counter)
+    shared: SharedStream = field(default_factory=SharedStream)
     task: asyncio.Task[None] | None = None
     error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.shared.users = self.users.keys()
+
+    def join(self, member: Member) -> None:
+        self.members.add(member)
+        self.users[member.user_id] += 1
+
+    def leave(self, member: Member) -> None:
+        if member in self.members:
+            self.members.discard(member)
+            self.users[member.user_id] -= 1
+            if self.users[member.user_id] <= 0:
+                del self.users[member.user_id]
 
 
 class Groups:
@@ -136,41 +179,104 @@ class Groups:
         self.serialise = serialise
         self._groups: dict[GroupKey, Group] = {}
 
+    def sizes(self) -> dict[GroupKey, int]:
+        """Members per live group (diagnostics and tests)."""
+        return {key: len(group.members) for key, group in self._groups.items()}
+
     async def run(
-        self, key: GroupKey, member: Member, open_stream: Callable[[], Awaitable[Stream]]
-    ) -> str | None:
-        """Serve a member until its group ends or it leaves; return an error payload, if any."""
+        self, key: GroupKey, member: Member, open_stream: OpenStream, *, admit: bool = False
+    ) -> Ending | None:
+        """Serve a member until its group ends or it leaves; how it ended early, if it did.
+
+        With `admit`, the member first runs the field's checks as its own user.
+        """
+        admission: asyncio.Task[Ending] | None = None
+        if admit:
+            admission, refusal = await self._admit(open_stream)
+            if refusal is not None:
+                return refusal
         group = self._groups.get(key)
         if group is None or group.task is None or group.task.done():
             group = self._groups[key] = Group(key)
             group.task = asyncio.create_task(self._lead(group, open_stream))
-        group.members.add(member)
+        group.join(member)
         try:
             if not await member.drain():
-                return (
-                    "the subscriber fell too far behind the live events; resubscribe with `after`"
-                )
-            return group.error
+                message = "the subscriber fell too far behind the live events; resubscribe with "
+                return "error", _errors(message + "`after`", "RATE_LIMITED")
+            return ("error", group.error) if group.error else None
         finally:
-            group.members.discard(member)
+            if admission is not None:
+                admission.cancel()
+            group.leave(member)
             if not group.members and self._groups.get(key) is group:
                 del self._groups[key]
                 if group.task is not None:
                     group.task.cancel()
 
-    async def _lead(self, group: Group, open_stream: Callable[[], Awaitable[Stream]]) -> None:
+    async def _admit(
+        self, open_stream: OpenStream
+    ) -> tuple[asyncio.Task[Ending] | None, Ending | None]:
+        """Run the field's checks for a joining socket: (its waiting stream, or the refusal)."""
+        admitted = asyncio.Event()
+        checks = asyncio.create_task(self._refusal(open_stream(SharedStream(admitted=admitted))))
+        waiter = asyncio.create_task(admitted.wait())
         try:
-            stream = await open_stream()
+            await asyncio.wait({checks, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            checks.cancel()
+            raise
+        finally:
+            waiter.cancel()
+        if admitted.is_set() and not checks.done():
+            return checks, None
+        try:
+            return None, await checks
+        except Exception:
+            logger.exception("a subscription admission failed")
+            return None, ("error", _errors("internal server error"))
+
+    async def _refusal(self, opening: Awaitable[Stream]) -> Ending:
+        """An admission stream yields only to refuse the socket: that refusal."""
+        try:
+            async for result in await opening:
+                if isinstance(result, PreExecutionError):
+                    return "error", json.dumps([error.formatted for error in result.errors or ()])
+                if getattr(result, "errors", None):
+                    return "next", self.serialise(result)
+                logger.error("an admission stream yielded a result instead of waiting")
+                return "error", _errors("internal server error")
+        except HubError as error:
+            return "error", _hub_error(error)
+        return "error", _errors("the subscription ended")
+
+    async def _lead(self, group: Group, open_stream: OpenStream) -> None:
+        try:
+            stream = await open_stream(group.shared)
             async for result in stream:
                 if isinstance(result, PreExecutionError):
                     group.error = json.dumps([error.formatted for error in result.errors or ()])
                     return
                 payload = self.serialise(result)
+                recipients = group.shared.recipients
+                if not recipients and group.key[0] == RECIPIENTS:
+                    # A group across organizations hands out recipient events only.
+                    logger.error("an event without recipients reached a recipients group")
+                    continue
                 for member in list(group.members):
-                    member.offer(payload)
+                    if not recipients or member.user_id in recipients:
+                        member.offer(payload)
         except HubError as error:
-            extensions = {"code": error.code, **({"field": error.field} if error.field else {})}
-            group.error = json.dumps([{"message": error.message, "extensions": extensions}])
+            group.error = _hub_error(error)
         finally:
             for member in list(group.members):
                 member.finish()
+
+
+def _hub_error(error: HubError) -> str:
+    extensions = {"code": error.code, **({"field": error.field} if error.field else {})}
+    return json.dumps([{"message": error.message, "extensions": extensions}])
+
+
+def _errors(message: str, code: str = "INTERNAL_SERVER_ERROR") -> str:
+    return json.dumps([{"message": message, "extensions": {"code": code}}])

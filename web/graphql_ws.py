@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -27,7 +28,8 @@ from hub import identity
 from hub.errors import HubError
 from hub.runtime import Hub
 from schema.context import Context
-from web.fanout import Groups, Member, group_key, shareable_subscription
+from schema.fanout import SharedStream, alike_for_every_recipient
+from web.fanout import Groups, Member, group_key, shareable_subscription, user_scoped
 
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT_SECONDS = 10
@@ -237,29 +239,41 @@ class _Connection:
         variables: dict[str, Any],
         context: Context,
     ) -> None:
-        key = group_key(context.require_principal(), query, name, variables)
-        member = Member(operation_id, self._send_text)
-        error = await self.endpoint.groups.run(
-            key,
-            member,
-            lambda: self.endpoint.schema.stream(
+        principal = context.require_principal()
+        graphql_schema = self.endpoint.schema._schema
+        key = group_key(
+            principal,
+            query,
+            name,
+            variables,
+            alike_for_every_recipient=alike_for_every_recipient(graphql_schema, query),
+        )
+        member = Member(operation_id, self._send_text, principal.user_id)
+
+        def open_stream(shared: SharedStream) -> Awaitable[Any]:
+            stream_context = Context(
+                hub=context.hub, client=context.client, request_id=context.request_id
+            )
+            stream_context.authenticated(principal, context.token or "")
+            stream_context.shared_stream = shared
+            return self.endpoint.schema.stream(
                 query,
                 variable_values=variables,
-                context_value=context,
+                context_value=stream_context,
                 operation_name=name,
                 allowed_operation_types=(OperationType.SUBSCRIPTION,),
-            ),
+            )
+
+        ending = await self.endpoint.groups.run(
+            key, member, open_stream, admit=user_scoped(query, name)
         )
-        if error is not None:
-            payload = (
-                error
-                if error.startswith("[")
-                else json.dumps([{"message": error, "extensions": {"code": "RATE_LIMITED"}}])
-            )
+        if ending is not None:
+            kind, payload = ending
             await self._send_text(
-                f'{{"id":{json.dumps(operation_id)},"type":"error","payload":{payload}}}'
+                f'{{"id":{json.dumps(operation_id)},"type":"{kind}","payload":{payload}}}'
             )
-            return
+            if kind == "error":
+                return
         await self._send({"id": operation_id, "type": "complete"})
 
     async def _send_next(self, operation_id: str, result: ExecutionResult | GraphQLResult) -> None:

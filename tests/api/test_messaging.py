@@ -474,3 +474,73 @@ async def test_conversations_about_a_record_and_unread_filter(
         "Q3 plan"
     ]
     assert errors_of(typing_outsider) == [("NOT_FOUND", "conversationId")]
+
+
+WITH_ATTACHMENTS = """subscription($c: ID) { messageEvents(conversationId: $c) {
+  type message { body attachments { fileName } } } }"""
+
+
+async def test_one_stream_serves_every_organization_and_hands_each_event_to_its_recipients(
+    factory: Factory, people: dict[str, Any], app: Starlette, ws_url: str
+) -> None:
+    vendor, reseller, distributor = people["vendor"], people["reseller"], people["distributor"]
+    started = await start(factory, vendor, userIds=[user(reseller), user(distributor)])
+    conversation = data_of(started)["startConversation"]["id"]
+    groups = app.websocket_endpoint.groups  # type: ignore[attr-defined]
+
+    async with (
+        graphql_socket(ws_url, vendor.token) as at_vendor,
+        graphql_socket(ws_url, reseller.token) as at_reseller,
+        graphql_socket(ws_url, distributor.token) as at_distributor,
+        graphql_socket(ws_url, people["reseller_colleague"].token) as colleague,
+        graphql_socket(ws_url, people["other"].token) as outsider,
+    ):
+        for socket in (at_vendor, at_reseller, at_distributor):
+            await socket.subscribe(EVENTS, {"c": conversation})
+        await at_reseller.subscribe(WITH_ATTACHMENTS, {"c": conversation}, id="files")
+        await at_distributor.subscribe(WITH_ATTACHMENTS, {"c": conversation}, id="files")
+        await colleague.subscribe(EVENTS, {})
+        await asyncio.sleep(0.3)
+        # Joining a live group runs the field's own checks as the joining user.
+        await outsider.subscribe(EVENTS, {"c": conversation})
+        refused = await outsider.next()
+        assert errors_of(refused) == [("NOT_FOUND", "conversationId")]
+        assert json.loads(await outsider.ws.recv()) == {"id": "1", "type": "complete"}
+        sizes = groups.sizes()
+        # Three organizations, one stream for the selection that shows them all the same;
+        # the selection with attachments (entitlements differ) runs once per organization.
+        assert sorted(size for key, size in sizes.items() if key[0] == "recipients") == [1, 3]
+        assert sorted(size for key, size in sizes.items() if key[0] != "recipients") == [1, 1]
+
+        body = f"<@{user(distributor)}> can you confirm the ship date?"
+        await factory.gql(SEND, {"c": conversation, "body": body}, actor=reseller)
+
+        assert [(await at_vendor.next())["data"]["messageEvents"]["type"]] == ["MESSAGE_SENT"]
+        assert await at_vendor.silent()
+        frames: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for name, socket, count in (
+            ("reseller", at_reseller, 2),
+            ("distributor", at_distributor, 4),
+        ):
+            for _ in range(count):
+                message = json.loads(await asyncio.wait_for(socket.ws.recv(), 5))
+                frames.setdefault(name, []).append(
+                    (message["id"], message["payload"]["data"]["messageEvents"])
+                )
+            assert await socket.silent()
+        assert await colleague.silent()
+        assert await outsider.silent()
+
+    assert sorted((op, event["type"]) for op, event in frames["reseller"]) == [
+        ("1", "MESSAGE_SENT"),
+        ("files", "MESSAGE_SENT"),
+    ]
+    # The mention goes to the mentioned user alone, through the same shared stream.
+    assert sorted((op, event["type"]) for op, event in frames["distributor"]) == [
+        ("1", "MENTIONED"),
+        ("1", "MESSAGE_SENT"),
+        ("files", "MENTIONED"),
+        ("files", "MESSAGE_SENT"),
+    ]
+    for _, event in frames["distributor"]:
+        assert event["message"]["body"] == body

@@ -8,7 +8,10 @@ import json
 import pytest
 
 from hub.roles import Principal, Role
-from web.fanout import OUTBOX_SIZE, Member, group_key, shareable_subscription
+from hub.settings import Settings
+from resolvers.root import build_schema
+from schema.fanout import alike_for_every_recipient
+from web.fanout import OUTBOX_SIZE, Member, group_key, shareable_subscription, user_scoped
 
 LIVE = "subscription { leadEvents { cursor } }"
 WITH_CURSOR = "subscription($after: String) { leadEvents(after: $after) { cursor } }"
@@ -46,6 +49,50 @@ def test_groups_are_per_audience_document_and_variables() -> None:
     assert group_key(partner, LIVE, None, {}) != group_key(other, LIVE, None, {})
     assert group_key(partner, LIVE, None, {}) != group_key(vendor_a, LIVE, None, {})
     assert group_key(partner, LIVE, None, {"x": 1}) != group_key(partner, LIVE, None, {"x": 2})
+
+
+@pytest.mark.parametrize(
+    ("query", "alike"),
+    [
+        ("subscription { messageEvents { type seq message { id body authorName } } }", True),
+        (
+            "subscription { messageEvents { ...E } } "
+            "fragment E on MessageEvent { cursor message { ... on Message { bodyHtml } } }",
+            True,
+        ),
+        # Attachments depend on each organization's asset entitlements.
+        ("subscription { messageEvents { message { attachments { fileName } } } }", False),
+        (
+            "subscription { messageEvents { ...E } } "
+            "fragment E on MessageEvent { message { attachments { id } } }",
+            False,
+        ),
+        ("subscription { leadEvents { cursor } }", False),
+        ("subscription { messageEvents { type } leadEvents { cursor } }", False),
+        ("subscription {", False),
+    ],
+)
+def test_only_selections_alike_for_every_organization_share_across_them(
+    settings: Settings, query: str, alike: bool
+) -> None:
+    schema = build_schema(settings)._schema
+    assert alike_for_every_recipient(schema, query) is alike
+
+
+def test_user_scoped_groups_span_organizations_only_when_alike() -> None:
+    partner = Principal("c", "partner-1", Role.PARTNER_USER)
+    other = Principal("e", "partner-2", Role.PARTNER_USER)
+    vendor = Principal("a", "vendor-org", Role.VENDOR_ADMIN)
+    query = "subscription { messageEvents { type } }"
+
+    keys = {
+        group_key(p, query, None, {}, alike_for_every_recipient=True)
+        for p in (partner, other, vendor)
+    }
+    assert len(keys) == 1
+    assert group_key(partner, query, None, {}) != group_key(other, query, None, {})
+    assert user_scoped(query, None)
+    assert not user_scoped(LIVE, None)
 
 
 async def test_a_member_that_falls_behind_is_cut_off_without_growing_memory() -> None:
