@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ logger = logging.getLogger("channelhub.events")
 CHANNEL = "channelhub-events"
 PENDING = "channelhub.pending_events"
 REPLAY_BATCH = 500
+# How long an event that arrives before an earlier one waits for it before the table is read.
+REORDER_SECONDS = 0.1
 # Held from writing events to commit, so event ids commit in id order on PostgreSQL.
 EVENT_LOCK = 7_214_001
 
@@ -298,6 +301,9 @@ class EventBus:
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._stopping = False
+        # Broadcast events that came before an earlier id (see _receive).
+        self._held: dict[int, DomainEvent] = {}
+        self._held_until = 0.0
 
     async def start(self) -> None:
         """Start from the newest committed event and keep listening until stopped."""
@@ -368,7 +374,8 @@ class EventBus:
             principal, frozenset(topics), asyncio.Queue(self.queue_size), users
         )
         self._subscribers.add(subscriber)
-        start = self.last_id if after is None else after
+        # Live from the newest event this bus has seen, delivered or held for order.
+        start = max(self.last_id, max(self._held, default=0)) if after is None else after
         try:
             yield self._stream(subscriber, start, replay=after is not None)
         finally:
@@ -462,28 +469,58 @@ class EventBus:
                 await self._catch_up()
                 while not self._stopping:
                     try:
-                        async with asyncio.timeout(self.poll_seconds):
+                        async with asyncio.timeout(self._wait_seconds()):
                             message = await subscription.get()
                     except TimeoutError:
+                        if self._held and time.monotonic() >= self._held_until:
+                            await self._fill_gap()
+                            continue
                         _check_alive(broadcast)
                         await self._catch_up()
                         continue
-                    await self._receive(DomainEvent.decode(message.message))
+                    self._receive(DomainEvent.decode(message.message))
         finally:
             self._broadcast = None
             with contextlib.suppress(Exception):
                 await broadcast.disconnect()
 
-    async def _receive(self, event: DomainEvent) -> None:
+    def _receive(self, event: DomainEvent) -> None:
+        """Deliver in id order. Events published by several processes can arrive out of
+        order: one that comes early waits up to REORDER_SECONDS for the ones before it."""
         if event.ephemeral:
             self._deliver_ephemeral(event)
             return
         if event.id <= self.last_id:
             return
-        if event.id > self.last_id + 1:
-            for missing in await self._load(after=self.last_id, until=event.id - 1):
-                self._deliver(missing)
-        self._deliver(event)
+        if not self._held:
+            self._held_until = time.monotonic() + REORDER_SECONDS
+        self._held[event.id] = event
+        self._release()
+
+    def _release(self) -> None:
+        for stale in [key for key in self._held if key <= self.last_id]:
+            del self._held[stale]
+        while (event := self._held.pop(self.last_id + 1, None)) is not None:
+            self._deliver(event)
+        if self._held:
+            self._held_until = min(self._held_until, time.monotonic() + REORDER_SECONDS)
+
+    def _wait_seconds(self) -> float:
+        if not self._held:
+            return self.poll_seconds
+        return max(0.0, min(self.poll_seconds, self._held_until - time.monotonic()))
+
+    async def _fill_gap(self) -> None:
+        """Load what the broadcast did not bring before the first held event.
+
+        Ids commit in id order, so once a later event is committed, each missing id has
+        either committed (it is in the table) or rolled back (it never will be).
+        """
+        first = min(self._held)
+        for missing in await self._load(after=self.last_id, until=first - 1):
+            self._deliver(missing)
+        self.last_id = max(self.last_id, first - 1)
+        self._release()
 
     async def _catch_up(self) -> None:
         while True:
@@ -491,6 +528,7 @@ class EventBus:
             for event in batch:
                 self._deliver(event)
             if len(batch) < REPLAY_BATCH:
+                self._release()
                 return
 
     def _deliver(self, event: DomainEvent) -> None:

@@ -27,7 +27,12 @@ from hub.events import EventBus
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from resolvers.root import build_schema
-from storage.db import create_engine, create_read_session_factory, create_session_factory
+from storage.db import (
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+    is_sqlite,
+)
 from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
 from web import files
 from web.graphql_http import graphql_endpoint
@@ -43,15 +48,18 @@ def password_hasher(settings: Settings) -> PasswordHasher:
     return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 
 
-def build_hub(settings: Settings, engine: AsyncEngine, clock: Clock) -> Hub:
-    """Wire the hub services of one process."""
+def build_hub(
+    settings: Settings, engine: AsyncEngine, clock: Clock, *, bus_engine: AsyncEngine | None = None
+) -> Hub:
+    """Wire the hub services of one process; the event bus reads through `bus_engine`."""
     db = create_session_factory(engine)
+    bus_reads = create_read_session_factory(bus_engine or engine)
     return Hub(
         db=db,
         settings=settings,
         clock=clock,
         passwords=password_hasher(settings),
-        events=EventBus(settings.broadcast_url, db, queue_size=settings.event_queue_size),
+        events=EventBus(settings.broadcast_url, bus_reads, queue_size=settings.event_queue_size),
         objects=object_store(settings, clock),
         reader=create_read_session_factory(engine),
     )
@@ -61,7 +69,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """Build the ASGI application; services are opened by the lifespan."""
     settings = settings or load_settings()
     engine = create_engine(settings.database_url)
-    hub = build_hub(settings, engine, clock or SystemClock())
+    # The event bus fills gaps between broadcast events on a pool of its own: live delivery
+    # never waits behind requests that hold every pooled connection (sends queued on a lock).
+    bus_engine = (
+        engine
+        if is_sqlite(settings.database_url)
+        else create_engine(settings.database_url, pool_size=2)
+    )
+    hub = build_hub(settings, engine, clock or SystemClock(), bus_engine=bus_engine)
     schema = build_schema(settings)
     objects = hub.objects
 
@@ -78,6 +93,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await hub.events.stop()
             await objects.close()
             await engine.dispose()
+            if bus_engine is not engine:
+                await bus_engine.dispose()
 
     app = HubApp(
         GraphQLWebSocket(schema, hub),
