@@ -48,6 +48,7 @@ class Settings:
     max_tokens: int
     max_page_size: int
     event_queue_size: int
+    ws_recheck_seconds: int
     job_interval_seconds: int
     login_max_failures: int
     login_lock_seconds: int
@@ -84,6 +85,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_tokens=source.integer("MAX_TOKENS", 2000, minimum=100),
         max_page_size=source.integer("MAX_PAGE_SIZE", 100, minimum=1),
         event_queue_size=source.integer("EVENT_QUEUE_SIZE", 1000, minimum=10),
+        ws_recheck_seconds=source.integer("WS_RECHECK_SECONDS", 30, minimum=1),
         job_interval_seconds=source.integer("JOB_INTERVAL_SECONDS", 30, minimum=1),
         login_max_failures=source.integer("LOGIN_MAX_FAILURES", 5, minimum=1),
         login_lock_seconds=source.integer("LOGIN_LOCK_SECONDS", 900, minimum=1),

@@ -100,7 +100,10 @@ class _Connection:
         self.operations: dict[str, asyncio.Task[None]] = {}
 
     async def serve(self) -> None:
-        timer = asyncio.create_task(self._init_deadline())
+        timers = [
+            asyncio.create_task(self._init_deadline()),
+            asyncio.create_task(self._keep_checking_the_token()),
+        ]
         try:
             while self.websocket.application_state is WebSocketState.CONNECTED:
                 try:
@@ -109,9 +112,29 @@ class _Connection:
                     return
                 await self._handle(text)
         finally:
-            timer.cancel()
+            for timer in timers:
+                timer.cancel()
             for task in self.operations.values():
                 task.cancel()
+
+    async def _keep_checking_the_token(self) -> None:
+        """Close the socket once its token no longer holds: expired, revoked, the user
+        deactivated or the organization blocked. Checked every WS_RECHECK_SECONDS."""
+        hub = self.endpoint.hub
+        while True:
+            await asyncio.sleep(hub.settings.ws_recheck_seconds)
+            token = self.context.token if self.context is not None else None
+            if token is None:
+                continue
+            try:
+                await identity.authenticate(hub, token)
+            except HubError as error:
+                for task in self.operations.values():
+                    task.cancel()
+                await self._close(4403, f"Forbidden: {error.message}"[:120])
+                return
+            except Exception:  # the database is unreachable: keep serving, check again later
+                logger.warning("could not recheck a WebSocket's token", exc_info=True)
 
     async def _init_deadline(self) -> None:
         await asyncio.sleep(INIT_TIMEOUT_SECONDS)

@@ -10,6 +10,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from hub.clock import ManualClock
+from hub.settings import Settings, load_settings
+from tests.conftest import hub_env
 from tests.factories import Factory
 
 PROTOCOL = "graphql-transport-ws"
@@ -85,3 +88,39 @@ async def test_browser_origins_are_checked(ws_url: str) -> None:
         assert ws.subprotocol == PROTOCOL
 
     assert refused.value.response.status_code == 403
+
+
+@pytest.fixture
+def settings(tmp_path: Any) -> Settings:
+    """Open sockets check their token again every second."""
+    return load_settings(hub_env(var_dir=str(tmp_path / "var"), ws_recheck_seconds="1"))
+
+
+@pytest.mark.parametrize("ending", ["deactivated", "expired", "logged out"])
+async def test_an_open_socket_closes_once_its_token_stops_holding(
+    factory: Factory, ws_url: str, clock: ManualClock, ending: str
+) -> None:
+    partner = await factory.partner()
+    partner_admin = await factory.partner_admin(partner)
+    vendor = await factory.vendor_admin()
+    async with connect(ws_url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
+        assert (await init(ws, {"token": partner_admin.token}))["type"] == "connection_ack"
+        query = "subscription { leadEvents { cursor } }"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        await asyncio.sleep(1.5)  # a recheck passes while the token holds
+        await ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
+        if ending == "deactivated":
+            await factory.gql(
+                "mutation($id: ID!) { setUserActive(userId: $id, active: false) { active } }",
+                {"id": partner_admin.user.id},
+                actor=vendor,
+            )
+        elif ending == "expired":
+            clock.advance(seconds=3601)
+        else:
+            await factory.gql("mutation { logout }", actor=partner_admin)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
