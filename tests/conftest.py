@@ -133,3 +133,34 @@ def data_of(body: dict[str, Any]) -> Any:
     """Return the data of a response that must have no errors."""
     assert "errors" not in body, body.get("errors")
     return body["data"]
+
+
+@pytest.fixture
+async def sqlite_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Factory]:
+    """A hub on an embedded SQLite database, migrated like `make run` does."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    settings = load_settings(
+        {
+            "CHANNELHUB_ENV": "test",
+            "CHANNELHUB_DATABASE_URL": url,
+            "CHANNELHUB_JWT_SECRET": JWT_SECRET,
+            "CHANNELHUB_VAR_DIR": str(tmp_path / "var"),
+            "CHANNELHUB_JOB_INTERVAL_SECONDS": "3600",
+        }
+    )
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+            yield Factory(app.state.hub, http)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_factory(request: pytest.FixtureRequest) -> Factory:
+    """The same test on the production database and on the embedded one."""
+    name = "factory" if request.param == "postgresql" else "sqlite_factory"
+    found: Factory = request.getfixturevalue(name)
+    return found

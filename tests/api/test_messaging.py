@@ -544,3 +544,59 @@ async def test_one_stream_serves_every_organization_and_hands_each_event_to_its_
     ]
     for _, event in frames["distributor"]:
         assert event["message"]["body"] == body
+
+
+async def test_sends_number_dedupe_and_mark_read_on_both_databases(any_factory: Factory) -> None:
+    factory = any_factory
+    vendor = await factory.vendor_admin()
+    partner = await factory.partner("Both Co")
+    reseller = await factory.user(partner.id, Role.PARTNER_USER)
+    started = await start(factory, vendor, userIds=[user(reseller)])
+    conversation = data_of(started)["startConversation"]["id"]
+
+    def send(body: str, cid: str) -> Any:
+        variables = {"c": conversation, "body": body, "cid": cid}
+        return factory.gql(SEND, variables, actor=vendor)
+
+    first = data_of(await send(f"<@{user(reseller)}> hello", "one"))["sendMessage"]
+    retried = data_of(await send("a retry", "one"))["sendMessage"]
+    second = data_of(await send("and more", "two"))["sendMessage"]
+
+    assert retried == first
+    assert (first["seq"], second["seq"], first["mentions"]) == (1, 2, [user(reseller)])
+    seen = {
+        name: data_of(await factory.gql(CONVERSATION, {"id": conversation}, actor=actor))
+        for name, actor in (("vendor", vendor), ("reseller", reseller))
+    }
+    assert seen["vendor"]["conversation"]["unreadCount"] == 0  # sending marks read
+    assert seen["reseller"]["conversation"]["unreadCount"] == 2
+    bodies = [
+        edge["node"]["body"]
+        for edge in seen["reseller"]["conversation"]["messages"]["edges"]
+        if edge["node"]["kind"] == "USER"
+    ]
+    assert bodies == ["and more", f"<@{user(reseller)}> hello"]
+
+
+async def test_a_shared_stream_outlives_the_socket_that_opened_it(
+    factory: Factory, people: dict[str, Any], app: Starlette, ws_url: str
+) -> None:
+    vendor, reseller = people["vendor"], people["reseller"]
+    started = await start(factory, vendor, userIds=[user(reseller)])
+    conversation = data_of(started)["startConversation"]["id"]
+    groups = app.websocket_endpoint.groups  # type: ignore[attr-defined]
+
+    async with graphql_socket(ws_url, reseller.token) as staying:
+        async with graphql_socket(ws_url, vendor.token) as opener:
+            await opener.subscribe(EVENTS, {"c": conversation})
+            await asyncio.sleep(0.2)
+            await staying.subscribe(EVENTS, {"c": conversation})
+            await asyncio.sleep(0.2)
+            assert list(groups.sizes().values()) == [2]
+        await asyncio.sleep(0.2)
+        assert list(groups.sizes().values()) == [1]
+        await factory.gql(SEND, {"c": conversation, "body": "still here?"}, actor=vendor)
+        event = (await staying.next())["data"]["messageEvents"]
+        assert (event["type"], event["message"]) == ("MESSAGE_SENT", {"body": "still here?"})
+    await asyncio.sleep(0.2)
+    assert groups.sizes() == {}

@@ -4,12 +4,8 @@ and ratings that stay one per user under concurrent requests."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
 from sqlalchemy import func, select
 
 from hub.clock import ManualClock
@@ -19,13 +15,8 @@ from hub.pagination import PageRequest
 from hub.partners import Tier
 from hub.roles import Role
 from hub.runtime import Hub
-from hub.settings import load_settings
-from storage import migrate
-from storage.db import create_engine
 from storage.models import BestPracticeRating
-from tests.conftest import JWT_SECRET
 from tests.factories import Actor, Factory
-from web.app import create_app
 
 CORPUS = [
     ("Lead routing explained", "How the hub picks a partner for each lead."),
@@ -34,37 +25,6 @@ CORPUS = [
     ("Routing rules for distributors", "Distributors route leads to their resellers."),
     ("Marketing funds", "Claim market development funds with proof of execution."),
 ]
-
-
-@pytest.fixture
-async def sqlite_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Factory]:
-    """A hub on an embedded SQLite database, migrated like `make run` does."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-    engine = create_engine(url)
-    await migrate.upgrade(engine)
-    await engine.dispose()
-    settings = load_settings(
-        {
-            "CHANNELHUB_ENV": "test",
-            "CHANNELHUB_DATABASE_URL": url,
-            "CHANNELHUB_JWT_SECRET": JWT_SECRET,
-            "CHANNELHUB_VAR_DIR": str(tmp_path / "var"),
-            "CHANNELHUB_JOB_INTERVAL_SECONDS": "3600",
-        }
-    )
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
-            yield Factory(app.state.hub, http)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def any_factory(request: pytest.FixtureRequest) -> Factory:
-    """The same test on the production database and on the embedded one."""
-    name = "factory" if request.param == "postgresql" else "sqlite_factory"
-    found: Factory = request.getfixturevalue(name)
-    return found
 
 
 async def seed(hub: Hub, vendor: Actor, clock: ManualClock) -> None:
