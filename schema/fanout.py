@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     GraphQLError,
@@ -103,11 +104,19 @@ def audience_key(principal: Principal) -> str:
 
 
 @lru_cache(maxsize=512)
+def parsed(query: str) -> DocumentNode | None:
+    """Parse a document once per distinct query text; None when it does not parse."""
+    try:
+        return parse(query)
+    except GraphQLError:
+        return None
+
+
+@lru_cache(maxsize=512)
 def alike_for_every_recipient(schema: GraphQLSchema, query: str) -> bool:
     """Whether every field the document selects is in ALIKE_FOR_EVERY_RECIPIENT."""
-    try:
-        document = parse(query)
-    except GraphQLError:
+    document = parsed(query)
+    if document is None:
         return False
     type_info = TypeInfo(schema)
     selected: set[tuple[str, str]] = set()

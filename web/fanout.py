@@ -20,25 +20,21 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 from graphql import (
-    DocumentNode,
     FieldNode,
-    GraphQLError,
     NullValueNode,
     OperationDefinitionNode,
     OperationType,
     VariableNode,
     get_operation_ast,
-    parse,
 )
 from strawberry.types.execution import PreExecutionError
 
 from hub.errors import HubError
 from hub.roles import Principal
-from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience_key
+from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience_key, parsed
 
 OUTBOX_SIZE = 256
 GroupKey = tuple[str, str, str, str]
@@ -47,15 +43,6 @@ OpenStream = Callable[[SharedStream], Awaitable[Stream]]
 # How a member's subscription ends early: a graphql-transport-ws message type and payload.
 Ending = tuple[Literal["next", "error"], str]
 logger = logging.getLogger("channelhub.ws")
-
-
-@lru_cache(maxsize=512)
-def parsed(query: str) -> DocumentNode | None:
-    """Parse a document once per distinct query text; None when it does not parse."""
-    try:
-        return parse(query)
-    except GraphQLError:
-        return None
 
 
 def shareable_subscription(

@@ -352,8 +352,7 @@ async def _record(
     now = hub.clock.now()
     try:
         async with hub.write() as session:
-            keys = {"conversation": conversation_id}
-            everyone = list((await session.scalars(_PARTICIPANTS, keys)).all())
+            everyone = await conversations.participant_ids(session, conversation_id)
             if principal.user_id not in everyone:
                 raise NotFound("no such conversation", field="conversationId")
             await attachments.usable_assets(session, principal, asset_ids, field="assetIds")
@@ -425,9 +424,6 @@ def _columns(message: Message) -> dict[str, object]:
 _MESSAGES = table_of(Message)
 _CONVERSATIONS = table_of(Conversation)
 _PARTICIPANTS_TABLE = table_of(ConversationParticipant)
-_PARTICIPANTS = select(_PARTICIPANTS_TABLE.c.user_id).where(
-    _PARTICIPANTS_TABLE.c.conversation_id == bindparam("conversation")
-)
 _NEXT_SEQ = (
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("conversation"))
