@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.errors import BadInput
+from hub.errors import NotFound
+from hub.partners import directory
 from hub.partners.rules import PartnerType, Tier
+from hub.roles import Principal
 from storage.models import Partner
 
 TIER_RANK = {Tier.REGISTERED: 0, Tier.SILVER: 1, Tier.GOLD: 2, Tier.PLATINUM: 3}
@@ -78,16 +80,20 @@ def partners_entitled_to(record: Any, named: Any) -> ColumnElement[bool]:
     return and_(rank_of(Partner.tier) >= record.min_tier_rank, typed)
 
 
-async def known_partners(session: AsyncSession, partner_ids: Sequence[str], *, field: str) -> None:
-    """Refuse a named partner that does not exist."""
+async def known_partners(
+    session: AsyncSession, principal: Principal, partner_ids: Sequence[str], *, field: str
+) -> None:
+    """Refuse a named partner the caller may not see exactly as one that does not exist.
+
+    Checking existence alone would tell a partner which ids belong to other partners.
+    """
     if not partner_ids:
         return
-    found = set(
-        (await session.scalars(select(Partner.id).where(Partner.id.in_(partner_ids)))).all()
-    )
+    statement = select(Partner.id).where(Partner.id.in_(partner_ids), directory.visible(principal))
+    found = set((await session.scalars(statement)).all())
     missing = [partner for partner in partner_ids if partner not in found]
     if missing:
-        raise BadInput(f"no partner with id {missing[0]!r}", field=field)
+        raise NotFound(f"no partner you can see has the id {missing[0]!r}", field=field)
 
 
 @dataclass(frozen=True)

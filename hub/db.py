@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,3 +60,24 @@ async def flush_unique(session: AsyncSession, message: str, field: str) -> None:
         await session.flush()
     except IntegrityError:
         raise Conflict(message, field=field) from None
+
+
+class LockSpace:
+    """Named transaction locks: one namespace of keys, taken until the transaction ends."""
+
+    def __init__(self, namespace: int) -> None:
+        self.namespace = namespace
+
+    async def take(self, session: AsyncSession, keys: Iterable[str]) -> None:
+        """Hold each key until commit, waiting for whoever holds it; sorted, so never a deadlock.
+
+        On PostgreSQL these are advisory locks (the two-key space, apart from the event log's
+        one-key lock). SQLite needs none: its write transactions already run one at a time
+        (storage.db.WriteGate).
+        """
+        if session.bind.dialect.name != "postgresql":
+            return
+        for key in sorted(set(keys)):
+            await session.execute(
+                select(func.pg_advisory_xact_lock(self.namespace, func.hashtext(key)))
+            )

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import HubError
 from hub.roles import Principal
+from storage.db import Writer
 from storage.models import Event, EventAudience, EventRecipient
 from storage.models.base import table_of
 
@@ -597,11 +598,9 @@ async def _audiences(session: AsyncSession, ids: list[int]) -> dict[int, frozens
 
 
 @asynccontextmanager
-async def transaction(
-    db: async_sessionmaker[AsyncSession], bus: EventBus
-) -> AsyncIterator[AsyncSession]:
+async def transaction(writer: Writer, bus: EventBus) -> AsyncIterator[AsyncSession]:
     """A write transaction whose appended events are written last and published after commit."""
-    async with db() as session, session.begin():
+    async with writer.begin() as session:
         yield session
         written = await write_pending(session)
     if written:

@@ -38,16 +38,18 @@ class LoginResult:
 async def login(hub: Hub, *, email: str, password: str, client: str | None = None) -> LoginResult:
     """Check the credentials and issue an access token; failures never tell which part was wrong."""
     limits = _login_limits(hub, email, client)
-    async with hub.db() as session, session.begin():
-        await throttle.check(hub, session, [limit.key for limit in limits])
+    # Counted (and committed) before the password is checked: parallel guesses cannot all
+    # pass a check made before any of them was counted.
+    async with hub.write() as session:
+        await throttle.take(hub, session, limits)
         user = await _user_by_email(session, email)
     valid = await verify_password(hub, user.password_hash if user else None, password)
     if user is None or not valid or not await _may_log_in(hub, user):
-        async with hub.db() as session, session.begin():
-            await throttle.hit(hub, session, limits)
         raise Unauthenticated("the email or password is not correct")
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         await throttle.clear(session, limits[0].key)
+        for limit in limits[1:]:
+            await throttle.give_back(session, limit.key)
         user = await session.get_one(User, user.id)
         user.last_login_at = hub.clock.now()
         if hub.passwords.check_needs_rehash(user.password_hash or ""):
@@ -135,7 +137,7 @@ async def logout(hub: Hub, *, principal: Principal, token: str) -> None:
     """Revoke the access token the caller used."""
     claims = _decode(hub, token)
     expires_at = datetime.fromtimestamp(int(str(claims["exp"])), tz=UTC)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         statement = upsert(session, RevokedToken).values(jti=claims["jti"], expires_at=expires_at)
         await session.execute(statement.on_conflict_do_nothing())
         await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < hub.clock.now()))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clock import Clock
 from hub.events import EventBus, transaction
 from hub.settings import Settings
+from storage.db import Writer
 from storage.objects import ObjectStore
 
 
@@ -24,6 +25,8 @@ class Hub:
     passwords: PasswordHasher
     events: EventBus
     objects: ObjectStore
+    # Write transactions (queued one at a time on SQLite, see storage.db.WriteGate).
+    writer: Writer
     # Sessions for reads that write nothing (storage.db.create_read_session_factory).
     reader: async_sessionmaker[AsyncSession] | None = None
 
@@ -33,4 +36,4 @@ class Hub:
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
         """Open a write transaction; its events are published after it commits."""
-        return transaction(self.db, self.events)
+        return transaction(self.writer, self.events)

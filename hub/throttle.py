@@ -1,4 +1,9 @@
-"""Attempt counters kept in the database, so limits hold across hub processes."""
+"""Attempt counters kept in the database, so limits hold across hub processes.
+
+An attempt is counted before the work it guards (checking a password, say) and refused
+once over the limit, in one statement: parallel attempts cannot all pass a check made
+before any of them was counted.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import and_, case, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import upsert
@@ -17,29 +22,30 @@ from storage.models import Throttle
 
 @dataclass(frozen=True)
 class Limit:
-    """At most `attempts` hits on `key` within `window_seconds`, then locked as long."""
+    """At most `attempts` hits on `key` within `window_seconds`; the last one locks it as long."""
 
     key: str
     attempts: int
     window_seconds: int
 
 
-async def check(hub: Hub, session: AsyncSession, keys: Sequence[str]) -> None:
-    """Refuse with RATE_LIMITED while any of the keys is locked."""
+async def take(hub: Hub, session: AsyncSession, limits: Sequence[Limit]) -> None:
+    """Count one attempt against each limit; refuse with RATE_LIMITED when any is over it.
+
+    Commit the session before doing the guarded work, so parallel attempts see the count.
+    """
     now = hub.clock.now()
-    statement = select(Throttle.locked_until).where(Throttle.key.in_(keys))
-    for locked_until in (await session.execute(statement)).scalars():
-        if locked_until is not None and locked_until > now:
-            retry_after = int((locked_until - now).total_seconds()) + 1
-            raise RateLimited(
-                f"too many attempts; try again in {retry_after} seconds", retry_after=retry_after
-            )
-
-
-async def hit(hub: Hub, session: AsyncSession, limits: Sequence[Limit]) -> None:
-    """Count one attempt against each limit, locking those that reach it."""
+    waits = []
     for limit in limits:
-        await _count(session, limit, hub.clock.now())
+        attempts, locked_until = await _count(session, limit, now)
+        if attempts > limit.attempts:
+            until = locked_until or now + timedelta(seconds=limit.window_seconds)
+            waits.append(max(1, int((until - now).total_seconds()) + 1))
+    if waits:
+        retry_after = max(waits)
+        raise RateLimited(
+            f"too many attempts; try again in {retry_after} seconds", retry_after=retry_after
+        )
 
 
 async def clear(session: AsyncSession, key: str) -> None:
@@ -47,10 +53,21 @@ async def clear(session: AsyncSession, key: str) -> None:
     await session.execute(delete(Throttle).where(Throttle.key == key))
 
 
-async def _count(session: AsyncSession, limit: Limit, now: datetime) -> None:
+async def give_back(session: AsyncSession, key: str) -> None:
+    """Uncount one attempt on a key: the attempt succeeded and should not count against it."""
+    await session.execute(
+        update(Throttle)
+        .where(Throttle.key == key, Throttle.attempts > 0)
+        .values(attempts=Throttle.attempts - 1)
+    )
+
+
+async def _count(session: AsyncSession, limit: Limit, now: datetime) -> tuple[int, datetime | None]:
+    """Add one attempt; the attempt that reaches the limit locks the key for a whole window."""
     table = Throttle.__table__
     window = timedelta(seconds=limit.window_seconds)
     in_window = table.c.window_started_at > now - window
+    reaches = in_window & (table.c.attempts + 1 == limit.attempts)
     statement = upsert(session, table).values(
         key=limit.key,
         attempts=1,
@@ -61,11 +78,14 @@ async def _count(session: AsyncSession, limit: Limit, now: datetime) -> None:
         index_elements=[table.c.key],
         set_={
             "attempts": case((in_window, table.c.attempts + 1), else_=1),
-            "window_started_at": case((in_window, table.c.window_started_at), else_=now),
+            # The window restarts when the limit is reached, so it lasts as long as the lock.
+            "window_started_at": case((reaches | ~in_window, now), else_=table.c.window_started_at),
             "locked_until": case(
-                (in_window & (table.c.attempts + 1 >= limit.attempts), now + window),
-                else_=table.c.locked_until,
+                (reaches, now + window),
+                (and_(in_window, table.c.attempts + 1 > limit.attempts), table.c.locked_until),
+                else_=now + window if limit.attempts <= 1 else None,
             ),
         },
     )
-    await session.execute(statement)
+    row = (await session.execute(statement.returning(table.c.attempts, table.c.locked_until))).one()
+    return int(row.attempts), row.locked_until

@@ -43,7 +43,7 @@ async def create_admin(hub: Hub, *, email: str, password: str, name: str) -> Use
     validation.password(password)
     name = validation.text(name, field="name", max_length=200)
     password_hash = await asyncio.to_thread(hub.passwords.hash, password)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         vendor = await ensure_vendor(hub, session)
         user = _new_user(hub, vendor.id, email, name, Role.VENDOR_ADMIN, password_hash)
         session.add(user)
@@ -77,7 +77,7 @@ async def invite(
     """Invite a person into an organization; return the one-time token."""
     email = validation.email(email)
     name = validation.text(name, field="name", max_length=200)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         organization = await _invitable_organization(session, principal, organization_id)
         _check_invitable_role(principal, organization, role)
         if await _email_taken(session, email):
@@ -109,7 +109,7 @@ async def accept_invite(hub: Hub, *, token: str, password: str, name: str | None
     validation.password(password)
     password_hash = await asyncio.to_thread(hub.passwords.hash, password)
     now = hub.clock.now()
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         claimed = await session.execute(
             update(Invitation)
             .where(Invitation.token_hash == _token_hash(token))
@@ -137,7 +137,7 @@ async def accept_invite(hub: Hub, *, token: str, password: str, name: str | None
 
 async def set_active(hub: Hub, *, principal: Principal, user_id: str, active: bool) -> User:
     """Activate or deactivate a user; deactivation invalidates every token they hold."""
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         user = await _visible_user(session, principal, user_id, for_update=True)
         _check_may_manage(principal, user)
         if user.id == principal.user_id and not active:
@@ -155,15 +155,14 @@ async def change_password(
     """Change the caller's password; every token issued before stops working."""
     validation.password(new_password, field="newPassword")
     limits = [throttle.Limit(f"password:{principal.user_id}", 5, hub.settings.login_lock_seconds)]
-    async with hub.db() as session, session.begin():
-        await throttle.check(hub, session, [limit.key for limit in limits])
+    async with hub.write() as session:
+        await throttle.take(hub, session, limits)
         user = await _visible_user(session, principal, principal.user_id)
     if not await identity.verify_password(hub, user.password_hash, current_password):
-        async with hub.db() as session, session.begin():
-            await throttle.hit(hub, session, limits)
         raise BadInput("the current password is not correct", field="currentPassword")
     password_hash = await asyncio.to_thread(hub.passwords.hash, new_password)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
+        await throttle.clear(session, limits[0].key)
         user = await _visible_user(session, principal, principal.user_id, for_update=True)
         user.password_hash = password_hash
         user.token_version += 1

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import strawberry
 
+from hub.leads import deals
 from hub.leads.deals import DealStatus
 from schema.context import Info
 from schema.leads import ChannelConflict
@@ -27,13 +28,13 @@ class DealRegistration:
     value: Money
     expected_close: date | None
     status: DealStatus
-    conflict: ChannelConflict | None
     decision_reason: str | None
     decided_at: datetime | None
     expires_at: datetime | None
     extension_days_requested: int | None
     created_at: datetime
     partner_id: strawberry.Private[str]
+    conflict_data: strawberry.Private[dict[str, str] | None]
 
     @classmethod
     def from_model(cls, model: DealModel) -> DealRegistration:
@@ -45,7 +46,7 @@ class DealRegistration:
             value=Money(amount_minor=MinorUnits(model.value_minor), currency=model.currency),
             expected_close=model.expected_close,
             status=DealStatus(model.status),
-            conflict=ChannelConflict.from_json(model.conflict),
+            conflict_data=model.conflict,
             decision_reason=model.decision_reason,
             decided_at=model.decided_at,
             expires_at=model.expires_at,
@@ -53,6 +54,13 @@ class DealRegistration:
             created_at=model.created_at,
             partner_id=model.partner_id,
         )
+
+    @strawberry.field(
+        description="Who claimed the customer first; partners see only that someone did."
+    )
+    def conflict(self, info: Info) -> ChannelConflict | None:
+        principal = info.context.require_principal()
+        return ChannelConflict.from_view(deals.conflict_seen_by(principal, self.conflict_data))
 
     @strawberry.field
     async def partner(self, info: Info) -> Partner | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from hub.leads.deals import ConflictView, conflict_view
 from hub.leads.policy import LeadSettings as LeadSettingsModel
 from hub.leads.rules import DeclineReason, LeadSource, LeadStatus, Outcome
 from hub.partners import Tier
@@ -55,17 +56,34 @@ class RoutingExclusion:
     reason: Exclusion
 
 
-@strawberry.type(description="The customer was already owned by a partner through this record.")
+@strawberry.type(
+    description=(
+        "The customer was already claimed by a partner. Partners learn only that it was; "
+        "vendor-side accounts also see who, and through which record."
+    )
+)
 class ChannelConflict:
-    partner_id: strawberry.ID
-    kind: str
-    record_id: strawberry.ID
+    message: str
+    partner_id: strawberry.ID | None = strawberry.field(
+        description="The partner that owns the customer; vendor-side accounts only."
+    )
+    kind: str | None = strawberry.field(
+        description="LEAD or DEAL_REGISTRATION; vendor-side accounts only."
+    )
+    record_id: strawberry.ID | None = strawberry.field(
+        description="The lead or registration that owns it; vendor-side accounts only."
+    )
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> ChannelConflict | None:
-        if not data:
+    def from_view(cls, view: ConflictView | None) -> ChannelConflict | None:
+        if view is None:
             return None
-        return cls(partner_id=data["partnerId"], kind=data["kind"], record_id=data["recordId"])
+        return cls(
+            message=view.message,
+            partner_id=strawberry.ID(view.partner_id) if view.partner_id else None,
+            kind=view.kind,
+            record_id=strawberry.ID(view.record_id) if view.record_id else None,
+        )
 
 
 @strawberry.type(description="Why the lead went where it went.")
@@ -89,7 +107,7 @@ class RoutingDecision:
             steps_tried=[Step(step) for step in data.get("stepsTried", [])],
             chosen_partner_id=data.get("chosen"),
             note=data.get("note"),
-            conflict=ChannelConflict.from_json(data.get("conflict")),
+            conflict=ChannelConflict.from_view(conflict_view(data.get("conflict"), full=True)),
             candidates=[
                 RoutingCandidate(
                     partner_id=item["partnerId"],

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +22,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 # A pooled connection idle for longer than this is pinged before use (see _ping_when_idle).
 IDLE_PING_SECONDS = 5.0
+# Execution option of write sessions: on SQLite their transactions begin IMMEDIATE.
+_WRITES = "channelhub_writes"
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,8 +34,13 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Create the async engine with the pragmas and pool settings each backend needs."""
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # isolation_level=None: the driver leaves BEGIN to _sqlite_begin (its legacy mode runs
+        # SELECTs outside any transaction, so a read-then-write could act on stale data).
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": 30, "isolation_level": None}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
     event.listen(engine.sync_engine, "checkin", _checked_in)
@@ -69,6 +81,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """Begin reads DEFERRED (a stable snapshot) and writes IMMEDIATE (the write lock up front).
+
+    A deferred transaction that read and then writes fails with SQLITE_BUSY when another
+    writer committed in between; taking the lock at BEGIN makes writers queue instead, so
+    every read-check-write (stock, deal protection, throttles) sees the latest data.
+    """
+    immediate = conn.get_execution_options().get(_WRITES, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Create the session factory used by every request and job."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
@@ -85,3 +108,59 @@ def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Async
         return create_session_factory(engine)
     reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(reader, expire_on_commit=False, autoflush=False)
+
+
+_held: ContextVar[tuple[WriteGate, ...]] = ContextVar("held_write_gates", default=())
+
+
+class WriteGate:
+    """Let one write transaction at a time through where the database has a single writer.
+
+    SQLite's BEGIN IMMEDIATE waits for the write lock inside the driver's thread, holding a
+    pooled connection; queueing a process's writers here first means they wait holding
+    nothing, in arrival order. Other processes still queue on the lock itself. On PostgreSQL
+    the gate is open: row locks and constraints serialise what must be.
+    """
+
+    def __init__(self, *, single_writer: bool) -> None:
+        self._lock = asyncio.Lock() if single_writer else None
+
+    @asynccontextmanager
+    async def passage(self) -> AsyncIterator[None]:
+        """Hold the gate for one write transaction."""
+        if self._lock is None:
+            yield
+            return
+        if self in _held.get():
+            # The inner BEGIN IMMEDIATE would wait for the outer transaction forever.
+            raise RuntimeError("a write transaction was opened inside another on SQLite")
+        async with self._lock:
+            token = _held.set((*_held.get(), self))
+            try:
+                yield
+            finally:
+                _held.reset(token)
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Write transactions: through the gate, on sessions that begin IMMEDIATE on SQLite."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    gate: WriteGate
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        """Open a session in a write transaction, committed when the block ends."""
+        async with self.gate.passage(), self.sessions() as session, session.begin():
+            yield session
+
+
+def create_writer(engine: AsyncEngine) -> Writer:
+    """Create the write transactions of an engine."""
+    single_writer = engine.dialect.name == "sqlite"
+    writes = engine.execution_options(**{_WRITES: True}) if single_writer else engine
+    return Writer(
+        sessions=async_sessionmaker(writes, expire_on_commit=False, autoflush=False),
+        gate=WriteGate(single_writer=single_writer),
+    )

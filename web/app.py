@@ -31,6 +31,7 @@ from storage.db import (
     create_engine,
     create_read_session_factory,
     create_session_factory,
+    create_writer,
     is_sqlite,
 )
 from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
@@ -61,6 +62,7 @@ def build_hub(
         passwords=password_hasher(settings),
         events=EventBus(settings.broadcast_url, bus_reads, queue_size=settings.event_queue_size),
         objects=object_store(settings, clock),
+        writer=create_writer(engine),
         reader=create_read_session_factory(engine),
     )
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import attachments, events, validation
+from hub import attachments, audience, events, validation
 from hub.assets.rules import (
     ALLOWED_TYPES,
     MAX_FILES_AT_ONCE,
@@ -111,7 +111,10 @@ async def _record_new(
     now, assets = hub.clock.now(), []
     async with hub.write() as session:
         for clean, stored in entries:
-            partners = await _named_partners(session, clean.partner_ids)
+            await audience.known_partners(
+                session, principal, clean.partner_ids, field="input.partnerIds"
+            )
+            partners = list(clean.partner_ids)
             asset = Asset(
                 **columns(clean),
                 archived=False,
@@ -339,16 +342,6 @@ async def _chain(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes
         yield head
     async for chunk in rest:
         yield chunk
-
-
-async def _named_partners(session: AsyncSession, ids: Sequence[str]) -> list[str]:
-    if not ids:
-        return []
-    found = set((await session.execute(select(Partner.id).where(Partner.id.in_(ids)))).scalars())
-    missing = [partner for partner in ids if partner not in found]
-    if missing:
-        raise BadInput(f"no partner {missing[0]}", field="partnerIds")
-    return list(ids)
 
 
 def _version(

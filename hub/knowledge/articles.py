@@ -42,7 +42,7 @@ async def create(hub: Hub, *, principal: Principal, data: ArticleInput) -> Artic
     clean = _checked(data)
     now = hub.clock.now()
     async with hub.write() as session:
-        await _check_refs(session, clean.category_id, clean.audience, clean)
+        await _check_refs(session, principal, clean.category_id, clean.audience, clean)
         article = Article(
             slug=await _free_slug(session, clean.slug or rules.slug(clean.title, field="title")),
             title=clean.title,
@@ -80,7 +80,7 @@ async def update(
     now = hub.clock.now()
     async with hub.write() as session:
         article = await _for_update(session, article_id, expected_version)
-        changed = await _apply(session, article, changes)
+        changed = await _apply(session, principal, article, changes)
         if not changed:
             return article
         article.search_document = search.document_of(article.title, article.tags, article.body)
@@ -253,7 +253,9 @@ def _checked(data: ArticleInput) -> ArticleInput:
     )
 
 
-async def _apply(session: AsyncSession, article: Article, changes: ArticleChanges) -> list[str]:
+async def _apply(
+    session: AsyncSession, principal: Principal, article: Article, changes: ArticleChanges
+) -> list[str]:
     changed: list[str] = []
 
     def put(field: str, attribute: str, value: Any) -> None:
@@ -283,7 +285,7 @@ async def _apply(session: AsyncSession, article: Article, changes: ArticleChange
     if changes.audience is not None:
         wanted_audience = changes.audience.checked()
         await audience.known_partners(
-            session, wanted_audience.partner_ids, field="input.visibility.partnerIds"
+            session, principal, wanted_audience.partner_ids, field="input.visibility.partnerIds"
         )
         before = (
             article.min_tier_rank,
@@ -331,11 +333,17 @@ async def _apply(session: AsyncSession, article: Article, changes: ArticleChange
 
 
 async def _check_refs(
-    session: AsyncSession, category_id: str | None, wanted: audience.Audience, data: ArticleInput
+    session: AsyncSession,
+    principal: Principal,
+    category_id: str | None,
+    wanted: audience.Audience,
+    data: ArticleInput,
 ) -> None:
     if category_id is not None:
         await categories.check_depth(session, category_id, field="input.categoryId")
-    await audience.known_partners(session, wanted.partner_ids, field="input.visibility.partnerIds")
+    await audience.known_partners(
+        session, principal, wanted.partner_ids, field="input.visibility.partnerIds"
+    )
     await _known_assets(session, data.related_asset_ids)
 
 

@@ -70,7 +70,7 @@ async def submit(
         now = hub.clock.now()
         async with hub.write() as session:
             await audience.known_partners(
-                session, clean.audience.partner_ids, field="input.visibility.partnerIds"
+                session, principal, clean.audience.partner_ids, field="input.visibility.partnerIds"
             )
             practice = BestPractice(
                 partner_id=principal.organization_id,
@@ -112,7 +112,7 @@ async def revise(
         if practice.status == PracticeStatus.PUBLISHED:
             raise BadInput("a published practice cannot be revised", field="id")
         await audience.known_partners(
-            session, clean.audience.partner_ids, field="input.visibility.partnerIds"
+            session, principal, clean.audience.partner_ids, field="input.visibility.partnerIds"
         )
         await attachments.usable_assets(session, principal, clean.asset_ids, field="input.assetIds")
         for attribute, value in _columns(clean).items():

@@ -22,6 +22,12 @@ from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import DealRegistration, Partner
 
+# What a partner is told when the customer it registers is already claimed.
+CLAIMED = (
+    "the customer is already claimed by another partner; ask your channel manager to review "
+    "this registration"
+)
+
 
 class DealStatus(StrEnum):
     PENDING = "PENDING"
@@ -85,9 +91,7 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
         deal.conflict = await _conflict(session, deal, now)
         await _emit(hub, session, deal, "DEAL_REGISTERED")
         if deal.conflict and settings.conflict_policy == ConflictPolicy.REJECT:
-            await _decide(
-                hub, session, deal, DealStatus.REJECTED, _conflict_text(deal.conflict), None
-            )
+            await _decide(hub, session, deal, DealStatus.REJECTED, CLAIMED, None)
         elif not deal.conflict and await _auto_approved(session, deal, settings):
             await _approve(hub, session, deal, settings.protection_days, None)
     return deal
@@ -238,6 +242,36 @@ def _conflict_text(conflict: dict[str, str]) -> str:
     return (
         f"the customer is already claimed by another partner through {kind} {conflict['recordId']}"
     )
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    """A channel conflict as one caller may see it."""
+
+    message: str
+    partner_id: str | None = None
+    kind: str | None = None
+    record_id: str | None = None
+
+
+def conflict_view(conflict: dict[str, str] | None, *, full: bool) -> ConflictView | None:
+    """Describe a conflict: in full for vendor-side accounts, to partners only that it exists.
+
+    A partner must not learn which partner owns a customer, nor through which record: that
+    would let any partner ask who works acme.com.
+    """
+    if not conflict:
+        return None
+    if not full:
+        return ConflictView(CLAIMED)
+    return ConflictView(
+        _conflict_text(conflict), conflict["partnerId"], conflict["kind"], conflict["recordId"]
+    )
+
+
+def conflict_seen_by(principal: Principal, conflict: dict[str, str] | None) -> ConflictView | None:
+    """The conflict of a registration as the caller may see it."""
+    return conflict_view(conflict, full=principal.is_vendor)
 
 
 async def _auto_approved(

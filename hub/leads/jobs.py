@@ -30,6 +30,7 @@ async def expire_offers(hub: Hub, *, limit: int = BATCH) -> int:
         leads = list((await session.execute(statement)).scalars())
         if not leads:
             return 0
+        await snapshot.lock_customers(session, leads)
         settings = await policy.load(session)
         index = await snapshot.load_index(session, settings.weights, now)
         for lead in leads:

@@ -318,6 +318,7 @@ async def create_many(
         session.add_all(created)
         await session.flush()
         if route_now and created:
+            await snapshot.lock_customers(session, created)
             settings = await policy.load(session)
             index = await snapshot.load_index(session, settings.weights, now)
             for lead in created:

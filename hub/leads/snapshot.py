@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db import LockSpace
 from hub.leads.rules import OPEN, LeadStatus, Outcome
 from hub.routing import Area, Candidate, Exclusion, RoutingIndex, Weights
 from hub.training import certifications
@@ -23,6 +25,9 @@ from storage.models import (
 
 ROUTED_STATUSES = ("ONBOARDING", "ACTIVE", "SUSPENDED")
 PERFORMANCE_WINDOW = timedelta(days=90)
+# A customer's identities are locked while a transaction decides who owns it: two partners
+# are never both given one customer, whatever runs at the same moment.
+CUSTOMERS = LockSpace(0x4355)
 WIN_WINDOW = timedelta(days=365)
 
 
@@ -80,6 +85,17 @@ async def history(session: AsyncSession, lead_id: str) -> dict[str, Exclusion]:
     }
 
 
+def identities(customer_key: str, email_domain: str | None) -> list[str]:
+    """The lock keys of a customer: its normalised name and country, and its email domain."""
+    return [f"name:{customer_key}", *([f"domain:{email_domain}"] if email_domain else [])]
+
+
+async def lock_customers(session: AsyncSession, leads: Iterable[Lead]) -> None:
+    """Lock the customers of several leads at once, in one order (no deadlock between batches)."""
+    keys = [key for lead in leads for key in identities(lead.customer_key, lead.email_domain)]
+    await CUSTOMERS.take(session, keys)
+
+
 async def customer_owner(
     session: AsyncSession,
     *,
@@ -89,7 +105,12 @@ async def customer_owner(
     exclude_lead: str | None = None,
     exclude_deal: str | None = None,
 ) -> tuple[str, str, str] | None:
-    """Who already owns this customer: (partner id, record kind, record id), deals first."""
+    """Lock the customer, then tell who owns it: (partner id, record kind, record id), deals first.
+
+    The lock is held until the transaction ends, so whatever it then decides (approve a
+    registration, offer a lead) is seen by the next transaction that asks.
+    """
+    await CUSTOMERS.take(session, identities(customer_key, email_domain))
     same_deal = [DealRegistration.customer_key == customer_key]
     same_lead = [Lead.customer_key == customer_key]
     if email_domain:

@@ -53,7 +53,7 @@ API_NAMES = {
 async def create(hub: Hub, *, principal: Principal, data: PartnerInput) -> Partner:
     """Create a partner organization with its profile (vendor staff)."""
     require_vendor_staff(principal)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         return await _insert(hub, session, data, changed_by=principal.user_id)
 
 
@@ -62,9 +62,8 @@ async def apply(
 ) -> tuple[Partner, User]:
     """Record a public application: an APPLICANT partner and its contact user."""
     limits = [throttle.Limit(f"apply:{client}", APPLICATIONS_PER_HOUR, 3600)] if client else []
-    async with hub.db() as session, session.begin():
-        await throttle.check(hub, session, [limit.key for limit in limits])
-        await throttle.hit(hub, session, limits)
+    async with hub.write() as session:
+        await throttle.take(hub, session, limits)
     email = validation.email(contact.email, field="contact.email")
     name = validation.text(contact.name, field="contact.name", max_length=200)
     validation.password(contact.password, field="contact.password")
@@ -77,7 +76,7 @@ async def apply(
         }
     )
     password_hash = await asyncio.to_thread(hub.passwords.hash, contact.password)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         partner = await _insert(hub, session, application, changed_by=None)
         user = User(
             organization_id=partner.id,
@@ -100,7 +99,7 @@ async def update_profile(
 ) -> Partner:
     """Change profile fields: vendor staff any, a partner admin the self-service ones."""
     _check_may_edit(principal, partner_id, changes)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         partner = await load_visible(session, principal, partner_id, for_update=True)
         await _apply_changes(hub, session, partner, changes)
         partner.version += 1
@@ -119,7 +118,7 @@ async def change_status(
 ) -> Partner:
     """Move a partner through its lifecycle (vendor staff)."""
     require_vendor_staff(principal)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         partner = await load_visible(session, principal, partner_id, for_update=True)
         rules.check_transition(PartnerStatus(partner.status), status, reason)
         _record(hub, session, partner, "status", status, reason, principal.user_id)
@@ -134,7 +133,7 @@ async def change_tier(
 ) -> Partner:
     """Move a partner to another tier, keeping the tier history (vendor staff)."""
     require_vendor_staff(principal)
-    async with hub.db() as session, session.begin():
+    async with hub.write() as session:
         partner = await load_visible(session, principal, partner_id, for_update=True)
         if partner.tier == tier:
             raise BadInput(f"the partner is already {tier}", field="tier")

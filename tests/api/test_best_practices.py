@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hub.clock import ManualClock
-from hub.partners import Tier
+from hub.partners import PartnerType, Tier
 from hub.roles import Role
 from tests.conftest import data_of
 from tests.factories import Actor, Factory, errors_of
@@ -254,3 +254,42 @@ async def test_ratings_comments_and_ranking(
     assert order("NEWEST") == ["Featured pick", "Fresh", "Old but loved"]
     assert order("TOP_RATED") == ["Old but loved", "Featured pick", "Fresh"]
     assert order("RANKED") == ["Featured pick", "Old but loved", "Fresh"]
+
+
+async def test_named_partners_a_contributor_cannot_see_are_unknown_ids(
+    factory: Factory, people: dict[str, Actor]
+) -> None:
+    gold = people["gold"]
+    distributor = await factory.partner("Acme Distribution", type=PartnerType.DISTRIBUTOR)
+    author = await factory.user(distributor.id, Role.PARTNER_USER)
+    sub_reseller = await factory.partner("Acme Sub", parent_id=distributor.id)
+    hidden, unknown = gold.user.organization_id, "0" * 32
+    revise = """mutation($id: ID!, $input: BestPracticeInput!) {
+      reviseBestPractice(id: $id, input: $input) { id } }"""
+    draft = await submit(factory, author, "Shared with my resellers")
+
+    answers = {}
+    for name, partner_id in (("hidden", hidden), ("unknown", unknown)):
+        visibility = {"partnerIds": [sub_reseller.id, partner_id]}
+        submitted = await factory.gql(
+            SUBMIT, {"input": practice_input("Named", visibility=visibility)}, actor=author
+        )
+        revised = await factory.gql(
+            revise,
+            {"id": draft["id"], "input": practice_input("Named", visibility=visibility)},
+            actor=author,
+        )
+        answers[name] = [
+            {**error, "message": error["message"].replace(partner_id, "<id>")}
+            for body in (submitted, revised)
+            for error in body["errors"]
+        ]
+    shared = await submit(
+        factory, author, "To my sub-reseller", visibility={"partnerIds": [sub_reseller.id]}
+    )
+
+    assert answers["hidden"] == answers["unknown"]
+    assert [error["extensions"] for error in answers["hidden"]] == [
+        {"code": "NOT_FOUND", "field": "input.visibility.partnerIds"}
+    ] * 2
+    assert shared["status"] == "SUBMITTED"

@@ -73,9 +73,20 @@ ROUTE = "mutation($id: ID!) { routeLead(id: $id) { status } }"
 REGISTER = """
 mutation($input: DealInput!) {
   registerDeal(input: $input) {
-    id status decidedAt expiresAt conflict { partnerId kind recordId }
+    id status decidedAt expiresAt decisionReason conflict { message partnerId kind recordId }
   }
 }"""
+DEAL_CONFLICT = """
+query($id: ID!) {
+  dealRegistration(id: $id) { status decisionReason conflict { message partnerId kind recordId } }
+}"""
+CLAIMED = {
+    "message": "the customer is already claimed by another partner; ask your channel manager "
+    "to review this registration",
+    "partnerId": None,
+    "kind": None,
+    "recordId": None,
+}
 APPROVE_DEAL = "mutation($id: ID!) { approveDealRegistration(id: $id) { status } }"
 REJECT_DEAL = """
 mutation($id: ID!, $reason: String!) {
@@ -655,11 +666,7 @@ async def test_gold_registration_is_approved_and_a_rival_claim_waits_for_review(
     assert approved["expiresAt"] == "2026-05-31T09:00:00+00:00"
     pending = silver["registerDeal"]
     assert (pending["status"], pending["expiresAt"]) == ("PENDING", None)
-    assert pending["conflict"] == {
-        "partnerId": channel["gold"].id,
-        "kind": "DEAL_REGISTRATION",
-        "recordId": approved["id"],
-    }
+    assert pending["conflict"] == CLAIMED
     assert errors_of(approve) == [("CONFLICT", "id")]
     assert data_of(rejected)["rejectDealRegistration"] == {
         "status": "REJECTED",
@@ -672,3 +679,43 @@ async def test_gold_registration_is_approved_and_a_rival_claim_waits_for_review(
     ]
     assert errors_of(peek) == [("NOT_FOUND", "id")]
     assert by_vendor["dealRegistrations"]["totalCount"] == 2
+
+
+async def test_a_partner_learns_only_that_a_customer_is_claimed_and_vendor_staff_who(
+    factory: Factory, channel: dict[str, Any]
+) -> None:
+    vendor, gold_user, silver_user = channel["vendor"], channel["gold_user"], channel["silver_user"]
+    owned = {**DEAL, "customerEmail": "cfo@initech.example"}
+    first = data_of(await factory.gql(REGISTER, {"input": owned}, actor=gold_user))
+    by_domain_alone = {**DEAL, "customerCompany": "Someone", "customerEmail": "x@initech.example"}
+
+    pending = data_of(await factory.gql(REGISTER, {"input": by_domain_alone}, actor=silver_user))
+    data_of(
+        await factory.gql(UPDATE_SETTINGS, {"input": {"conflictPolicy": "REJECT"}}, actor=vendor)
+    )
+    rejected = data_of(await factory.gql(REGISTER, {"input": owned}, actor=silver_user))
+    seen = {
+        (name, key): data_of(
+            await factory.gql(DEAL_CONFLICT, {"id": deal["registerDeal"]["id"]}, actor=actor)
+        )["dealRegistration"]
+        for name, actor in (("silver", silver_user), ("vendor", vendor))
+        for key, deal in (("pending", pending), ("rejected", rejected))
+    }
+
+    owner = {
+        "partnerId": channel["gold"].id,
+        "kind": "DEAL_REGISTRATION",
+        "recordId": first["registerDeal"]["id"],
+    }
+    assert pending["registerDeal"]["conflict"] == CLAIMED
+    assert rejected["registerDeal"]["status"] == "REJECTED"
+    assert rejected["registerDeal"]["conflict"] == CLAIMED
+    assert rejected["registerDeal"]["decisionReason"] == CLAIMED["message"]
+    for key in ("pending", "rejected"):
+        assert seen["silver", key]["conflict"] == CLAIMED
+        vendor_view = seen["vendor", key]["conflict"]
+        assert {name: vendor_view[name] for name in owner} == owner
+        assert first["registerDeal"]["id"] in vendor_view["message"]
+    for body in seen.values():
+        assert channel["gold"].id not in str(body["decisionReason"])
+        assert first["registerDeal"]["id"] not in str(body["decisionReason"])

@@ -116,7 +116,7 @@ async def test_disallowed_type_oversize_and_partners_are_refused_leaving_nothing
             file_name="big.pdf",
             chunks=stream(b"%PDF-1.7\n" + b"x" * (settings.max_upload_bytes + 10), size=1_048_576),
         )
-    with pytest.raises(BadInput, match="no partner"):
+    with pytest.raises(NotFound, match="no partner"):
         await publish(hub, channel, partner_ids=["not-a-partner"])
     with pytest.raises(Forbidden):
         await assets.create(

@@ -176,7 +176,7 @@ async def test_a_slow_subscriber_is_closed_with_a_reason(
     try:
         async with bus.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
             for _ in range(5):
-                async with events.transaction(hub.db, bus) as session:
+                async with events.transaction(hub.writer, bus) as session:
                     await events.append(
                         session,
                         topic="lead",
@@ -207,7 +207,7 @@ async def redis_bus(database: AsyncEngine) -> AsyncIterator[tuple[EventBus, Even
 
 
 async def publish_through(bus: EventBus, hub: Hub, clock: ManualClock, audience: list[str]) -> int:
-    async with events.transaction(hub.db, bus) as session:
+    async with events.transaction(hub.writer, bus) as session:
         pending = await events.append(
             session,
             topic="lead",

@@ -122,7 +122,8 @@ async def _all(hub: Hub, actor: Actor) -> list[Any]:
     return page.items
 
 
-async def test_concurrent_ratings_by_one_user_stay_one_rating(factory: Factory) -> None:
+async def test_concurrent_ratings_by_one_user_stay_one_rating(any_factory: Factory) -> None:
+    factory = any_factory
     hub = factory.hub
     vendor = await factory.vendor_admin()
     author_org = await factory.partner("Author Co")

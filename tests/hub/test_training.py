@@ -49,8 +49,7 @@ class Channel:
     silver_user: Actor
 
 
-@pytest.fixture
-async def channel(factory: Factory) -> Channel:
+async def make_channel(factory: Factory) -> Channel:
     gold = await factory.partner("Gold", tier=Tier.GOLD)
     silver = await factory.partner("Silver", tier=Tier.SILVER)
     return Channel(
@@ -61,6 +60,17 @@ async def channel(factory: Factory) -> Channel:
         gold_admin=await factory.user(gold.id, Role.PARTNER_ADMIN),
         silver_user=await factory.user(silver.id, Role.PARTNER_USER),
     )
+
+
+@pytest.fixture
+async def channel(factory: Factory) -> Channel:
+    return await make_channel(factory)
+
+
+@pytest.fixture
+async def any_channel(any_factory: Factory) -> Channel:
+    """The same channel on PostgreSQL and on the embedded SQLite (races run on both)."""
+    return await make_channel(any_factory)
 
 
 def course_input(lessons: int = 2, **fields: Any) -> CourseInput:
@@ -227,8 +237,9 @@ async def test_completion_needs_every_lesson_and_a_pass_then_issues_once(
 
 
 async def test_expiry_notices_go_once_even_with_jobs_running_concurrently(
-    hub: Hub, channel: Channel, clock: ManualClock
+    any_factory: Factory, any_channel: Channel, clock: ManualClock
 ) -> None:
+    hub, channel = any_factory.hub, any_channel
     course = await new_course(hub, channel)
     await define(hub, channel, course, validity_days=60)
     await finish(hub, channel.gold_user, course)
@@ -431,8 +442,9 @@ async def test_a_required_tier_hides_the_course_from_lower_tiers(
 
 
 async def test_concurrent_enrolments_of_one_user_make_one_enrolment(
-    hub: Hub, channel: Channel
+    any_factory: Factory, any_channel: Channel
 ) -> None:
+    hub, channel = any_factory.hub, any_channel
     course = await new_course(hub, channel)
     user = channel.gold_user.principal
 
@@ -447,8 +459,9 @@ async def test_concurrent_enrolments_of_one_user_make_one_enrolment(
 
 
 async def test_two_last_courses_completed_at_once_issue_exactly_once(
-    hub: Hub, channel: Channel
+    any_factory: Factory, any_channel: Channel
 ) -> None:
+    hub, channel = any_factory.hub, any_channel
     first = await new_course(hub, channel, title="First", lessons=1)
     second = await new_course(hub, channel, title="Second", lessons=1)
     await define(hub, channel, first, second)
