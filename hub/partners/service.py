@@ -115,11 +115,18 @@ async def change_status(
     partner_id: str,
     status: PartnerStatus,
     reason: str | None,
+    only_from: tuple[PartnerStatus, str] | None = None,
 ) -> Partner:
-    """Move a partner through its lifecycle (vendor staff)."""
+    """Move a partner through its lifecycle (vendor staff).
+
+    `only_from` is a required current status and the message if it is another, checked under
+    the row lock: a check made before it could be overtaken by a concurrent move.
+    """
     require_vendor_staff(principal)
     async with hub.write() as session:
         partner = await load_visible(session, principal, partner_id, for_update=True)
+        if only_from is not None and partner.status != only_from[0]:
+            raise BadInput(only_from[1], field="id")
         rules.check_transition(PartnerStatus(partner.status), status, reason)
         _record(hub, session, partner, "status", status, reason, principal.user_id)
         partner.status = status
@@ -151,6 +158,7 @@ async def approve_application(hub: Hub, *, principal: Principal, partner_id: str
         partner_id=partner_id,
         status=PartnerStatus.ONBOARDING,
         reason=None,
+        only_from=(PartnerStatus.APPLICANT, "only applicants can be approved"),
     )
 
 
@@ -158,17 +166,16 @@ async def reject_application(
     hub: Hub, *, principal: Principal, partner_id: str, reason: str
 ) -> Partner:
     """Turn down an applicant with a reason."""
-    require_vendor_staff(principal)
-    async with hub.db() as session:
-        partner = await load_visible(session, principal, partner_id)
-    if partner.status != PartnerStatus.APPLICANT:
-        raise BadInput("only applicants can be rejected; terminate the partner instead", field="id")
     return await change_status(
         hub,
         principal=principal,
         partner_id=partner_id,
         status=PartnerStatus.TERMINATED,
         reason=reason,
+        only_from=(
+            PartnerStatus.APPLICANT,
+            "only applicants can be rejected; terminate the partner instead",
+        ),
     )
 
 

@@ -340,3 +340,36 @@ async def test_a_retried_send_makes_one_message(any_factory: Factory, calls: lis
     async with any_factory.hub.db() as session:
         stored = await session.scalar(select(func.count()).select_from(Message))
     assert stored == 2
+
+
+async def test_an_application_is_approved_or_rejected_once(
+    any_factory: Factory, calls: list[Call]
+) -> None:
+    vendor = await any_factory.vendor_admin()
+    manager = await any_factory.vendor_user(Role.CHANNEL_MANAGER)
+    apply = (
+        """mutation($input: PartnerApplicationInput!) { applyAsPartner(input: $input) { id } }"""
+    )
+    approve = "mutation($id: ID!) { approvePartnerApplication(id: $id) { status } }"
+    reject = 'mutation($id: ID!) { rejectPartnerApplication(id: $id, reason: "no") { status } }'
+    status = "query($id: ID!) { partner(id: $id) { status } }"
+    results = []
+    for n in range(4):
+        application = {
+            "name": f"Newco {n}",
+            "type": "RESELLER",
+            "country": "US",
+            "contact": {"name": "Ann", "email": f"ann{n}@newco.example", "password": PASSWORD},
+        }
+        applied = data_of(await any_factory.gql(apply, {"input": application}))["applyAsPartner"]
+        answers = await race(
+            calls,
+            [(approve, {"id": applied["id"]}, vendor), (reject, {"id": applied["id"]}, manager)],
+        )
+        final = data_of(await any_factory.gql(status, {"id": applied["id"]}, actor=vendor))
+        results.append((answers, final["partner"]["status"]))
+
+    for answers, final in results:
+        assert outcomes(answers) == Counter({"ok": 1, "BAD_USER_INPUT": 1})
+        [winner] = [body["data"] for body in answers if "errors" not in body]
+        assert next(iter(winner.values()))["status"] == final
