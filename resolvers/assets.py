@@ -7,16 +7,21 @@ from datetime import datetime
 
 import strawberry
 
+from hub.assets import direct
 from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
+from hub.errors import BadInput
 from hub.pagination import PageRequest
 from hub.partners.rules import Tier
 from schema.assets import (
     Asset,
     AssetFilter,
     AssetInput,
+    AssetUploadInput,
+    AssetUploadTicket,
     AssetUsage,
     AssetVersion,
+    HttpHeader,
     TopAsset,
 )
 from schema.context import Info
@@ -140,6 +145,44 @@ class AssetsMutation:
             chunks=bytes_of(upload),
         )
         return AssetVersion.from_model(model)
+
+    @strawberry.mutation(
+        description="Start a direct upload of a large file (vendor staff): PUT the file to `url` "
+        "with `headers` within the hour, then call completeAssetUpload."
+    )
+    async def create_asset_upload(self, info: Info, input: AssetUploadInput) -> AssetUploadTicket:
+        if not float(input.size).is_integer():
+            raise BadInput("size is a whole number of bytes", field="input.size")
+        ticket = await direct.start(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            file_name=input.file_name,
+            size=int(input.size),
+            asset_id=input.asset_id,
+            data=_asset_input(input.asset) if input.asset else None,
+        )
+        return AssetUploadTicket(
+            upload_id=strawberry.ID(ticket.upload_id),
+            url=ticket.url,
+            headers=[HttpHeader(name=name, value=value) for name, value in ticket.headers.items()],
+            expires_at=ticket.expires_at,
+        )
+
+    @strawberry.mutation(
+        description="Publish a directly uploaded file once its size, sha256 and type check out "
+        "(vendor staff); a file that does not is removed. Returns the asset, its newest version "
+        "the one just uploaded."
+    )
+    async def complete_asset_upload(
+        self, info: Info, upload_id: strawberry.ID, sha256: str
+    ) -> Asset:
+        hub, principal = info.context.hub, info.context.require_principal()
+        asset_id, _ = await direct.complete(
+            hub, principal=principal, upload_id=upload_id, sha256=sha256
+        )
+        return Asset.from_model(
+            await asset_service.get(hub, principal=principal, asset_id=asset_id)
+        )
 
     @strawberry.mutation(
         description="Hide an asset from partners, or show it again (vendor staff)."

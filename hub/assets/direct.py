@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from storage.models import AssetUpload
 from storage.objects import new_object_key
 
 UPLOAD_TTL = timedelta(hours=1)
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ async def complete(
 ) -> tuple[str, int]:
     """Check the stored file (size, checksum, type) and publish it; return (asset id, version)."""
     require_vendor_staff(principal)
+    sha256 = sha256.strip().lower()
+    if not SHA256.fullmatch(sha256):
+        raise BadInput("sha256 is the file's SHA-256 digest in 64 hex digits", field="sha256")
     now = hub.clock.now()
     async with hub.write() as session:
         claimed = await session.execute(
@@ -99,7 +104,7 @@ async def complete(
     if upload is None:
         raise NotFound("no open upload with this id (completed or expired?)", field="uploadId")
     try:
-        stored = await _verify(hub, upload, sha256.strip().lower())
+        stored = await _verify(hub, upload, sha256)
         if upload.asset_id is not None:
             version = await service.publish_version(
                 hub, principal=principal, asset_id=upload.asset_id, stored=stored
