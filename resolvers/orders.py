@@ -11,6 +11,7 @@ import strawberry
 from hub.errors import BadInput
 from hub.orders import catalog, stock
 from hub.orders import service as order_service
+from hub.orders import settings as order_settings
 from hub.pagination import PageRequest
 from hub.partners import Tier
 from schema.context import Info
@@ -31,6 +32,7 @@ from schema.orders import (
 )
 from schema.relay import Connection
 from schema.scalars import MoneyInput
+from schema.stock import OrderSettings, StockLevel, StockMovement
 
 
 @strawberry.type
@@ -101,6 +103,38 @@ class OrdersQuery:
             info.context.hub, principal=info.context.require_principal(), order_id=id
         )
         return Order.from_model(model)
+
+    @strawberry.field(
+        description="Units on hand and reserved per warehouse (vendor staff and integrations)."
+    )
+    async def stock_levels(self, info: Info, sku: str) -> list[StockLevel]:
+        found = await stock.levels(
+            info.context.hub, principal=info.context.require_principal(), sku=sku
+        )
+        return [StockLevel.from_level(level) for level in found]
+
+    @strawberry.field(
+        description="Every recorded change of a product's units on hand, newest first: "
+        "shipments, restocked returns and counts (vendor staff and integrations)."
+    )
+    async def stock_movements(
+        self, info: Info, sku: str, first: int | None = None, after: str | None = None
+    ) -> Connection[StockMovement]:
+        hub = info.context.hub
+        result = await stock.movements(
+            hub,
+            principal=info.context.require_principal(),
+            sku=sku,
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[StockMovement].of(result, StockMovement.from_model)
+
+    @strawberry.field(description="The order policy (vendor staff).")
+    async def order_settings(self, info: Info) -> OrderSettings:
+        policy = await order_settings.get_policy(
+            info.context.hub, principal=info.context.require_principal()
+        )
+        return OrderSettings.from_policy(policy)
 
 
 @strawberry.type
@@ -229,6 +263,20 @@ class OrdersMutation:
             on_hand=on_hand,
         )
         return True
+
+    @strawberry.mutation(
+        description="Name the warehouse returned units go back to, or null for the warehouses "
+        "they were shipped from (vendor staff)."
+    )
+    async def update_order_settings(
+        self, info: Info, returns_warehouse: str | None
+    ) -> OrderSettings:
+        policy = await order_settings.update_policy(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            returns_warehouse=returns_warehouse,
+        )
+        return OrderSettings.from_policy(policy)
 
     @strawberry.mutation(
         description="Announce units expected in a warehouse on a date (vendor staff)."

@@ -17,7 +17,7 @@ from hub.leads import activity as lead_activity
 from hub.leads import service as lead_service
 from hub.messaging import conversations as conversation_service
 from hub.messaging import messages as message_service
-from hub.orders import catalog
+from hub.orders import catalog, stock
 from hub.orders import service as order_service
 from hub.orders.catalog import Quote
 from hub.roles import Principal
@@ -54,6 +54,7 @@ from storage.models import (
     ProductPrice,
     Territory,
     User,
+    Warehouse,
 )
 
 
@@ -158,6 +159,9 @@ class Loaders:
         )
         self.product_by_id: DataLoader[str, Product | None] = DataLoader(
             lambda ids: catalog.by_ids(hub, ids)
+        )
+        self.warehouse_by_id: DataLoader[str, Warehouse | None] = DataLoader(
+            lambda ids: stock.warehouses_by_ids(hub, ids)
         )
         self.lines_by_order: DataLoader[str, list[OrderLine]] = DataLoader(
             lambda ids: order_service.lines_by_order(hub, ids)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events, validation
@@ -15,6 +15,7 @@ from hub.db import grouped_by
 from hub.errors import BadInput, Conflict, Forbidden, HubError, NotFound
 from hub.leads.rules import currency as checked_currency
 from hub.orders import allocation, catalog
+from hub.orders import settings as order_settings
 from hub.orders.catalog import checked_sku
 from hub.orders.rules import OrderStatus, check_move
 from hub.pagination import Page, PageRequest, keyset_page
@@ -163,7 +164,7 @@ async def change_status(
             )
         current = OrderStatus(order.status)
         check_move(principal, current, change.status)
-        await _apply(session, order, current, change)
+        await _apply(session, order, current, change, now=hub.clock.now(), by=principal.user_id)
         _history(hub, session, order, current, change.status, principal, change.note)
         order.status = change.status
         order.version += 1
@@ -248,8 +249,15 @@ async def history_by_order(hub: Hub, ids: Sequence[str]) -> list[list[OrderStatu
 
 
 async def _apply(
-    session: AsyncSession, order: Order, current: OrderStatus, change: StatusChange
+    session: AsyncSession,
+    order: Order,
+    current: OrderStatus,
+    change: StatusChange,
+    *,
+    now: datetime,
+    by: str,
 ) -> None:
+    """Do what a move means for stock and lines."""
     if change.status is OrderStatus.ALLOCATED:
         await allocation.allocate(session, order)
     elif change.status is OrderStatus.SHIPPED:
@@ -259,7 +267,7 @@ async def _apply(
         )
         lines = await _lines(session, order)
         shipped = _quantities(change.lines, lines, limit=lambda line: line.quantity, what="shipped")
-        await allocation.ship(session, order, shipped)
+        await allocation.ship(session, order, shipped, now=now, by=by)
     elif change.status is OrderStatus.CANCELLED and current is OrderStatus.ALLOCATED:
         await allocation.release(session, order)
     elif change.status is OrderStatus.RETURN_REQUESTED:
@@ -273,11 +281,11 @@ async def _apply(
         for line in lines:
             line.return_requested_quantity = wanted.get(line.line_no, 0)
     elif change.status is OrderStatus.RETURNED:
-        await session.execute(
-            update(OrderLine)
-            .where(OrderLine.order_id == order.id)
-            .values(returned_quantity=OrderLine.return_requested_quantity)
-        )
+        lines = await _lines(session, order)
+        for line in lines:
+            line.returned_quantity = line.return_requested_quantity
+        into = await order_settings.returns_warehouse_id(session)
+        await allocation.restock(session, order, lines, into=into, now=now, by=by)
 
 
 async def _lines(session: AsyncSession, order: Order) -> list[OrderLine]:

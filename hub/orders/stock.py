@@ -11,11 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import validation
-from hub.errors import BadInput, Conflict, NotFound
+from hub.db import in_key_order
+from hub.errors import BadInput, Conflict, Forbidden, NotFound
+from hub.orders import settings as order_settings
+from hub.orders.allocation import MovementReason
 from hub.orders.catalog import checked_sku
+from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
-from storage.models import InboundReceipt, Product, StockLevel, Warehouse
+from storage.models import InboundReceipt, Product, StockLevel, StockMovement, Warehouse
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,63 @@ async def set_stock(
                 f"onHand cannot go below the {level.reserved} units already reserved",
                 field="onHand",
             )
+        if on_hand != level.on_hand:
+            session.add(
+                StockMovement(
+                    product_id=product_id,
+                    warehouse_id=warehouse_id,
+                    quantity=on_hand - level.on_hand,
+                    reason=MovementReason.COUNTED,
+                    changed_by_id=principal.user_id,
+                    at=hub.clock.now(),
+                )
+            )
         level.on_hand = on_hand
         level.updated_at = hub.clock.now()
     return level
+
+
+async def warehouses_by_ids(hub: Hub, ids: Sequence[str]) -> list[Warehouse | None]:
+    """Load warehouses in key order (a DataLoader batch)."""
+    async with hub.read() as session:
+        rows = (await session.scalars(select(Warehouse).where(Warehouse.id.in_(ids)))).all()
+    return in_key_order(rows, ids)
+
+
+@dataclass(frozen=True)
+class Level:
+    warehouse: Warehouse
+    on_hand: int
+    reserved: int
+
+
+async def levels(hub: Hub, *, principal: Principal, sku: str) -> list[Level]:
+    """Units on hand and reserved of a product, per warehouse (vendor-side accounts)."""
+    if not principal.is_vendor:
+        raise Forbidden("stock levels are for vendor staff and integrations")
+    async with hub.read() as session:
+        product_id = await _product_id(session, sku)
+        rows = await session.execute(
+            select(Warehouse, StockLevel.on_hand, StockLevel.reserved)
+            .join(StockLevel, StockLevel.warehouse_id == Warehouse.id)
+            .where(StockLevel.product_id == product_id)
+            .order_by(Warehouse.code)
+        )
+        return [Level(warehouse, on_hand, reserved) for warehouse, on_hand, reserved in rows.all()]
+
+
+async def movements(
+    hub: Hub, *, principal: Principal, sku: str, page: PageRequest
+) -> Page[StockMovement]:
+    """Every recorded change of a product's units on hand, newest first (vendor-side)."""
+    if not principal.is_vendor:
+        raise Forbidden("stock movements are for vendor staff and integrations")
+    async with hub.read() as session:
+        product_id = await _product_id(session, sku)
+        statement = select(StockMovement).where(StockMovement.product_id == product_id)
+        return await keyset_page(
+            session, statement, page, key=(StockMovement.at, StockMovement.id), descending=True
+        )
 
 
 async def add_inbound(
@@ -124,6 +182,10 @@ async def availability(
         if warehouse_id is not None:
             free = free.where(StockLevel.warehouse_id == warehouse_id)
             incoming = incoming.where(InboundReceipt.warehouse_id == warehouse_id)
+        # Returned units held apart for inspection are not promised.
+        held_apart = await order_settings.returns_warehouse_id(session) or ""
+        free = free.where(StockLevel.warehouse_id != held_apart)
+        incoming = incoming.where(InboundReceipt.warehouse_id != held_apart)
         now_free = max(0, int(await session.scalar(free) or 0))
         receipts = (await session.execute(incoming)).all()
     promisable = min(quantity, now_free)
@@ -146,10 +208,14 @@ def _earliest(remaining: int, receipts: Sequence[Row[tuple[date, int]]]) -> date
 
 
 async def _ids(session: AsyncSession, sku: str, warehouse: str) -> tuple[str, str]:
+    return await _product_id(session, sku), await _warehouse_id(session, warehouse)
+
+
+async def _product_id(session: AsyncSession, sku: str) -> str:
     product_id = await session.scalar(select(Product.id).where(Product.sku == sku.strip().upper()))
     if product_id is None:
         raise NotFound(f"no product with SKU {sku!r}", field="sku")
-    return product_id, await _warehouse_id(session, warehouse)
+    return product_id
 
 
 async def _warehouse_id(session: AsyncSession, code: str) -> str:

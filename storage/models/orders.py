@@ -162,3 +162,36 @@ class StockReservation(Base):
     )
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
     quantity: Mapped[int] = mapped_column(Integer)
+
+
+class OrderSettings(Base):
+    """The vendor's order policy (a single row)."""
+
+    __tablename__ = "order_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Returned units go here; when unset, back to the warehouses they were shipped from.
+    returns_warehouse_id: Mapped[str | None] = mapped_column(
+        ForeignKey("warehouses.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class StockMovement(Base):
+    """A change of units on hand: shipped (negative), returned, or counted by the vendor."""
+
+    __tablename__ = "stock_movements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(16))
+    order_id: Mapped[str | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    changed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column()
