@@ -235,6 +235,7 @@ class LeadsMutation:
             currency=input.value.currency,
             expected_close=input.expected_close,
             customer_email=input.customer_email,
+            partner_id=str(input.partner_id) if input.partner_id else None,
         )
         model = await deals.register(
             info.context.hub, principal=info.context.require_principal(), data=data

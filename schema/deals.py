@@ -76,3 +76,8 @@ class DealInput:
     value: MoneyInput
     expected_close: date | None = None
     customer_email: str | None = None
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A distributor registers on behalf of one of its sub-resellers; by default "
+        "the registration is the caller's organization's.",
+    )

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from hub import validation
 from hub.db import grouped_by
 from hub.errors import NotFound
 from hub.leads import assign
-from hub.leads.service import load_visible
+from hub.leads.service import load_visible, require_holder
+from hub.partners.directory import channel_of
 from hub.roles import OrganizationKind, Principal
 from hub.runtime import Hub
 from storage.models import LeadActivity, LeadAssignment, LeadNote, Organization
@@ -45,6 +46,7 @@ async def add_follow_up(
     title = validation.text(title, field="title", max_length=300)
     async with hub.write() as session:
         lead = await load_visible(session, principal, lead_id)
+        require_holder(principal, lead)
         activity = LeadActivity(
             lead_id=lead.id,
             author_id=principal.user_id,
@@ -80,8 +82,9 @@ async def notes_by_lead(
         select(LeadNote).where(LeadNote.lead_id.in_(ids)).order_by(LeadNote.created_at, LeadNote.id)
     )
     if not principal.is_vendor:
+        mine = channel_of(principal.organization_id)
         statement = statement.where(
-            LeadNote.organization_id.in_([principal.organization_id, _vendor_org()])
+            or_(LeadNote.organization_id.in_(mine), LeadNote.organization_id == _vendor_org())
         )
     async with hub.db() as session:
         return grouped_by(
@@ -99,7 +102,9 @@ async def follow_ups_by_lead(
         .order_by(LeadActivity.due_at, LeadActivity.id)
     )
     if not principal.is_vendor:
-        statement = statement.where(LeadActivity.organization_id == principal.organization_id)
+        statement = statement.where(
+            LeadActivity.organization_id.in_(channel_of(principal.organization_id))
+        )
     async with hub.db() as session:
         return grouped_by(
             (await session.execute(statement)).scalars(), ids, lambda row: row.lead_id
@@ -114,7 +119,9 @@ async def assignments_by_lead(
         select(LeadAssignment).where(LeadAssignment.lead_id.in_(ids)).order_by(LeadAssignment.id)
     )
     if not principal.is_vendor:
-        statement = statement.where(LeadAssignment.partner_id == principal.organization_id)
+        statement = statement.where(
+            LeadAssignment.partner_id.in_(channel_of(principal.organization_id))
+        )
     async with hub.db() as session:
         return grouped_by(
             (await session.execute(statement)).scalars(), ids, lambda row: row.lead_id

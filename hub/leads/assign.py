@@ -14,6 +14,7 @@ from hub import events
 from hub.leads import snapshot
 from hub.leads.policy import LeadSettings
 from hub.leads.rules import OPEN, LeadStatus, Outcome
+from hub.partners import directory
 from hub.routing import Decision, LeadSpec, RoutingIndex, Step, route
 from hub.runtime import Hub
 from storage.models import Lead, LeadAssignment, Partner
@@ -138,14 +139,14 @@ async def emit(
     audience: Iterable[str],
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Append a lead event for the given partner organizations (vendor staff see all)."""
+    """Append a lead event for the given partner organizations and their distributors."""
     payload = {"leadId": lead.id, "status": lead.status, **(extra or {})}
     await events.append(
         session,
         topic="lead",
         type=kind,
         subject_id=lead.id,
-        audience=audience,
+        audience=await directory.with_distributors(session, list(audience)),
         payload=payload,
         now=hub.clock.now(),
     )

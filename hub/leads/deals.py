@@ -18,6 +18,8 @@ from hub.leads import policy, snapshot
 from hub.leads.policy import ConflictPolicy
 from hub.leads.rules import currency, customer_key, email_domain
 from hub.pagination import Page, PageRequest, keyset_page
+from hub.partners import directory
+from hub.partners.directory import channel_of
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import DealRegistration, Partner
@@ -45,14 +47,18 @@ class DealInput:
     currency: str
     expected_close: date | None = None
     customer_email: str | None = None
+    # A distributor registers on behalf of one of its sub-resellers.
+    partner_id: str | None = None
 
 
 def visible(
     principal: Principal, statement: Select[tuple[DealRegistration]]
 ) -> Select[tuple[DealRegistration]]:
+    """Vendor-side accounts see every registration; a partner its own, a distributor also its
+    sub-resellers'."""
     if principal.is_vendor:
         return statement
-    return statement.where(DealRegistration.partner_id == principal.organization_id)
+    return statement.where(DealRegistration.partner_id.in_(channel_of(principal.organization_id)))
 
 
 async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRegistration:
@@ -70,9 +76,10 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
         raise BadInput("value must be positive", field="value.amountMinor")
     now = hub.clock.now()
     async with hub.write() as session:
+        claimant = await _claimant(session, principal, data.partner_id)
         settings = await policy.load(session)
         deal = DealRegistration(
-            partner_id=principal.organization_id,
+            partner_id=claimant,
             registered_by_id=principal.user_id,
             customer_company=company,
             customer_key=customer_key(company, country),
@@ -95,6 +102,24 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
         elif not deal.conflict and await _auto_approved(session, deal, settings):
             await _approve(hub, session, deal, settings.protection_days, None)
     return deal
+
+
+async def _claimant(session: AsyncSession, principal: Principal, partner_id: str | None) -> str:
+    """The partner a registration is for: the caller's own, or a sub-reseller of its own."""
+    if partner_id is None or partner_id == principal.organization_id:
+        return principal.organization_id
+    child = await session.scalar(
+        select(Partner.id).where(
+            Partner.id == partner_id, Partner.parent_id == principal.organization_id
+        )
+    )
+    if child is None:
+        raise NotFound(
+            "no sub-reseller of yours has this id; register for your own organization or one "
+            "of your sub-resellers",
+            field="input.partnerId",
+        )
+    return child
 
 
 async def approve(hub: Hub, *, principal: Principal, deal_id: str) -> DealRegistration:
@@ -319,7 +344,7 @@ async def _emit(
         topic="lead",
         type=kind,
         subject_id=deal.id,
-        audience=[deal.partner_id],
+        audience=await directory.with_distributors(session, [deal.partner_id]),
         payload=payload,
         now=hub.clock.now(),
     )

@@ -26,6 +26,7 @@ from hub.leads.rules import (
     check_pipeline_move,
 )
 from hub.pagination import Page, PageRequest, keyset_page
+from hub.partners.directory import channel_of
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import Lead, Partner
@@ -41,22 +42,37 @@ class LeadFilter:
 
 
 def visible(principal: Principal, statement: Select[tuple[Lead]]) -> Select[tuple[Lead]]:
-    """Vendor-side accounts see every lead; partners the leads offered to or owned by them."""
+    """Vendor-side accounts see every lead; a partner those offered to or owned by it, and a
+    distributor also its sub-resellers' (read-only)."""
     if principal.is_vendor:
         return statement
-    return statement.where(Lead.partner_id == principal.organization_id)
+    return statement.where(Lead.partner_id.in_(channel_of(principal.organization_id)))
 
 
 async def load_visible(
     session: AsyncSession, principal: Principal, lead_id: str, *, for_update: bool = False
 ) -> Lead:
+    """Load a lead the caller may see; `for_update` locks it to change it, which only the
+    partner holding the lead (or vendor staff) may."""
     statement = visible(principal, select(Lead)).where(Lead.id == lead_id)
     if for_update:
         statement = statement.with_for_update()
     lead = (await session.execute(statement)).scalar_one_or_none()
     if lead is None:
         raise NotFound("no such lead", field="id")
+    if for_update:
+        require_holder(principal, lead)
     return lead
+
+
+def require_holder(principal: Principal, lead: Lead) -> None:
+    """Refuse a partner acting on a lead it only sees as its sub-reseller's distributor."""
+    if principal.is_partner and lead.partner_id != principal.organization_id:
+        raise Forbidden(
+            "a distributor sees its sub-resellers' leads read-only; the sub-reseller the lead "
+            "is with accepts, declines and works it",
+            field="id",
+        )
 
 
 async def create(

@@ -53,6 +53,23 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     return or_(Partner.id == own, Partner.parent_id == own, Partner.id == parent_of_own)
 
 
+def channel_of(organization_id: str) -> Select[tuple[str]]:
+    """The ids of a partner and its sub-resellers: whose records a distributor reads."""
+    return select(Partner.id).where(
+        or_(Partner.id == organization_id, Partner.parent_id == organization_id)
+    )
+
+
+async def with_distributors(session: AsyncSession, partner_ids: Sequence[str]) -> list[str]:
+    """The given partners and the distributors above them (who see their leads and deals)."""
+    if not partner_ids:
+        return []
+    parents = await session.scalars(
+        select(Partner.parent_id).where(Partner.id.in_(partner_ids), Partner.parent_id.is_not(None))
+    )
+    return list(dict.fromkeys([*partner_ids, *(parent for parent in parents if parent)]))
+
+
 async def load_visible(
     session: AsyncSession,
     principal: Principal,
