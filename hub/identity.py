@@ -44,8 +44,10 @@ async def login(hub: Hub, *, email: str, password: str, client: str | None = Non
         await throttle.take(hub, session, limits)
         user = await _user_by_email(session, email)
     valid = await verify_password(hub, user.password_hash if user else None, password)
-    if user is None or not valid or not await _may_log_in(hub, user):
+    if user is None or not valid:
         raise Unauthenticated("the email or password is not correct")
+    # The password was right: the caller may learn why the account cannot log in.
+    await _check_may_log_in(hub, user)
     async with hub.write() as session:
         await throttle.clear(session, limits[0].key)
         for limit in limits[1:]:
@@ -188,18 +190,24 @@ async def _dummy_hash(hub: Hub) -> str:
     return _DUMMY_HASH[key]
 
 
-async def _may_log_in(hub: Hub, user: User) -> bool:
+async def _check_may_log_in(hub: Hub, user: User) -> None:
+    """Refuse, saying why and what to do, an account that may not log in now."""
     if not user.active:
-        return False
-    async with hub.db() as session:
-        return await _organization_allows_login(session, user)
-
-
-async def _organization_allows_login(session: AsyncSession, user: User) -> bool:
-    statement = (
-        select(Partner.status)
-        .join(Organization, Organization.id == Partner.id)
-        .where(Organization.id == user.organization_id)
-    )
-    status = (await session.execute(statement)).scalar_one_or_none()
-    return status not in BLOCKED_PARTNER_STATUSES
+        raise Unauthenticated(
+            "this account is deactivated; ask your administrator to reactivate it"
+        )
+    async with hub.read() as session:
+        status = await session.scalar(
+            select(Partner.status)
+            .join(Organization, Organization.id == Partner.id)
+            .where(Organization.id == user.organization_id)
+        )
+    if status == "APPLICANT":
+        raise Unauthenticated(
+            "your partner application is still being reviewed; you can log in once the "
+            "vendor approves it"
+        )
+    if status in BLOCKED_PARTNER_STATUSES:
+        raise Unauthenticated(
+            "your organization's partnership has ended; contact the vendor's channel team"
+        )

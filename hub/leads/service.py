@@ -115,7 +115,7 @@ async def route_lead(
     async with hub.write() as session:
         lead = await load_visible(session, principal, lead_id, for_update=True)
         if lead.status not in ROUTABLE:
-            raise BadInput(f"a {lead.status} lead cannot be routed; recycle it first", field="id")
+            raise BadInput(_why_not(LeadStatus(lead.status), "route"), field="id")
         settings = await policy.load(session)
         index = await snapshot.load_index(session, settings.weights, hub.clock.now())
         await assign.route_and_offer(
@@ -167,7 +167,7 @@ async def recycle(hub: Hub, *, principal: Principal, lead_id: str, reason: str) 
     async with hub.write() as session:
         lead = await load_visible(session, principal, lead_id, for_update=True)
         if lead.status not in RECYCLABLE:
-            raise BadInput(f"a {lead.status} lead cannot be recycled", field="id")
+            raise BadInput(_why_not(LeadStatus(lead.status), "recycle"), field="id")
         previous = lead.partner_id
         lead.status = LeadStatus.RECYCLED
         lead.partner_id = None
@@ -292,6 +292,22 @@ async def list_leads(
         return await keyset_page(
             session, statement, page, key=(Lead.created_at, Lead.id), descending=True
         )
+
+
+def _why_not(status: LeadStatus, verb: str) -> str:
+    """Why a lead in this status cannot be routed or recycled, and what to do instead."""
+    if status is LeadStatus.OFFERED:
+        return (
+            "the lead is offered to a partner and waits for its answer; reassign it with "
+            "assignLead, or let the offer run out and it is routed again"
+        )
+    if status is LeadStatus.QUALIFIED:
+        return "a QUALIFIED lead stays with its partner until it is WON or LOST"
+    if status is LeadStatus.WON:
+        return "a WON lead is closed"
+    if verb == "route":
+        return f"the lead is {status} with its partner; recycle it (recycleLead), then route it"
+    return f"the lead is {status} and not with any partner; route it with routeLead"
 
 
 def _require_partner(principal: Principal) -> None:

@@ -269,6 +269,7 @@ async def test_deactivation_invalidates_tokens_and_blocks_login(factory: Factory
     assert data_of(body)["setUserActive"] == {"active": False}
     assert refused.status_code == 401
     assert errors_of(login) == [("UNAUTHENTICATED", None)]
+    assert "deactivated" in login["errors"][0]["message"]
 
 
 async def test_partner_admin_cannot_touch_another_partners_user(factory: Factory) -> None:

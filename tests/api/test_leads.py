@@ -719,3 +719,28 @@ async def test_a_partner_learns_only_that_a_customer_is_claimed_and_vendor_staff
     for body in seen.values():
         assert channel["gold"].id not in str(body["decisionReason"])
         assert first["registerDeal"]["id"] not in str(body["decisionReason"])
+
+
+async def test_route_and_recycle_say_what_to_do_instead(
+    factory: Factory, channel: dict[str, Any]
+) -> None:
+    manager = channel["manager"]
+    recycle = """mutation($id: ID!) { recycleLead(id: $id, reason: "stale") { status } }"""
+    offered = await create_lead(factory, channel["vendor"])
+    accepted = await create_lead(factory, channel["vendor"], customerCompany="Hooli")
+    await factory.gql(ACCEPT, {"id": accepted["id"]}, actor=channel["gold_user"])
+    new = await create_lead(factory, channel["vendor"], route=False, customerCompany="Umbrella")
+
+    messages = {
+        (name, verb): (await factory.gql(query, {"id": lead["id"]}, actor=manager))["errors"][0][
+            "message"
+        ]
+        for name, lead in (("offered", offered), ("accepted", accepted), ("new", new))
+        for verb, query in (("route", ROUTE), ("recycle", recycle))
+        if (name, verb) not in {("accepted", "recycle"), ("new", "route")}
+    }
+
+    assert "assignLead" in messages["offered", "route"]
+    assert "assignLead" in messages["offered", "recycle"]
+    assert "recycle it (recycleLead), then route it" in messages["accepted", "route"]
+    assert "route it with routeLead" in messages["new", "recycle"]

@@ -310,6 +310,7 @@ async def test_application_is_approved_then_the_contact_can_log_in(factory: Fact
 
     applied = data_of(await factory.gql(APPLY, {"input": application}))["applyAsPartner"]
     before = await factory.gql(login)
+    wrong_password = await factory.gql(login.replace("long enough pw", "not the password"))
     duplicate = await factory.gql(APPLY, {"input": application})
     approved = await factory.gql(
         "mutation($id: ID!) { approvePartnerApplication(id: $id) { status } }",
@@ -320,6 +321,9 @@ async def test_application_is_approved_then_the_contact_can_log_in(factory: Fact
 
     assert applied["status"] == "APPLICANT" and applied["tier"] == "REGISTERED"
     assert errors_of(before) == [("UNAUTHENTICATED", None)]
+    assert "application is still being reviewed" in before["errors"][0]["message"]
+    # Only the right password learns why: a wrong one gets the usual answer.
+    assert wrong_password["errors"][0]["message"] == "the email or password is not correct"
     assert errors_of(duplicate) == [("CONFLICT", "contact.email")]
     assert data_of(approved)["approvePartnerApplication"]["status"] == "ONBOARDING"
     assert data_of(after)["login"]["user"]["role"] == "PARTNER_ADMIN"
