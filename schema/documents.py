@@ -29,6 +29,9 @@ from schema.limits import BudgetedOverlapRule, literal_problems, operation_limit
 
 logger = logging.getLogger("channelhub.documents")
 CACHE_SIZE = 512
+# Longer documents are parsed and validated each time: 512 of them, each up to the body
+# limit, would keep hundreds of megabytes alive in the caches.
+CACHED_LENGTH = 20_000
 ABORTED = (
     "Validation aborted: the document repeats fields or fragments too often, or nests "
     "fragments too deeply; simplify it."
@@ -90,7 +93,7 @@ class Documents(SchemaExtension):
         # On a syntax error the document stays unset: Strawberry parses again where it
         # reports the error (raised from here, it would fail a WebSocket operation).
         with contextlib.suppress(GraphQLError):
-            context.graphql_document = _parse(context.query, self.budget.max_tokens)
+            context.graphql_document = parsed(context.query or "", self.budget.max_tokens)
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -104,15 +107,22 @@ class Documents(SchemaExtension):
         yield
 
 
+def parsed(query: str, max_tokens: int) -> DocumentNode:
+    """Parse a document within the token limit, once per distinct (short) text."""
+    if len(query) > CACHED_LENGTH:
+        return parse(query, max_tokens=max_tokens)
+    return _parse(query, max_tokens)
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _parse(query: str, max_tokens: int) -> DocumentNode:
     return parse(query, max_tokens=max_tokens)
 
 
 def parses(query: str, max_tokens: int) -> bool:
-    """Whether a document parses within the token limit (kept in the parse cache)."""
+    """Whether a document parses within the token limit."""
     try:
-        _parse(query, max_tokens)
+        parsed(query, max_tokens)
     except GraphQLError:
         return False
     return True
@@ -120,20 +130,23 @@ def parses(query: str, max_tokens: int) -> bool:
 
 def validated(schema: GraphQLSchema, document: DocumentNode, rules: Rules) -> list[GraphQLError]:
     """The document's validation errors, as client errors; a rule that raises counts too."""
+    long = document.loc is not None and len(document.loc.source.body) > CACHED_LENGTH
     try:
-        return list(_validate(schema, document, rules))
+        return list((_checked if long else _validate)(schema, document, rules))
     except Exception:
         logger.warning("a validation rule failed on a document", exc_info=True)
         return [GraphQLError("the document could not be validated; simplify it")]
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _validate(
+def _checked(
     schema: GraphQLSchema, document: DocumentNode, rules: Rules
 ) -> tuple[GraphQLError, ...]:
     # Literals first: a number too long for int() would make the rules fail on it.
     errors = literal_problems(document) or validate_document(schema, document, rules)
     return tuple(_clients(error) for error in errors)
+
+
+_validate = lru_cache(maxsize=CACHE_SIZE)(_checked)
 
 
 def _clients(error: GraphQLError) -> GraphQLError:

@@ -242,6 +242,23 @@ async def test_a_websocket_message_over_the_body_limit_is_closed(
     assert closed.value.rcvd.code == 1009
 
 
+async def test_a_long_subscription_is_parsed_no_further_than_the_token_limit(
+    factory: Factory, ws_url: str
+) -> None:
+    # Shared streams parse the document themselves, which used to be without a token limit.
+    admin = await factory.vendor_admin()
+    document = "subscription { leadEvents { " + "cursor " * 120_000 + "} }"
+    async with graphql_socket(ws_url, admin.token) as socket:
+        with counted_calls() as calls:
+            await socket.subscribe(document)
+            message = json.loads(await asyncio.wait_for(socket.ws.recv(), 30))
+
+    assert message["payload"][0]["message"].startswith(
+        "Syntax Error: Document contains more than 2000 tokens"
+    )
+    assert calls[0] < 1_000_000
+
+
 async def test_syntax_errors_over_a_websocket_are_the_clients(
     factory: Factory, ws_url: str
 ) -> None:

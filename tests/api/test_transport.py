@@ -180,3 +180,17 @@ async def test_a_repeated_document_is_validated_once(factory: Factory) -> None:
     after = cache.cache_info()
 
     assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+
+
+async def test_a_long_document_is_not_kept_in_the_caches(factory: Factory) -> None:
+    # 512 documents each up to the body limit would keep hundreds of megabytes alive.
+    query = "query Long { __typename } # " + "padding " * 5000
+    caches = (documents._parse, documents._validate)
+    before = [cache.cache_info() for cache in caches]
+    bodies = [await factory.gql(query), await factory.gql(query)]
+    after = [cache.cache_info() for cache in caches]
+
+    assert bodies == [{"data": {"__typename": "Query"}}] * 2
+    assert [(info.hits, info.misses) for info in after] == [
+        (info.hits, info.misses) for info in before
+    ]
