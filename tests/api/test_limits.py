@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import get_introspection_query
 from websockets.exceptions import ConnectionClosed
 
 from tests.factories import Actor, Factory, errors_of
@@ -131,6 +132,22 @@ async def test_anonymous_documents_have_a_smaller_budget(factory: Factory) -> No
         "Syntax Error: Document contains more than 500 tokens. Parsing aborted.",
     )
     assert signed_in.json() == {"data": {"users": {"totalCount": 1}}}
+
+
+async def test_anonymous_introspection_fits_the_budget(factory: Factory) -> None:
+    # What GraphiQL and code generators send before anyone has logged in.
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+
+    response = await factory.post(query)
+
+    assert response.status_code == 200
+    assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
 async def test_a_document_repeating_a_field_too_often_is_aborted(factory: Factory) -> None:
