@@ -216,11 +216,30 @@ async def test_deep_json_is_refused_wherever_it_is_read(factory: Factory) -> Non
         )
 
 
+CONNECTIONS = (
+    "users",
+    "partners",
+    "leads",
+    "dealRegistrations",
+    "products",
+    "orders",
+    "assets",
+    "articles",
+    "bestPractices",
+    "courses",
+    "enrolments",
+    "myEnrolments",
+    "certificationDefinitions",
+    "certifications",
+    "conversations",
+)
+
+
 async def test_a_deep_cursor_is_a_bad_cursor(factory: Factory) -> None:
     admin = await factory.vendor_admin()
     cursor = base64.urlsafe_b64encode(DEEP.encode()).decode()
 
-    for connection in ("users", "partners", "leads", "products", "orders", "assets"):
+    for connection in CONNECTIONS:
         body = await factory.gql(
             f"query($a: String) {{ {connection}(after: $a) {{ totalCount }} }}",
             {"a": cursor},
