@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import json_input
 from hub.errors import BadInput
 
 T = TypeVar("T")
@@ -53,7 +54,7 @@ def encode_cursor(values: Sequence[Any]) -> str:
 def decode_cursor(cursor: str, length: int) -> list[Any]:
     """Decode a cursor, refusing anything this server did not issue."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        values = json_input.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise BadInput("after is not a valid cursor", field="after") from None
     if not isinstance(values, list) or len(values) != length:

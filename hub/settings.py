@@ -46,6 +46,7 @@ class Settings:
     max_query_depth: int
     max_aliases: int
     max_tokens: int
+    max_anonymous_tokens: int
     max_page_size: int
     event_queue_size: int
     ws_recheck_seconds: int
@@ -83,6 +84,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_query_depth=source.integer("MAX_QUERY_DEPTH", 12, minimum=2),
         max_aliases=source.integer("MAX_ALIASES", 30, minimum=1),
         max_tokens=source.integer("MAX_TOKENS", 2000, minimum=100),
+        max_anonymous_tokens=source.integer("MAX_ANONYMOUS_TOKENS", 500, minimum=100),
         max_page_size=source.integer("MAX_PAGE_SIZE", 100, minimum=1),
         event_queue_size=source.integer("EVENT_QUEUE_SIZE", 1000, minimum=10),
         ws_recheck_seconds=source.integer("WS_RECHECK_SECONDS", 30, minimum=1),

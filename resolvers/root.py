@@ -8,15 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -30,6 +22,7 @@ from resolvers.messaging import MessagingMutation, MessagingQuery, MessagingSubs
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
 from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
+from schema.documents import Budgets, Documents
 from schema.errors import shape
 from schema.fanout import SharedEventExecution
 from schema.scalars import SCALARS
@@ -96,20 +89,15 @@ class HubSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """Build the schema with the limits the settings ask for."""
-    # The limiters' rule classes are made once: a limiter built per request makes new rule
-    # classes, and the validation cache, keyed by the rules, would never hit.
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
-    extensions: list[Any] = [
-        FreshLoaders,
-        partial(AddValidationRules, rules),
-        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        # After the limiters, so cached validations include their rules.
-        partial(ParserCache, maxsize=512),
-        partial(ValidationCache, maxsize=512),
-    ]
+    # The budgets' rule classes are made once: rules made per request would be new classes,
+    # and the validation cache, keyed by the rules, would never hit.
+    budgets = Budgets.of(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_anonymous_tokens=settings.max_anonymous_tokens,
+    )
+    extensions: list[Any] = [FreshLoaders, partial(Documents, budgets)]
     return HubSchema(
         query=Query,
         mutation=Mutation,

@@ -90,7 +90,7 @@ async def _read_params(request: Request, limit: int) -> GraphQLParams:
         return params_from_query_string(dict(request.query_params))
     check_json_content_type(request.headers.get("content-type"))
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isdecimal() and int(declared) > limit:
         raise RequestError(413, f"the request body exceeds the limit of {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
@@ -149,5 +149,8 @@ def _request_error(error: RequestError, media: str = GRAPHQL_RESPONSE) -> Respon
 
 
 def _json(body: dict[str, Any], status: int, media: str, headers: dict[str, str]) -> Response:
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a message quotes an unpaired surrogate the client sent
+        content = json.dumps(body, separators=(",", ":")).encode()
     return Response(content, status, headers=headers, media_type=f"{media}; charset=utf-8")

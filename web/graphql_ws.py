@@ -24,10 +24,11 @@ from strawberry.http.websocket_origin import normalize_allowed_origins, normaliz
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from hub import identity
+from hub import identity, json_input
 from hub.errors import HubError
 from hub.runtime import Hub
 from schema.context import Context
+from schema.documents import parses
 from schema.fanout import SharedStream, alike_for_every_recipient
 from web.fanout import Groups, Member, group_key, shareable_subscription, user_scoped
 
@@ -142,8 +143,15 @@ class _Connection:
             await self._close(4408, "Connection initialisation timeout")
 
     async def _handle(self, text: str) -> None:
+        limit = self.endpoint.hub.settings.max_body_bytes
+        if len(text) > limit:
+            await self._close(1009, f"Message too big: at most {limit} bytes")
+            return
         try:
-            message = json.loads(text)
+            message = json_input.loads(text)
+        except json_input.JSONRefused as refused:
+            await self._close(4400, f"Invalid message received: {refused}")
+            return
         except ValueError:
             message = None
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
@@ -224,7 +232,9 @@ class _Connection:
             return
         variables = variables or {}
         operation_name = name if isinstance(name, str) else None
-        if shareable_subscription(query, operation_name, variables):
+        # Shared streams parse the document themselves: only once it keeps to the limits.
+        max_tokens = self.endpoint.hub.settings.max_tokens
+        if parses(query, max_tokens) and shareable_subscription(query, operation_name, variables):
             await self._run_shared(operation_id, query, operation_name, variables, context)
             return
         try:
@@ -317,7 +327,13 @@ class _Connection:
         await self._send({"id": operation_id, "type": "error", "payload": errors})
 
     async def _send(self, message: dict[str, Any]) -> None:
-        await self._send_text(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+        text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+        if not text.isascii():
+            try:
+                text.encode()
+            except UnicodeEncodeError:  # an error quotes an unpaired surrogate the client sent
+                text = json.dumps(message, separators=(",", ":"))
+        await self._send_text(text)
 
     async def _send_text(self, text: str) -> None:
         # The raw ASGI send: no per-message state bookkeeping on the hot fan-out path.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from hub import json_input
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -75,10 +76,7 @@ def check_json_content_type(content_type: str | None) -> None:
 
 def params_from_body(body: bytes) -> GraphQLParams:
     """Parse a POST body into GraphQL parameters."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise RequestError(400, "the request body is not valid JSON") from None
+    data = decode_json(body, "the request body")
     if not isinstance(data, dict):
         raise RequestError(
             400, "the request body must be a JSON object (batching is not supported)"
@@ -91,16 +89,23 @@ def params_from_query_string(values: dict[str, str]) -> GraphQLParams:
     data: dict[str, Any] = dict(values)
     for name in ("variables", "extensions"):
         if name in data:
-            try:
-                data[name] = json.loads(data[name])
-            except ValueError:
-                raise RequestError(400, f"the {name} parameter is not valid JSON") from None
+            data[name] = decode_json(data[name], f"the {name} parameter")
     return _params(data)
 
 
 def params_from_operations(data: dict[str, Any]) -> GraphQLParams:
     """Parameters of the operations field of a multipart request."""
     return _params(data)
+
+
+def decode_json(data: str | bytes, what: str) -> Any:
+    """Decode JSON a client sent; anything undecodable or over a bound is a 400 naming it."""
+    try:
+        return json_input.loads(data)
+    except json_input.JSONRefused as refused:
+        raise RequestError(400, f"{what} is refused: {refused}") from None
+    except ValueError:  # UnicodeDecodeError too
+        raise RequestError(400, f"{what} is not valid JSON") from None
 
 
 def _params(data: dict[str, Any]) -> GraphQLParams:

@@ -1,16 +1,17 @@
 """GraphQL multipart requests (the GraphQL multipart request spec), streamed, with the CSRF guard.
 
-The operations and map parts come first; once the first file part begins the operation starts
-to run while the rest of the body is still arriving. Each file is spooled to an unlinked
-temporary file as it arrives and read back from there, so a resolver can stream it to the
-object store at network speed, read files in any order, and memory does not grow with size.
+The operations and map parts come first; once the first file part named in the map begins
+the operation runs while the rest of the body arrives. Each file is spooled to an unlinked
+temporary file and read back from there, so a resolver streams it to the object store at
+network speed, in any order, and memory does not grow with size. A file is complete only
+once the whole body is read and within the limits: a body refused later fails every file
+(nothing made of them is kept) and the request answers with the refusal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -20,7 +21,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from schema.uploads import UploadedFile, UploadFailed
-from web.negotiation import GraphQLParams, RequestError, params_from_operations
+from web.negotiation import GraphQLParams, RequestError, decode_json, params_from_operations
 
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 SLACK_BYTES = 1024 * 1024
@@ -65,11 +66,12 @@ async def receive_multipart(
         yield params
     finally:
         await receiver.finish(task)
+    receiver.raise_if_refused()
 
 
 def _declared_length(request: Request) -> int | None:
     declared = request.headers.get("content-length")
-    return int(declared) if declared is not None and declared.isdigit() else None
+    return int(declared) if declared is not None and declared.isdecimal() else None
 
 
 def _boundary(request: Request) -> bytes:
@@ -89,6 +91,7 @@ class _SpooledFile(UploadedFile):
         self._spool: Any = None
         self._size = 0
         self._started = False
+        self._ended = False
         self._done = False
         self._discard = False
         self._failure: str | None = None
@@ -142,8 +145,16 @@ class _SpooledFile(UploadedFile):
         self._changed.set()
 
     def end(self) -> None:
-        self._done = True
-        self._changed.set()
+        """The part is over; its bytes are not handed over whole until confirm()."""
+        self._ended = True
+
+    def confirm(self) -> None:
+        """The whole body was read and accepted: the file is complete."""
+        if not self._ended:
+            self.fail("the file part was cut short")
+        elif self._failure is None:
+            self._done = True
+            self._changed.set()
 
     def fail(self, message: str) -> None:
         if not self._done and self._failure is None:
@@ -179,6 +190,8 @@ class _Receiver:
         self._operations_ready: asyncio.Future[GraphQLParams] = (
             asyncio.get_running_loop().create_future()
         )
+        self._params: GraphQLParams | None = None
+        self._refusal: RequestError | None = None
         self._parts = 0
         self._received = 0
         self._limit: int | None = None
@@ -214,21 +227,17 @@ class _Receiver:
             self._parser.finalize()
             self._end_of_body()
         except RequestError as error:
-            self._fail_all(error.message)
-            self._settle(error)
+            self._refuse(error)
         except ClientDisconnect:
-            self._fail_all("the client disconnected before the file arrived")
-            self._settle(RequestError(400, "the client disconnected"))
+            self._refuse(RequestError(400, "the client disconnected before the body arrived"))
         except Exception as error:  # python-multipart's parse errors
-            message = f"the multipart body could not be read: {error}"
-            self._fail_all(message)
-            self._settle(RequestError(400, message))
+            self._refuse(RequestError(400, f"the multipart body could not be read: {error}"))
 
     async def wait_for_operations(self, task: asyncio.Task[None]) -> GraphQLParams:
         waiting: list[asyncio.Future[Any]] = [self._operations_ready, task]
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if not self._operations_ready.done():
-            self._settle(RequestError(400, "the multipart body ended before its operations"))
+            self._refuse(RequestError(400, "the multipart body ended before its operations"))
         return self._operations_ready.result()
 
     async def finish(self, task: asyncio.Task[None]) -> None:
@@ -240,6 +249,11 @@ class _Receiver:
         finally:
             for upload in self._files.values():
                 upload.close()
+
+    def raise_if_refused(self) -> None:
+        """Answer with the refusal of a body found wrong after the operation started."""
+        if self._refusal is not None:
+            raise self._refusal
 
     # python-multipart callbacks (synchronous, inside parser.write).
 
@@ -265,19 +279,20 @@ class _Receiver:
         name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         self._field, self._file, self._skipping = None, None, False
-        if name in ("operations", "map") and not self._operations_ready.done():
+        if name in ("operations", "map") and self._params is None:
             if name in self._fields:
                 raise RequestError(400, f"the multipart request has two {name} fields")
             self._field = self._fields[name] = bytearray()
             return
-        if not self._operations_ready.done():
-            self._operations_ready.set_result(self._parameters())
+        if self._params is None:
+            self._params = self._parameters()
         upload = self._files.get(name)
         if upload is None or upload.started:
             self._skipping = True  # not in the map, or a repeated part: ignored
             return
         upload.begin(filename.decode("utf-8", "replace") if filename is not None else "")
         self._file = upload
+        self._start()
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._file is not None:
@@ -297,11 +312,19 @@ class _Receiver:
     # Parameters and failures.
 
     def _end_of_body(self) -> None:
-        if not self._operations_ready.done():
-            self._operations_ready.set_result(self._parameters())
+        if self._params is None:
+            self._params = self._parameters()
         for upload in self._files.values():
-            if not upload.started:
+            if upload.started:
+                upload.confirm()
+            else:
                 upload.fail(f"the file part {upload.part!r} named in map is not in the request")
+        self._start()
+
+    def _start(self) -> None:
+        """Let the operation run: parts before its first file were counted already."""
+        if self._params is not None and not self._operations_ready.done():
+            self._operations_ready.set_result(self._params)
 
     def _parameters(self) -> GraphQLParams:
         """Parse operations and map, and put a file where each map path says."""
@@ -330,12 +353,13 @@ class _Receiver:
             )
         return params_from_operations(operations)
 
-    def _fail_all(self, message: str) -> None:
+    def _refuse(self, error: RequestError) -> None:
+        """Fail every file not yet complete; before the operation runs, it never will."""
         for upload in self._files.values():
-            upload.fail(message)
-
-    def _settle(self, error: RequestError) -> None:
-        if not self._operations_ready.done():
+            upload.fail(error.message)
+        if self._operations_ready.done():
+            self._refusal = error
+        else:
             self._operations_ready.set_exception(error)
 
 
@@ -343,10 +367,7 @@ def _json_field(fields: dict[str, bytearray], name: str) -> Any:
     value = fields.get(name)
     if value is None:
         raise RequestError(400, f"the multipart request needs an {name} field before its files")
-    try:
-        return json.loads(value)
-    except ValueError:
-        raise RequestError(400, f"the {name} field is not valid JSON") from None
+    return decode_json(bytes(value), f"the {name} field")
 
 
 def _place(operations: dict[str, Any], path: object, upload: UploadedFile) -> None:
@@ -360,7 +381,7 @@ def _place(operations: dict[str, Any], path: object, upload: UploadedFile) -> No
     last = steps[-1]
     if (
         isinstance(target, list)
-        and last.isdigit()
+        and last.isdecimal()
         and int(last) < len(target)
         and target[int(last)] is None
     ):
@@ -374,6 +395,6 @@ def _place(operations: dict[str, Any], path: object, upload: UploadedFile) -> No
 def _step(target: Any, step: str, path: str) -> Any:
     if isinstance(target, dict) and step in target:
         return target[step]
-    if isinstance(target, list) and step.isdigit() and int(step) < len(target):
+    if isinstance(target, list) and step.isdecimal() and int(step) < len(target):
         return target[int(step)]
     raise RequestError(400, f"map path {path!r} does not exist in the operations")

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from resolvers import identity as identity_resolvers
+from schema import documents
 from tests.factories import Factory, errors_of
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -169,11 +170,9 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_repeated_document_is_validated_once(factory: Factory) -> None:
-    # The limiters' validation rules are made once per schema, so the validation cache,
+    # The budgets' validation rules are made once per schema, so the validation cache,
     # keyed by document and rules, hits on a repeated document.
-    from strawberry.extensions.validation_cache import _get_validate_cache
-
-    cache = _get_validate_cache(512)
+    cache = documents._validate
     query = "query Repeated { __typename }"
     await factory.gql(query)
     before = cache.cache_info()
@@ -181,3 +180,17 @@ async def test_a_repeated_document_is_validated_once(factory: Factory) -> None:
     after = cache.cache_info()
 
     assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+
+
+async def test_a_long_document_is_not_kept_in_the_caches(factory: Factory) -> None:
+    # 512 documents each up to the body limit would keep hundreds of megabytes alive.
+    query = "query Long { __typename } # " + "padding " * 5000
+    caches = (documents._parse, documents._validate)
+    before = [cache.cache_info() for cache in caches]
+    bodies = [await factory.gql(query), await factory.gql(query)]
+    after = [cache.cache_info() for cache in caches]
+
+    assert bodies == [{"data": {"__typename": "Query"}}] * 2
+    assert [(info.hits, info.misses) for info in after] == [
+        (info.hits, info.misses) for info in before
+    ]

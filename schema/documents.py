@@ -1,0 +1,158 @@
+"""Parsing and validation of documents: shared caches, the caller's budget, client errors.
+
+Whatever goes wrong while a document is parsed or validated is the client's doing: it is
+reported as BAD_USER_INPUT, never as an internal error, on HTTP and WebSocket alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OverlappingFieldsCanBeMergedRule,
+    parse,
+    specified_rules,
+)
+from graphql.validation.validate import ValidationAbortedError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from schema.limits import BudgetedOverlapRule, literal_problems, operation_limits, unstorable_text
+
+logger = logging.getLogger("channelhub.documents")
+CACHE_SIZE = 512
+# Longer documents are parsed and validated each time: 512 of them, each up to the body
+# limit, would keep hundreds of megabytes alive in the caches.
+CACHED_LENGTH = 20_000
+ABORTED = (
+    "Validation aborted: the document repeats fields or fragments too often, or nests "
+    "fragments too deeply; simplify it."
+)
+Rules = tuple[type[ASTValidationRule], ...]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a document may cost: the tokens it may have and the rules it must pass."""
+
+    max_tokens: int
+    rules: Rules
+
+
+@dataclass(frozen=True)
+class Budgets:
+    member: Budget
+    anonymous: Budget
+
+    @classmethod
+    def of(
+        cls, *, max_depth: int, max_aliases: int, max_tokens: int, max_anonymous_tokens: int
+    ) -> Budgets:
+        """Budgets for signed-in callers and a smaller one for anonymous requests."""
+
+        def budget(tokens: int) -> Budget:
+            limits = operation_limits(
+                max_depth=max_depth, max_aliases=max_aliases, max_fields=tokens
+            )
+            return Budget(tokens, (*_BASE_RULES, limits))
+
+        return cls(budget(max_tokens), budget(min(max_anonymous_tokens, max_tokens)))
+
+
+_BASE_RULES: Rules = tuple(
+    BudgetedOverlapRule if rule is OverlappingFieldsCanBeMergedRule else rule
+    for rule in specified_rules
+)
+
+
+class Documents(SchemaExtension):
+    """Parse and validate each document once, within the budget of who sends it."""
+
+    def __init__(self, budgets: Budgets) -> None:
+        self.budgets = budgets
+        self.budget = budgets.anonymous
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        signed_in = getattr(context.context, "principal", None) is not None
+        self.budget = self.budgets.member if signed_in else self.budgets.anonymous
+        context.parse_options["max_tokens"] = self.budget.max_tokens
+        context.validation_rules = self.budget.rules
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        # On a syntax error the document stays unset: Strawberry parses again where it
+        # reports the error (raised from here, it would fail a WebSocket operation).
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = parsed(context.query or "", self.budget.max_tokens)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        errors = validated(context.schema._schema, context.graphql_document, self.budget.rules)
+        if not errors:
+            unstorable = unstorable_text(context.variables)
+            errors = [unstorable] if unstorable is not None else []
+        context.pre_execution_errors = errors
+        yield
+
+
+def parsed(query: str, max_tokens: int) -> DocumentNode:
+    """Parse a document within the token limit, once per distinct (short) text."""
+    if len(query) > CACHED_LENGTH:
+        return parse(query, max_tokens=max_tokens)
+    return _parse(query, max_tokens)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+def parses(query: str, max_tokens: int) -> bool:
+    """Whether a document parses within the token limit."""
+    try:
+        parsed(query, max_tokens)
+    except GraphQLError:
+        return False
+    return True
+
+
+def validated(schema: GraphQLSchema, document: DocumentNode, rules: Rules) -> list[GraphQLError]:
+    """The document's validation errors, as client errors; a rule that raises counts too."""
+    long = document.loc is not None and len(document.loc.source.body) > CACHED_LENGTH
+    try:
+        return list((_checked if long else _validate)(schema, document, rules))
+    except Exception:
+        logger.warning("a validation rule failed on a document", exc_info=True)
+        return [GraphQLError("the document could not be validated; simplify it")]
+
+
+def _checked(
+    schema: GraphQLSchema, document: DocumentNode, rules: Rules
+) -> tuple[GraphQLError, ...]:
+    # Literals first: a number too long for int() would make the rules fail on it.
+    errors = literal_problems(document) or validate_document(schema, document, rules)
+    return tuple(_clients(error) for error in errors)
+
+
+_validate = lru_cache(maxsize=CACHE_SIZE)(_checked)
+
+
+def _clients(error: GraphQLError) -> GraphQLError:
+    """The same error without a Python exception behind it, so it is not masked."""
+    if isinstance(error, ValidationAbortedError) and error.message == "Validation aborted.":
+        return GraphQLError(ABORTED, error.nodes)
+    if error.original_error is None or isinstance(error.original_error, GraphQLError):
+        return error
+    return GraphQLError(error.message, error.nodes, extensions=error.extensions)
