@@ -35,7 +35,7 @@ from storage.db import (
     is_sqlite,
 )
 from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
-from web import files
+from web import files, landing
 from web.graphql_http import graphql_endpoint
 from web.graphql_ws import GraphQLWebSocket
 
@@ -104,6 +104,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/files/{key:path}", files.download, methods=["GET"]),
             Route("/files/{key:path}", files.upload, methods=["PUT"]),
+            Route("/", landing.home, methods=["GET"]),
+            Route("/api", landing.api, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
