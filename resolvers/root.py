@@ -25,6 +25,7 @@ from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscrip
 from schema.documents import Budgets, Documents
 from schema.errors import shape
 from schema.fanout import SharedEventExecution
+from schema.introspection import IntrospectionPolicy
 from schema.scalars import SCALARS
 from schema.uploads import UPLOAD_SCALAR
 
@@ -97,7 +98,12 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         max_tokens=settings.max_tokens,
         max_anonymous_tokens=settings.max_anonymous_tokens,
     )
-    extensions: list[Any] = [FreshLoaders, partial(Documents, budgets)]
+    extensions: list[Any] = [
+        FreshLoaders,
+        partial(Documents, budgets),
+        # After Documents: it decides only once the document parsed and validated.
+        partial(IntrospectionPolicy, open_to_all=settings.environment != "production"),
+    ]
     return HubSchema(
         query=Query,
         mutation=Mutation,
