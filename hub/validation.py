@@ -15,6 +15,8 @@ PRODUCT_LINE = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}$")
 POSTAL_PREFIX = re.compile(r"^[A-Z0-9]{1,10}$")
 SUBDIVISIONS: Any = pycountry.subdivisions
 CURRENCIES: Any = pycountry.currencies
+# The largest amount a JSON number carries exactly (the API's MinorUnits scalar caps there too).
+MAX_MINOR_UNITS = 2**53 - 1
 
 
 def email(value: str, *, field: str = "email") -> str:
@@ -115,3 +117,13 @@ def password(value: str, *, field: str = "password") -> str:
 def is_currency(code: str) -> bool:
     """Tell whether a code is an ISO 4217 currency."""
     return CURRENCIES.get(alpha_3=code) is not None
+
+
+def minor_units(value: int, *, field: str, what: str = "an amount") -> int:
+    """Check a non-negative whole amount of minor currency units."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINOR_UNITS:
+        raise BadInput(
+            f"{what} must be a whole number of minor units from 0 to {MAX_MINOR_UNITS}",
+            field=field,
+        )
+    return value

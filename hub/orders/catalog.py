@@ -246,11 +246,7 @@ def _checked_prices(prices: Mapping[str, int]) -> dict[str, int]:
     checked: dict[str, int] = {}
     for index, (code, amount) in enumerate(prices.items()):
         currency_code = checked_currency(code, field=f"prices.{index}.currency")
-        if not isinstance(amount, int) or amount < 0:
-            raise BadInput(
-                "a list price must be a whole, non-negative number of minor units",
-                field=f"prices.{index}.amountMinor",
-            )
+        validation.minor_units(amount, field=f"prices.{index}.amountMinor", what="a list price")
         if currency_code in checked:
             raise BadInput(f"two prices in {currency_code}", field=f"prices.{index}.currency")
         checked[currency_code] = amount
