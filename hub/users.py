@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -195,14 +195,17 @@ async def list_users(
         statement = statement.where(User.role.in_([role.value for role in filter.roles]))
     if filter.active is not None:
         statement = statement.where(User.active.is_(filter.active))
-    if filter.search:
-        term = filter.search.strip().lower()
+    search = validation.filter_text(filter.search, field="filter.search")
+    if search:
+        term = search.lower()
         statement = statement.where(
             func.lower(User.name).contains(term, autoescape=True)
             | User.email.contains(term, autoescape=True)
         )
     async with hub.db() as session:
-        return await keyset_page(session, statement, page, key=(func.lower(User.name), User.id))
+        return await keyset_page(
+            session, statement, page, key=(func.lower(User.name, type_=String), User.id)
+        )
 
 
 def _visible(principal: Principal, statement: Select[tuple[User]]) -> Select[tuple[User]]:

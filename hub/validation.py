@@ -17,6 +17,9 @@ SUBDIVISIONS: Any = pycountry.subdivisions
 CURRENCIES: Any = pycountry.currencies
 # The largest amount a JSON number carries exactly (the API's MinorUnits scalar caps there too).
 MAX_MINOR_UNITS = 2**53 - 1
+# Searches and other free-text filters: longer ones are no real query, and SQLite refuses
+# LIKE patterns over 50,000 bytes.
+FILTER_TEXT_MAX = 200
 
 
 def email(value: str, *, field: str = "email") -> str:
@@ -37,6 +40,30 @@ def text(value: str, *, field: str, max_length: int, required: bool = True) -> s
     if "\x00" in trimmed:
         raise BadInput(f"{field} must not contain NUL characters", field=field)
     return trimmed
+
+
+def filter_text(value: str | None, *, field: str) -> str | None:
+    """Check a free-text filter (a search, a tag); blank means no filter."""
+    if value is None:
+        return None
+    if len(value) > FILTER_TEXT_MAX:
+        raise BadInput(f"{field} is limited to {FILTER_TEXT_MAX} characters", field=field)
+    if not storable(value):
+        raise BadInput(
+            f"{field} must be text without NUL characters or unpaired surrogates", field=field
+        )
+    return value.strip() or None
+
+
+def storable(value: str) -> bool:
+    """Tell whether both databases can store and compare a string (no NUL, valid UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def optional_text(value: str | None, *, field: str, max_length: int) -> str | None:
@@ -93,15 +120,15 @@ def url(value: str | None, *, field: str) -> str | None:
 
 
 def coordinates(
-    latitude: float | None, longitude: float | None, *, field: str = "latitude"
+    latitude: float | None, longitude: float | None, *, prefix: str = ""
 ) -> tuple[float | None, float | None]:
-    """Check a latitude/longitude pair: both or neither, within range."""
+    """Check a latitude/longitude pair: both or neither, within range (fields under prefix)."""
     if (latitude is None) != (longitude is None):
-        raise BadInput("latitude and longitude must be given together", field=field)
+        raise BadInput("latitude and longitude must be given together", field=f"{prefix}latitude")
     if latitude is not None and not -90 <= latitude <= 90:
-        raise BadInput("latitude must be between -90 and 90", field="latitude")
+        raise BadInput("latitude must be between -90 and 90", field=f"{prefix}latitude")
     if longitude is not None and not -180 <= longitude <= 180:
-        raise BadInput("longitude must be between -180 and 180", field="longitude")
+        raise BadInput("longitude must be between -180 and 180", field=f"{prefix}longitude")
     return latitude, longitude
 
 

@@ -249,7 +249,8 @@ async def list_assets(
         statement = statement.where(
             Asset.search_text.contains(f" line:{line.lower()} ", autoescape=True)
         )
-    for word in (filter.search or "").lower().split()[:8]:
+    search = validation.filter_text(filter.search, field="filter.search")
+    for word in (search or "").lower().split()[:8]:
         statement = statement.where(Asset.search_text.contains(word, autoescape=True))
     async with hub.db() as session:
         return await keyset_page(

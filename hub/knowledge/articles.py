@@ -167,8 +167,9 @@ async def list_articles(
     if filter.product_line:
         line = validation.product_line(filter.product_line, field="filter.productLine")
         statement = statement.where(_listed(Article.product_lines, line))
-    if filter.tag:
-        tag = filter.tag.strip().lower()
+    tag = validation.filter_text(filter.tag, field="filter.tag")
+    if tag:
+        tag = tag.lower()
         statement = statement.where(_listed(Article.tags, tag))
     terms = search.words(rules.search_terms(filter.search))
     async with hub.db() as session:

@@ -20,7 +20,6 @@ TITLE_MAX = 200
 BODY_MAX = 200_000
 SLUG_MAX = 120
 TAGS_MAX = 30
-SEARCH_MAX = 200
 
 
 class ArticleStatus(StrEnum):
@@ -148,11 +147,8 @@ def slug(value: str, *, field: str = "slug") -> str:
 
 def search_terms(value: str | None) -> list[str]:
     """The words of a search, for either database's full-text engine (at most 12)."""
-    if value is None:
-        return []
-    if len(value) > SEARCH_MAX:
-        raise BadInput(f"search is limited to {SEARCH_MAX} characters", field="filter.search")
-    return re.findall(r"\w+", value.lower())[:12]
+    search = validation.filter_text(value, field="filter.search")
+    return re.findall(r"\w+", search.lower())[:12] if search else []
 
 
 # Markdown: CommonMark without raw HTML, then an allow-list sanitiser as a second line.

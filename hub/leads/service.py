@@ -267,8 +267,9 @@ async def list_leads(
         statement = statement.where(Lead.product_line == filter.product_line)
     if filter.country:
         statement = statement.where(Lead.country == filter.country)
-    if filter.search and filter.search.strip():
-        term = filter.search.strip().lower()
+    search = validation.filter_text(filter.search, field="filter.search")
+    if search:
+        term = search.lower()
         statement = statement.where(
             func.lower(Lead.customer_company).contains(term, autoescape=True)
         )

@@ -137,8 +137,9 @@ async def list_products(
         )
     if filter.active is not None:
         statement = statement.where(Product.active.is_(filter.active))
-    if filter.search and filter.search.strip():
-        term = filter.search.strip().lower()
+    search = validation.filter_text(filter.search, field="filter.search")
+    if search:
+        term = search.lower()
         statement = statement.where(
             or_(
                 func.lower(Product.name).contains(term, autoescape=True),
