@@ -18,6 +18,7 @@ from hub.partners.rules import PartnerType, Tier
 from storage.models import Partner
 
 TIER_RANK = {Tier.REGISTERED: 0, Tier.SILVER: 1, Tier.GOLD: 2, Tier.PLATINUM: 3}
+MAX_NAMED_PARTNERS = 500
 _TIER_OF_RANK = {rank: tier for tier, rank in TIER_RANK.items()}
 
 
@@ -27,11 +28,11 @@ class Audience:
     partner_types: Sequence[PartnerType] = ()
     partner_ids: Sequence[str] = ()
 
-    def checked(self) -> Audience:
+    def checked(self, *, field: str = "input.visibility.partnerIds") -> Audience:
         return Audience(
             min_tier=self.min_tier,
             partner_types=sorted(set(self.partner_types)),
-            partner_ids=sorted(set(self.partner_ids)),
+            partner_ids=named_partners(self.partner_ids, field=field),
         )
 
     def columns(self) -> dict[str, Any]:
@@ -41,6 +42,14 @@ class Audience:
             "partner_types": f",{','.join(self.partner_types)}," if self.partner_types else "",
             "named_only": bool(self.partner_ids),
         }
+
+
+def named_partners(partner_ids: Sequence[str], *, field: str) -> list[str]:
+    """The partners a record is limited to, without repeats, at most MAX_NAMED_PARTNERS."""
+    named = sorted(set(partner_ids))
+    if len(named) > MAX_NAMED_PARTNERS:
+        raise BadInput(f"at most {MAX_NAMED_PARTNERS} named partners", field=field)
+    return named
 
 
 def min_tier_of(record: Any) -> Tier | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pycountry
@@ -15,11 +16,16 @@ PRODUCT_LINE = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}$")
 POSTAL_PREFIX = re.compile(r"^[A-Z0-9]{1,10}$")
 SUBDIVISIONS: Any = pycountry.subdivisions
 CURRENCIES: Any = pycountry.currencies
+T = TypeVar("T")
 # The largest amount a JSON number carries exactly (the API's MinorUnits scalar caps there too).
 MAX_MINOR_UNITS = 2**53 - 1
 # Searches and other free-text filters: longer ones are no real query, and SQLite refuses
 # LIKE patterns over 50,000 bytes.
 FILTER_TEXT_MAX = 200
+MAX_PRODUCT_LINES = 50
+# Units of one product on an order line, in a delivery or asked about; a warehouse may hold more.
+MAX_QUANTITY = 1_000_000
+MAX_ON_HAND = 1_000_000_000
 
 
 def email(value: str, *, field: str = "email") -> str:
@@ -108,6 +114,19 @@ def product_line(value: str, *, field: str) -> str:
     return code
 
 
+def product_lines(values: Sequence[str], *, field: str) -> list[str]:
+    """Normalise a list of product-line codes, at most MAX_PRODUCT_LINES, without repeats."""
+    at_most(values, MAX_PRODUCT_LINES, field=field, what="product lines")
+    return sorted({product_line(value, field=field) for value in values})
+
+
+def at_most(values: Sequence[T], most: int, *, field: str, what: str) -> Sequence[T]:
+    """Refuse a list input of more than `most` items (each costs work, storage, query binds)."""
+    if len(values) > most:
+        raise BadInput(f"at most {most} {what}", field=field)
+    return values
+
+
 def url(value: str | None, *, field: str) -> str | None:
     """Check an optional http(s) URL."""
     if value is None or not value.strip():
@@ -144,6 +163,15 @@ def password(value: str, *, field: str = "password") -> str:
 def is_currency(code: str) -> bool:
     """Tell whether a code is an ISO 4217 currency."""
     return CURRENCIES.get(alpha_3=code) is not None
+
+
+def quantity(value: int, *, field: str, least: int = 1, most: int = MAX_QUANTITY) -> int:
+    """Check a number of units."""
+    if not least <= value <= most:
+        raise BadInput(
+            f"{field.rsplit('.', 1)[-1]} must be between {least} and {most}", field=field
+        )
+    return value
 
 
 def minor_units(value: int, *, field: str, what: str = "an amount") -> int:

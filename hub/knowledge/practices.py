@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import attachments, audience, validation
 from hub.assets import service as asset_service
+from hub.db import distinct
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.knowledge import access, rules
 from hub.knowledge.attachments import TABLE as ATTACHMENTS
@@ -213,7 +214,9 @@ async def list_practices(
     if filter.mine:
         statement = statement.where(BestPractice.partner_id == principal.organization_id)
     if filter.statuses:
-        statement = statement.where(BestPractice.status.in_([str(s) for s in filter.statuses]))
+        statement = statement.where(
+            BestPractice.status.in_(distinct(str(s) for s in filter.statuses))
+        )
     elif not filter.mine:
         statement = statement.where(BestPractice.status == PracticeStatus.PUBLISHED)
     if filter.featured_only:

@@ -20,6 +20,7 @@ TITLE_MAX = 200
 BODY_MAX = 200_000
 SLUG_MAX = 120
 TAGS_MAX = 30
+RELATED_ASSETS_MAX = 50
 
 
 class ArticleStatus(StrEnum):
@@ -125,8 +126,17 @@ def tags(values: Sequence[str], *, field: str = "tags") -> list[str]:
     return cleaned
 
 
+def related_assets(values: Sequence[str]) -> list[str]:
+    """Assets an article links to, in order, without repeats."""
+    unique = list(dict.fromkeys(values))
+    validation.at_most(
+        unique, RELATED_ASSETS_MAX, field="input.relatedAssetIds", what="related assets"
+    )
+    return unique
+
+
 def product_lines(values: Sequence[str], *, field: str = "productLines") -> list[str]:
-    return sorted({validation.product_line(line, field=field) for line in values})
+    return validation.product_lines(values, field=field)
 
 
 def language(value: str) -> str:

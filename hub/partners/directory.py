@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, exists, func, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import geo, validation
-from hub.db import in_key_order
+from hub.db import distinct, in_key_order
 from hub.errors import BadInput, NotFound
 from hub.pagination import Page, PageRequest, decode_cursor, encode_cursor, keyset_page
 from hub.partners.rules import PartnerStatus, PartnerType, Tier
@@ -169,12 +169,12 @@ async def list_partners(
 def _filtered(principal: Principal, filter: PartnerFilter) -> Select[tuple[Partner]]:
     statement = select(Partner).where(visible(principal))
     if filter.tiers:
-        statement = statement.where(Partner.tier.in_([tier.value for tier in filter.tiers]))
+        statement = statement.where(Partner.tier.in_(distinct(tier.value for tier in filter.tiers)))
     if filter.types:
-        statement = statement.where(Partner.type.in_([kind.value for kind in filter.types]))
+        statement = statement.where(Partner.type.in_(distinct(kind.value for kind in filter.types)))
     if filter.statuses:
         statement = statement.where(
-            Partner.status.in_([status.value for status in filter.statuses])
+            Partner.status.in_(distinct(status.value for status in filter.statuses))
         )
     if filter.country:
         statement = statement.where(Partner.country == filter.country)

@@ -21,7 +21,7 @@ from resolvers.root import build_schema
 from tests.conftest import free_port
 from tests.factories import Factory, errors_of
 from tests.lists import LISTINGS, SAME_SORT, World, seed
-from tests.wsclient import GraphQLSocket, graphql_socket
+from tests.wsclient import graphql_socket
 from web.app import create_app
 
 SUBSCRIPTIONS = {
@@ -93,17 +93,6 @@ def tampered(cursor: str) -> dict[str, str]:
             retyped = [tag, *parts[:index], value, *parts[index + 1 :]]
             variants[f"part {index} = {value!r:.30}"] = packed(retyped)
     return variants
-
-
-async def answer(socket: GraphQLSocket, id: str) -> dict[str, Any]:
-    """The first result of one subscription: its first event, or its errors."""
-    while True:
-        message = json.loads(await asyncio.wait_for(socket.ws.recv(), 10))
-        if message.get("id") != id or message["type"] == "complete":
-            continue
-        assert message["type"] in ("next", "error"), message
-        payload = message["payload"]
-        return {"errors": payload} if message["type"] == "error" else payload
 
 
 def refused(body: dict[str, Any]) -> bool:
@@ -267,9 +256,9 @@ async def test_subscription_cursors_replay_or_are_bad_input_on_after(
         async with graphql_socket(any_ws_url, world.actors[reader].token) as socket:
             for index, (case, cursor) in enumerate(bad.items()):
                 await socket.subscribe(query, {"after": cursor}, id=str(index))
-                answers[(name, case)] = await answer(socket, str(index))
+                answers[(name, case)] = await socket.result(str(index))
             await socket.subscribe(query, {"after": "0"}, id="replay")
-            replayed[name] = await answer(socket, "replay")
+            replayed[name] = await socket.result("replay")
 
     assert [key for key, body in answers.items() if not refused(body)] == []
     assert {name: "errors" in body for name, body in replayed.items()} == dict.fromkeys(
