@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.errors import NotFound
+from hub.errors import BadInput, NotFound
 from hub.partners import directory
 from hub.partners.rules import PartnerType, Tier
 from hub.roles import Principal
 from storage.models import Partner
 
 TIER_RANK = {Tier.REGISTERED: 0, Tier.SILVER: 1, Tier.GOLD: 2, Tier.PLATINUM: 3}
+MAX_NAMED_PARTNERS = 500
 _TIER_OF_RANK = {rank: tier for tier, rank in TIER_RANK.items()}
 
 
@@ -29,11 +30,11 @@ class Audience:
     partner_types: Sequence[PartnerType] = ()
     partner_ids: Sequence[str] = ()
 
-    def checked(self) -> Audience:
+    def checked(self, *, field: str = "input.visibility.partnerIds") -> Audience:
         return Audience(
             min_tier=self.min_tier,
             partner_types=sorted(set(self.partner_types)),
-            partner_ids=sorted(set(self.partner_ids)),
+            partner_ids=named_partners(self.partner_ids, field=field),
         )
 
     def columns(self) -> dict[str, Any]:
@@ -43,6 +44,14 @@ class Audience:
             "partner_types": f",{','.join(self.partner_types)}," if self.partner_types else "",
             "named_only": bool(self.partner_ids),
         }
+
+
+def named_partners(partner_ids: Sequence[str], *, field: str) -> list[str]:
+    """The partners a record is limited to, without repeats, at most MAX_NAMED_PARTNERS."""
+    named = sorted(set(partner_ids))
+    if len(named) > MAX_NAMED_PARTNERS:
+        raise BadInput(f"at most {MAX_NAMED_PARTNERS} named partners", field=field)
+    return named
 
 
 def min_tier_of(record: Any) -> Tier | None:

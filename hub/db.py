@@ -22,6 +22,12 @@ def upsert(session: AsyncSession, table: Any) -> Upsert:
     return sqlite.insert(table)
 
 
+def distinct(values: Iterable[str]) -> list[str]:
+    """The values of a filter list once each: every repeat would cost a bind parameter, and
+    PostgreSQL takes at most 32,767 per statement."""
+    return sorted(set(values))
+
+
 def escape_like(value: str) -> str:
     """Escape LIKE wildcards in user text (use with escape='\\\\')."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.errors import HubError
+from hub.errors import BadInput, HubError
 from hub.roles import Principal
 from storage.db import Writer
 from storage.models import Event, EventAudience, EventRecipient
@@ -371,6 +371,8 @@ class EventBus:
         """
         if users and after is not None:
             raise ValueError("a stream shared by several users cannot replay")
+        if after is not None:
+            await self._check_cursor(after)
         subscriber = _Subscriber(
             principal, frozenset(topics), asyncio.Queue(self.queue_size), users
         )
@@ -381,6 +383,13 @@ class EventBus:
             yield self._stream(subscriber, start, replay=after is not None)
         finally:
             self._subscribers.discard(subscriber)
+
+    async def _check_cursor(self, after: int) -> None:
+        """Refuse a cursor past the newest committed event: no subscriber ever received it."""
+        async with self.db() as session:
+            newest = await session.scalar(select(func.max(Event.id)))
+        if after > (newest or 0):
+            raise BadInput("after must be the cursor of an event you received", field="after")
 
     async def _stream(
         self, subscriber: _Subscriber, last: int, *, replay: bool

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import identity, throttle, validation
-from hub.db import in_key_order
+from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.partners.directory import visible
@@ -173,7 +173,7 @@ async def change_password(
 async def get(hub: Hub, *, principal: Principal, user_id: str) -> User:
     """Return one user the caller may see."""
     async with hub.db() as session:
-        return await _visible_user(session, principal, user_id)
+        return await _visible_user(session, principal, user_id, field="id")
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[User | None]:
@@ -191,17 +191,20 @@ async def list_users(
     if filter.organization_id:
         statement = statement.where(User.organization_id == filter.organization_id)
     if filter.roles:
-        statement = statement.where(User.role.in_([role.value for role in filter.roles]))
+        statement = statement.where(User.role.in_(distinct(role.value for role in filter.roles)))
     if filter.active is not None:
         statement = statement.where(User.active.is_(filter.active))
-    if filter.search:
-        term = filter.search.strip().lower()
+    search = validation.filter_text(filter.search, field="filter.search")
+    if search:
+        term = search.lower()
         statement = statement.where(
             func.lower(User.name).contains(term, autoescape=True)
             | User.email.contains(term, autoescape=True)
         )
     async with hub.db() as session:
-        return await keyset_page(session, statement, page, key=(func.lower(User.name), User.id))
+        return await keyset_page(
+            session, statement, page, key=(func.lower(User.name, type_=String), User.id)
+        )
 
 
 def _visible(principal: Principal, statement: Select[tuple[User]]) -> Select[tuple[User]]:
@@ -216,13 +219,14 @@ async def _visible_user(
     user_id: str,
     *,
     for_update: bool = False,
+    field: str = "userId",
 ) -> User:
     statement = _visible(principal, select(User)).where(User.id == user_id)
     if for_update:
         statement = statement.with_for_update()
     user = (await session.execute(statement)).scalar_one_or_none()
     if user is None:
-        raise NotFound("no such user", field="userId")
+        raise NotFound("no such user", field=field)
     return user
 
 

@@ -293,8 +293,6 @@ class LeadsMutation:
             changes["auto_approve_tiers"] = frozenset(
                 Tier(tier) for tier in changes["auto_approve_tiers"]
             )
-        if "required_certifications" in changes:
-            changes["required_certifications"] = frozenset(changes["required_certifications"])
         model = await policy.update(
             info.context.hub, principal=info.context.require_principal(), changes=changes
         )

@@ -217,7 +217,9 @@ class MessagingSubscription:
         cursor = parse_cursor(after)
         only = str(conversation_id) if conversation_id is not None else None
         if only is not None:
-            await conversation_service.get(hub, principal=principal, conversation_id=only)
+            await conversation_service.get(
+                hub, principal=principal, conversation_id=only, field="conversationId"
+            )
         shared = info.context.shared_stream
         if shared is not None and shared.admitted is not None:
             # A socket joining a shared stream: its checks passed; the stream delivers.

@@ -316,7 +316,7 @@ class OrdersSubscription:
     ) -> AsyncGenerator[OrderEvent, None]:
         principal, hub = info.context.require_principal(), info.context.hub
         if order_id is not None:
-            await order_service.get(hub, principal=principal, order_id=order_id)
+            await order_service.get(hub, principal=principal, order_id=order_id, field="orderId")
         async with hub.events.subscribe(principal, {"order"}, after=parse_cursor(after)) as stream:
             async for event in stream:
                 if order_id is None or event.subject_id == order_id:

@@ -32,7 +32,8 @@ def parse_cursor(after: str | None) -> int | None:
     """Read a subscription cursor (the id of the last event received)."""
     if after is None:
         return None
-    if not after.isdecimal() or len(after) > 18:
+    # isdigit() alone takes digits int() refuses, such as "²".
+    if not (after.isascii() and after.isdigit()) or len(after) > 18:
         raise BadInput("after must be the cursor of an event you received", field="after")
     return int(after)
 

@@ -32,6 +32,14 @@ class GraphQLSocket:
         payload: dict[str, Any] = message["payload"]
         return payload
 
+    async def result(self, id: str, wait: float = 10) -> dict[str, Any]:
+        """The first payload of one subscription (an event or its errors), skipping the rest."""
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), wait))
+            if message.get("id") == id and message["type"] in ("next", "error"):
+                payload = message["payload"]
+                return {"errors": payload} if message["type"] == "error" else payload
+
     async def silent(self, seconds: float = 0.5) -> bool:
         """True when nothing arrives for a while."""
         try:

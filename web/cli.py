@@ -10,7 +10,6 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
 
 import uvicorn
 from alembic.script import ScriptDirectory
@@ -18,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
-from hub import demo
+from hub import csvrows, demo
 from hub import users as user_service
 from hub.assets import service as asset_service
 from hub.clock import SystemClock
@@ -233,83 +232,85 @@ def _demo(args: argparse.Namespace) -> int:
     return _run(settings, work)
 
 
-Rejected = Callable[[int, str], None]
-ImportWork = Callable[[Hub, Principal, Iterator[str], Rejected], Awaitable[tuple[str, int]]]
+Reader = Callable[..., Iterator[csvrows.Row]]
+ImportWork = Callable[[Hub, Principal, Iterator[csvrows.Row]], Awaitable[None]]
 
 
 def _import_leads(args: argparse.Namespace) -> int:
-    async def work(
-        hub: Hub, actor: Principal, lines: Iterator[str], rejected: Rejected
-    ) -> tuple[str, int]:
-        report = await importer.import_leads(
-            hub,
-            principal=actor,
-            rows=importer.read_rows(lines),
-            route_now=not args.no_route,
-            on_rejected=rejected,
+    report = importer.ImportReport()
+
+    async def work(hub: Hub, actor: Principal, rows: Iterator[csvrows.Row]) -> None:
+        await importer.import_leads(
+            hub, principal=actor, rows=rows, route_now=not args.no_route, report=report
         )
-        summary = (
+
+    def summary() -> str:
+        return (
             f"imported {report.imported} leads ({report.offered} offered, "
             f"{report.unassignable} unassignable); rejected {len(report.rejected)} rows"
         )
-        return summary, len(report.rejected)
 
-    return _import(args, "leads", (importer.ImportFormatError,), work)
+    return _import(args, "leads", importer.read_rows, work, report, summary)
 
 
 def _import_products(args: argparse.Namespace) -> int:
-    async def work(
-        hub: Hub, actor: Principal, lines: Iterator[str], rejected: Rejected
-    ) -> tuple[str, int]:
-        report = await product_importer.import_products(
-            hub, principal=actor, rows=product_importer.read_rows(lines), on_rejected=rejected
-        )
-        summary = (
+    report = product_importer.ProductImportReport()
+
+    async def work(hub: Hub, actor: Principal, rows: Iterator[csvrows.Row]) -> None:
+        await product_importer.import_products(hub, principal=actor, rows=rows, report=report)
+
+    def summary() -> str:
+        return (
             f"created {report.created} products, updated {report.updated}; "
             f"rejected {len(report.rejected)} rows"
         )
-        return summary, len(report.rejected)
 
-    return _import(args, "products", (product_importer.ProductImportFormatError,), work)
+    return _import(args, "products", product_importer.read_rows, work, report, summary)
 
 
 def _import(
-    args: argparse.Namespace, kind: str, format_errors: tuple[type[Exception], ...], run: ImportWork
+    args: argparse.Namespace,
+    kind: str,
+    read: Reader,
+    run: ImportWork,
+    report: csvrows.Report,
+    summary: Callable[[], str],
 ) -> int:
-    """Stream a CSV file into an importer with a progress bar; bad rows go to stderr by line."""
-    settings = load_settings()
-    if not args.file.is_file():
-        raise CommandError(f"{args.file} is not a readable file")
+    """Stream a CSV file into an importer; bad rows go to stderr by line, the summary always."""
 
     async def work(hub: Hub, engine: AsyncEngine) -> int:
         await _prepare(hub, engine, seed_demo=False)
         actor = await user_service.vendor_actor(hub, email=args.actor)
-        size = args.file.stat().st_size
         with (
-            args.file.open(encoding="utf-8-sig", newline="") as handle,
+            args.file.open("rb") as handle,
             tqdm(
-                total=size, unit="B", unit_scale=True, desc=f"importing {kind}", file=sys.stderr
+                total=args.file.stat().st_size,
+                unit="B",
+                unit_scale=True,
+                desc=f"importing {kind}",
+                file=sys.stderr,
             ) as bar,
         ):
+            report.on_rejected = lambda line, reason: bar.write(
+                f"line {line}: {reason}", file=sys.stderr
+            )
+            await run(hub, actor, read(handle, progress=bar.update))
+        return 1 if report.rejected else 0
 
-            def rejected(line: int, reason: str) -> None:
-                bar.write(f"line {line}: {reason}", file=sys.stderr)
-
-            summary, failures = await run(hub, actor, _progress(handle, bar), rejected)
-        print(summary)
-        return 1 if failures else 0
-
-    unreadable: tuple[type[Exception], ...] = (*format_errors, UnicodeDecodeError)
     try:
-        return _run(settings, work)
-    except unreadable as error:
+        if not args.file.is_file():
+            raise CommandError(f"{args.file} is not a readable file")
+        return _run(load_settings(), work)
+    except csvrows.FormatError as error:
         raise CommandError(f"{args.file}: {error}") from None
-
-
-def _progress(handle: IO[str], bar: tqdm[Any]) -> Iterator[str]:
-    for line in handle:
-        bar.update(len(line.encode()))
-        yield line
+    finally:
+        print(summary())
+        if report.stopped_at is not None:
+            print(
+                f"channelhub: stopped at line {report.stopped_at}: it and the lines after it "
+                "were not imported",
+                file=sys.stderr,
+            )
 
 
 def _gc_objects(args: argparse.Namespace) -> int:

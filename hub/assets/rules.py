@@ -20,6 +20,7 @@ from storage.models import Asset, AssetPartner
 NAMED = audience.NamedPartners(AssetPartner.asset_id, AssetPartner.partner_id)
 
 TITLE_MAX = 200
+MAX_TAGS = 50
 # Files one uploadAssets call may carry (a multipart request holds at most 20).
 MAX_FILES_AT_ONCE = 20
 SNIFF_BYTES = 8192
@@ -116,6 +117,8 @@ def file_name_of(value: str) -> str:
 
 
 def checked(data: AssetInput) -> AssetInput:
+    # Every tag counts, rather than keeping the first ones of too many.
+    validation.at_most(list(set(data.tags)), MAX_TAGS, field="tags", what="tags")
     return AssetInput(
         title=validation.text(data.title, field="title", max_length=TITLE_MAX),
         kind=data.kind,
@@ -124,14 +127,12 @@ def checked(data: AssetInput) -> AssetInput:
         ),
         tags=sorted(
             {validation.text(tag, field="tags", max_length=50).lower() for tag in data.tags}
-        )[:50],
-        product_lines=sorted(
-            {validation.product_line(line, field="productLines") for line in data.product_lines}
         ),
+        product_lines=validation.product_lines(data.product_lines, field="productLines"),
         language=validation.text(data.language, field="language", max_length=8).lower(),
         min_tier=data.min_tier,
         partner_types=sorted(set(data.partner_types)),
-        partner_ids=sorted(set(data.partner_ids)),
+        partner_ids=audience.named_partners(data.partner_ids, field="partnerIds"),
     )
 
 

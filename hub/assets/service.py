@@ -26,7 +26,7 @@ from hub.assets.rules import (
     partner_entitled,
     visible,
 )
-from hub.db import grouped_by, in_key_order
+from hub.db import distinct, grouped_by, in_key_order
 from hub.errors import BadInput, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, require_vendor_staff
@@ -246,13 +246,14 @@ async def list_assets(
     if not (filter.include_archived and principal.is_vendor):
         statement = statement.where(Asset.archived.is_(False))
     if filter.kinds:
-        statement = statement.where(Asset.kind.in_([kind.value for kind in filter.kinds]))
+        statement = statement.where(Asset.kind.in_(distinct(kind.value for kind in filter.kinds)))
     if filter.product_line:
         line = validation.product_line(filter.product_line, field="filter.productLine")
         statement = statement.where(
             Asset.search_text.contains(f" line:{line.lower()} ", autoescape=True)
         )
-    for word in (filter.search or "").lower().split()[:8]:
+    search = validation.filter_text(filter.search, field="filter.search")
+    for word in (search or "").lower().split()[:8]:
         statement = statement.where(Asset.search_text.contains(word, autoescape=True))
     async with hub.db() as session:
         return await keyset_page(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import audience, validation
 from hub.assets.rules import visible as assets_visible
-from hub.db import escape_like, flush_unique, grouped_by, in_key_order
+from hub.db import distinct, escape_like, flush_unique, grouped_by, in_key_order
 from hub.errors import BadInput, Conflict, NotFound
 from hub.knowledge import categories, engagement, rules, search
 from hub.knowledge.access import readable
@@ -159,7 +159,7 @@ async def list_articles(
     """Articles the caller may read: best match first when searching, else newest first."""
     statement = readable(principal, select(Article))
     if filter.statuses and principal.is_vendor:
-        statement = statement.where(Article.status.in_([str(s) for s in filter.statuses]))
+        statement = statement.where(Article.status.in_(distinct(str(s) for s in filter.statuses)))
     if filter.category_id:
         statement = statement.where(
             Article.category_id.in_(await categories.subtree(hub, filter.category_id))
@@ -167,8 +167,9 @@ async def list_articles(
     if filter.product_line:
         line = validation.product_line(filter.product_line, field="filter.productLine")
         statement = statement.where(_listed(Article.product_lines, line))
-    if filter.tag:
-        tag = filter.tag.strip().lower()
+    tag = validation.filter_text(filter.tag, field="filter.tag")
+    if tag:
+        tag = tag.lower()
         statement = statement.where(_listed(Article.tags, tag))
     terms = search.words(rules.search_terms(filter.search))
     async with hub.db() as session:
@@ -249,7 +250,7 @@ def _checked(data: ArticleInput) -> ArticleInput:
         product_lines=rules.product_lines(data.product_lines),
         language=rules.language(data.language),
         audience=data.audience.checked(),
-        related_asset_ids=list(dict.fromkeys(data.related_asset_ids)),
+        related_asset_ids=rules.related_assets(data.related_asset_ids),
     )
 
 
@@ -311,7 +312,7 @@ async def _apply(
                 for partner in wanted_audience.partner_ids
             )
     if changes.related_asset_ids is not None:
-        wanted_assets = list(dict.fromkeys(changes.related_asset_ids))
+        wanted_assets = rules.related_assets(changes.related_asset_ids)
         await _known_assets(session, wanted_assets)
         current = list(
             (

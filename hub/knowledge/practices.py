@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import attachments, audience, validation
 from hub.assets import service as asset_service
+from hub.db import distinct
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.knowledge import access, rules
 from hub.knowledge.attachments import TABLE as ATTACHMENTS
@@ -213,7 +214,9 @@ async def list_practices(
     if filter.mine:
         statement = statement.where(BestPractice.partner_id == principal.organization_id)
     if filter.statuses:
-        statement = statement.where(BestPractice.status.in_([str(s) for s in filter.statuses]))
+        statement = statement.where(
+            BestPractice.status.in_(distinct(str(s) for s in filter.statuses))
+        )
     elif not filter.mine:
         statement = statement.where(BestPractice.status == PracticeStatus.PUBLISHED)
     if filter.featured_only:
@@ -223,8 +226,9 @@ async def list_practices(
         statement = statement.where(
             BestPractice.search_text.contains(f" line:{line.lower()} ", autoescape=True)
         )
-    if filter.tag:
-        tag = filter.tag.strip().lower()
+    tag = validation.filter_text(filter.tag, field="filter.tag")
+    if tag:
+        tag = tag.lower()
         statement = statement.where(
             BestPractice.search_text.contains(f" tag:{tag} ", autoescape=True)
         )
@@ -257,7 +261,7 @@ async def list_practices(
         keyed = sorted(((_sort_key(order, row, now), row[0]) for row in rows), reverse=True)
         start = 0
         if page.after is not None:
-            start = _offset_after(page.after, len(keyed))
+            start = _offset_after(page.after, order, len(keyed))
         window = keyed[start : start + page.first]
         found = {
             practice.id: practice
@@ -269,7 +273,9 @@ async def list_practices(
         }
     return Page(
         items=[found[key[1]] for key in window],
-        cursors=[encode_cursor([start + index + 1]) for index in range(len(window))],
+        cursors=[
+            encode_cursor(f"practices.{order}", [start + index + 1]) for index in range(len(window))
+        ],
         has_next_page=start + page.first < len(keyed),
         has_previous_page=start > 0,
         total_count=len(keyed),
@@ -356,8 +362,9 @@ def _sort_key(order: PracticeOrder, row: Any, now: datetime) -> tuple[float, ...
     return (bayes + recency + (FEATURED_BOOST if featured else 0.0), when.timestamp())
 
 
-def _offset_after(cursor: str, total: int) -> int:
-    [offset] = decode_cursor(cursor, 1)
-    if not isinstance(offset, int) or not 0 <= offset <= total:
+def _offset_after(cursor: str, order: PracticeOrder, total: int) -> int:
+    offset: int = decode_cursor(cursor, f"practices.{order}", (int,))[0]
+    if offset < 0:
         raise BadInput("after is not a valid cursor", field="after")
-    return offset
+    # The list may have shrunk since the cursor was issued: past its end is an empty page.
+    return min(offset, total)

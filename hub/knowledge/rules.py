@@ -20,7 +20,7 @@ TITLE_MAX = 200
 BODY_MAX = 200_000
 SLUG_MAX = 120
 TAGS_MAX = 30
-SEARCH_MAX = 200
+RELATED_ASSETS_MAX = 50
 
 
 class ArticleStatus(StrEnum):
@@ -126,8 +126,17 @@ def tags(values: Sequence[str], *, field: str = "tags") -> list[str]:
     return cleaned
 
 
+def related_assets(values: Sequence[str]) -> list[str]:
+    """Assets an article links to, in order, without repeats."""
+    unique = list(dict.fromkeys(values))
+    validation.at_most(
+        unique, RELATED_ASSETS_MAX, field="input.relatedAssetIds", what="related assets"
+    )
+    return unique
+
+
 def product_lines(values: Sequence[str], *, field: str = "productLines") -> list[str]:
-    return sorted({validation.product_line(line, field=field) for line in values})
+    return validation.product_lines(values, field=field)
 
 
 def language(value: str) -> str:
@@ -148,11 +157,8 @@ def slug(value: str, *, field: str = "slug") -> str:
 
 def search_terms(value: str | None) -> list[str]:
     """The words of a search, for either database's full-text engine (at most 12)."""
-    if value is None:
-        return []
-    if len(value) > SEARCH_MAX:
-        raise BadInput(f"search is limited to {SEARCH_MAX} characters", field="filter.search")
-    return re.findall(r"\w+", value.lower())[:12]
+    search = validation.filter_text(value, field="filter.search")
+    return re.findall(r"\w+", search.lower())[:12] if search else []
 
 
 # Markdown: CommonMark without raw HTML, then an allow-list sanitiser as a second line.

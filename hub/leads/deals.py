@@ -12,7 +12,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events, validation
-from hub.db import in_key_order
+from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.leads import policy, snapshot
 from hub.leads.policy import ConflictPolicy
@@ -219,7 +219,7 @@ async def list_deals(
     statement = visible(principal, select(DealRegistration))
     if statuses:
         statement = statement.where(
-            DealRegistration.status.in_([status.value for status in statuses])
+            DealRegistration.status.in_(distinct(status.value for status in statuses))
         )
     async with hub.db() as session:
         return await keyset_page(

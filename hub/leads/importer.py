@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import IO, TypeVar
 
+from hub import csvrows
+from hub.csvrows import FormatError, Row
 from hub.errors import HubError
 from hub.leads import service
 from hub.leads.rules import CheckedLead, LeadInput, LeadSource, check_lead
@@ -33,38 +34,25 @@ COLUMNS = (
 REQUIRED = ("customer_company", "country", "product_line")
 BATCH = 200
 Num = TypeVar("Num", int, float)
-MAX_FIELD = 10_000
 
 
 @dataclass
-class ImportReport:
+class ImportReport(csvrows.Report):
     imported: int = 0
     offered: int = 0
     unassignable: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-class ImportFormatError(Exception):
-    """The file is not a lead CSV at all (missing columns, unreadable)."""
-
-
-def read_rows(handle: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Stream (line number, row) pairs from a CSV with a header line."""
-    csv.field_size_limit(MAX_FIELD)
-    reader = csv.DictReader(handle)
-    missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
+def read_rows(handle: IO[bytes], *, progress: Callable[[int], None] | None = None) -> Iterator[Row]:
+    """Check the header line now; return the rows after it, each with its line number."""
+    columns, rows = csvrows.read(handle, progress=progress)
+    missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise ImportFormatError(f"the header line lacks the column(s) {', '.join(missing)}")
-    unknown = sorted(set(reader.fieldnames or []) - set(COLUMNS))
+        raise FormatError(f"the header line lacks the column(s) {', '.join(missing)}")
+    unknown = sorted(set(columns) - set(COLUMNS))
     if unknown:
-        raise ImportFormatError(
-            f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}"
-        )
-    try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as error:
-        raise ImportFormatError(f"line {reader.line_num}: {error}") from None
+        raise FormatError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
+    return rows
 
 
 def parse_row(row: Mapping[str, str | None]) -> CheckedLead:
@@ -98,49 +86,64 @@ async def import_leads(
     hub: Hub,
     *,
     principal: Principal,
-    rows: Iterable[tuple[int, dict[str, str]]],
+    rows: Iterable[Row],
     route_now: bool = True,
-    on_rejected: Callable[[int, str], None] | None = None,
-    on_batch: Callable[[int], None] | None = None,
+    report: ImportReport | None = None,
 ) -> ImportReport:
     """Import rows in batches; bad rows are reported and skipped, good ones always kept."""
-    report = ImportReport()
-    batch: list[CheckedLead] = []
-    for line, row in rows:
-        try:
-            batch.append(parse_row(row))
-        except (HubError, ValueError) as error:
-            reason = (
-                f"{error.field}: {error.message}"
-                if isinstance(error, HubError) and error.field
-                else str(error)
-            )
-            report.rejected.append((line, reason))
-            if on_rejected:
-                on_rejected(line, reason)
-        if len(batch) >= BATCH:
-            await _flush(hub, principal, batch, route_now, report, on_batch)
-    await _flush(hub, principal, batch, route_now, report, on_batch)
+    report = ImportReport() if report is None else report
+    batch: list[tuple[int, CheckedLead]] = []
+    last = 1  # the header line
+    try:
+        for row in rows:
+            last = row.line
+            if row.problem is not None:
+                report.reject(row.line, row.problem)
+                continue
+            try:
+                batch.append((row.line, parse_row(row.values)))
+            except (HubError, ValueError) as error:
+                report.reject(row.line, error)
+            if len(batch) >= BATCH:
+                await _flush(hub, principal, batch, route_now, report)
+        await _flush(hub, principal, batch, route_now, report)
+    except BaseException:
+        # The rows in hand were not committed, nor any after them: say where that starts.
+        report.stopped_at = batch[0][0] if batch else last + 1
+        raise
     return report
 
 
 async def _flush(
     hub: Hub,
     principal: Principal,
-    batch: list[CheckedLead],
+    batch: list[tuple[int, CheckedLead]],
     route_now: bool,
     report: ImportReport,
-    on_batch: Callable[[int], None] | None,
 ) -> None:
     if not batch:
         return
-    created = await service.create_many(hub, principal=principal, items=batch, route_now=route_now)
+    try:
+        await _create(hub, principal, [lead for _, lead in batch], route_now, report)
+        batch.clear()
+    except HubError:
+        # A row the checks let through spoils its whole batch: retry its rows one by one.
+        while batch:
+            line, lead = batch[0]
+            try:
+                await _create(hub, principal, [lead], route_now, report)
+            except HubError as error:
+                report.reject(line, error)
+            del batch[0]
+
+
+async def _create(
+    hub: Hub, principal: Principal, leads: list[CheckedLead], route_now: bool, report: ImportReport
+) -> None:
+    created = await service.create_many(hub, principal=principal, items=leads, route_now=route_now)
     report.imported += len(created)
     report.offered += sum(1 for lead in created if lead.status == "OFFERED")
     report.unassignable += sum(1 for lead in created if lead.status == "UNASSIGNABLE")
-    if on_batch:
-        on_batch(len(created))
-    batch.clear()
 
 
 def _number(value: str | None, name: str, kind: type[Num]) -> Num | None:

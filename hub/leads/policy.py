@@ -16,6 +16,7 @@ from hub.runtime import Hub
 from storage.models import RoutingSettings
 
 SETTINGS_ROW = 1
+MAX_WEIGHT = 100
 
 
 class ConflictPolicy:
@@ -91,8 +92,14 @@ async def update(hub: Hub, *, principal: Principal, changes: dict[str, Any]) -> 
 
 def _checked(settings: LeadSettings) -> LeadSettings:
     weights = vars(settings.weights)
-    if any(value < 0 for value in weights.values()) or sum(weights.values()) <= 0:
-        raise BadInput("weights must not be negative and must not all be zero", field="weights")
+    # Weights are relative; huge ones would make the score total infinite and every score NaN.
+    if (
+        not all(0 <= value <= MAX_WEIGHT for value in weights.values())
+        or sum(weights.values()) <= 0
+    ):
+        raise BadInput(
+            f"each weight must be between 0 and {MAX_WEIGHT}, and not all zero", field="weights"
+        )
     if not 0 < settings.radius_km <= 2000:
         raise BadInput("radiusKm must be between 0 and 2000", field="radiusKm")
     if not 1 <= settings.acceptance_hours <= 24 * 30:
@@ -103,8 +110,7 @@ def _checked(settings: LeadSettings) -> LeadSettings:
         raise BadInput("autoApproveTiers must be tiers", field="autoApproveTiers")
     if settings.conflict_policy not in (ConflictPolicy.REJECT, ConflictPolicy.REVIEW):
         raise BadInput("conflictPolicy must be REJECT or REVIEW", field="conflictPolicy")
-    lines = frozenset(
-        validation.product_line(line, field="requiredCertifications")
-        for line in settings.required_certifications
+    lines = validation.product_lines(
+        list(settings.required_certifications), field="requiredCertifications"
     )
-    return replace(settings, required_certifications=lines)
+    return replace(settings, required_certifications=frozenset(lines))

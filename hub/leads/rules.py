@@ -176,8 +176,9 @@ def check_lead(data: LeadInput) -> CheckedLead:
     country = validation.country(data.country)
     email = validation.email(data.email) if data.email and data.email.strip() else None
     latitude, longitude = validation.coordinates(data.latitude, data.longitude)
-    if data.value_minor < 0:
-        raise BadInput("estimatedValue must not be negative", field="estimatedValue.amountMinor")
+    validation.minor_units(
+        data.value_minor, field="estimatedValue.amountMinor", what="estimatedValue"
+    )
     return CheckedLead(
         customer_company=company,
         customer_key=customer_key(company, country),

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import validation
-from hub.db import in_key_order
+from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.leads import assign, policy, snapshot
 from hub.leads.rules import (
@@ -276,15 +276,18 @@ async def list_leads(
     """Leads the caller may see, newest first."""
     statement = visible(principal, select(Lead))
     if filter.statuses:
-        statement = statement.where(Lead.status.in_([status.value for status in filter.statuses]))
+        statement = statement.where(
+            Lead.status.in_(distinct(status.value for status in filter.statuses))
+        )
     if filter.partner_id:
         statement = statement.where(Lead.partner_id == filter.partner_id)
     if filter.product_line:
         statement = statement.where(Lead.product_line == filter.product_line)
     if filter.country:
         statement = statement.where(Lead.country == filter.country)
-    if filter.search and filter.search.strip():
-        term = filter.search.strip().lower()
+    search = validation.filter_text(filter.search, field="filter.search")
+    if search:
+        term = search.lower()
         statement = statement.where(
             func.lower(Lead.customer_company).contains(term, autoescape=True)
         )

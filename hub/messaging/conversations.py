@@ -157,9 +157,12 @@ async def add_participants(
     return conversation
 
 
-async def get(hub: Hub, *, principal: Principal, conversation_id: str) -> Conversation:
+async def get(
+    hub: Hub, *, principal: Principal, conversation_id: str, field: str = "id"
+) -> Conversation:
+    """A conversation the caller takes part in; `field` names the argument that gave its id."""
     async with hub.db() as session:
-        return await load(session, principal, conversation_id)
+        return await load(session, principal, conversation_id, field=field)
 
 
 async def list_conversations(
@@ -253,7 +256,12 @@ async def people_by_ids(hub: Hub, ids: Sequence[str]) -> list[User | None]:
 
 
 async def load(
-    session: AsyncSession, principal: Principal, conversation_id: str, *, for_update: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    conversation_id: str,
+    *,
+    for_update: bool = False,
+    field: str = "conversationId",
 ) -> Conversation:
     """A conversation the caller takes part in; anything else is NOT_FOUND."""
     statement = select(Conversation).where(
@@ -268,7 +276,7 @@ async def load(
         statement = statement.with_for_update(of=Conversation)
     conversation = (await session.scalars(statement)).one_or_none()
     if conversation is None:
-        raise NotFound("no such conversation", field="conversationId")
+        raise NotFound("no such conversation", field=field)
     return conversation
 
 
@@ -298,8 +306,9 @@ async def _reachable(
     of named organizations. Anyone out of reach is NOT_FOUND, like an unknown id."""
     prefix = f"{field}." if field else ""
     if len(user_ids) + len(organization_ids) > MAX_PARTICIPANTS:
+        longer = "organizationIds" if len(organization_ids) > len(user_ids) else "userIds"
         raise BadInput(
-            f"a conversation has at most {MAX_PARTICIPANTS} participants", field=f"{prefix}userIds"
+            f"a conversation has at most {MAX_PARTICIPANTS} participants", field=prefix + longer
         )
     users = {
         user.id: user

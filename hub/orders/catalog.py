@@ -137,8 +137,9 @@ async def list_products(
         )
     if filter.active is not None:
         statement = statement.where(Product.active.is_(filter.active))
-    if filter.search and filter.search.strip():
-        term = filter.search.strip().lower()
+    search = validation.filter_text(filter.search, field="filter.search")
+    if search:
+        term = search.lower()
         statement = statement.where(
             or_(
                 func.lower(Product.name).contains(term, autoescape=True),
@@ -246,11 +247,7 @@ def _checked_prices(prices: Mapping[str, int]) -> dict[str, int]:
     checked: dict[str, int] = {}
     for index, (code, amount) in enumerate(prices.items()):
         currency_code = checked_currency(code, field=f"prices.{index}.currency")
-        if not isinstance(amount, int) or amount < 0:
-            raise BadInput(
-                "a list price must be a whole, non-negative number of minor units",
-                field=f"prices.{index}.amountMinor",
-            )
+        validation.minor_units(amount, field=f"prices.{index}.amountMinor", what="a list price")
         if currency_code in checked:
             raise BadInput(f"two prices in {currency_code}", field=f"prices.{index}.currency")
         checked[currency_code] = amount

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO
 
+from hub import csvrows
+from hub.csvrows import FormatError, Row
 from hub.errors import HubError, NotFound
 from hub.orders import catalog
 from hub.orders.catalog import ProductInput
@@ -19,44 +21,32 @@ TRUE, FALSE = {"", "1", "true", "yes", "y"}, {"0", "false", "no", "n"}
 
 
 @dataclass
-class ProductImportReport:
+class ProductImportReport(csvrows.Report):
     created: int = 0
     updated: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-class ProductImportFormatError(Exception):
-    """The file is not a product CSV (missing or unknown columns, unreadable)."""
-
-
-def read_rows(handle: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Stream (line number, row) pairs; price columns are price_<CURRENCY>, e.g. price_usd."""
-    reader = csv.DictReader(handle)
-    columns = reader.fieldnames or []
+def read_rows(handle: IO[bytes], *, progress: Callable[[int], None] | None = None) -> Iterator[Row]:
+    """Check the header line now; price columns are price_<CURRENCY>, e.g. price_usd."""
+    columns, rows = csvrows.read(handle, progress=progress)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise ProductImportFormatError(f"the header line lacks the column(s) {', '.join(missing)}")
+        raise FormatError(f"the header line lacks the column(s) {', '.join(missing)}")
     unknown = [
         name
         for name in columns
         if name not in REQUIRED + OPTIONAL and not name.startswith(PRICE_PREFIX)
     ]
     if unknown:
-        raise ProductImportFormatError(
+        raise FormatError(
             f"unknown column(s) {', '.join(unknown)}; prices go in price_<currency> columns"
         )
     if not any(name.startswith(PRICE_PREFIX) for name in columns):
-        raise ProductImportFormatError(
-            "no price column: add one named price_<currency>, e.g. price_usd"
-        )
-    try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as error:
-        raise ProductImportFormatError(f"line {reader.line_num}: {error}") from None
+        raise FormatError("no price column: add one named price_<currency>, e.g. price_usd")
+    return rows
 
 
-def parse_row(row: dict[str, str]) -> ProductInput:
+def parse_row(row: Mapping[str, str]) -> ProductInput:
     """Turn one row into product input, or raise ValueError naming the column."""
     prices: dict[str, int] = {}
     for column, value in row.items():
@@ -84,34 +74,39 @@ async def import_products(
     hub: Hub,
     *,
     principal: Principal,
-    rows: Iterable[tuple[int, dict[str, str]]],
-    on_rejected: Callable[[int, str], None] | None = None,
+    rows: Iterable[Row],
+    report: ProductImportReport | None = None,
 ) -> ProductImportReport:
     """Create or update one product per row; each row stands or fails on its own."""
-    report = ProductImportReport()
-    for line, row in rows:
-        try:
-            data = parse_row(row)
+    report = ProductImportReport() if report is None else report
+    line = 2
+    try:
+        for row in rows:
+            line = row.line
+            if row.problem is not None:
+                report.reject(row.line, row.problem)
+                continue
             try:
-                await catalog.get(hub, principal=principal, sku=data.sku)
-            except NotFound:
-                await catalog.create(hub, principal=principal, data=data)
-                report.created += 1
-            else:
-                await catalog.update(
-                    hub,
-                    principal=principal,
-                    sku=data.sku,
-                    changes=vars(data) | {"prices": data.prices},
-                )
-                report.updated += 1
-        except (HubError, ValueError) as error:
-            reason = (
-                f"{error.field}: {error.message}"
-                if isinstance(error, HubError) and error.field
-                else str(error)
-            )
-            report.rejected.append((line, reason))
-            if on_rejected:
-                on_rejected(line, reason)
+                await _upsert(hub, principal, parse_row(row.values), report)
+            except (HubError, ValueError) as error:
+                report.reject(row.line, error)
+            line += 1
+    except BaseException:
+        report.stopped_at = line
+        raise
     return report
+
+
+async def _upsert(
+    hub: Hub, principal: Principal, data: ProductInput, report: ProductImportReport
+) -> None:
+    try:
+        await catalog.get(hub, principal=principal, sku=data.sku)
+    except NotFound:
+        await catalog.create(hub, principal=principal, data=data)
+        report.created += 1
+    else:
+        await catalog.update(
+            hub, principal=principal, sku=data.sku, changes=vars(data) | {"prices": data.prices}
+        )
+        report.updated += 1

@@ -11,7 +11,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events, validation
-from hub.db import grouped_by
+from hub.db import distinct, grouped_by
 from hub.errors import BadInput, Conflict, Forbidden, HubError, NotFound
 from hub.leads.rules import currency as checked_currency
 from hub.orders import allocation, catalog
@@ -146,6 +146,7 @@ async def place(hub: Hub, *, principal: Principal, data: OrderInput) -> Order:
                 )
             )
             order.total_minor += quote.unit_minor * line.quantity
+        validation.minor_units(order.total_minor, field="lines", what="the order total")
         _history(hub, session, order, None, OrderStatus.SUBMITTED, principal, None)
         await _emit(hub, session, order, partner, "ORDER_PLACED", {})
     return order
@@ -203,9 +204,10 @@ async def change_many(
     return results
 
 
-async def get(hub: Hub, *, principal: Principal, order_id: str) -> Order:
+async def get(hub: Hub, *, principal: Principal, order_id: str, field: str = "id") -> Order:
+    """An order the caller may see; `field` names the argument that gave its id."""
     async with hub.db() as session:
-        return await _load(session, principal, order_id)
+        return await _load(session, principal, order_id, field=field)
 
 
 async def get_or_none(hub: Hub, *, principal: Principal, order_id: str) -> Order | None:
@@ -221,7 +223,9 @@ async def list_orders(
 ) -> Page[Order]:
     statement = visible(principal, select(Order))
     if filter.statuses:
-        statement = statement.where(Order.status.in_([status.value for status in filter.statuses]))
+        statement = statement.where(
+            Order.status.in_(distinct(status.value for status in filter.statuses))
+        )
     if filter.partner_id:
         statement = statement.where(Order.partner_id == filter.partner_id)
     async with hub.db() as session:
@@ -330,8 +334,7 @@ def _checked_lines(lines: Sequence[LineInput]) -> list[LineInput]:
     checked = []
     for index, line in enumerate(lines):
         sku = checked_sku(line.sku, field=f"lines.{index}.sku")
-        if line.quantity <= 0:
-            raise BadInput("quantity must be positive", field=f"lines.{index}.quantity")
+        validation.quantity(line.quantity, field=f"lines.{index}.quantity")
         if sku in seen:
             raise BadInput(
                 f"{sku} appears on two lines; use one line per SKU", field=f"lines.{index}.sku"
@@ -377,14 +380,19 @@ async def _check_links(session: AsyncSession, principal: Principal, data: OrderI
 
 
 async def _load(
-    session: AsyncSession, principal: Principal, order_id: str, *, for_update: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    order_id: str,
+    *,
+    for_update: bool = False,
+    field: str = "id",
 ) -> Order:
     statement = visible(principal, select(Order)).where(Order.id == order_id)
     if for_update:
         statement = statement.with_for_update(of=Order)
     order = (await session.execute(statement)).scalar_one_or_none()
     if order is None:
-        raise NotFound("no such order", field="id")
+        raise NotFound("no such order", field=field)
     return order
 
 

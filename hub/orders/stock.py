@@ -61,8 +61,7 @@ async def set_stock(
 ) -> StockLevel:
     """Record the units on hand of a product in a warehouse (vendor staff)."""
     require_vendor_staff(principal)
-    if on_hand < 0:
-        raise BadInput("onHand must not be negative", field="onHand")
+    validation.quantity(on_hand, field="onHand", least=0, most=validation.MAX_ON_HAND)
     async with hub.write() as session:
         product_id, warehouse_id = await _ids(session, sku, warehouse)
         level = await session.get(StockLevel, (product_id, warehouse_id), with_for_update=True)
@@ -140,8 +139,7 @@ async def add_inbound(
 ) -> InboundReceipt:
     """Announce units expected in a warehouse on a date (vendor staff)."""
     require_vendor_staff(principal)
-    if quantity <= 0:
-        raise BadInput("quantity must be positive", field="quantity")
+    validation.quantity(quantity, field="quantity")
     if expected_on < hub.clock.now().date():
         raise BadInput("expectedOn must not be in the past", field="expectedOn")
     async with hub.write() as session:
@@ -160,8 +158,7 @@ async def availability(
     hub: Hub, *, principal: Principal, sku: str, quantity: int, warehouse: str | None
 ) -> Availability:
     """How many units can be promised now, and the earliest date for the rest."""
-    if quantity <= 0:
-        raise BadInput("quantity must be positive", field="quantity")
+    validation.quantity(quantity, field="quantity")
     async with hub.db() as session:
         visible = select(Product.id).where(Product.sku == sku.strip().upper())
         if not principal.is_vendor:

@@ -6,17 +6,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import geo
-from hub.db import in_key_order
+from hub import geo, validation
+from hub.db import distinct, in_key_order
 from hub.errors import BadInput, NotFound
 from hub.pagination import Page, PageRequest, decode_cursor, encode_cursor, keyset_page
 from hub.partners.rules import PartnerStatus, PartnerType, Tier
 from hub.roles import Principal
 from hub.runtime import Hub
 from storage.models import Partner, PartnerChange, PartnerSpecialization, Territory
+
+NEAR_SORT = "partners.near"
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ async def list_partners(
         if filter.near is not None:
             return await _near_page(session, statement, filter.near, page)
         result = await keyset_page(
-            session, statement, page, key=(func.lower(Partner.name), Partner.id)
+            session, statement, page, key=(func.lower(Partner.name, type_=String), Partner.id)
         )
     return Page(
         items=[Located(partner, None) for partner in result.items],
@@ -184,12 +186,12 @@ async def list_partners(
 def _filtered(principal: Principal, filter: PartnerFilter) -> Select[tuple[Partner]]:
     statement = select(Partner).where(visible(principal))
     if filter.tiers:
-        statement = statement.where(Partner.tier.in_([tier.value for tier in filter.tiers]))
+        statement = statement.where(Partner.tier.in_(distinct(tier.value for tier in filter.tiers)))
     if filter.types:
-        statement = statement.where(Partner.type.in_([kind.value for kind in filter.types]))
+        statement = statement.where(Partner.type.in_(distinct(kind.value for kind in filter.types)))
     if filter.statuses:
         statement = statement.where(
-            Partner.status.in_([status.value for status in filter.statuses])
+            Partner.status.in_(distinct(status.value for status in filter.statuses))
         )
     if filter.country:
         statement = statement.where(Partner.country == filter.country)
@@ -202,8 +204,9 @@ def _filtered(principal: Principal, filter: PartnerFilter) -> Select[tuple[Partn
                 PartnerSpecialization.product_line == filter.specialization,
             )
         )
-    if filter.search and filter.search.strip():
-        term = filter.search.strip().lower()
+    search = validation.filter_text(filter.search, field="filter.search")
+    if search:
+        term = search.lower()
         statement = statement.where(
             or_(
                 func.lower(Partner.name).contains(term, autoescape=True),
@@ -219,8 +222,9 @@ async def _near_page(
     near: Near,
     page: PageRequest,
 ) -> Page[Located]:
+    validation.coordinates(near.latitude, near.longitude, prefix="filter.near.")
     if not 0 < near.radius_km <= 20_000:
-        raise BadInput("radiusKm must be between 0 and 20000", field="near.radiusKm")
+        raise BadInput("radiusKm must be between 0 and 20000", field="filter.near.radiusKm")
     min_lat, max_lat, min_lon, max_lon = geo.bounding_box(
         near.latitude, near.longitude, near.radius_km
     )
@@ -237,15 +241,17 @@ async def _near_page(
     ranked = sorted((round(km, 3), key) for km, key in measured if km <= near.radius_km)
     start = 0
     if page.after is not None:
-        distance, partner_id = decode_cursor(page.after, 2)
-        start = sum(1 for key in ranked if key <= (float(distance), str(partner_id)))
+        distance, partner_id = decode_cursor(page.after, NEAR_SORT, (float, str))
+        start = sum(1 for key in ranked if key <= (distance, partner_id))
     window = ranked[start : start + page.first + 1]
     shown = window[: page.first]
     rows = await session.execute(select(Partner).where(Partner.id.in_([key[1] for key in shown])))
     by_id = {partner.id: partner for partner in rows.scalars()}
     return Page(
         items=[Located(by_id[partner_id], distance) for distance, partner_id in shown],
-        cursors=[encode_cursor([distance, partner_id]) for distance, partner_id in shown],
+        cursors=[
+            encode_cursor(NEAR_SORT, [distance, partner_id]) for distance, partner_id in shown
+        ],
         has_next_page=len(window) > page.first,
         has_previous_page=start > 0,
         total_count=len(ranked),

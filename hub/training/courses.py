@@ -194,7 +194,8 @@ async def list_courses(
     if filter.product_line:
         line = validation.product_line(filter.product_line, field="filter.productLine")
         conditions.append(cast(Course.product_lines, Text).contains(f'"{line}"'))
-    for word in (filter.search or "").lower().split()[:8]:
+    search = validation.filter_text(filter.search, field="filter.search")
+    for word in (search or "").lower().split()[:8]:
         conditions.append(func.lower(Course.title).contains(word, autoescape=True))
     if conditions:
         statement = statement.where(and_(*conditions))

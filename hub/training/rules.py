@@ -18,6 +18,7 @@ MAX_MODULES = 30
 MAX_LESSONS = 200
 MAX_QUESTIONS = 100
 MAX_OPTIONS = 10
+MAX_REQUIRED_COURSES = 50
 TITLE_MAX = 200
 
 
@@ -153,7 +154,7 @@ def course_columns(data: CourseInput, *, path: str = "input") -> dict[str, Any]:
 
 
 def product_lines(values: Sequence[str], *, field: str) -> list[str]:
-    return sorted({validation.product_line(value, field=field) for value in values})
+    return validation.product_lines(values, field=field)
 
 
 def lesson_rows(modules: Sequence[ModuleInput], *, path: str = "input.modules") -> list[LessonRow]:
@@ -274,6 +275,12 @@ def definition_columns(data: DefinitionInput, *, path: str = "input") -> dict[st
         raise BadInput("validityDays must be between 1 and 3650", field=f"{path}.validityDays")
     if not data.required_course_ids:
         raise BadInput("name at least one required course", field=f"{path}.requiredCourseIds")
+    validation.at_most(
+        data.required_course_ids,
+        MAX_REQUIRED_COURSES,
+        field=f"{path}.requiredCourseIds",
+        what="required courses",
+    )
     return {
         "name": validation.text(data.name, field=f"{path}.name", max_length=TITLE_MAX),
         "description": validation.optional_text(

@@ -285,7 +285,7 @@ async def test_partner_admin_cannot_touch_another_partners_user(factory: Factory
     )
 
     assert errors_of(body) == [("NOT_FOUND", "userId")]
-    assert errors_of(read) == [("NOT_FOUND", "userId")]
+    assert errors_of(read) == [("NOT_FOUND", "id")]
     assert (await factory.post(ME, actor=stranger)).status_code == 200
 
 

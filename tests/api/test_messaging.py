@@ -166,7 +166,7 @@ async def test_only_participants_see_a_conversation(
     )
     assert data_of(seen["reseller"])["conversation"]["messages"]["totalCount"] == 1
     for name in ("reseller_colleague", "colleague_of_vendor", "other"):
-        assert errors_of(seen[name]) == [("NOT_FOUND", "conversationId")], name
+        assert errors_of(seen[name]) == [("NOT_FOUND", "id")], name
     assert listed["reseller"]["edges"] == [{"node": {"subject": "Q3 plan", "unreadCount": 1}}]
     assert listed["reseller_colleague"]["totalCount"] == 0
     assert listed["colleague_of_vendor"]["totalCount"] == 0
@@ -331,7 +331,7 @@ async def test_attachments_go_to_s3_and_only_participants_download_them(
     )
     assert attachment["downloadUrl"].startswith(service_env("S3_ENDPOINT"))
     assert fetched.status_code == 200 and fetched.content == PDF
-    assert errors_of(as_outsider) == [("NOT_FOUND", "conversationId")]
+    assert errors_of(as_outsider) == [("NOT_FOUND", "id")]
 
 
 async def test_live_events_reach_every_socket_of_a_participant_and_no_one_else(

@@ -174,7 +174,7 @@ async def test_order_events_reach_the_buyer_and_its_distributor_only(
         refused = await snoop.next()
 
     assert replayed["cursor"] == confirmed["cursor"]
-    assert refused["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}
+    assert refused["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "orderId"}
 
 
 async def test_status_history_names_who_made_each_change(

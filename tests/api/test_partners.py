@@ -289,7 +289,7 @@ async def test_locator_sorts_by_distance_within_the_radius(factory: Factory) -> 
     assert 2.0 < page["edges"][0]["node"]["distanceKm"] < 3.0
     assert names(rest) == ["Potsdam"]
     assert names(wide) == ["Berlin", "Potsdam", "Munich"]
-    assert errors_of(bad) == [("BAD_USER_INPUT", "near.radiusKm")]
+    assert errors_of(bad) == [("BAD_USER_INPUT", "filter.near.radiusKm")]
 
 
 APPLY = """

@@ -1,0 +1,216 @@
+"""Two records or more in every list of the API, for tests that walk all of them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.assets import service as asset_service
+from hub.assets.rules import AssetInput, AssetKind
+from hub.orders import catalog, stock
+from hub.orders.catalog import ProductInput
+from hub.partners import TerritoryInput, Tier
+from hub.roles import Role
+from tests.conftest import data_of
+from tests.factories import Actor, Factory
+
+PAGE = "totalCount edges { cursor } pageInfo { hasNextPage endCursor }"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One connection field: the document of a page of it, and who reads it."""
+
+    query: str
+    reader: str = "vendor"
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+def top(name: str, arguments: str = "") -> str:
+    return f"query($first: Int, $after: String) {{ {name}(first: $first, after: $after{arguments}) {{ {PAGE} }} }}"
+
+
+# Every connection field of the schema (test_every_connection_is_listed keeps this whole).
+LISTINGS: dict[str, Listing] = {
+    "Query.users": Listing(top("users")),
+    "Query.partners": Listing(top("partners")),
+    "Query.leads": Listing(top("leads")),
+    "Query.dealRegistrations": Listing(top("dealRegistrations")),
+    "Query.products": Listing(top("products")),
+    "Query.orders": Listing(top("orders")),
+    "Query.assets": Listing(top("assets")),
+    "Query.articles": Listing(top("articles")),
+    "Query.bestPractices": Listing(top("bestPractices")),
+    "Query.courses": Listing(top("courses")),
+    "Query.enrolments": Listing(top("enrolments")),
+    "Query.myEnrolments": Listing(top("myEnrolments"), reader="seller"),
+    "Query.certificationDefinitions": Listing(top("certificationDefinitions")),
+    "Query.certifications": Listing(top("certifications")),
+    "Query.conversations": Listing(top("conversations"), reader="seller"),
+    "Query.stockMovements": Listing(
+        "query($first: Int, $after: String, $sku: String!) { stockMovements(sku: $sku, "
+        f"first: $first, after: $after) {{ {PAGE} }} }}"
+    ),
+    "BestPractice.comments": Listing(
+        "query($first: Int, $after: String, $id: ID!) { bestPractice(id: $id) "
+        f"{{ comments(first: $first, after: $after) {{ {PAGE} }} }} }}",
+        reader="seller",
+    ),
+    "Conversation.messages": Listing(
+        "query($first: Int, $after: String, $id: ID!) { conversation(id: $id) "
+        f"{{ messages(first: $first, after: $after) {{ {PAGE} }} }} }}",
+        reader="seller",
+    ),
+}
+# Lists of one sort whatever the filter: a cursor of one is a cursor of the other.
+SAME_SORT = {frozenset({"Query.enrolments", "Query.myEnrolments"})}
+
+
+@dataclass
+class World:
+    factory: Factory
+    actors: dict[str, Actor]
+    ids: dict[str, str]
+
+    async def page(
+        self, name: str, *, after: str | None = None, first: int = 1, **variables: Any
+    ) -> dict[str, Any]:
+        """One page of a listing (the raw response body)."""
+        listing = LISTINGS[name]
+        given = {"first": first, "after": after, **self._ids_for(name), **variables}
+        return await self.factory.gql(listing.query, given, actor=self.actors[listing.reader])
+
+    def connection(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        data = data_of(body)
+        found: dict[str, Any] = next(iter(data.values()))
+        return found if "edges" in found else next(iter(found.values()))
+
+    def _ids_for(self, name: str) -> dict[str, str]:
+        if name == "BestPractice.comments":
+            return {"id": self.ids["practice"]}
+        if name == "Conversation.messages":
+            return {"id": self.ids["conversation"]}
+        if name == "Query.stockMovements":
+            return {"sku": "SW-24"}
+        return {}
+
+
+async def seed(factory: Factory) -> World:
+    """Fill every list with two records or more."""
+    hub = factory.hub
+    vendor = await factory.vendor_admin()
+    california = (TerritoryInput(name="CA", regions=("US-CA",)),)
+    alpha = await factory.partner("Alpha Networks", tier=Tier.GOLD, territories=california)
+    await factory.partner("Beta Systems", tier=Tier.SILVER)
+    seller = await factory.user(alpha.id, Role.PARTNER_USER)
+    world = World(factory, {"vendor": vendor, "seller": seller}, {})
+    gql = _caller(factory)
+    for company in ("Globex", "Initech"):
+        lead = {"customerCompany": company, "country": "US", "productLine": "NETWORKING"}
+        await gql(vendor, CREATE_LEAD, input=lead)
+    for company in ("Umbrella", "Hooli"):
+        deal = {
+            "customerCompany": company,
+            "country": "US",
+            "productLine": "NETWORKING",
+            "value": {"amountMinor": 100_000, "currency": "USD"},
+        }
+        await gql(seller, REGISTER_DEAL, input=deal)
+    await stock.create_warehouse(
+        hub, principal=vendor.principal, code="AMS", name="Amsterdam", country="NL"
+    )
+    for sku, name in (("SW-24", "Switch 24"), ("RT-1", "Router One")):
+        data = ProductInput(sku, name, "NETWORKING", {"USD": 10_000})
+        await catalog.create(hub, principal=vendor.principal, data=data)
+        for on_hand in (40, 50):  # two recorded counts: two stock movements
+            await stock.set_stock(
+                hub, principal=vendor.principal, sku=sku, warehouse="AMS", on_hand=on_hand
+            )
+        await gql(seller, PLACE_ORDER, lines=[{"sku": sku, "quantity": 1}])
+    for title in ("Switch datasheet", "Router playbook"):
+        await asset_service.create(
+            hub,
+            principal=vendor.principal,
+            data=AssetInput(title=title, kind=AssetKind.DATASHEET),
+            file_name="sheet.pdf",
+            chunks=_stream(b"%PDF-1.7\n" + b"sheet " * 100),
+        )
+    for title in ("Port security basics", "Routing in depth"):
+        article = await gql(vendor, CREATE_ARTICLE, input={"title": title, "body": "Read on."})
+        await gql(vendor, PUBLISH_ARTICLE, id=article["createArticle"]["id"])
+    for title in ("Joint webinars win", "Cold calls fail"):
+        practice = {"title": title, "problem": "p", "approach": "a", "outcome": "o"}
+        submitted = await gql(seller, SUBMIT_PRACTICE, input=practice)
+        world.ids["practice"] = submitted["submitBestPractice"]["id"]
+        await gql(vendor, PUBLISH_PRACTICE, id=world.ids["practice"])
+    for body in ("First!", "Worked for us too."):
+        await gql(seller, COMMENT, id=world.ids["practice"], body=body)
+    for title in ("Routing and switching", "Firewalls in practice"):
+        await _certify(gql, vendor, seller, title)
+    for subject in ("Q3 plan", "Q4 plan"):
+        started = await gql(
+            seller, START, input={"subject": subject, "userIds": [vendor.principal.user_id]}
+        )
+        world.ids["conversation"] = started["startConversation"]["id"]
+    for body in ("Hello", "Anyone there?"):
+        await gql(seller, SEND, c=world.ids["conversation"], body=body)
+    return world
+
+
+async def _certify(gql: Any, vendor: Actor, seller: Actor, title: str) -> None:
+    """A course, a certification requiring it, and the seller taking it (enrolled, certified)."""
+    lesson = {"title": "Read me", "url": "https://learn.example/read"}
+    course = {
+        "title": title,
+        "estimatedMinutes": 30,
+        "productLines": ["networking"],
+        "published": True,
+        "modules": [{"title": "Basics", "lessons": [lesson]}],
+    }
+    created = (await gql(vendor, CREATE_COURSE, input=course))["createCourse"]
+    definition = {
+        "name": f"{title} expert",
+        "productLine": "NETWORKING",
+        "validityDays": 365,
+        "requiredCourseIds": [created["id"]],
+    }
+    await gql(vendor, DEFINE, input=definition)
+    enrolment = (await gql(seller, ENROL, id=created["id"]))["enrol"]
+    lesson_id = created["modules"][0]["lessons"][0]["id"]
+    await gql(seller, COMPLETE, e=enrolment["id"], l=lesson_id)
+
+
+def _caller(factory: Factory) -> Any:
+    async def gql(actor: Actor, query: str, **variables: Any) -> dict[str, Any]:
+        found: dict[str, Any] = data_of(await factory.gql(query, variables, actor=actor))
+        return found
+
+    return gql
+
+
+async def _stream(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+CREATE_LEAD = "mutation($input: LeadInput!) { createLead(input: $input, route: false) { id } }"
+REGISTER_DEAL = "mutation($input: DealInput!) { registerDeal(input: $input) { id } }"
+PLACE_ORDER = """mutation($lines: [OrderLineInput!]!) { placeOrder(input: {lines: $lines,
+  endCustomer: "Globex", currency: "USD", shippingAddress: "1 Main St", shippingCountry: "US"})
+  { id } }"""
+CREATE_ARTICLE = "mutation($input: ArticleInput!) { createArticle(input: $input) { id } }"
+PUBLISH_ARTICLE = "mutation($id: ID!) { setArticleStatus(id: $id, status: PUBLISHED) { id } }"
+SUBMIT_PRACTICE = (
+    "mutation($input: BestPracticeInput!) { submitBestPractice(input: $input) { id } }"
+)
+PUBLISH_PRACTICE = "mutation($id: ID!) { reviewBestPractice(id: $id, decision: PUBLISH) { id } }"
+COMMENT = """mutation($id: ID!, $body: String!) {
+  commentOnBestPractice(practiceId: $id, body: $body) { id } }"""
+CREATE_COURSE = """mutation($input: CourseInput!) {
+  createCourse(input: $input) { id modules { lessons { id } } } }"""
+DEFINE = """mutation($input: CertificationDefinitionInput!) {
+  createCertificationDefinition(input: $input) { id } }"""
+ENROL = "mutation($id: ID!) { enrol(courseId: $id) { id } }"
+COMPLETE = "mutation($e: ID!, $l: ID!) { completeLesson(enrolmentId: $e, lessonId: $l) { id } }"
+START = "mutation($input: ConversationInput!) { startConversation(input: $input) { id } }"
+SEND = "mutation($c: ID!, $body: String!) { sendMessage(conversationId: $c, body: $body) { id } }"
