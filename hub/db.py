@@ -9,7 +9,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.errors import Conflict
+from hub.errors import Conflict, Unavailable
+from storage.db import is_unavailable
+
+# What a client is told to wait before retrying during a database outage.
+RETRY_AFTER_SECONDS = 2
 
 Upsert = postgresql.Insert | sqlite.Insert
 
@@ -59,3 +63,15 @@ async def flush_unique(session: AsyncSession, message: str, field: str) -> None:
         await session.flush()
     except IntegrityError:
         raise Conflict(message, field=field) from None
+
+
+def as_unavailable(error: BaseException) -> Unavailable | None:
+    """The retryable error a database outage is reported as; None when `error` is not one."""
+    if isinstance(error, Unavailable):
+        return error
+    if not is_unavailable(error):
+        return None
+    return Unavailable(
+        f"the database is unavailable; try again in {RETRY_AFTER_SECONDS} seconds",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
