@@ -10,7 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.errors import Conflict
+from hub.errors import Conflict, Unavailable
+from storage.db import is_unavailable
+
+# What a client is told to wait before retrying during a database outage.
+RETRY_AFTER_SECONDS = 2
 
 Upsert = postgresql.Insert | sqlite.Insert
 
@@ -87,3 +91,15 @@ class LockSpace:
             await session.execute(
                 select(func.pg_advisory_xact_lock(self.namespace, func.hashtext(key)))
             )
+
+
+def as_unavailable(error: BaseException) -> Unavailable | None:
+    """The retryable error a database outage is reported as; None when `error` is not one."""
+    if isinstance(error, Unavailable):
+        return error
+    if not is_unavailable(error):
+        return None
+    return Unavailable(
+        f"the database is unavailable; try again in {RETRY_AFTER_SECONDS} seconds",
+        retry_after=RETRY_AFTER_SECONDS,
+    )

@@ -38,3 +38,13 @@ class RateLimited(HubError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(HubError):
+    """A service the hub needs (the database) is out of reach; the same call may work later."""
+
+    code = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.broadcast import check_alive, connected
 from hub.errors import BadInput, HubError
 from hub.roles import Principal
 from storage.db import Writer
@@ -49,6 +50,9 @@ REPLAY_BATCH = 500
 REORDER_SECONDS = 0.1
 # Held from writing events to commit, so event ids commit in id order on PostgreSQL.
 EVENT_LOCK = 7_214_001
+# Waits between attempts to reconnect the broadcast (doubling up to the maximum).
+RECONNECT_MIN_SECONDS = 0.1
+RECONNECT_MAX_SECONDS = 5.0
 
 
 # Built once: every write transaction runs them (plain table statements, no ORM bookkeeping).
@@ -454,45 +458,63 @@ class EventBus:
         ]
 
     async def _supervise(self) -> None:
-        backoff = 0.1
+        """Listen on the broadcast; while it is lost, poll the table and reconnect with backoff."""
+        backoff = RECONNECT_MIN_SECONDS
         while not self._stopping:
             try:
                 await self._listen()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                logger.warning("event broadcast lost (%s); reconnecting in %.1fs", error, backoff)
-                self._broadcast = None
+                if self._connected.is_set():  # it was working: the first retry comes soon
+                    backoff = RECONNECT_MIN_SECONDS
                 self._connected.clear()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-            else:
-                backoff = 0.1
+                logger.warning("event broadcast lost (%s); reconnecting in %.1fs", error, backoff)
+                await self._poll_for(backoff)
+                backoff = min(backoff * 2, RECONNECT_MAX_SECONDS)
 
     async def _listen(self) -> None:
-        broadcast = Broadcast(self.url)
-        await broadcast.connect()
-        try:
-            async with broadcast.subscribe(CHANNEL) as subscription:
-                self._broadcast = broadcast
-                self._connected.set()
-                await self._catch_up()
+        async with connected(self.url) as broadcast, broadcast.subscribe(CHANNEL) as subscription:
+            self._broadcast = broadcast
+            self._connected.set()
+            try:
+                await self._poll()
                 while not self._stopping:
                     try:
                         async with asyncio.timeout(self._wait_seconds()):
                             message = await subscription.get()
                     except TimeoutError:
                         if self._held and time.monotonic() >= self._held_until:
-                            await self._fill_gap()
+                            await self._fill_gap_or_wait()
                             continue
-                        _check_alive(broadcast)
-                        await self._catch_up()
+                        check_alive(broadcast)
+                        await self._poll()
                         continue
                     self._receive(DomainEvent.decode(message.message))
-        finally:
-            self._broadcast = None
-            with contextlib.suppress(Exception):
-                await broadcast.disconnect()
+            finally:
+                self._broadcast = None
+
+    async def _poll_for(self, seconds: float) -> None:
+        """Deliver from the table every poll interval while the broadcast is down."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(self.poll_seconds, remaining))
+            await self._poll()
+
+    async def _poll(self) -> None:
+        """Deliver what the table holds; a database outage only delays it to the next poll."""
+        try:
+            await self._catch_up()
+        except Exception as error:
+            logger.warning("could not read new events (%s); trying again shortly", error)
+
+    async def _fill_gap_or_wait(self) -> None:
+        try:
+            await self._fill_gap()
+        except Exception as error:
+            # The held events wait for the next poll rather than retrying at once.
+            logger.warning("could not fill an event gap (%s); trying again shortly", error)
+            self._held_until = time.monotonic() + self.poll_seconds
 
     def _receive(self, event: DomainEvent) -> None:
         """Deliver in id order. Events published by several processes can arrive out of
@@ -549,14 +571,6 @@ class EventBus:
     def _deliver_ephemeral(self, event: DomainEvent) -> None:
         for subscriber in list(self._subscribers):
             subscriber.offer(event)
-
-
-def _check_alive(broadcast: Broadcast) -> None:
-    # broadcaster's listener task dies silently when its backend connection drops.
-    listener: asyncio.Task[None] | None = getattr(broadcast, "_listener_task", None)
-    if listener is not None and listener.done():
-        error = listener.exception() if not listener.cancelled() else None
-        raise ConnectionError(f"broadcast listener stopped: {error!r}")
 
 
 def _visible(principal: Principal, after: int) -> ColumnElement[bool]:

@@ -8,7 +8,8 @@ from typing import Any
 
 from graphql.error import GraphQLError
 
-from hub.errors import HubError, RateLimited
+from hub.db import as_unavailable
+from hub.errors import HubError, RateLimited, Unavailable
 
 logger = logging.getLogger("channelhub.errors")
 INTERNAL_MESSAGE = "Internal server error; quote the request id when reporting it."
@@ -22,11 +23,15 @@ def shape(error: GraphQLError, request_id: str) -> None:
     if already_shaped(error):
         return
     original = _root_cause(error)
+    unavailable = as_unavailable(original) if original is not None else None
+    if unavailable is not None and unavailable is not original:
+        logger.warning("database unavailable in request %s: %s", request_id, original)
+        original = unavailable
     if isinstance(original, HubError):
         extensions: dict[str, Any] = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
-        if isinstance(original, RateLimited):
+        if isinstance(original, RateLimited | Unavailable):
             extensions["retryAfter"] = original.retry_after
         error.message = original.message
     elif original is None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +24,28 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 IDLE_PING_SECONDS = 5.0
 # Execution option of write sessions: on SQLite their transactions begin IMMEDIATE.
 _WRITES = "channelhub_writes"
+# asyncpg's word for a connection left busy by an operation that never finished.
+_STUCK_CONNECTION = "another operation is in progress"
+
+
+class DatabaseUnavailable(Exception):
+    """Connecting to the database failed: it is down, restarting or unreachable."""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Tell whether an error (or one it was raised from) means the database is out of reach.
+
+    True for a failed connect, a connection the server ended (SQLAlchemy has invalidated
+    it) and a pool with no connection free in time: all of them may succeed when retried.
+    """
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, DatabaseUnavailable | exc.TimeoutError):
+            return True
+        if isinstance(current, exc.DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__
+    return False
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,7 +67,33 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
     event.listen(engine.sync_engine, "checkin", _checked_in)
     event.listen(engine.sync_engine, "checkout", _ping_when_idle)
+    event.listen(engine.sync_engine, "do_connect", _connect)
+    event.listen(engine.sync_engine, "handle_error", _discard_stuck_connections)
     return engine
+
+
+def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Connect as SQLAlchemy would; any failure becomes DatabaseUnavailable.
+
+    asyncpg raises plain OSError (connection refused) or its own errors ("the database
+    system is starting up"), which SQLAlchemy passes on unwrapped.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as error:
+        raise DatabaseUnavailable(f"cannot connect to the database: {error}") from error
+
+
+def _discard_stuck_connections(context: ExceptionContext) -> None:
+    """Invalidate a connection asyncpg left busy with an operation that never finished.
+
+    SQLAlchemy counts only a closed connection as lost; a busy one would go back to the
+    pool and fail every statement until that operation ends (after a cancel the server
+    could not receive, it never does).
+    """
+    if not context.is_disconnect and _STUCK_CONNECTION in str(context.original_exception):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False  # that connection alone is broken
 
 
 def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -59,9 +107,12 @@ def _ping_when_idle(
 
     pool_pre_ping would ping on every checkout, which with asyncpg is three round trips
     (BEGIN, a ping, ROLLBACK) per session. A connection that was in use moments ago is
-    alive unless the server went away since; that case fails one statement, and SQLAlchemy
-    then invalidates the whole pool, so the next checkout connects afresh.
+    alive unless the server went away since. When the server ended it (a restart closes
+    every session), asyncpg has seen the socket close: that costs no round trip to check,
+    and the pool then replaces the connection before anything was sent on it.
     """
+    if _closed(dbapi_connection):
+        raise exc.DisconnectionError("the server closed this pooled connection")
     idle_since = record.info.get("idle_since")
     if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
         return
@@ -70,6 +121,11 @@ def _ping_when_idle(
     except Exception as error:
         # The pool discards this connection and checks out (or opens) another.
         raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
+
+
+def _closed(dbapi_connection: Any) -> bool:
+    is_closed = getattr(getattr(dbapi_connection, "driver_connection", None), "is_closed", None)
+    return bool(is_closed()) if callable(is_closed) else False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from storage import migrate
 from storage.db import create_engine
 from storage.models import Base
 from tests.factories import Factory
-from tests.services import service_env
+from tests.services import OwnRedis, service_env
 from web.app import create_app
 
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-signing"
@@ -127,6 +127,16 @@ async def ws_url(app: Starlette, settings: Settings, clock: ManualClock) -> Asyn
     yield f"ws://127.0.0.1:{port}/graphql"
     server.should_exit = True
     await task
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    redis = OwnRedis(tmp_path)
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.kill()
 
 
 def data_of(body: dict[str, Any]) -> Any:

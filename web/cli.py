@@ -29,7 +29,7 @@ from hub.runtime import Hub
 from hub.settings import ConfigError, Settings, load_settings
 from resolvers.root import build_schema
 from storage import migrate
-from storage.db import create_engine, is_sqlite
+from storage.db import DatabaseUnavailable, create_engine, is_sqlite
 from web.app import build_hub
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (ConfigError, CommandError, HubError) as error:
         print(f"channelhub: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    except DatabaseUnavailable as error:
+        print(f"channelhub: {str(error).splitlines()[0]}", file=sys.stderr)
+        raise SystemExit(1) from None
     except (SQLAlchemyError, OSError) as error:
         print(f"channelhub: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -32,7 +32,8 @@ from graphql import (
 )
 from strawberry.types.execution import PreExecutionError
 
-from hub.errors import HubError
+from hub.db import as_unavailable
+from hub.errors import HubError, RateLimited, Unavailable
 from hub.roles import Principal
 from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience_key, parsed
 
@@ -219,9 +220,8 @@ class Groups:
             return checks, None
         try:
             return None, await checks
-        except Exception:
-            logger.exception("a subscription admission failed")
-            return None, ("error", _errors("internal server error"))
+        except Exception as error:
+            return None, ("error", _unexpected(error, "a subscription admission failed"))
 
     async def _refusal(self, opening: Awaitable[Stream]) -> Ending:
         """An admission stream yields only to refuse the socket: that refusal."""
@@ -255,14 +255,30 @@ class Groups:
                         member.offer(payload)
         except HubError as error:
             group.error = _hub_error(error)
+        except Exception as error:  # members get an error, not a silent `complete`
+            group.error = _unexpected(error, "a shared subscription stream failed")
         finally:
             for member in list(group.members):
                 member.finish()
 
 
 def _hub_error(error: HubError) -> str:
-    extensions = {"code": error.code, **({"field": error.field} if error.field else {})}
+    extensions: dict[str, Any] = {"code": error.code}
+    if error.field:
+        extensions["field"] = error.field
+    if isinstance(error, RateLimited | Unavailable):
+        extensions["retryAfter"] = error.retry_after
     return json.dumps([{"message": error.message, "extensions": extensions}])
+
+
+def _unexpected(error: Exception, what: str) -> str:
+    """The errors of a stream that failed: UNAVAILABLE in a database outage, else logged."""
+    unavailable = as_unavailable(error)
+    if unavailable is not None:
+        logger.warning("%s: the database is unavailable (%s)", what, error)
+        return _hub_error(unavailable)
+    logger.error(what, exc_info=error)
+    return _errors("internal server error")
 
 
 def _errors(message: str, code: str = "INTERNAL_SERVER_ERROR") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import strawberry
@@ -14,7 +15,8 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from hub import identity
-from hub.errors import HubError
+from hub.db import as_unavailable
+from hub.errors import HubError, Unavailable
 from hub.runtime import Hub
 from schema.context import Context
 from web.negotiation import (
@@ -28,6 +30,7 @@ from web.negotiation import (
 )
 from web.uploads import is_multipart, receive_multipart
 
+logger = logging.getLogger("channelhub.http")
 QUERIES_ONLY = (OperationType.QUERY,)
 QUERIES_AND_MUTATIONS = (OperationType.QUERY, OperationType.MUTATION)
 
@@ -58,6 +61,12 @@ async def graphql_endpoint(request: Request) -> Response:
         return _operation_not_allowed(error, request.method, media)
     except CannotGetOperationTypeError as error:
         return _request_error(RequestError(400, error.as_http_error_reason()), media)
+    except Exception as error:  # outside GraphQL execution: authentication, uploads
+        unavailable = as_unavailable(error)
+        if unavailable is None:
+            raise
+        logger.warning("database unavailable: %s", error)
+        return _unavailable(unavailable, media)
     return _result(result, media, context.request_id)
 
 
@@ -139,7 +148,27 @@ def _result(result: ExecutionResult, media: str, request_id: str) -> Response:
         body["data"] = result.data
     if result.extensions:
         body["extensions"] = result.extensions
-    return _json(body, status, media, {"x-request-id": request_id})
+    headers = {"x-request-id": request_id}
+    retry_after = _retry_after(body.get("errors", ()))
+    if retry_after is not None:  # the database is out of reach: the client should retry
+        status = 503
+        headers["retry-after"] = str(retry_after)
+    return _json(body, status, media, headers)
+
+
+def _retry_after(errors: Any) -> int | None:
+    waits = [
+        int(error["extensions"].get("retryAfter") or 0)
+        for error in errors
+        if (error.get("extensions") or {}).get("code") == Unavailable.code
+    ]
+    return max(waits) if waits else None
+
+
+def _unavailable(error: Unavailable, media: str) -> Response:
+    extensions = {"code": error.code, "retryAfter": error.retry_after}
+    body = {"errors": [{"message": error.message, "extensions": extensions}]}
+    return _json(body, 503, media, {"retry-after": str(error.retry_after)})
 
 
 def _request_error(error: RequestError, media: str = GRAPHQL_RESPONSE) -> Response:

@@ -25,7 +25,8 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from hub import identity, json_input
-from hub.errors import HubError
+from hub.db import as_unavailable
+from hub.errors import HubError, RateLimited, Unavailable
 from hub.runtime import Hub
 from schema.context import Context
 from schema.documents import parses
@@ -111,7 +112,11 @@ class _Connection:
                     text = await self.websocket.receive_text()
                 except (WebSocketDisconnect, RuntimeError, KeyError):
                     return
-                await self._handle(text)
+                try:
+                    await self._handle(text)
+                except Exception as error:
+                    await self._close_after(error)
+                    return
         finally:
             for timer in timers:
                 timer.cancel()
@@ -136,6 +141,15 @@ class _Connection:
                 return
             except Exception:  # the database is unreachable: keep serving, check again later
                 logger.warning("could not recheck a WebSocket's token", exc_info=True)
+
+    async def _close_after(self, error: Exception) -> None:
+        """Close with a reason after an error no handler expected, rather than just drop."""
+        if as_unavailable(error) is not None:
+            logger.warning("closing a WebSocket: the database is unavailable (%s)", error)
+            await self._close(1013, "Try again later: the database is unavailable")
+            return
+        logger.error("closing a WebSocket after an unexpected error", exc_info=error)
+        await self._close(1011, "Internal server error")
 
     async def _init_deadline(self) -> None:
         await asyncio.sleep(INIT_TIMEOUT_SECONDS)
@@ -257,10 +271,14 @@ class _Connection:
             raise
         except HubError as error:
             await self._send_next_error(operation_id, error)
-        except Exception:
-            logger.exception("subscription %s failed", operation_id)
-            await self._send_error(operation_id, "Internal server error")
-            return
+        except Exception as error:
+            unavailable = as_unavailable(error)
+            if unavailable is None:
+                logger.exception("subscription %s failed", operation_id)
+                await self._send_error(operation_id, "Internal server error")
+                return
+            logger.warning("subscription %s: the database is unavailable (%s)", operation_id, error)
+            await self._send_next_error(operation_id, unavailable)
         with contextlib.suppress(Exception):
             await self._send({"id": operation_id, "type": "complete"})
 
@@ -319,6 +337,8 @@ class _Connection:
         extensions: dict[str, Any] = {"code": error.code}
         if error.field:
             extensions["field"] = error.field
+        if isinstance(error, RateLimited | Unavailable):
+            extensions["retryAfter"] = error.retry_after
         payload = {"data": None, "errors": [{"message": error.message, "extensions": extensions}]}
         await self._send({"id": operation_id, "type": "next", "payload": payload})
 

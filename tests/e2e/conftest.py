@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.clock import ManualClock
 from tests.conftest import JWT_SECRET, free_port
-from tests.services import service_env
+from tests.services import OwnRedis, service_env
 
 CHANNELHUB = Path(sys.executable).parent / "channelhub"
 
@@ -67,11 +67,24 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def hub_processes(database: AsyncEngine, tmp_path: Path) -> Iterator[list[str]]:
+    """Two `channelhub serve` processes on the suite's PostgreSQL and Redis."""
+    yield from serve_two(tmp_path, service_env("REDIS_URL"))
+
+
+@pytest.fixture
+def hub_processes_on_own_redis(
+    database: AsyncEngine, tmp_path: Path, own_redis: OwnRedis
+) -> Iterator[list[str]]:
+    """Two `channelhub serve` processes on the suite's PostgreSQL and the test's own Redis."""
+    yield from serve_two(tmp_path, own_redis.url)
+
+
+def serve_two(tmp_path: Path, broadcast_url: str) -> Iterator[list[str]]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
     env.update(
         CHANNELHUB_ENV="test",
         CHANNELHUB_DATABASE_URL=service_env("DATABASE_URL"),
-        CHANNELHUB_BROADCAST_URL=service_env("REDIS_URL"),
+        CHANNELHUB_BROADCAST_URL=broadcast_url,
         CHANNELHUB_JWT_SECRET=JWT_SECRET,
         CHANNELHUB_VAR_DIR=str(tmp_path / "var"),
     )

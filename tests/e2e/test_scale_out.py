@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import statistics
 import subprocess
+import time
 from typing import Any
 
 import httpx
 
+from hub.events import CHANNEL
 from hub.orders import catalog
 from hub.orders.catalog import ProductInput
 from hub.partners import TerritoryInput, Tier
@@ -14,17 +18,17 @@ from hub.roles import Role
 from hub.runtime import Hub
 from tests.factories import Factory
 from tests.hub.test_events import restart_redis
-from tests.services import service_env
-from tests.wsclient import graphql_socket
+from tests.services import OwnRedis, service_env
+from tests.wsclient import GraphQLSocket, graphql_socket
 
 EVENTS = "subscription { leadEvents { cursor type lead { customerCompany } } }"
 CREATE = 'mutation($c: String!) { createLead(input: {customerCompany: $c, country: "US", productLine: "NETWORKING", region: "US-CA"}) { id } }'
 
 
 async def test_a_subscriber_on_one_process_sees_a_mutation_on_the_other(
-    hub_processes: list[str], factory: Factory
+    hub_processes_on_own_redis: list[str], own_redis: OwnRedis, factory: Factory
 ) -> None:
-    first, second = hub_processes
+    first, second = hub_processes_on_own_redis
     partner = await factory.partner(
         "West", tier=Tier.GOLD, territories=(TerritoryInput(name="CA", regions=("US-CA",)),)
     )
@@ -35,15 +39,19 @@ async def test_a_subscriber_on_one_process_sees_a_mutation_on_the_other(
         await socket.subscribe(EVENTS)
         await _create(second, vendor.token, "Before the outage")
         before = (await socket.next())["data"]["leadEvents"]
+        subscribed_before = own_redis.subscribers(CHANNEL)
 
-        port = service_env("REDIS_PORT")
-        subprocess.run(
-            ["redis-cli", "-p", port, "shutdown", "nosave"], check=False, capture_output=True
-        )
+        own_redis.kill()
         during = [await _create(second, vendor.token, f"During {n}") for n in range(2)]
-        restart_redis(port)
+        own_redis.start()
         await _create(second, vendor.token, "After the outage")
         received = [(await socket.next(wait=15))["data"]["leadEvents"] for _ in range(3)]
+    # Both processes subscribe again; then events travel live, not by the 1 s poll.
+    subscribed_after = await own_redis.subscribers_within(CHANNEL, 2, seconds=30)
+    async with graphql_socket(f"ws://{first}/graphql", vendor.token) as socket:
+        await socket.subscribe(EVENTS)
+        await asyncio.sleep(0.3)
+        delays = [await _live_delay(socket, second, vendor.token, f"Live {n}") for n in range(7)]
 
     assert before["lead"]["customerCompany"] == "Before the outage"
     assert [event["lead"]["customerCompany"] for event in received] == [
@@ -54,6 +62,18 @@ async def test_a_subscriber_on_one_process_sees_a_mutation_on_the_other(
     assert len(during) == 2
     cursors = [int(before["cursor"])] + [int(event["cursor"]) for event in received]
     assert cursors == sorted(cursors)
+    assert (subscribed_before, subscribed_after) == (2, 2)
+    assert statistics.median(delays) < 0.3, delays
+
+
+async def _live_delay(socket: GraphQLSocket, host: str, token: str, company: str) -> float:
+    """Seconds from a mutation's answer on one process to its event on the other's socket
+    (none when the event came first: it is published before the mutation answers)."""
+    await _create(host, token, company)
+    answered = time.monotonic()
+    event = (await socket.next(wait=15))["data"]["leadEvents"]
+    assert event["lead"]["customerCompany"] == company
+    return time.monotonic() - answered
 
 
 async def test_a_client_that_resumes_after_a_redis_restart_gets_exactly_what_it_missed(

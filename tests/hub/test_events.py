@@ -16,7 +16,7 @@ from hub.roles import Principal, Role
 from hub.runtime import Hub
 from storage.db import create_session_factory
 from tests.factories import Factory
-from tests.services import service_env
+from tests.services import OwnRedis, service_env
 
 
 async def emit(
@@ -366,3 +366,30 @@ async def test_broadcasts_that_cross_are_put_back_in_order_without_reading_the_t
         await hub.events.publish([third])
         assert [e.id for e in await take(stream, 2)] == [lost.id, third.id]
         assert len(reads) == 1
+
+
+async def test_a_bus_polls_while_redis_is_down_and_subscribes_again_when_it_returns(
+    database: AsyncEngine, hub: Hub, factory: Factory, clock: ManualClock, own_redis: OwnRedis
+) -> None:
+    db = create_session_factory(database)
+    writer, reader = EventBus(own_redis.url, db), EventBus(own_redis.url, db)
+    await writer.start()
+    await reader.start()
+    a = await factory.partner()
+    try:
+        async with reader.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
+            own_redis.kill()
+            during = [await publish_through(writer, hub, clock, [a.id]) for _ in range(2)]
+            # Redis is still down: the table delivers them.
+            received_during = await take(stream, 2)
+            own_redis.start()
+            subscribed = await own_redis.subscribers_within(events.CHANNEL, 2, seconds=30)
+            after = await publish_through(writer, hub, clock, [a.id])
+            received_after = await take(stream, 1)
+    finally:
+        await writer.stop()
+        await reader.stop()
+
+    assert [e.id for e in received_during] == during
+    assert [e.id for e in received_after] == [after]
+    assert subscribed == 2

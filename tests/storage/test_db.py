@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 import storage.db
-from storage.db import create_engine, create_read_session_factory, create_session_factory
+from storage.db import (
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+    is_unavailable,
+)
 from tests.services import service_env
 
 PID = text("SELECT pg_backend_pid()")
@@ -67,3 +75,50 @@ async def test_read_sessions_do_not_open_a_transaction() -> None:
             assert await session.scalar(now) > first
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_left_busy_by_an_unfinished_operation_is_discarded() -> None:
+    engine = create_engine(service_env("DATABASE_URL"), pool_size=1)
+    sleeper: asyncio.Task[object] | None = None
+    try:
+        async with engine.connect() as connection:
+            stuck = await connection.scalar(PID)
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            # An operation of its own that SQLAlchemy knows nothing of keeps it busy.
+            sleeper = asyncio.create_task(driver.fetchval("SELECT pg_sleep(3)"))
+            await asyncio.sleep(0.1)
+            with pytest.raises(DBAPIError, match="another operation is in progress") as failed:
+                await connection.scalar(PID)
+
+        async with engine.connect() as connection:
+            fresh = await connection.scalar(PID)
+
+        assert failed.value.connection_invalidated
+        assert is_unavailable(failed.value)
+        assert fresh is not None and fresh != stuck
+    finally:
+        if sleeper is not None:
+            sleeper.cancel()
+            await asyncio.gather(sleeper, return_exceptions=True)
+        await engine.dispose()
+
+
+async def test_a_statement_whose_backend_is_terminated_counts_as_a_lost_connection() -> None:
+    url = service_env("DATABASE_URL")
+    engine, admin = create_engine(url), create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            victim = await connection.scalar(PID)
+            sleeping = asyncio.create_task(connection.execute(text("SELECT pg_sleep(5)")))
+            await asyncio.sleep(0.2)
+            async with admin.connect() as other:
+                await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+            with pytest.raises(DBAPIError) as failed:
+                await sleeping
+
+        assert failed.value.connection_invalidated
+        assert is_unavailable(failed.value)
+    finally:
+        await engine.dispose()
+        await admin.dispose()

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 
 from hub.roles import Principal, Role
 from hub.settings import Settings
 from resolvers.root import build_schema
-from schema.fanout import alike_for_every_recipient
-from web.fanout import OUTBOX_SIZE, Member, group_key, shareable_subscription, user_scoped
+from schema.fanout import SharedStream, alike_for_every_recipient
+from storage.db import DatabaseUnavailable
+from web.fanout import (
+    OUTBOX_SIZE,
+    Groups,
+    Member,
+    group_key,
+    shareable_subscription,
+    user_scoped,
+)
 
 LIVE = "subscription { leadEvents { cursor } }"
 WITH_CURSOR = "subscription($after: String) { leadEvents(after: $after) { cursor } }"
@@ -124,3 +133,31 @@ async def test_a_healthy_member_frames_the_shared_payload_with_its_id() -> None:
     assert [json.loads(text) for text in sent] == [
         {"id": 'op "7"', "type": "next", "payload": {"data": {"x": 1}}}
     ]
+
+
+@pytest.mark.parametrize(
+    ("failure", "extensions"),
+    [
+        (DatabaseUnavailable("cannot connect"), {"code": "UNAVAILABLE", "retryAfter": 2}),
+        (RuntimeError("a bug"), {"code": "INTERNAL_SERVER_ERROR"}),
+    ],
+)
+async def test_members_of_a_stream_that_fails_get_an_error_not_a_completion(
+    failure: Exception, extensions: dict[str, object]
+) -> None:
+    async def send(text: str) -> None:
+        pass
+
+    async def failing() -> AsyncIterator[object]:
+        raise failure
+        yield  # an async generator that fails when first read
+
+    async def open_stream(shared: SharedStream) -> AsyncIterator[object]:
+        return failing()
+
+    ending = await asyncio.wait_for(
+        Groups(json.dumps).run(("a", LIVE, "", "{}"), Member("op-1", send), open_stream), 5
+    )
+
+    assert ending is not None and ending[0] == "error"
+    assert [error["extensions"] for error in json.loads(ending[1])] == [extensions]
