@@ -15,9 +15,15 @@ from functools import lru_cache
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
     OverlappingFieldsCanBeMergedRule,
+    SelectionSetNode,
     parse,
     specified_rules,
 )
@@ -156,3 +162,54 @@ def _clients(error: GraphQLError) -> GraphQLError:
     if error.original_error is None or isinstance(error.original_error, GraphQLError):
         return error
     return GraphQLError(error.message, error.nodes, extensions=error.extensions)
+
+
+# Root fields anyone may use without logging in (besides __typename and introspection).
+OPEN_FIELDS = frozenset({"login", "applyAsPartner", "acceptInvite"})
+
+
+def needs_login(query: str, operation_name: str | None, max_tokens: int) -> bool:
+    """Whether an operation selects a root field that needs a caller (or cannot be told).
+
+    A stale token sent with `login` must not block the login that replaces it.
+    """
+    try:
+        document = parsed(query, max_tokens)
+    except GraphQLError:
+        return True
+    operations = [
+        node
+        for node in document.definitions
+        if isinstance(node, OperationDefinitionNode)
+        and (
+            operation_name is None or (node.name is not None and node.name.value == operation_name)
+        )
+    ]
+    if len(operations) != 1:
+        return True
+    fragments = {
+        node.name.value: node
+        for node in document.definitions
+        if isinstance(node, FragmentDefinitionNode)
+    }
+    names = _root_fields(operations[0].selection_set, fragments, set())
+    return any(name not in OPEN_FIELDS and not name.startswith("__") for name in names)
+
+
+def _root_fields(
+    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+) -> list[str]:
+    names: list[str] = []
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            names.append(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            names.extend(_root_fields(selection.selection_set, fragments, seen))
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                seen.add(name)
+                names.extend(_root_fields(fragments[name].selection_set, fragments, seen))
+            elif name not in fragments:
+                names.append(f"...{name}")  # an unknown fragment: validation will refuse it
+    return names

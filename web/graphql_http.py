@@ -19,6 +19,7 @@ from hub.db import as_unavailable
 from hub.errors import HubError, Unavailable
 from hub.runtime import Hub
 from schema.context import Context
+from schema.documents import needs_login
 from web.negotiation import (
     GRAPHQL_RESPONSE,
     GraphQLParams,
@@ -73,7 +74,7 @@ async def graphql_endpoint(request: Request) -> Response:
 async def _execute(
     request: Request, hub: Hub, schema: strawberry.Schema, params: GraphQLParams
 ) -> tuple[ExecutionResult, Context]:
-    context = await _context(request, hub)
+    context = await _context(request, hub, params)
     result = await schema.execute(
         params.query,
         variable_values=params.variables,
@@ -109,10 +110,10 @@ async def _read_params(request: Request, limit: int) -> GraphQLParams:
     return params_from_body(bytes(body))
 
 
-async def _context(request: Request, hub: Hub) -> Context:
+async def _context(request: Request, hub: Hub, params: GraphQLParams) -> Context:
     context = Context(hub=hub, client=request.client.host if request.client else None)
-    header = request.headers.get("authorization")
-    if header is None:
+    header = (request.headers.get("authorization") or "").strip()
+    if not header:  # an empty header (what auth links send while logged out) is no header
         return context
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -121,7 +122,12 @@ async def _context(request: Request, hub: Hub) -> Context:
         )
     try:
         principal = await identity.authenticate(hub, token.strip())
+    except Unavailable:
+        raise
     except HubError as error:
+        # A stale token does not stand in the way of logging in again (or applying).
+        if not needs_login(params.query, params.operation_name, hub.settings.max_anonymous_tokens):
+            return context
         raise RequestError(401, error.message, _CHALLENGE) from None
     context.authenticated(principal, token.strip())
     return context
@@ -142,8 +148,10 @@ def _result(result: ExecutionResult, media: str, request_id: str) -> Response:
     if result.errors:
         body["errors"] = [error.formatted for error in result.errors]
     status = 200
-    if isinstance(result, PreExecutionError):
+    if _is_request_error(result):
         status = 400 if media == GRAPHQL_RESPONSE else 200
+        if media != GRAPHQL_RESPONSE and not isinstance(result, PreExecutionError):
+            body["data"] = None  # what application/json clients have always been sent
     else:
         body["data"] = result.data
     if result.extensions:
@@ -154,6 +162,21 @@ def _result(result: ExecutionResult, media: str, request_id: str) -> Response:
         status = 503
         headers["retry-after"] = str(retry_after)
     return _json(body, status, media, headers)
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Refused before any field ran: parsing, validation, or variables that do not coerce.
+
+    Variable coercion fails inside execution, so it comes back as a plain result with no data
+    and errors that name no field path; the GraphQL-over-HTTP spec makes it a 400 all the same.
+    """
+    if isinstance(result, PreExecutionError):
+        return True
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
 
 
 def _retry_after(errors: Any) -> int | None:

@@ -194,3 +194,59 @@ async def test_a_long_document_is_not_kept_in_the_caches(factory: Factory) -> No
     assert [(info.hits, info.misses) for info in after] == [
         (info.hits, info.misses) for info in before
     ]
+
+
+async def test_variables_that_do_not_coerce_are_400_with_graphql_response_json(
+    factory: Factory,
+) -> None:
+    vendor = await factory.vendor_admin()
+    query = "query($first: Int) { leads(first: $first) { totalCount } }"
+    sent = {"query": query, "variables": {"first": "ten"}}
+    auth = {"authorization": f"Bearer {vendor.token}"}
+
+    modern = await factory.client.post(
+        "/graphql", json=sent, headers={"accept": GRAPHQL_RESPONSE, **auth}
+    )
+    legacy = await factory.client.post(
+        "/graphql", json=sent, headers={"accept": "application/json", **auth}
+    )
+    field_error = await factory.client.post(
+        "/graphql",
+        json={"query": 'query { lead(id: "nope") { id } }'},
+        headers={"accept": GRAPHQL_RESPONSE, **auth},
+    )
+
+    assert modern.status_code == 400 and "data" not in modern.json()
+    assert errors_of(modern.json()) == [("BAD_USER_INPUT", "first")]
+    assert legacy.status_code == 200 and legacy.json()["data"] is None
+    # An error while a field runs is still a 200 with data (null here), per the spec.
+    assert field_error.status_code == 200 and "data" in field_error.json()
+
+
+async def test_an_empty_or_stale_token_does_not_block_logging_in(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+    login = {
+        "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+        "variables": {"e": admin.user.email, "p": "correct horse battery"},
+    }
+    await factory.gql("mutation { logout }", actor=admin)
+
+    empty = await factory.client.post("/graphql", json=login, headers={"authorization": ""})
+    blank = await factory.client.post("/graphql", json=login, headers={"authorization": "  "})
+    revoked = await factory.client.post(
+        "/graphql", json=login, headers={"authorization": f"Bearer {admin.token}"}
+    )
+    me_with_revoked = await factory.client.post(
+        "/graphql",
+        json={"query": "{ me { email } login: __typename }"},
+        headers={"authorization": f"Bearer {admin.token}"},
+    )
+    me_without = await factory.client.post(
+        "/graphql", json={"query": "{ me { email } }"}, headers={"authorization": ""}
+    )
+
+    for response in (empty, blank, revoked):
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["login"]["token"]
+    assert me_with_revoked.status_code == 401
+    assert errors_of(me_without.json()) == [("UNAUTHENTICATED", None)]
