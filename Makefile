@@ -47,8 +47,9 @@ pytest: install
 test: install services-deps
 	$(BIN)/python scripts/services.py -- $(MAKE) --no-print-directory check pytest
 
+# make run PORT=8080 serves elsewhere (links and allowed origins follow).
 run: install
-	$(BIN)/channelhub serve
+	$(BIN)/channelhub serve $(if $(PORT),--port $(PORT))
 
 # bench.uploads and bench.messaging need PostgreSQL, Redis and S3: all run under the services.
 bench: install services-deps

@@ -39,6 +39,8 @@ class Settings:
     jwt_secret: str
     token_ttl_seconds: int
     invite_ttl_seconds: int
+    host: str
+    port: int
     allowed_origins: tuple[str, ...]
     public_base_url: str
     max_body_bytes: int
@@ -67,6 +69,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     var_dir = Path(source.text("VAR_DIR", "var")).resolve()
     database_url = source.text("DATABASE_URL", f"sqlite+aiosqlite:///{var_dir / 'channelhub.db'}")
     _check_database_url(database_url)
+    host = source.text("HOST", "127.0.0.1") or "127.0.0.1"
+    port = source.integer("PORT", 8000, minimum=1, maximum=65535)
     return Settings(
         environment=source.choice("ENV", "development", ("development", "production", "test")),
         var_dir=var_dir,
@@ -75,10 +79,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jwt_secret=_jwt_secret(source, var_dir, database_url),
         token_ttl_seconds=source.integer("TOKEN_TTL_SECONDS", 3600, minimum=60),
         invite_ttl_seconds=source.integer("INVITE_TTL_SECONDS", 7 * 86400, minimum=60),
-        allowed_origins=source.csv(
-            "ALLOWED_ORIGINS", "http://localhost:8000,http://127.0.0.1:8000"
-        ),
-        public_base_url=source.url("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        host=host,
+        port=port,
+        allowed_origins=source.csv("ALLOWED_ORIGINS", ",".join(_served_origins(host, port))),
+        public_base_url=source.url("PUBLIC_BASE_URL", _served_origins(host, port)[0]),
         max_body_bytes=source.integer("MAX_BODY_BYTES", 1_048_576, minimum=1024),
         max_upload_bytes=source.integer("MAX_UPLOAD_BYTES", 100 * 1_048_576, minimum=1024),
         max_query_depth=source.integer("MAX_QUERY_DEPTH", 12, minimum=2),
@@ -93,6 +97,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_lock_seconds=source.integer("LOGIN_LOCK_SECONDS", 900, minimum=1),
         objects=_object_store(source, var_dir),
     )
+
+
+def _served_origins(host: str, port: int) -> list[str]:
+    """The origins a browser reaches the served host and port by (the first one for links).
+
+    Served on every interface (0.0.0.0, ::), the hub is still reached locally by loopback.
+    """
+    names = ["127.0.0.1", "localhost"] if host in ("0.0.0.0", "::", "127.0.0.1") else [host]
+    if host == "localhost":
+        names = ["localhost", "127.0.0.1"]
+    bracketed = [f"[{name}]" if ":" in name else name for name in names]
+    return [f"http://{name}:{port}" for name in bracketed]
 
 
 def _check_database_url(url: str) -> None:
@@ -163,7 +179,9 @@ class _Source:
     def text(self, name: str, default: str) -> str:
         return self.env.get(PREFIX + name, default).strip()
 
-    def integer(self, name: str, default: int, *, minimum: int) -> int:
+    def integer(
+        self, name: str, default: int, *, minimum: int, maximum: int | None = None
+    ) -> int:
         raw = self.text(name, str(default))
         try:
             value = int(raw)
@@ -171,6 +189,8 @@ class _Source:
             raise ConfigError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
         if value < minimum:
             raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{PREFIX}{name} must be at most {maximum}, got {value}")
         return value
 
     def boolean(self, name: str, default: bool) -> bool:

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
@@ -61,8 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="channelhub", description="ChannelHub, the open PRM hub.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="serve the GraphQL API over HTTP and WebSocket")
-    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.add_argument("--host", help="interface to bind (default CHANNELHUB_HOST, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default CHANNELHUB_PORT, else 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument(
         "--no-demo",
@@ -165,9 +167,15 @@ def _head() -> str | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Flags act as the settings would, so the download links and allowed origins every worker
+    # derives (create_app reads the environment) follow the host and port really served.
+    for name, value in (("HOST", args.host), ("PORT", args.port)):
+        if value is not None:
+            os.environ[f"CHANNELHUB_{name}"] = str(value)
     settings = load_settings()
     if args.workers < 1:
         raise CommandError("--workers must be at least 1")
+    _check_free(settings.host, settings.port)
 
     async def prepare(hub: Hub, engine: AsyncEngine) -> int:
         await _prepare(hub, engine, seed_demo=not args.no_demo)
@@ -177,12 +185,12 @@ def _serve(args: argparse.Namespace) -> int:
     # Thousands of long-lived sockets keep many objects alive; the default thresholds make
     # full collections (which walk all of them) frequent enough to stall live fan-out.
     gc.set_threshold(50_000, 20, 100)
-    print(f"ChannelHub serving http://{args.host}:{args.port}/graphql", flush=True)
+    print(f"ChannelHub serving {settings.public_base_url}/graphql", flush=True)
     uvicorn.run(
         "web.app:create_app",
         factory=True,
-        host=args.host,
-        port=args.port,
+        host=settings.host,
+        port=settings.port,
         workers=args.workers,
         log_level="info",
         ws="websockets-sansio",
@@ -191,6 +199,20 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
     )
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse to start (before announcing anything) when the address cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CommandError(
+                f"cannot serve on {host}:{port} ({error.strerror or error}); another program "
+                "may be using it: pass --port, or set CHANNELHUB_PORT (make run PORT=...)"
+            ) from None
 
 
 def _migrate(args: argparse.Namespace) -> int:

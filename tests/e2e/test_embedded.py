@@ -68,3 +68,23 @@ def http_catalog(base: str, token: str) -> dict[str, object]:
         ).json()
     products: dict[str, object] = body["data"]["products"]
     return products
+
+
+def test_the_served_port_is_the_one_links_and_origins_use(embedded_server: str) -> None:
+    port = embedded_server.rsplit(":", 1)[1]
+    preflight = {
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+    }
+    with httpx.Client(base_url=embedded_server) as http:
+        allowed = {
+            origin: http.options("/graphql", headers={"origin": origin, **preflight})
+            for origin in (f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+        }
+        stranger = http.options(
+            "/graphql", headers={"origin": "http://localhost:8000", **preflight}
+        )
+
+    for origin, response in allowed.items():
+        assert response.headers.get("access-control-allow-origin") == origin
+    assert "access-control-allow-origin" not in stranger.headers

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from hub.settings import load_settings
+from hub.settings import ConfigError, load_settings
 from resolvers.root import build_schema
 from tests.conftest import hub_env
 from tests.e2e.conftest import CHANNELHUB
@@ -147,3 +148,33 @@ def test_create_admin_then_demo_refuses_a_used_database(tmp_path: Path) -> None:
     assert demo.returncode == 2 and "empty database" in demo.stderr
     assert weak.returncode == 2 and "password must be at least 10 characters" in weak.stderr
     assert (tmp_path / "var" / "jwt-secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_busy_port_is_one_line_before_anything_is_announced(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "CHANNELHUB_VAR_DIR": str(tmp_path / "var")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = run("serve", "--port", str(port), env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "ChannelHub serving" not in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        f"channelhub: cannot serve on 127.0.0.1:{port} (Address already in use); another "
+        "program may be using it: pass --port, or set CHANNELHUB_PORT (make run PORT=...)"
+    ]
+
+
+def test_the_port_setting_moves_links_and_origins_with_it() -> None:
+    settings = load_settings({"CHANNELHUB_PORT": "8123", "CHANNELHUB_JWT_SECRET": "x" * 32})
+    everywhere = load_settings(
+        {"CHANNELHUB_HOST": "0.0.0.0", "CHANNELHUB_PORT": "9000", "CHANNELHUB_JWT_SECRET": "x" * 32}
+    )
+
+    assert settings.public_base_url == "http://127.0.0.1:8123"
+    assert set(settings.allowed_origins) == {"http://127.0.0.1:8123", "http://localhost:8123"}
+    assert everywhere.public_base_url == "http://127.0.0.1:9000"
+    with pytest.raises(ConfigError, match="CHANNELHUB_PORT must be at most 65535"):
+        load_settings({"CHANNELHUB_PORT": "70000", "CHANNELHUB_JWT_SECRET": "x" * 32})
