@@ -8,6 +8,7 @@ every other one is still read.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -37,16 +38,40 @@ class Report:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     stopped_at: int | None = None
     on_rejected: Callable[[int, str], None] | None = field(default=None, repr=False)
+    # The CSV column of an API field where the names differ beyond casing (see column_of).
+    columns: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def _in_columns(self, error: HubError) -> str:
+        """The error's message with the API field names it uses turned into CSV columns."""
+        if not error.field:
+            return error.message
+        at = column_of(error.field, self.columns)
+        message = error.message.replace(error.field, at)
+        head = re.split(r"[.\[]", error.field, maxsplit=1)[0]
+        word = re.compile(r"\b" + re.escape(head) + r"\b")
+        return f"{at}: {word.sub(at, message)}"
 
     def reject(self, line: int, reason: str | HubError | ValueError) -> None:
         """Record a row that was not imported, with the column at fault when known."""
         if isinstance(reason, HubError):
-            reason = f"{reason.field}: {reason.message}" if reason.field else reason.message
+            reason = self._in_columns(reason)
         elif isinstance(reason, ValueError):
             reason = str(reason)
         self.rejected.append((line, reason))
         if self.on_rejected is not None:
             self.on_rejected(line, reason)
+
+
+def column_of(api_field: str, columns: dict[str, str]) -> str:
+    """The CSV column an API field name stands for: customerCompany is customer_company.
+
+    The domain's checks name the API's fields; a person fixing a CSV file needs its columns.
+    """
+    for prefix in sorted(columns, key=len, reverse=True):
+        if api_field == prefix or api_field.startswith((f"{prefix}.", f"{prefix}[")):
+            return columns[prefix]
+    head = re.split(r"[.\[]", api_field, maxsplit=1)[0]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", head).lower()
 
 
 def read(

@@ -179,9 +179,7 @@ class _Source:
     def text(self, name: str, default: str) -> str:
         return self.env.get(PREFIX + name, default).strip()
 
-    def integer(
-        self, name: str, default: int, *, minimum: int, maximum: int | None = None
-    ) -> int:
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
         raw = self.text(name, str(default))
         try:
             value = int(raw)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, TypeVar
 
@@ -38,6 +38,13 @@ Num = TypeVar("Num", int, float)
 
 @dataclass
 class ImportReport(csvrows.Report):
+    columns: dict[str, str] = field(
+        default_factory=lambda: {
+            "estimatedValue.currency": "currency",
+            "estimatedValue": "value_minor",
+        },
+        repr=False,
+    )
     imported: int = 0
     offered: int = 0
     unassignable: int = 0

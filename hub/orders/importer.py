@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from hub import csvrows
@@ -22,6 +22,9 @@ TRUE, FALSE = {"", "1", "true", "yes", "y"}, {"0", "false", "no", "n"}
 
 @dataclass
 class ProductImportReport(csvrows.Report):
+    columns: dict[str, str] = field(
+        default_factory=lambda: {"prices": "price_<currency>"}, repr=False
+    )
     created: int = 0
     updated: int = 0
 

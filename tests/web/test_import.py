@@ -61,7 +61,7 @@ async def test_good_rows_are_kept_and_bad_rows_reported(
     assert reported == [
         "line 3: country: 'XX' is not an ISO 3166-1 alpha-2 country code",
         "line 4: value_minor: 'lots' is not a number",
-        "line 5: customerCompany: customerCompany must not be empty",
+        "line 5: customer_company: customer_company must not be empty",
         "line 6: expected_close: '2026-13-01' is not a date (YYYY-MM-DD)",
     ]
     async with hub.db() as session:

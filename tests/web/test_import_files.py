@@ -114,7 +114,7 @@ DAMAGED_LEADS = {
         LEAD_HEADER + leads(0, 3) + b"Initech,US\n" + b'"Hooli,US,CLO',
         3,
         [
-            "line 5: productLine: '' is not a product line code (letters, digits, underscores)",
+            "line 5: product_line: '' is not a product line code (letters, digits, underscores)",
             "line 6: country: '' is not an ISO 3166-1 alpha-2 country code",
         ],
     ),
@@ -206,13 +206,13 @@ async def test_amounts_beyond_the_api_limit_are_reported_by_line(
 
     limit = "a whole number of minor units from 0 to 9007199254740991"
     assert reported(lead_result) == [
-        f"line 2: estimatedValue.amountMinor: estimatedValue must be {limit}"
+        f"line 2: value_minor: value_minor must be {limit}"
     ]
     assert lead_result.stdout.splitlines() == [
         "imported 1 leads (0 offered, 0 unassignable); rejected 1 rows"
     ]
     assert reported(product_result) == [
-        f"line 2: prices.0.amountMinor: a list price must be {limit}"
+        f"line 2: price_<currency>: a list price must be {limit}"
     ]
     assert await count(any_factory, Lead) == 1
     assert await count(any_factory, Product) == 0
