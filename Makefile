@@ -1,10 +1,12 @@
 SHELL := /bin/bash
-.DEFAULT_GOAL := test
+.DEFAULT_GOAL := help
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# What serving needs, without the test and lint tools (or the SeaweedFS binary).
+RUN_INSTALLED := $(VENV)/.installed-run
 PG_BIN := /usr/lib/postgresql/15/bin
 CONFORMANCE := tests/conformance
 NPM_INSTALLED := $(CONFORMANCE)/node_modules/.installed
@@ -12,7 +14,16 @@ PYTEST_ARGS ?=
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
 APT_INSTALL := $(SUDO)apt-get update && $(SUDO)env DEBIAN_FRONTEND=noninteractive apt-get install -y
 
-.PHONY: .venv install services-deps check pytest test run bench bench-scripts format clean
+help:
+	@echo 'make run     serve ChannelHub on the embedded SQLite database (make run PORT=8080)'
+	@echo 'make test    install the test tools, start PostgreSQL, Redis and SeaweedFS on loopback'
+	@echo '            (apt-get installs them when missing), then run make check and pytest'
+	@echo 'make check   formatting, lint, mypy, import contracts and the schema drift check'
+	@echo 'make bench   the benchmarks in bench/, under the test services'
+	@echo 'make format  format and fix lint'
+	@echo 'make clean   remove the virtualenv, caches and var/'
+
+.PHONY: help .venv install services-deps check pytest test run bench bench-scripts format clean
 
 .venv install: $(INSTALLED)
 
@@ -23,6 +34,11 @@ $(BIN)/python:
 $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(RUN_INSTALLED)
+
+$(RUN_INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 services-deps: $(NPM_INSTALLED)
@@ -48,7 +64,7 @@ test: install services-deps
 	$(BIN)/python scripts/services.py -- $(MAKE) --no-print-directory check pytest
 
 # make run PORT=8080 serves elsewhere (links and allowed origins follow).
-run: install
+run: $(RUN_INSTALLED)
 	$(BIN)/channelhub serve $(if $(PORT),--port $(PORT))
 
 # bench.uploads and bench.messaging need PostgreSQL, Redis and S3: all run under the services.

@@ -205,14 +205,10 @@ async def test_amounts_beyond_the_api_limit_are_reported_by_line(
     product_result = await run_cli(any_factory, "products", product_file)
 
     limit = "a whole number of minor units from 0 to 9007199254740991"
-    assert reported(lead_result) == [
-        f"line 2: value_minor: value_minor must be {limit}"
-    ]
+    assert reported(lead_result) == [f"line 2: value_minor: value_minor must be {limit}"]
     assert lead_result.stdout.splitlines() == [
         "imported 1 leads (0 offered, 0 unassignable); rejected 1 rows"
     ]
-    assert reported(product_result) == [
-        f"line 2: price_<currency>: a list price must be {limit}"
-    ]
+    assert reported(product_result) == [f"line 2: price_<currency>: a list price must be {limit}"]
     assert await count(any_factory, Lead) == 1
     assert await count(any_factory, Product) == 0
