@@ -90,10 +90,16 @@ class Factory:
     async def gql(
         self, query: str, variables: dict[str, Any] | None = None, *, actor: Actor | None = None
     ) -> dict[str, Any]:
-        """POST a GraphQL request and return the JSON body (status 200 required)."""
+        """POST a GraphQL request and return the JSON body.
+
+        The status must be 200, or 400 for a request refused before any field ran (then
+        the body has errors and no data, as GraphQL over HTTP says).
+        """
         response = await self.post(query, variables, actor=actor)
-        assert response.status_code == 200, response.text
+        assert response.status_code in (200, 400), response.text
         body: dict[str, Any] = response.json()
+        if response.status_code == 400:
+            assert "data" not in body and body.get("errors"), response.text
         return body
 
     async def post(

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -158,8 +159,19 @@ async def _prepare(hub: Hub, engine: AsyncEngine, *, seed_demo: bool) -> None:
         raise CommandError(
             "the database is not migrated to the latest revision: run `channelhub migrate`"
         )
-    if seed_demo and is_sqlite(hub.settings.database_url) and not await demo.seeded(hub):
-        _print_logins(await demo.seed(hub))
+    if not (seed_demo and is_sqlite(hub.settings.database_url)):
+        return
+    if not await demo.seeded(hub):
+        _print_logins(hub.settings, await _seed(hub))
+    elif hub.settings.development:
+        _print_logins(hub.settings, await demo.logins(hub))
+
+
+async def _seed(hub: Hub) -> list[demo.Login]:
+    started = time.perf_counter()
+    made = await demo.seed(hub)
+    print(f"Demo data seeded in {time.perf_counter() - started:.1f} s.", flush=True)
+    return made
 
 
 def _head() -> str | None:
@@ -251,7 +263,7 @@ def _demo(args: argparse.Namespace) -> int:
             raise CommandError(
                 "the database already holds users; demo data goes into an empty database"
             )
-        _print_logins(await demo.seed(hub))
+        _print_logins(settings, await _seed(hub))
         return 0
 
     return _run(settings, work)
@@ -371,7 +383,11 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_logins(logins: list[tuple[str, str, str]]) -> None:
-    print("Demo data seeded. Log in with:")
+def _print_logins(settings: Settings, logins: list[demo.Login]) -> None:
+    """Show the demo logins; never their password in production."""
+    production = settings.environment == "production"
+    if not logins:
+        return
+    print("Demo users (passwords are not shown in production):" if production else "Log in with:")
     for email, password, role in logins:
-        print(f"  {email:32} {password:18} {role}")
+        print(f"  {email:32} {'' if production else password:18} {role}".rstrip(), flush=True)

@@ -322,7 +322,7 @@ async def test_minor_units_must_be_a_whole_number_in_variables(
 
     body = await factory.gql(CREATE, {"input": {**LEAD, "estimatedValue": value}}, actor=vendor)
 
-    assert body["data"] is None
+    assert body.get("data") is None
     assert await lead_count(factory, vendor) == 0
     assert errors_of(body) == [("BAD_USER_INPUT", "input.estimatedValue.amountMinor")]
 

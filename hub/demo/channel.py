@@ -1,20 +1,43 @@
-"""Demo data: a vendor, a channel across several countries, and logins to try."""
+"""The demo channel: the vendor, partners across several countries, and their people."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-
-from sqlalchemy import func, select
+from datetime import datetime
 
 from hub import partners as partner_service
 from hub import users as user_service
-from hub.orders import catalog, stock
+from hub.demo import world
 from hub.partners import PartnerInput, PartnerStatus, PartnerType, TerritoryInput, Tier
 from hub.roles import Principal, Role
 from hub.runtime import Hub
-from storage.models import User
 
 DEMO_PASSWORD = "channelhub-demo"
+VENDOR_ADMIN = ("admin@vendor.example", "Vera Vendor")
+# (organization: None for the vendor, email, name, role) of every other demo user.
+PEOPLE: tuple[tuple[str | None, str, str, Role], ...] = (
+    (None, "manager@vendor.example", "Carl Channel", Role.CHANNEL_MANAGER),
+    ("Northwind Distribution", "admin@northwind.example", "Nadia Brooks", Role.PARTNER_ADMIN),
+    ("Lakeside Resellers", "admin@lakeside.example", "Liam Carter", Role.PARTNER_ADMIN),
+    ("Golden Gate Systems", "admin@goldengate.example", "Grace Kim", Role.PARTNER_ADMIN),
+    ("Prairie IT", "admin@prairie.example", "Priya Shah", Role.PARTNER_ADMIN),
+    ("Maple Managed Services", "admin@maple.example", "Marc Tremblay", Role.PARTNER_ADMIN),
+    ("Thames Technology", "admin@thames.example", "Tom Ellis", Role.PARTNER_ADMIN),
+    ("Highland Referrals", "admin@highland.example", "Hamish Reid", Role.PARTNER_ADMIN),
+    ("Rhein Netzwerke", "admin@rhein.example", "Rita Becker", Role.PARTNER_ADMIN),
+    ("Bayern Cloud Partner", "admin@bayern.example", "Bastian Huber", Role.PARTNER_ADMIN),
+    ("Seine Intégration", "admin@seine.example", "Sophie Martin", Role.PARTNER_ADMIN),
+    ("Sakura Solutions", "admin@sakura.example", "Sakura Ito", Role.PARTNER_ADMIN),
+    ("Northwind Distribution", "sales@northwind.example", "Noah Price", Role.PARTNER_USER),
+    ("Golden Gate Systems", "sales@goldengate.example", "Gabriel Ortiz", Role.PARTNER_USER),
+)
+Login = tuple[str, str, str]
+# (email, password, role) of every demo user.
+LOGINS: tuple[Login, ...] = (
+    (VENDOR_ADMIN[0], DEMO_PASSWORD, Role.VENDOR_ADMIN.value),
+    *((email, DEMO_PASSWORD, role.value) for _, email, _, role in PEOPLE),
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +53,6 @@ class DemoPartner:
     specializations: tuple[str, ...]
     territory: TerritoryInput
     parent: str | None = None
-    admin_email: str | None = None
 
 
 def _p(
@@ -46,11 +68,8 @@ def _p(
     *,
     status: PartnerStatus = PartnerStatus.ACTIVE,
     parent: str | None = None,
-    admin: str | None = None,
 ) -> DemoPartner:
-    return DemoPartner(
-        name, kind, tier, status, country, city, lat, lon, lines, territory, parent, admin
-    )
+    return DemoPartner(name, kind, tier, status, country, city, lat, lon, lines, territory, parent)
 
 
 def _t(
@@ -74,7 +93,6 @@ DEMO_PARTNERS = (
         -87.6298,
         ("NETWORKING", "SECURITY", "STORAGE"),
         _t("North America", ("US", "CA")),
-        admin="admin@northwind.example",
     ),
     _p(
         "Lakeside Resellers",
@@ -87,7 +105,6 @@ DEMO_PARTNERS = (
         ("NETWORKING",),
         _t("Wisconsin", regions=("US-WI",)),
         parent="Northwind Distribution",
-        admin="admin@lakeside.example",
     ),
     _p(
         "Prairie IT",
@@ -111,7 +128,6 @@ DEMO_PARTNERS = (
         -122.4194,
         ("CLOUD", "SECURITY"),
         _t("California", regions=("US-CA",)),
-        admin="admin@goldengate.example",
     ),
     _p(
         "Maple Managed Services",
@@ -229,74 +245,39 @@ DEMO_PARTNERS = (
 )
 
 
-async def seeded(hub: Hub) -> bool:
-    """Tell whether the database already holds users."""
-    async with hub.db() as session:
-        return bool(await session.scalar(select(func.count()).select_from(User)))
-
-
-async def seed(hub: Hub) -> list[tuple[str, str, str]]:
-    """Create the demo channel; return (email, password, role) of the demo logins."""
-    admin = await user_service.create_admin(
-        hub, email="admin@vendor.example", password=DEMO_PASSWORD, name="Vera Vendor"
-    )
+async def found(hub: Hub, end: datetime) -> world.Demo:
+    """Create the vendor, its staff, the partners and their users at the start of history."""
+    past, clock = world.in_the_past(hub, end)
+    email, name = VENDOR_ADMIN
+    admin = await user_service.create_admin(past, email=email, password=DEMO_PASSWORD, name=name)
     vendor = Principal(
         user_id=admin.id, organization_id=admin.organization_id, role=Role.VENDOR_ADMIN
     )
-    logins = [(admin.email, DEMO_PASSWORD, Role.VENDOR_ADMIN.value)]
-    logins.append(
-        await _user(
-            hub,
-            vendor,
-            admin.organization_id,
-            "manager@vendor.example",
-            "Carl Channel",
-            Role.CHANNEL_MANAGER,
+    partners: dict[str, str] = {}
+    for partner in DEMO_PARTNERS:
+        created = await partner_service.create(
+            past, principal=vendor, data=_input(partner, partners)
+        )
+        partners[partner.name] = created.id
+    # Passwords are hashed in threads: side by side, the slow part of seeding takes a fraction.
+    people = await asyncio.gather(
+        *(
+            _user(past, vendor, partners[org] if org else admin.organization_id, mail, who, role)
+            for org, mail, who, role in PEOPLE
         )
     )
-    ids: dict[str, str] = {}
-    for demo in DEMO_PARTNERS:
-        partner = await partner_service.create(hub, principal=vendor, data=_input(demo, ids))
-        ids[demo.name] = partner.id
-        if demo.admin_email:
-            logins.append(
-                await _user(
-                    hub,
-                    vendor,
-                    partner.id,
-                    demo.admin_email,
-                    f"{demo.name} Admin",
-                    Role.PARTNER_ADMIN,
-                )
-            )
-    await _catalog(hub, vendor)
-    return logins
-
-
-DEMO_PRODUCTS = (
-    ("SW-24", "Switch 24-port", "NETWORKING", 129_900),
-    ("SW-48", "Switch 48-port", "NETWORKING", 219_900),
-    ("FW-100", "Firewall 100", "SECURITY", 349_900),
-    ("NAS-8", "Storage array 8-bay", "STORAGE", 499_900),
-)
-
-
-async def _catalog(hub: Hub, vendor: Principal) -> None:
-    """A small catalog with tier discounts and stock in two warehouses."""
-    for sku, name, line, usd in DEMO_PRODUCTS:
-        prices = {"USD": usd, "EUR": usd * 92 // 100}
-        await catalog.create(
-            hub, principal=vendor, data=catalog.ProductInput(sku, name, line, prices)
-        )
-    for tier, basis_points in ((Tier.SILVER, 500), (Tier.GOLD, 1000), (Tier.PLATINUM, 1500)):
-        await catalog.set_tier_discount(
-            hub, principal=vendor, tier=tier, basis_points=basis_points, sku=None
-        )
-    await stock.create_warehouse(hub, principal=vendor, code="RNO", name="Reno", country="US")
-    await stock.create_warehouse(hub, principal=vendor, code="AMS", name="Amsterdam", country="NL")
-    for sku, _, _, _ in DEMO_PRODUCTS:
-        await stock.set_stock(hub, principal=vendor, sku=sku, warehouse="RNO", on_hand=40)
-        await stock.set_stock(hub, principal=vendor, sku=sku, warehouse="AMS", on_hand=25)
+    return world.Demo(
+        hub=past,
+        clock=clock,
+        end=end,
+        vendor=vendor,
+        manager=people[0],
+        partners=partners,
+        people={
+            email: vendor,
+            **{mail: person for (_, mail, _, _), person in zip(PEOPLE, people, strict=True)},
+        },
+    )
 
 
 def _input(demo: DemoPartner, ids: dict[str, str]) -> PartnerInput:
@@ -318,9 +299,11 @@ def _input(demo: DemoPartner, ids: dict[str, str]) -> PartnerInput:
 
 async def _user(
     hub: Hub, vendor: Principal, organization_id: str, email: str, name: str, role: Role
-) -> tuple[str, str, str]:
+) -> Principal:
     issued = await user_service.invite(
         hub, principal=vendor, organization_id=organization_id, email=email, name=name, role=role
     )
-    await user_service.accept_invite(hub, token=issued.token, password=DEMO_PASSWORD, name=None)
-    return email, DEMO_PASSWORD, role.value
+    user = await user_service.accept_invite(
+        hub, token=issued.token, password=DEMO_PASSWORD, name=None
+    )
+    return Principal(user_id=user.id, organization_id=organization_id, role=role)

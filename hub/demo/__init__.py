@@ -1,0 +1,86 @@
+"""Demo data: a living channel with seven months of history, built through the hub's services.
+
+Every record is made by the service the API calls, with the hub's clock moved through the
+past (see hub.demo.world), so events, routing explanations, histories, stock and expiries
+are exactly what the hub would have produced live.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from hub import jobs
+from hub.demo import (
+    channel,
+    collateral,
+    deals,
+    knowledge,
+    leads,
+    messaging,
+    orders,
+    practices,
+    training,
+)
+from hub.demo.channel import DEMO_PASSWORD, Login
+from hub.demo.world import HISTORY_DAYS, Demo, Story, play
+from hub.runtime import Hub
+from storage.models import User
+
+__all__ = ["DEMO_PASSWORD", "Login", "logins", "seed", "seeded"]
+
+
+async def seeded(hub: Hub) -> bool:
+    """Tell whether the database already holds users."""
+    async with hub.db() as session:
+        return bool(await session.scalar(select(func.count()).select_from(User)))
+
+
+async def seed(hub: Hub) -> list[Login]:
+    """Create the demo channel and its history up to now; return the demo logins."""
+    demo = await channel.found(hub, hub.clock.now())
+    await orders.stock_the_catalog(demo)
+    await leads.configure(demo)
+    await messaging.configure(demo)
+    await play(
+        demo,
+        [
+            _background_jobs(demo),
+            *knowledge.stories(demo),
+            *collateral.stories(demo),
+            *training.stories(demo),
+            *deals.stories(demo),
+            *leads.stories(demo),
+            *orders.stories(demo),
+            *practices.stories(demo),
+            *messaging.stories(demo),
+        ],
+    )
+    return list(channel.LOGINS)
+
+
+async def logins(hub: Hub) -> list[Login]:
+    """The demo logins that still work as seeded: active, password never changed.
+
+    A password change (like a deactivation) bumps the user's token version, so version 0
+    tells the demo password still opens the account without hashing anything.
+    """
+    emails = [email for email, _, _ in channel.LOGINS]
+    async with hub.db() as session:
+        usable = set(
+            (
+                await session.scalars(
+                    select(User.email).where(
+                        User.email.in_(emails), User.active.is_(True), User.token_version == 0
+                    )
+                )
+            ).all()
+        )
+    return [login for login in channel.LOGINS if login[0] in usable]
+
+
+async def _background_jobs(demo: Demo) -> Story:
+    """The hub's background work (every process runs it every JOB_INTERVAL_SECONDS), here every
+    other day: offers pulled back and routed again, deals and certifications expire."""
+    for days in range(HISTORY_DAYS - 1, -1, -2):
+        yield float(days)
+        await jobs.run_once(demo.hub)

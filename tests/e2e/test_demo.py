@@ -1,0 +1,462 @@
+"""The demo as `make run` seeds it: every feature's first query returns data, tenancy holds,
+and the demo logins are printed on every start in development, never with a password in
+production."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.demo import DEMO_PASSWORD
+from hub.demo.channel import LOGINS
+from tests.conftest import free_port
+from tests.e2e.conftest import CHANNELHUB, wait_until_healthy
+
+LEAD_STATUSES = {"NEW", "OFFERED", "ACCEPTED", "CONTACTED", "QUALIFIED", "WON", "LOST"}
+LEAD_STATUSES |= {"RECYCLED", "UNASSIGNABLE"}
+ORDER_STATUSES = {"SUBMITTED", "CONFIRMED", "ALLOCATED", "SHIPPED", "DELIVERED", "CANCELLED"}
+ORDER_STATUSES |= {"RETURN_REQUESTED", "RETURNED"}
+NORTHWIND_CHANNEL = {"Northwind Distribution", "Lakeside Resellers", "Prairie IT"}
+
+
+@dataclass
+class Server:
+    base: str
+    folder: Path
+    log: Path
+
+    def token(self, email: str) -> str:
+        query = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+        data = self.gql(None, query, {"e": email, "p": DEMO_PASSWORD})
+        return str(data["login"]["token"])
+
+    def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None) -> Any:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(
+            f"{self.base}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+            timeout=30,
+        )
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def errors(self, token: str, query: str, variables: dict[str, Any]) -> list[str]:
+        response = httpx.post(
+            f"{self.base}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        return [error["extensions"]["code"] for error in response.json().get("errors", [])]
+
+
+def hub_env(folder: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
+    env["CHANNELHUB_VAR_DIR"] = str(folder / "var")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`channelhub serve` on an empty folder, as `make run` starts it: it seeds the demo."""
+    folder = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = folder / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(CHANNELHUB), "serve", "--port", str(port)],
+            cwd=folder,
+            env=hub_env(folder, CHANNELHUB_PUBLIC_BASE_URL=base),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_healthy(base, process, log_path)
+            yield Server(base, folder, log_path)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def tokens(server: Server) -> dict[str, str]:
+    return {email: server.token(email) for email, _, _ in LOGINS}
+
+
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in connection["edges"]]
+
+
+def test_the_first_start_seeds_and_prints_every_login(server: Server) -> None:
+    output = server.log.read_text()
+
+    assert "Demo data seeded in" in output
+    for email, password, role in LOGINS:
+        assert any(line.split() == [email, password, role] for line in output.splitlines()), email
+
+
+LEADS = """{
+  leads(first: 100) {
+    totalCount
+    edges { node {
+      customerCompany status partner { name }
+      routing { step stepsTried note chosenPartnerId
+                candidates { name score } excluded { name reason } }
+      assignments { outcome reason partner { name } }
+      notes { body } followUps { title doneAt }
+    } }
+  }
+}"""
+
+
+def test_vendor_staff_see_leads_in_every_status_with_routing_explanations(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    leads = nodes(server.gql(tokens["manager@vendor.example"], LEADS)["leads"])
+    by_company = {lead["customerCompany"]: lead for lead in leads}
+
+    assert {lead["status"] for lead in leads} == LEAD_STATUSES
+    routed = [lead for lead in leads if lead["status"] != "NEW"]
+    assert all(lead["routing"] is not None for lead in routed)
+    reasons = {item["reason"] for lead in routed for item in lead["routing"]["excluded"]}
+    assert reasons >= {
+        "DECLINED_BEFORE",
+        "EXPIRED_BEFORE",
+        "NOT_ACTIVE",
+        "NO_SPECIALIZATION",
+        "MISSING_CERTIFICATION",
+    }
+    assert by_company["Initech"]["routing"]["step"] == "CONFLICT"
+    assert by_company["Initech"]["partner"]["name"] == "Golden Gate Systems"
+    expired = by_company["Lone Star Clinics"]
+    assert [item["outcome"] for item in expired["assignments"]] == ["EXPIRED", "OFFERED"]
+    assert expired["routing"]["stepsTried"] == ["TERRITORY", "RADIUS", "COUNTRY"]
+    assert by_company["Sydney Harbour Cafés"]["routing"]["note"]
+    hooli = by_company["Hooli"]
+    assert hooli["status"] == "WON" and len(hooli["notes"]) == 2
+    assert hooli["followUps"][0]["doneAt"] is not None
+    assert all(lead["routing"]["candidates"] for lead in routed if lead["status"] != "UNASSIGNABLE")
+
+
+def test_partners_see_their_own_and_their_sub_resellers_leads_without_routing(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    seen = {
+        email: nodes(server.gql(tokens[email], LEADS)["leads"])
+        for email in (
+            "admin@northwind.example",
+            "admin@lakeside.example",
+            "admin@goldengate.example",
+        )
+    }
+
+    northwind = {lead["partner"]["name"] for lead in seen["admin@northwind.example"]}
+    assert northwind <= NORTHWIND_CHANNEL and "Lakeside Resellers" in northwind
+    assert {lead["partner"]["name"] for lead in seen["admin@lakeside.example"]} == {
+        "Lakeside Resellers"
+    }
+    assert {lead["partner"]["name"] for lead in seen["admin@goldengate.example"]} == {
+        "Golden Gate Systems"
+    }
+    assert len({lead["status"] for lead in seen["admin@goldengate.example"]}) >= 3
+    assert all(lead["routing"] is None for leads in seen.values() for lead in leads)
+
+
+DEALS = """{ dealRegistrations(first: 100) { edges { node {
+  customerCompany status decisionReason expiresAt partner { name }
+  conflict { message partnerId kind }
+} } } }"""
+
+
+def test_deal_registrations_approved_pending_in_conflict_rejected_and_expired(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    deals = nodes(server.gql(tokens["manager@vendor.example"], DEALS)["dealRegistrations"])
+    by_company = {deal["customerCompany"]: deal for deal in deals}
+    thames = nodes(server.gql(tokens["admin@thames.example"], DEALS)["dealRegistrations"])
+    northwind = nodes(server.gql(tokens["admin@northwind.example"], DEALS)["dealRegistrations"])
+
+    assert {deal["status"] for deal in deals} == {"APPROVED", "PENDING", "REJECTED", "EXPIRED"}
+    conflict = by_company["Initech UK Ltd"]
+    assert conflict["status"] == "PENDING" and conflict["conflict"]["kind"] == "DEAL_REGISTRATION"
+    assert by_company["Carrefour Régional"]["decisionReason"]
+    assert by_company["Madison Health System"]["partner"]["name"] == "Prairie IT"
+    assert [deal["customerCompany"] for deal in thames] == ["Initech UK Ltd"]
+    assert thames[0]["conflict"]["message"] and thames[0]["conflict"]["partnerId"] is None
+    assert {deal["partner"]["name"] for deal in northwind} == {"Lakeside Resellers", "Prairie IT"}
+
+
+ORDERS = """{ orders(first: 100) { edges { node {
+  endCustomer status carrier trackingNumber partner { name }
+  lines { sku quantity } statusHistory { fromStatus toStatus note }
+} } } }"""
+
+
+def test_orders_in_every_status_with_their_history(server: Server, tokens: dict[str, str]) -> None:
+    orders = nodes(server.gql(tokens["admin@vendor.example"], ORDERS)["orders"])
+    returned = next(order for order in orders if order["status"] == "RETURNED")
+    northwind = nodes(server.gql(tokens["admin@northwind.example"], ORDERS)["orders"])
+    lakeside = nodes(server.gql(tokens["admin@lakeside.example"], ORDERS)["orders"])
+
+    assert {order["status"] for order in orders} == ORDER_STATUSES
+    assert [change["toStatus"] for change in returned["statusHistory"]] == [
+        "SUBMITTED",
+        "CONFIRMED",
+        "ALLOCATED",
+        "SHIPPED",
+        "DELIVERED",
+        "RETURN_REQUESTED",
+        "RETURNED",
+    ]
+    assert returned["carrier"] and returned["trackingNumber"]
+    assert {order["partner"]["name"] for order in northwind} == NORTHWIND_CHANNEL
+    assert {order["partner"]["name"] for order in lakeside} == {"Lakeside Resellers"}
+    assert len({order["partner"]["name"] for order in orders}) >= 6
+
+
+ASSETS = """{ assets(first: 100) { edges { node {
+  title kind minTier versions { number contentType sha256 size } downloadUrl
+} } } }"""
+
+
+def test_collateral_has_versions_entitled_by_tier_and_downloads_real_files(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    lakeside = nodes(server.gql(tokens["admin@lakeside.example"], ASSETS)["assets"])
+    golden = nodes(server.gql(tokens["admin@goldengate.example"], ASSETS)["assets"])
+    northwind = nodes(server.gql(tokens["admin@northwind.example"], ASSETS)["assets"])
+    datasheet = next(asset for asset in lakeside if asset["kind"] == "DATASHEET")
+    logo = next(asset for asset in lakeside if asset["kind"] == "LOGO")
+    pdf = httpx.get(datasheet["downloadUrl"], timeout=30)
+    png = httpx.get(logo["downloadUrl"], timeout=30)
+
+    assert [version["number"] for version in datasheet["versions"]] == [3, 2, 1]
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-1.4")
+    assert pdf.content.rstrip().endswith(b"%%EOF")
+    assert hashlib.sha256(pdf.content).hexdigest() == datasheet["versions"][0]["sha256"]
+    assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(png.content) == logo["versions"][0]["size"]
+    assert "PRICE_LIST" not in {asset["kind"] for asset in lakeside}
+    assert "PRICE_LIST" in {asset["kind"] for asset in golden}
+    assert {"PRESENTATION", "CASE_STUDY"} <= {asset["kind"] for asset in northwind}
+    assert not {"PRESENTATION", "CASE_STUDY"} & {asset["kind"] for asset in golden}
+
+
+ARTICLES = """{
+  articleCategories { name parentId }
+  articles(first: 100, filter: {statuses: [DRAFT, PUBLISHED]}) { edges { node {
+    title status bodyHtml category { name } relatedAssets { title }
+  } } }
+}"""
+STATS = """{
+  articles(first: 100) { edges { node { title stats { views readingPartners helpful notHelpful }
+                                         revisions { note } } } }
+  knowledgeInsights { missing { query misses } mostRead { views } }
+}"""
+
+
+def test_knowledge_base_has_categories_articles_reads_and_feedback(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    partner = server.gql(tokens["admin@lakeside.example"], ARTICLES)
+    vendor = server.gql(tokens["manager@vendor.example"], ARTICLES)
+    stats = server.gql(tokens["manager@vendor.example"], STATS)
+    read = [node for node in nodes(stats["articles"]) if node["stats"]["views"]]
+
+    assert len(partner["articleCategories"]) == 7
+    assert any(category["parentId"] for category in partner["articleCategories"])
+    articles = nodes(partner["articles"])
+    assert articles and {article["status"] for article in articles} == {"PUBLISHED"}
+    assert "Margin and rebate guide" not in {article["title"] for article in articles}
+    register = next(a for a in articles if a["title"] == "How to register a deal")
+    assert "<table>" in register["bodyHtml"] and register["category"]["name"]
+    assert any(article["relatedAssets"] for article in articles)
+    assert {article["status"] for article in nodes(vendor["articles"])} == {"DRAFT", "PUBLISHED"}
+    assert len(read) >= 5 and any(node["stats"]["notHelpful"] for node in read)
+    assert any(len(node["revisions"]) > 2 for node in read)
+    assert {miss["query"] for miss in stats["knowledgeInsights"]["missing"]} == {
+        "kubernetes backup",
+        "rma",
+    }
+
+
+PRACTICES = """query($statuses: [BestPracticeStatus!]) {
+  bestPractices(first: 50, filter: {statuses: $statuses}) { edges { node {
+    title status featured contributor { organizationName }
+    rating { average count } comments { totalCount }
+    attachments { fileName downloadUrl asset { title } }
+  } } }
+}"""
+
+
+def test_best_practices_are_published_featured_rated_and_discussed(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    published = nodes(server.gql(tokens["admin@lakeside.example"], PRACTICES)["bestPractices"])
+    mine = server.gql(
+        tokens["admin@lakeside.example"], PRACTICES, {"statuses": ["SUBMITTED", "PUBLISHED"]}
+    )
+    every = server.gql(
+        tokens["manager@vendor.example"],
+        PRACTICES,
+        {"statuses": ["SUBMITTED", "PUBLISHED", "REJECTED"]},
+    )
+
+    assert len(published) == 3 and published[0]["featured"]
+    assert all(practice["rating"]["count"] >= 3 for practice in published)
+    assert published[0]["comments"]["totalCount"] == 3
+    files = [item for item in published[0]["attachments"] if item["fileName"]]
+    assert files and httpx.get(files[0]["downloadUrl"], timeout=30).content.startswith(b"\x89PNG")
+    assert {node["status"] for node in nodes(mine["bestPractices"])} == {"SUBMITTED", "PUBLISHED"}
+    assert {node["status"] for node in nodes(every["bestPractices"])} == {
+        "SUBMITTED",
+        "PUBLISHED",
+        "REJECTED",
+    }
+
+
+TRAINING = """{
+  courses(first: 50) { edges { node { title requiredTier assessment { passMark }
+                                      modules { lessons { kind asset { title } } } } } }
+  certifications(first: 100) { edges { node { status partner { name } definition { name } } } }
+  soon: certifications(first: 100, filter: {expiringWithinDays: 30}) { totalCount }
+  tierRequirements { tier productLine certifiedUsers }
+  myEnrolments { edges { node { completed course { title } } } }
+}"""
+
+
+def test_training_has_courses_enrolments_and_certifications(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    vendor = server.gql(tokens["manager@vendor.example"], TRAINING)
+    bayern = server.gql(tokens["admin@bayern.example"], TRAINING)
+    courses = nodes(vendor["courses"])
+    held = nodes(vendor["certifications"])
+
+    assert len(courses) == 5 and sum(1 for course in courses if course["assessment"]) == 3
+    kinds = {lesson["kind"] for c in courses for m in c["modules"] for lesson in m["lessons"]}
+    assert kinds == {"ASSET", "ARTICLE", "URL"}
+    assert {item["status"] for item in held} == {"VALID", "EXPIRED", "REVOKED"}
+    assert vendor["soon"]["totalCount"] >= 2
+    assert len(vendor["tierRequirements"]) == 4
+    assert {item["partner"]["name"] for item in nodes(bayern["certifications"])} == {
+        "Bayern Cloud Partner"
+    }
+    assert {e["node"]["completed"] for e in bayern["myEnrolments"]["edges"]} == {True}
+
+
+CONVERSATIONS = """{ conversations(first: 50) { edges { node {
+  id subject contextType unreadCount participants { name organizationName readSeq }
+  messages(first: 20) { edges { node { body authorName mentions attachments { fileName } } } }
+} } } }"""
+
+
+def test_conversations_with_messages_read_receipts_and_tenancy(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    lakeside = nodes(server.gql(tokens["admin@lakeside.example"], CONVERSATIONS)["conversations"])
+    golden = nodes(server.gql(tokens["admin@goldengate.example"], CONVERSATIONS)["conversations"])
+    manager = nodes(server.gql(tokens["manager@vendor.example"], CONVERSATIONS)["conversations"])
+    initech = next(item for item in golden if item["contextType"] == "LEAD")
+    hidden = server.errors(
+        tokens["admin@lakeside.example"],
+        "query($id: ID!) { conversation(id: $id) { id } }",
+        {"id": initech["id"]},
+    )
+
+    [channel] = lakeside
+    assert channel["contextType"] == "DEAL_REGISTRATION"
+    assert {p["organizationName"] for p in channel["participants"]} == {
+        "Northwind Distribution",
+        "Lakeside Resellers",
+    }
+    assert len(channel["messages"]["edges"]) == 4
+    assert len(manager) == 4
+    messages = nodes(initech["messages"])
+    assert len(messages) == 6 and any(message["mentions"] for message in messages)
+    assert initech["unreadCount"] == 1
+    assert hidden == ["NOT_FOUND"]
+
+
+SETTINGS = """{
+  leadSettings { requiredCertifications acceptanceHours conflictPolicy }
+  messagingSettings { partnerToPartner editWindowMinutes }
+  orderSettings { returnsWarehouse { code } }
+}"""
+
+
+def test_settings_that_give_the_demo_its_meaning(server: Server, tokens: dict[str, str]) -> None:
+    data = server.gql(tokens["admin@vendor.example"], SETTINGS)
+
+    assert data["leadSettings"] == {
+        "requiredCertifications": ["SECURITY"],
+        "acceptanceHours": 48,
+        "conflictPolicy": "REVIEW",
+    }
+    assert data["messagingSettings"] == {"partnerToPartner": False, "editWindowMinutes": 30}
+    assert data["orderSettings"]["returnsWarehouse"]["code"] == "RET"
+
+
+def test_later_starts_print_the_logins_in_development_never_in_production(
+    server: Server, tmp_path: Path
+) -> None:
+    """Two more starts on the seeded folder, and `channelhub demo` in production elsewhere."""
+    runs = {
+        "development": start(server.folder, ["serve", "--port", str(free_port())], {}),
+        "production": start(
+            server.folder,
+            ["serve", "--port", str(free_port())],
+            {"CHANNELHUB_ENV": "production"},
+        ),
+        "production demo": start(tmp_path, ["demo"], {"CHANNELHUB_ENV": "production"}),
+    }
+    output = {name: finish(process, name) for name, process in runs.items()}
+
+    for email, password, role in LOGINS:
+        assert any(
+            line.split() == [email, password, role] for line in output["development"].splitlines()
+        ), email
+    assert "Demo data seeded" not in output["development"]
+    assert "ChannelHub serving" in output["production"]
+    assert DEMO_PASSWORD not in output["production"]
+    assert DEMO_PASSWORD not in output["production demo"]
+
+
+def start(folder: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(CHANNELHUB), *args],
+        cwd=folder,
+        env=hub_env(folder, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str], name: str) -> str:
+    """The output of a command, or of a server until it says it is serving."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    with process.stdout:
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("ChannelHub serving") or time.monotonic() > deadline:
+                process.terminate()
+                break
+    process.wait(timeout=30)
+    assert lines, f"{name} printed nothing"
+    return "".join(lines)

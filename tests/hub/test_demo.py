@@ -1,0 +1,66 @@
+"""The demo seeds on PostgreSQL too (`channelhub demo` works on any database), and only the
+logins that still work as seeded are offered again."""
+
+from __future__ import annotations
+
+from sqlalchemy import distinct, func, select
+
+from hub import demo
+from hub import users as user_service
+from hub.leads.deals import DealStatus
+from hub.leads.rules import LeadStatus
+from hub.orders.rules import OrderStatus
+from hub.roles import Principal, Role
+from hub.runtime import Hub
+from storage.models import (
+    Certification,
+    DealRegistration,
+    Event,
+    Lead,
+    Message,
+    Order,
+    OrderStatusChange,
+    User,
+)
+
+
+async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
+    logins = await demo.seed(hub)
+
+    async with hub.db() as session:
+        leads = set((await session.scalars(select(distinct(Lead.status)))).all())
+        orders = set((await session.scalars(select(distinct(Order.status)))).all())
+        deals = set((await session.scalars(select(distinct(DealRegistration.status)))).all())
+        revoked = await session.scalar(
+            select(func.count()).where(Certification.revoked_at.is_not(None))
+        )
+        counts = [
+            await session.scalar(select(func.count()).select_from(model))
+            for model in (OrderStatusChange, Message, Event)
+        ]
+    assert leads == set(LeadStatus)
+    assert orders == set(OrderStatus)
+    assert deals == set(DealStatus)
+    assert revoked == 1
+    assert all(count and count > 10 for count in counts)
+    assert await demo.seeded(hub)
+    assert await demo.logins(hub) == logins
+
+
+async def test_a_demo_login_whose_password_changed_is_not_offered_again(hub: Hub) -> None:
+    await demo.seed(hub)
+    async with hub.db() as session:
+        user = await session.scalar(select(User).where(User.email == "admin@lakeside.example"))
+    assert user is not None
+    owner = Principal(user_id=user.id, organization_id=user.organization_id, role=Role(user.role))
+
+    await user_service.change_password(
+        hub,
+        principal=owner,
+        current_password=demo.DEMO_PASSWORD,
+        new_password="a brand new passphrase",
+    )
+
+    emails = [email for email, _, _ in await demo.logins(hub)]
+    assert "admin@lakeside.example" not in emails
+    assert "admin@northwind.example" in emails and len(emails) == 14
