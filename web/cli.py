@@ -159,7 +159,10 @@ async def _prepare(hub: Hub, engine: AsyncEngine, *, seed_demo: bool) -> None:
         raise CommandError(
             "the database is not migrated to the latest revision: run `channelhub migrate`"
         )
-    if not (seed_demo and is_sqlite(hub.settings.database_url)):
+    # Demo accounts with a published password have no place in production: there the demo
+    # is seeded only by running `channelhub demo` by hand.
+    production = hub.settings.environment == "production"
+    if production or not (seed_demo and is_sqlite(hub.settings.database_url)):
         return
     if not await demo.seeded(hub):
         _print_logins(hub.settings, await _seed(hub))
@@ -191,6 +194,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     async def prepare(hub: Hub, engine: AsyncEngine) -> int:
         await _prepare(hub, engine, seed_demo=not args.no_demo)
+        if not await demo.seeded(hub):
+            print(
+                "No users yet: create the first vendor admin with `channelhub create-admin "
+                "--email you@example.com --password '<a long password>'`",
+                flush=True,
+            )
         return 0
 
     _run(settings, prepare)

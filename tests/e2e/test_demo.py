@@ -460,3 +460,17 @@ def finish(process: subprocess.Popen[str], name: str) -> str:
     process.wait(timeout=30)
     assert lines, f"{name} printed nothing"
     return "".join(lines)
+
+
+def test_production_seeds_nothing_and_says_how_to_create_the_first_admin(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    output = finish(
+        start(empty, ["serve", "--port", str(free_port())], {"CHANNELHUB_ENV": "production"}),
+        "production on an empty database",
+    )
+
+    assert "Demo data seeded" not in output and DEMO_PASSWORD not in output
+    assert "No users yet: create the first vendor admin with `channelhub create-admin" in output
+    assert "ChannelHub serving" in output
