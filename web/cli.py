@@ -393,10 +393,12 @@ def _export_schema(args: argparse.Namespace) -> int:
 
 
 def _print_logins(settings: Settings, logins: list[demo.Login]) -> None:
-    """Show the demo logins; never their password in production."""
-    production = settings.environment == "production"
+    """Show the demo logins, except in production, where none is printed."""
+    if settings.environment == "production":
+        print("Demo logins are not printed in production (the README lists them).", flush=True)
+        return
     if not logins:
         return
-    print("Demo users (passwords are not shown in production):" if production else "Log in with:")
+    print("Log in with:")
     for email, password, role in logins:
-        print(f"  {email:32} {'' if production else password:18} {role}".rstrip(), flush=True)
+        print(f"  {email:32} {password:18} {role}", flush=True)

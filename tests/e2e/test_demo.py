@@ -1,6 +1,5 @@
 """The demo as `make run` seeds it: every feature's first query returns data, tenancy holds,
-and the demo logins are printed on every start in development, never with a password in
-production."""
+and the demo logins are printed on every start in development, never in production."""
 
 from __future__ import annotations
 
@@ -391,6 +390,61 @@ def test_conversations_with_messages_read_receipts_and_tenancy(
     assert hidden == ["NOT_FOUND"]
 
 
+OWNED = """{
+  leads(first: 100) { edges { node { id partner { name } } } }
+  orders(first: 100) { edges { node { id partner { name } } } }
+  dealRegistrations(first: 100) { edges { node { id partner { name } } } }
+  certifications(first: 100) { edges { node { id partner { name } } } }
+  conversations(first: 50) { edges { node { id subject } } }
+  assets(first: 100) { edges { node { id kind } } }
+}"""
+BY_ID = {
+    "leads": "lead",
+    "orders": "order",
+    "dealRegistrations": "dealRegistration",
+    "certifications": "certification",
+    "conversations": "conversation",
+    "assets": "asset",
+}
+
+
+def by_id(server: Server, token: str, field: str, record_id: str) -> list[str]:
+    """The error codes of reading one record by id (none when it is visible)."""
+    query = f"query($id: ID!) {{ {BY_ID[field]}(id: $id) {{ id }} }}"
+    return server.errors(token, query, {"id": record_id})
+
+
+def test_another_partners_demo_records_are_not_found_by_id(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    data = server.gql(tokens["manager@vendor.example"], OWNED)
+    golden = {
+        field: next(
+            node["id"]
+            for node in nodes(data[field])
+            if (node["partner"] or {}).get("name") == "Golden Gate Systems"
+        )
+        for field in ("leads", "orders", "dealRegistrations", "certifications")
+    }
+    golden["conversations"] = next(
+        n["id"] for n in nodes(data["conversations"]) if n["subject"] == "Initech: first call"
+    )
+    assets = {node["kind"]: node["id"] for node in nodes(data["assets"])}
+
+    for field, record_id in golden.items():
+        assert by_id(server, tokens["admin@goldengate.example"], field, record_id) == []
+        for outsider in ("admin@lakeside.example", "admin@northwind.example"):
+            assert by_id(server, tokens[outsider], field, record_id) == ["NOT_FOUND"], field
+    # The price list is for Gold and up; the case study names Prairie IT and its distributor.
+    assert by_id(server, tokens["admin@lakeside.example"], "assets", assets["PRICE_LIST"]) == [
+        "NOT_FOUND"
+    ]
+    assert by_id(server, tokens["admin@goldengate.example"], "assets", assets["CASE_STUDY"]) == [
+        "NOT_FOUND"
+    ]
+    assert by_id(server, tokens["admin@northwind.example"], "assets", assets["CASE_STUDY"]) == []
+
+
 SETTINGS = """{
   leadSettings { requiredCertifications acceptanceHours conflictPolicy }
   messagingSettings { partnerToPartner editWindowMinutes }
@@ -431,8 +485,10 @@ def test_later_starts_print_the_logins_in_development_never_in_production(
         ), email
     assert "Demo data seeded" not in output["development"]
     assert "ChannelHub serving" in output["production"]
-    assert DEMO_PASSWORD not in output["production"]
-    assert DEMO_PASSWORD not in output["production demo"]
+    assert "Demo data seeded in" in output["production demo"]
+    for run in ("production", "production demo"):
+        assert DEMO_PASSWORD not in output[run]
+        assert not [email for email, _, _ in LOGINS if email in output[run]], run
 
 
 def start(folder: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
