@@ -98,15 +98,16 @@ async def stock_levels(factory: Factory) -> list[tuple[int, int]]:
         return [(on_hand, reserved) for on_hand, reserved in rows.all()]
 
 
+async def switch_for_sale(factory: Factory, vendor: Actor) -> None:
+    data = ProductInput("SW-24", "Switch", "NETWORKING", {"USD": 100})
+    await catalog.create(factory.hub, principal=vendor.principal, data=data)
+
+
 async def test_concurrent_allocations_never_oversell(
     any_factory: Factory, calls: list[Call]
 ) -> None:
     hub, vendor = any_factory.hub, await any_factory.vendor_admin()
-    await catalog.create(
-        hub,
-        principal=vendor.principal,
-        data=ProductInput("SW-24", "Switch", "NETWORKING", {"USD": 100}),
-    )
+    await switch_for_sale(any_factory, vendor)
     await stock.create_warehouse(
         hub, principal=vendor.principal, code="AMS", name="Amsterdam", country="NL"
     )
@@ -164,12 +165,8 @@ async def test_concurrent_allocations_never_oversell(
 async def test_one_stale_write_wins_on_expected_version(
     any_factory: Factory, calls: list[Call]
 ) -> None:
-    hub, vendor = any_factory.hub, await any_factory.vendor_admin()
-    await catalog.create(
-        hub,
-        principal=vendor.principal,
-        data=ProductInput("SW-24", "Switch", "NETWORKING", {"USD": 100}),
-    )
+    vendor = await any_factory.vendor_admin()
+    await switch_for_sale(any_factory, vendor)
     buyer = await any_factory.user((await any_factory.partner("Buyer")).id, Role.PARTNER_USER)
     order = data_of(await any_factory.gql(PLACE, {"qty": 1}, actor=buyer))["placeOrder"]["id"]
 
