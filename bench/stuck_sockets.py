@@ -11,9 +11,11 @@ every event, and the hub's resident memory (VmRSS) before the round, at its peak
 after it. There is no fixed target: quote the RSS per round, next to `--sockets 0` (the same
 events and results with no stuck socket) as the control.
 
-Run: .venv/bin/python -m bench.stuck_sockets [--rounds 3] [--sockets 3] [--notes 12]
-To tell the allocator's retention from a leak, compare with fixed glibc thresholds, which
-return large freed blocks to the system at once:
+Run: .venv/bin/python -m bench.stuck_sockets [--rounds 3] [--sockets 3] [--notes 12] [--trim]
+To tell the allocator's retention from a leak: with --trim the hub calls glibc's
+malloc_trim(0) after each round (on SIGUSR1) and the RSS after it is printed too; memory a
+leak holds is not given back by it. Fixed glibc thresholds, which return large freed blocks
+to the system at once, are another check:
      MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 .venv/bin/python -m bench.stuck_sockets
 """
 
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +48,14 @@ HEAVY = f"subscription {{ leadEvents {{ cursor {SELECTION} }} }}"
 NOTE = "mutation($id: ID!, $b: String!) { addLeadNote(id: $id, body: $b) { id } }"
 TCP_ESTABLISHED = 1
 DROP_TIMEOUT = 60.0
+# `channelhub serve`, with glibc's malloc_trim(0) on SIGUSR1 (for --trim).
+TRIMMABLE_SERVE = """
+import ctypes, signal, sys
+libc = ctypes.CDLL("libc.so.6")
+signal.signal(signal.SIGUSR1, lambda *_: libc.malloc_trim(0))
+from web.cli import main
+main(sys.argv[1:])
+"""
 
 
 def free_port() -> int:
@@ -173,8 +184,13 @@ async def one_round(
     drops = ", ".join(
         "never" if c.dropped_after is None else f"{c.dropped_after:.1f} s" for c in stuck
     )
+    after = f"3 s after {rss_mb(pid):6.1f} MB"
+    if args.trim:
+        os.kill(pid, signal.SIGUSR1)
+        await asyncio.sleep(1.0)
+        after += f", after malloc_trim {rss_mb(pid):6.1f} MB"
     return (
-        f"RSS before {before:6.1f} MB, peak {peak:6.1f} MB, 3 s after {rss_mb(pid):6.1f} MB; "
+        f"RSS before {before:6.1f} MB, peak {peak:6.1f} MB, {after}; "
         f"stuck sockets dropped after {drops} ({', '.join(endings)}); "
         f"healthy subscriber got {len(received)}/{args.notes} events"
     )
@@ -187,8 +203,10 @@ async def run(args: argparse.Namespace) -> None:
         admin = ["create-admin", "--email", "bench@vendor.example", "--password", PASSWORD]
         subprocess.run([str(CHANNELHUB), *admin], env=env, check=True, capture_output=True)
         port = free_port()
+        serve = ["serve", "--port", str(port), "--no-demo"]
+        command = [sys.executable, "-c", TRIMMABLE_SERVE] if args.trim else [str(CHANNELHUB)]
         server = subprocess.Popen(
-            [str(CHANNELHUB), "serve", "--port", str(port), "--no-demo"],
+            [*command, *serve],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -237,6 +255,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sockets", type=int, default=3)
     parser.add_argument("--notes", type=int, default=12)
+    parser.add_argument("--trim", action="store_true", help="malloc_trim(0) after each round")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -54,7 +54,8 @@ class RedisBackend(BroadcastBackend):
 
     async def connect(self) -> None:
         # Connecting also reads an answer (CLIENT SETINFO): bounded, like the TCP connect.
-        await self._pubsub.connect()  # REVERTED
+        async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+            await self._pubsub.connect()
 
     async def disconnect(self) -> None:
         with contextlib.suppress(Exception):  # the connection may be gone already

@@ -47,6 +47,9 @@ MAX_OPERATIONS = 100
 # (uvicorn waits 10 s for the client's answer, then closes once everything was read).
 CLOSE_GRACE_SECONDS = 5.0
 ABANDON_SECONDS = 15.0
+# How long a stream of one socket (a replay) waits for its client to make room in the outbox
+# before the client counts as stuck and the outbox as full.
+STALLED_SECONDS = 5.0
 TOO_SLOW = "the subscriber fell too far behind the live events; resubscribe with `after`"
 ALL_OPERATIONS = (OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION)
 logger = logging.getLogger("channelhub.ws")
@@ -326,10 +329,11 @@ class _Connection:
         await self._send({"id": operation_id, "type": "complete"})
 
     async def _send_next(self, operation_id: str, result: ExecutionResult | GraphQLResult) -> None:
+        """Send a result of a stream this socket has alone, at the pace its client reads."""
         payload = self.endpoint.serialised.json(result)
-        await self._send_text(
-            f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
-        )
+        text = f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
+        if self.websocket.application_state is WebSocketState.CONNECTED:
+            await self.outbox.put_paced(text, patience=STALLED_SECONDS)
 
     async def _send_next_error(self, operation_id: str, error: HubError) -> None:
         extensions: dict[str, Any] = {"code": error.code}

@@ -5,6 +5,10 @@ transport once its write buffer is full and the send waits until the client read
 which a stuck client never does. Whatever else is to be sent on that socket then piles up
 in front of it. So every frame goes through an outbox limited in frames and characters; once
 a frame does not fit, the outbox is full and the socket is to be cut off (`full` is set).
+
+Streams shared by many sockets cannot wait for one of them and just put their frames. A
+stream of one socket alone (a replay) waits for room instead, so it goes at the pace its
+client reads, and only a client that reads nothing for a while fills the outbox.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class Outbox:
         self._size = 0
         self._sealed = False
         self._waiting = asyncio.Event()
+        self._room = asyncio.Event()  # set while at most half the outbox is taken
+        self._room.set()
         self._writer: asyncio.Task[None] | None = None
 
     @property
@@ -52,13 +58,26 @@ class Outbox:
             len(self._frames) >= self.max_frames or self._size + len(text) > self.max_bytes
         ):
             self.full.set()
-            self._frames.clear()
-            self._size = 0
+            self._empty()
             return False
         self._frames.append(text)
         self._size += len(text)
         self._waiting.set()
+        if not self._has_room():
+            self._room.clear()
         return True
+
+    async def put_paced(self, text: str, *, patience: float) -> bool:
+        """Queue a frame once at most half the outbox is taken; a client that makes no room
+        within `patience` seconds is not reading, and the outbox is full."""
+        if not self._room.is_set():
+            try:
+                async with asyncio.timeout(patience):
+                    await self._room.wait()
+            except TimeoutError:
+                self.full.set()
+                self._empty()
+        return self.put(text)
 
     def start(self) -> None:
         """Start the task that writes the frames."""
@@ -91,14 +110,23 @@ class Outbox:
                     await self.send({"type": "websocket.send", "text": text})
                 except (OSError, RuntimeError):  # the client is gone or the socket closed
                     self._sealed = True
-                    self._frames.clear()
-                    self._size = 0
+                    self._empty()
                     return
                 except Exception:  # that frame alone (a bug): the socket's next ones go on
                     logger.exception("a WebSocket frame could not be sent")
+                if self._has_room():
+                    self._room.set()
             if self._sealed:
                 return
             self._waiting.clear()
+
+    def _has_room(self) -> bool:
+        return len(self._frames) * 2 <= self.max_frames and self._size * 2 <= self.max_bytes
+
+    def _empty(self) -> None:
+        self._frames.clear()
+        self._size = 0
+        self._room.set()  # whoever waits for room learns the outbox takes nothing more
 
 
 def abort_connection(send: Send) -> bool:

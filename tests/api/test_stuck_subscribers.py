@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,11 +26,16 @@ from websockets.uri import parse_uri
 
 from hub import events
 from hub.runtime import Hub
+from hub.settings import Settings, load_settings
+from tests.conftest import hub_env
 from tests.factories import Factory
+from tests.wsclient import graphql_socket
 from web import graphql_ws
 from web.graphql_ws import GraphQLWebSocket
 
 EVENTS = "subscription { leadEvents { cursor leadId } }"
+REPLAY = "subscription($after: String) { leadEvents(after: $after) { cursor } }"
+REPLAY_LARGE = "subscription($after: String) { leadEvents(after: $after) { cursor leadId } }"
 # Far beyond what the socket buffers (the kernel's send buffer grows to about 3 MB on
 # loopback) and the 1 MiB outbox hold, in small bursts: a healthy client would take them all.
 BURSTS, BURST_SIZE, EVENT_PADDING = 40, 4, 32_000
@@ -156,6 +162,13 @@ async def until(condition: Callable[[], bool], *, seconds: float = 15) -> float:
     return time.monotonic() - started
 
 
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The suite's settings, with the overrides a test asks for (indirect parametrization)."""
+    overrides: dict[str, str] = getattr(request, "param", {})
+    return load_settings(hub_env(var_dir=str(tmp_path / "var"), **overrides))
+
+
 async def test_a_subscriber_that_never_reads_is_dropped_and_forgotten(
     ws_server: uvicorn.Server, ws_url: str, app: Starlette, hub: Hub, factory: Factory
 ) -> None:
@@ -242,3 +255,69 @@ async def test_frames_sent_before_a_close_reach_the_client_first(
     assert client.messages == [{"type": "connection_ack"}]
     assert client.close is not None
     assert (client.close.code, client.close.reason) == (4429, "Too many initialisation requests")
+
+
+@pytest.mark.parametrize(
+    "settings", [{"ws_outbox_frames": "10", "ws_outbox_bytes": "4096"}], indirect=True
+)
+async def test_a_replay_longer_than_the_outbox_goes_at_the_pace_its_client_reads(
+    ws_url: str, hub: Hub, factory: Factory
+) -> None:
+    vendor = await factory.vendor_admin()
+    # One transaction: the replay reads them in one batch, far more than the outbox holds.
+    async with hub.write() as session:
+        pending = [
+            await events.append(
+                session,
+                topic="lead",
+                type="LEAD_OFFERED",
+                subject_id=f"lead-{n}",
+                audience=[],
+                payload={"leadId": f"lead-{n}"},
+                now=hub.clock.now(),
+            )
+            for n in range(60)
+        ]
+    ids = [str(item.event.id) for item in pending if item.event is not None]
+    after = str(int(ids[0]) - 1)
+
+    async with graphql_socket(ws_url, vendor.token) as socket:
+        await socket.subscribe(REPLAY, {"after": after})
+        received = [(await socket.next(wait=10))["data"]["leadEvents"] for _ in ids]
+
+    assert [event["cursor"] for event in received] == ids
+
+
+async def test_a_replay_to_a_client_that_stopped_reading_is_cut_off(
+    ws_server: uvicorn.Server,
+    ws_url: str,
+    app: Starlette,
+    hub: Hub,
+    factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(graphql_ws, "STALLED_SECONDS", 1.0)
+    vendor = await factory.vendor_admin()
+    endpoint = endpoint_of(app)
+    async with hub.write() as session:
+        first = await events.append(
+            session,
+            topic="lead",
+            type="LEAD_OFFERED",
+            subject_id="lead-0",
+            audience=[],
+            payload={},
+            now=hub.clock.now(),
+        )
+    assert first.event is not None
+    await publish_large_events(hub)
+
+    async with stuck_socket(ws_url, vendor.token) as client:
+        replay = {"query": REPLAY_LARGE, "variables": {"after": str(first.event.id)}}
+        client.send({"id": "1", "type": "subscribe", "payload": replay})
+        seconds = await until(lambda: forgotten(ws_server, endpoint), seconds=20)
+        await client.read_until(lambda: False, wait=5)
+
+    assert seconds < 20
+    assert client.ended == "reset"
+    assert len(client.messages) < EVENT_COUNT

@@ -93,3 +93,50 @@ async def test_a_frame_that_fails_to_send_does_not_stop_the_ones_after_it() -> N
     await asyncio.wait_for(outbox.flush(), 5)
 
     assert sent == ["a", "b"]
+
+
+async def test_a_paced_frame_waits_until_the_client_made_room() -> None:
+    reading = asyncio.Event()
+    sent: list[str] = []
+
+    async def send(message: Any) -> None:
+        await reading.wait()
+        sent.append(message["text"])
+
+    outbox = Outbox(send, max_frames=4, max_bytes=1000)
+    outbox.start()
+    try:
+        paced = asyncio.create_task(_put_paced_all(outbox, [str(n) for n in range(10)]))
+        await asyncio.sleep(0.1)
+        waiting_before_reading = len(outbox)
+        reading.set()
+        accepted = await asyncio.wait_for(paced, 5)
+        await asyncio.wait_for(outbox.flush(), 5)
+    finally:
+        await outbox.stop()
+
+    assert waiting_before_reading <= 2  # half the outbox: the rest waited for room
+    assert accepted == [True] * 10
+    assert sent == [str(n) for n in range(10)]
+    assert not outbox.full.is_set()
+
+
+async def test_a_paced_frame_for_a_client_that_makes_no_room_fills_the_outbox() -> None:
+    async def send(message: Any) -> None:
+        await asyncio.Event().wait()  # the client never reads
+
+    outbox = Outbox(send, max_frames=4, max_bytes=1000)
+    outbox.start()
+    try:
+        accepted = await asyncio.wait_for(
+            _put_paced_all(outbox, [str(n) for n in range(10)], patience=0.2), 5
+        )
+    finally:
+        await outbox.stop()
+
+    assert accepted[-1] is False
+    assert outbox.full.is_set()
+
+
+async def _put_paced_all(outbox: Outbox, texts: list[str], patience: float = 5) -> list[bool]:
+    return [await outbox.put_paced(text, patience=patience) for text in texts]
