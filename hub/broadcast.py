@@ -20,24 +20,47 @@ from broadcaster import Broadcast, BroadcastBackend, Event
 from redis import asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+# A publish waits after its transaction committed: a Redis that stopped answering (but keeps
+# its connections open) must not hold the request for ever. The table poll delivers instead.
+PUBLISH_TIMEOUT_SECONDS = 1.0
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class RedisBackend(BroadcastBackend):
     """Redis pub/sub for broadcaster; every connection error reaches the reader."""
 
     def __init__(self, url: str) -> None:
-        # Few, short retries: a publish waits for them after its transaction committed, and
-        # the event bus reconnects by itself. Bounded connects: an unreachable host fails.
-        retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2)
-        self._client = redis.Redis.from_url(url, retry=retry, socket_connect_timeout=5)
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        # Few, short retries of a lost connection (none of a timeout): a publish waits for
+        # them, and the event bus reconnects by itself. Bounded connects: an unreachable host
+        # fails.
+        retry = Retry(
+            ExponentialWithJitterBackoff(base=0.05, cap=0.5),
+            retries=2,
+            supported_errors=(RedisConnectionError,),
+        )
+        self._client = redis.Redis.from_url(
+            url,
+            retry=retry,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=PUBLISH_TIMEOUT_SECONDS,
+        )
+        # The reader waits for messages as long as none come: no read timeout on its client.
+        self._reader = redis.Redis.from_url(
+            url, retry=retry, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS
+        )
+        self._pubsub = self._reader.pubsub(ignore_subscribe_messages=True)
 
     async def connect(self) -> None:
-        await self._pubsub.connect()
+        # Connecting also reads an answer (CLIENT SETINFO): bounded, like the TCP connect.
+        async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+            await self._pubsub.connect()
 
     async def disconnect(self) -> None:
         with contextlib.suppress(Exception):  # the connection may be gone already
             await self._pubsub.aclose()
+        await self._reader.aclose()
         await self._client.aclose()
 
     async def subscribe(self, channel: str) -> None:

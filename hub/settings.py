@@ -52,6 +52,8 @@ class Settings:
     max_page_size: int
     event_queue_size: int
     ws_recheck_seconds: int
+    ws_outbox_frames: int
+    ws_outbox_bytes: int
     job_interval_seconds: int
     login_max_failures: int
     login_lock_seconds: int
@@ -92,6 +94,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_page_size=source.integer("MAX_PAGE_SIZE", 100, minimum=1),
         event_queue_size=source.integer("EVENT_QUEUE_SIZE", 1000, minimum=10),
         ws_recheck_seconds=source.integer("WS_RECHECK_SECONDS", 30, minimum=1),
+        ws_outbox_frames=source.integer("WS_OUTBOX_FRAMES", 1000, minimum=10),
+        ws_outbox_bytes=source.integer("WS_OUTBOX_BYTES", 1_048_576, minimum=4096),
         job_interval_seconds=source.integer("JOB_INTERVAL_SECONDS", 30, minimum=1),
         login_max_failures=source.integer("LOGIN_MAX_FAILURES", 5, minimum=1),
         login_lock_seconds=source.integer("LOGIN_LOCK_SECONDS", 900, minimum=1),

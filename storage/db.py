@@ -28,8 +28,12 @@ _WRITES = "channelhub_writes"
 _STUCK_CONNECTION = "another operation is in progress"
 
 
-class DatabaseUnavailable(Exception):
-    """Connecting to the database failed: it is down, restarting or unreachable."""
+class DatabaseUnavailable(ConnectionError):
+    """Connecting to the database failed: it is down, restarting or unreachable.
+
+    A ConnectionError, like the OSError asyncpg raises for a refused connection, so that
+    code handling that (the CLI's one-line message) handles every failed connect.
+    """
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -109,13 +109,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def ws_url(app: Starlette, settings: Settings, clock: ManualClock) -> AsyncIterator[str]:
+async def ws_server(
+    app: Starlette, settings: Settings, clock: ManualClock
+) -> AsyncIterator[uvicorn.Server]:
     """A live uvicorn server on loopback sharing the test app's hub (clock, database, bus)."""
-    port = free_port()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=port,
+        port=free_port(),
         ws="websockets-sansio",
         log_level="warning",
         lifespan="off",
@@ -124,9 +125,15 @@ async def ws_url(app: Starlette, settings: Settings, clock: ManualClock) -> Asyn
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
-    yield f"ws://127.0.0.1:{port}/graphql"
+    yield server
     server.should_exit = True
     await task
+
+
+@pytest.fixture
+def ws_url(ws_server: uvicorn.Server) -> str:
+    """The GraphQL WebSocket URL of the live server."""
+    return f"ws://127.0.0.1:{ws_server.config.port}/graphql"
 
 
 @pytest.fixture

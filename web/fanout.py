@@ -14,14 +14,14 @@ checks passed for its user (an admission stream that runs them, then waits).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from graphql import ExecutionResult as GraphQLResult
 from graphql import (
     FieldNode,
     NullValueNode,
@@ -30,20 +30,20 @@ from graphql import (
     VariableNode,
     get_operation_ast,
 )
-from strawberry.types.execution import PreExecutionError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from hub.db import as_unavailable
 from hub.errors import HubError, RateLimited, Unavailable
 from hub.roles import Principal
 from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience_key, parsed
 
-OUTBOX_SIZE = 256
 GroupKey = tuple[str, str, str, str]
 Stream = AsyncIterator[Any]
 OpenStream = Callable[[SharedStream], Awaitable[Stream]]
 # How a member's subscription ends early: a graphql-transport-ws message type and payload.
 Ending = tuple[Literal["next", "error"], str]
 logger = logging.getLogger("channelhub.ws")
+Result = ExecutionResult | GraphQLResult
 
 
 def shareable_subscription(
@@ -103,37 +103,23 @@ def group_key(
 
 @dataclass(eq=False)
 class Member:
-    """One socket's subscription in a group: a bounded outbox drained by its own writer."""
+    """One socket's subscription in a group: frames go straight into the socket's outbox."""
 
     operation_id: str
-    send_text: Callable[[str], Awaitable[None]]
+    # Queue a frame on the socket; False once its outbox is full (the socket is then cut off).
+    put: Callable[[str], bool]
     user_id: str = ""
-    outbox: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(OUTBOX_SIZE))
-    overflowed: bool = False
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.prefix = f'{{"id":{json.dumps(self.operation_id)},"type":"next","payload":'
 
     def offer(self, payload: str) -> None:
-        if self.overflowed:
-            return
-        try:
-            self.outbox.put_nowait(f"{self.prefix}{payload}}}")
-        except asyncio.QueueFull:
-            self.overflowed = True
-            while not self.outbox.empty():
-                self.outbox.get_nowait()
-            self.outbox.put_nowait(None)
+        if not self.ended.is_set() and not self.put(f"{self.prefix}{payload}}}"):
+            self.ended.set()
 
     def finish(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self.outbox.put_nowait(None)
-
-    async def drain(self) -> bool:
-        """Send until the group ends; False when this member fell too far behind."""
-        while (frame := await self.outbox.get()) is not None:
-            await self.send_text(frame)
-        return not self.overflowed
+        self.ended.set()
 
 
 @dataclass(eq=False)
@@ -158,6 +144,44 @@ class Group:
             self.users[member.user_id] -= 1
             if self.users[member.user_id] <= 0:
                 del self.users[member.user_id]
+
+
+class SerialisedResults:
+    """JSON of recent results, so a result shared by many sockets is serialised once.
+
+    Bounded in characters as well as in results: a few large results must not keep
+    hundreds of megabytes alive long after every socket was sent them.
+    """
+
+    def __init__(self, size: int = 256, max_chars: int = 8 << 20) -> None:
+        self.size = size
+        self.max_chars = max_chars
+        self._items: OrderedDict[int, tuple[Result, str]] = OrderedDict()
+        self._chars = 0
+
+    def json(self, result: Result) -> str:
+        cached = self._items.get(id(result))
+        if cached is not None and cached[0] is result:
+            return cached[1]
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        self._forget(id(result))
+        self._items[id(result)] = (result, text)
+        self._chars += len(text)
+        while len(self._items) > 1 and (
+            len(self._items) > self.size or self._chars > self.max_chars
+        ):
+            self._forget(next(iter(self._items)))
+        return text
+
+    def _forget(self, key: int) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._chars -= len(item[1])
 
 
 class Groups:
@@ -189,9 +213,7 @@ class Groups:
             group.task = asyncio.create_task(self._lead(group, open_stream))
         group.join(member)
         try:
-            if not await member.drain():
-                message = "the subscriber fell too far behind the live events; resubscribe with "
-                return "error", _errors(message + "`after`", "RATE_LIMITED")
+            await member.ended.wait()
             return ("error", group.error) if group.error else None
         finally:
             if admission is not None:

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
@@ -31,14 +30,30 @@ from hub.runtime import Hub
 from schema.context import Context
 from schema.documents import parses
 from schema.fanout import SharedStream, alike_for_every_recipient
-from web.fanout import Groups, Member, group_key, shareable_subscription, user_scoped
+from web.fanout import (
+    Groups,
+    Member,
+    SerialisedResults,
+    group_key,
+    shareable_subscription,
+    user_scoped,
+)
+from web.outbox import Outbox, abort_connection
 
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT_SECONDS = 10
 MAX_OPERATIONS = 100
+# How long a close frame may wait behind frames a client does not read before the connection
+# is dropped without one; and how long after a close frame went out a connection may stay
+# (uvicorn waits 10 s for the client's answer, then closes once everything was read).
+CLOSE_GRACE_SECONDS = 5.0
+ABANDON_SECONDS = 15.0
+# How long a stream of one socket (a replay) waits for its client to make room in the outbox
+# before the client counts as stuck and the outbox as full.
+STALLED_SECONDS = 5.0
+TOO_SLOW = "the subscriber fell too far behind the live events; resubscribe with `after`"
 ALL_OPERATIONS = (OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION)
 logger = logging.getLogger("channelhub.ws")
-Result = ExecutionResult | GraphQLResult
 
 
 class GraphQLWebSocket:
@@ -69,29 +84,6 @@ class GraphQLWebSocket:
         return normalize_origin(origin) in self.allowed_origins
 
 
-class SerialisedResults:
-    """JSON of recent results, so a result shared by many sockets is serialised once."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._items: OrderedDict[int, tuple[Result, str]] = OrderedDict()
-
-    def json(self, result: Result) -> str:
-        cached = self._items.get(id(result))
-        if cached is not None and cached[0] is result:
-            return cached[1]
-        payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [error.formatted for error in result.errors]
-        if result.extensions:
-            payload["extensions"] = result.extensions
-        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        self._items[id(result)] = (result, text)
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return text
-
-
 class _Connection:
     def __init__(self, endpoint: GraphQLWebSocket, websocket: WebSocket, send: Send) -> None:
         self.endpoint = endpoint
@@ -100,11 +92,18 @@ class _Connection:
         self.initialised = False
         self.context: Context | None = None
         self.operations: dict[str, asyncio.Task[None]] = {}
+        self.closer: asyncio.Task[Any] | None = None  # the task closing the socket, once one is
+        settings = endpoint.hub.settings
+        self.outbox = Outbox(
+            send, max_frames=settings.ws_outbox_frames, max_bytes=settings.ws_outbox_bytes
+        )
 
     async def serve(self) -> None:
+        self.outbox.start()
         timers = [
             asyncio.create_task(self._init_deadline()),
             asyncio.create_task(self._keep_checking_the_token()),
+            asyncio.create_task(self._cut_off_when_behind()),
         ]
         try:
             while self.websocket.application_state is WebSocketState.CONNECTED:
@@ -118,10 +117,22 @@ class _Connection:
                     await self._close_after(error)
                     return
         finally:
-            for timer in timers:
-                timer.cancel()
-            for task in self.operations.values():
-                task.cancel()
+            for task in [*timers, *self.operations.values()]:
+                if task is not self.closer:
+                    task.cancel()
+            if self.closer is not None and self.closer is not asyncio.current_task():
+                await asyncio.wait({self.closer})  # bounded: it drops a client that does not read
+            await self.outbox.stop()
+
+    async def _cut_off_when_behind(self) -> None:
+        """Close a socket whose outbox is full (4429): its client stopped reading, or reads
+        far slower than its events come. One that does not read cannot receive the close
+        frame either: its connection is dropped after CLOSE_GRACE_SECONDS."""
+        await self.outbox.full.wait()
+        logger.warning("closing a WebSocket whose client fell too far behind")
+        for task in self.operations.values():
+            task.cancel()
+        await self._close(4429, TOO_SLOW)
 
     async def _keep_checking_the_token(self) -> None:
         """Close the socket once its token no longer holds: expired, revoked, the user
@@ -299,7 +310,7 @@ class _Connection:
             variables,
             alike_for_every_recipient=alike_for_every_recipient(graphql_schema, query),
         )
-        member = Member(operation_id, self._send_text, principal.user_id)
+        member = Member(operation_id, self._put, principal.user_id)
 
         def open_stream(shared: SharedStream) -> Awaitable[Any]:
             stream_context = Context(
@@ -328,10 +339,11 @@ class _Connection:
         await self._send({"id": operation_id, "type": "complete"})
 
     async def _send_next(self, operation_id: str, result: ExecutionResult | GraphQLResult) -> None:
+        """Send a result of a stream this socket has alone, at the pace its client reads."""
         payload = self.endpoint.serialised.json(result)
-        await self._send_text(
-            f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
-        )
+        text = f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
+        if self.websocket.application_state is WebSocketState.CONNECTED:
+            await self.outbox.put_paced(text, patience=STALLED_SECONDS)
 
     async def _send_next_error(self, operation_id: str, error: HubError) -> None:
         extensions: dict[str, Any] = {"code": error.code}
@@ -356,15 +368,39 @@ class _Connection:
         await self._send_text(text)
 
     async def _send_text(self, text: str) -> None:
-        # The raw ASGI send: no per-message state bookkeeping on the hot fan-out path.
-        if self.websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(OSError, RuntimeError):
-                await self.raw_send({"type": "websocket.send", "text": text})
+        self._put(text)
+
+    def _put(self, text: str) -> bool:
+        # Frames go out through the outbox's raw ASGI sends: no per-message bookkeeping.
+        return self.websocket.application_state is WebSocketState.CONNECTED and self.outbox.put(
+            text
+        )
 
     async def _close(self, code: int, reason: str) -> None:
-        if self.websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError):
+        """Close after the frames already waiting; drop a client that does not read them.
+
+        A client that stopped reading cannot receive a close frame: after CLOSE_GRACE_SECONDS
+        its connection is dropped. One that received the close, but not everything sent
+        before it, is dropped ABANDON_SECONDS later if still there.
+        """
+        if (
+            self.closer is not None
+            or self.websocket.application_state is not WebSocketState.CONNECTED
+        ):
+            return
+        self.closer = asyncio.current_task()
+        try:
+            async with asyncio.timeout(CLOSE_GRACE_SECONDS):
+                await self.outbox.flush()
                 await self.websocket.close(code=code, reason=reason)
+        except TimeoutError:
+            await self.outbox.stop()
+            if not abort_connection(self.raw_send):
+                logger.warning("could not drop a WebSocket whose client does not read")
+            return
+        except (OSError, RuntimeError, WebSocketDisconnect):  # gone already
+            return
+        asyncio.get_running_loop().call_later(ABANDON_SECONDS, abort_connection, self.raw_send)
 
 
 def _formatted(errors: list[GraphQLError] | None) -> list[Any]:

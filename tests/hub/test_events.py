@@ -393,3 +393,48 @@ async def test_a_bus_polls_while_redis_is_down_and_subscribes_again_when_it_retu
     assert [e.id for e in received_during] == during
     assert [e.id for e in received_after] == [after]
     assert subscribed == 2
+
+
+async def test_a_publish_to_a_redis_that_stopped_answering_gives_up_and_the_poll_delivers(
+    database: AsyncEngine, hub: Hub, factory: Factory, clock: ManualClock, own_redis: OwnRedis
+) -> None:
+    db = create_session_factory(database)
+    writer, reader = EventBus(own_redis.url, db), EventBus(own_redis.url, db)
+    await writer.start()
+    await reader.start()
+    a = await factory.partner()
+    try:
+        async with reader.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
+            own_redis.pause()
+            # A generous bound: without one of its own, the publish would wait for ever.
+            async with asyncio.timeout(30):
+                published = [await publish_through(writer, hub, clock, [a.id]) for _ in range(2)]
+            received = await take(stream, 2)
+    finally:
+        own_redis.resume()
+        await writer.stop()
+        await reader.stop()
+
+    assert [e.id for e in received] == published
+
+
+async def test_a_bus_whose_redis_accepts_but_does_not_answer_delivers_by_polling(
+    database: AsyncEngine, hub: Hub, factory: Factory, clock: ManualClock, own_redis: OwnRedis
+) -> None:
+    a = await factory.partner()
+    newest = await emit(hub, clock, [a.id])
+    own_redis.pause()  # connections are accepted, nothing is answered
+    bus = EventBus(own_redis.url, create_session_factory(database))
+    starting = asyncio.create_task(bus.start())
+    try:
+        while bus.last_id < newest:  # it has read where the table ends
+            await asyncio.sleep(0.01)
+        async with bus.subscribe(partner_principal(a.id), {"lead"}, after=None) as stream:
+            published = [await emit(hub, clock, [a.id]) for _ in range(2)]
+            received = [await asyncio.wait_for(anext(stream), 20) for _ in range(2)]
+    finally:
+        own_redis.resume()
+        await starting
+        await bus.stop()
+
+    assert [e.id for e in received] == published

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
+from graphql import ExecutionResult
 
 from hub.roles import Principal, Role
 from hub.settings import Settings
@@ -14,9 +15,9 @@ from resolvers.root import build_schema
 from schema.fanout import SharedStream, alike_for_every_recipient
 from storage.db import DatabaseUnavailable
 from web.fanout import (
-    OUTBOX_SIZE,
     Groups,
     Member,
+    SerialisedResults,
     group_key,
     shareable_subscription,
     user_scoped,
@@ -104,35 +105,35 @@ def test_user_scoped_groups_span_organizations_only_when_alike() -> None:
     assert not user_scoped(LIVE, None)
 
 
-async def test_a_member_that_falls_behind_is_cut_off_without_growing_memory() -> None:
+def test_a_member_of_a_socket_whose_outbox_is_full_ends() -> None:
     sent: list[str] = []
 
-    async def send(text: str) -> None:
+    def put(text: str) -> bool:
         sent.append(text)
+        return len(sent) < 2
 
-    member = Member("op-1", send)
-    for n in range(OUTBOX_SIZE + 10):
+    member = Member("op-1", put)
+    for n in range(5):
         member.offer(json.dumps({"n": n}))
 
-    assert member.outbox.qsize() == 1
-    assert await asyncio.wait_for(member.drain(), 1) is False
-    assert sent == []
+    assert len(sent) == 2
+    assert member.ended.is_set()
 
 
-async def test_a_healthy_member_frames_the_shared_payload_with_its_id() -> None:
+def test_a_member_frames_the_shared_payload_with_its_id() -> None:
     sent: list[str] = []
 
-    async def send(text: str) -> None:
+    def put(text: str) -> bool:
         sent.append(text)
+        return True
 
-    member = Member('op "7"', send)
+    member = Member('op "7"', put)
     member.offer('{"data":{"x":1}}')
-    member.finish()
 
-    assert await member.drain() is True
     assert [json.loads(text) for text in sent] == [
         {"id": 'op "7"', "type": "next", "payload": {"data": {"x": 1}}}
     ]
+    assert not member.ended.is_set()
 
 
 @pytest.mark.parametrize(
@@ -145,9 +146,6 @@ async def test_a_healthy_member_frames_the_shared_payload_with_its_id() -> None:
 async def test_members_of_a_stream_that_fails_get_an_error_not_a_completion(
     failure: Exception, extensions: dict[str, object]
 ) -> None:
-    async def send(text: str) -> None:
-        pass
-
     async def failing() -> AsyncIterator[object]:
         raise failure
         yield  # an async generator that fails when first read
@@ -156,8 +154,23 @@ async def test_members_of_a_stream_that_fails_get_an_error_not_a_completion(
         return failing()
 
     ending = await asyncio.wait_for(
-        Groups(json.dumps).run(("a", LIVE, "", "{}"), Member("op-1", send), open_stream), 5
+        Groups(json.dumps).run(
+            ("a", LIVE, "", "{}"), Member("op-1", lambda text: True), open_stream
+        ),
+        5,
     )
 
     assert ending is not None and ending[0] == "error"
     assert [error["extensions"] for error in json.loads(ending[1])] == [extensions]
+
+
+def test_serialised_results_are_bounded_in_characters_and_keep_the_newest() -> None:
+    cache = SerialisedResults(size=10, max_chars=250)
+    results = [ExecutionResult(data={"n": n, "pad": "x" * 90}) for n in range(4)]
+
+    texts = [cache.json(result) for result in results]
+    again = cache.json(results[-1])
+
+    assert again is texts[-1]  # served from the cache, not serialised again
+    assert [json.loads(text)["data"]["n"] for text in texts] == [0, 1, 2, 3]
+    assert cache.json(results[0]) is not texts[0]  # evicted: at most two ~110-char results fit
