@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +10,7 @@ import strawberry
 from hub.errors import Unauthenticated
 from hub.roles import Principal
 from hub.runtime import Hub
+from schema.errors import new_request_id
 from schema.fanout import SharedStream
 from schema.loaders import Loaders
 
@@ -21,7 +21,7 @@ class Context:
     principal: Principal | None = None
     token: str | None = None
     client: str | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    request_id: str = field(default_factory=new_request_id)
     connection_params: dict[str, Any] | None = None
     # Set when this context runs a subscription stream shared by several sockets.
     shared_stream: SharedStream | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from typing import Any
 
 from graphql.error import GraphQLError
@@ -49,10 +50,24 @@ def shape(error: GraphQLError, request_id: str) -> None:
             ".".join(str(step) for step in error.path or ()),
             exc_info=original,
         )
-        error.message = INTERNAL_MESSAGE
-        extensions = {"code": "INTERNAL", "requestId": request_id}
+        masked = internal_error(request_id)
+        error.message = masked["message"]
+        extensions = masked["extensions"]
     error.extensions = extensions
     error.__dict__[SHAPED] = True
+
+
+def new_request_id() -> str:
+    """A short id that ties a masked error to its logged trace."""
+    return uuid.uuid4().hex[:16]
+
+
+def internal_error(request_id: str) -> dict[str, Any]:
+    """The one shape of an unexpected error, over HTTP, WebSocket and shared streams alike."""
+    return {
+        "message": INTERNAL_MESSAGE,
+        "extensions": {"code": "INTERNAL", "requestId": request_id},
+    }
 
 
 def already_shaped(error: GraphQLError) -> bool:

@@ -35,6 +35,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from hub.db import as_unavailable
 from hub.errors import HubError, RateLimited, Unavailable
 from hub.roles import Principal
+from schema.errors import internal_error, new_request_id
 from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience_key, parsed
 
 GroupKey = tuple[str, str, str, str]
@@ -253,11 +254,10 @@ class Groups:
                     return "error", json.dumps([error.formatted for error in result.errors or ()])
                 if getattr(result, "errors", None):
                     return "next", self.serialise(result)
-                logger.error("an admission stream yielded a result instead of waiting")
-                return "error", _errors("internal server error")
+                return "error", _internal("an admission stream yielded instead of waiting")
         except HubError as error:
             return "error", _hub_error(error)
-        return "error", _errors("the subscription ended")
+        return "error", _internal("an admission stream ended without refusing")
 
     async def _lead(self, group: Group, open_stream: OpenStream) -> None:
         try:
@@ -299,9 +299,11 @@ def _unexpected(error: Exception, what: str) -> str:
     if unavailable is not None:
         logger.warning("%s: the database is unavailable (%s)", what, error)
         return _hub_error(unavailable)
-    logger.error(what, exc_info=error)
-    return _errors("internal server error")
+    return _internal(what, error)
 
 
-def _errors(message: str, code: str = "INTERNAL_SERVER_ERROR") -> str:
-    return json.dumps([{"message": message, "extensions": {"code": code}}])
+def _internal(what: str, error: BaseException | None = None) -> str:
+    """Log an unexpected failure under a new request id and give its masked error."""
+    request_id = new_request_id()
+    logger.error("%s (request %s)", what, request_id, exc_info=error)
+    return json.dumps([internal_error(request_id)])

@@ -29,6 +29,7 @@ from hub.errors import HubError, RateLimited, Unavailable
 from hub.runtime import Hub
 from schema.context import Context
 from schema.documents import parses
+from schema.errors import internal_error, new_request_id
 from schema.fanout import SharedStream, alike_for_every_recipient
 from web.fanout import (
     Groups,
@@ -159,8 +160,11 @@ class _Connection:
             logger.warning("closing a WebSocket: the database is unavailable (%s)", error)
             await self._close(1013, "Try again later: the database is unavailable")
             return
-        logger.error("closing a WebSocket after an unexpected error", exc_info=error)
-        await self._close(1011, "Internal server error")
+        request_id = new_request_id()
+        logger.error(
+            "closing a WebSocket after an unexpected error (request %s)", request_id, exc_info=error
+        )
+        await self._close(1011, f"Internal server error; request id {request_id}")
 
     async def _init_deadline(self) -> None:
         await asyncio.sleep(INIT_TIMEOUT_SECONDS)
@@ -285,8 +289,11 @@ class _Connection:
         except Exception as error:
             unavailable = as_unavailable(error)
             if unavailable is None:
-                logger.exception("subscription %s failed", operation_id)
-                await self._send_error(operation_id, "Internal server error")
+                logger.exception(
+                    "subscription %s failed (request %s)", operation_id, context.request_id
+                )
+                errors = [internal_error(context.request_id)]
+                await self._send({"id": operation_id, "type": "error", "payload": errors})
                 return
             logger.warning("subscription %s: the database is unavailable (%s)", operation_id, error)
             await self._send_next_error(operation_id, unavailable)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
+from hub.events import DomainEvent
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.partners import PartnerType, Tier
 from hub.roles import Role
 from hub.runtime import Hub
+from schema.events import OrderEvent
 from tests.api.test_query_count import counted
 from tests.conftest import data_of
 from tests.factories import Actor, Factory, errors_of
@@ -216,3 +220,35 @@ async def test_status_history_names_who_made_each_change(
         {"email": shop["buyer"].user.email},
         None,
     ]
+
+
+@pytest.mark.parametrize("after", [None, "0"], ids=["shared-stream", "own-stream"])
+async def test_an_unexpected_failure_in_a_live_stream_has_the_http_error_shape(
+    ws_url: str,
+    factory: Factory,
+    shop: dict[str, Any],
+    after: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(event: DomainEvent) -> OrderEvent:
+        raise RuntimeError("the database password is hunter2")
+
+    monkeypatch.setattr(OrderEvent, "from_event", broken)
+    with caplog.at_level(logging.ERROR):
+        async with graphql_socket(ws_url, shop["buyer"].token) as buyer:
+            await buyer.subscribe(EVENTS, {"after": after})
+            await asyncio.sleep(0.1)
+            await place(factory, shop["buyer"])
+            failed = await buyer.result("1")
+
+    # One shape on every transport: INTERNAL, the masked message and a request id in the log.
+    [error] = failed["errors"]
+    request_id = error["extensions"]["requestId"]
+    assert error == {
+        "message": "Internal server error; quote the request id when reporting it.",
+        "extensions": {"code": "INTERNAL", "requestId": request_id},
+    }
+    assert len(request_id) == 16
+    assert "hunter2" not in json.dumps(failed)
+    assert any(request_id in record.getMessage() for record in caplog.records)
