@@ -21,6 +21,7 @@ from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.messaging import MessagingMutation, MessagingQuery, MessagingSubscription
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
+from resolvers.product_lines import ProductLinesMutation, ProductLinesQuery
 from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
 from schema.documents import Budgets, Documents
 from schema.errors import shape
@@ -36,6 +37,7 @@ Query = merge_types(
         PartnersQuery,
         LeadsQuery,
         OrdersQuery,
+        ProductLinesQuery,
         AssetsQuery,
         KnowledgeQuery,
         TrainingQuery,
@@ -49,6 +51,7 @@ Mutation = merge_types(
         PartnersMutation,
         LeadsMutation,
         OrdersMutation,
+        ProductLinesMutation,
         AssetsMutation,
         KnowledgeMutation,
         MessagingMutation,

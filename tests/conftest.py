@@ -22,7 +22,7 @@ from hub.settings import Settings, load_settings
 from storage import migrate
 from storage.db import create_engine
 from storage.models import Base
-from tests.factories import Factory
+from tests.factories import Factory, seed_product_lines
 from tests.services import OwnRedis, service_env
 from web.app import create_app
 
@@ -50,6 +50,8 @@ async def database() -> AsyncIterator[AsyncEngine]:
         await conn.execute(text("DROP SCHEMA public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await migrate.upgrade(engine)
+    async with engine.begin() as conn:
+        await seed_product_lines(conn)
     yield engine
     await engine.dispose()
 
@@ -64,6 +66,7 @@ async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     names = ", ".join(table.name for table in Base.metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        await seed_product_lines(conn)
 
 
 @pytest.fixture
@@ -158,6 +161,8 @@ async def sqlite_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Fa
     url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
     engine = create_engine(url)
     await migrate.upgrade(engine)
+    async with engine.begin() as conn:
+        await seed_product_lines(conn)
     await engine.dispose()
     settings = load_settings(
         {

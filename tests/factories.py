@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub import identity
 from hub import partners as partner_service
@@ -14,10 +17,31 @@ from hub import users as user_service
 from hub.partners import PartnerInput, PartnerStatus, PartnerType, TerritoryInput, Tier
 from hub.roles import Principal, Role
 from hub.runtime import Hub
-from storage.models import Partner, User
+from storage.models import Partner, ProductLine, User
+from storage.models.base import table_of
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
+# The vendor's product lines every test starts with (any other code is refused).
+PRODUCT_LINES = ("CLOUD", "NET", "NETWORKING", "NETWORK_SECURITY", "SECURITY", "STORAGE", "X")
+
+
+async def seed_product_lines(connection: AsyncConnection) -> None:
+    """Put the tests' product lines on the vendor's list."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    await connection.execute(
+        insert(table_of(ProductLine)),
+        [
+            {
+                "code": code,
+                "name": code.replace("_", " ").capitalize(),
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for code in PRODUCT_LINES
+        ],
+    )
 
 
 @dataclass(frozen=True)

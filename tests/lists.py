@@ -38,6 +38,7 @@ LISTINGS: dict[str, Listing] = {
     "Query.leads": Listing(top("leads")),
     "Query.dealRegistrations": Listing(top("dealRegistrations")),
     "Query.products": Listing(top("products")),
+    "Query.productLines": Listing(top("productLines"), reader="seller"),
     "Query.orders": Listing(top("orders")),
     "Query.assets": Listing(top("assets")),
     "Query.articles": Listing(top("articles")),

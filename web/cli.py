@@ -197,7 +197,8 @@ def _serve(args: argparse.Namespace) -> int:
         if not await demo.seeded(hub):
             print(
                 "No users yet: create the first vendor admin with `channelhub create-admin "
-                "--email you@example.com --password '<a long password>'`",
+                "--email you@example.com --password '<a long password>'`, then sign in and "
+                "list your product lines with createProductLine",
                 flush=True,
             )
         return 0

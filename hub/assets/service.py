@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import attachments, audience, events, validation
+from hub import attachments, audience, events, product_lines, validation
 from hub.assets.rules import (
     ALLOWED_TYPES,
     MAX_FILES_AT_ONCE,
@@ -111,6 +111,7 @@ async def _record_new(
     now, assets = hub.clock.now(), []
     async with hub.write() as session:
         for clean, stored in entries:
+            await product_lines.require(session, clean.product_lines, field="productLines")
             await audience.known_partners(
                 session, principal, clean.partner_ids, field="input.partnerIds"
             )

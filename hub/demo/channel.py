@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from hub import partners as partner_service
+from hub import product_lines
 from hub import users as user_service
 from hub.demo import world
+from hub.errors import Conflict
 from hub.partners import PartnerInput, PartnerStatus, PartnerType, TerritoryInput, Tier
 from hub.roles import Principal, Role
 from hub.runtime import Hub
 
 DEMO_PASSWORD = "channelhub-demo"
 VENDOR_ADMIN = ("admin@vendor.example", "Vera Vendor")
+# The vendor's product lines: every lead, product, partner and piece of content uses these.
+PRODUCT_LINES = (
+    ("NETWORKING", "Networking", "Switches, routers and the software that runs them."),
+    ("SECURITY", "Security", "Firewalls, secure access and threat detection."),
+    ("CLOUD", "Cloud", "Hosted networking and management services."),
+    ("STORAGE", "Storage", "Arrays, backup appliances and data protection."),
+)
 # (organization: None for the vendor, email, name, role) of every other demo user.
 PEOPLE: tuple[tuple[str | None, str, str, Role], ...] = (
     (None, "manager@vendor.example", "Carl Channel", Role.CHANNEL_MANAGER),
@@ -253,6 +263,12 @@ async def found(hub: Hub, end: datetime) -> world.Demo:
     vendor = Principal(
         user_id=admin.id, organization_id=admin.organization_id, role=Role.VENDOR_ADMIN
     )
+    for code, title, about in PRODUCT_LINES:
+        # A line already on the vendor's list is kept as it is.
+        with contextlib.suppress(Conflict):
+            await product_lines.create(
+                past, principal=vendor, data=product_lines.ProductLineInput(code, title, about)
+            )
     partners: dict[str, str] = {}
     for partner in DEMO_PARTNERS:
         created = await partner_service.create(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import audience, validation
+from hub import audience, product_lines, validation
 from hub.assets.rules import visible as assets_visible
 from hub.db import distinct, escape_like, flush_unique, grouped_by, in_key_order
 from hub.errors import BadInput, Conflict, NotFound
@@ -280,7 +280,11 @@ async def _apply(
     if changes.tags is not None:
         put("tags", "tags", rules.tags(changes.tags))
     if changes.product_lines is not None:
-        put("productLines", "product_lines", rules.product_lines(changes.product_lines))
+        lines = rules.product_lines(changes.product_lines)
+        await product_lines.require(
+            session, lines, field="productLines", kept=article.product_lines
+        )
+        put("productLines", "product_lines", lines)
     if changes.language is not None:
         put("language", "language", rules.language(changes.language))
     if changes.audience is not None:
@@ -345,6 +349,7 @@ async def _check_refs(
     await audience.known_partners(
         session, principal, wanted.partner_ids, field="input.visibility.partnerIds"
     )
+    await product_lines.require(session, data.product_lines, field="productLines")
     await _known_assets(session, data.related_asset_ids)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import attachments, audience, validation
+from hub import attachments, audience, product_lines, validation
 from hub.assets import service as asset_service
 from hub.db import distinct
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
@@ -73,6 +73,7 @@ async def submit(
             await audience.known_partners(
                 session, principal, clean.audience.partner_ids, field="input.visibility.partnerIds"
             )
+            await product_lines.require(session, clean.product_lines, field="productLines")
             practice = BestPractice(
                 partner_id=principal.organization_id,
                 author_id=principal.user_id,
@@ -114,6 +115,9 @@ async def revise(
             raise BadInput("a published practice cannot be revised", field="id")
         await audience.known_partners(
             session, principal, clean.audience.partner_ids, field="input.visibility.partnerIds"
+        )
+        await product_lines.require(
+            session, clean.product_lines, field="productLines", kept=practice.product_lines
         )
         await attachments.usable_assets(session, principal, clean.asset_ids, field="input.assetIds")
         for attribute, value in _columns(clean).items():

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import events, validation
+from hub import events, product_lines, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.leads import policy, snapshot
@@ -78,6 +78,8 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
     async with hub.write() as session:
         claimant = await _claimant(session, principal, data.partner_id)
         settings = await policy.load(session)
+        line = validation.product_line(data.product_line, field="productLine")
+        await product_lines.require(session, [line], field="productLine")
         deal = DealRegistration(
             partner_id=claimant,
             registered_by_id=principal.user_id,
@@ -85,7 +87,7 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
             customer_key=customer_key(company, country),
             email_domain=email_domain(email),
             country=country,
-            product_line=validation.product_line(data.product_line, field="productLine"),
+            product_line=line,
             value_minor=data.value_minor,
             currency=currency(data.currency, field="value.currency"),
             expected_close=data.expected_close,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import validation
+from hub import product_lines, validation
 from hub.errors import BadInput
 from hub.partners.rules import Tier
 from hub.roles import Principal, require_vendor_staff
@@ -74,6 +74,12 @@ async def update(hub: Hub, *, principal: Principal, changes: dict[str, Any]) -> 
     async with hub.write() as session:
         current = await load(session)
         updated = _checked(replace(current, **changes))
+        await product_lines.require(
+            session,
+            updated.required_certifications,
+            field="requiredCertifications",
+            kept=current.required_certifications,
+        )
         row = await session.get(RoutingSettings, SETTINGS_ROW, with_for_update=True)
         if row is None:
             row = RoutingSettings(id=SETTINGS_ROW, round_robin={})

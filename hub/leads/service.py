@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import validation
+from hub import product_lines, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.leads import assign, policy, snapshot
@@ -88,6 +88,7 @@ async def create(
     checked = check_lead(data)
     now = hub.clock.now()
     async with hub.write() as session:
+        await product_lines.require(session, [checked.product_line], field="productLine")
         lead = Lead(
             **vars(checked),
             status=LeadStatus.NEW,
@@ -339,6 +340,8 @@ async def create_many(
     require_vendor_staff(principal)
     now = hub.clock.now()
     async with hub.write() as session:
+        lines = {item.product_line for item in items}
+        await product_lines.require(session, lines, field="productLine")
         created = [
             Lead(
                 **vars(item),

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import validation
+from hub import product_lines, validation
 from hub.db import grouped_by, in_key_order
 from hub.errors import BadInput, Conflict, NotFound
 from hub.leads.rules import currency as checked_currency
@@ -64,14 +64,16 @@ async def create(hub: Hub, *, principal: Principal, data: ProductInput) -> Produ
     require_vendor_staff(principal)
     prices = _checked_prices(data.prices)
     now = hub.clock.now()
+    line = validation.product_line(data.product_line, field="productLine")
     async with hub.write() as session:
+        await product_lines.require(session, [line], field="productLine")
         product = Product(
             sku=checked_sku(data.sku),
             name=validation.text(data.name, field="name", max_length=200),
             description=validation.optional_text(
                 data.description, field="description", max_length=10_000
             ),
-            product_line=validation.product_line(data.product_line, field="productLine"),
+            product_line=line,
             active=data.active,
             created_at=now,
             updated_at=now,
@@ -104,9 +106,11 @@ async def update(
                 changes["description"], field="description", max_length=10_000
             )
         if "product_line" in changes:
-            product.product_line = validation.product_line(
-                str(changes["product_line"] or ""), field="productLine"
+            line = validation.product_line(str(changes["product_line"] or ""), field="productLine")
+            await product_lines.require(
+                session, [line], field="productLine", kept=[product.product_line]
             )
+            product.product_line = line
         if "active" in changes and changes["active"] is not None:
             product.active = bool(changes["active"])
         if changes.get("prices") is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import throttle, validation
+from hub import product_lines, throttle, validation
 from hub import users as user_service
 from hub.errors import BadInput, Conflict, Forbidden
 from hub.partners import rules
@@ -302,6 +302,12 @@ async def _checked_parent(
 
 async def _replace_specializations(session: AsyncSession, partner: Partner, values: Any) -> None:
     codes = rules.check_specializations(list(values or ()))
+    current = await session.scalars(
+        select(PartnerSpecialization.product_line).where(
+            PartnerSpecialization.partner_id == partner.id
+        )
+    )
+    await product_lines.require(session, codes, field="specializations", kept=set(current))
     await session.execute(
         delete(PartnerSpecialization).where(PartnerSpecialization.partner_id == partner.id)
     )

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import events, validation
+from hub import events, product_lines, validation
 from hub.db import grouped_by, in_key_order, upsert
 from hub.errors import BadInput, Conflict, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
@@ -58,6 +58,7 @@ async def create_definition(
     now = hub.clock.now()
     definition = CertificationDefinition(**columns, created_at=now, updated_at=now)
     async with _unique_name(), hub.write() as session:
+        await product_lines.require(session, [definition.product_line], field="input.productLine")
         await _check_courses(session, data)
         session.add(definition)
         await session.flush()
@@ -75,6 +76,12 @@ async def update_definition(
         definition = await session.get(CertificationDefinition, definition_id, with_for_update=True)
         if definition is None:
             raise NotFound("no such certification definition", field="id")
+        await product_lines.require(
+            session,
+            [columns["product_line"]],
+            field="input.productLine",
+            kept=[definition.product_line],
+        )
         await _check_courses(session, data)
         for key, value in columns.items():
             setattr(definition, key, value)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from hub import validation
+from hub import product_lines, validation
 from hub.db import upsert
 from hub.errors import BadInput
 from hub.partners.rules import Tier
@@ -69,6 +69,7 @@ async def set_requirement(
                 )
             )
         else:
+            await product_lines.require(session, [line], field="productLine")
             values = {"certified_users": certified_users, "updated_at": hub.clock.now()}
             await session.execute(
                 upsert(session, TierRequirement)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import audience, validation
+from hub import audience, product_lines, validation
 from hub.audience import TIER_RANK
 from hub.db import grouped_by, in_key_order
 from hub.errors import BadInput, Conflict, NotFound
@@ -59,6 +59,7 @@ async def create(hub: Hub, *, principal: Principal, data: CourseInput) -> Course
     rows = lesson_rows(data.modules)
     now = hub.clock.now()
     async with hub.write() as session:
+        await product_lines.require(session, columns["product_lines"], field="input.productLines")
         await _check_references(session, rows)
         course = Course(**columns, created_by_id=principal.user_id, created_at=now, updated_at=now)
         session.add(course)
@@ -84,6 +85,12 @@ async def update(
         )
         merged = CourseInput(**{**vars(current), **_plain(changes)})
         columns = course_columns(merged)
+        await product_lines.require(
+            session,
+            columns["product_lines"],
+            field="input.productLines",
+            kept=course.product_lines,
+        )
         if "required_tier" in changes:
             tier = changes["required_tier"]
             columns["min_tier_rank"] = TIER_RANK[tier] if tier else 0

@@ -19,6 +19,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models.base import Base, IdMixin, TimestampMixin
 
 
+class ProductLine(TimestampMixin, Base):
+    """A product line of the vendor's: the codes leads, products, partners and content use."""
+
+    __tablename__ = "product_lines"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text)
+    # A retired line stays on the records that have it; new ones may not use it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class Product(IdMixin, TimestampMixin, Base):
     __tablename__ = "products"
 

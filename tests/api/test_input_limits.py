@@ -15,6 +15,7 @@ from tests.lists import seed
 
 PARTNERS_NEAR = """query($near: NearInput!) {
   partners(filter: {near: $near}) { totalCount edges { node { name } } } }"""
+CREATE_LINE = "mutation($input: ProductLineInput!) { createProductLine(input: $input) { code } }"
 SETTINGS = """mutation($input: LeadSettingsInput!) {
   updateLeadSettings(input: $input) { requiredCertifications } }"""
 
@@ -61,6 +62,9 @@ async def test_required_certifications_are_capped_in_length_and_count(
 ) -> None:
     vendor = await any_factory.vendor_admin()
     fifty = [f"LINE_{n}" for n in range(50)]
+    for code in fifty:
+        line = {"code": code, "name": code.title()}
+        data_of(await any_factory.gql(CREATE_LINE, {"input": line}, actor=vendor))
 
     def settings(lines: list[str]) -> dict[str, Any]:
         return {"input": {"requiredCertifications": lines}}

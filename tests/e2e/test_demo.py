@@ -529,4 +529,5 @@ def test_production_seeds_nothing_and_says_how_to_create_the_first_admin(tmp_pat
 
     assert "Demo data seeded" not in output and DEMO_PASSWORD not in output
     assert "No users yet: create the first vendor admin with `channelhub create-admin" in output
+    assert "list your product lines with createProductLine" in output
     assert "ChannelHub serving" in output

@@ -25,6 +25,7 @@ Umbrella,US,US-CA,NETWORKING,lots,USD,,
 ,US,US-CA,NETWORKING,1,USD,,
 Hooli,US,US-CA,NETWORKING,5,usd,,2026-13-01
 Stark,US,US-NY,NETWORKING,99,EUR,tony@stark.example,
+Acme,US,US-CA,NETWRKING,10,USD,,
 """
 
 
@@ -56,8 +57,13 @@ async def test_good_rows_are_kept_and_bad_rows_reported(
     result = run_import(source)
 
     assert result.returncode == 1
-    assert result.stdout.strip() == "imported 2 leads (2 offered, 0 unassignable); rejected 4 rows"
+    assert result.stdout.strip() == "imported 2 leads (2 offered, 0 unassignable); rejected 5 rows"
     reported = [line for line in result.stderr.splitlines() if line.startswith("line ")]
+    # A typo of a product line is refused naming the known ones, not imported UNASSIGNABLE.
+    assert reported.pop().startswith(
+        "line 8: product_line: unknown product line 'NETWRKING'; the product lines are: "
+        "CLOUD, NET, NETWORKING, NETWORK_SECURITY"
+    )
     assert reported == [
         "line 3: country: 'XX' is not an ISO 3166-1 alpha-2 country code",
         "line 4: value_minor: 'lots' is not a number",

@@ -1,0 +1,81 @@
+"""Product lines: the vendor-managed list of codes the rest of the channel uses."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub import product_lines
+from hub.pagination import PageRequest
+from schema.context import Info
+from schema.product_lines import (
+    ProductLine,
+    ProductLineFilter,
+    ProductLineInput,
+    ProductLineUpdateInput,
+)
+from schema.relay import Connection
+
+
+@strawberry.type
+class ProductLinesQuery:
+    @strawberry.field(
+        description="The vendor's product lines by code; retired ones only when asked for."
+    )
+    async def product_lines(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ProductLineFilter | None = None,
+    ) -> Connection[ProductLine]:
+        info.context.require_principal()
+        hub = info.context.hub
+        wanted = filter or ProductLineFilter()
+        page = await product_lines.list_lines(
+            hub,
+            include_retired=wanted.include_retired,
+            search=wanted.search,
+            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        )
+        return Connection[ProductLine].of(page, ProductLine.from_model)
+
+    @strawberry.field(description="One product line by code, retired or not.")
+    async def product_line(self, info: Info, code: str) -> ProductLine:
+        info.context.require_principal()
+        return ProductLine.from_model(await product_lines.get(info.context.hub, code))
+
+
+@strawberry.type
+class ProductLinesMutation:
+    @strawberry.mutation(description="Add a product line to the vendor's list (vendor staff).")
+    async def create_product_line(self, info: Info, input: ProductLineInput) -> ProductLine:
+        model = await product_lines.create(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=product_lines.ProductLineInput(input.code, input.name, input.description),
+        )
+        return ProductLine.from_model(model)
+
+    @strawberry.mutation(
+        description=(
+            "Rename, describe, retire or reactivate a product line (vendor staff); "
+            "the code never changes."
+        )
+    )
+    async def update_product_line(
+        self, info: Info, code: str, input: ProductLineUpdateInput
+    ) -> ProductLine:
+        given = {key for key, value in vars(input).items() if value is not strawberry.UNSET}
+        changes = product_lines.ProductLineChanges(
+            name=input.name if "name" in given else None,
+            description=input.description if "description" in given else None,
+            active=input.active if "active" in given else None,
+            given=frozenset(given),
+        )
+        model = await product_lines.update(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            code=code,
+            changes=changes,
+        )
+        return ProductLine.from_model(model)
