@@ -35,6 +35,8 @@ class Settings:
     environment: str
     var_dir: Path
     database_url: str
+    database_pool_size: int
+    database_max_overflow: int
     broadcast_url: str
     jwt_secret: str
     token_ttl_seconds: int
@@ -77,6 +79,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         environment=source.choice("ENV", "development", ("development", "production", "test")),
         var_dir=var_dir,
         database_url=database_url,
+        database_pool_size=source.integer("DATABASE_POOL_SIZE", 20, minimum=1, maximum=1000),
+        database_max_overflow=source.integer("DATABASE_MAX_OVERFLOW", 10, minimum=0, maximum=1000),
         broadcast_url=_broadcast_url(source),
         jwt_secret=_jwt_secret(source, var_dir, database_url),
         token_ttl_seconds=source.integer("TOKEN_TTL_SECONDS", 3600, minimum=60),

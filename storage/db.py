@@ -57,8 +57,14 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    """Create the async engine with the pragmas and pool settings each backend needs."""
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int | None = None, echo: bool = False
+) -> AsyncEngine:
+    """Create the async engine with the pragmas and pool settings each backend needs.
+
+    On PostgreSQL `pool_size` connections stay open once used; up to `max_overflow` (by
+    default as many) more are opened under a burst and closed as soon as they are returned.
+    """
     if is_sqlite(url):
         # isolation_level=None: the driver leaves BEGIN to _sqlite_begin (its legacy mode runs
         # SELECTs outside any transaction, so a read-then-write could act on stale data).
@@ -68,7 +74,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+    overflow = pool_size if max_overflow is None else max_overflow
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=overflow)
     event.listen(engine.sync_engine, "checkin", _checked_in)
     event.listen(engine.sync_engine, "checkout", _ping_when_idle)
     event.listen(engine.sync_engine, "do_connect", _connect)

@@ -70,7 +70,11 @@ def build_hub(
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the ASGI application; services are opened by the lifespan."""
     settings = settings or load_settings()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     # The event bus fills gaps between broadcast events on a pool of its own: live delivery
     # never waits behind requests that hold every pooled connection (sends queued on a lock).
     bus_engine = (
