@@ -36,14 +36,18 @@ _KINDS: tuple[tuple[type[TypeEngine[Any]], type], ...] = (
 class PageRequest:
     first: int
     after: str | None = None
+    # False when nobody asked for the total: the count(*) is not run.
+    count: bool = True
 
     @classmethod
-    def of(cls, first: int | None, after: str | None, *, cap: int) -> PageRequest:
+    def of(
+        cls, first: int | None, after: str | None, *, cap: int, count: bool = True
+    ) -> PageRequest:
         """Validate the page size against the hard cap."""
         size = DEFAULT_PAGE if first is None else first
         if size < 0 or size > cap:
             raise BadInput(f"first must be between 0 and {cap}", field="first")
-        return cls(first=size, after=after)
+        return cls(first=size, after=after, count=count)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class Page(Generic[T]):
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
-    total_count: int
+    # None when the page request did not ask for it.
+    total_count: int | None
 
 
 def encode_cursor(tag: str, values: Sequence[Any]) -> str:
@@ -137,8 +142,10 @@ async def keyset_page(
     """Run one page of a statement ordered by a unique key, plus its total count."""
     tag = sort_tag(key, descending=descending)
     after = None if page.after is None else decode_cursor(page.after, tag, sort_kinds(key))
-    counted = select(func.count()).select_from(statement.order_by(None).subquery())
-    total = await session.scalar(counted)
+    total = None
+    if page.count:
+        counted = select(func.count()).select_from(statement.order_by(None).subquery())
+        total = await session.scalar(counted) or 0
     order = [column.desc() for column in key] if descending else list(key)
     keyed = statement.add_columns(*key).order_by(*order)
     if after is not None:
@@ -151,5 +158,5 @@ async def keyset_page(
         cursors=[encode_cursor(tag, row[1:]) for row in visible],
         has_next_page=len(rows) > page.first,
         has_previous_page=page.after is not None,
-        total_count=total or 0,
+        total_count=total,
     )

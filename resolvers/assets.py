@@ -11,7 +11,6 @@ from hub.assets import direct
 from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
 from hub.errors import BadInput
-from hub.pagination import PageRequest
 from hub.partners.rules import Tier
 from schema.assets import (
     Asset,
@@ -26,7 +25,7 @@ from schema.assets import (
 )
 from schema.context import Info
 from schema.events import AssetEvent, parse_cursor
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 from schema.uploads import Upload, bytes_of, file_of
 
 
@@ -53,7 +52,7 @@ class AssetsQuery:
                 search=wanted.search,
                 include_archived=wanted.include_archived,
             ),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[Asset].of(result, Asset.from_model)
 

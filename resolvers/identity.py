@@ -6,11 +6,10 @@ import strawberry
 
 from hub import identity
 from hub import users as user_service
-from hub.pagination import PageRequest
 from hub.roles import Role
 from schema.context import Info
 from schema.identity import InvitationPayload, LoginPayload, User, UserFilter
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 
 
 @strawberry.type
@@ -39,7 +38,7 @@ class IdentityQuery:
     ) -> Connection[User]:
         principal = info.context.require_principal()
         hub = info.context.hub
-        page = PageRequest.of(first, after, cap=hub.settings.max_page_size)
+        page = page_request(info, first, after)
         wanted = filter or UserFilter()
         result = await user_service.list_users(
             hub,

@@ -12,7 +12,6 @@ from hub.knowledge import categories as category_service
 from hub.knowledge import discussion, engagement, rules
 from hub.knowledge import practices as practice_service
 from hub.knowledge.rules import ArticleStatus, PracticeOrder
-from hub.pagination import PageRequest
 from schema.context import Info
 from schema.knowledge import (
     Article,
@@ -32,7 +31,7 @@ from schema.knowledge import (
     MissingKnowledge,
     VisibilityInput,
 )
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 from schema.uploads import Upload, bytes_of, file_of
 
 
@@ -75,7 +74,7 @@ class KnowledgeQuery:
                 tag=wanted.tag,
                 statuses=wanted.statuses or (),
             ),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[Article].of(result, Article.from_model)
 
@@ -140,7 +139,7 @@ class KnowledgeQuery:
                 mine=wanted.mine,
             ),
             order=order_by,
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[BestPractice].of(result, BestPractice.from_model)
 

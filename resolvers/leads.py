@@ -13,7 +13,6 @@ from hub.leads import service as lead_service
 from hub.leads.deals import DealStatus
 from hub.leads.rules import DeclineReason, LeadStatus
 from hub.leads.rules import LeadInput as HubLeadInput
-from hub.pagination import PageRequest
 from hub.partners import Tier
 from hub.routing import Weights
 from hub.validation import country as checked_country
@@ -30,7 +29,7 @@ from schema.leads import (
     LeadSettings,
     LeadSettingsInput,
 )
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 
 
 @strawberry.type
@@ -59,7 +58,7 @@ class LeadsQuery:
                 else None,
                 search=wanted.search,
             ),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[Lead].of(result, Lead.from_model)
 
@@ -83,7 +82,7 @@ class LeadsQuery:
             hub,
             principal=principal,
             statuses=statuses or (),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[DealRegistration].of(result, DealRegistration.from_model)
 

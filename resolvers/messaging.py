@@ -10,7 +10,6 @@ import strawberry
 from hub.messaging import conversations as conversation_service
 from hub.messaging import messages as message_service
 from hub.messaging import rules
-from hub.pagination import PageRequest
 from schema.context import Info
 from schema.events import parse_cursor
 from schema.messaging import (
@@ -22,7 +21,7 @@ from schema.messaging import (
     MessagingSettings,
     Participant,
 )
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 from schema.uploads import Upload, bytes_of, file_of
 
 
@@ -46,7 +45,7 @@ class MessagingQuery:
                 context_id=str(wanted.context_id) if wanted.context_id else None,
                 unread_only=wanted.unread_only,
             ),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[Conversation].of(result, Conversation.from_model)
 

@@ -12,7 +12,6 @@ from hub.errors import BadInput
 from hub.orders import catalog, stock
 from hub.orders import service as order_service
 from hub.orders import settings as order_settings
-from hub.pagination import PageRequest
 from hub.partners import Tier
 from schema.context import Info
 from schema.events import OrderEvent, parse_cursor
@@ -30,7 +29,7 @@ from schema.orders import (
     ProductUpdateInput,
     Warehouse,
 )
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 from schema.scalars import MoneyInput
 from schema.stock import OrderSettings, StockLevel, StockMovement
 
@@ -53,7 +52,7 @@ class OrdersQuery:
             filter=catalog.ProductFilter(
                 product_line=wanted.product_line, active=wanted.active, search=wanted.search
             ),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[Product].of(result, Product.from_model)
 
@@ -93,7 +92,7 @@ class OrdersQuery:
             filter=order_service.OrderFilter(
                 statuses=wanted.statuses or (), partner_id=wanted.partner_id
             ),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[Order].of(result, Order.from_model)
 
@@ -125,7 +124,7 @@ class OrdersQuery:
             hub,
             principal=info.context.require_principal(),
             sku=sku,
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[StockMovement].of(result, StockMovement.from_model)
 

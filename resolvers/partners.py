@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from hub import partners as partner_service
-from hub.pagination import PageRequest
 from hub.partners import PartnerStatus, Tier
 from hub.validation import country as checked_country
 from hub.validation import product_line
@@ -17,7 +16,7 @@ from schema.partners import (
     PartnerInput,
     PartnerUpdateInput,
 )
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 
 
 @strawberry.type
@@ -34,7 +33,7 @@ class PartnersQuery:
     ) -> Connection[Partner]:
         principal = info.context.require_principal()
         hub = info.context.hub
-        page = PageRequest.of(first, after, cap=hub.settings.max_page_size)
+        page = page_request(info, first, after)
         result = await partner_service.list_partners(
             hub, principal=principal, filter=_to_hub_filter(filter or PartnerFilter()), page=page
         )

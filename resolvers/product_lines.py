@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from hub import product_lines
-from hub.pagination import PageRequest
 from schema.context import Info
 from schema.product_lines import (
     ProductLine,
@@ -13,7 +12,7 @@ from schema.product_lines import (
     ProductLineInput,
     ProductLineUpdateInput,
 )
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 
 
 @strawberry.type
@@ -35,7 +34,7 @@ class ProductLinesQuery:
             hub,
             include_retired=wanted.include_retired,
             search=wanted.search,
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[ProductLine].of(page, ProductLine.from_model)
 

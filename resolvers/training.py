@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 
-from hub.pagination import PageRequest
 from hub.partners.rules import Tier
 from hub.training import certifications as certification_service
 from hub.training import compliance, rules
@@ -15,7 +14,7 @@ from hub.training import courses as course_service
 from hub.training import enrolments as enrolment_service
 from schema.context import Info
 from schema.events import parse_cursor
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 from schema.training import (
     AnswerInput,
     AssessmentInput,
@@ -59,7 +58,7 @@ class TrainingQuery:
                 search=wanted.search,
                 include_unpublished=wanted.include_unpublished,
             ),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[Course].of(page, Course.from_model)
 
@@ -123,7 +122,7 @@ class TrainingQuery:
         page = await certification_service.list_definitions(
             hub,
             product_line=product_line,
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[CertificationDefinition].of(page, CertificationDefinition.from_model)
 
@@ -158,7 +157,7 @@ class TrainingQuery:
                 statuses=wanted.statuses or (),
                 expiring_within_days=wanted.expiring_within_days,
             ),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         now = hub.clock.now()
         return Connection[Certification].of(
@@ -188,7 +187,7 @@ async def _enrolments(
         hub,
         principal=principal,
         filter=wanted,
-        page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+        page=page_request(info, first, after),
     )
     return Connection[Enrolment].of(page, Enrolment.from_model)
 

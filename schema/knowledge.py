@@ -15,12 +15,11 @@ from hub.knowledge.rules import (
     PracticeStatus,
     render_markdown,
 )
-from hub.pagination import PageRequest
 from hub.partners.rules import PartnerType, Tier
 from schema.assets import Asset
 from schema.attachments import AttachedFile
 from schema.context import Info
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 from storage.models import Article as ArticleModel
 from storage.models import ArticleCategory as ArticleCategoryModel
 from storage.models import ArticleRevision as ArticleRevisionModel
@@ -437,7 +436,7 @@ class BestPractice:
             hub,
             principal=info.context.require_principal(),
             practice_id=str(self.id),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[BestPracticeComment].of(page, BestPracticeComment.from_model)
 

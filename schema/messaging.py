@@ -10,10 +10,9 @@ from hub.events import DomainEvent
 from hub.knowledge.rules import render_markdown
 from hub.messaging import messages as message_service
 from hub.messaging.rules import ContextType, MessageEventType, MessageKind
-from hub.pagination import PageRequest
 from schema.attachments import AttachedFile
 from schema.context import Info
-from schema.relay import Connection
+from schema.relay import Connection, page_request
 from storage.models import Conversation as ConversationModel
 from storage.models import ConversationParticipant as ParticipantModel
 from storage.models import Message as MessageModel
@@ -153,7 +152,7 @@ class Conversation:
             hub,
             principal=info.context.require_principal(),
             conversation_id=str(self.id),
-            page=PageRequest.of(first, after, cap=hub.settings.max_page_size),
+            page=page_request(info, first, after),
         )
         return Connection[Message].of(page, Message.from_model)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from hub.pagination import Page
+from hub.pagination import Page, PageRequest
+from schema.context import Info
 
+Selection = SelectedField | FragmentSpread | InlineFragment
 Node = TypeVar("Node")
 Item = TypeVar("Item")
 
@@ -31,7 +34,13 @@ class Edge(Generic[Node]):
 class Connection(Generic[Node]):
     edges: list[Edge[Node]]
     page_info: PageInfo
-    total_count: int
+    total: strawberry.Private[int | None]
+
+    @strawberry.field(description="Every item of the list under its filter, on all pages.")
+    def total_count(self) -> int:
+        if self.total is None:  # page_request counts whenever the selection names totalCount
+            raise RuntimeError("totalCount was selected but not counted")
+        return self.total
 
     @classmethod
     def of(cls, page: Page[Item], convert: Callable[[Item], Node]) -> Connection[Node]:
@@ -48,5 +57,23 @@ class Connection(Generic[Node]):
                 start_cursor=page.cursors[0] if page.cursors else None,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
-            total_count=page.total_count,
+            total=page.total_count,
         )
+
+
+def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:
+    """The page a connection field asks for, counting the total only when it is selected."""
+    cap = info.context.hub.settings.max_page_size
+    return PageRequest.of(first, after, cap=cap, count=_selects_total(info.selected_fields))
+
+
+def _selects_total(selections: Sequence[Selection]) -> bool:
+    """Whether totalCount is selected on this field, directly or through fragments."""
+    for selection in selections:
+        for child in selection.selections:
+            if isinstance(child, SelectedField):
+                if child.name == "totalCount":
+                    return True
+            elif _selects_total([child]):
+                return True
+    return False

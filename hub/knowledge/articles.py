@@ -186,7 +186,13 @@ async def list_articles(
         result = await keyset_page(
             session, ranked, page, key=(found.c.score, Article.id), descending=True
         )
-    if result.total_count == 0 and page.after is None and principal.is_partner:
+    # Uncounted, a first page with room and no article is a search that found nothing.
+    empty = (
+        result.total_count == 0
+        if result.total_count is not None
+        else page.first > 0 and not result.items
+    )
+    if empty and page.after is None and principal.is_partner:
         await engagement.count_miss(hub, " ".join(terms))
     return result
 

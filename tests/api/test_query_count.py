@@ -70,3 +70,32 @@ async def test_partner_page_statements_do_not_grow_with_page_size(
     assert len(large_page["partners"]["edges"]) == 30
     assert len(large) == len(small)
     assert len(large) <= 12, large
+
+
+COUNT = re.compile(r"\bcount\(\*\)", re.IGNORECASE)
+
+
+async def test_the_total_is_counted_only_when_totalcount_is_selected(
+    factory: Factory, app: Starlette
+) -> None:
+    admin = await factory.vendor_admin()
+    for name in ("Alpha", "Beta", "Gamma"):
+        await factory.partner(name)
+    documents = {
+        "none": "{ partners(first: 2) { edges { node { name } } } }",
+        "direct": "{ partners(first: 2) { totalCount edges { node { name } } } }",
+        "inline": "{ partners(first: 2) { ... on PartnerConnection { totalCount } } }",
+        "named": "query { partners(first: 0) { ...Total } } fragment Total on PartnerConnection { totalCount }",
+        "nested": "{ partners(first: 1) { edges { node { subPartners { name } } } } }",
+    }
+    counts, answers = {}, {}
+    for key, document in documents.items():
+        with counted(app) as statements:
+            answers[key] = data_of(await factory.gql(document, actor=admin))["partners"]
+        counts[key] = sum(1 for statement in statements if COUNT.search(statement))
+
+    assert counts == {"none": 0, "direct": 1, "inline": 1, "named": 1, "nested": 0}
+    assert [edge["node"]["name"] for edge in answers["none"]["edges"]] == ["Alpha", "Beta"]
+    assert answers["direct"]["totalCount"] == 3
+    assert answers["inline"] == {"totalCount": 3}
+    assert answers["named"] == {"totalCount": 3}
