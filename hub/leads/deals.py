@@ -19,7 +19,7 @@ from hub.leads.policy import ConflictPolicy
 from hub.leads.rules import currency, customer_key, email_domain
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.partners import directory
-from hub.partners.directory import channel_of
+from hub.partners.directory import InChannel
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import DealRegistration, Partner
@@ -58,7 +58,7 @@ def visible(
     sub-resellers'."""
     if principal.is_vendor:
         return statement
-    return statement.where(DealRegistration.partner_id.in_(channel_of(principal.organization_id)))
+    return statement.where(InChannel(DealRegistration.partner_id, principal.organization_id))
 
 
 async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRegistration:

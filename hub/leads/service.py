@@ -26,7 +26,7 @@ from hub.leads.rules import (
     check_pipeline_move,
 )
 from hub.pagination import Page, PageRequest, keyset_page
-from hub.partners.directory import channel_of
+from hub.partners.directory import InChannel
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import Lead, Partner
@@ -46,7 +46,7 @@ def visible(principal: Principal, statement: Select[tuple[Lead]]) -> Select[tupl
     distributor also its sub-resellers' (read-only)."""
     if principal.is_vendor:
         return statement
-    return statement.where(Lead.partner_id.in_(channel_of(principal.organization_id)))
+    return statement.where(InChannel(Lead.partner_id, principal.organization_id))
 
 
 async def load_visible(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events, validation
@@ -19,6 +19,7 @@ from hub.orders import settings as order_settings
 from hub.orders.catalog import checked_sku
 from hub.orders.rules import OrderStatus, check_move
 from hub.pagination import Page, PageRequest, keyset_page
+from hub.partners.directory import InChannel
 from hub.roles import Principal, Role
 from hub.runtime import Hub
 from storage.models import (
@@ -82,10 +83,9 @@ def visible(principal: Principal, statement: Select[tuple[Order]]) -> Select[tup
     """Vendor accounts see every order, a partner its own, a distributor also its resellers'."""
     if principal.is_vendor:
         return statement
-    children = select(Partner.id).where(Partner.parent_id == principal.organization_id)
-    return statement.where(
-        or_(Order.partner_id == principal.organization_id, Order.partner_id.in_(children))
-    )
+    # One IN over the channel's ids, as for leads and deals: an OR of the two would keep
+    # PostgreSQL from using the partner_id index.
+    return statement.where(InChannel(Order.partner_id, principal.organization_id))
 
 
 async def place(hub: Hub, *, principal: Principal, data: OrderInput) -> Order:

@@ -5,9 +5,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, exists, func, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    any_,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from hub import geo, validation
 from hub.db import distinct, in_key_order
@@ -60,6 +77,38 @@ def channel_of(organization_id: str) -> Select[tuple[str]]:
     return select(Partner.id).where(
         or_(Partner.id == organization_id, Partner.parent_id == organization_id)
     )
+
+
+class InChannel(ColumnElement[bool]):
+    """`column` holds the id of the partner or one of its sub-resellers.
+
+    On PostgreSQL this is `column = ANY(ARRAY(channel))`: the planner then reads the few
+    matching rows through the column's index, where `IN (channel)` makes it hash-join a
+    sequential scan of the whole table. Elsewhere it is `column IN (channel)`.
+    """
+
+    __visit_name__ = "in_channel"
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("channel", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: QueryableAttribute[Any], organization_id: str) -> None:
+        self.column: ColumnElement[Any] = column.__clause_element__()
+        self.channel = channel_of(organization_id)
+
+
+@compiles(InChannel)
+def _in_channel(element: InChannel, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.channel), **kw)
+
+
+@compiles(InChannel, "postgresql")
+def _any_in_channel(element: InChannel, compiler: SQLCompiler, **kw: Any) -> str:
+    ids = func.array(element.channel.scalar_subquery())
+    return compiler.process(element.column == any_(ids), **kw)
 
 
 async def with_distributors(session: AsyncSession, partner_ids: Sequence[str]) -> list[str]:

@@ -1,0 +1,89 @@
+"""A distributor's lists read its channel's rows through the partner_id index on PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from hub.partners import PartnerType, Tier
+from hub.roles import Role
+from tests.api.test_query_count import BACKGROUND
+from tests.conftest import data_of
+from tests.factories import Factory
+
+# A distributor with 40 sub-resellers among 2,000 partners, as in the home-page benchmark.
+PARTNERS, ROWS, SUBS = 2000, 20_000, 40
+# Rows enough that PostgreSQL scans the whole table when the filter cannot use the index,
+# as it did for an OR of `partner_id = own` and `partner_id IN (children)`, and hash-joins a
+# scan of it for `partner_id IN (the channel)`.
+SEED = [
+    """INSERT INTO organizations (id, kind, name, created_at, updated_at)
+       SELECT 'bulk' || g, 'PARTNER', 'Bulk ' || g, now(), now() FROM generate_series(1, :n) g""",
+    """INSERT INTO partners (id, name, type, tier, status, country, lead_capacity, version,
+         created_at, updated_at, parent_id)
+       SELECT 'bulk' || g, 'Bulk ' || g, 'RESELLER', 'GOLD', 'ACTIVE', 'US', 10, 1, now(), now(),
+         CASE WHEN g <= :subs THEN :distributor END
+       FROM generate_series(1, :n) g""",
+    """INSERT INTO orders (id, partner_id, end_customer, shipping_address, shipping_country,
+         currency, total_minor, status, version, created_at, updated_at)
+       SELECT 'bulk' || g, 'bulk' || (1 + g % :n), 'C', 'A', 'US', 'USD', 100, 'SUBMITTED', 1,
+         now() - g * interval '1 minute', now() FROM generate_series(1, :rows) g""",
+    """INSERT INTO leads (id, partner_id, customer_company, customer_key, country, product_line,
+         value_minor, currency, source, status, version, created_at, updated_at)
+       SELECT 'bulk' || g, 'bulk' || (1 + g % :n), 'C' || g, 'c' || g, 'US', 'NETWORKING', 0,
+         'USD', 'CAMPAIGN', 'ACCEPTED', 1, now() - g * interval '1 minute', now()
+       FROM generate_series(1, :rows) g""",
+    """INSERT INTO deal_registrations (id, partner_id, customer_company, customer_key, country,
+         product_line, value_minor, currency, status, created_at, updated_at)
+       SELECT 'bulk' || g, 'bulk' || (1 + g % :n), 'C' || g, 'c' || g, 'US', 'NETWORKING', 1,
+         'USD', 'APPROVED', now() - g * interval '1 minute', now() FROM generate_series(1, :rows) g""",
+]
+PAGES = """{ orders(first: 20) { totalCount edges { node { status } } }
+  leads(first: 20) { totalCount edges { node { status } } }
+  dealRegistrations(first: 20) { totalCount edges { node { status } } } }"""
+
+
+async def test_a_distributors_pages_use_the_partner_index(
+    database: AsyncEngine, factory: Factory, app: Starlette
+) -> None:
+    distributor = await factory.partner("Dist", type=PartnerType.DISTRIBUTOR, tier=Tier.GOLD)
+    caller = await factory.user(distributor.id, Role.PARTNER_USER)
+    async with database.begin() as conn:
+        for statement in SEED:
+            await conn.execute(
+                text(statement),
+                {"n": PARTNERS, "rows": ROWS, "subs": SUBS, "distributor": distributor.id},
+            )
+        await conn.execute(
+            text("ANALYZE organizations, partners, orders, leads, deal_registrations")
+        )
+
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if not BACKGROUND.search(statement):
+            seen.append((statement, parameters))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        data_of(await factory.gql(PAGES, actor=caller))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    plans = {}
+    async with app.state.engine.connect() as conn:
+        for statement, parameters in seen:
+            for table in ("orders", "leads", "deal_registrations"):
+                if f"FROM {table}" in statement and "partner_id" in statement:
+                    result = await conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+                    plans.setdefault(table, []).append("\n".join(row[0] for row in result))
+
+    assert set(plans) == {"orders", "leads", "deal_registrations"}
+    for table, found in plans.items():
+        assert len(found) == 2, (table, found)  # the count and the page
+        for plan in found:
+            assert f"Seq Scan on {table}" not in plan, plan
