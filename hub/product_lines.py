@@ -66,22 +66,19 @@ async def require(
     if len(known) > NAMED_IN_ERRORS:
         listed += f" and {len(known) - NAMED_IN_ERRORS} more (see productLines)"
     if unknown:
-        names = ", ".join(repr(code) for code in unknown)
-        problem = (
-            f"unknown product line {names}"
-            if len(unknown) == 1
-            else (f"unknown product lines {names}")
-        )
+        problem = _named("unknown product line", "unknown product lines", unknown, "")
         action = "vendor staff add product lines with createProductLine"
     else:
-        names = ", ".join(repr(code) for code in retired)
-        problem = (
-            f"the product line {names} is retired"
-            if len(retired) == 1
-            else (f"the product lines {names} are retired")
-        )
+        problem = _named("the product line", "the product lines", retired, " retired")
         action = "vendor staff can reactivate one with updateProductLine"
     raise BadInput(f"{problem}; the product lines are: {listed} ({action})", field=field)
+
+
+def _named(one: str, many: str, codes: list[str], state: str) -> str:
+    names = ", ".join(repr(code) for code in codes)
+    if len(codes) == 1:
+        return f"{one} {names}{' is' + state if state else ''}"
+    return f"{many} {names}{' are' + state if state else ''}"
 
 
 async def _active_codes(session: AsyncSession) -> list[str]:
