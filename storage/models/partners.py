@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, IdMixin, TimestampMixin
@@ -14,6 +25,8 @@ class Partner(TimestampMixin, Base):
     """The profile of a PARTNER organization; shares the organization's id."""
 
     __tablename__ = "partners"
+    # The directory's order (case-insensitive name, then id): pages read it off this index.
+    __table_args__ = (Index("ix_partners_name_order", func.lower(text("name")), "id"),)
 
     id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True

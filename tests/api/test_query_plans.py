@@ -12,7 +12,7 @@ from hub.partners import PartnerType, Tier
 from hub.roles import Role
 from tests.api.test_query_count import BACKGROUND
 from tests.conftest import data_of
-from tests.factories import Factory
+from tests.factories import Actor, Factory
 
 # A distributor with 40 sub-resellers among 2,000 partners, as in the home-page benchmark.
 PARTNERS, ROWS, SUBS = 2000, 20_000, 40
@@ -51,16 +51,53 @@ async def test_a_distributors_pages_use_the_partner_index(
 ) -> None:
     distributor = await factory.partner("Dist", type=PartnerType.DISTRIBUTOR, tier=Tier.GOLD)
     caller = await factory.user(distributor.id, Role.PARTNER_USER)
+    await seed(database, distributor.id)
+
+    plans: dict[str, list[str]] = {}
+    for statement, plan in await explained(app, factory, PAGES, caller):
+        for table in ("orders", "leads", "deal_registrations"):
+            if f"FROM {table}" in statement and "partner_id" in statement:
+                plans.setdefault(table, []).append(plan)
+
+    assert set(plans) == {"orders", "leads", "deal_registrations"}
+    for table, found in plans.items():
+        assert len(found) == 2, (table, found)  # the count and the page
+        for plan in found:
+            assert f"Seq Scan on {table}" not in plan, plan
+
+
+async def test_the_directory_is_read_in_its_order_off_the_name_index(
+    database: AsyncEngine, factory: Factory, app: Starlette
+) -> None:
+    vendor = await factory.vendor_admin()
+    distributor = await factory.partner("Dist", type=PartnerType.DISTRIBUTOR, tier=Tier.GOLD)
+    await seed(database, distributor.id)
+
+    statements = await explained(
+        app, factory, "{ partners(first: 20) { edges { node { name } } } }", vendor
+    )
+
+    [plan] = [plan for sql, plan in statements if "FROM partners" in sql and "LIMIT" in sql]
+    assert "ix_partners_name_order" in plan, plan
+    assert "Seq Scan on partners" not in plan, plan
+
+
+async def seed(database: AsyncEngine, distributor_id: str) -> None:
     async with database.begin() as conn:
         for statement in SEED:
             await conn.execute(
                 text(statement),
-                {"n": PARTNERS, "rows": ROWS, "subs": SUBS, "distributor": distributor.id},
+                {"n": PARTNERS, "rows": ROWS, "subs": SUBS, "distributor": distributor_id},
             )
         await conn.execute(
             text("ANALYZE organizations, partners, orders, leads, deal_registrations")
         )
 
+
+async def explained(
+    app: Starlette, factory: Factory, document: str, actor: Actor
+) -> list[tuple[str, str]]:
+    """The SELECTs one request ran (less background work), each with its plan."""
     seen: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -70,20 +107,13 @@ async def test_a_distributors_pages_use_the_partner_index(
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        data_of(await factory.gql(PAGES, actor=caller))
+        data_of(await factory.gql(document, actor=actor))
     finally:
         event.remove(engine, "before_cursor_execute", record)
-
-    plans = {}
+    plans = []
     async with app.state.engine.connect() as conn:
         for statement, parameters in seen:
-            for table in ("orders", "leads", "deal_registrations"):
-                if f"FROM {table}" in statement and "partner_id" in statement:
-                    result = await conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
-                    plans.setdefault(table, []).append("\n".join(row[0] for row in result))
-
-    assert set(plans) == {"orders", "leads", "deal_registrations"}
-    for table, found in plans.items():
-        assert len(found) == 2, (table, found)  # the count and the page
-        for plan in found:
-            assert f"Seq Scan on {table}" not in plan, plan
+            if statement.lstrip().upper().startswith("SELECT"):
+                result = await conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+                plans.append((statement, "\n".join(row[0] for row in result)))
+    return plans
