@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from hub import product_lines
 from hub.assets import service
 from hub.assets.rules import (
     ALLOWED_TYPES,
@@ -65,10 +66,15 @@ async def start(
     url, headers = await hub.objects.upload_url(
         key, expires_in=int(UPLOAD_TTL.total_seconds()), content_type="application/octet-stream"
     )
+    clean = checked(data) if data else None
     async with hub.write() as session:
+        if clean is not None:  # refused before the file is sent, and again on completion
+            await product_lines.require(
+                session, clean.product_lines, field="input.asset.productLines"
+            )
         upload = AssetUpload(
             asset_id=asset_id,
-            asset_input=_encode(checked(data)) if data else None,
+            asset_input=_encode(clean) if clean else None,
             object_key=key,
             file_name=file_name_of(file_name),
             declared_size=size,

@@ -54,6 +54,10 @@ async def test_vendor_staff_manage_the_list_and_every_user_reads_it(any_factory:
     }
     assert errors_of(again) == [("CONFLICT", "code")]
     assert errors_of(by_partner) == [("FORBIDDEN", None)]
+    retire_by_partner = await any_factory.gql(
+        UPDATE, {"code": "CLOUD", "input": {"active": False}}, actor=seller
+    )
+    assert errors_of(retire_by_partner) == [("FORBIDDEN", None)]
     assert errors_of(bad_code) == [("BAD_USER_INPUT", "code")]
     assert errors_of(no_name) == [("BAD_USER_INPUT", "name")]
     assert errors_of(anonymous) == [("UNAUTHENTICATED", None)]
@@ -283,6 +287,18 @@ async def test_every_write_that_takes_a_product_line_refuses_an_unknown_one(
         {"title": "A", "kind": "DATASHEET", "productLines": [typo]},
     )
     assert errors_of(asset.json()) == [("BAD_USER_INPUT", "productLines")]
+    direct = await any_factory.gql(
+        """mutation($input: AssetUploadInput!) { createAssetUpload(input: $input) { uploadId } }""",
+        {
+            "input": {
+                "fileName": "a.pdf",
+                "size": len(PDF),
+                "asset": {"title": "A", "kind": "DATASHEET", "productLines": [typo]},
+            }
+        },
+        actor=vendor,
+    )
+    assert errors_of(direct) == [("BAD_USER_INPUT", "input.asset.productLines")]
 
     # Nothing was written by any of them.
     counts = data_of(
