@@ -19,11 +19,14 @@ help:
 	@echo 'make test    install the test tools, start PostgreSQL, Redis and SeaweedFS on loopback'
 	@echo '            (apt-get installs them when missing), then run make check and pytest'
 	@echo 'make check   formatting, lint, mypy, import contracts and the schema drift check'
+	@echo 'make check-lowest  install the lowest allowed dependency versions in .venv-lowest and'
+	@echo '            run the smoke tests with them (make test runs it after the suite)'
 	@echo 'make bench   the benchmarks in bench/, under the test services'
 	@echo 'make format  format and fix lint'
 	@echo 'make clean   remove the virtualenv, caches and var/'
 
-.PHONY: help .venv install services-deps check pytest test run bench bench-scripts format clean
+.PHONY: help .venv install services-deps check pytest test check-lowest run bench bench-scripts format \
+	clean
 
 .venv install: $(INSTALLED)
 
@@ -62,6 +65,25 @@ pytest: install
 # PostgreSQL, Redis and SeaweedFS run on loopback for the duration of the command.
 test: install services-deps
 	$(BIN)/python scripts/services.py -- $(MAKE) --no-print-directory check pytest
+	$(MAKE) --no-print-directory check-lowest
+
+# The lower bounds in pyproject.toml, proven: a fresh virtualenv gets every direct requirement
+# (and the build requirement) at its lowest allowed version, scripts/check_lowest.py confirms
+# each is installed at its bound, and the smoke tests and the transport tests run with them
+# on services of their own (so the SeaweedFS binary is the lowest allowed one too).
+LOWEST := .venv-lowest
+LOWEST_TESTS := tests/e2e/test_smoke.py tests/e2e/test_embedded.py tests/api/test_transport.py \
+	tests/api/test_websocket.py tests/api/test_uploads.py tests/web
+check-lowest: install services-deps
+	rm -rf $(LOWEST)
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
+		$$($(BIN)/python scripts/check_lowest.py --build-requires)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
+		--no-build-isolation -e '.[dev]'
+	$(LOWEST)/bin/python scripts/check_lowest.py
+	$(LOWEST)/bin/python scripts/services.py -- $(LOWEST)/bin/pytest -p no:cacheprovider -q \
+		$(LOWEST_TESTS)
 
 # make run PORT=8080 serves elsewhere (links and allowed origins follow).
 run: $(RUN_INSTALLED)
@@ -81,6 +103,6 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info \
+	rm -rf $(VENV) $(LOWEST) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info \
 		$(CONFORMANCE)/node_modules
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -4,6 +4,7 @@ expiry notices, object cleanup."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -33,10 +34,13 @@ async def run_once(hub: Hub, *, collect_objects: bool = False) -> int:
     return moved
 
 
-async def run_forever(hub: Hub, interval_seconds: float) -> None:
-    """Repeat the background work until cancelled; a failure is logged, never fatal."""
+async def run_forever(hub: Hub, interval_seconds: float, stop: asyncio.Event | None = None) -> None:
+    """Repeat the background work until `stop` is set (or the task is cancelled); a failure is
+    logged, never fatal. Setting `stop` lets the round under way finish: cancelling a round
+    mid-statement can leave a database connection half-opened (asyncpg warns of it)."""
+    stop = stop or asyncio.Event()
     rounds = 0
-    while True:
+    while not stop.is_set():
         try:
             await run_once(hub, collect_objects=rounds % GC_EVERY == 0)
         except asyncio.CancelledError:
@@ -44,4 +48,5 @@ async def run_forever(hub: Hub, interval_seconds: float) -> None:
         except Exception:
             logger.exception("background job failed; retrying in %.0fs", interval_seconds)
         rounds += 1
-        await asyncio.sleep(interval_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_seconds)

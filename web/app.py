@@ -90,11 +90,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await objects.ensure_ready()
         await hub.events.start()
-        worker = asyncio.create_task(jobs.run_forever(hub, settings.job_interval_seconds))
+        stop_jobs = asyncio.Event()
+        worker = asyncio.create_task(
+            jobs.run_forever(hub, settings.job_interval_seconds, stop_jobs)
+        )
         try:
             yield
         finally:
-            worker.cancel()
+            stop_jobs.set()  # the round under way finishes; one that hangs is cancelled
+            _, pending = await asyncio.wait({worker}, timeout=5)
+            for task in pending:
+                task.cancel()
             await asyncio.wait({worker}, timeout=5)
             await hub.events.stop()
             await objects.close()

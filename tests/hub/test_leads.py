@@ -148,6 +148,23 @@ async def test_unaccepted_offer_is_pulled_back_after_the_deadline(
     ]
 
 
+async def test_stopping_the_jobs_lets_the_round_under_way_finish(
+    hub: Hub, channel: dict[str, Any], clock: ManualClock
+) -> None:
+    """Shutdown sets the stop event instead of cancelling a round mid-statement."""
+    await leads.create(hub, principal=channel["vendor"].principal, data=lead_input())
+    clock.advance(hours=48)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(jobs.run_forever(hub, 3600, stop))
+    await asyncio.sleep(0)  # the first round starts and waits on the database
+    stop.set()
+
+    await asyncio.wait_for(worker, 10)
+
+    assert not worker.cancelled()
+    assert await event_types(hub) == ["LEAD_OFFERED", "LEAD_EXPIRED", "LEAD_REASSIGNED"]
+
+
 async def test_accepting_after_the_deadline_is_refused(
     hub: Hub, channel: dict[str, Any], clock: ManualClock
 ) -> None:
