@@ -68,7 +68,7 @@ async def by_owners(
 ) -> list[list[tuple[Any, Asset | None]]]:
     """Each record's attachments in order; an asset the caller may not see is left out."""
     owner = getattr(table.model, table.owner)
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.scalars(
                 select(table.model)

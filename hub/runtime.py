@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clock import Clock
 from hub.events import EventBus, transaction
 from hub.settings import Settings
-from storage.db import Writer
+from storage.db import Writer, read_session, sharing_reads
 from storage.objects import ObjectStore
 
 
@@ -30,9 +30,14 @@ class Hub:
     # Sessions for reads that write nothing (storage.db.create_read_session_factory).
     reader: async_sessionmaker[AsyncSession] | None = None
 
-    def read(self) -> AsyncSession:
-        """Open a session that only reads; cheaper than db() on PostgreSQL."""
-        return (self.reader or self.db)()
+    def read(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """Open a session that only reads (autocommit on PostgreSQL); within sharing_reads()
+        the request's sessions take turns on one connection."""
+        return read_session(self.reader or self.db)
+
+    def sharing_reads(self) -> AbstractAsyncContextManager[None]:
+        """Let the reads of one request share one connection (storage.db.SharedReads)."""
+        return sharing_reads(self.reader or self.db)
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
         """Open a write transaction; its events are published after it commits."""

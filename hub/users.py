@@ -172,13 +172,13 @@ async def change_password(
 
 async def get(hub: Hub, *, principal: Principal, user_id: str) -> User:
     """Return one user the caller may see."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await _visible_user(session, principal, user_id, field="id")
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[User | None]:
     """Load users by id in key order; ones the caller may not see come back as None."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         statement = _visible(principal, select(User)).where(User.id.in_(ids))
         return in_key_order((await session.execute(statement)).scalars(), ids)
 
@@ -201,7 +201,7 @@ async def list_users(
             func.lower(User.name).contains(term, autoescape=True)
             | User.email.contains(term, autoescape=True)
         )
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session, statement, page, key=(func.lower(User.name, type_=String), User.id)
         )
@@ -307,7 +307,7 @@ async def organizations_by_ids(
         select(Partner.id).where(visible(principal))
     )
     statement = select(Organization).where(Organization.id.in_(ids), vendor_or_visible)
-    async with hub.db() as session:
+    async with hub.read() as session:
         return in_key_order((await session.execute(statement)).scalars(), ids)
 
 
@@ -318,7 +318,7 @@ async def vendor_actor(hub: Hub, *, email: str | None) -> Principal:
     )
     if email:
         statement = statement.where(User.email == validation.email(email))
-    async with hub.db() as session:
+    async with hub.read() as session:
         user = (
             await session.execute(statement.order_by(User.created_at, User.id).limit(1))
         ).scalar_one_or_none()

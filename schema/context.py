@@ -25,6 +25,9 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Set when this context runs a subscription stream shared by several sockets.
     shared_stream: SharedStream | None = None
+    # False for a multipart request: its resolvers stream files to the object store, and a
+    # connection shared for the whole execution would be held all that time.
+    share_reads: bool = True
     _loaders: Loaders | None = None
 
     def authenticated(self, principal: Principal, token: str) -> None:

@@ -31,6 +31,7 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.roles import Principal
+from hub.runtime import Hub
 
 # Subscriptions whose events go to users, not organizations. A stream of them is still
 # shared by an organization's sockets, but each event reaches only the members it is for
@@ -140,15 +141,29 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             or not isinstance(principal, Principal)
             or self.operation.operation is not OperationType.SUBSCRIPTION
         ):
-            return super().execute_operation(serially)
+            return self._reading_once(super().execute_operation(serially))
         key = self._share_key(principal)
         future: asyncio.Future[Any] | None = shared.get(key)
         if future is None:
             result = super().execute_operation(serially)
             if not self.is_awaitable(result):
                 return result
-            future = shared[key] = asyncio.ensure_future(result)
+            future = shared[key] = asyncio.ensure_future(self._reading_once(result))
         return _shielded(future)
+
+    def _reading_once(self, result: Any) -> Any:
+        """One execution (a request, or one subscription event) reads over one connection.
+
+        Inside an HTTP request, which already shares its reads, this adds nothing; on a
+        socket each operation and each event of a stream gets its own, returned as soon as
+        its result is made (never held while a stream waits for its next event). Multipart
+        requests opt out (Context.share_reads).
+        """
+        hub = getattr(self.context_value, "hub", None)
+        sharing = getattr(self.context_value, "share_reads", True)
+        if not isinstance(hub, Hub) or not sharing or not self.is_awaitable(result):
+            return result
+        return _sharing_reads(hub, result)
 
     def _share_key(self, principal: Principal) -> tuple[str, ...]:
         # Per organization, or once for all recipients when nothing selected can differ
@@ -168,6 +183,11 @@ def _shared_cache(root: Any) -> dict[Any, Any] | None:
     event = getattr(root, "event", None)
     shared = getattr(event, "shared", None)
     return shared if isinstance(shared, dict) else None
+
+
+async def _sharing_reads(hub: Hub, result: Awaitable[Any]) -> Any:
+    async with hub.sharing_reads():
+        return await result
 
 
 async def _shielded(future: Awaitable[ExecutionResult]) -> ExecutionResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -175,6 +176,86 @@ def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Async
         return create_session_factory(engine)
     reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(reader, expire_on_commit=False, autoflush=False)
+
+
+class SharedReads:
+    """The reads of one request, one session at a time on one pooled connection.
+
+    GraphQL resolves sibling fields side by side, and each read opened a session of its own:
+    a partner's home page held up to ten connections at once and paid a checkout (and, idle,
+    a ping) for each. Within a request the sessions now take turns on one connection, checked
+    out at the first read and returned when the request ends. Each session still begins and
+    ends on its own (autocommit on PostgreSQL; BEGIN and ROLLBACK on SQLite), so a read after
+    the request's own write sees that write, as it did with separate connections.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._turn = asyncio.Lock()
+        self._connection: AsyncConnection | None = None
+        self._closed = False
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session on the request's connection, once the session before it has ended."""
+        if self._closed:  # a task that outlived its request reads on a connection of its own
+            async with self._sessions() as session:
+                yield session
+            return
+        async with self._turn:
+            if self._connection is None:
+                self._connection = await self._sessions.kw["bind"].connect()
+            token = _in_shared_read.set(True)
+            try:
+                async with self._sessions(bind=self._connection) as session:
+                    yield session
+            except (exc.DBAPIError, OSError, asyncio.CancelledError):
+                await self._release()  # the connection may be broken or mid-statement
+                raise
+            finally:
+                _in_shared_read.reset(token)
+
+    async def close(self) -> None:
+        """Return the connection to the pool; later reads take connections of their own."""
+        self._closed = True
+        async with self._turn:
+            await self._release()
+
+    async def _release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await asyncio.shield(connection.close())
+
+
+_shared_reads: ContextVar[SharedReads | None] = ContextVar("shared_reads", default=None)
+# Set while a shared session is open: a read nested in it (same task or a task it started)
+# must not wait for the turn its own caller holds.
+_in_shared_read: ContextVar[bool] = ContextVar("in_shared_read", default=False)
+
+
+@asynccontextmanager
+async def sharing_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """Within the block, read_session() takes turns on one connection (see SharedReads)."""
+    if _shared_reads.get() is not None:
+        yield
+        return
+    reads = SharedReads(sessions)
+    token = _shared_reads.set(reads)
+    try:
+        yield
+    finally:
+        _shared_reads.reset(token)
+        await reads.close()
+
+
+def read_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AbstractAsyncContextManager[AsyncSession]:
+    """A session for reads: the request's shared connection when there is one."""
+    shared = _shared_reads.get()
+    if shared is None or _in_shared_read.get():
+        return sessions()
+    return shared.session()
 
 
 _held: ContextVar[tuple[WriteGate, ...]] = ContextVar("held_write_gates", default=())

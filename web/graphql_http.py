@@ -52,10 +52,13 @@ async def graphql_endpoint(request: Request) -> Response:
                 max_upload_bytes=hub.settings.max_upload_bytes,
                 max_field_bytes=hub.settings.max_body_bytes,
             ) as params:
-                result, context = await _execute(request, hub, schema, params)
+                result, context = await _execute(request, hub, schema, params, share_reads=False)
         else:
             params = await _read_params(request, hub.settings.max_body_bytes)
-            result, context = await _execute(request, hub, schema, params)
+            # One connection for the token check and every resolver's reads. Not for uploads:
+            # a request that streams files to the object store would hold it all along.
+            async with hub.sharing_reads():
+                result, context = await _execute(request, hub, schema, params)
     except RequestError as error:
         return _request_error(error, media)
     except InvalidOperationTypeError as error:
@@ -72,9 +75,15 @@ async def graphql_endpoint(request: Request) -> Response:
 
 
 async def _execute(
-    request: Request, hub: Hub, schema: strawberry.Schema, params: GraphQLParams
+    request: Request,
+    hub: Hub,
+    schema: strawberry.Schema,
+    params: GraphQLParams,
+    *,
+    share_reads: bool = True,
 ) -> tuple[ExecutionResult, Context]:
     context = await _context(request, hub, params)
+    context.share_reads = share_reads
     result = await schema.execute(
         params.query,
         variable_values=params.variables,

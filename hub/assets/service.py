@@ -146,7 +146,7 @@ async def add_version(
 ) -> AssetVersion:
     """Publish a new version of an asset (vendor staff)."""
     require_vendor_staff(principal)
-    async with hub.db() as session:
+    async with hub.read() as session:
         await _load(session, principal, asset_id)
     stored = await store_file(hub, file_name, chunks)
     return await publish_version(hub, principal=principal, asset_id=asset_id, stored=stored)
@@ -216,7 +216,7 @@ async def download_url(hub: Hub, *, principal: Principal, asset_id: str, expires
 
 
 async def get(hub: Hub, *, principal: Principal, asset_id: str) -> Asset:
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await _load(session, principal, asset_id)
 
 
@@ -226,13 +226,13 @@ async def versions_by_asset(hub: Hub, ids: Sequence[str]) -> list[list[AssetVers
         .where(AssetVersion.asset_id.in_(ids))
         .order_by(AssetVersion.number.desc())
     )
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(statement)).scalars()
         return grouped_by(rows, ids, lambda row: row.asset_id)
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Asset | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(visible(principal, select(Asset)).where(Asset.id.in_(ids)))
         ).scalars()
@@ -256,7 +256,7 @@ async def list_assets(
     search = validation.filter_text(filter.search, field="filter.search")
     for word in (search or "").lower().split()[:8]:
         statement = statement.where(Asset.search_text.contains(word, autoescape=True))
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session, statement, page, key=(Asset.updated_at, Asset.id), descending=True
         )
@@ -265,7 +265,7 @@ async def list_assets(
 async def usage(hub: Hub, *, principal: Principal, asset_id: str, since: datetime) -> list[Usage]:
     """Downloads of an asset since a time, by partner and tier (vendor staff)."""
     require_vendor_staff(principal)
-    async with hub.db() as session:
+    async with hub.read() as session:
         await _load(session, principal, asset_id)
         rows = await session.execute(
             select(AssetDownload.partner_id, AssetDownload.tier, func.count())
@@ -289,7 +289,7 @@ async def top(
         .group_by(AssetDownload.asset_id)
         .subquery()
     )
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = await session.execute(
             select(Asset, counted.c.downloads)
             .join(counted, counted.c.asset_id == Asset.id)
@@ -429,7 +429,7 @@ async def collect_garbage(hub: Hub, *, grace: timedelta) -> Collected:
     """
     now = hub.clock.now()
     cutoff = now - grace
-    async with hub.db() as session:
+    async with hub.read() as session:
         referenced = set((await session.execute(select(AssetVersion.object_key))).scalars())
         pending = select(AssetUpload.object_key).where(
             AssetUpload.completed_at.is_(None), AssetUpload.expires_at > now

@@ -31,7 +31,7 @@ __all__ = ["DEMO_PASSWORD", "Login", "logins", "seed", "seeded"]
 
 async def seeded(hub: Hub) -> bool:
     """Tell whether the database already holds users."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         return bool(await session.scalar(select(func.count()).select_from(User)))
 
 
@@ -65,7 +65,7 @@ async def logins(hub: Hub) -> list[Login]:
     tells the demo password still opens the account without hashing anything.
     """
     emails = [email for email, _, _ in channel.LOGINS]
-    async with hub.db() as session:
+    async with hub.read() as session:
         usable = set(
             (
                 await session.scalars(

@@ -128,7 +128,7 @@ async def get(
     if (article_id is None) == (slug is None):
         raise BadInput("give either id or slug", field="id")
     # Only a partner's read writes (its view count); vendor reads stay read-only.
-    async with hub.write() if principal.is_partner else hub.db() as session:
+    async with hub.write() if principal.is_partner else hub.read() as session:
         statement = readable(principal, select(Article))
         if article_id is not None:
             statement = statement.where(Article.id == article_id)
@@ -146,7 +146,7 @@ async def get(
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Article | None]:
     """Articles by id as the caller may read them (None for the others)."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.scalars(readable(principal, select(Article)).where(Article.id.in_(ids)))
         ).all()
@@ -172,7 +172,7 @@ async def list_articles(
         tag = tag.lower()
         statement = statement.where(_listed(Article.tags, tag))
     terms = search.words(rules.search_terms(filter.search))
-    async with hub.db() as session:
+    async with hub.read() as session:
         if not terms:
             return await keyset_page(
                 session,
@@ -202,7 +202,7 @@ async def revisions(
 ) -> list[list[ArticleRevision]]:
     """Revision history per article, newest first (vendor staff)."""
     require_vendor_staff(principal)
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.scalars(
                 select(ArticleRevision)
@@ -217,7 +217,7 @@ async def related_assets(
     hub: Hub, *, principal: Principal, article_ids: Sequence[str]
 ) -> list[list[Asset]]:
     """Each article's related assets that the caller may see, in the order set."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(
                 assets_visible(principal, select(Asset))
@@ -232,7 +232,7 @@ async def related_assets(
 
 
 async def named_partners(hub: Hub, article_ids: Sequence[str]) -> list[list[str]]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(
                 select(ArticlePartner.article_id, ArticlePartner.partner_id).where(

@@ -28,7 +28,7 @@ async def attachment_url(
 ) -> str:
     """A short-lived URL of an uploaded attachment, for whoever may see its practice."""
     attachments.check_expiry(expires_in)
-    async with hub.db() as session:
+    async with hub.read() as session:
         attachment = await session.get(BestPracticeAttachment, attachment_id)
         if attachment is None:
             raise NotFound("no such attachment", field="id")

@@ -20,7 +20,7 @@ CATEGORY_DEPTH = 6
 
 async def categories(hub: Hub) -> list[ArticleCategory]:
     """The whole category tree, parents before children, siblings by position then name."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = list(
             (
                 await session.scalars(
@@ -32,7 +32,7 @@ async def categories(hub: Hub) -> list[ArticleCategory]:
 
 
 async def categories_by_ids(hub: Hub, ids: Sequence[str]) -> list[ArticleCategory | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.scalars(select(ArticleCategory).where(ArticleCategory.id.in_(ids)))
         ).all()
@@ -169,7 +169,7 @@ async def _subtree_height(session: AsyncSession, category_id: str) -> int:
 
 async def subtree(hub: Hub, category_id: str) -> list[str]:
     """The category and every category below it."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         if await session.get(ArticleCategory, category_id) is None:
             raise NotFound("no such category", field="filter.categoryId")
         found, level = [category_id], [category_id]

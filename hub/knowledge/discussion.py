@@ -70,7 +70,7 @@ async def comment(
 
 
 async def ratings(hub: Hub, *, principal: Principal, practice_ids: Sequence[str]) -> list[Rating]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         overall = {
             row[0]: (float(row[1]), int(row[2]))
             for row in (
@@ -109,7 +109,7 @@ async def ratings(hub: Hub, *, principal: Principal, practice_ids: Sequence[str]
 async def comments(
     hub: Hub, *, principal: Principal, practice_id: str, page: PageRequest
 ) -> Page[BestPracticeComment]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         await access.readable_practice(session, principal, practice_id, field="id")
         return await keyset_page(
             session,
@@ -121,7 +121,7 @@ async def comments(
 
 async def user_names(hub: Hub, user_ids: Sequence[str]) -> list[str | None]:
     """Display names of contributors and commenters (names only, whatever the organization)."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = {
             row[0]: row[1]
             for row in (
@@ -132,7 +132,7 @@ async def user_names(hub: Hub, user_ids: Sequence[str]) -> list[str | None]:
 
 
 async def organization_names(hub: Hub, organization_ids: Sequence[str]) -> list[str | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = {
             row[0]: row[1]
             for row in (

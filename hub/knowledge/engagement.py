@@ -73,7 +73,7 @@ async def stats(
 ) -> list[ArticleStats]:
     """Views, reading partners and feedback per article (vendor staff)."""
     require_vendor_staff(principal)
-    async with hub.db() as session:
+    async with hub.read() as session:
         read_rows = (
             await session.execute(
                 select(ArticleRead.article_id, func.sum(ArticleRead.views), func.count())
@@ -108,7 +108,7 @@ async def reads_by_partner(
     hub: Hub, *, principal: Principal, article_id: str
 ) -> list[PartnerReads]:
     require_vendor_staff(principal)
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(
                 select(ArticleRead)
@@ -131,7 +131,7 @@ async def insights(hub: Hub, *, principal: Principal, limit: int) -> Insights:
     require_vendor_staff(principal)
     if not 1 <= limit <= 100:
         raise BadInput("limit must be between 1 and 100", field="limit")
-    async with hub.db() as session:
+    async with hub.read() as session:
         views = func.sum(ArticleRead.views)
         most_read = (
             await session.execute(

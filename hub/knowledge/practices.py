@@ -58,7 +58,7 @@ async def submit(
     clean = _checked(data)
     if len(files) + len(clean.asset_ids) > MAX_ATTACHMENTS:
         raise BadInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachments")
-    async with hub.db() as session:
+    async with hub.read() as session:
         await attachments.usable_assets(session, principal, clean.asset_ids, field="input.assetIds")
     stored: list[asset_service.Stored] = []
     try:
@@ -201,7 +201,7 @@ async def feature(
 
 
 async def get(hub: Hub, *, principal: Principal, practice_id: str) -> BestPractice:
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await access.readable_practice(session, principal, practice_id, field="id")
 
 
@@ -239,7 +239,7 @@ async def list_practices(
     for word in rules.search_terms(filter.search):
         statement = statement.where(BestPractice.search_text.contains(word, autoescape=True))
     now = hub.clock.now()
-    async with hub.db() as session:
+    async with hub.read() as session:
         subset = statement.subquery()
         stars = (
             select(

@@ -86,7 +86,7 @@ async def notes_by_lead(
         statement = statement.where(
             or_(LeadNote.organization_id.in_(mine), LeadNote.organization_id == _vendor_org())
         )
-    async with hub.db() as session:
+    async with hub.read() as session:
         return grouped_by(
             (await session.execute(statement)).scalars(), ids, lambda row: row.lead_id
         )
@@ -105,7 +105,7 @@ async def follow_ups_by_lead(
         statement = statement.where(
             LeadActivity.organization_id.in_(channel_of(principal.organization_id))
         )
-    async with hub.db() as session:
+    async with hub.read() as session:
         return grouped_by(
             (await session.execute(statement)).scalars(), ids, lambda row: row.lead_id
         )
@@ -122,7 +122,7 @@ async def assignments_by_lead(
         statement = statement.where(
             LeadAssignment.partner_id.in_(channel_of(principal.organization_id))
         )
-    async with hub.db() as session:
+    async with hub.read() as session:
         return grouped_by(
             (await session.execute(statement)).scalars(), ids, lambda row: row.lead_id
         )

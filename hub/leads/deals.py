@@ -203,14 +203,14 @@ async def expire(hub: Hub) -> int:
 
 
 async def get(hub: Hub, *, principal: Principal, deal_id: str) -> DealRegistration:
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await _load(session, principal, deal_id)
 
 
 async def by_ids(
     hub: Hub, *, principal: Principal, ids: Sequence[str]
 ) -> list[DealRegistration | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         statement = visible(principal, select(DealRegistration)).where(DealRegistration.id.in_(ids))
         return in_key_order((await session.execute(statement)).scalars(), ids)
 
@@ -223,7 +223,7 @@ async def list_deals(
         statement = statement.where(
             DealRegistration.status.in_(distinct(status.value for status in statuses))
         )
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session,
             statement,

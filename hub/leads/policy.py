@@ -64,7 +64,7 @@ async def load(session: AsyncSession) -> LeadSettings:
 async def get(hub: Hub, *, principal: Principal) -> LeadSettings:
     """Read the settings (vendor staff)."""
     require_vendor_staff(principal)
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await load(session)
 
 

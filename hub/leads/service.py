@@ -259,12 +259,12 @@ async def move(
 
 
 async def get(hub: Hub, *, principal: Principal, lead_id: str) -> Lead:
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await load_visible(session, principal, lead_id)
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Lead | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(visible(principal, select(Lead)).where(Lead.id.in_(ids)))
         ).scalars()
@@ -292,7 +292,7 @@ async def list_leads(
         statement = statement.where(
             func.lower(Lead.customer_company).contains(term, autoescape=True)
         )
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session, statement, page, key=(Lead.created_at, Lead.id), descending=True
         )
@@ -328,7 +328,7 @@ def _require_offered(lead: Lead, now: datetime) -> None:
 
 async def get_or_none(hub: Hub, *, principal: Principal, lead_id: str) -> Lead | None:
     """The lead as the caller may see it now, or None."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         statement = visible(principal, select(Lead)).where(Lead.id == lead_id)
         return (await session.execute(statement)).scalar_one_or_none()
 

@@ -58,7 +58,7 @@ async def policy(session: AsyncSession) -> Policy:
 
 
 async def get_policy(hub: Hub) -> Policy:
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await policy(session)
 
 
@@ -161,7 +161,7 @@ async def get(
     hub: Hub, *, principal: Principal, conversation_id: str, field: str = "id"
 ) -> Conversation:
     """A conversation the caller takes part in; `field` names the argument that gave its id."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await load(session, principal, conversation_id, field=field)
 
 
@@ -191,7 +191,7 @@ async def list_conversations(
             .scalar_subquery()
             > 0
         )
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session,
             statement,
@@ -206,7 +206,7 @@ async def unread_counts(
 ) -> list[int]:
     """Messages by others the caller has not read yet, per conversation."""
     mine = ConversationParticipant
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = await session.execute(
             select(Message.conversation_id, func.count())
             .join(
@@ -233,7 +233,7 @@ async def participants(
     hub: Hub, *, principal: Principal, conversation_ids: Sequence[str]
 ) -> list[list[ConversationParticipant]]:
     """Participants of conversations the caller is in (others get an empty list)."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         allowed = select(ConversationParticipant.conversation_id).where(
             ConversationParticipant.user_id == principal.user_id,
             ConversationParticipant.conversation_id.in_(conversation_ids),
@@ -250,7 +250,7 @@ async def participants(
 
 async def people_by_ids(hub: Hub, ids: Sequence[str]) -> list[User | None]:
     """Participants' user records (name and organization only are shown)."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.scalars(select(User).where(User.id.in_(ids)))).all()
     return in_key_order(rows, ids)
 

@@ -55,7 +55,7 @@ async def send(
         raise BadInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachments")
     if files:
         # Before any file is stored: a retry must not store its files again.
-        async with hub.db() as session:
+        async with hub.read() as session:
             await conversations.load(session, principal, conversation_id)
             earlier = await _sent_before(session, conversation_id, principal.user_id, client_id)
             if earlier is not None:
@@ -184,7 +184,7 @@ async def mark_read(
 
 async def typing(hub: Hub, *, principal: Principal, conversation_id: str) -> None:
     """Tell the other participants the caller is typing: fanned out, never stored."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         conversation = await conversations.load(session, principal, conversation_id)
         everyone = await conversations.participant_ids(session, conversation.id)
     await hub.events.publish_ephemeral(
@@ -206,7 +206,7 @@ async def list_messages(
     hub: Hub, *, principal: Principal, conversation_id: str, page: PageRequest
 ) -> Page[Message]:
     """A conversation's messages, newest first: each next page goes further back."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         await conversations.load(session, principal, conversation_id)
         return await keyset_page(
             session,
@@ -267,7 +267,7 @@ async def last_by_conversation(
     hub: Hub, *, principal: Principal, conversation_ids: Sequence[str]
 ) -> list[Message | None]:
     """The newest message of each conversation the caller takes part in."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.scalars(
                 select(Message)
@@ -306,7 +306,7 @@ async def attachment_url(
 ) -> str:
     """A short-lived URL of an uploaded attachment, for the conversation's participants."""
     attachments.check_expiry(expires_in)
-    async with hub.db() as session:
+    async with hub.read() as session:
         attachment = await session.get(MessageAttachment, attachment_id)
         message = await session.get(Message, attachment.message_id) if attachment else None
         if attachment is None or message is None:
@@ -316,7 +316,7 @@ async def attachment_url(
 
 
 async def mentioned_users(hub: Hub, message_ids: Sequence[str]) -> list[list[str]]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(
                 select(MessageMention.message_id, MessageMention.user_id).where(

@@ -125,7 +125,7 @@ async def update(
 
 
 async def get(hub: Hub, *, principal: Principal, sku: str) -> Product:
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await _by_sku(session, principal, sku)
 
 
@@ -150,13 +150,13 @@ async def list_products(
                 func.lower(Product.sku).contains(term, autoescape=True),
             )
         )
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(session, statement, page, key=(Product.sku,))
 
 
 async def by_ids(hub: Hub, ids: Sequence[str]) -> list[Product | None]:
     """Products by id in key order (order lines keep their product even when inactive)."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(select(Product).where(Product.id.in_(ids)))).scalars()
         return in_key_order(rows, ids)
 
@@ -166,7 +166,7 @@ async def prices_by_product(hub: Hub, ids: Sequence[str]) -> list[list[ProductPr
     statement = (
         select(ProductPrice).where(ProductPrice.product_id.in_(ids)).order_by(ProductPrice.currency)
     )
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(statement)).scalars()
         return grouped_by(rows, ids, lambda row: row.product_id)
 
@@ -227,7 +227,7 @@ async def quote_for(
 ) -> dict[str, Quote]:
     """Prices the caller pays: partners their tier's, vendor-side accounts the list price."""
     code = checked_currency(currency, field="currency")
-    async with hub.db() as session:
+    async with hub.read() as session:
         tier = "LIST"
         if principal.is_partner:
             tier = (

@@ -206,13 +206,13 @@ async def change_many(
 
 async def get(hub: Hub, *, principal: Principal, order_id: str, field: str = "id") -> Order:
     """An order the caller may see; `field` names the argument that gave its id."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await _load(session, principal, order_id, field=field)
 
 
 async def get_or_none(hub: Hub, *, principal: Principal, order_id: str) -> Order | None:
     """The order as the caller may see it now, or None."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         return (
             await session.execute(visible(principal, select(Order)).where(Order.id == order_id))
         ).scalar_one_or_none()
@@ -228,7 +228,7 @@ async def list_orders(
         )
     if filter.partner_id:
         statement = statement.where(Order.partner_id == filter.partner_id)
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session, statement, page, key=(Order.created_at, Order.id), descending=True
         )
@@ -236,7 +236,7 @@ async def list_orders(
 
 async def lines_by_order(hub: Hub, ids: Sequence[str]) -> list[list[OrderLine]]:
     statement = select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.line_no)
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(statement)).scalars()
         return grouped_by(rows, ids, lambda row: row.order_id)
 
@@ -247,7 +247,7 @@ async def history_by_order(hub: Hub, ids: Sequence[str]) -> list[list[OrderStatu
         .where(OrderStatusChange.order_id.in_(ids))
         .order_by(OrderStatusChange.id)
     )
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(statement)).scalars()
         return grouped_by(rows, ids, lambda row: row.order_id)
 

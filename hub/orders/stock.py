@@ -159,7 +159,7 @@ async def availability(
 ) -> Availability:
     """How many units can be promised now, and the earliest date for the rest."""
     validation.quantity(quantity, field="quantity")
-    async with hub.db() as session:
+    async with hub.read() as session:
         visible = select(Product.id).where(Product.sku == sku.strip().upper())
         if not principal.is_vendor:
             visible = visible.where(Product.active.is_(True))

@@ -140,13 +140,13 @@ async def load_visible(
 
 async def get(hub: Hub, *, principal: Principal, partner_id: str) -> Partner:
     """Return one partner the caller may see."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await load_visible(session, principal, partner_id)
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Partner | None]:
     """Load partners in key order; ones the caller may not see come back as None."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         statement = select(Partner).where(Partner.id.in_(ids), visible(principal))
         return in_key_order((await session.execute(statement)).scalars(), ids)
 
@@ -161,7 +161,7 @@ async def children_by_parent(
         .order_by(func.lower(Partner.name), Partner.id)
     )
     grouped: dict[str, list[Partner]] = defaultdict(list)
-    async with hub.db() as session:
+    async with hub.read() as session:
         for partner in (await session.execute(statement)).scalars():
             grouped[partner.parent_id or ""].append(partner)
     return [grouped[key] for key in ids]
@@ -175,7 +175,7 @@ async def specializations_by_partner(hub: Hub, ids: Sequence[str]) -> list[list[
         .order_by(PartnerSpecialization.product_line)
     )
     grouped: dict[str, list[str]] = defaultdict(list)
-    async with hub.db() as session:
+    async with hub.read() as session:
         for partner_id, product_line in (await session.execute(statement)).all():
             grouped[partner_id].append(product_line)
     return [grouped[key] for key in ids]
@@ -189,7 +189,7 @@ async def territories_by_partner(hub: Hub, ids: Sequence[str]) -> list[list[Terr
         .order_by(Territory.position, Territory.id)
     )
     grouped: dict[str, list[Territory]] = defaultdict(list)
-    async with hub.db() as session:
+    async with hub.read() as session:
         for territory in (await session.execute(statement)).scalars():
             grouped[territory.partner_id].append(territory)
     return [grouped[key] for key in ids]
@@ -206,7 +206,7 @@ async def changes_by_partner(
         .order_by(PartnerChange.changed_at, PartnerChange.id)
     )
     grouped: dict[tuple[str, str], list[PartnerChange]] = defaultdict(list)
-    async with hub.db() as session:
+    async with hub.read() as session:
         for change in (await session.execute(statement)).scalars():
             grouped[(change.partner_id, change.field)].append(change)
     return [grouped[key] for key in keys]
@@ -217,7 +217,7 @@ async def list_partners(
 ) -> Page[Located]:
     """List the partners the caller may see: by name, or by distance with `near`."""
     statement = _filtered(principal, filter)
-    async with hub.db() as session:
+    async with hub.read() as session:
         if filter.near is not None:
             return await _near_page(session, statement, filter.near, page)
         result = await keyset_page(

@@ -290,7 +290,7 @@ async def revoke(
 
 
 async def get(hub: Hub, *, principal: Principal, certification_id: str) -> Certification:
-    async with hub.db() as session:
+    async with hub.read() as session:
         held = await session.scalar(
             select(Certification).where(Certification.id == certification_id, visible(principal))
         )
@@ -302,7 +302,7 @@ async def get(hub: Hub, *, principal: Principal, certification_id: str) -> Certi
 async def by_ids(
     hub: Hub, *, principal: Principal, ids: Sequence[str]
 ) -> list[Certification | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(
                 select(Certification).where(Certification.id.in_(ids), visible(principal))
@@ -334,7 +334,7 @@ async def list_certifications(
             )
         conditions += [valid(now), Certification.expires_at <= now + timedelta(days=days)]
     statement = select(Certification).where(and_(*conditions))
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session, statement, page, key=(Certification.expires_at, Certification.id)
         )
@@ -349,7 +349,7 @@ def _status(status: CertificationStatus, now: datetime) -> ColumnElement[bool]:
 
 
 async def get_definition(hub: Hub, *, definition_id: str) -> CertificationDefinition:
-    async with hub.db() as session:
+    async with hub.read() as session:
         definition = await session.get(CertificationDefinition, definition_id)
     if definition is None:
         raise NotFound("no such certification definition", field="id")
@@ -357,7 +357,7 @@ async def get_definition(hub: Hub, *, definition_id: str) -> CertificationDefini
 
 
 async def definitions_by_ids(hub: Hub, ids: Sequence[str]) -> list[CertificationDefinition | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(
                 select(CertificationDefinition).where(CertificationDefinition.id.in_(ids))
@@ -374,7 +374,7 @@ async def list_definitions(
     if product_line:
         line = validation.product_line(product_line, field="productLine")
         statement = statement.where(CertificationDefinition.product_line == line)
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session,
             statement,
@@ -389,7 +389,7 @@ async def courses_by_definition(hub: Hub, ids: Sequence[str]) -> list[list[str]]
         .where(CertificationCourse.definition_id.in_(ids))
         .order_by(CertificationCourse.course_id)
     )
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(statement)).scalars()
         grouped = grouped_by(rows, ids, lambda row: row.definition_id)
     return [[row.course_id for row in group] for group in grouped]

@@ -81,7 +81,7 @@ async def set_requirement(
 
 async def requirements(hub: Hub) -> list[TierRequirement]:
     """Every tier requirement, by tier rank then product line."""
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = list((await session.execute(select(TierRequirement))).scalars())
     return sorted(rows, key=lambda row: (TIERS.index(Tier(row.tier)), row.product_line))
 
@@ -97,7 +97,7 @@ async def compliance_by_partner(
     ]
     if not allowed:
         return [None] * len(keys)
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = list((await session.execute(select(TierRequirement))).scalars())
         counts = await certifications.certified_counts(session, allowed, hub.clock.now())
     by_tier: dict[str, list[TierRequirement]] = {}

@@ -171,12 +171,12 @@ def _add_lessons(session: AsyncSession, course_id: str, rows: Sequence[LessonRow
 
 
 async def get(hub: Hub, *, principal: Principal, course_id: str) -> Course:
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await load_visible(session, principal, course_id)
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Course | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(visible(principal, select(Course)).where(Course.id.in_(ids)))
         ).scalars()
@@ -185,7 +185,7 @@ async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[
 
 async def lessons_by_course(hub: Hub, ids: Sequence[str]) -> list[list[Lesson]]:
     statement = select(Lesson).where(Lesson.course_id.in_(ids)).order_by(Lesson.position)
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(statement)).scalars()
         return grouped_by(rows, ids, lambda row: row.course_id)
 
@@ -206,7 +206,7 @@ async def list_courses(
         conditions.append(func.lower(Course.title).contains(word, autoescape=True))
     if conditions:
         statement = statement.where(and_(*conditions))
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session, statement, page, key=(Course.updated_at, Course.id), descending=True
         )

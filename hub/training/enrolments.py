@@ -60,7 +60,7 @@ async def enrol(hub: Hub, *, principal: Principal, course_id: str) -> Enrolment:
             await session.flush()
     except IntegrityError:
         # A concurrent enrol of the same user and course won the race: it is the enrolment.
-        async with hub.db() as session:
+        async with hub.read() as session:
             winner = await _latest(session, course_id, principal.user_id)
         if winner is None:
             raise
@@ -183,7 +183,7 @@ async def _maybe_complete(
 
 
 async def get(hub: Hub, *, principal: Principal, enrolment_id: str) -> Enrolment:
-    async with hub.db() as session:
+    async with hub.read() as session:
         enrolment = await session.scalar(
             select(Enrolment).where(Enrolment.id == enrolment_id, visible(principal))
         )
@@ -193,7 +193,7 @@ async def get(hub: Hub, *, principal: Principal, enrolment_id: str) -> Enrolment
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[Enrolment | None]:
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (
             await session.execute(
                 select(Enrolment).where(Enrolment.id.in_(ids), visible(principal))
@@ -217,7 +217,7 @@ async def list_enrolments(
         done = Enrolment.completed_at.is_not(None)
         conditions.append(done if filter.completed else ~done)
     statement = select(Enrolment).where(and_(*conditions))
-    async with hub.db() as session:
+    async with hub.read() as session:
         return await keyset_page(
             session, statement, page, key=(Enrolment.enrolled_at, Enrolment.id), descending=True
         )
@@ -229,7 +229,7 @@ async def progress_by_enrolment(hub: Hub, ids: Sequence[str]) -> list[list[Lesso
         .where(LessonProgress.enrolment_id.in_(ids))
         .order_by(LessonProgress.completed_at)
     )
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(statement)).scalars()
         return grouped_by(rows, ids, lambda row: row.enrolment_id)
 
@@ -240,6 +240,6 @@ async def attempts_by_enrolment(hub: Hub, ids: Sequence[str]) -> list[list[Asses
         .where(AssessmentAttempt.enrolment_id.in_(ids))
         .order_by(AssessmentAttempt.number)
     )
-    async with hub.db() as session:
+    async with hub.read() as session:
         rows = (await session.execute(statement)).scalars()
         return grouped_by(rows, ids, lambda row: row.enrolment_id)

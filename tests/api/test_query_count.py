@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from hub.partners import PartnerType, Tier
 from tests.conftest import data_of
 from tests.factories import Factory
 from tests.lists import seed
+from tests.wsclient import graphql_socket
 
 PAGE = """
 query($first: Int!) {
@@ -135,3 +137,70 @@ async def test_a_partners_home_page_runs_as_many_statements_for_one_row_as_for_m
     # 10 SELECTs today, the session's BEGIN and ROLLBACK not counted (they are no cursor
     # executions); issue 14 asks for at most 12 statements in all, over one connection.
     assert pages[1] <= 12, pages
+
+
+async def test_a_home_page_reads_over_one_connection_on_either_database(
+    any_factory: Factory,
+) -> None:
+    """Root fields resolve side by side; their reads take turns on the request's connection."""
+    factory = any_factory
+    world = await seed(factory)
+    seller = world.actors["seller"]
+    engine = factory.hub.db.kw["bind"].sync_engine
+    checkouts: list[object] = []
+
+    def checked_out(dbapi_connection: object, *_: object) -> None:
+        checkouts.append(dbapi_connection)
+
+    event.listen(engine, "checkout", checked_out)
+    try:
+        answer = data_of(await factory.gql(HOME_PAGE, {"n": 20}, actor=seller))
+        alone = len(checkouts)
+        together = await asyncio.gather(
+            *(factory.gql(HOME_PAGE, {"n": 20}, actor=seller) for _ in range(6))
+        )
+    finally:
+        event.remove(engine, "checkout", checked_out)
+
+    assert answer["me"]["organization"]["name"], answer
+    assert answer["conversations"]["edges"], answer
+    assert alone == 1
+    assert all("errors" not in found for found in together), together[0]
+    assert len(checkouts) == 1 + 6
+
+
+CREATE_LEAD = "mutation($input: LeadInput!) { createLead(input: $input) { id } }"
+EVENTS = """subscription { leadEvents(after: "0") {
+  type lead { customerCompany partner { name } } } }"""
+
+
+async def test_each_subscription_event_reads_over_one_connection(
+    ws_url: str, factory: Factory, app: Starlette
+) -> None:
+    """An event's selection (the lead, then its partner's name) is one checkout, not two."""
+    world = await seed(factory)
+    vendor = world.actors["vendor"]
+    for company in ("Acme", "Wonka", "Stark", "Wayne"):  # offered to Alpha, in California
+        lead = {"customerCompany": company, "country": "US", "productLine": "NETWORKING"}
+        data_of(
+            await factory.gql(CREATE_LEAD, {"input": {**lead, "region": "US-CA"}}, actor=vendor)
+        )
+    engine = app.state.engine.sync_engine
+    checkouts: list[object] = []
+
+    def checked_out(dbapi_connection: object, *_: object) -> None:
+        checkouts.append(dbapi_connection)
+
+    event.listen(engine, "checkout", checked_out)
+    try:
+        async with graphql_socket(ws_url, vendor.token) as socket:
+            await socket.subscribe(EVENTS)
+            events = [(await socket.next())["data"]["leadEvents"] for _ in range(8)]
+    finally:
+        event.remove(engine, "checkout", checked_out)
+
+    offered = [found for found in events if found["type"] == "LEAD_OFFERED"]
+    assert [found["lead"]["partner"]["name"] for found in offered] == ["Alpha Networks"] * 4
+    # One for the token check at connection_init and one per offer (deal events select no
+    # lead); without sharing an offer took two (the lead, and its partner through a loader).
+    assert len(checkouts) == 1 + len(offered), len(checkouts)

@@ -18,6 +18,11 @@ from tests.services import service_env
 PDF = b"%PDF-1.7\n" + b"price list " * 300
 UPLOAD_MANY = """mutation($files: [Upload!]!, $input: AssetInput!) {
   uploadAssets(files: $files, input: $input) { id } }"""
+UPLOAD_ONE = """mutation($file: Upload!, $input: AssetInput!) {
+  uploadAsset(file: $file, input: $input) { id } }"""
+NEW_VERSION = """mutation($asset: ID!, $file: Upload!) {
+  uploadAssetVersion(assetId: $asset, file: $file) { number } }"""
+VERSIONS = "query($id: ID!) { asset(id: $id) { versions { fileName } } }"
 CREATE_PRODUCT = """mutation($input: ProductInput!) { createProduct(input: $input) { sku } }"""
 
 
@@ -130,3 +135,37 @@ async def test_files_within_the_limits_still_upload_to_s3(
 
     assert len(data_of(response.json())["uploadAssets"]) == 3
     assert len(bucket_contents(settings)[0]) == 3
+
+
+async def test_a_file_streams_to_the_store_holding_no_database_connection(
+    factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uploadAssetVersion reads the asset, then streams the file: the read's connection is
+    back in the pool by then (multipart requests do not share one for the whole request)."""
+    admin = await factory.vendor_admin()
+    operations = {
+        "query": UPLOAD_ONE,
+        "variables": {"file": None, "input": {"title": "Kit", "kind": "DATASHEET"}},
+    }
+    first = await post_multipart(
+        factory, operations, [("0", ("a.pdf", PDF, None, "variables.file"))]
+    )
+    asset = first.json()["data"]["uploadAsset"]["id"]
+    pool = factory.hub.db.kw["bind"].pool
+    held: list[int] = []
+    put = factory.hub.objects.put
+
+    async def counting_put(*args: Any, **kwargs: Any) -> Any:
+        held.append(pool.checkedout())
+        return await put(*args, **kwargs)
+
+    monkeypatch.setattr(factory.hub.objects, "put", counting_put)
+    operations = {"query": NEW_VERSION, "variables": {"asset": asset, "file": None}}
+    second = await post_multipart(
+        factory, operations, [("0", ("b.pdf", PDF, None, "variables.file"))]
+    )
+    versions = data_of(await factory.gql(VERSIONS, {"id": asset}, actor=admin))
+
+    assert second.json() == {"data": {"uploadAssetVersion": {"number": 2}}}
+    assert held == [0]
+    assert [version["fileName"] for version in versions["asset"]["versions"]] == ["b.pdf", "a.pdf"]
