@@ -26,8 +26,9 @@ Each round runs, per document, the hub and the anchor (the order alternates each
 HTTP/1.1 client (it costs the shared CPUs less than httpx would). Per run: requests/s, p50
 and p99 latency, CPU per request of the server process, of PostgreSQL (postmaster and its
 children) and of this client, from /proc, in microseconds. Statements per request are the
-rise of pg_stat_database's transaction count over sequential requests (each autocommit
-statement is one; statistics reach the view up to 10 s late, hence the pauses). The summary
+rise of pg_stat_database's transaction count over sequential requests, less the idle rate
+(each autocommit statement is one; statistics reach the view up to 10 s late, hence the
+pauses). A token signed with another secret must be refused alike (401). The summary
 gives each metric's median and the hub/anchor ratio per round (min and median): above 1
 for latency and CPU, below 1 for requests/s, is what the hub costs beyond the anchor.
 
@@ -673,6 +674,20 @@ async def check_identical(pair: Pair) -> None:
     raise SystemExit(1)
 
 
+async def check_refusal(pair: Pair) -> None:
+    """A token signed with another secret is refused alike: 401 and the same body."""
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": "x", "jti": "x", "iat": now, "exp": now + 60}
+    forged = jwt.encode(claims, "not-the-hub-secret-" + "x" * 24, algorithm=ALGORITHM)
+    document = json.loads(pair.hub.request.split(b"\r\n\r\n", 1)[1])["query"]
+    answers = [
+        await fetch_once(server.port, http_request(server.port, forged, document))
+        for server in (pair.hub.server, pair.anchor.server)
+    ]
+    if answers[0] != answers[1] or answers[0][0] != 401:
+        raise SystemExit(f"{pair.name}: a forged token is not refused alike: {answers}")
+
+
 def _pretty(body: bytes) -> list[str]:
     try:
         return json.dumps(json.loads(body), indent=1, ensure_ascii=False).splitlines()
@@ -905,10 +920,12 @@ def make_pairs(hub: HubProcess, anchor: HubProcess, tokens: dict[str, str]) -> l
 async def measure(args: argparse.Namespace, pairs: list[Pair], test_url: str) -> None:
     for pair in pairs:
         await check_identical(pair)
+        await check_refusal(pair)
     print(f"home page (distributor's partner admin): {describe_home(pairs[0].expected)}")
     print(
         "answers byte-identical: "
         + ", ".join(f"{pair.name} {len(pair.expected):,} bytes" for pair in pairs)
+        + "; a forged token refused alike (401)"
     )
     warm_up = max(1.0, args.seconds / 4)
     for pair in pairs:
