@@ -110,15 +110,15 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def bench_database(test_url: str) -> AsyncIterator[str]:
+async def bench_database(test_url: str, name: str = DATABASE) -> AsyncIterator[str]:
     """A fresh database next to the test one (the test suite's own is left alone)."""
     admin_url = test_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    await _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    await _admin_sql(admin_url, f"CREATE DATABASE {DATABASE}")
+    await _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await _admin_sql(admin_url, f"CREATE DATABASE {name}")
     try:
-        yield with_database(test_url, DATABASE)
+        yield with_database(test_url, name)
     finally:
-        await _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        await _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 async def _admin_sql(url: str, statement: str) -> None:
