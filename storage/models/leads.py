@@ -17,6 +17,9 @@ class Lead(IdMixin, TimestampMixin, Base):
         Index("ix_leads_status_offer_expires_at", "status", "offer_expires_at"),
         Index("ix_leads_customer_key", "customer_key"),
         Index("ix_leads_email_domain", "email_domain"),
+        # The list's order (newest first), for everyone and within one partner's leads.
+        Index("ix_leads_created_order", "created_at", "id"),
+        Index("ix_leads_partner_created_order", "partner_id", "created_at", "id"),
     )
 
     customer_company: Mapped[str] = mapped_column(String(200))
@@ -36,9 +39,7 @@ class Lead(IdMixin, TimestampMixin, Base):
     expected_close: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
-    partner_id: Mapped[str | None] = mapped_column(
-        ForeignKey("partners.id", ondelete="SET NULL"), index=True
-    )
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
     offered_at: Mapped[datetime | None] = mapped_column()
     offer_expires_at: Mapped[datetime | None] = mapped_column()
     lost_reason: Mapped[str | None] = mapped_column(Text)
@@ -95,11 +96,11 @@ class DealRegistration(IdMixin, TimestampMixin, Base):
         Index("ix_deal_registrations_customer_key", "customer_key"),
         Index("ix_deal_registrations_email_domain", "email_domain"),
         Index("ix_deal_registrations_status_expires_at", "status", "expires_at"),
+        Index("ix_deal_registrations_created_order", "created_at", "id"),
+        Index("ix_deal_registrations_partner_created_order", "partner_id", "created_at", "id"),
     )
 
-    partner_id: Mapped[str] = mapped_column(
-        ForeignKey("partners.id", ondelete="CASCADE"), index=True
-    )
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     registered_by_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

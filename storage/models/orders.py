@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -105,10 +106,13 @@ class InboundReceipt(IdMixin, Base):
 
 class Order(IdMixin, TimestampMixin, Base):
     __tablename__ = "orders"
-
-    partner_id: Mapped[str] = mapped_column(
-        ForeignKey("partners.id", ondelete="RESTRICT"), index=True
+    __table_args__ = (
+        # The list's order (newest first), for everyone and within one partner's orders.
+        Index("ix_orders_created_order", "created_at", "id"),
+        Index("ix_orders_partner_created_order", "partner_id", "created_at", "id"),
     )
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"))
     placed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     end_customer: Mapped[str] = mapped_column(String(200))
     lead_id: Mapped[str | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))

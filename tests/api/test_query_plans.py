@@ -1,4 +1,5 @@
-"""A distributor's lists read its channel's rows through the partner_id index on PostgreSQL."""
+"""Lists read through indexes on PostgreSQL: a distributor's channel by partner_id, every list
+in its order."""
 
 from __future__ import annotations
 
@@ -64,6 +65,29 @@ async def test_a_distributors_pages_use_the_partner_index(
         assert len(found) == 2, (table, found)  # the count and the page
         for plan in found:
             assert f"Seq Scan on {table}" not in plan, plan
+
+
+PAGES_ONLY = """{ orders(first: 20) { edges { node { status } } }
+  leads(first: 20) { edges { node { status } } }
+  dealRegistrations(first: 20) { edges { node { status } } } }"""
+
+
+async def test_vendor_staffs_first_pages_are_read_in_order_off_the_list_indexes(
+    database: AsyncEngine, factory: Factory, app: Starlette
+) -> None:
+    """Newest first over 20,000 rows: an index read in order, stopping after the page, not a
+    scan and a sort of the whole table."""
+    vendor = await factory.vendor_admin()
+    distributor = await factory.partner("Dist", type=PartnerType.DISTRIBUTOR, tier=Tier.GOLD)
+    await seed(database, distributor.id)
+
+    statements = await explained(app, factory, PAGES_ONLY, vendor)
+
+    for table in ("orders", "leads", "deal_registrations"):
+        [plan] = [plan for sql, plan in statements if f"FROM {table}" in sql and "LIMIT" in sql]
+        assert f"ix_{table}_created_order" in plan, plan
+        assert "Sort" not in plan, plan
+        assert f"Seq Scan on {table}" not in plan, plan
 
 
 async def test_the_directory_is_read_in_its_order_off_the_name_index(
