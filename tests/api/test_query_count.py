@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -204,3 +205,37 @@ async def test_each_subscription_event_reads_over_one_connection(
     # One for the token check at connection_init and one per offer (deal events select no
     # lead); without sharing an offer took two (the lead, and its partner through a loader).
     assert len(checkouts) == 1 + len(offered), len(checkouts)
+
+
+async def test_a_request_cancelled_mid_read_returns_its_connection(any_factory: Factory) -> None:
+    """A client that goes away while the resolvers read leaves no connection checked out."""
+    factory = any_factory
+    world = await seed(factory)
+    seller = world.actors["seller"]
+    pool = factory.hub.db.kw["bind"].pool
+    engine = factory.hub.db.kw["bind"].sync_engine
+    started = asyncio.Event()
+
+    def checked_out(*_: object) -> None:
+        started.set()
+
+    event.listen(engine, "checkout", checked_out)
+    try:
+        for _ in range(5):
+            started.clear()
+            request = asyncio.create_task(factory.gql(HOME_PAGE, {"n": 20}, actor=seller))
+            await asyncio.wait_for(started.wait(), 5)
+            await asyncio.sleep(0.002)
+            request.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await request
+    finally:
+        event.remove(engine, "checkout", checked_out)
+    for _ in range(50):
+        if pool.checkedout() == 0:
+            break
+        await asyncio.sleep(0.05)
+
+    assert pool.checkedout() == 0
+    answer = data_of(await factory.gql(HOME_PAGE, {"n": 20}, actor=seller))
+    assert answer["orders"]["edges"], answer
