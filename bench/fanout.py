@@ -63,6 +63,11 @@ async def prepare(http: httpx.AsyncClient) -> tuple[str, str]:
             f'mutation {{ login(email: "bench@vendor.example", password: "{PASSWORD}") {{ token }} }}',
         )
     )["login"]["token"]
+    await gql(
+        http,
+        'mutation { createProductLine(input: {code: "NETWORKING", name: "Networking"}) { code } }',
+        token=token,
+    )
     partner = await gql(
         http,
         """mutation { createPartner(input: {name: "Bench Partner", type: RESELLER, country: "US", status: ACTIVE,

@@ -7,6 +7,7 @@ Run: .venv/bin/python -m bench.import_memory [--rows 5000,50000]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import subprocess
@@ -14,6 +15,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from hub import identity, product_lines
+from hub.settings import load_settings
+from web.app import create_app
 
 CHANNELHUB = Path(sys.executable).parent / "channelhub"
 COUNTRIES = ["US", "DE", "FR", "GB", "JP", "BR"]
@@ -29,6 +34,18 @@ def write_csv(path: Path, rows: int) -> None:
                 f"Company {n},{rng.choice(COUNTRIES)},{rng.choice(LINES)},{rng.randint(1, 10**7)},USD,"
                 f"buyer{n}@company{n}.example\n"
             )
+
+
+async def add_product_lines(env: dict[str, str]) -> None:
+    """The lines the file's rows name, added by the vendor admin (unknown lines are refused)."""
+    app = create_app(load_settings(env))
+    async with app.router.lifespan_context(app):
+        hub = app.state.hub
+        admin = await identity.login(hub, email="bench@vendor.example", password="bench-password-1")
+        vendor = identity.principal_of(admin.user)
+        for code in LINES:
+            data = product_lines.ProductLineInput(code, code.title())
+            await product_lines.create(hub, principal=vendor, data=data)
 
 
 def run(rows: int) -> tuple[float, float, float]:
@@ -49,6 +66,7 @@ def run(rows: int) -> tuple[float, float, float]:
             check=True,
             capture_output=True,
         )
+        asyncio.run(add_product_lines(env))
         source = Path(folder) / "leads.csv"
         write_csv(source, rows)
         started = time.perf_counter()

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from hub import identity
+from hub import identity, product_lines
 from hub import partners as partner_service
 from hub import users as user_service
 from hub.orders import catalog, stock
@@ -71,6 +71,9 @@ async def _seed(hub: Any) -> str:
         hub, email="bench@vendor.example", password="bench-password-1", name="Bench"
     )
     vendor = identity.principal_of(admin)
+    await product_lines.create(
+        hub, principal=vendor, data=product_lines.ProductLineInput("NETWORKING", "Networking")
+    )
     for n in range(20):
         await catalog.create(
             hub,

@@ -239,6 +239,10 @@ async def prepare(http: httpx.AsyncClient) -> tuple[str, str]:
         f'mutation {{ login(email: "bench@vendor.example", password: "{PASSWORD}") {{ token }} }}'
     )
     token: str = (await gql(http, login))["login"]["token"]
+    line = (
+        'mutation { createProductLine(input: {code: "NETWORKING", name: "Networking"}) { code } }'
+    )
+    await gql(http, line, token)
     return token, await new_lead(http, token)
 
 
