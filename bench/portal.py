@@ -1,4 +1,4 @@
-"""A partner's home screen on ChannelHub against a hand-written anchor, side by side.
+"""A partner's home screen on ChannelHub against a hand-written anchor and plain strawberry.
 
 Runs in production shape on the PostgreSQL and Redis of the test services: creates a fresh
 `channelhub_bench_portal` database, migrates it, creates the vendor admin, and seeds it with
@@ -7,21 +7,26 @@ of them with the distributor's channel), 20,000 orders with 50,000 lines, 5,000 
 with 50,000 messages. The distributor's partner admin is made through the API (inviteUser,
 acceptInvite, login) and takes part in 40 conversations, some with unread messages.
 
-Two servers answer the same documents, both up for the whole run:
+Three servers answer the documents, all up for the whole run:
 - the hub: one `channelhub serve` process (production settings);
 - the anchor: a Starlette + asyncpg endpoint in this module (`--anchor PORT`, uvicorn, one
   process, like serve), that checks the token as hub/identity.py does (signature, issuer
   and claims, then the user, revocation and partner status in one statement), applies the
   hub's visibility rules and orderings, reads over one pooled connection per request and
-  serialises as web/graphql_http.py does.
+  serialises as web/graphql_http.py does;
+- plain strawberry, for the partners list only (`--strawberry PORT`, uvicorn, one process): a
+  minimal strawberry-graphql schema (`Query.partners(first: Int)` returning a Relay-shaped
+  connection, strawberry enums for tier and type) served by strawberry.asgi.GraphQL with the
+  ParserCache and ValidationCache extensions; the anchor's token check and statement over
+  one pooled connection per request, the hub's JSON encoding (no spaces, no \\u escapes).
 
 Documents: the home page as the distributor's partner admin (me with organization and tier,
 20 leads with partner names, 20 orders with totals and lines, 10 conversations with unread
 counts and last messages), and a smaller one, `partners(first: 50)` as the vendor admin.
-Before measuring, each answer is fetched from both servers and must be byte-identical (else
-the script prints a diff and exits 1); every measured response is checked against it too.
+Before measuring, each answer is fetched from every server and must be byte-identical to the
+hub's (else the script prints a diff and exits 1); every measured response is checked too.
 
-Each round runs, per document, the hub and the anchor (the order alternates each round) for
+Each round runs, per document, each of its servers (the order rotates each round) for
 --seconds at --concurrency requests in flight, on keep-alive connections from a minimal
 HTTP/1.1 client (it costs the shared CPUs less than httpx would). Per run: requests/s, p50
 and p99 latency, CPU per request of the server process, of PostgreSQL (postmaster and its
@@ -29,8 +34,9 @@ children) and of this client, from /proc, in microseconds. Statements per reques
 rise of pg_stat_database's transaction count over sequential requests, less the idle rate
 (each autocommit statement is one; statistics reach the view up to 10 s late, hence the
 pauses). A token signed with another secret must be refused alike (401). The summary
-gives each metric's median and the hub/anchor ratio per round (min and median): above 1
-for latency and CPU, below 1 for requests/s, is what the hub costs beyond the anchor.
+gives each metric's median and the hub/anchor ratio per round (min and median), and for the
+partners list the hub/plain strawberry ratio of requests/s and server CPU per request: above
+1 for latency and CPU, below 1 for requests/s, is what the hub costs beyond the other.
 
 Run: python3 scripts/services.py -- .venv/bin/python -m bench.portal \
          [--rounds 5] [--seconds 8] [--concurrency 8] [--no-statements]
@@ -810,7 +816,12 @@ async def check_identical(pair: Pair) -> None:
         print(f"{pair.name}: the answers differ (hub {hub_status}, {target.name} {status}, {len(hub)} and {len(body)} bytes)")  # fmt: skip
         first = next((n for n, (a, b) in enumerate(zip(hub, body, strict=False)) if a != b), None)
         print(f"  first differing byte: {first}")
-        print("\n".join(difflib.unified_diff(_pretty(hub), _pretty(body), "hub", target.name, lineterm="")))  # fmt: skip
+        diff = list(difflib.unified_diff(_pretty(hub), _pretty(body), "hub", target.name, lineterm=""))  # fmt: skip
+        if diff:
+            print("\n".join(diff))
+        elif first is not None:  # the same JSON, encoded otherwise (spacing, escapes)
+            print(f"  same JSON, other bytes: hub {hub[max(0, first - 20) : first + 40]!r}")
+            print(f"  {'':24}{target.name} {body[max(0, first - 20) : first + 40]!r}")
     if all(answer == answers[0] for answer in answers):
         print(f"{pair.name}: every server answers alike, but {hub_status}: {hub[:500]!r}")
     raise SystemExit(1)
