@@ -1,4 +1,4 @@
-"""A partner's home screen on ChannelHub against a hand-written anchor, side by side.
+"""A partner's home screen on ChannelHub against a hand-written anchor and plain strawberry.
 
 Runs in production shape on the PostgreSQL and Redis of the test services: creates a fresh
 `channelhub_bench_portal` database, migrates it, creates the vendor admin, and seeds it with
@@ -7,21 +7,26 @@ of them with the distributor's channel), 20,000 orders with 50,000 lines, 5,000 
 with 50,000 messages. The distributor's partner admin is made through the API (inviteUser,
 acceptInvite, login) and takes part in 40 conversations, some with unread messages.
 
-Two servers answer the same documents, both up for the whole run:
+Three servers answer the documents, all up for the whole run:
 - the hub: one `channelhub serve` process (production settings);
 - the anchor: a Starlette + asyncpg endpoint in this module (`--anchor PORT`, uvicorn, one
   process, like serve), that checks the token as hub/identity.py does (signature, issuer
   and claims, then the user, revocation and partner status in one statement), applies the
   hub's visibility rules and orderings, reads over one pooled connection per request and
-  serialises as web/graphql_http.py does.
+  serialises as web/graphql_http.py does;
+- plain strawberry, for the partners list only (`--strawberry PORT`, uvicorn, one process): a
+  minimal strawberry-graphql schema (`Query.partners(first: Int)` returning a Relay-shaped
+  connection, strawberry enums for tier and type) served by strawberry.asgi.GraphQL with the
+  ParserCache and ValidationCache extensions; the anchor's token check and statement over
+  one pooled connection per request, the hub's JSON encoding (no spaces, no \\u escapes).
 
 Documents: the home page as the distributor's partner admin (me with organization and tier,
 20 leads with partner names, 20 orders with totals and lines, 10 conversations with unread
 counts and last messages), and a smaller one, `partners(first: 50)` as the vendor admin.
-Before measuring, each answer is fetched from both servers and must be byte-identical (else
-the script prints a diff and exits 1); every measured response is checked against it too.
+Before measuring, each answer is fetched from every server and must be byte-identical to the
+hub's (else the script prints a diff and exits 1); every measured response is checked too.
 
-Each round runs, per document, the hub and the anchor (the order alternates each round) for
+Each round runs, per document, each of its servers (the order rotates each round) for
 --seconds at --concurrency requests in flight, on keep-alive connections from a minimal
 HTTP/1.1 client (it costs the shared CPUs less than httpx would). Per run: requests/s, p50
 and p99 latency, CPU per request of the server process, of PostgreSQL (postmaster and its
@@ -29,8 +34,9 @@ children) and of this client, from /proc, in microseconds. Statements per reques
 rise of pg_stat_database's transaction count over sequential requests, less the idle rate
 (each autocommit statement is one; statistics reach the view up to 10 s late, hence the
 pauses). A token signed with another secret must be refused alike (401). The summary
-gives each metric's median and the hub/anchor ratio per round (min and median): above 1
-for latency and CPU, below 1 for requests/s, is what the hub costs beyond the anchor.
+gives each metric's median and the hub/anchor ratio per round (min and median), and for the
+partners list the hub/plain strawberry ratio of requests/s and server CPU per request: above
+1 for latency and CPU, below 1 for requests/s, is what the hub costs beyond the other.
 
 Run: python3 scripts/services.py -- .venv/bin/python -m bench.portal \
          [--rounds 5] [--seconds 8] [--concurrency 8] [--no-statements]
@@ -54,6 +60,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -62,11 +69,15 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 import jwt
+import strawberry
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import Info
 
 from bench.messaging import (
     ADMIN_EMAIL,
@@ -538,13 +549,23 @@ ANSWERS: dict[str, Callable[[asyncpg.Connection, Caller], Awaitable[dict[str, An
 }
 
 
+def encode(body: object) -> bytes:
+    """JSON as web/graphql_http.py writes it: no spaces, UTF-8 rather than \\u escapes."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def reply(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(encode(body), status, media_type=f"{MEDIA}; charset=utf-8")
+
+
+def refusal(refused: Refused) -> Response:
+    error = {"message": str(refused), "extensions": {"code": "UNAUTHENTICATED"}}
+    return reply({"errors": [error]}, 401)
+
+
 def anchor_app(dsn: str, secret: str, pool_size: int) -> Starlette:
     """POST /graphql for the bench's two documents, and /healthz."""
     pool: list[asyncpg.Pool] = []
-
-    def reply(body: dict[str, Any], status: int = 200) -> Response:
-        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        return Response(content, status, media_type=f"{MEDIA}; charset=utf-8")
 
     async def graphql(request: Request) -> Response:
         answer = ANSWERS.get(json.loads(await request.body()).get("query"))
@@ -555,12 +576,21 @@ def anchor_app(dsn: str, secret: str, pool_size: int) -> Starlette:
             async with pool[0].acquire() as connection:
                 data = await answer(connection, await authenticate(connection, claims))
         except Refused as refused:
-            error = {"message": str(refused), "extensions": {"code": "UNAUTHENTICATED"}}
-            return reply({"errors": [error]}, 401)
+            return refusal(refused)
         return reply({"data": data})
 
-    async def healthz(request: Request) -> Response:
-        return reply({"status": "ok"})
+    routes = [Route("/graphql", graphql, methods=["POST"])]
+    return Starlette(routes=[*routes, Route("/healthz", healthz)], lifespan=pooled(dsn, pool_size, pool))  # fmt: skip
+
+
+async def healthz(request: Request) -> Response:
+    return reply({"status": "ok"})
+
+
+def pooled(
+    dsn: str, pool_size: int, pool: list[asyncpg.Pool]
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+    """A lifespan that opens the pool into `pool` and closes it."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -572,29 +602,133 @@ def anchor_app(dsn: str, secret: str, pool_size: int) -> Starlette:
         finally:
             await pool[0].close()
 
-    routes = [Route("/graphql", graphql, methods=["POST"]), Route("/healthz", healthz)]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return lifespan
 
 
 async def _keep(connection: asyncpg.Connection) -> None:
     return None
 
 
-def serve_anchor(port: int) -> None:
-    """Serve the anchor as `channelhub serve` serves the hub: uvicorn, one process."""
+# Plain strawberry: the partners list with strawberry-graphql itself, the anchor's token check
+# and statement
+
+
+@strawberry.enum
+class PartnerType(Enum):
+    RESELLER = "RESELLER"
+    DISTRIBUTOR = "DISTRIBUTOR"
+    VAR = "VAR"
+    MSP = "MSP"
+    REFERRAL = "REFERRAL"
+    SYSTEM_INTEGRATOR = "SYSTEM_INTEGRATOR"
+
+
+@strawberry.enum
+class Tier(Enum):
+    REGISTERED = "REGISTERED"
+    SILVER = "SILVER"
+    GOLD = "GOLD"
+    PLATINUM = "PLATINUM"
+
+
+@strawberry.type
+class Partner:
+    name: str
+    tier: Tier
+    type: PartnerType
+    country: str | None
+
+
+@strawberry.type
+class PartnerEdge:
+    node: Partner
+
+
+@strawberry.type
+class PartnerConnection:
+    edges: list[PartnerEdge]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def partners(self, info: Info, first: int | None = None) -> PartnerConnection:
+        """The anchor's statement and ordering; `first` from 0 to 50 (the default)."""
+        caller: Caller = info.context["caller"]
+        sql, args = caller.scoped(PARTNERS_SQL, PARTNER_SEES)
+        if first is not None and first != 50:
+            sql = sql.replace("LIMIT 50", f"LIMIT {max(0, min(first, 50))}")
+        rows = await info.context["connection"].fetch(sql, *args)
+        return PartnerConnection(
+            edges=[
+                PartnerEdge(
+                    node=Partner(
+                        name=row["name"],
+                        tier=Tier(row["tier"]),
+                        type=PartnerType(row["type"]),
+                        country=row["country"],
+                    )
+                )
+                for row in rows
+            ]
+        )
+
+
+class StrawberryView(GraphQL):
+    """strawberry.asgi.GraphQL with the anchor's token check, one pooled connection per
+    request (in the context), and the hub's JSON encoding and media type."""
+
+    def __init__(self, schema: strawberry.Schema, secret: str, pool: list[asyncpg.Pool]) -> None:
+        super().__init__(schema, graphql_ide=None)
+        self.secret, self.pool = secret, pool
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        try:
+            claims = claims_of(request.headers.get("authorization") or "", self.secret)
+            async with self.pool[0].acquire() as connection:
+                caller = await authenticate(connection, claims)
+                context = {"request": request, "connection": connection, "caller": caller}
+                return await super().run(request, context, root_value)
+        except Refused as refused:
+            return refusal(refused)
+
+    def encode_json(self, data: object) -> bytes:
+        return encode(data)
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{MEDIA}; charset=utf-8"
+        return response
+
+
+def strawberry_app(dsn: str, secret: str, pool_size: int) -> Starlette:
+    """The strawberry view at /graphql (parser and validation caches on), and /healthz."""
+    pool: list[asyncpg.Pool] = []
+    schema = strawberry.Schema(
+        query=Query, extensions=[lambda: ParserCache(maxsize=128), lambda: ValidationCache(maxsize=128)]
+    )  # fmt: skip
+    routes = [Route("/graphql", StrawberryView(schema, secret, pool)), Route("/healthz", healthz)]
+    return Starlette(routes=routes, lifespan=pooled(dsn, pool_size, pool))
+
+
+SERVERS = {"anchor": anchor_app, "strawberry": strawberry_app}
+
+
+def serve_anchor(port: int, kind: str) -> None:
+    """Serve an anchor as `channelhub serve` serves the hub: uvicorn, one process."""
     url = os.environ["CHANNELHUB_DATABASE_URL"]
     dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
     pool_size = int(os.environ.get("CHANNELHUB_DATABASE_POOL_SIZE", "20"))
-    app = anchor_app(dsn, os.environ["CHANNELHUB_JWT_SECRET"], pool_size)
+    app = SERVERS[kind](dsn, os.environ["CHANNELHUB_JWT_SECRET"], pool_size)
     gc.set_threshold(50_000, 20, 100)  # as serve sets it
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
 
 
 @contextlib.contextmanager
-def anchor_process(env: dict[str, str], folder: str) -> Iterator[HubProcess]:
-    port, log = free_port(), Path(folder) / "anchor.log"
+def anchor_process(env: dict[str, str], folder: str, kind: str = "anchor") -> Iterator[HubProcess]:
+    port, log = free_port(), Path(folder) / f"{kind}.log"
     with log.open("wb") as out:
-        command = [sys.executable, "-m", "bench.portal", "--anchor", str(port)]
+        command = [sys.executable, "-m", "bench.portal", f"--{kind}", str(port)]
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
     anchor = HubProcess(process, port, log)
     try:
@@ -643,34 +777,53 @@ async def fetch_once(port: int, request: bytes) -> tuple[int, bytes]:
 
 @dataclass
 class Target:
-    name: str  # "hub" or "anchor"
+    name: str  # "hub", "anchor" or "strawberry"
     server: HubProcess
     request: bytes
 
 
 @dataclass
 class Pair:
+    """A document, the hub and its anchors (the hand-written one, and plain strawberry)."""
+
     name: str
     hub: Target
     anchor: Target
+    strawberry: Target | None = None
     expected: bytes = b""
 
+    @property
+    def servers(self) -> list[Target]:
+        return [self.hub, self.anchor] + ([self.strawberry] if self.strawberry else [])
+
     def targets(self, round_no: int) -> list[Target]:
-        return [self.hub, self.anchor] if round_no % 2 == 0 else [self.anchor, self.hub]
+        """All servers, the order rotating each round."""
+        servers = self.servers
+        turn = round_no % len(servers)
+        return servers[turn:] + servers[:turn]
 
 
 async def check_identical(pair: Pair) -> None:
-    """Fetch both answers; a difference ends the bench with a diff."""
-    (hub_status, hub), (anchor_status, anchor) = [
-        await fetch_once(target.server.port, target.request) for target in (pair.hub, pair.anchor)
-    ]
-    if hub_status == anchor_status == 200 and hub == anchor and "errors" not in json.loads(hub):
+    """Fetch every server's answer; one differing from the hub's ends the bench with a diff."""
+    answers = [await fetch_once(target.server.port, target.request) for target in pair.servers]
+    hub_status, hub = answers[0]
+    if hub_status == 200 and "errors" not in json.loads(hub) and all(a == answers[0] for a in answers):  # fmt: skip
         pair.expected = hub
         return
-    print(f"{pair.name}: the answers differ (hub {hub_status}, anchor {anchor_status}, {len(hub)} and {len(anchor)} bytes)")  # fmt: skip
-    first = next((n for n, (a, b) in enumerate(zip(hub, anchor, strict=False)) if a != b), None)
-    print(f"  first differing byte: {first}")
-    print("\n".join(difflib.unified_diff(_pretty(hub), _pretty(anchor), "hub", "anchor", lineterm="")))  # fmt: skip
+    for target, (status, body) in zip(pair.servers[1:], answers[1:], strict=True):
+        if (status, body) == answers[0]:
+            continue
+        print(f"{pair.name}: the answers differ (hub {hub_status}, {target.name} {status}, {len(hub)} and {len(body)} bytes)")  # fmt: skip
+        first = next((n for n, (a, b) in enumerate(zip(hub, body, strict=False)) if a != b), None)
+        print(f"  first differing byte: {first}")
+        diff = list(difflib.unified_diff(_pretty(hub), _pretty(body), "hub", target.name, lineterm=""))  # fmt: skip
+        if diff:
+            print("\n".join(diff))
+        elif first is not None:  # the same JSON, encoded otherwise (spacing, escapes)
+            print(f"  same JSON, other bytes: hub {hub[max(0, first - 20) : first + 40]!r}")
+            print(f"  {'':24}{target.name} {body[max(0, first - 20) : first + 40]!r}")
+    if all(answer == answers[0] for answer in answers):
+        print(f"{pair.name}: every server answers alike, but {hub_status}: {hub[:500]!r}")
     raise SystemExit(1)
 
 
@@ -681,11 +834,12 @@ async def check_refusal(pair: Pair) -> None:
     forged = jwt.encode(claims, "not-the-hub-secret-" + "x" * 24, algorithm=ALGORITHM)
     document = json.loads(pair.hub.request.split(b"\r\n\r\n", 1)[1])["query"]
     answers = [
-        await fetch_once(server.port, http_request(server.port, forged, document))
-        for server in (pair.hub.server, pair.anchor.server)
+        await fetch_once(target.server.port, http_request(target.server.port, forged, document))
+        for target in pair.servers
     ]
-    if answers[0] != answers[1] or answers[0][0] != 401:
-        raise SystemExit(f"{pair.name}: a forged token is not refused alike: {answers}")
+    if any(answer != answers[0] for answer in answers) or answers[0][0] != 401:
+        found = dict(zip((target.name for target in pair.servers), answers, strict=True))
+        raise SystemExit(f"{pair.name}: a forged token is not refused alike: {found}")
 
 
 def _pretty(body: bytes) -> list[str]:
@@ -732,7 +886,7 @@ async def statements_per_request(
     background = (idle - count) / (idle_at - at)
     count, at, found = idle, idle_at, {}
     for pair in pairs:
-        for target in (pair.hub, pair.anchor):
+        for target in pair.servers:
             reader, writer = await asyncio.open_connection("127.0.0.1", target.server.port)
             try:
                 for _ in range(STATEMENT_REQUESTS):
@@ -824,29 +978,42 @@ async def _worker(
 
 def print_round(round_no: int, runs: dict[tuple[str, str], Run]) -> None:
     print(f"\nround {round_no + 1} (load average {os.getloadavg()[0]:.2f})")
-    print(f"  {'':16}" + "".join(f"{metric:>11}" for metric in METRICS) + f"{'errors':>8}")
+    print(f"  {'':20}" + "".join(f"{metric:>11}" for metric in METRICS) + f"{'errors':>8}")
     for (pair, target), run in runs.items():
         values = run.figures()
         cells = "".join(f"{values[m]:>11,.0f}" if m.endswith("µs") else f"{values[m]:>11,.1f}" for m in METRICS)  # fmt: skip
-        print(f"  {pair + ' ' + target:16}{cells}{run.errors:>8}")
+        print(f"  {pair + ' ' + target:20}{cells}{run.errors:>8}")
+
+
+# hub/plain strawberry is given for these (the hub/anchor ratio for every metric)
+STRAWBERRY_RATIOS = ("req/s", "server µs")
 
 
 def print_summary(rounds: list[dict[tuple[str, str], Run]], pairs: list[Pair]) -> None:
     print(
-        f"\nsummary over {len(rounds)} rounds: medians, and hub/anchor of each round (min, "
-        "median); below 1 for req/s, above 1 for latency and CPU, is what the hub costs more"
+        f"\nsummary over {len(rounds)} rounds: medians, and hub/anchor and hub/strawberry of "
+        "each round (min, median); below 1 for req/s, above 1 for latency and CPU, is what "
+        "the hub costs more"
     )
-    print(f"  {'':20}{'hub':>11}{'anchor':>11}{'ratio min':>11}{'ratio med':>11}")
+    heads = ["hub", "anchor", "ratio min", "ratio med", "strawberry", "/sb min", "/sb med"]
+    print(f"  {'':20}" + "".join(f"{head:>11}" for head in heads))
     for pair in pairs:
         for metric in METRICS:
             hub = [found[(pair.name, "hub")].figures()[metric] for found in rounds]
             anchor = [found[(pair.name, "anchor")].figures()[metric] for found in rounds]
-            ratios = [h / a if a else float("nan") for h, a in zip(hub, anchor, strict=True)]
-            print(
-                f"  {pair.name + ' ' + metric:20}{statistics.median(hub):>11,.1f}"
-                f"{statistics.median(anchor):>11,.1f}{min(ratios):>11.2f}"
-                f"{statistics.median(ratios):>11.2f}"
-            )
+            cells = [f"{statistics.median(hub):>11,.1f}{statistics.median(anchor):>11,.1f}"]
+            cells.append(_ratios(hub, anchor))
+            if pair.strawberry is not None:
+                plain = [found[(pair.name, "strawberry")].figures()[metric] for found in rounds]
+                cells.append(f"{statistics.median(plain):>11,.1f}")
+                cells.append(_ratios(hub, plain) if metric in STRAWBERRY_RATIOS else "")
+            print(f"  {pair.name + ' ' + metric:20}" + "".join(cells))
+
+
+def _ratios(hub: list[float], other: list[float]) -> str:
+    """Min and median of hub/other over the rounds."""
+    ratios = [h / o if o else float("nan") for h, o in zip(hub, other, strict=True)]
+    return f"{min(ratios):>11.2f}{statistics.median(ratios):>11.2f}"
 
 
 # The run
@@ -868,8 +1035,14 @@ async def run(args: argparse.Namespace, test_url: str, redis_url: str) -> None:
                 await seeder.leads(world)
                 await seeder.orders(world)
                 seeded = time.perf_counter() - started
-                with hub_processes(env, 1, folder) as hubs, anchor_process(env, folder) as anchor:
-                    await asyncio.gather(hubs[0].wait_ready(), anchor.wait_ready())
+                with (
+                    hub_processes(env, 1, folder) as hubs,
+                    anchor_process(env, folder) as anchor,
+                    anchor_process(env, folder, "strawberry") as plain,
+                ):
+                    await asyncio.gather(
+                        hubs[0].wait_ready(), anchor.wait_ready(), plain.wait_ready()
+                    )
                     tokens = await people(hubs[0], world)
                     started = time.perf_counter()
                     await seeder.messaging(world, tokens["home user"])
@@ -882,7 +1055,7 @@ async def run(args: argparse.Namespace, test_url: str, redis_url: str) -> None:
                         f"conversations with {MESSAGES:,} messages; seeded in {seeded:.1f} s "
                         "(COPY, then VACUUM ANALYZE)"
                     )
-                    pairs = make_pairs(hubs[0], anchor, tokens)
+                    pairs = make_pairs(hubs[0], anchor, plain, tokens)
                     await measure(args, pairs, test_url)
             finally:
                 await connection.close()
@@ -905,16 +1078,15 @@ async def people(hub: HubProcess, world: World) -> dict[str, str]:
     return {"vendor": admin.token, "home": home.token, "home user": home.user_id}
 
 
-def make_pairs(hub: HubProcess, anchor: HubProcess, tokens: dict[str, str]) -> list[Pair]:
-    documents = [("home", tokens["home"], HOME), ("partners", tokens["vendor"], PARTNER_LIST)]
-    return [
-        Pair(
-            name,
-            Target("hub", hub, http_request(hub.port, token, document)),
-            Target("anchor", anchor, http_request(anchor.port, token, document)),
-        )
-        for name, token, document in documents
-    ]
+def make_pairs(
+    hub: HubProcess, anchor: HubProcess, plain: HubProcess, tokens: dict[str, str]
+) -> list[Pair]:
+    """The home page (hub and anchor), and the partners list (also plain strawberry)."""
+    pairs = []
+    for name, token, document in [("home", tokens["home"], HOME), ("partners", tokens["vendor"], PARTNER_LIST)]:  # fmt: skip
+        servers = [Target(kind, server, http_request(server.port, token, document)) for kind, server in [("hub", hub), ("anchor", anchor), ("strawberry", plain)]]  # fmt: skip
+        pairs.append(Pair(name, *servers[:2], servers[2] if document == PARTNER_LIST else None))
+    return pairs
 
 
 async def measure(args: argparse.Namespace, pairs: list[Pair], test_url: str) -> None:
@@ -925,11 +1097,11 @@ async def measure(args: argparse.Namespace, pairs: list[Pair], test_url: str) ->
     print(
         "answers byte-identical: "
         + ", ".join(f"{pair.name} {len(pair.expected):,} bytes" for pair in pairs)
-        + "; a forged token refused alike (401)"
+        + " (partners also from plain strawberry); a forged token refused alike (401)"
     )
     warm_up = max(1.0, args.seconds / 4)
     for pair in pairs:
-        for target in (pair.hub, pair.anchor):
+        for target in pair.servers:
             await load(target, pair.expected, warm_up, args.concurrency)
     if args.statements:
         admin = await asyncpg.connect(test_url.replace("postgresql+asyncpg://", "postgresql://", 1))
@@ -944,7 +1116,7 @@ async def measure(args: argparse.Namespace, pairs: list[Pair], test_url: str) ->
         )
     print(
         f"load: {args.rounds} rounds of {args.seconds:g} s per run at {args.concurrency} "
-        f"requests in flight, hub and anchor alternating first (warm-up {warm_up:g} s each)"
+        f"requests in flight, the servers' order rotating each round (warm-up {warm_up:g} s each)"
     )
     rounds = []
     for round_no in range(args.rounds):
@@ -974,11 +1146,13 @@ def main() -> None:
         action="store_false",
         help="skip counting statements per request (it pauses about a minute)",
     )
-    parser.add_argument("--anchor", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    for kind in SERVERS:
+        parser.add_argument(f"--{kind}", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.anchor is not None:
-        serve_anchor(args.anchor)
-        return
+    for kind in SERVERS:
+        if getattr(args, kind) is not None:
+            serve_anchor(getattr(args, kind), kind)
+            return
     if args.rounds < 1 or args.seconds <= 0 or args.concurrency < 1:
         parser.error("--rounds, --seconds and --concurrency must be positive")
     test_url, redis_url = service_urls()
