@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -599,13 +599,18 @@ def main() -> None:
         f"+ Redis; {args.members} members, {SENDERS} senders; {args.rate:g} messages/s for "
         f"{args.seconds:g} s"
     )
-    # uvloop, when installed, leaves more of the client's CPU share for the hub on small machines.
+    run_client(run(args, test_url, redis_url))
+
+
+def run_client(main: Coroutine[Any, Any, None]) -> None:
+    """Run a bench client; on uvloop when installed, which leaves more of the machine's CPU
+    share for the servers measured."""
     try:
         import uvloop
     except ImportError:
-        asyncio.run(run(args, test_url, redis_url))
+        asyncio.run(main)
     else:
-        uvloop.run(run(args, test_url, redis_url))
+        uvloop.run(main)
 
 
 if __name__ == "__main__":

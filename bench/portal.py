@@ -93,6 +93,7 @@ from bench.messaging import (
     login,
     percentile,
     postgres_pids,
+    run_client,
     service_urls,
 )
 
@@ -1156,12 +1157,7 @@ def main() -> None:
     if args.rounds < 1 or args.seconds <= 0 or args.concurrency < 1:
         parser.error("--rounds, --seconds and --concurrency must be positive")
     test_url, redis_url = service_urls()
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(run(args, test_url, redis_url))
-    else:
-        uvloop.run(run(args, test_url, redis_url))
+    run_client(run(args, test_url, redis_url))
 
 
 if __name__ == "__main__":
