@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,12 @@ def any_factory(request: pytest.FixtureRequest) -> Factory:
     name = "factory" if request.param == "postgresql" else "sqlite_factory"
     found: Factory = request.getfixturevalue(name)
     return found
+
+
+async def until(condition: Callable[[], bool], *, seconds: float = 15) -> float:
+    """Wait until the condition holds; how long that took (fails after `seconds`)."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < seconds, "the condition did not come true"
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started

@@ -19,7 +19,7 @@ from hub.partners import service as partner_service
 from hub.roles import Role
 from hub.settings import Settings, load_settings
 from tests.api.test_query_count import counted
-from tests.conftest import data_of, hub_env
+from tests.conftest import data_of, hub_env, until
 from tests.factories import Actor, Factory, errors_of
 from tests.services import service_env
 from tests.wsclient import graphql_socket
@@ -500,7 +500,7 @@ async def test_one_stream_serves_every_organization_and_hands_each_event_to_its_
         await at_reseller.subscribe(WITH_ATTACHMENTS, {"c": conversation}, id="files")
         await at_distributor.subscribe(WITH_ATTACHMENTS, {"c": conversation}, id="files")
         await colleague.subscribe(EVENTS, {})
-        await asyncio.sleep(0.3)
+        await until(lambda: sum(groups.sizes().values()) == 6)  # every socket admitted
         # Joining a live group runs the field's own checks as the joining user.
         await outsider.subscribe(EVENTS, {"c": conversation})
         refused = await outsider.next()
@@ -589,12 +589,10 @@ async def test_a_shared_stream_outlives_the_socket_that_opened_it(
     async with graphql_socket(ws_url, reseller.token) as staying:
         async with graphql_socket(ws_url, vendor.token) as opener:
             await opener.subscribe(EVENTS, {"c": conversation})
-            await asyncio.sleep(0.2)
+            await until(lambda: list(groups.sizes().values()) == [1])
             await staying.subscribe(EVENTS, {"c": conversation})
-            await asyncio.sleep(0.2)
-            assert list(groups.sizes().values()) == [2]
-        await asyncio.sleep(0.2)
-        assert list(groups.sizes().values()) == [1]
+            await until(lambda: list(groups.sizes().values()) == [2])
+        await until(lambda: list(groups.sizes().values()) == [1])
         await factory.gql(SEND, {"c": conversation, "body": "still here?"}, actor=vendor)
         event = (await staying.next())["data"]["messageEvents"]
         assert (event["type"], event["message"]) == ("MESSAGE_SENT", {"body": "still here?"})

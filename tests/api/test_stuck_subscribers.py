@@ -27,7 +27,7 @@ from websockets.uri import parse_uri
 from hub import events
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
-from tests.conftest import hub_env
+from tests.conftest import hub_env, until
 from tests.factories import Factory
 from tests.wsclient import graphql_socket
 from web import graphql_ws
@@ -151,15 +151,6 @@ def endpoint_of(app: Starlette) -> GraphQLWebSocket:
 def forgotten(server: uvicorn.Server, endpoint: GraphQLWebSocket) -> bool:
     """No group, no member and no connection (transport, buffers) left on the server."""
     return not endpoint.groups.sizes() and not server.server_state.connections
-
-
-async def until(condition: Callable[[], bool], *, seconds: float = 15) -> float:
-    """Wait until the condition holds; how long that took (fails after `seconds`)."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < seconds, "the condition did not come true"
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
 
 
 @pytest.fixture
