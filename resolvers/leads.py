@@ -29,7 +29,8 @@ from schema.leads import (
     LeadSettings,
     LeadSettingsInput,
 )
-from schema.relay import Connection, page_request
+from schema.loaders import prefetch
+from schema.relay import Connection, page_request, selects
 
 
 @strawberry.type
@@ -60,6 +61,9 @@ class LeadsQuery:
             ),
             page=page_request(info, first, after),
         )
+        if selects(info, "edges", "node", "partner"):
+            loader = info.context.loaders.partner_by_id
+            await prefetch(loader, (lead.partner_id for lead in result.items))
         return Connection[Lead].of(result, Lead.from_model)
 
     @strawberry.field

@@ -12,6 +12,7 @@ from hub.messaging import messages as message_service
 from hub.messaging import rules
 from schema.context import Info
 from schema.events import parse_cursor
+from schema.loaders import prefetch
 from schema.messaging import (
     Conversation,
     ConversationFilter,
@@ -21,7 +22,7 @@ from schema.messaging import (
     MessagingSettings,
     Participant,
 )
-from schema.relay import Connection, page_request
+from schema.relay import Connection, page_request, selects
 from schema.uploads import Upload, bytes_of, file_of
 
 
@@ -47,6 +48,11 @@ class MessagingQuery:
             ),
             page=page_request(info, first, after),
         )
+        ids = [conversation.id for conversation in result.items]
+        if selects(info, "edges", "node", "unreadCount"):
+            await prefetch(info.context.loaders.unread_by_conversation, ids)
+        if selects(info, "edges", "node", "lastMessage"):
+            await prefetch(info.context.loaders.last_message_by_conversation, ids)
         return Connection[Conversation].of(result, Conversation.from_model)
 
     @strawberry.field(description="A conversation the caller takes part in.")

@@ -15,6 +15,7 @@ from hub.orders import settings as order_settings
 from hub.partners import Tier
 from schema.context import Info
 from schema.events import OrderEvent, parse_cursor
+from schema.loaders import prefetch
 from schema.orders import (
     Availability,
     Order,
@@ -29,7 +30,7 @@ from schema.orders import (
     ProductUpdateInput,
     Warehouse,
 )
-from schema.relay import Connection, page_request
+from schema.relay import Connection, page_request, selects
 from schema.scalars import MoneyInput
 from schema.stock import OrderSettings, StockLevel, StockMovement
 
@@ -94,6 +95,9 @@ class OrdersQuery:
             ),
             page=page_request(info, first, after),
         )
+        if selects(info, "edges", "node", "lines"):
+            loader = info.context.loaders.lines_by_order
+            await prefetch(loader, (order.id for order in result.items))
         return Connection[Order].of(result, Order.from_model)
 
     @strawberry.field

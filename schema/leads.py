@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from hub.partners import Tier
 from hub.routing import Exclusion, Step, Strategy
 from schema.context import Info
 from schema.identity import User
+from schema.loaders import at_once
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import Lead as LeadModel
@@ -255,12 +257,13 @@ class Lead:
             routing_data=model.routing,
         )
 
-    @strawberry.field(description="The partner the lead is offered to or owned by.")
-    async def partner(self, info: Info) -> Partner | None:
+    @strawberry.field(
+        description="The partner the lead is offered to or owned by.", graphql_type=Partner | None
+    )
+    def partner(self, info: Info) -> Partner | Awaitable[Partner | None] | None:
         if self.partner_id is None:
             return None
-        model = await info.context.loaders.partner_by_id.load(self.partner_id)
-        return Partner.from_model(model) if model else None
+        return at_once(info.context.loaders.partner_by_id, self.partner_id, Partner.maybe)
 
     @strawberry.field(
         description="The latest routing decision; vendor staff only (null for partners)."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -12,6 +13,7 @@ from hub.messaging import messages as message_service
 from hub.messaging.rules import ContextType, MessageEventType, MessageKind
 from schema.attachments import AttachedFile
 from schema.context import Info
+from schema.loaders import at_once
 from schema.relay import Connection, page_request
 from storage.models import Conversation as ConversationModel
 from storage.models import ConversationParticipant as ParticipantModel
@@ -67,6 +69,10 @@ class Message:
     created_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
+
+    @classmethod
+    def maybe(cls, model: MessageModel | None) -> Message | None:
+        return cls.from_model(model) if model else None
 
     @classmethod
     def from_model(cls, model: MessageModel) -> Message:
@@ -126,19 +132,22 @@ class Conversation:
             last_activity_at=model.last_activity_at,
         )
 
-    @strawberry.field(description="Messages by others the caller has not read.")
-    async def unread_count(self, info: Info) -> int:
-        return await info.context.loaders.unread_by_conversation.load(str(self.id))
+    @strawberry.field(description="Messages by others the caller has not read.", graphql_type=int)
+    def unread_count(self, info: Info) -> int | Awaitable[int]:
+        return at_once(info.context.loaders.unread_by_conversation, str(self.id), int)
 
     @strawberry.field
     async def participants(self, info: Info) -> list[Participant]:
         rows = await info.context.loaders.participants_by_conversation.load(str(self.id))
         return [Participant.from_model(row) for row in rows]
 
-    @strawberry.field(description="The newest message (for conversation lists).")
-    async def last_message(self, info: Info) -> Message | None:
-        found = await info.context.loaders.last_message_by_conversation.load(str(self.id))
-        return Message.from_model(found) if found else None
+    @strawberry.field(
+        description="The newest message (for conversation lists).", graphql_type=Message | None
+    )
+    def last_message(self, info: Info) -> Message | Awaitable[Message | None] | None:
+        return at_once(
+            info.context.loaders.last_message_by_conversation, str(self.id), Message.maybe
+        )
 
     @strawberry.field(
         description="Newest first; each next page goes further back. One query per "

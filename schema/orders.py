@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 
 import strawberry
@@ -10,6 +11,7 @@ from hub.orders.rules import OrderStatus
 from hub.orders.stock import Availability as AvailabilityModel
 from schema.context import Info
 from schema.identity import User
+from schema.loaders import at_once
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import Order as OrderModel
@@ -222,10 +224,14 @@ class Order:
             currency=model.currency,
         )
 
-    @strawberry.field
-    async def lines(self, info: Info) -> list[OrderLine]:
-        rows = await info.context.loaders.lines_by_order.load(self.id)
-        return [OrderLine.from_model(row, self.currency) for row in rows]
+    @strawberry.field(graphql_type=list[OrderLine])
+    def lines(self, info: Info) -> list[OrderLine] | Awaitable[list[OrderLine]]:
+        currency = self.currency
+        return at_once(
+            info.context.loaders.lines_by_order,
+            self.id,
+            lambda rows: [OrderLine.from_model(row, currency) for row in rows],
+        )
 
     @strawberry.field(description="Status changes, oldest first.")
     async def status_history(self, info: Info) -> list[OrderStatusChange]:

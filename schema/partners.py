@@ -94,6 +94,10 @@ class Partner:
     parent_id: strawberry.Private[str | None] = None
 
     @classmethod
+    def maybe(cls, model: PartnerModel | None) -> Partner | None:
+        return cls.from_model(model) if model else None
+
+    @classmethod
     def from_model(cls, model: PartnerModel, distance_km: float | None = None) -> Partner:
         return cls(
             id=strawberry.ID(model.id),

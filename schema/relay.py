@@ -64,16 +64,21 @@ class Connection(Generic[Node]):
 def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:
     """The page a connection field asks for, counting the total only when it is selected."""
     cap = info.context.hub.settings.max_page_size
-    return PageRequest.of(first, after, cap=cap, count=_selects_total(info.selected_fields))
+    return PageRequest.of(first, after, cap=cap, count=selects(info, "totalCount"))
 
 
-def _selects_total(selections: Sequence[Selection]) -> bool:
-    """Whether totalCount is selected on this field, directly or through fragments."""
+def selects(info: Info, *path: str) -> bool:
+    """Whether the field being resolved selects `path` (e.g. "edges", "node", "partner"),
+    directly or through fragments."""
+    return _selects(info.selected_fields, path)
+
+
+def _selects(selections: Sequence[Selection], path: Sequence[str]) -> bool:
     for selection in selections:
         for child in selection.selections:
             if isinstance(child, SelectedField):
-                if child.name == "totalCount":
+                if child.name == path[0] and (len(path) == 1 or _selects([child], path[1:])):
                     return True
-            elif _selects_total([child]):
+            elif _selects([child], path):
                 return True
     return False

@@ -140,6 +140,52 @@ async def test_a_partners_home_page_runs_as_many_statements_for_one_row_as_for_m
     assert pages[1] <= 12, pages
 
 
+async def test_a_home_pages_items_resolve_without_a_task_each(
+    factory: Factory, app: Starlette
+) -> None:
+    """Leads' partners, orders' lines and conversations' unread counts and last messages are
+    loaded per page before the items resolve, so each item answers at once: the executor's
+    tasks do not grow with the page (an awaited field costs it a task per item)."""
+    world = await seed(factory)
+    seller, vendor = world.actors["seller"], world.actors["vendor"]
+    leads = data_of(await factory.gql("{ leads { edges { node { id } } } }", actor=vendor))
+    for edge in leads["leads"]["edges"]:
+        data_of(
+            await factory.gql(
+                "mutation($id: ID!, $p: ID!) { assignLead(id: $id, partnerId: $p) { id } }",
+                {"id": edge["node"]["id"], "p": seller.user.organization_id},
+                actor=vendor,
+            )
+        )
+    loop = asyncio.get_running_loop()
+    made: list[str] = []
+    plain = loop.get_task_factory()
+
+    def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        code = getattr(coro, "cr_code", None)
+        if code is not None and re.search(r"/(graphql|strawberry)/", code.co_filename):
+            made.append(code.co_qualname)
+        if plain is not None:
+            return plain(loop, coro, **kwargs)  # type: ignore[arg-type]
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    tasks = {}
+    loop.set_task_factory(counting)
+    try:
+        for size in (1, 2):
+            made.clear()
+            answer = data_of(await factory.gql(HOME_PAGE, {"n": size}, actor=seller))
+            lists = (answer["leads"], answer["orders"], answer["conversations"])
+            assert [len(found["edges"]) for found in lists] == [size] * 3, answer
+            assert answer["leads"]["edges"][-1]["node"]["partner"]["name"], answer
+            assert answer["orders"]["edges"][-1]["node"]["lines"], answer
+            tasks[size] = sorted(made)
+    finally:
+        loop.set_task_factory(plain)
+
+    assert tasks[1] == tasks[2], tasks
+
+
 async def test_a_home_page_reads_over_one_connection_on_either_database(
     any_factory: Factory,
 ) -> None:
