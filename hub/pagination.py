@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import ColumnElement, DateTime, Float, Integer, Select, String, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,10 +50,31 @@ class PageRequest:
         return cls(first=size, after=after, count=count)
 
 
+class Cursors(Sequence[str]):
+    """The cursors of a page's rows, each encoded only when read: a client that selects no
+    cursor (most lists) pays for none."""
+
+    def __init__(self, tag: str, keys: Sequence[Sequence[Any]]) -> None:
+        self._tag = tag
+        self._keys = keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [encode_cursor(self._tag, key) for key in self._keys[index]]
+        return encode_cursor(self._tag, self._keys[index])
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    cursors: list[str]
+    cursors: Sequence[str]
     has_next_page: bool
     has_previous_page: bool
     # None when the page request did not ask for it.
@@ -155,7 +176,7 @@ async def keyset_page(
     visible = rows[: page.first]
     return Page(
         items=[row[0] for row in visible],
-        cursors=[encode_cursor(tag, row[1:]) for row in visible],
+        cursors=Cursors(tag, [row[1:] for row in visible]),
         has_next_page=len(rows) > page.first,
         has_previous_page=page.after is not None,
         total_count=total,

@@ -26,8 +26,13 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[Node]):
-    cursor: str
     node: Node
+    cursors: strawberry.Private[Sequence[str]]
+    at: strawberry.Private[int]
+
+    @strawberry.field(description="Where this item is: pass it as `after` for the next items.")
+    def cursor(self) -> str:
+        return self.cursors[self.at]
 
 
 @strawberry.type
@@ -45,9 +50,11 @@ class Connection(Generic[Node]):
     @classmethod
     def of(cls, page: Page[Item], convert: Callable[[Item], Node]) -> Connection[Node]:
         """Build a connection from a hub page, converting each item to its GraphQL type."""
+        cursors = page.cursors
+        if len(cursors) != len(page.items):
+            raise ValueError("a page has one cursor per item")
         edges = [
-            Edge(cursor=cursor, node=convert(item))
-            for item, cursor in zip(page.items, page.cursors, strict=True)
+            Edge(node=convert(item), cursors=cursors, at=at) for at, item in enumerate(page.items)
         ]
         return cls(
             edges=edges,
