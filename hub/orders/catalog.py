@@ -52,6 +52,11 @@ class Quote:
     currency: str
 
 
+def discounted(list_minor: int, basis_points: int) -> int:
+    """A list price less a discount in basis points, rounded half up to a minor unit."""
+    return (list_minor * (FULL - basis_points) + FULL // 2) // FULL
+
+
 def checked_sku(value: str, *, field: str = "sku") -> str:
     sku = value.strip().upper()
     if not SKU.match(sku):
@@ -217,8 +222,9 @@ async def quotes(
     result = {}
     for product_id, list_minor in list_prices.items():
         basis_points = overrides.get(product_id, default)
-        unit = (list_minor * (FULL - basis_points) + FULL // 2) // FULL
-        result[product_id] = Quote(list_minor, unit, basis_points, currency)
+        result[product_id] = Quote(
+            list_minor, discounted(list_minor, basis_points), basis_points, currency
+        )
     return result
 
 

@@ -14,7 +14,7 @@ from hub import events, validation
 from hub.db import distinct, grouped_by
 from hub.errors import BadInput, Conflict, Forbidden, HubError, NotFound
 from hub.leads.rules import currency as checked_currency
-from hub.orders import allocation, catalog
+from hub.orders import allocation, placement
 from hub.orders import settings as order_settings
 from hub.orders.catalog import checked_sku
 from hub.orders.rules import OrderStatus, check_move
@@ -23,13 +23,10 @@ from hub.partners.directory import InChannel
 from hub.roles import Principal, Role
 from hub.runtime import Hub
 from storage.models import (
-    DealRegistration,
-    Lead,
     Order,
     OrderLine,
     OrderStatusChange,
     Partner,
-    Product,
 )
 
 MAX_LINES = 200
@@ -92,64 +89,22 @@ async def place(hub: Hub, *, principal: Principal, data: OrderInput) -> Order:
     """Place an order for the caller's organization, priced for its tier by the server."""
     if not principal.is_partner:
         raise Forbidden("orders are placed by partner users")
-    currency = checked_currency(data.currency, field="currency")
-    wanted = _checked_lines(data.lines)
-    now = hub.clock.now()
+    wanted = placement.Wanted(
+        lines=[(line.sku, line.quantity) for line in _checked_lines(data.lines)],
+        end_customer=validation.text(data.end_customer, field="endCustomer", max_length=200),
+        currency=checked_currency(data.currency, field="currency"),
+        shipping_address=validation.text(
+            data.shipping_address, field="shippingAddress", max_length=1000
+        ),
+        shipping_country=validation.country(data.shipping_country, field="shippingCountry"),
+        requested_delivery=data.requested_delivery,
+        lead_id=data.lead_id,
+        deal_id=data.deal_id,
+    )
     async with hub.write() as session:
-        partner = await session.get_one(Partner, principal.organization_id)
-        if partner.status != "ACTIVE":
-            raise Forbidden(f"a {partner.status} partner cannot place orders")
-        await _check_links(session, principal, data)
-        products = await _products(session, wanted)
-        quotes = await catalog.quotes(
-            session, tier=partner.tier, currency=currency, product_ids=[p.id for p in products]
+        return await placement.record(
+            session, principal=principal, wanted=wanted, now=hub.clock.now()
         )
-        order = Order(
-            partner_id=partner.id,
-            placed_by_id=principal.user_id,
-            end_customer=validation.text(data.end_customer, field="endCustomer", max_length=200),
-            lead_id=data.lead_id,
-            deal_id=data.deal_id,
-            requested_delivery=data.requested_delivery,
-            shipping_address=validation.text(
-                data.shipping_address, field="shippingAddress", max_length=1000
-            ),
-            shipping_country=validation.country(data.shipping_country, field="shippingCountry"),
-            currency=currency,
-            total_minor=0,
-            status=OrderStatus.SUBMITTED,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(order)
-        await session.flush()
-        for index, (product, line) in enumerate(zip(products, wanted, strict=True)):
-            quote = quotes.get(product.id)
-            if quote is None:
-                raise BadInput(
-                    f"{product.sku} has no price in {currency}", field=f"lines.{index}.sku"
-                )
-            session.add(
-                OrderLine(
-                    order_id=order.id,
-                    line_no=index + 1,
-                    product_id=product.id,
-                    sku=product.sku,
-                    quantity=line.quantity,
-                    unit_list_minor=quote.list_minor,
-                    unit_minor=quote.unit_minor,
-                    discount_basis_points=quote.discount_basis_points,
-                    total_minor=quote.unit_minor * line.quantity,
-                    shipped_quantity=0,
-                    returned_quantity=0,
-                )
-            )
-            order.total_minor += quote.unit_minor * line.quantity
-        validation.minor_units(order.total_minor, field="lines", what="the order total")
-        _history(hub, session, order, None, OrderStatus.SUBMITTED, principal, None)
-        await _emit(hub, session, order, partner, "ORDER_PLACED", {})
-    return order
 
 
 async def change_status(
@@ -342,41 +297,6 @@ def _checked_lines(lines: Sequence[LineInput]) -> list[LineInput]:
         seen.add(sku)
         checked.append(LineInput(sku, line.quantity))
     return checked
-
-
-async def _products(session: AsyncSession, lines: list[LineInput]) -> list[Product]:
-    rows = await session.execute(
-        select(Product).where(Product.sku.in_([line.sku for line in lines]))
-    )
-    by_sku = {product.sku: product for product in rows.scalars()}
-    products = []
-    for index, line in enumerate(lines):
-        product = by_sku.get(line.sku)
-        if product is None or not product.active:
-            raise BadInput(f"{line.sku} is not an orderable product", field=f"lines.{index}.sku")
-        products.append(product)
-    return products
-
-
-async def _check_links(session: AsyncSession, principal: Principal, data: OrderInput) -> None:
-    if data.lead_id:
-        lead = await session.scalar(
-            select(Lead.id).where(
-                Lead.id == data.lead_id, Lead.partner_id == principal.organization_id
-            )
-        )
-        if lead is None:
-            raise NotFound("no such lead of yours", field="leadId")
-    if data.deal_id:
-        deal = await session.scalar(
-            select(DealRegistration.id).where(
-                DealRegistration.id == data.deal_id,
-                DealRegistration.partner_id == principal.organization_id,
-                DealRegistration.status == "APPROVED",
-            )
-        )
-        if deal is None:
-            raise NotFound("no such approved deal registration of yours", field="dealId")
 
 
 async def _load(

@@ -17,7 +17,7 @@ from hub.partners import PartnerType, Tier
 from hub.roles import Role
 from hub.runtime import Hub
 from schema.events import OrderEvent
-from tests.api.test_query_count import counted
+from tests.api.test_query_count import counted, counted_on
 from tests.conftest import data_of
 from tests.factories import Actor, Factory, errors_of
 from tests.wsclient import graphql_socket
@@ -252,3 +252,92 @@ async def test_an_unexpected_failure_in_a_live_stream_has_the_http_error_shape(
     assert len(request_id) == 16
     assert "hunter2" not in json.dumps(failed)
     assert any(request_id in record.getMessage() for record in caplog.records)
+
+
+PLACE_IN = """
+mutation($lines: [OrderLineInput!]!, $currency: String!, $lead: ID) {
+  placeOrder(input: {lines: $lines, endCustomer: "Globex", currency: $currency, leadId: $lead,
+    shippingAddress: "1 Main St", shippingCountry: "US"}) {
+    id status total { amountMinor } lines { lineNo sku quantity unitPrice { amountMinor } discountBasisPoints }
+  }
+}"""
+COUNT_ORDERS = "query { orders(first: 1) { totalCount } }"
+
+
+async def test_placing_an_order_runs_as_many_statements_for_one_line_as_for_ten(
+    any_factory: Factory,
+) -> None:
+    """Prices, links and the buyer come from one select; the lines are one insert."""
+    factory = any_factory
+    vendor = await factory.vendor_admin()
+    for n in range(10):
+        prices = {"USD": 1_000 + n} | ({"EUR": 900} if n == 0 else {})
+        await catalog.create(
+            factory.hub,
+            principal=vendor.principal,
+            data=ProductInput(f"P-{n}", f"Product {n}", "NETWORKING", prices),
+        )
+    await catalog.set_tier_discount(
+        factory.hub, principal=vendor.principal, tier=Tier.GOLD, basis_points=1000, sku=None
+    )
+    await catalog.set_tier_discount(
+        factory.hub, principal=vendor.principal, tier=Tier.GOLD, basis_points=2500, sku="P-3"
+    )
+    buyer = await factory.user((await factory.partner(tier=Tier.GOLD)).id, Role.PARTNER_USER)
+    engine = factory.hub.db.kw["bind"]
+
+    def lines(count: int) -> list[dict[str, Any]]:
+        return [{"sku": f"p-{n}", "quantity": n + 1} for n in range(count)]
+
+    async def placed(count: int) -> dict[str, Any]:
+        body = await factory.gql(PLACE_IN, {"lines": lines(count), "currency": "USD"}, actor=buyer)
+        found: dict[str, Any] = data_of(body)["placeOrder"]
+        return found
+
+    await placed(1)
+    with counted_on(engine) as one:
+        await placed(1)
+    with counted_on(engine) as ten:
+        order = await placed(10)
+
+    def work(statements: list[str]) -> list[str]:
+        return [" ".join(s.split()[:3]) for s in statements if not s.startswith("BEGIN")]
+
+    assert work(one) == work(ten), (one, ten)
+    # The token check, one select, three inserts (SQLite also writes the event here; on
+    # PostgreSQL that is one statement with the lock, which `counted_on` leaves out) and
+    # the lines read back for the answer.
+    assert [s for s in work(ten) if "order" in s or "partners" in s] == [
+        "SELECT partners.status, partners.tier,",
+        "INSERT INTO orders",
+        "INSERT INTO order_lines",
+        "INSERT INTO order_status_changes",
+        "SELECT order_lines.order_id, order_lines.line_no,",
+    ]
+    assert len(work(ten)) <= 7, ten
+    # 1,000 + n less 10 %, rounded half up; P-3 less its own 25 % (752.25).
+    units = [900, 901, 902, 752, 904, 905, 905, 906, 907, 908]
+    assert [(line["lineNo"], line["sku"]) for line in order["lines"]] == [
+        (n + 1, f"P-{n}") for n in range(10)
+    ]
+    assert [line["unitPrice"]["amountMinor"] for line in order["lines"]] == units
+    assert order["lines"][3]["discountBasisPoints"] == 2500
+    assert order["total"]["amountMinor"] == sum(unit * (n + 1) for n, unit in enumerate(units))
+    assert order["status"] == "SUBMITTED"
+
+    before = data_of(await factory.gql(COUNT_ORDERS, actor=buyer))["orders"]["totalCount"]
+    unpriced = await factory.gql(PLACE_IN, {"lines": lines(2), "currency": "EUR"}, actor=buyer)
+    unknown = await factory.gql(
+        PLACE_IN,
+        {"lines": [*lines(1), {"sku": "NOPE-1", "quantity": 1}], "currency": "USD"},
+        actor=buyer,
+    )
+    stranger = await factory.gql(
+        PLACE_IN, {"lines": lines(1), "currency": "USD", "lead": "0" * 32}, actor=buyer
+    )
+    assert errors_of(unpriced) == [("BAD_USER_INPUT", "lines.1.sku")]
+    assert "P-1 has no price in EUR" in unpriced["errors"][0]["message"]
+    assert errors_of(unknown) == [("BAD_USER_INPUT", "lines.1.sku")]
+    assert errors_of(stranger) == [("NOT_FOUND", "leadId")]
+    after = data_of(await factory.gql(COUNT_ORDERS, actor=buyer))["orders"]["totalCount"]
+    assert after == before

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from hub.partners import PartnerType, Tier
@@ -41,18 +42,25 @@ BACKGROUND = re.compile(
 @contextmanager
 def counted(app: Starlette) -> Iterator[list[str]]:
     """Statements run while the block runs, less the hub's own background work on the engine."""
+    with counted_on(app.state.engine) as statements:
+        yield statements
+
+
+@contextmanager
+def counted_on(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Statements run on an engine while the block runs, less the hub's background work."""
     statements: list[str] = []
-    engine = app.state.engine.sync_engine
+    sync_engine = engine.sync_engine
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if not BACKGROUND.search(statement):
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(sync_engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(sync_engine, "before_cursor_execute", record)
 
 
 async def test_partner_page_statements_do_not_grow_with_page_size(
