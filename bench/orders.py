@@ -5,7 +5,7 @@ or on --database-url (PostgreSQL, migrated). Prints orders placed per second thr
 `placeOrder`, and the SQL statements one `orders(first: N)` page with lines, products and
 partner costs for N = 10 and 50 (it must not grow with N).
 
-Run: .venv/bin/python -m bench.orders [--orders 300] [--database-url URL]
+Run: .venv/bin/python -m bench.orders [--orders 300] [--concurrency 1 16] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ PAGE = """query($first: Int!) { orders(first: $first) { edges { node {
 } } } }"""
 
 
-async def run(orders: int, database_url: str | None) -> None:
+async def run(orders: int, database_url: str | None, concurrency: list[int]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         env = {"CHANNELHUB_VAR_DIR": folder, "CHANNELHUB_ENV": "test"}
         if database_url:
@@ -58,7 +58,8 @@ async def run(orders: int, database_url: str | None) -> None:
                 base_url="http://bench",
                 headers={"authorization": f"Bearer {token}"},
             ) as http:
-                await _placement(http, orders)
+                for clients in concurrency:
+                    await _placement(http, orders, clients)
                 for size in (10, 50):
                     count = await _statements(app, http, size)
                     print(
@@ -109,16 +110,30 @@ async def _seed(hub: Any) -> str:
     return identity.issue_token(hub, buyer)[0]
 
 
-async def _placement(http: httpx.AsyncClient, orders: int) -> None:
+async def _placement(http: httpx.AsyncClient, orders: int, clients: int) -> None:
     lines = [{"sku": f"SKU-{n:02}", "quantity": n + 1} for n in range(5)]
     for _ in range(10):
         await _place(http, lines)
+    each = max(1, orders // clients)
+    latencies: list[float] = []
+
+    async def client() -> None:
+        for _ in range(each):
+            began = time.perf_counter()
+            await _place(http, lines)
+            latencies.append(time.perf_counter() - began)
+
+    load = os.getloadavg()[0]
     started = time.perf_counter()
-    for _ in range(orders):
-        await _place(http, lines)
+    await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(
-        f"placeOrder (5 lines, tier-priced): {orders / elapsed:,.0f} orders/s over {orders} orders, one client"
+        f"placeOrder (5 lines, tier-priced), {clients} client(s): "
+        f"{len(latencies) / elapsed:,.0f} orders/s over {len(latencies)} orders, "
+        f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+        f"load {load:.2f}"
     )
 
 
@@ -155,8 +170,15 @@ def main() -> None:
     )
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--database-url", default=os.environ.get("CHANNELHUB_BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=[1, 16],
+        help="clients placing orders at once; one run per value (default: 1 16)",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.orders, args.database_url))
+    asyncio.run(run(args.orders, args.database_url, args.concurrency))
 
 
 if __name__ == "__main__":

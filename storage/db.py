@@ -66,16 +66,19 @@ def create_engine(
     On PostgreSQL `pool_size` connections stay open once used; up to `max_overflow` (by
     default as many) more are opened under a burst and closed as soon as they are returned.
     """
+    overflow = pool_size if max_overflow is None else max_overflow
     if is_sqlite(url):
         # isolation_level=None: the driver leaves BEGIN to _sqlite_begin (its legacy mode runs
         # SELECTs outside any transaction, so a read-then-write could act on stale data).
+        sizes: dict[str, int] = {}
+        if make_url(url).database not in (None, "", ":memory:"):  # a file: a queue pool
+            sizes = {"pool_size": pool_size, "max_overflow": overflow}
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30, "isolation_level": None}
+            url, echo=echo, connect_args={"timeout": 30, "isolation_level": None}, **sizes
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    overflow = pool_size if max_overflow is None else max_overflow
     engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=overflow)
     event.listen(engine.sync_engine, "checkin", _checked_in)
     event.listen(engine.sync_engine, "checkout", _ping_when_idle)
@@ -215,6 +218,19 @@ class SharedReads:
             finally:
                 _in_shared_read.reset(token)
 
+    async def park(self) -> None:
+        """Return the connection to the pool for now; the next read checks one out again.
+
+        Done before a write transaction: a request must not hold a pooled connection while
+        it queues for the write gate or for the writer's own connection, or a burst of
+        writers (one read connection each) could take the whole pool and wait forever for
+        the one more the writer at the front needs.
+        """
+        if self._connection is None:
+            return
+        async with self._turn:
+            await self._release()
+
     async def close(self) -> None:
         """Return the connection to the pool; later reads take connections of their own."""
         self._closed = True
@@ -300,6 +316,9 @@ class Writer:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:
         """Open a session in a write transaction, committed when the block ends."""
+        shared = _shared_reads.get()
+        if shared is not None and not _in_shared_read.get():
+            await shared.park()
         async with self.gate.passage(), self.sessions() as session, session.begin():
             yield session
 

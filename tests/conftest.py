@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -156,29 +157,36 @@ def data_of(body: dict[str, Any]) -> Any:
     return body["data"]
 
 
-@pytest.fixture
-async def sqlite_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Factory]:
-    """A hub on an embedded SQLite database, migrated like `make run` does."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+@contextlib.asynccontextmanager
+async def sqlite_hub(folder: Path, clock: ManualClock, **overrides: str) -> AsyncIterator[Factory]:
+    """A hub on an embedded SQLite database in `folder`, migrated like `make run` does;
+    `overrides` are settings as in hub_env (database_pool_size="3")."""
+    url = f"sqlite+aiosqlite:///{folder / 'hub.db'}"
     engine = create_engine(url)
     await migrate.upgrade(engine)
     async with engine.begin() as conn:
         await seed_product_lines(conn)
     await engine.dispose()
-    settings = load_settings(
-        {
-            "CHANNELHUB_ENV": "test",
-            "CHANNELHUB_DATABASE_URL": url,
-            "CHANNELHUB_JWT_SECRET": JWT_SECRET,
-            "CHANNELHUB_VAR_DIR": str(tmp_path / "var"),
-            "CHANNELHUB_JOB_INTERVAL_SECONDS": "3600",
-        }
-    )
-    app = create_app(settings, clock=clock)
+    env = {
+        "CHANNELHUB_ENV": "test",
+        "CHANNELHUB_DATABASE_URL": url,
+        "CHANNELHUB_JWT_SECRET": JWT_SECRET,
+        "CHANNELHUB_VAR_DIR": str(folder / "var"),
+        "CHANNELHUB_JOB_INTERVAL_SECONDS": "3600",
+    }
+    env.update({f"CHANNELHUB_{key.upper()}": value for key, value in overrides.items()})
+    app = create_app(load_settings(env), clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
             yield Factory(app.state.hub, http)
+
+
+@pytest.fixture
+async def sqlite_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Factory]:
+    """A hub on an embedded SQLite database, migrated like `make run` does."""
+    async with sqlite_hub(tmp_path, clock) as hub_factory:
+        yield hub_factory
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
