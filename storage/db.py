@@ -70,11 +70,10 @@ def create_engine(
     if is_sqlite(url):
         # isolation_level=None: the driver leaves BEGIN to _sqlite_begin (its legacy mode runs
         # SELECTs outside any transaction, so a read-then-write could act on stale data).
-        sizes: dict[str, int] = {}
-        if make_url(url).database not in (None, "", ":memory:"):  # a file: a queue pool
-            sizes = {"pool_size": pool_size, "max_overflow": overflow}
+        # The pool is SQLAlchemy's default for aiosqlite (NullPool before 2.0.38, a queue
+        # pool after): sizes are not passed, as the older default refuses them.
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30, "isolation_level": None}, **sizes
+            url, echo=echo, connect_args={"timeout": 30, "isolation_level": None}
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
