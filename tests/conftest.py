@@ -189,12 +189,17 @@ async def sqlite_factory(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Fa
         yield hub_factory
 
 
+def factory_for(request: pytest.FixtureRequest, sqlite_fixture: str) -> Factory:
+    """The `factory` fixture for the postgresql param, the named SQLite one for sqlite."""
+    name = "factory" if request.param == "postgresql" else sqlite_fixture
+    found: Factory = request.getfixturevalue(name)
+    return found
+
+
 @pytest.fixture(params=["postgresql", "sqlite"])
 def any_factory(request: pytest.FixtureRequest) -> Factory:
     """The same test on the production database and on the embedded one."""
-    name = "factory" if request.param == "postgresql" else "sqlite_factory"
-    found: Factory = request.getfixturevalue(name)
-    return found
+    return factory_for(request, "sqlite_factory")
 
 
 async def until(condition: Callable[[], bool], *, seconds: float = 15) -> float:

@@ -16,7 +16,7 @@ from hub.orders.catalog import ProductInput
 from hub.partners import Tier
 from hub.roles import Role
 from hub.settings import ConfigError, Settings, load_settings
-from tests.conftest import data_of, hub_env, sqlite_hub
+from tests.conftest import data_of, factory_for, hub_env, sqlite_hub
 from tests.factories import Factory
 
 PLACE = """mutation($lines: [OrderLineInput!]!) { placeOrder(input: {lines: $lines,
@@ -69,9 +69,7 @@ async def sqlite_small_pool(tmp_path: Path, clock: ManualClock) -> AsyncIterator
 @pytest.fixture(params=["postgresql", "sqlite"])
 def small_pool(request: pytest.FixtureRequest) -> Factory:
     """A hub whose pool holds 3 connections and opens no more, on either database."""
-    name = "factory" if request.param == "postgresql" else "sqlite_small_pool"
-    found: Factory = request.getfixturevalue(name)
-    return found
+    return factory_for(request, "sqlite_small_pool")
 
 
 async def test_more_writers_than_pooled_connections_all_get_through(small_pool: Factory) -> None:
