@@ -132,7 +132,7 @@ def run(
         considered += len(decision.candidates) + len(decision.excluded)
         if decision.chosen is not None:
             chosen += 1
-            index.by_id[decision.chosen].open_leads += 1
+            index.open_leads[decision.chosen] += 1
     elapsed = time.perf_counter() - started
     return len(batch) / elapsed, built, chosen, considered / len(batch)
 

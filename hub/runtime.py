@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,9 @@ class Hub:
     writer: Writer
     # Sessions for reads that write nothing (storage.db.create_read_session_factory).
     reader: async_sessionmaker[AsyncSession] | None = None
+    # What this process derives from the database and keeps between requests, by owner
+    # (the routing index: hub.leads.snapshot).
+    caches: dict[str, Any] = field(default_factory=dict)
 
     def read(self) -> AbstractAsyncContextManager[AsyncSession]:
         """Open a session that only reads (autocommit on PostgreSQL); within sharing_reads()

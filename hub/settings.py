@@ -57,6 +57,7 @@ class Settings:
     ws_outbox_frames: int
     ws_outbox_bytes: int
     job_interval_seconds: int
+    routing_stats_seconds: int
     login_max_failures: int
     login_lock_seconds: int
     objects: ObjectStoreSettings
@@ -101,6 +102,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ws_outbox_frames=source.integer("WS_OUTBOX_FRAMES", 1000, minimum=10),
         ws_outbox_bytes=source.integer("WS_OUTBOX_BYTES", 1_048_576, minimum=4096),
         job_interval_seconds=source.integer("JOB_INTERVAL_SECONDS", 30, minimum=1),
+        routing_stats_seconds=source.integer("ROUTING_STATS_SECONDS", 60, minimum=0),
         login_max_failures=source.integer("LOGIN_MAX_FAILURES", 5, minimum=1),
         login_lock_seconds=source.integer("LOGIN_LOCK_SECONDS", 900, minimum=1),
         objects=_object_store(source, var_dir),

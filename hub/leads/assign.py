@@ -68,7 +68,7 @@ async def route_and_offer(
             break
         if await _has_room(session, decision.chosen):
             break
-        index.by_id[decision.chosen].open_leads = index.by_id[decision.chosen].capacity
+        index.open_leads[decision.chosen] = index.by_id[decision.chosen].capacity
         decision = route(spec(lead), index, policy, history=exclusions, rng=rng)
     lead.routing = explanation(decision, now, owner)
     if decision.chosen is None:
@@ -80,8 +80,8 @@ async def route_and_offer(
             else f"{decision.step}:{decision.strategy}"
         )
         await offer(hub, session, lead, decision.chosen, rule=rule, by=by, settings=settings)
-        index.by_id[decision.chosen].open_leads += 1
-        index.by_id[decision.chosen].last_offered_at = now
+        index.open_leads[decision.chosen] = index.open_leads.get(decision.chosen, 0) + 1
+        index.last_offered[decision.chosen] = now
     return decision
 
 

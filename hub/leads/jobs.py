@@ -32,13 +32,13 @@ async def expire_offers(hub: Hub, *, limit: int = BATCH) -> int:
             return 0
         await snapshot.lock_customers(session, leads)
         settings = await policy.load(session)
-        index = await snapshot.load_index(session, settings.weights, now)
+        index = await snapshot.load_index(hub, session, settings, now)
         for lead in leads:
             previous = lead.partner_id
             await assign.close_offer(hub, session, lead, Outcome.EXPIRED, "not accepted in time")
             await assign.emit(hub, session, lead, "LEAD_EXPIRED", [previous] if previous else [])
-            if previous and previous in index.by_id:
-                index.by_id[previous].open_leads -= 1
+            if previous and previous in index.open_leads:
+                index.open_leads[previous] -= 1
             lead.partner_id = None
             await assign.route_and_offer(
                 hub, session, lead, settings=settings, index=index, by=None

@@ -101,7 +101,7 @@ async def create(
         await session.flush()
         if route_now:
             settings = await policy.load(session)
-            index = await snapshot.load_index(session, settings.weights, now)
+            index = await snapshot.load_index(hub, session, settings, now)
             await assign.route_and_offer(
                 hub, session, lead, settings=settings, index=index, by=principal.user_id, rng=rng
             )
@@ -118,7 +118,7 @@ async def route_lead(
         if lead.status not in ROUTABLE:
             raise BadInput(_why_not(LeadStatus(lead.status), "route"), field="id")
         settings = await policy.load(session)
-        index = await snapshot.load_index(session, settings.weights, hub.clock.now())
+        index = await snapshot.load_index(hub, session, settings, hub.clock.now())
         await assign.route_and_offer(
             hub, session, lead, settings=settings, index=index, by=principal.user_id, rng=rng
         )
@@ -222,7 +222,7 @@ async def decline(
         )
         lead.partner_id = None
         settings = await policy.load(session)
-        index = await snapshot.load_index(session, settings.weights, hub.clock.now())
+        index = await snapshot.load_index(hub, session, settings, hub.clock.now())
         await assign.route_and_offer(
             hub, session, lead, settings=settings, index=index, by=None, rng=rng
         )
@@ -358,7 +358,7 @@ async def create_many(
         if route_now and created:
             await snapshot.lock_customers(session, created)
             settings = await policy.load(session)
-            index = await snapshot.load_index(session, settings.weights, now)
+            index = await snapshot.load_index(hub, session, settings, now)
             for lead in created:
                 await assign.route_and_offer(
                     hub, session, lead, settings=settings, index=index, by=principal.user_id

@@ -5,22 +5,30 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import LockSpace
+from hub.leads.policy import LeadSettings
 from hub.leads.rules import OPEN, LeadStatus, Outcome
-from hub.routing import Area, Candidate, Exclusion, RoutingIndex, Weights
+from hub.routing import Area, Candidate, Exclusion, RoutingIndex, Strategy, Weights
+from hub.runtime import Hub
+from hub.settings import Settings
 from hub.training import certifications
+from storage import changes
 from storage.models import (
+    Certification,
+    CertificationDefinition,
     DealRegistration,
     Lead,
     LeadAssignment,
     Partner,
     PartnerSpecialization,
     Territory,
+    User,
 )
 
 ROUTED_STATUSES = ("ONBOARDING", "ACTIVE", "SUSPENDED")
@@ -31,42 +39,123 @@ CUSTOMERS = LockSpace(0x4355)
 WIN_WINDOW = timedelta(days=365)
 
 
-async def load_index(session: AsyncSession, weights: Weights, now: datetime) -> RoutingIndex:
-    """Build the routing index of every partner that could be offered leads."""
-    partners = list(
-        (
-            await session.execute(select(Partner).where(Partner.status.in_(ROUTED_STATUSES)))
-        ).scalars()
-    )
-    ids = [partner.id for partner in partners]
-    areas = await _areas(session, ids)
-    lines = await _lines(session, ids)
+@dataclass(frozen=True)
+class _Built:
+    """A routing index as built, and until when it holds."""
+
+    index: RoutingIndex
+    generation: int
+    weights: Weights
+    built_at: datetime
+    # The earliest of: built_at + ROUTING_STATS_SECONDS, the first certification to lapse.
+    valid_until: datetime
+
+
+CACHE = "hub.leads.snapshot"
+# A partner entering or leaving routing, moving, changing capacity or tier, gaining or losing
+# a specialization, territory or certification (or the user holding it) bumps this counter.
+ROUTING = changes.watch(
+    "routing",
+    {
+        "partners": {"name", "tier", "status", "country", "latitude", "longitude", "lead_capacity"},
+        "territories": None,
+        "partner_specializations": None,
+        "certifications": {
+            "user_id",
+            "organization_id",
+            "definition_id",
+            "expires_at",
+            "revoked_at",
+        },
+        "certification_definitions": {"product_line"},
+        "users": {"active", "organization_id"},
+    },
+)
+
+
+async def load_index(
+    hub: Hub, session: AsyncSession, settings: LeadSettings, now: datetime
+) -> RoutingIndex:
+    """The routing index of every partner that could be offered leads, for this transaction.
+
+    The partners, their areas, lines, certifications and performance are kept per process
+    and rebuilt when the routing counter moved (a committed change to them, from any
+    process), when the weights changed, when a certification lapses, and every
+    ROUTING_STATS_SECONDS for the acceptance and win rates. Open leads per partner (and,
+    for round robin, the last offer) are read for every call: the returned view is the
+    caller's own, to move as it offers leads.
+    """
+    generation = await ROUTING.value(session)
+    built: _Built | None = hub.caches.get(CACHE)
+    if (
+        built is None
+        or built.generation != generation
+        or built.weights != settings.weights
+        or not built.built_at <= now < built.valid_until
+        or ROUTING.name in changes.changed_in(session)
+    ):
+        built = await _build(session, settings.weights, now, generation, hub.settings)
+        if ROUTING.name not in changes.changed_in(session):
+            # What this transaction changed itself is not committed: never cache it.
+            hub.caches[CACHE] = built
     open_leads = await _open_leads(session)
+    last_offered = (
+        await _last_offered(session, now) if settings.strategy is Strategy.ROUND_ROBIN else None
+    )
+    return built.index.with_load(open_leads, last_offered)
+
+
+async def _build(
+    session: AsyncSession, weights: Weights, now: datetime, generation: int, config: Settings
+) -> _Built:
+    partners = (
+        await session.execute(
+            select(
+                Partner.id,
+                Partner.name,
+                Partner.tier,
+                Partner.status,
+                Partner.country,
+                Partner.latitude,
+                Partner.longitude,
+                Partner.lead_capacity,
+            ).where(Partner.status.in_(ROUTED_STATUSES))
+        )
+    ).all()
+    areas = await _areas(session)
+    lines = await _lines(session)
     performance = await _performance(session, now)
     wins = await _win_rates(session, now)
-    certified = await certifications.certified_lines(session, now)
+    certified, lapses = await _certified(session, now)
+    missing = (None, None, None)
     candidates = [
         Candidate(
-            id=partner.id,
-            name=partner.name,
-            tier=partner.tier,
-            status=partner.status,
-            country=partner.country,
-            latitude=partner.latitude,
-            longitude=partner.longitude,
-            specializations=frozenset(lines.get(partner.id, ())),
-            areas=tuple(areas.get(partner.id, ())),
-            capacity=partner.lead_capacity,
-            open_leads=open_leads.get(partner.id, 0),
-            acceptance_rate=performance.get(partner.id, (None, None, None))[0],
-            median_hours_to_accept=performance.get(partner.id, (None, None, None))[1],
-            last_offered_at=performance.get(partner.id, (None, None, None))[2],
-            win_rate=wins.get(partner.id),
-            certified_lines=frozenset(certified.get(partner.id, ())),
+            id=id_,
+            name=name,
+            tier=tier,
+            status=status,
+            country=country,
+            latitude=latitude,
+            longitude=longitude,
+            specializations=frozenset(lines.get(id_, ())),
+            areas=tuple(areas.get(id_, ())),
+            capacity=capacity,
+            acceptance_rate=performance.get(id_, missing)[0],
+            median_hours_to_accept=performance.get(id_, missing)[1],
+            last_offered_at=performance.get(id_, missing)[2],
+            win_rate=wins.get(id_),
+            certified_lines=frozenset(certified.get(id_, ())),
         )
-        for partner in partners
+        for id_, name, tier, status, country, latitude, longitude, capacity in partners
     ]
-    return RoutingIndex(candidates, weights)
+    stats_until = now + timedelta(seconds=config.routing_stats_seconds)
+    return _Built(
+        RoutingIndex(candidates, weights),
+        generation,
+        weights,
+        now,
+        min(stats_until, lapses) if lapses is not None else stats_until,
+    )
 
 
 async def history(session: AsyncSession, lead_id: str) -> dict[str, Exclusion]:
@@ -142,31 +231,55 @@ async def customer_owner(
     return None
 
 
-async def _areas(session: AsyncSession, ids: list[str]) -> dict[str, list[Area]]:
+async def _areas(session: AsyncSession) -> dict[str, list[Area]]:
     grouped: dict[str, list[Area]] = defaultdict(list)
-    for territory in (
-        await session.execute(select(Territory).where(Territory.partner_id.in_(ids)))
-    ).scalars():
-        grouped[territory.partner_id].append(
-            Area(
-                frozenset(territory.countries),
-                frozenset(territory.regions),
-                frozenset(territory.postal_prefixes),
-            )
+    rows = await session.execute(
+        select(
+            Territory.partner_id,
+            Territory.countries,
+            Territory.regions,
+            Territory.postal_prefixes,
+        ).order_by(Territory.partner_id, Territory.position, Territory.id)
+    )
+    for partner_id, countries, regions, postal_prefixes in rows.all():
+        grouped[partner_id].append(
+            Area(frozenset(countries), frozenset(regions), frozenset(postal_prefixes))
         )
     return grouped
 
 
-async def _lines(session: AsyncSession, ids: list[str]) -> dict[str, set[str]]:
+async def _lines(session: AsyncSession) -> dict[str, set[str]]:
     grouped: dict[str, set[str]] = defaultdict(set)
     rows = await session.execute(
-        select(PartnerSpecialization.partner_id, PartnerSpecialization.product_line).where(
-            PartnerSpecialization.partner_id.in_(ids)
-        )
+        select(PartnerSpecialization.partner_id, PartnerSpecialization.product_line)
     )
     for partner_id, line in rows.all():
         grouped[partner_id].add(line)
     return grouped
+
+
+async def _certified(
+    session: AsyncSession, now: datetime
+) -> tuple[dict[str, set[str]], datetime | None]:
+    """Product lines each partner has an active user validly certified for, and the first
+    moment one of them lapses (when the last certificate for it expires)."""
+    rows = await session.execute(
+        select(
+            Certification.organization_id,
+            CertificationDefinition.product_line,
+            func.max(Certification.expires_at),
+        )
+        .join(CertificationDefinition, CertificationDefinition.id == Certification.definition_id)
+        .join(User, User.id == Certification.user_id)
+        .where(certifications.valid(now), User.active.is_(True))
+        .group_by(Certification.organization_id, CertificationDefinition.product_line)
+    )
+    lines: dict[str, set[str]] = defaultdict(set)
+    lapses: datetime | None = None
+    for organization_id, line, expires_at in rows.all():
+        lines[organization_id].add(line)
+        lapses = expires_at if lapses is None else min(lapses, expires_at)
+    return lines, lapses
 
 
 async def _open_leads(session: AsyncSession) -> dict[str, int]:
@@ -176,6 +289,16 @@ async def _open_leads(session: AsyncSession) -> dict[str, int]:
         .group_by(Lead.partner_id)
     )
     return {partner_id: count for partner_id, count in rows.all() if partner_id}
+
+
+async def _last_offered(session: AsyncSession, now: datetime) -> dict[str, datetime | None]:
+    """When each partner was last offered a lead (last 90 days), for round robin."""
+    rows = await session.execute(
+        select(LeadAssignment.partner_id, func.max(LeadAssignment.offered_at))
+        .where(LeadAssignment.offered_at > now - PERFORMANCE_WINDOW)
+        .group_by(LeadAssignment.partner_id)
+    )
+    return dict(rows.tuples().all())
 
 
 async def _performance(

@@ -94,6 +94,7 @@ def _eligible(
     origin = lead_origin(lead)
     seen: dict[str, Scored] = {}
     certified = lead.product_line
+    load = index.open_leads
     new = tuple.__new__
     for open_, shut in splits:
         excluded.update(shut)
@@ -106,7 +107,7 @@ def _eligible(
             if needs_certificate and certified not in (candidate.certified_lines or ()):
                 excluded[key] = Excluded(key, name, Exclusion.MISSING_CERTIFICATION)
                 continue
-            if candidate.open_leads >= candidate.capacity:
+            if load.get(key, 0) >= candidate.capacity:
                 excluded[key] = Excluded(key, name, Exclusion.AT_CAPACITY)
                 continue
             if origin is None or position is None:
@@ -163,12 +164,12 @@ def _round_robin(scored: list[Scored], index: RoutingIndex) -> str:
     """Among the best tier present, the partner offered a lead longest ago (never first)."""
     best_rank = -1
     chosen: tuple[bool, datetime, str] = (True, EPOCH, "")
-    by_id = index.by_id
+    last_offered = index.last_offered
     for item in scored:
         rank = TIER_RANK.get(item.tier, 0)
         if rank < best_rank:
             continue
-        last = by_id[item.partner_id].last_offered_at
+        last = last_offered.get(item.partner_id)
         key = (last is not None, last or EPOCH, item.partner_id)
         if rank > best_rank or key < chosen:
             best_rank, chosen = rank, key

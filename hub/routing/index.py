@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from copy import copy
+from datetime import datetime
 
 from hub import geo
 from hub.routing.model import (
@@ -29,6 +31,10 @@ class RoutingIndex:
     For each area and product line the index keeps, once, the partners that could take
     such a lead and the ones statically excluded (not active, no specialization), so a
     routing call only checks what changes from lead to lead.
+
+    What moves as leads go out, each partner's open leads and last offer, is kept apart in
+    `open_leads` and `last_offered`: `with_load` gives a view of the same index with its
+    own copy of them, so one index can serve many routing calls at once.
     """
 
     def __init__(self, candidates: Iterable[Candidate], weights: Weights) -> None:
@@ -39,11 +45,24 @@ class RoutingIndex:
         self._splits: dict[tuple[tuple[str, ...], str], Split] = {}
         self.statics: dict[str, tuple[float, dict[str, float]]] = {}
         self.positions: dict[str, tuple[float, float, float]] = {}
+        self.open_leads: dict[str, int] = {}
+        self.last_offered: dict[str, datetime | None] = {}
         for candidate in candidates:
             self._add(candidate)
 
+    def with_load(
+        self, open_leads: dict[str, int], last_offered: dict[str, datetime | None] | None = None
+    ) -> RoutingIndex:
+        """The same index with these open-lead counts (and last offers): the caller's to move."""
+        view = copy(self)
+        view.open_leads = open_leads
+        view.last_offered = dict(self.last_offered) if last_offered is None else last_offered
+        return view
+
     def _add(self, candidate: Candidate) -> None:
         self.by_id[candidate.id] = candidate
+        self.open_leads[candidate.id] = candidate.open_leads
+        self.last_offered[candidate.id] = candidate.last_offered_at
         self._areas[("home", candidate.country)].append(candidate)
         for area in candidate.areas:
             for country in area.countries:

@@ -62,7 +62,8 @@ class Area:
 
 @dataclass(slots=True, eq=False)
 class Candidate:
-    """What routing knows of a partner; open_leads and last_offered_at move as leads go out."""
+    """What routing knows of a partner. open_leads and last_offered_at are where the index
+    starts from; as leads go out they move in the index (RoutingIndex.open_leads)."""
 
     id: str
     name: str

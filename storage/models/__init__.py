@@ -2,7 +2,7 @@
 
 from storage.models.assets import Asset, AssetDownload, AssetPartner, AssetUpload, AssetVersion
 from storage.models.base import Base
-from storage.models.events import Event, EventAudience, EventRecipient
+from storage.models.events import ChangeCounter, Event, EventAudience, EventRecipient
 from storage.models.identity import (
     Invitation,
     Organization,
@@ -97,6 +97,7 @@ __all__ = [
     "Certification",
     "CertificationCourse",
     "CertificationDefinition",
+    "ChangeCounter",
     "Conversation",
     "ConversationParticipant",
     "Course",

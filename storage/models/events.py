@@ -54,3 +54,16 @@ class EventRecipient(Base):
     user_id: Mapped[str] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class ChangeCounter(Base):
+    """How many committed transactions have changed one kind of data (storage.changes).
+
+    A process that keeps something derived from that data (the routing index) compares the
+    counter with the one it built from and rebuilds when another process moved it.
+    """
+
+    __tablename__ = "change_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

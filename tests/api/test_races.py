@@ -22,6 +22,7 @@ from hub.orders.catalog import ProductInput
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
 from storage.models import Event, LeadAssignment, Message, StockLevel
+from tests.api.test_query_count import counted_on
 from tests.conftest import data_of
 from tests.factories import PASSWORD, Actor, Factory, errors_of
 from web.app import create_app
@@ -377,3 +378,83 @@ async def test_an_application_is_approved_or_rejected_once(
         assert outcomes(answers) == Counter({"ok": 1, "BAD_USER_INPUT": 1})
         [winner] = [body["data"] for body in answers if "errors" not in body]
         assert next(iter(winner.values()))["status"] == final
+
+
+ROUTE_LEAD = """mutation($company: String!) { createLead(input: {customerCompany: $company,
+  country: "US", region: "US-CA", productLine: "NETWORKING"}) {
+  status partner { name } routing { candidates { name tier } excluded { name reason } } } }"""
+WARM_UP = """mutation { createLead(input: {customerCompany: "Nobody", country: "FR",
+  productLine: "NETWORKING"}) { status } }"""
+PARTNER_STATUS = """mutation($id: ID!, $status: PartnerStatus!) {
+  changePartnerStatus(id: $id, status: $status, reason: "review") { status } }"""
+PARTNER_TIER = """mutation($id: ID!) {
+  changePartnerTier(id: $id, tier: PLATINUM, reason: "top seller") { tier } }"""
+PARTNER_UPDATE = """mutation($id: ID!, $input: PartnerUpdateInput!) {
+  updatePartner(id: $id, input: $input) { id } }"""
+
+
+async def test_routing_never_fills_a_partner_past_capacity_on_two_hubs(
+    any_factory: Factory, calls: list[Call]
+) -> None:
+    vendor = await any_factory.vendor_admin()
+    partners = [
+        await any_factory.partner(f"Reseller {n}", territories=CALIFORNIA, lead_capacity=2)
+        for n in range(3)
+    ]
+    # Both hubs build (and keep) their routing index before the race: on a lead nobody takes.
+    for call in calls:
+        warm = data_of(await call(WARM_UP, {}, vendor))["createLead"]
+        assert warm["status"] == "UNASSIGNABLE"
+
+    created = await asyncio.gather(
+        *(calls[n % 2](CREATE_LEAD, {"company": f"Initech {n}"}, vendor) for n in range(10))
+    )
+
+    leads = [data_of(body)["createLead"] for body in created]
+    offered = Counter(lead["partner"]["id"] for lead in leads if lead["partner"])
+    assert sorted(offered.values()) == [2, 2, 2]
+    assert set(offered) == {partner.id for partner in partners}
+    assert Counter(lead["status"] for lead in leads) == {"OFFERED": 6, "UNASSIGNABLE": 4}
+
+
+async def test_a_partner_changed_through_one_hub_is_routed_as_changed_by_the_other(
+    any_factory: Factory, calls: list[Call]
+) -> None:
+    here, there = calls
+    vendor = await any_factory.vendor_admin()
+    gold = await any_factory.partner("Gold", tier=Tier.GOLD, territories=CALIFORNIA)
+    silver = await any_factory.partner("Silver", territories=CALIFORNIA)
+    engine = any_factory.hub.db.kw["bind"]
+
+    async def route(company: str) -> dict[str, Any]:
+        with counted_on(engine) as statements:
+            lead: dict[str, Any] = data_of(await here(ROUTE_LEAD, {"company": company}, vendor))[
+                "createLead"
+            ]
+        # The index reads specializations only when it is (re)built.
+        lead["rebuilt"] = any("partner_specializations" in sql for sql in statements)
+        return lead
+
+    first, second = await route("Acme 1"), await route("Acme 2")
+    data_of(await there(PARTNER_STATUS, {"id": gold.id, "status": "SUSPENDED"}, vendor))
+    suspended = await route("Acme 3")
+    data_of(await there(PARTNER_STATUS, {"id": gold.id, "status": "ACTIVE"}, vendor))
+    data_of(await there(PARTNER_TIER, {"id": silver.id}, vendor))
+    promoted = await route("Acme 4")
+    moved = {"territories": [{"name": "NV", "regions": ["US-NV"]}]}
+    data_of(await there(PARTNER_UPDATE, {"id": silver.id, "input": moved}, vendor))
+    relocated = await route("Acme 5")
+    # A change outside routing (the description) keeps the index.
+    described = {"description": "Networking specialists"}
+    data_of(await there(PARTNER_UPDATE, {"id": silver.id, "input": described}, vendor))
+    unchanged = await route("Acme 6")
+
+    assert (first["partner"], first["rebuilt"]) == ({"name": "Gold"}, True)
+    assert (second["partner"], second["rebuilt"]) == ({"name": "Gold"}, False)
+    assert suspended["partner"] == {"name": "Silver"} and suspended["rebuilt"]
+    assert {"name": "Gold", "reason": "NOT_ACTIVE"} in suspended["routing"]["excluded"]
+    assert promoted["partner"] == {"name": "Silver"} and promoted["rebuilt"]
+    assert {"name": "Silver", "tier": "PLATINUM"} in promoted["routing"]["candidates"]
+    assert relocated["partner"] == {"name": "Gold"} and relocated["rebuilt"]
+    assert relocated["routing"]["candidates"] == [{"name": "Gold", "tier": "GOLD"}]
+    assert unchanged["partner"] == {"name": "Gold"} and not unchanged["rebuilt"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -487,6 +488,66 @@ async def test_routing_skips_partners_without_a_certified_user_and_says_why(
     assert created["partner"] == {"name": "Silver"}
     assert created["routing"]["excluded"] == [{"name": "Gold", "reason": "MISSING_CERTIFICATION"}]
     assert created["routing"]["candidates"] == [{"name": "Silver"}]
+
+
+async def test_a_revoked_or_lapsed_certification_stops_routing_at_once(
+    factory: Factory, hub: Hub, channel: dict[str, Any]
+) -> None:
+    # Rates are refreshed only every ROUTING_STATS_SECONDS: make that longer than the test.
+    hub.settings = replace(hub.settings, routing_stats_seconds=10 * 365 * 86400)
+    vendor = channel["vendor"]
+    data_of(
+        await factory.gql(
+            'mutation { updateLeadSettings(input: {requiredCertifications: ["NETWORKING"]}) '
+            "{ requiredCertifications } }",
+            actor=vendor,
+        )
+    )
+    course = await create_course(factory, vendor)
+    definition = {"name": "Associate", "productLine": "NETWORKING", "validityDays": 30}
+    data_of(
+        await factory.gql(
+            DEFINE, {"input": {**definition, "requiredCourseIds": [course["id"]]}}, actor=vendor
+        )
+    )
+    for user in (channel["gold_user"], channel["silver_user"]):
+        await take(factory, user, course)
+    held = data_of(
+        await factory.gql(
+            CERTIFICATIONS, {"filter": {"partnerId": channel["gold"].id}}, actor=vendor
+        )
+    )["certifications"]["edges"]
+
+    async def route(company: str) -> dict[str, Any]:
+        created: dict[str, Any] = data_of(
+            await factory.gql(
+                """mutation($company: String!) { createLead(input: {customerCompany: $company,
+                     country: "US", productLine: "NETWORKING", region: "US-CA"}) {
+                     status partner { name } routing { excluded { name reason } } } }""",
+                {"company": company},
+                actor=factory.fresh(vendor),
+            )
+        )["createLead"]
+        return created
+
+    both = await route("Globex")
+    data_of(
+        await factory.gql(
+            'mutation($id: ID!) { revokeCertification(id: $id, reason: "left") { id } }',
+            {"id": held[0]["node"]["id"]},
+            actor=vendor,
+        )
+    )
+    revoked = await route("Initech")
+    factory.hub.clock.advance(days=31)  # type: ignore[attr-defined]
+    lapsed = await route("Hooli")
+
+    assert both["partner"] == {"name": "Gold"}
+    assert revoked["partner"] == {"name": "Silver"}
+    assert revoked["routing"]["excluded"] == [{"name": "Gold", "reason": "MISSING_CERTIFICATION"}]
+    assert lapsed["status"] == "UNASSIGNABLE"
+    assert sorted(item["name"] for item in lapsed["routing"]["excluded"]) == ["Gold", "Silver"]
+    assert {item["reason"] for item in lapsed["routing"]["excluded"]} == {"MISSING_CERTIFICATION"}
 
 
 async def test_expiring_within_days_over_the_api(factory: Factory, channel: dict[str, Any]) -> None:

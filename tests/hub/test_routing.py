@@ -211,7 +211,7 @@ def test_round_robin_rotates_within_the_best_tier() -> None:
     for hour in range(4):
         chosen = route(US_NET, index, policy).chosen
         order.append(chosen)
-        index.by_id[chosen].last_offered_at = datetime(2026, 2, 1, hour, tzinfo=UTC)  # type: ignore[index]
+        index.last_offered[chosen] = datetime(2026, 2, 1, hour, tzinfo=UTC)  # type: ignore[index]
 
     assert order == ["c", "b", "a", "c"]
 
