@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import BindParameter
 
 from hub.broadcast import check_alive, connected
 from hub.errors import BadInput, HubError
@@ -59,13 +60,22 @@ RECONNECT_MAX_SECONDS = 5.0
 _INSERT_EVENT = insert(table_of(Event)).returning(table_of(Event).c.id)
 _INSERT_AUDIENCE = insert(table_of(EventAudience))
 _INSERT_RECIPIENT = insert(table_of(EventRecipient))
+
+
 # PostgreSQL: take the event lock, then write the event, its audience and its recipients.
-_WRITE_EVENT_PG = text(
+def appended_after(source: str, payload: str = ":payload") -> str:
+    """WITH-clauses (PostgreSQL) that append one event for each row of the CTE `source`.
+
+    The event log's advisory lock is taken after `source` produced its row, so after every
+    lock `source` took (as write_pending takes it last). Binds :lock, :topic, :type,
+    :subject_id, :occurred_at, :audience and :recipients; `payload` is an SQL expression
+    that may use `ordered.<column of source>`. The event's id is `event.id`.
     """
-    WITH ordered AS (SELECT pg_advisory_xact_lock(:lock)),
+    return f"""
+    ordered AS (SELECT pg_advisory_xact_lock(:lock) AS locked, {source}.* FROM {source}),
     event AS (
         INSERT INTO events (topic, type, subject_id, payload, occurred_at)
-        SELECT :topic, :type, :subject_id, :payload, :occurred_at FROM ordered
+        SELECT :topic, :type, :subject_id, {payload}, :occurred_at FROM ordered
         RETURNING id
     ),
     audience AS (
@@ -75,19 +85,25 @@ _WRITE_EVENT_PG = text(
     recipients AS (
         INSERT INTO event_recipients (event_id, user_id)
         SELECT event.id, person FROM event, unnest(:recipients) AS person
-    )
-    SELECT id FROM event
-    """
-).bindparams(
-    bindparam("lock", type_=BigInteger()),
-    bindparam("topic", type_=String()),
-    bindparam("type", type_=String()),
-    bindparam("subject_id", type_=String()),
-    bindparam("payload", type_=table_of(Event).c.payload.type),
-    bindparam("occurred_at", type_=table_of(Event).c.occurred_at.type),
-    bindparam("audience", type_=ARRAY(String())),
-    bindparam("recipients", type_=ARRAY(String())),
-)
+    )"""
+
+
+def event_parameters() -> list[BindParameter[Any]]:
+    """The typed parameters of appended_after (all but the payload)."""
+    return [
+        bindparam("lock", type_=BigInteger()),
+        bindparam("topic", type_=String()),
+        bindparam("type", type_=String()),
+        bindparam("subject_id", type_=String()),
+        bindparam("occurred_at", type_=table_of(Event).c.occurred_at.type),
+        bindparam("audience", type_=ARRAY(String())),
+        bindparam("recipients", type_=ARRAY(String())),
+    ]
+
+
+_WRITE_EVENT_PG = text(
+    f"WITH due AS (SELECT 1 AS one), {appended_after('due')} SELECT id FROM event"
+).bindparams(*event_parameters(), bindparam("payload", type_=table_of(Event).c.payload.type))
 
 
 @dataclass(frozen=True)

@@ -321,6 +321,22 @@ class Writer:
         async with self.gate.passage(), self.sessions() as session, session.begin():
             yield session
 
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name: postgresql or sqlite."""
+        return str(self.sessions.kw["bind"].dialect.name)
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in autocommit for writes that are each one statement: no BEGIN or
+        COMMIT round trip, and every lock a statement takes ends with it (PostgreSQL)."""
+        shared = _shared_reads.get()
+        if shared is not None and not _in_shared_read.get():
+            await shared.park()
+        engine = self.sessions.kw["bind"]
+        async with self.gate.passage(), engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
 
 def create_writer(engine: AsyncEngine) -> Writer:
     """Create the write transactions of an engine."""

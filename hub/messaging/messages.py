@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import attachments, events
@@ -350,6 +351,8 @@ async def _record(
     unique clientMessageId turns a retry into a conflict), the sender's read mark, events.
     """
     now = hub.clock.now()
+    if hub.writer.dialect == "postgresql" and not (asset_ids or stored or rules.mentions(text)):
+        return await _record_at_once(hub, principal, conversation_id, text, client_id, now)
     try:
         async with hub.write() as session:
             everyone = await conversations.participant_ids(session, conversation_id)
@@ -390,6 +393,82 @@ async def _record(
             earlier = await _sent_before(session, conversation_id, principal.user_id, client_id)
         assert earlier is not None, "the conflict was with this sender's clientMessageId"
         return earlier, True
+    return message, False
+
+
+async def _record_at_once(
+    hub: Hub,
+    principal: Principal,
+    conversation_id: str,
+    text: str,
+    client_id: str | None,
+    now: datetime,
+) -> tuple[Message, bool]:
+    """A plain message on PostgreSQL: number, store, mark read and log its event in one
+    self-committing statement, so the conversation's row lock lasts no round trip.
+
+    A retry that comes after its first send numbers nothing; one that races it fails on
+    the unique clientMessageId, and the whole statement with it: a retry never leaves a
+    gap in the conversation's numbers.
+    """
+    async with hub.read() as session:
+        everyone = await conversations.participant_ids(session, conversation_id)
+    if principal.user_id not in everyone:
+        raise NotFound("no such conversation", field="conversationId")
+    message = Message(
+        id=new_id(),
+        conversation_id=conversation_id,
+        seq=0,
+        kind=MessageKind.USER,
+        author_id=principal.user_id,
+        organization_id=principal.organization_id,
+        client_message_id=client_id,
+        body=text,
+        data={},
+        created_at=now,
+    )
+    event = {
+        "lock": events.EVENT_LOCK,
+        "topic": TOPIC,
+        "type": MessageEventType.MESSAGE_SENT.value,
+        "subject_id": conversation_id,
+        "occurred_at": now,
+        "audience": [],
+        "recipients": sorted(everyone),
+    }
+    try:
+        async with hub.writer.statement() as connection:
+            row = (await connection.execute(_SEND_PG, {**_columns(message), **event})).first()
+    except IntegrityError:
+        row = None
+    if row is None:
+        async with hub.read() as session:
+            earlier = await _sent_before(session, conversation_id, principal.user_id, client_id)
+        if earlier is None:
+            raise NotFound("no such conversation", field="conversationId")
+        return earlier, True
+    message.seq, event_id = row
+    payload = {
+        "conversationId": conversation_id,
+        "messageId": message.id,
+        "userId": principal.user_id,
+        "seq": message.seq,
+    }
+    await hub.events.publish(
+        [
+            events.DomainEvent(
+                event_id,
+                TOPIC,
+                MessageEventType.MESSAGE_SENT,
+                conversation_id,
+                payload,
+                now,
+                frozenset(),
+                frozenset(everyone),
+                live_payload=_live(message),
+            )
+        ]
+    )
     return message, False
 
 
@@ -461,6 +540,50 @@ _STORE_PG = sql_text(
         for column in _MESSAGES.columns
         if column.key != "seq"
     )
+)
+# _record_at_once: like _STORE_PG, but numbers nothing for a retry of an earlier send, and
+# appends the MESSAGE_SENT event (the payload _notify writes) in the same statement.
+_SEND_PG = sql_text(
+    f"""
+    WITH next AS (
+        UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = :created_at
+        WHERE id = :conversation_id AND NOT EXISTS (
+            SELECT 1 FROM messages
+            WHERE conversation_id = :conversation_id AND author_id = :author_id
+              AND client_message_id = :client_message_id
+        )
+        RETURNING last_seq
+    ),
+    message AS (
+        INSERT INTO messages (id, conversation_id, seq, kind, author_id, organization_id,
+                              client_message_id, body, data, created_at, edited_at, deleted_at)
+        SELECT :id, :conversation_id, next.last_seq, :kind, :author_id, :organization_id,
+               :client_message_id, :body, :data, :created_at, :edited_at, :deleted_at
+        FROM next
+        RETURNING seq
+    ),
+    own_read AS (
+        UPDATE conversation_participants SET read_seq = message.seq, read_at = :created_at
+        FROM message
+        WHERE conversation_id = :conversation_id AND user_id = :author_id
+    ),
+    {
+        events.appended_after(
+            "message",
+            "json_build_object('conversationId', CAST(:conversation_id AS text), "
+            "'messageId', CAST(:id AS text), 'userId', CAST(:author_id AS text), "
+            "'seq', ordered.seq)",
+        )
+    }
+    SELECT message.seq, event.id FROM message, event
+    """
+).bindparams(
+    *(
+        bindparam(column.key, type_=column.type)
+        for column in _MESSAGES.columns
+        if column.key != "seq"
+    ),
+    *events.event_parameters(),
 )
 _READ_OWN = (
     update(_PARTICIPANTS_TABLE)

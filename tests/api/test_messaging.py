@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from starlette.applications import Starlette
 
 from hub.clock import ManualClock
@@ -18,6 +19,7 @@ from hub.partners import PartnerStatus, PartnerType
 from hub.partners import service as partner_service
 from hub.roles import Role
 from hub.settings import Settings, load_settings
+from storage.models import Event, EventRecipient
 from tests.api.test_query_count import counted
 from tests.conftest import data_of, hub_env, until
 from tests.factories import Actor, Factory, errors_of
@@ -197,6 +199,47 @@ async def test_a_retried_send_never_makes_a_second_message(
     assert same_key_other_author["sendMessage"]["seq"] == 3
     assert errors_of(bad_key) == [("BAD_USER_INPUT", "clientMessageId")]
     assert history["conversation"]["messages"]["totalCount"] == 3
+
+
+async def test_a_plain_send_holds_the_conversation_for_one_statement_on_postgresql(
+    app: Starlette, factory: Factory, people: dict[str, Any]
+) -> None:
+    vendor, reseller = people["vendor"], people["reseller"]
+    started = data_of(await start(factory, reseller, userIds=[user(vendor)]))["startConversation"]
+
+    with counted(app) as statements:
+        sent = data_of(
+            await factory.gql(SEND, {"c": started["id"], "body": "hi", "cid": "a"}, actor=reseller)
+        )["sendMessage"]
+    async with factory.hub.db() as session:
+        logged = (
+            await session.execute(
+                select(Event.payload, EventRecipient.user_id)
+                .join(EventRecipient, EventRecipient.event_id == Event.id)
+                .where(Event.type == "MESSAGE_SENT", Event.payload["seq"].as_integer() == 1)
+            )
+        ).all()
+    mentioned = data_of(
+        await factory.gql(
+            SEND,
+            {"c": started["id"], "body": f"<@{user(vendor)}> look", "cid": "b"},
+            actor=reseller,
+        )
+    )["sendMessage"]
+
+    writes = [sql for sql in statements if "UPDATE conversations" in sql]
+    # Numbering, the message, the read mark and the event: one statement, no transaction.
+    assert len(writes) == 1 and "INSERT INTO events" in writes[0]
+    assert not [sql for sql in statements if sql not in writes and "INSERT" in sql]
+    assert sent["seq"] == 1
+    assert sorted(recipient for _, recipient in logged) == sorted([user(vendor), user(reseller)])
+    assert logged[0][0] == {
+        "conversationId": started["id"],
+        "messageId": sent["id"],
+        "userId": user(reseller),
+        "seq": 1,
+    }
+    assert (mentioned["seq"], mentioned["mentions"]) == (2, [user(vendor)])
 
 
 async def test_receipts_unread_counts_edits_tombstones_and_mentions(

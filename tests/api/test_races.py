@@ -21,7 +21,7 @@ from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
-from storage.models import Event, LeadAssignment, Message, StockLevel
+from storage.models import Conversation, Event, LeadAssignment, Message, StockLevel
 from tests.api.test_query_count import counted_on
 from tests.conftest import data_of
 from tests.factories import PASSWORD, Actor, Factory, errors_of
@@ -344,7 +344,14 @@ async def test_a_retried_send_makes_one_message(any_factory: Factory, calls: lis
     assert len({data_of(body)["sendMessage"]["id"] for body in sent}) == 1
     async with any_factory.hub.db() as session:
         stored = await session.scalar(select(func.count()).select_from(Message))
+        numbered = await session.scalar(select(Conversation.last_seq))
+        events = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "MESSAGE_SENT")
+        )
     assert stored == 2
+    # The retries numbered nothing (no gap before the next message) and logged no event.
+    assert numbered == 2
+    assert events == 2
 
 
 async def test_an_application_is_approved_or_rejected_once(
