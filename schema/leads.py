@@ -97,8 +97,14 @@ class RoutingDecision:
     chosen_partner_id: strawberry.ID | None
     note: str | None
     conflict: ChannelConflict | None
-    candidates: list[RoutingCandidate]
+    candidates: list[RoutingCandidate] = strawberry.field(
+        description="The best ten qualifying partners with their scores (and the chosen one)."
+    )
     excluded: list[RoutingExclusion]
+    unlisted_candidates: int = strawberry.field(
+        description="Qualifying (or not yet checked) partners below the listed candidates: "
+        "scored lower, or, with BEST_SCORE, never scored because they could not rank higher."
+    )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RoutingDecision:
@@ -129,6 +135,7 @@ class RoutingDecision:
                 )
                 for item in data.get("excluded", [])
             ],
+            unlisted_candidates=int(data.get("unlisted", 0)),
         )
 
 

@@ -189,6 +189,7 @@ def explanation(decision: Decision, now: Any, owner: tuple[str, str, str] | None
             {"partnerId": item.partner_id, "name": item.name, "reason": item.reason.value}
             for item in decision.excluded
         ],
+        "unlisted": decision.unlisted,
     }
 
 

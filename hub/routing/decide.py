@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from datetime import datetime
+from heapq import heappush, heapreplace
 from math import asin, sin, sqrt
 
 from hub.routing.index import RoutingIndex
 from hub.routing.model import (
     DIAMETER_KM,
     EPOCH,
+    LISTED,
     NEUTRAL,
     TIER_RANK,
     Candidate,
@@ -49,11 +51,22 @@ def route(
             continue
         tried.append(step)
         radius = policy.radius_km if step is Step.RADIUS else None
-        scored = _eligible(lead, index, policy, history, splits, excluded, radius_km=radius)
+        scored, unscored = _eligible(
+            lead, index, policy, history, splits, excluded, radius_km=radius
+        )
         if scored:
             chosen = _choose(policy.strategy, scored, index, rng)
+            listed = scored[:LISTED]
+            if all(item.partner_id != chosen for item in listed):
+                listed.append(next(item for item in scored if item.partner_id == chosen))
             return Decision(
-                policy.strategy, step, chosen, tuple(tried), tuple(scored), tuple(excluded.values())
+                policy.strategy,
+                step,
+                chosen,
+                tuple(tried),
+                tuple(listed),
+                tuple(excluded.values()),
+                unlisted=len(scored) - len(listed) + unscored,
             )
     return Decision(
         policy.strategy,
@@ -85,7 +98,13 @@ def _eligible(
     excluded: dict[str, Excluded],
     *,
     radius_km: float | None = None,
-) -> list[Scored]:
+) -> tuple[list[Scored], int]:
+    """The qualifying partners of the splits, best first, and how many were not scored.
+
+    Every strategy but BEST_SCORE needs every score. BEST_SCORE needs the LISTED best: each
+    split is in static-score order and distance adds at most its weight, so a split is left
+    as soon as its next partner could not beat the LISTED-th best score found.
+    """
     # The hot loop of routing: locals and inlined arithmetic keep it near 1 µs a partner.
     weights = policy.weights
     total = weights.total() or 1.0
@@ -96,11 +115,17 @@ def _eligible(
     certified = lead.product_line
     load = index.open_leads
     new = tuple.__new__
-    for open_, shut in splits:
+    bounded = policy.strategy is Strategy.BEST_SCORE
+    best: list[float] = []  # the LISTED best scores so far (a heap: the lowest first)
+    unseen: set[str] = set()
+    for open_, ids, shut in splits:
         excluded.update(shut)
-        for candidate, key, name, tier, position, static, components in open_:
+        for position, (candidate, key, name, tier, at, static, components) in enumerate(open_):
             if key in seen or key in excluded:
                 continue
+            if bounded and len(best) == LISTED and (static + distance_weight) / total < best[0]:
+                unseen.update(ids[position:])
+                break
             if history and key in history:
                 excluded[key] = Excluded(key, name, history[key])
                 continue
@@ -110,12 +135,12 @@ def _eligible(
             if load.get(key, 0) >= candidate.capacity:
                 excluded[key] = Excluded(key, name, Exclusion.AT_CAPACITY)
                 continue
-            if origin is None or position is None:
+            if origin is None or at is None:
                 km = None
                 closeness = NEUTRAL
             else:
                 lat1, lon1, cos1 = origin
-                lat2, lon2, cos2 = position
+                lat2, lon2, cos2 = at
                 a = sin((lat2 - lat1) * 0.5) ** 2 + cos1 * cos2 * sin((lon2 - lon1) * 0.5) ** 2
                 km = DIAMETER_KM * asin(sqrt(a) if a < 1.0 else 1.0)
                 closeness = 1.0 / (1.0 + km / 50.0)
@@ -124,7 +149,13 @@ def _eligible(
             score = (static + distance_weight * closeness) / total
             # tuple.__new__ skips the NamedTuple constructor's Python-level argument handling.
             seen[key] = new(Scored, (key, name, tier, score, km, components, closeness))
-    return sorted(seen.values(), key=_rank)
+            if bounded:
+                if len(best) < LISTED:
+                    heappush(best, score)
+                elif score > best[0]:
+                    heapreplace(best, score)
+    unscored = len(unseen.difference(seen, excluded)) if unseen else 0
+    return sorted(seen.values(), key=_rank), unscored
 
 
 def _score(

@@ -142,5 +142,12 @@ class RoutingIndex:
                             components,
                         )
                     )
-            cached = self._splits[(key, line)] = (open_, shut)
+            # Best static score first: BEST_SCORE stops where no later entry can make the list.
+            open_.sort(key=_by_static)
+            ids = tuple(entry[1] for entry in open_)
+            cached = self._splits[(key, line)] = (open_, ids, shut)
         return cached
+
+
+def _by_static(entry: Entry) -> tuple[float, str]:
+    return -entry[5], entry[1]

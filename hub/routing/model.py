@@ -131,13 +131,19 @@ class Decision:
     candidates: tuple[Scored, ...]
     excluded: tuple[Excluded, ...]
     note: str | None = None
+    # Partners that qualified but are not among the listed (best) candidates.
+    unlisted: int = 0
 
 
 # (candidate, id, name, tier, position in radians or None, static score, its components)
 Entry = tuple[
     "Candidate", str, str, str, tuple[float, float, float] | None, float, dict[str, float]
 ]
-Split = tuple[list[Entry], dict[str, Excluded]]
+# (the area's open partners by static score, best first; their ids in the same order;
+# the area's partners excluded for good)
+Split = tuple[list[Entry], tuple[str, ...], dict[str, Excluded]]
+# How many candidates a decision lists (and, for BEST_SCORE, scores): the best ones.
+LISTED = 10
 
 
 def lead_origin(lead: LeadSpec) -> tuple[float, float, float] | None:

@@ -744,3 +744,32 @@ async def test_route_and_recycle_say_what_to_do_instead(
     assert "assignLead" in messages["offered", "recycle"]
     assert "recycle it (recycleLead), then route it" in messages["accepted", "route"]
     assert "route it with routeLead" in messages["new", "recycle"]
+
+
+async def test_the_explanation_lists_the_best_ten_candidates_and_counts_the_rest(
+    factory: Factory,
+) -> None:
+    tiers = [Tier.PLATINUM, Tier.GOLD, Tier.SILVER, Tier.REGISTERED]
+    for n in range(14):
+        await factory.partner(f"Reseller {n:02}", tier=tiers[n % 4], territories=CALIFORNIA)
+    await factory.partner("Elsewhere", territories=(TerritoryInput(name="NV", regions=("US-NV",)),))
+    vendor = await factory.vendor_admin()
+
+    lead = await create_lead(factory, vendor)
+    routing = data_of(
+        await factory.gql(
+            """query($id: ID!) { lead(id: $id) { partner { name } routing {
+                 chosenPartnerId unlistedCandidates candidates { name tier score } } } }""",
+            {"id": lead["id"]},
+            actor=vendor,
+        )
+    )["lead"]
+
+    candidates = routing["routing"]["candidates"]
+    scores = [item["score"] for item in candidates]
+    assert len(candidates) == 10 and routing["routing"]["unlistedCandidates"] == 4
+    assert scores == sorted(scores, reverse=True)
+    # The four platinum partners rank first; the registered ones are not listed.
+    assert [item["tier"] for item in candidates[:4]] == ["PLATINUM"] * 4
+    assert "REGISTERED" not in {item["tier"] for item in candidates}
+    assert routing["partner"]["name"] == candidates[0]["name"]

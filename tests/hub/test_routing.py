@@ -230,3 +230,50 @@ def test_conflict_owner_gets_the_lead_and_nobody_else_ever_does() -> None:
     assert [(item.partner_id, item.reason) for item in declined.excluded] == [
         ("owner", Exclusion.DECLINED_BEFORE)
     ]
+
+
+def test_best_score_lists_the_ten_a_full_ranking_puts_first_without_scoring_the_rest() -> None:
+    from bench.routing import leads, partners
+
+    rng = random.Random(7)
+    pool, batch = partners(2000, rng), leads(300, rng)
+    best = Policy(strategy=Strategy.BEST_SCORE)
+    full = Policy(strategy=Strategy.WEIGHTED)  # scores every partner
+    index = RoutingIndex(pool, best.weights)
+    history = {pool[0].id: Exclusion.DECLINED_BEFORE, pool[1].id: Exclusion.EXPIRED_BEFORE}
+    listed_fewer = 0
+
+    for lead in batch:
+        bounded = route(lead, index, best, history=history)
+        ranked = route(lead, index, full, history=history, rng=random.Random(1))
+        top = ranked.candidates[:10]
+        total = len(ranked.candidates) + ranked.unlisted
+
+        assert bounded.candidates == top
+        assert bounded.chosen == (top[0].partner_id if top else None)
+        assert bounded.step == ranked.step
+        # What was not listed was either scored lower or never scored, not lost.
+        assert len(bounded.candidates) + bounded.unlisted + _excluded_late(bounded, ranked) == total
+        listed_fewer += len(bounded.candidates) < min(total, 10)
+
+    assert listed_fewer == 0
+
+
+def _excluded_late(bounded, ranked) -> int:  # type: ignore[no-untyped-def]
+    # Partners the full ranking found excluded (capacity, history) that BEST_SCORE never
+    # reached count among its unlisted ones instead; the other way round never happens.
+    reached = {item.partner_id for item in bounded.excluded}
+    return -sum(1 for item in ranked.excluded if item.partner_id not in reached)
+
+
+def test_the_chosen_partner_is_listed_even_below_the_best_ten() -> None:
+    many = [partner(f"p{n:02}", tier="GOLD" if n < 12 else "REGISTERED") for n in range(15)]
+    policy = Policy(strategy=Strategy.WEIGHTED)
+    rng = random.Random(3)
+
+    decisions = [decide(US_NET, *many, policy=policy, rng=rng) for _ in range(300)]
+
+    assert all(d.chosen in {c.partner_id for c in d.candidates} for d in decisions)
+    assert all(len(d.candidates) in (10, 11) for d in decisions)
+    assert all(len(d.candidates) + d.unlisted == 15 for d in decisions)
+    assert any(len(d.candidates) == 11 for d in decisions)
