@@ -1,4 +1,4 @@
-"""Routing throughput: leads routed per second against 5,000 partners (target >= 5,000/s).
+"""Routing throughput: leads routed per second against 5,000 partners, per strategy.
 
 Run: .venv/bin/python -m bench.routing [--partners N] [--leads N]
 """
