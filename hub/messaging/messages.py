@@ -359,18 +359,7 @@ async def _record(
             if principal.user_id not in everyone:
                 raise NotFound("no such conversation", field="conversationId")
             await attachments.usable_assets(session, principal, asset_ids, field="assetIds")
-            message = Message(
-                id=new_id(),
-                conversation_id=conversation_id,
-                seq=0,
-                kind=MessageKind.USER,
-                author_id=principal.user_id,
-                organization_id=principal.organization_id,
-                client_message_id=client_id,
-                body=text,
-                data={},
-                created_at=now,
-            )
+            message = _new_message(principal, conversation_id, text, client_id, now)
             if not await _store(session, message):
                 raise _Duplicate
             attachments.add(session, ATTACHMENTS, message.id, stored, asset_ids)
@@ -415,18 +404,7 @@ async def _record_at_once(
         everyone = await conversations.participant_ids(session, conversation_id)
     if principal.user_id not in everyone:
         raise NotFound("no such conversation", field="conversationId")
-    message = Message(
-        id=new_id(),
-        conversation_id=conversation_id,
-        seq=0,
-        kind=MessageKind.USER,
-        author_id=principal.user_id,
-        organization_id=principal.organization_id,
-        client_message_id=client_id,
-        body=text,
-        data={},
-        created_at=now,
-    )
+    message = _new_message(principal, conversation_id, text, client_id, now)
     event = {
         "lock": events.EVENT_LOCK,
         "topic": TOPIC,
@@ -470,6 +448,24 @@ async def _record_at_once(
         ]
     )
     return message, False
+
+
+def _new_message(
+    principal: Principal, conversation_id: str, text: str, client_id: str | None, now: datetime
+) -> Message:
+    """A user's message, numbered when it is stored."""
+    return Message(
+        id=new_id(),
+        conversation_id=conversation_id,
+        seq=0,
+        kind=MessageKind.USER,
+        author_id=principal.user_id,
+        organization_id=principal.organization_id,
+        client_message_id=client_id,
+        body=text,
+        data={},
+        created_at=now,
+    )
 
 
 async def _store(session: AsyncSession, message: Message) -> bool:
