@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events
+from hub.leads import policy as lead_policy
 from hub.leads import snapshot
 from hub.leads.policy import LeadSettings
 from hub.leads.rules import OPEN, LeadStatus, Outcome
@@ -32,6 +34,31 @@ def spec(lead: Lead) -> LeadSpec:
         latitude=lead.latitude,
         longitude=lead.longitude,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Router:
+    """Everything routing needs inside one write transaction: settings and the kept index."""
+
+    hub: Hub
+    session: AsyncSession
+    settings: LeadSettings
+    index: RoutingIndex
+
+    async def offer(
+        self, lead: Lead, *, by: str | None, rng: random.Random | None = None
+    ) -> Decision:
+        """Route one lead and offer it, sharing the load counts across the transaction."""
+        return await route_and_offer(
+            self.hub, self.session, lead, settings=self.settings, index=self.index, by=by, rng=rng
+        )
+
+
+async def router(hub: Hub, session: AsyncSession, now: datetime | None = None) -> Router:
+    """The one way to prepare routing: the vendor's settings, then the per-process index."""
+    settings = await lead_policy.load(session)
+    index = await snapshot.load_index(hub, session, settings, now or hub.clock.now())
+    return Router(hub, session, settings, index)
 
 
 async def route_and_offer(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hub.leads import assign, policy, snapshot
+from hub.leads import assign, snapshot
 from hub.leads.rules import LeadStatus, Outcome
 from hub.runtime import Hub
 from storage.models import Lead
@@ -31,16 +31,13 @@ async def expire_offers(hub: Hub, *, limit: int = BATCH) -> int:
         if not leads:
             return 0
         await snapshot.lock_customers(session, leads)
-        settings = await policy.load(session)
-        index = await snapshot.load_index(hub, session, settings, now)
+        routing = await assign.router(hub, session, now)
         for lead in leads:
             previous = lead.partner_id
             await assign.close_offer(hub, session, lead, Outcome.EXPIRED, "not accepted in time")
             await assign.emit(hub, session, lead, "LEAD_EXPIRED", [previous] if previous else [])
-            if previous and previous in index.open_leads:
-                index.open_leads[previous] -= 1
+            if previous and previous in routing.index.open_leads:
+                routing.index.open_leads[previous] -= 1
             lead.partner_id = None
-            await assign.route_and_offer(
-                hub, session, lead, settings=settings, index=index, by=None
-            )
+            await routing.offer(lead, by=None)
     return len(leads)

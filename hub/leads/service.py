@@ -100,10 +100,8 @@ async def create(
         session.add(lead)
         await session.flush()
         if route_now:
-            settings = await policy.load(session)
-            index = await snapshot.load_index(hub, session, settings, now)
-            await assign.route_and_offer(
-                hub, session, lead, settings=settings, index=index, by=principal.user_id, rng=rng
+            await (await assign.router(hub, session, now)).offer(
+                lead, by=principal.user_id, rng=rng
             )
     return lead
 
@@ -117,11 +115,7 @@ async def route_lead(
         lead = await load_visible(session, principal, lead_id, for_update=True)
         if lead.status not in ROUTABLE:
             raise BadInput(_why_not(LeadStatus(lead.status), "route"), field="id")
-        settings = await policy.load(session)
-        index = await snapshot.load_index(hub, session, settings, hub.clock.now())
-        await assign.route_and_offer(
-            hub, session, lead, settings=settings, index=index, by=principal.user_id, rng=rng
-        )
+        await (await assign.router(hub, session)).offer(lead, by=principal.user_id, rng=rng)
     return lead
 
 
@@ -221,11 +215,7 @@ async def decline(
             hub, session, lead, "LEAD_DECLINED", [principal.organization_id], {"reason": reason}
         )
         lead.partner_id = None
-        settings = await policy.load(session)
-        index = await snapshot.load_index(hub, session, settings, hub.clock.now())
-        await assign.route_and_offer(
-            hub, session, lead, settings=settings, index=index, by=None, rng=rng
-        )
+        await (await assign.router(hub, session)).offer(lead, by=None, rng=rng)
 
 
 async def move(
@@ -357,10 +347,7 @@ async def create_many(
         await session.flush()
         if route_now and created:
             await snapshot.lock_customers(session, created)
-            settings = await policy.load(session)
-            index = await snapshot.load_index(hub, session, settings, now)
+            routing = await assign.router(hub, session, now)
             for lead in created:
-                await assign.route_and_offer(
-                    hub, session, lead, settings=settings, index=index, by=principal.user_id
-                )
+                await routing.offer(lead, by=principal.user_id)
     return created
