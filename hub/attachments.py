@@ -10,16 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import files
 from hub.assets.rules import visible as assets_visible
 from hub.db import grouped_by
 from hub.errors import BadInput, NotFound
 from hub.roles import Principal
 from hub.runtime import Hub
 from storage.models import Asset
-
-# (object key, file name, size, content type, sha256) of a stored file
-Stored = tuple[str, str, int, str, str]
-MAX_EXPIRY = 7 * 86400
 
 
 @dataclass(frozen=True)
@@ -38,25 +35,15 @@ def add(
     session: AsyncSession,
     table: Table,
     owner_id: str,
-    stored: Sequence[Stored],
+    stored: Sequence[files.StoredFile],
     asset_ids: Sequence[str],
     *,
     first_position: int = 0,
 ) -> None:
     """Attach stored files, then assets, in that order."""
     position = first_position
-    for key, name, size, content_type, sha256 in stored:
-        session.add(
-            table.model(
-                **{table.owner: owner_id},
-                position=position,
-                object_key=key,
-                file_name=name,
-                size=size,
-                content_type=content_type,
-                sha256=sha256,
-            )
-        )
+    for one in stored:
+        session.add(table.model(**{table.owner: owner_id}, position=position, **one.columns()))
         position += 1
     for asset_id in asset_ids:
         session.add(table.model(**{table.owner: owner_id}, position=position, asset_id=asset_id))
@@ -114,21 +101,14 @@ async def usable_assets(
             raise NotFound(f"no asset with id {asset_id!r}", field=f"{field}[{index}]")
 
 
-def check_expiry(expires_in: int) -> None:
-    if not 10 <= expires_in <= MAX_EXPIRY:
-        raise BadInput(
-            f"expiresInSeconds must be between 10 and {MAX_EXPIRY}", field="expiresInSeconds"
-        )
-
-
 async def download_url(hub: Hub, attachment: Any, *, expires_in: int) -> str:
     """A short-lived URL of an uploaded file, named as uploaded; callers check access first."""
     if attachment.object_key is None:
         raise BadInput("this attachment is an asset: use the asset's downloadUrl", field="id")
-    url: str = await hub.objects.download_url(
+    return await files.download_url(
+        hub,
         attachment.object_key,
-        expires_in=expires_in,
-        filename=attachment.file_name or "attachment",
+        file_name=attachment.file_name or "attachment",
         content_type=attachment.content_type,
+        expires_in=expires_in,
     )
-    return url

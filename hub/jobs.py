@@ -8,7 +8,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from hub.assets import service as assets
+from hub import files
 from hub.leads import deals
 from hub.leads import jobs as lead_jobs
 from hub.runtime import Hub
@@ -30,7 +30,7 @@ async def run_once(hub: Hub, *, collect_objects: bool = False) -> int:
     while (count := await training_jobs.notify_expiring(hub)) > 0:
         moved += count
     if collect_objects:
-        moved += (await assets.collect_garbage(hub, grace=OBJECT_GRACE)).total
+        moved += (await files.collect_garbage(hub, grace=OBJECT_GRACE)).total
     return moved
 
 

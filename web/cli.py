@@ -20,9 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
-from hub import csvrows, demo
+from hub import csvrows, demo, files
 from hub import users as user_service
-from hub.assets import service as asset_service
 from hub.clock import SystemClock
 from hub.errors import HubError
 from hub.leads import importer
@@ -368,7 +367,7 @@ def _gc_objects(args: argparse.Namespace) -> int:
     async def work(hub: Hub, engine: AsyncEngine) -> int:
         await _prepare(hub, engine, seed_demo=False)
         await hub.objects.ensure_ready()
-        removed = await asset_service.collect_garbage(hub, grace=timedelta(hours=args.grace_hours))
+        removed = await files.collect_garbage(hub, grace=timedelta(hours=args.grace_hours))
         print(
             f"removed {removed.objects} unreferenced objects, {removed.incomplete} unfinished "
             f"uploads and {removed.records} upload records"

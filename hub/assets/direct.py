@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -11,23 +10,16 @@ from typing import Any
 
 from sqlalchemy import update
 
+from hub import files as filestore
 from hub import product_lines
 from hub.assets import service
-from hub.assets.rules import (
-    ALLOWED_TYPES,
-    SNIFF_BYTES,
-    AssetInput,
-    AssetKind,
-    checked,
-    detect_type,
-    file_name_of,
-)
+from hub.assets.rules import AssetInput, AssetKind, checked
 from hub.errors import BadInput, NotFound
+from hub.files import SNIFF_BYTES, StoredFile, allowed_type, file_name_of
 from hub.partners.rules import PartnerType, Tier
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import AssetUpload
-from storage.objects import new_object_key
 
 UPLOAD_TTL = timedelta(hours=1)
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -62,7 +54,7 @@ async def start(
     if asset_id is not None:
         await service.get(hub, principal=principal, asset_id=asset_id)
     now = hub.clock.now()
-    key = new_object_key("assets", now=now)
+    key = filestore.new_key(hub, AssetUpload.file_prefix)
     url, headers = await hub.objects.upload_url(
         key, expires_in=int(UPLOAD_TTL.total_seconds()), content_type="application/octet-stream"
     )
@@ -121,12 +113,11 @@ async def complete(
         )
         return asset.id, 1
     except BaseException:
-        with contextlib.suppress(Exception):
-            await hub.objects.delete(upload.object_key)
+        await filestore.forget(hub, [upload.object_key])
         raise
 
 
-async def _verify(hub: Hub, upload: AssetUpload, sha256: str) -> service.Stored:
+async def _verify(hub: Hub, upload: AssetUpload, sha256: str) -> StoredFile:
     head = await hub.objects.head(upload.object_key)
     if head is None:
         raise BadInput("nothing was uploaded to the URL", field="uploadId")
@@ -142,10 +133,8 @@ async def _verify(hub: Hub, upload: AssetUpload, sha256: str) -> service.Stored:
         digest.update(chunk)
     if digest.hexdigest() != sha256:
         raise BadInput("the uploaded file does not match the sha256 given", field="sha256")
-    content_type = detect_type(first)
-    if content_type not in ALLOWED_TYPES:
-        raise BadInput(f"files of type {content_type} are not allowed", field="file")
-    return upload.object_key, upload.file_name, head.size, content_type, sha256
+    content_type = allowed_type(first, field="file")
+    return StoredFile(upload.object_key, upload.file_name, head.size, content_type, sha256)
 
 
 def _encode(data: AssetInput) -> dict[str, Any]:

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import filetype
 from sqlalchemy import ColumnElement, Select, and_, true
 
 from hub import audience, validation
 from hub.audience import TIER_RANK
-from hub.errors import BadInput
 from hub.partners.rules import PartnerType, Tier
 from hub.roles import Principal
 from storage.models import Asset, AssetPartner
@@ -23,26 +21,6 @@ TITLE_MAX = 200
 MAX_TAGS = 50
 # Files one uploadAssets call may carry (a multipart request holds at most 20).
 MAX_FILES_AT_ONCE = 20
-SNIFF_BYTES = 8192
-
-
-ALLOWED_TYPES = frozenset(
-    {
-        "application/pdf",
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "video/mp4",
-        "video/quicktime",
-        "video/webm",
-        "application/zip",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "text/plain",
-    }
-)
 
 
 class AssetKind(StrEnum):
@@ -84,18 +62,6 @@ class Usage:
     downloads: int
 
 
-def detect_type(head: bytes) -> str:
-    """The content type of a file from its first bytes; never the client's word for it."""
-    kind = filetype.guess(head)
-    if kind is not None:
-        return str(kind.mime)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    return "text/plain"
-
-
 def visible(principal: Principal, statement: Select[tuple[Asset]]) -> Select[tuple[Asset]]:
     """Vendor staff see all; a partner the unarchived assets its tier, type or name entitles."""
     if principal.is_vendor:
@@ -105,15 +71,6 @@ def visible(principal: Principal, statement: Select[tuple[Asset]]) -> Select[tup
 
 def _entitled(partner_id: str) -> ColumnElement[bool]:
     return and_(Asset.archived.is_(False), audience.entitles(Asset, NAMED, partner_id))
-
-
-def file_name_of(value: str) -> str:
-    # Only the last path segment, without control characters; it never becomes a key or path.
-    name = value.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    if not name or name in (".", ".."):
-        raise BadInput("the file needs a name", field="file")
-    return name[:255]
 
 
 def checked(data: AssetInput) -> AssetInput:

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import attachments, audience, events, product_lines, validation
+from hub import audience, events, product_lines, validation
+from hub import files as filestore
 from hub.assets.rules import (
-    ALLOWED_TYPES,
     MAX_FILES_AT_ONCE,
-    SNIFF_BYTES,
     TITLE_MAX,
     AssetFilter,
     AssetInput,
     Usage,
     checked,
     columns,
-    detect_type,
-    file_name_of,
     partner_entitled,
     visible,
 )
 from hub.db import distinct, grouped_by, in_key_order
 from hub.errors import BadInput, NotFound
+from hub.files import StoredFile
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
@@ -35,20 +32,11 @@ from storage.models import (
     Asset,
     AssetDownload,
     AssetPartner,
-    AssetUpload,
     AssetVersion,
-    BestPracticeAttachment,
-    MessageAttachment,
     Partner,
 )
-from storage.objects import ObjectTooLarge, new_object_key
 
-# Where uploaded files live in the object store: asset versions, best-practice and message
-# attachments.
-FILE_PREFIXES = ("assets", "practices", "messages")
-
-# (object key, file name, size, content type, sha256) of a file in the store
-Stored = tuple[str, str, int, str, str]
+FILE_PREFIX = AssetVersion.file_prefix
 
 
 async def create(
@@ -62,7 +50,7 @@ async def create(
     """Publish a new asset with its first version (vendor staff)."""
     require_vendor_staff(principal)
     clean = checked(data)
-    stored = await store_file(hub, file_name, chunks)
+    stored = await filestore.store(hub, file_name, chunks, prefix=FILE_PREFIX)
     return await publish_new(hub, principal=principal, data=clean, stored=stored)
 
 
@@ -81,32 +69,36 @@ async def create_many(
     clean = checked(data)
     if not 1 <= len(files) <= MAX_FILES_AT_ONCE:
         raise BadInput(f"send between 1 and {MAX_FILES_AT_ONCE} files", field="files")
-    stored: list[Stored] = []
+    stored: list[StoredFile] = []
     try:
         for index, (file_name, chunks) in enumerate(files):
-            stored.append(await store_file(hub, file_name, chunks, field=f"files[{index}]"))
-        entries = [(_titled(clean, one[1]) if len(files) > 1 else clean, one) for one in stored]
+            stored.append(
+                await filestore.store(
+                    hub, file_name, chunks, prefix=FILE_PREFIX, field=f"files[{index}]"
+                )
+            )
+        many = len(files) > 1
+        entries = [(_titled(clean, one.name) if many else clean, one) for one in stored]
         return await _record_new(hub, principal, entries)
     except BaseException:
-        for one in stored:
-            with contextlib.suppress(Exception):
-                await hub.objects.delete(one[0])
+        await filestore.forget(hub, [one.key for one in stored])
         raise
 
 
-async def publish_new(hub: Hub, *, principal: Principal, data: AssetInput, stored: Stored) -> Asset:
+async def publish_new(
+    hub: Hub, *, principal: Principal, data: AssetInput, stored: StoredFile
+) -> Asset:
     """Record a new asset around a stored file; the file is deleted if that fails."""
     try:
         [asset] = await _record_new(hub, principal, [(checked(data), stored)])
     except BaseException:
-        with contextlib.suppress(Exception):
-            await hub.objects.delete(stored[0])
+        await filestore.forget(hub, [stored.key])
         raise
     return asset
 
 
 async def _record_new(
-    hub: Hub, principal: Principal, entries: Sequence[tuple[AssetInput, Stored]]
+    hub: Hub, principal: Principal, entries: Sequence[tuple[AssetInput, StoredFile]]
 ) -> list[Asset]:
     now, assets = hub.clock.now(), []
     async with hub.write() as session:
@@ -148,12 +140,12 @@ async def add_version(
     require_vendor_staff(principal)
     async with hub.read() as session:
         await _load(session, principal, asset_id)
-    stored = await store_file(hub, file_name, chunks)
+    stored = await filestore.store(hub, file_name, chunks, prefix=FILE_PREFIX)
     return await publish_version(hub, principal=principal, asset_id=asset_id, stored=stored)
 
 
 async def publish_version(
-    hub: Hub, *, principal: Principal, asset_id: str, stored: Stored
+    hub: Hub, *, principal: Principal, asset_id: str, stored: StoredFile
 ) -> AssetVersion:
     """Record a new version around a stored file; the file is deleted if that fails."""
     try:
@@ -170,8 +162,7 @@ async def publish_version(
             await session.flush()
             await _publish(hub, session, asset, version)
     except BaseException:
-        with contextlib.suppress(Exception):
-            await hub.objects.delete(stored[0])
+        await filestore.forget(hub, [stored.key])
         raise
     return version
 
@@ -188,7 +179,7 @@ async def archive(hub: Hub, *, principal: Principal, asset_id: str, archived: bo
 
 async def download_url(hub: Hub, *, principal: Principal, asset_id: str, expires_in: int) -> str:
     """A short-lived URL of the latest version, for entitled callers; every one is recorded."""
-    attachments.check_expiry(expires_in)
+    filestore.check_expiry(expires_in)
     async with hub.write() as session:
         asset = await _load(session, principal, asset_id)
         version = await _latest(session, asset.id)
@@ -207,11 +198,12 @@ async def download_url(hub: Hub, *, principal: Principal, asset_id: str, expires
                 issued_at=hub.clock.now(),
             )
         )
-    return await hub.objects.download_url(
+    return await filestore.download_url(
+        hub,
         version.object_key,
-        expires_in=expires_in,
-        filename=version.file_name,
+        file_name=version.file_name,
         content_type=version.content_type,
+        expires_in=expires_in,
     )
 
 
@@ -299,69 +291,17 @@ async def top(
         return [(asset, int(downloads)) for asset, downloads in rows.all()]
 
 
-async def store_file(
-    hub: Hub,
-    file_name: str,
-    chunks: AsyncIterator[bytes],
-    *,
-    field: str = "file",
-    prefix: str = "assets",
-) -> Stored:
-    """Stream a file to the store after sniffing its type: (key, name, size, type, sha256).
-
-    The same checks hold for every uploaded file: a name, an allowed type, the size limit.
-    """
-    name = file_name_of(file_name)
-    head, rest = await _peek(chunks)
-    content_type = detect_type(head)
-    if content_type not in ALLOWED_TYPES:
-        raise BadInput(f"files of type {content_type} are not allowed", field=field)
-    limit = hub.settings.max_upload_bytes
-    key = new_object_key(prefix, now=hub.clock.now())
-    try:
-        stored = await hub.objects.put(
-            key, _chain(head, rest), content_type=content_type, max_bytes=limit
-        )
-    except ObjectTooLarge:
-        raise BadInput(f"the file exceeds the limit of {limit} bytes", field=field) from None
-    if stored.size == 0:
-        await hub.objects.delete(key)
-        raise BadInput("the file is empty", field=field)
-    return key, name, stored.size, content_type, stored.sha256 or ""
-
-
-async def _peek(chunks: AsyncIterator[bytes]) -> tuple[bytes, AsyncIterator[bytes]]:
-    head = b""
-    async for chunk in chunks:
-        head += chunk
-        if len(head) >= SNIFF_BYTES:
-            break
-    return head, chunks
-
-
-async def _chain(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    if head:
-        yield head
-    async for chunk in rest:
-        yield chunk
-
-
 def _version(
     asset_id: str,
     number: int,
-    stored: Stored,
+    stored: StoredFile,
     principal: Principal,
     now: datetime,
 ) -> AssetVersion:
-    key, name, size, content_type, sha256 = stored
     return AssetVersion(
         asset_id=asset_id,
         number=number,
-        object_key=key,
-        file_name=name,
-        size=size,
-        content_type=content_type,
-        sha256=sha256,
+        **stored.columns(),
         uploaded_by_id=principal.user_id,
         uploaded_at=now,
     )
@@ -406,53 +346,3 @@ async def _load(
     if asset is None:
         raise NotFound("no such asset", field="id")
     return asset
-
-
-@dataclasses.dataclass(frozen=True)
-class Collected:
-    """What one garbage collection removed."""
-
-    objects: int  # stored files nothing refers to
-    incomplete: int  # unfinished multipart uploads or temporary files
-    records: int  # expired or long-completed direct-upload records
-
-    @property
-    def total(self) -> int:
-        return self.objects + self.incomplete + self.records
-
-
-async def collect_garbage(hub: Hub, *, grace: timedelta) -> Collected:
-    """Clear what failed or abandoned uploads leave, once older than the grace.
-
-    Stored objects no version or open upload refers to, unfinished multipart uploads (or
-    temporary files), and direct-upload records that expired or completed long ago.
-    """
-    now = hub.clock.now()
-    cutoff = now - grace
-    async with hub.read() as session:
-        referenced = set((await session.execute(select(AssetVersion.object_key))).scalars())
-        pending = select(AssetUpload.object_key).where(
-            AssetUpload.completed_at.is_(None), AssetUpload.expires_at > now
-        )
-        referenced |= set((await session.execute(pending)).scalars())
-        attached = select(BestPracticeAttachment.object_key).where(
-            BestPracticeAttachment.object_key.is_not(None)
-        )
-        referenced |= {key for key in (await session.execute(attached)).scalars() if key}
-        sent = select(MessageAttachment.object_key).where(MessageAttachment.object_key.is_not(None))
-        referenced |= {key for key in (await session.execute(sent)).scalars() if key}
-    incomplete = objects = 0
-    for prefix in FILE_PREFIXES:
-        incomplete += await hub.objects.purge_incomplete(prefix, before=cutoff)
-        async for key, modified in hub.objects.list_keys(prefix):
-            if key not in referenced and modified < cutoff:
-                await hub.objects.delete(key)
-                objects += 1
-    async with hub.write() as session:
-        finished = await session.scalars(
-            delete(AssetUpload)
-            .where(or_(AssetUpload.expires_at < cutoff, AssetUpload.completed_at < cutoff))
-            .returning(AssetUpload.id)
-        )
-        records = len(finished.all())
-    return Collected(objects, incomplete, records)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hub import attachments
+from hub import attachments, files
 from hub.errors import NotFound
 from hub.knowledge import access
 from hub.roles import Principal
@@ -27,7 +27,7 @@ async def attachment_url(
     hub: Hub, *, principal: Principal, attachment_id: str, expires_in: int
 ) -> str:
     """A short-lived URL of an uploaded attachment, for whoever may see its practice."""
-    attachments.check_expiry(expires_in)
+    files.check_expiry(expires_in)
     async with hub.read() as session:
         attachment = await session.get(BestPracticeAttachment, attachment_id)
         if attachment is None:

@@ -7,7 +7,6 @@ other partners see published practices their tier and type are entitled to.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -17,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import attachments, audience, product_lines, validation
-from hub.assets import service as asset_service
+from hub import files as filestore
 from hub.db import distinct
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.knowledge import access, rules
@@ -60,12 +59,16 @@ async def submit(
         raise BadInput(f"at most {MAX_ATTACHMENTS} attachments", field="attachments")
     async with hub.read() as session:
         await attachments.usable_assets(session, principal, clean.asset_ids, field="input.assetIds")
-    stored: list[asset_service.Stored] = []
+    stored: list[filestore.StoredFile] = []
     try:
         for index, (file_name, chunks) in enumerate(files):
             stored.append(
-                await asset_service.store_file(
-                    hub, file_name, chunks, field=f"attachments[{index}]", prefix="practices"
+                await filestore.store(
+                    hub,
+                    file_name,
+                    chunks,
+                    prefix=BestPracticeAttachment.file_prefix,
+                    field=f"attachments[{index}]",
                 )
             )
         now = hub.clock.now()
@@ -89,9 +92,7 @@ async def submit(
             await _set_audience(session, practice.id, clean.audience)
             attachments.add(session, ATTACHMENTS, practice.id, stored, clean.asset_ids)
     except BaseException:
-        for one in stored:
-            with contextlib.suppress(Exception):
-                await hub.objects.delete(one[0])
+        await filestore.forget(hub, [one.key for one in stored])
         raise
     return practice
 

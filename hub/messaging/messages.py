@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import attachments, events
-from hub.assets import service as asset_service
+from hub import files as filestore
 from hub.db import grouped_by
 from hub.errors import BadInput, Forbidden, NotFound
 from hub.messaging import conversations, rules
@@ -34,7 +33,7 @@ from storage.models import (
 )
 from storage.models.base import new_id, table_of
 
-FILE_PREFIX = "messages"
+FILE_PREFIX = MessageAttachment.file_prefix
 ATTACHMENTS = attachments.Table(MessageAttachment, "message_id")
 
 
@@ -61,22 +60,22 @@ async def send(
             earlier = await _sent_before(session, conversation_id, principal.user_id, client_id)
             if earlier is not None:
                 return earlier
-    stored: list[asset_service.Stored] = []
+    stored: list[filestore.StoredFile] = []
     try:
         for index, (file_name, chunks) in enumerate(files):
             stored.append(
-                await asset_service.store_file(
-                    hub, file_name, chunks, field=f"attachments[{index}]", prefix=FILE_PREFIX
+                await filestore.store(
+                    hub, file_name, chunks, prefix=FILE_PREFIX, field=f"attachments[{index}]"
                 )
             )
         message, duplicate = await _record(
             hub, principal, conversation_id, text, client_id, wanted_assets, stored
         )
     except BaseException:
-        await _forget(hub, stored)
+        await filestore.forget(hub, [one.key for one in stored])
         raise
     if duplicate:
-        await _forget(hub, stored)
+        await filestore.forget(hub, [one.key for one in stored])
     return message
 
 
@@ -306,7 +305,7 @@ async def attachment_url(
     hub: Hub, *, principal: Principal, attachment_id: str, expires_in: int
 ) -> str:
     """A short-lived URL of an uploaded attachment, for the conversation's participants."""
-    attachments.check_expiry(expires_in)
+    filestore.check_expiry(expires_in)
     async with hub.read() as session:
         attachment = await session.get(MessageAttachment, attachment_id)
         message = await session.get(Message, attachment.message_id) if attachment else None
@@ -342,7 +341,7 @@ async def _record(
     text: str,
     client_id: str | None,
     asset_ids: list[str],
-    stored: list[asset_service.Stored],
+    stored: list[filestore.StoredFile],
 ) -> tuple[Message, bool]:
     """Number and store the message under the conversation's row lock; (message, duplicate).
 
@@ -626,13 +625,6 @@ async def _own(
     if message.deleted_at is not None:
         raise BadInput("the message was deleted", field="messageId")
     return message, conversation
-
-
-async def _forget(hub: Hub, stored: Sequence[asset_service.Stored]) -> None:
-    """Delete files stored for a message that was not recorded (failed, or a retry)."""
-    for key, *_ in stored:
-        with contextlib.suppress(Exception):
-            await hub.objects.delete(key)
 
 
 async def _notify(

@@ -9,16 +9,19 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, IdMixin, TimestampMixin
+from storage.models.base import Base, FileOwner, IdMixin, TimestampMixin
 
 
 class Asset(IdMixin, TimestampMixin, Base):
@@ -51,7 +54,10 @@ class AssetPartner(Base):
     )
 
 
-class AssetVersion(IdMixin, Base):
+class AssetVersion(IdMixin, FileOwner, Base):
+    """One uploaded file of an asset; the newest is what partners download."""
+
+    file_prefix = "assets"
     __tablename__ = "asset_versions"
     __table_args__ = (UniqueConstraint("asset_id", "number"),)
 
@@ -81,8 +87,10 @@ class AssetDownload(Base):
     issued_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class AssetUpload(IdMixin, Base):
+class AssetUpload(IdMixin, FileOwner, Base):
     """A direct-to-storage upload that becomes a version once completed and checked."""
+
+    file_prefix = "assets"
 
     __tablename__ = "asset_uploads"
 
@@ -95,3 +103,12 @@ class AssetUpload(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column(index=True)
     completed_at: Mapped[datetime | None] = mapped_column()
+
+    @classmethod
+    def keeps(cls, now: datetime) -> ColumnElement[bool]:
+        # An open upload holds its key; a completed one's object belongs to its version.
+        return and_(cls.completed_at.is_(None), cls.expires_at > now)
+
+    @classmethod
+    def expired(cls, cutoff: datetime) -> ColumnElement[bool] | None:
+        return or_(cls.expires_at < cutoff, cls.completed_at < cutoff)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, String, Table, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    true,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +66,46 @@ class IdMixin:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
+
+
+class FileOwner:
+    """A table whose rows keep files in the object store, under the one key prefix it names.
+
+    Declaring the prefix is what lets `hub.files` store files under it and collect what no
+    row refers to: a prefix no model declares is never listed, so never collected.
+    """
+
+    file_prefix: ClassVar[str]
+    # The key column is declared by each owner (or by `AttachedFile`).
+    object_key: Mapped[str] | Mapped[str | None]
+
+    @classmethod
+    def keeps(cls, now: datetime) -> ColumnElement[bool]:
+        """Which rows still hold on to their object; all of them unless an owner says less."""
+        return true()
+
+    @classmethod
+    def expired(cls, cutoff: datetime) -> ColumnElement[bool] | None:
+        """Rows the collector deletes once older than the grace, if the owner has such."""
+        return None
+
+
+class AttachedFile(FileOwner):
+    """A file attached to a record: uploaded with it (key and facts set) or an asset (unset)."""
+
+    object_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+def file_owners() -> list[type[FileOwner]]:
+    """Every mapped model that keeps files, in a stable order."""
+    owners = [
+        mapper.class_ for mapper in Base.registry.mappers if issubclass(mapper.class_, FileOwner)
+    ]
+    return sorted(owners, key=lambda owner: owner.__name__)
 
 
 def table_of(model: type[Base]) -> Table:

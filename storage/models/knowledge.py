@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, IdMixin, TimestampMixin
+from storage.models.base import AttachedFile, Base, IdMixin, TimestampMixin
 
 # Made by the migration and kept out of the models (and of schema comparison): the SQLite
 # FTS5 table of article search (with its shadow tables), and the PostgreSQL GIN index of
@@ -201,9 +201,10 @@ class BestPracticePartner(Base):
     )
 
 
-class BestPracticeAttachment(IdMixin, Base):
+class BestPracticeAttachment(IdMixin, AttachedFile, Base):
     """A file attached to a best practice: uploaded with it, or an existing asset."""
 
+    file_prefix = "practices"
     __tablename__ = "best_practice_attachments"
 
     practice_id: Mapped[str] = mapped_column(
@@ -211,11 +212,6 @@ class BestPracticeAttachment(IdMixin, Base):
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
     asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
-    object_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    file_name: Mapped[str | None] = mapped_column(String(255))
-    size: Mapped[int | None] = mapped_column(BigInteger)
-    content_type: Mapped[str | None] = mapped_column(String(100))
-    sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class BestPracticeRating(Base):

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, IdMixin
+from storage.models.base import AttachedFile, Base, IdMixin
 
 
 class MessagingSettings(Base):
@@ -87,9 +86,10 @@ class Message(IdMixin, Base):
     deleted_at: Mapped[datetime | None] = mapped_column()
 
 
-class MessageAttachment(IdMixin, Base):
+class MessageAttachment(IdMixin, AttachedFile, Base):
     """A file sent with a message: uploaded with it, or an asset the sender may see."""
 
+    file_prefix = "messages"
     __tablename__ = "message_attachments"
 
     message_id: Mapped[str] = mapped_column(
@@ -97,11 +97,6 @@ class MessageAttachment(IdMixin, Base):
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
     asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
-    object_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    file_name: Mapped[str | None] = mapped_column(String(255))
-    size: Mapped[int | None] = mapped_column(BigInteger)
-    content_type: Mapped[str | None] = mapped_column(String(100))
-    sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class MessageMention(Base):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 
+from hub import files
 from hub.clock import ManualClock
 from hub.partners import PartnerStatus, PartnerType
 from hub.partners import service as partner_service
@@ -335,16 +337,13 @@ async def test_receipts_unread_counts_edits_tombstones_and_mentions(
     assert "MENTIONED" not in seen["vendor"]
 
 
-async def test_attachments_go_to_s3_and_only_participants_download_them(
-    factory: Factory, people: dict[str, Any]
-) -> None:
-    vendor, reseller = people["vendor"], people["reseller"]
-    started = data_of(await start(factory, vendor, userIds=[user(reseller)]))["startConversation"]
+async def send_plan(factory: Factory, sender: Actor, conversation_id: str) -> dict[str, Any]:
+    """Send plan.pdf as a multipart upload; the attachment as sendMessage answers it."""
     operations = {
         "query": """mutation($c: ID!, $files: [Upload!]) {
           sendMessage(conversationId: $c, body: "Deck attached", attachments: $files) {
             attachments { id fileName contentType size downloadUrl } } }""",
-        "variables": {"c": started["id"], "files": [None]},
+        "variables": {"c": conversation_id, "files": [None]},
     }
     response = await factory.client.post(
         "/graphql",
@@ -353,9 +352,18 @@ async def test_attachments_go_to_s3_and_only_participants_download_them(
             "map": json.dumps({"0": ["variables.files.0"]}),
         },
         files={"0": ("plan.pdf", PDF, "application/octet-stream")},
-        headers={"authorization": f"Bearer {vendor.token}", "apollo-require-preflight": "1"},
+        headers={"authorization": f"Bearer {sender.token}", "apollo-require-preflight": "1"},
     )
     [attachment] = data_of(response.json())["sendMessage"]["attachments"]
+    return attachment  # type: ignore[no-any-return]
+
+
+async def test_attachments_go_to_s3_and_only_participants_download_them(
+    factory: Factory, people: dict[str, Any]
+) -> None:
+    vendor, reseller = people["vendor"], people["reseller"]
+    started = data_of(await start(factory, vendor, userIds=[user(reseller)]))["startConversation"]
+    attachment = await send_plan(factory, vendor, started["id"])
     url_query = """query($id: ID!) { conversation(id: $id) { messages { edges { node {
       attachments { downloadUrl } } } } } }"""
     as_reseller = data_of(await factory.gql(url_query, {"id": started["id"]}, actor=reseller))
@@ -375,6 +383,26 @@ async def test_attachments_go_to_s3_and_only_participants_download_them(
     assert attachment["downloadUrl"].startswith(service_env("S3_ENDPOINT"))
     assert fetched.status_code == 200 and fetched.content == PDF
     assert errors_of(as_outsider) == [("NOT_FOUND", "id")]
+
+
+async def test_a_sent_attachment_outlives_garbage_collection(
+    factory: Factory, people: dict[str, Any], clock: ManualClock
+) -> None:
+    vendor, reseller = people["vendor"], people["reseller"]
+    started = data_of(await start(factory, vendor, userIds=[user(reseller)]))["startConversation"]
+    await send_plan(factory, vendor, started["id"])
+    url_query = """query($id: ID!) { conversation(id: $id) { messages { edges { node {
+      attachments { downloadUrl } } } } } }"""
+    answer = data_of(await factory.gql(url_query, {"id": started["id"]}, actor=reseller))
+    [edge] = answer["conversation"]["messages"]["edges"]
+    clock.advance(days=3650)  # past the object's real modification time
+
+    collected = await files.collect_garbage(factory.hub, grace=timedelta(hours=24))
+    async with httpx.AsyncClient() as http:
+        fetched = await http.get(edge["node"]["attachments"][0]["downloadUrl"])
+
+    assert collected.incomplete == 0
+    assert fetched.status_code == 200 and fetched.content == PDF
 
 
 async def test_live_events_reach_every_socket_of_a_participant_and_no_one_else(

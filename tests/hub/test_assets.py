@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from hub import files
 from hub.assets import direct
 from hub.assets import service as assets
 from hub.assets.rules import AssetFilter, AssetInput, AssetKind
@@ -273,9 +274,9 @@ async def test_unreferenced_objects_are_collected_after_the_grace_period(
     orphan = new_object_key("assets", now=clock.now())
     await hub.objects.put(orphan, stream(PDF), content_type="application/pdf")
 
-    young = await assets.collect_garbage(hub, grace=timedelta(days=36500))
+    young = await files.collect_garbage(hub, grace=timedelta(days=36500))
     clock.advance(days=3650)
-    removed = await assets.collect_garbage(hub, grace=timedelta(hours=24))
+    removed = await files.collect_garbage(hub, grace=timedelta(hours=24))
 
     [[version]] = await assets.versions_by_asset(hub, [asset.id])
     assert (young.total, removed.objects, removed.total) == (0, 1, 1)
@@ -297,9 +298,9 @@ async def test_abandoned_direct_uploads_leave_no_object_and_no_record(
     )
     open_uploads = select(func.count()).select_from(AssetUpload)
 
-    during = await assets.collect_garbage(hub, grace=timedelta(hours=24))
+    during = await files.collect_garbage(hub, grace=timedelta(hours=24))
     clock.advance(days=3650)  # past the files' real modification times too
-    after = await assets.collect_garbage(hub, grace=timedelta(hours=24))
+    after = await files.collect_garbage(hub, grace=timedelta(hours=24))
 
     assert put.status_code == 200
     assert during.total == 0
