@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
-from sqlalchemy import text as sql_text
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +21,7 @@ from hub.messaging.rules import MAX_ATTACHMENTS, MessageEventType, MessageKind
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal
 from hub.runtime import Hub
+from storage import statements
 from storage.models import (
     Asset,
     Conversation,
@@ -405,7 +404,7 @@ async def _record_at_once(
         raise NotFound("no such conversation", field="conversationId")
     message = _new_message(principal, conversation_id, text, client_id, now)
     event = {
-        "lock": events.EVENT_LOCK,
+        "lock": statements.EVENT_LOCK,
         "topic": TOPIC,
         "type": MessageEventType.MESSAGE_SENT.value,
         "subject_id": conversation_id,
@@ -415,7 +414,9 @@ async def _record_at_once(
     }
     try:
         async with hub.writer.statement() as connection:
-            row = (await connection.execute(_SEND_PG, {**_columns(message), **event})).first()
+            row = (
+                await connection.execute(statements.SEND_MESSAGE_PG, {**_columns(message), **event})
+            ).first()
     except IntegrityError:
         row = None
     if row is None:
@@ -475,12 +476,12 @@ async def _store(session: AsyncSession, message: Message) -> bool:
     conversation takes per second.
     """
     if session.bind.dialect.name == "postgresql":
-        seq = await session.scalar(_STORE_PG, _columns(message))
+        seq = await session.scalar(statements.STORE_MESSAGE_PG, _columns(message))
     else:
         keys = {"conversation": message.conversation_id, "now": message.created_at}
         seq = await session.scalar(_NEXT_SEQ, keys)
         message.seq = seq or 0
-        if await session.scalar(_INSERT_NEW, _columns(message)) is None:
+        if await session.scalar(statements.INSERT_MESSAGE_SQLITE, _columns(message)) is None:
             return False
         author = {"conversation": message.conversation_id, "user": message.author_id}
         await session.execute(_READ_OWN, {**author, "seq": seq, "now": message.created_at})
@@ -503,82 +504,6 @@ _NEXT_SEQ = (
     .where(_CONVERSATIONS.c.id == bindparam("conversation"))
     .values(last_seq=_CONVERSATIONS.c.last_seq + 1, last_activity_at=bindparam("now"))
     .returning(_CONVERSATIONS.c.last_seq)
-)
-# A retried send (same sender and clientMessageId) conflicts and inserts nothing.
-_INSERT_NEW = sqlite.insert(_MESSAGES).on_conflict_do_nothing().returning(_MESSAGES.c.id)
-_STORE_PG = sql_text(
-    """
-    WITH next AS (
-        UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = :created_at
-        WHERE id = :conversation_id
-        RETURNING last_seq
-    ),
-    message AS (
-        INSERT INTO messages (id, conversation_id, seq, kind, author_id, organization_id,
-                              client_message_id, body, data, created_at, edited_at, deleted_at)
-        SELECT :id, :conversation_id, next.last_seq, :kind, :author_id, :organization_id,
-               :client_message_id, :body, :data, :created_at, :edited_at, :deleted_at
-        FROM next
-        ON CONFLICT DO NOTHING
-        RETURNING seq
-    ),
-    own_read AS (
-        UPDATE conversation_participants SET read_seq = message.seq, read_at = :created_at
-        FROM message
-        WHERE conversation_id = :conversation_id AND user_id = :author_id
-    )
-    SELECT seq FROM message
-    """
-).bindparams(
-    *(
-        bindparam(column.key, type_=column.type)
-        for column in _MESSAGES.columns
-        if column.key != "seq"
-    )
-)
-# _record_at_once: like _STORE_PG, but numbers nothing for a retry of an earlier send, and
-# appends the MESSAGE_SENT event (the payload _notify writes) in the same statement.
-_SEND_PG = sql_text(
-    f"""
-    WITH next AS (
-        UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = :created_at
-        WHERE id = :conversation_id AND NOT EXISTS (
-            SELECT 1 FROM messages
-            WHERE conversation_id = :conversation_id AND author_id = :author_id
-              AND client_message_id = :client_message_id
-        )
-        RETURNING last_seq
-    ),
-    message AS (
-        INSERT INTO messages (id, conversation_id, seq, kind, author_id, organization_id,
-                              client_message_id, body, data, created_at, edited_at, deleted_at)
-        SELECT :id, :conversation_id, next.last_seq, :kind, :author_id, :organization_id,
-               :client_message_id, :body, :data, :created_at, :edited_at, :deleted_at
-        FROM next
-        RETURNING seq
-    ),
-    own_read AS (
-        UPDATE conversation_participants SET read_seq = message.seq, read_at = :created_at
-        FROM message
-        WHERE conversation_id = :conversation_id AND user_id = :author_id
-    ),
-    {
-        events.appended_after(
-            "message",
-            "json_build_object('conversationId', CAST(:conversation_id AS text), "
-            "'messageId', CAST(:id AS text), 'userId', CAST(:author_id AS text), "
-            "'seq', ordered.seq)",
-        )
-    }
-    SELECT message.seq, event.id FROM message, event
-    """
-).bindparams(
-    *(
-        bindparam(column.key, type_=column.type)
-        for column in _MESSAGES.columns
-        if column.key != "seq"
-    ),
-    *events.event_parameters(),
 )
 _READ_OWN = (
     update(_PARTICIPANTS_TABLE)

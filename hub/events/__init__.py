@@ -1,0 +1,20 @@
+"""Domain events: the event (`event`), the transactional log (`log`) and the live bus (`bus`).
+
+Domains append events in their write transaction (`append`); `transaction` writes them last
+and publishes them after commit; each process's `EventBus` delivers them to subscribers.
+"""
+
+from hub.events.bus import CHANNEL, EventBus
+from hub.events.event import DomainEvent, SubscriberTooSlow
+from hub.events.log import PendingEvent, append, transaction, write_pending
+
+__all__ = [
+    "CHANNEL",
+    "DomainEvent",
+    "EventBus",
+    "PendingEvent",
+    "SubscriberTooSlow",
+    "append",
+    "transaction",
+    "write_pending",
+]
