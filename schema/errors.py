@@ -29,12 +29,9 @@ def shape(error: GraphQLError, request_id: str) -> None:
         logger.warning("database unavailable in request %s: %s", request_id, original)
         original = unavailable
     if isinstance(original, HubError):
-        extensions: dict[str, Any] = {"code": original.code}
-        if original.field:
-            extensions["field"] = original.field
-        if isinstance(original, RateLimited | Unavailable):
-            extensions["retryAfter"] = original.retry_after
-        error.message = original.message
+        formatted = hub_error(original)
+        extensions: dict[str, Any] = formatted["extensions"]
+        error.message = formatted["message"]
     elif original is None:
         extensions = {
             **(error.extensions or {}),
@@ -68,6 +65,30 @@ def internal_error(request_id: str) -> dict[str, Any]:
         "message": INTERNAL_MESSAGE,
         "extensions": {"code": "INTERNAL", "requestId": request_id},
     }
+
+
+def hub_error(error: HubError) -> dict[str, Any]:
+    """A hub error as a GraphQL error object: its message, code, field and retry hint."""
+    extensions: dict[str, Any] = {"code": error.code}
+    if error.field:
+        extensions["field"] = error.field
+    if isinstance(error, RateLimited | Unavailable):
+        extensions["retryAfter"] = error.retry_after
+    return {"message": error.message, "extensions": extensions}
+
+
+def as_error(error: BaseException, *, request_id: str, what: str) -> dict[str, Any]:
+    """Any failure outside a resolver (a stream, an admission, a transport) as the one
+    GraphQL error shape: a hub error as itself, a database outage as UNAVAILABLE, anything
+    else masked as INTERNAL and logged under the request id, saying `what` failed."""
+    if isinstance(error, HubError):
+        return hub_error(error)
+    unavailable = as_unavailable(error)
+    if unavailable is not None:
+        logger.warning("%s: the database is unavailable (%s)", what, error)
+        return hub_error(unavailable)
+    logger.error("%s (request %s)", what, request_id, exc_info=error)
+    return internal_error(request_id)
 
 
 def already_shaped(error: GraphQLError) -> bool:

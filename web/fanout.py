@@ -32,10 +32,9 @@ from graphql import (
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from hub.db import as_unavailable
-from hub.errors import HubError, RateLimited, Unavailable
+from hub.errors import HubError
 from hub.roles import Principal
-from schema.errors import internal_error, new_request_id
+from schema.errors import as_error, hub_error, internal_error, new_request_id
 from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience_key, parsed
 
 GroupKey = tuple[str, str, str, str]
@@ -285,25 +284,16 @@ class Groups:
 
 
 def _hub_error(error: HubError) -> str:
-    extensions: dict[str, Any] = {"code": error.code}
-    if error.field:
-        extensions["field"] = error.field
-    if isinstance(error, RateLimited | Unavailable):
-        extensions["retryAfter"] = error.retry_after
-    return json.dumps([{"message": error.message, "extensions": extensions}])
+    return json.dumps([hub_error(error)])
 
 
 def _unexpected(error: Exception, what: str) -> str:
     """The errors of a stream that failed: UNAVAILABLE in a database outage, else logged."""
-    unavailable = as_unavailable(error)
-    if unavailable is not None:
-        logger.warning("%s: the database is unavailable (%s)", what, error)
-        return _hub_error(unavailable)
-    return _internal(what, error)
+    return json.dumps([as_error(error, request_id=new_request_id(), what=what)])
 
 
-def _internal(what: str, error: BaseException | None = None) -> str:
-    """Log an unexpected failure under a new request id and give its masked error."""
+def _internal(what: str) -> str:
+    """Log a failure that raised nothing under a new request id and give its masked error."""
     request_id = new_request_id()
-    logger.error("%s (request %s)", what, request_id, exc_info=error)
+    logger.error("%s (request %s)", what, request_id)
     return json.dumps([internal_error(request_id)])

@@ -20,6 +20,7 @@ from hub.errors import HubError, Unavailable
 from hub.runtime import Hub
 from schema.context import Context
 from schema.documents import needs_login
+from schema.errors import hub_error
 from web.negotiation import (
     GRAPHQL_RESPONSE,
     GraphQLParams,
@@ -198,8 +199,7 @@ def _retry_after(errors: Any) -> int | None:
 
 
 def _unavailable(error: Unavailable, media: str) -> Response:
-    extensions = {"code": error.code, "retryAfter": error.retry_after}
-    body = {"errors": [{"message": error.message, "extensions": extensions}]}
+    body = {"errors": [hub_error(error)]}
     return _json(body, 503, media, {"retry-after": str(error.retry_after)})
 
 

@@ -25,11 +25,11 @@ from strawberry.types.graphql import OperationType
 
 from hub import identity, json_input
 from hub.db import as_unavailable
-from hub.errors import HubError, RateLimited, Unavailable
+from hub.errors import HubError
 from hub.runtime import Hub
 from schema.context import Context
 from schema.documents import parses
-from schema.errors import internal_error, new_request_id
+from schema.errors import as_error, hub_error, new_request_id
 from schema.fanout import SharedStream, alike_for_every_recipient
 from web.fanout import (
     Groups,
@@ -285,18 +285,14 @@ class _Connection:
         except asyncio.CancelledError:
             raise
         except HubError as error:
-            await self._send_next_error(operation_id, error)
+            await self._send_next_error(operation_id, hub_error(error))
         except Exception as error:
-            unavailable = as_unavailable(error)
-            if unavailable is None:
-                logger.exception(
-                    "subscription %s failed (request %s)", operation_id, context.request_id
-                )
-                errors = [internal_error(context.request_id)]
-                await self._send({"id": operation_id, "type": "error", "payload": errors})
+            what = f"subscription {operation_id} failed"
+            shaped = as_error(error, request_id=context.request_id, what=what)
+            if as_unavailable(error) is None:
+                await self._send({"id": operation_id, "type": "error", "payload": [shaped]})
                 return
-            logger.warning("subscription %s: the database is unavailable (%s)", operation_id, error)
-            await self._send_next_error(operation_id, unavailable)
+            await self._send_next_error(operation_id, shaped)
         with contextlib.suppress(Exception):
             await self._send({"id": operation_id, "type": "complete"})
 
@@ -352,13 +348,8 @@ class _Connection:
         if self.websocket.application_state is WebSocketState.CONNECTED:
             await self.outbox.put_paced(text, patience=STALLED_SECONDS)
 
-    async def _send_next_error(self, operation_id: str, error: HubError) -> None:
-        extensions: dict[str, Any] = {"code": error.code}
-        if error.field:
-            extensions["field"] = error.field
-        if isinstance(error, RateLimited | Unavailable):
-            extensions["retryAfter"] = error.retry_after
-        payload = {"data": None, "errors": [{"message": error.message, "extensions": extensions}]}
+    async def _send_next_error(self, operation_id: str, error: dict[str, Any]) -> None:
+        payload = {"data": None, "errors": [error]}
         await self._send({"id": operation_id, "type": "next", "payload": payload})
 
     async def _send_error(self, operation_id: str, message: str) -> None:
