@@ -25,6 +25,7 @@ from schema.assets import (
 )
 from schema.context import Info
 from schema.events import AssetEvent, parse_cursor
+from schema.inputs import to_hub
 from schema.relay import Connection, page_request
 from schema.uploads import Upload, bytes_of, file_of
 
@@ -46,12 +47,7 @@ class AssetsQuery:
         result = await asset_service.list_assets(
             hub,
             principal=principal,
-            filter=asset_rules.AssetFilter(
-                kinds=wanted.kinds or (),
-                product_line=wanted.product_line,
-                search=wanted.search,
-                include_archived=wanted.include_archived,
-            ),
+            filter=to_hub(wanted, asset_rules.AssetFilter),
             page=page_request(info, first, after),
         )
         return Connection[Asset].of(result, Asset.from_model)
@@ -212,14 +208,4 @@ class AssetsSubscription:
 
 
 def _asset_input(input: AssetInput) -> asset_rules.AssetInput:
-    return asset_rules.AssetInput(
-        title=input.title,
-        kind=input.kind,
-        description=input.description,
-        tags=input.tags,
-        product_lines=input.product_lines,
-        language=input.language,
-        min_tier=input.min_tier,
-        partner_types=input.partner_types,
-        partner_ids=[str(partner) for partner in input.partner_ids],
-    )
+    return to_hub(input, asset_rules.AssetInput)

@@ -9,6 +9,7 @@ from hub import users as user_service
 from hub.roles import Role
 from schema.context import Info
 from schema.identity import InvitationPayload, LoginPayload, User, UserFilter
+from schema.inputs import to_hub
 from schema.relay import Connection, page_request
 
 
@@ -43,12 +44,7 @@ class IdentityQuery:
         result = await user_service.list_users(
             hub,
             principal=principal,
-            filter=user_service.UserFilter(
-                organization_id=wanted.organization_id,
-                roles=[Role(role) for role in wanted.roles or ()],
-                active=wanted.active,
-                search=wanted.search,
-            ),
+            filter=to_hub(wanted, user_service.UserFilter),
             page=page,
         )
         return Connection[User].of(result, User.from_model)

@@ -13,6 +13,7 @@ from hub.knowledge import discussion, engagement, rules
 from hub.knowledge import practices as practice_service
 from hub.knowledge.rules import ArticleStatus, PracticeOrder
 from schema.context import Info
+from schema.inputs import to_hub
 from schema.knowledge import (
     Article,
     ArticleCategory,
@@ -67,13 +68,7 @@ class KnowledgeQuery:
         result = await article_service.list_articles(
             hub,
             principal=principal,
-            filter=rules.ArticleFilter(
-                search=wanted.search,
-                category_id=str(wanted.category_id) if wanted.category_id else None,
-                product_line=wanted.product_line,
-                tag=wanted.tag,
-                statuses=wanted.statuses or (),
-            ),
+            filter=to_hub(wanted, rules.ArticleFilter),
             page=page_request(info, first, after),
         )
         return Connection[Article].of(result, Article.from_model)
@@ -130,14 +125,7 @@ class KnowledgeQuery:
         result = await practice_service.list_practices(
             hub,
             principal=principal,
-            filter=rules.PracticeFilter(
-                search=wanted.search,
-                product_line=wanted.product_line,
-                tag=wanted.tag,
-                statuses=wanted.statuses or (),
-                featured_only=wanted.featured_only,
-                mine=wanted.mine,
-            ),
+            filter=to_hub(wanted, rules.PracticeFilter),
             order=order_by,
             page=page_request(info, first, after),
         )
@@ -199,17 +187,7 @@ class KnowledgeMutation:
         model = await article_service.create(
             info.context.hub,
             principal=info.context.require_principal(),
-            data=rules.ArticleInput(
-                title=input.title,
-                body=input.body,
-                slug=input.slug,
-                category_id=str(input.category_id) if input.category_id else None,
-                tags=input.tags,
-                product_lines=input.product_lines,
-                language=input.language,
-                audience=_audience(input.visibility),
-                related_asset_ids=[str(asset) for asset in input.related_asset_ids],
-            ),
+            data=to_hub(input, rules.ArticleInput, audience=_audience(input.visibility)),
         )
         return Article.from_model(model)
 
@@ -225,20 +203,10 @@ class KnowledgeMutation:
             info.context.hub,
             principal=info.context.require_principal(),
             article_id=str(id),
-            changes=rules.ArticleChanges(
-                title=input.title,
-                body=input.body,
-                slug=input.slug,
-                category_id=str(input.category_id) if input.category_id else None,
-                clear_category=input.clear_category,
-                tags=input.tags,
-                product_lines=input.product_lines,
-                language=input.language,
-                audience=input.visibility.to_audience() if input.visibility else None,
-                related_asset_ids=[str(asset) for asset in input.related_asset_ids]
-                if input.related_asset_ids is not None
-                else None,
-                note=input.note,
+            changes=to_hub(
+                input,
+                rules.ArticleChanges,
+                audience=_audience(input.visibility) if input.visibility else None,
             ),
             expected_version=expected_version,
         )
@@ -381,18 +349,8 @@ class KnowledgeMutation:
 
 
 def _audience(visibility: VisibilityInput | None) -> Audience:
-    return visibility.to_audience() if visibility else Audience()
+    return to_hub(visibility, Audience) if visibility else Audience()
 
 
 def _practice(input: BestPracticeInput) -> rules.PracticeInput:
-    return rules.PracticeInput(
-        title=input.title,
-        problem=input.problem,
-        approach=input.approach,
-        outcome=input.outcome,
-        tags=input.tags,
-        product_lines=input.product_lines,
-        hide_author=input.hide_author,
-        audience=_audience(input.visibility),
-        asset_ids=[str(asset) for asset in input.asset_ids],
-    )
+    return to_hub(input, rules.PracticeInput, audience=_audience(input.visibility))

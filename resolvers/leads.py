@@ -9,17 +9,16 @@ from typing import Any
 import strawberry
 
 from hub.leads import activity, deals, policy
+from hub.leads import rules as lead_rules
 from hub.leads import service as lead_service
 from hub.leads.deals import DealStatus
 from hub.leads.rules import DeclineReason, LeadStatus
-from hub.leads.rules import LeadInput as HubLeadInput
 from hub.partners import Tier
 from hub.routing import Weights
-from hub.validation import country as checked_country
-from hub.validation import product_line as checked_line
 from schema.context import Info
 from schema.deals import DealInput, DealRegistration
 from schema.events import LeadEvent, parse_cursor
+from schema.inputs import to_hub
 from schema.leads import (
     Lead,
     LeadFilter,
@@ -48,17 +47,7 @@ class LeadsQuery:
         result = await lead_service.list_leads(
             hub,
             principal=principal,
-            filter=lead_service.LeadFilter(
-                statuses=wanted.statuses or (),
-                partner_id=wanted.partner_id,
-                product_line=checked_line(wanted.product_line, field="filter.productLine")
-                if wanted.product_line
-                else None,
-                country=checked_country(wanted.country, field="filter.country")
-                if wanted.country
-                else None,
-                search=wanted.search,
-            ),
+            filter=to_hub(wanted, lead_service.LeadFilter),
             page=page_request(info, first, after),
         )
         if selects(info, "edges", "node", "partner"):
@@ -111,22 +100,8 @@ class LeadsMutation:
     )
     async def create_lead(self, info: Info, input: LeadInput, route: bool = True) -> Lead:
         value = input.estimated_value
-        data = HubLeadInput(
-            customer_company=input.customer_company,
-            country=input.country,
-            product_line=input.product_line,
-            contact_name=input.contact_name,
-            email=input.email,
-            phone=input.phone,
-            region=input.region,
-            postal_code=input.postal_code,
-            latitude=input.latitude,
-            longitude=input.longitude,
-            value_minor=value.amount_minor if value else 0,
-            currency=value.currency if value else "USD",
-            expected_close=input.expected_close,
-            source=input.source,
-        )
+        money = {"value_minor": value.amount_minor, "currency": value.currency} if value else {}
+        data = to_hub(input, lead_rules.LeadInput, **money)
         model = await lead_service.create(
             info.context.hub, principal=info.context.require_principal(), data=data, route_now=route
         )
@@ -230,15 +205,9 @@ class LeadsMutation:
 
     @strawberry.mutation(description="Register a deal you found; conflicts are caught at once.")
     async def register_deal(self, info: Info, input: DealInput) -> DealRegistration:
-        data = deals.DealInput(
-            customer_company=input.customer_company,
-            country=input.country,
-            product_line=input.product_line,
-            value_minor=input.value.amount_minor,
-            currency=input.value.currency,
-            expected_close=input.expected_close,
-            customer_email=input.customer_email,
-            partner_id=str(input.partner_id) if input.partner_id else None,
+        value = input.value
+        data = to_hub(
+            input, deals.DealInput, value_minor=value.amount_minor, currency=value.currency
         )
         model = await deals.register(
             info.context.hub, principal=info.context.require_principal(), data=data

@@ -12,6 +12,7 @@ from hub.messaging import messages as message_service
 from hub.messaging import rules
 from schema.context import Info
 from schema.events import parse_cursor
+from schema.inputs import to_hub
 from schema.loaders import prefetch
 from schema.messaging import (
     Conversation,
@@ -41,11 +42,7 @@ class MessagingQuery:
         result = await conversation_service.list_conversations(
             hub,
             principal=principal,
-            filter=rules.ConversationFilter(
-                context_type=wanted.context_type,
-                context_id=str(wanted.context_id) if wanted.context_id else None,
-                unread_only=wanted.unread_only,
-            ),
+            filter=to_hub(wanted, rules.ConversationFilter),
             page=page_request(info, first, after),
         )
         ids = [conversation.id for conversation in result.items]
@@ -83,13 +80,7 @@ class MessagingMutation:
         model = await conversation_service.start(
             hub,
             principal=principal,
-            data=rules.ConversationInput(
-                subject=input.subject,
-                user_ids=[str(user) for user in input.user_ids],
-                organization_ids=[str(org) for org in input.organization_ids],
-                context_type=input.context_type,
-                context_id=str(input.context_id) if input.context_id else None,
-            ),
+            data=to_hub(input, rules.ConversationInput),
         )
         if input.message is not None:
             await message_service.send(

@@ -8,13 +8,13 @@ from typing import Any
 
 import strawberry
 
-from hub.errors import BadInput
 from hub.orders import catalog, stock
 from hub.orders import service as order_service
 from hub.orders import settings as order_settings
 from hub.partners import Tier
 from schema.context import Info
 from schema.events import OrderEvent, parse_cursor
+from schema.inputs import to_hub
 from schema.loaders import prefetch
 from schema.orders import (
     Availability,
@@ -50,9 +50,7 @@ class OrdersQuery:
         result = await catalog.list_products(
             hub,
             principal=principal,
-            filter=catalog.ProductFilter(
-                product_line=wanted.product_line, active=wanted.active, search=wanted.search
-            ),
+            filter=to_hub(wanted, catalog.ProductFilter),
             page=page_request(info, first, after),
         )
         return Connection[Product].of(result, Product.from_model)
@@ -90,9 +88,7 @@ class OrdersQuery:
         result = await order_service.list_orders(
             hub,
             principal=principal,
-            filter=order_service.OrderFilter(
-                statuses=wanted.statuses or (), partner_id=wanted.partner_id
-            ),
+            filter=to_hub(wanted, order_service.OrderFilter),
             page=page_request(info, first, after),
         )
         if selects(info, "edges", "node", "lines"):
@@ -146,16 +142,7 @@ class OrdersMutation:
         description="Place an order for your organization; prices come from your tier."
     )
     async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
-        data = order_service.OrderInput(
-            lines=[order_service.LineInput(line.sku, line.quantity) for line in input.lines],
-            end_customer=input.end_customer,
-            currency=input.currency,
-            shipping_address=input.shipping_address,
-            shipping_country=input.shipping_country,
-            requested_delivery=input.requested_delivery,
-            lead_id=input.lead_id,
-            deal_id=input.deal_id,
-        )
+        data = to_hub(input, order_service.OrderInput)
         model = await order_service.place(
             info.context.hub, principal=info.context.require_principal(), data=data
         )
@@ -199,14 +186,7 @@ class OrdersMutation:
 
     @strawberry.mutation(description="Add a product to the catalog (vendor staff).")
     async def create_product(self, info: Info, input: ProductInput) -> Product:
-        data = catalog.ProductInput(
-            sku=input.sku,
-            name=input.name,
-            product_line=input.product_line,
-            prices=_prices(input.list_prices),
-            description=input.description,
-            active=input.active,
-        )
+        data = to_hub(input, catalog.ProductInput, prices=_prices(input.list_prices))
         model = await catalog.create(
             info.context.hub, principal=info.context.require_principal(), data=data
         )
@@ -328,10 +308,4 @@ class OrdersSubscription:
 
 
 def _prices(prices: list[MoneyInput]) -> dict[str, int]:
-    result: dict[str, int] = {}
-    for index, price in enumerate(prices):
-        code = price.currency.strip().upper()
-        if code in result:
-            raise BadInput(f"two prices in {code}", field=f"listPrices.{index}.currency")
-        result[code] = price.amount_minor
-    return result
+    return catalog.price_list([(price.currency, price.amount_minor) for price in prices])

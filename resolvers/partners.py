@@ -6,9 +6,8 @@ import strawberry
 
 from hub import partners as partner_service
 from hub.partners import PartnerStatus, Tier
-from hub.validation import country as checked_country
-from hub.validation import product_line
 from schema.context import Info
+from schema.inputs import to_hub
 from schema.partners import (
     Partner,
     PartnerApplicationInput,
@@ -62,7 +61,9 @@ class PartnersMutation:
     @strawberry.mutation(description="Create a partner (vendor staff).")
     async def create_partner(self, info: Info, input: PartnerInput) -> Partner:
         partner = await partner_service.create(
-            info.context.hub, principal=info.context.require_principal(), data=input.to_hub()
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=to_hub(input, partner_service.PartnerInput),
         )
         return Partner.from_model(partner)
 
@@ -128,16 +129,4 @@ class PartnersMutation:
 
 
 def _to_hub_filter(wanted: PartnerFilter) -> partner_service.PartnerFilter:
-    near = wanted.near
-    return partner_service.PartnerFilter(
-        tiers=[partner_service.Tier(tier) for tier in wanted.tiers or ()],
-        types=[partner_service.PartnerType(kind) for kind in wanted.types or ()],
-        statuses=[partner_service.PartnerStatus(status) for status in wanted.statuses or ()],
-        country=checked_country(wanted.country, field="filter.country") if wanted.country else None,
-        specialization=product_line(wanted.specialization, field="filter.specialization")
-        if wanted.specialization
-        else None,
-        search=wanted.search,
-        parent_id=wanted.parent_id,
-        near=partner_service.Near(near.latitude, near.longitude, near.radius_km) if near else None,
-    )
+    return to_hub(wanted, partner_service.PartnerFilter)

@@ -6,6 +6,7 @@ import strawberry
 
 from hub import product_lines
 from schema.context import Info
+from schema.inputs import to_hub
 from schema.product_lines import (
     ProductLine,
     ProductLineFilter,
@@ -51,7 +52,7 @@ class ProductLinesMutation:
         model = await product_lines.create(
             info.context.hub,
             principal=info.context.require_principal(),
-            data=product_lines.ProductLineInput(input.code, input.name, input.description),
+            data=to_hub(input, product_lines.ProductLineInput),
         )
         return ProductLine.from_model(model)
 

@@ -14,6 +14,7 @@ from hub.training import courses as course_service
 from hub.training import enrolments as enrolment_service
 from schema.context import Info
 from schema.events import parse_cursor
+from schema.inputs import to_hub
 from schema.relay import Connection, page_request
 from schema.training import (
     AnswerInput,
@@ -53,11 +54,7 @@ class TrainingQuery:
         page = await course_service.list_courses(
             hub,
             principal=principal,
-            filter=rules.CourseFilter(
-                product_line=wanted.product_line,
-                search=wanted.search,
-                include_unpublished=wanted.include_unpublished,
-            ),
+            filter=to_hub(wanted, rules.CourseFilter),
             page=page_request(info, first, after),
         )
         return Connection[Course].of(page, Course.from_model)
@@ -85,12 +82,7 @@ class TrainingQuery:
             info,
             first,
             after,
-            rules.EnrolmentFilter(
-                course_id=wanted.course_id,
-                user_id=wanted.user_id,
-                partner_id=wanted.partner_id,
-                completed=wanted.completed,
-            ),
+            to_hub(wanted, rules.EnrolmentFilter),
         )
 
     @strawberry.field(description="The caller's own enrolments, newest first.")
@@ -150,13 +142,7 @@ class TrainingQuery:
         page = await certification_service.list_certifications(
             hub,
             principal=principal,
-            filter=rules.CertificationFilter(
-                user_id=wanted.user_id,
-                partner_id=wanted.partner_id,
-                definition_id=wanted.definition_id,
-                statuses=wanted.statuses or (),
-                expiring_within_days=wanted.expiring_within_days,
-            ),
+            filter=to_hub(wanted, rules.CertificationFilter),
             page=page_request(info, first, after),
         )
         now = hub.clock.now()
@@ -199,16 +185,7 @@ class TrainingMutation:
         model = await course_service.create(
             info.context.hub,
             principal=info.context.require_principal(),
-            data=rules.CourseInput(
-                title=input.title,
-                estimated_minutes=input.estimated_minutes,
-                modules=_modules(input.modules),
-                summary=input.summary,
-                product_lines=input.product_lines,
-                required_tier=input.required_tier,
-                published=input.published,
-                assessment=_assessment(input.assessment),
-            ),
+            data=to_hub(input, rules.CourseInput),
         )
         return Course.from_model(model)
 
@@ -329,38 +306,13 @@ class TrainingSubscription:
 
 
 def _modules(modules: list[CourseModuleInput]) -> list[rules.ModuleInput]:
-    return [
-        rules.ModuleInput(
-            title=module.title,
-            lessons=[
-                rules.LessonInput(
-                    title=lesson.title,
-                    asset_id=lesson.asset_id,
-                    url=lesson.url,
-                    article_id=lesson.article_id,
-                )
-                for lesson in module.lessons
-            ],
-        )
-        for module in modules
-    ]
+    return [to_hub(module, rules.ModuleInput) for module in modules]
 
 
 def _assessment(assessment: AssessmentInput | None) -> rules.AssessmentInput | None:
     if assessment is None:
         return None
-    return rules.AssessmentInput(
-        pass_mark=assessment.pass_mark,
-        max_attempts=assessment.max_attempts,
-        questions=[
-            rules.QuestionInput(
-                prompt=question.prompt,
-                options=question.options,
-                correct_options=question.correct_options,
-            )
-            for question in assessment.questions
-        ],
-    )
+    return to_hub(assessment, rules.AssessmentInput)
 
 
 def _course_changes(input: CourseUpdateInput) -> dict[str, Any]:
@@ -375,11 +327,4 @@ def _course_changes(input: CourseUpdateInput) -> dict[str, Any]:
 
 
 def _definition(input: CertificationDefinitionInput) -> rules.DefinitionInput:
-    return rules.DefinitionInput(
-        name=input.name,
-        product_line=input.product_line,
-        validity_days=input.validity_days,
-        required_course_ids=[str(course) for course in input.required_course_ids],
-        description=input.description,
-        renewal_course_id=input.renewal_course_id,
-    )
+    return to_hub(input, rules.DefinitionInput)

@@ -48,13 +48,6 @@ class VisibilityInput:
         default_factory=list, description="When given, only these partners see the record."
     )
 
-    def to_audience(self) -> audience.Audience:
-        return audience.Audience(
-            min_tier=self.min_tier,
-            partner_types=list(self.partner_types),
-            partner_ids=[str(partner) for partner in self.partner_ids],
-        )
-
 
 @strawberry.type(description="A node of the knowledge base's category tree.")
 class ArticleCategory:

@@ -11,6 +11,7 @@ from hub import partners as partner_service
 from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.context import Info
 from schema.identity import Organization, User
+from schema.inputs import to_hub
 from storage.models import Partner as PartnerModel
 from storage.models import PartnerChange as PartnerChangeModel
 from storage.models import Territory as TerritoryModel
@@ -183,14 +184,6 @@ class TerritoryInput:
     )
     postal_prefixes: list[str] = strawberry.field(default_factory=list)
 
-    def to_hub(self) -> partner_service.TerritoryInput:
-        return partner_service.TerritoryInput(
-            name=self.name,
-            countries=self.countries,
-            regions=self.regions,
-            postal_prefixes=self.postal_prefixes,
-        )
-
 
 @strawberry.input(description="A new partner (vendor staff).")
 class PartnerInput:
@@ -212,11 +205,6 @@ class PartnerInput:
     description: str | None = None
     specializations: list[str] = strawberry.field(default_factory=list)
     territories: list[TerritoryInput] = strawberry.field(default_factory=list)
-
-    def to_hub(self) -> partner_service.PartnerInput:
-        values = dict(vars(self))
-        values["territories"] = [territory.to_hub() for territory in self.territories]
-        return partner_service.PartnerInput(**values)
 
 
 @strawberry.input(description="Fields to change; omitted fields stay as they are.")
@@ -242,7 +230,10 @@ class PartnerUpdateInput:
         """Return only the fields the client sent."""
         sent = {key: value for key, value in vars(self).items() if value is not strawberry.UNSET}
         if sent.get("territories") is not None:
-            sent["territories"] = [territory.to_hub() for territory in sent["territories"]]
+            sent["territories"] = [
+                to_hub(territory, partner_service.TerritoryInput)
+                for territory in sent["territories"]
+            ]
         return sent
 
 
@@ -271,11 +262,11 @@ class PartnerApplicationInput:
     specializations: list[str] = strawberry.field(default_factory=list)
 
     def to_hub(self) -> tuple[partner_service.PartnerInput, partner_service.ContactInput]:
-        values = {key: value for key, value in vars(self).items() if key != "contact"}
-        contact = partner_service.ContactInput(
-            name=self.contact.name, email=self.contact.email, password=self.contact.password
+        """The applicant company and its first user."""
+        return (
+            to_hub(self, partner_service.PartnerInput),
+            to_hub(self.contact, partner_service.ContactInput),
         )
-        return partner_service.PartnerInput(**values), contact
 
 
 @strawberry.input(description="The partner locator: partners within radiusKm, nearest first.")

@@ -273,9 +273,11 @@ async def list_leads(
     if filter.partner_id:
         statement = statement.where(Lead.partner_id == filter.partner_id)
     if filter.product_line:
-        statement = statement.where(Lead.product_line == filter.product_line)
+        line = validation.product_line(filter.product_line, field="filter.productLine")
+        statement = statement.where(Lead.product_line == line)
     if filter.country:
-        statement = statement.where(Lead.country == filter.country)
+        country = validation.country(filter.country, field="filter.country")
+        statement = statement.where(Lead.country == country)
     search = validation.filter_text(filter.search, field="filter.search")
     if search:
         term = search.lower()

@@ -35,6 +35,17 @@ class ProductInput:
     active: bool = True
 
 
+def price_list(prices: Sequence[tuple[str, int]]) -> dict[str, int]:
+    """List prices by currency from (currency, minor units) pairs; one price per currency."""
+    result: dict[str, int] = {}
+    for index, (currency, amount_minor) in enumerate(prices):
+        code = currency.strip().upper()
+        if code in result:
+            raise BadInput(f"two prices in {code}", field=f"listPrices.{index}.currency")
+        result[code] = amount_minor
+    return result
+
+
 @dataclass(frozen=True)
 class ProductFilter:
     product_line: str | None = None

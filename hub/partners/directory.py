@@ -243,14 +243,16 @@ def _filtered(principal: Principal, filter: PartnerFilter) -> Select[tuple[Partn
             Partner.status.in_(distinct(status.value for status in filter.statuses))
         )
     if filter.country:
-        statement = statement.where(Partner.country == filter.country)
+        country = validation.country(filter.country, field="filter.country")
+        statement = statement.where(Partner.country == country)
     if filter.parent_id:
         statement = statement.where(Partner.parent_id == filter.parent_id)
     if filter.specialization:
+        line = validation.product_line(filter.specialization, field="filter.specialization")
         statement = statement.where(
             exists().where(
                 PartnerSpecialization.partner_id == Partner.id,
-                PartnerSpecialization.product_line == filter.specialization,
+                PartnerSpecialization.product_line == line,
             )
         )
     search = validation.filter_text(filter.search, field="filter.search")
