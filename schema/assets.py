@@ -11,6 +11,7 @@ from hub.assets import service as asset_service
 from hub.assets.rules import AssetKind
 from hub.partners.rules import PartnerType, Tier
 from schema.context import Info
+from schema.loading import LoaderSet, loader
 from storage.models import Asset as AssetModel
 from storage.models import AssetVersion as AssetVersionModel
 
@@ -141,3 +142,14 @@ class AssetUploadInput:
     size: float
     asset_id: strawberry.ID | None = None
     asset: AssetInput | None = None
+
+
+class AssetLoaders(LoaderSet):
+    """Assets by id and an asset's versions."""
+
+    versions_by_asset = loader[str, list[AssetVersionModel]](
+        lambda hub, principal, ids: asset_service.versions_by_asset(hub, ids)
+    )
+    asset_by_id = loader[str, AssetModel | None](
+        lambda hub, principal, ids: asset_service.by_ids(hub, principal=principal, ids=ids)
+    )

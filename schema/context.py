@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -12,7 +12,9 @@ from hub.roles import Principal
 from hub.runtime import Hub
 from schema.errors import new_request_id
 from schema.fanout import SharedStream
-from schema.loaders import Loaders
+
+if TYPE_CHECKING:
+    from schema.loaders import Loaders
 
 
 @dataclass
@@ -45,6 +47,8 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
+            from schema.loaders import Loaders  # it joins the slices, which import this module
+
             self._loaders = Loaders(self.hub, self.require_principal())
         return self._loaders
 

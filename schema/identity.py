@@ -7,10 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub import partners as partner_service
+from hub import users as user_service
+from hub.knowledge import discussion
 from hub.roles import OrganizationKind, Role
 from schema.context import Info
+from schema.loading import LoaderSet, loader
 from storage.models import Invitation as InvitationModel
 from storage.models import Organization as OrganizationModel
+from storage.models import Partner as PartnerModel
 from storage.models import User as UserModel
 
 if TYPE_CHECKING:
@@ -105,3 +110,25 @@ class UserFilter:
     roles: list[Role] | None = None
     active: bool | None = None
     search: str | None = None
+
+
+class IdentityLoaders(LoaderSet):
+    """Users, organizations and partners by id, and the names shown beside records."""
+
+    user_by_id = loader[str, UserModel | None](
+        lambda hub, principal, ids: user_service.by_ids(hub, principal=principal, ids=ids)
+    )
+    organization_by_id = loader[str, OrganizationModel | None](
+        lambda hub, principal, ids: user_service.organizations_by_ids(
+            hub, principal=principal, ids=ids
+        )
+    )
+    partner_by_id = loader[str, PartnerModel | None](
+        lambda hub, principal, ids: partner_service.by_ids(hub, principal=principal, ids=ids)
+    )
+    user_name_by_id = loader[str, str | None](
+        lambda hub, principal, ids: discussion.user_names(hub, ids)
+    )
+    organization_name_by_id = loader[str, str | None](
+        lambda hub, principal, ids: discussion.organization_names(hub, ids)
+    )

@@ -7,7 +7,9 @@ from datetime import datetime
 import strawberry
 
 from hub import audience
+from hub.knowledge import articles as article_service
 from hub.knowledge import attachments as practice_files
+from hub.knowledge import categories as category_service
 from hub.knowledge import discussion, engagement
 from hub.knowledge.rules import (
     ArticleStatus,
@@ -19,11 +21,14 @@ from hub.partners.rules import PartnerType, Tier
 from schema.assets import Asset
 from schema.attachments import AttachedFile
 from schema.context import Info
+from schema.loading import LoaderSet, loader
 from schema.relay import Connection, page_request
 from storage.models import Article as ArticleModel
 from storage.models import ArticleCategory as ArticleCategoryModel
 from storage.models import ArticleRevision as ArticleRevisionModel
+from storage.models import Asset as AssetModel
 from storage.models import BestPractice as BestPracticeModel
+from storage.models import BestPracticeAttachment as BestPracticeAttachmentModel
 from storage.models import BestPracticeComment as CommentModel
 
 strawberry.enum(ArticleStatus, name="ArticleStatus")
@@ -463,4 +468,45 @@ class BestPracticeFilter:
     featured_only: bool = False
     mine: bool = strawberry.field(
         default=False, description="Only my organization's practices, in any status."
+    )
+
+
+# A practice's attachment row and the asset it names, if any.
+Attached = AssetModel | None
+
+
+class KnowledgeLoaders(LoaderSet):
+    """Articles, categories, revisions and reading figures; practices' ratings and files."""
+
+    article_by_id = loader[str, ArticleModel | None](
+        lambda hub, principal, ids: article_service.by_ids(hub, principal=principal, ids=ids)
+    )
+    article_category_by_id = loader[str, ArticleCategoryModel | None](
+        lambda hub, principal, ids: category_service.categories_by_ids(hub, ids)
+    )
+    related_assets_by_article = loader[str, list[AssetModel]](
+        lambda hub, principal, ids: article_service.related_assets(
+            hub, principal=principal, article_ids=ids
+        )
+    )
+    partners_named_by_article = loader[str, list[str]](
+        lambda hub, principal, ids: article_service.named_partners(hub, ids)
+    )
+    revisions_by_article = loader[str, list[ArticleRevisionModel]](
+        lambda hub, principal, ids: article_service.revisions(
+            hub, principal=principal, article_ids=ids
+        )
+    )
+    stats_by_article = loader[str, engagement.ArticleStats](
+        lambda hub, principal, ids: engagement.stats(hub, principal=principal, article_ids=ids)
+    )
+    rating_by_practice = loader[str, discussion.Rating](
+        lambda hub, principal, ids: discussion.ratings(hub, principal=principal, practice_ids=ids)
+    )
+    attachments_by_practice = loader[
+        str, list[tuple[BestPracticeAttachmentModel, AssetModel | None]]
+    ](
+        lambda hub, principal, ids: practice_files.by_practice(
+            hub, principal=principal, practice_ids=ids
+        )
     )

@@ -8,6 +8,8 @@ from typing import Any
 
 import strawberry
 
+from hub.leads import activity as lead_activity
+from hub.leads import service as lead_service
 from hub.leads.deals import ConflictView, conflict_view
 from hub.leads.policy import LeadSettings as LeadSettingsModel
 from hub.leads.rules import DeclineReason, LeadSource, LeadStatus, Outcome
@@ -15,7 +17,7 @@ from hub.partners import Tier
 from hub.routing import Exclusion, Step, Strategy
 from schema.context import Info
 from schema.identity import User
-from schema.loaders import at_once
+from schema.loading import LoaderSet, at_once, loader
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import Lead as LeadModel
@@ -371,3 +373,24 @@ class LeadSettingsInput:
     auto_approve_tiers: list[Tier] | None = strawberry.UNSET
     conflict_policy: str | None = strawberry.UNSET
     required_certifications: list[str] | None = strawberry.UNSET
+
+
+class LeadLoaders(LoaderSet):
+    """Leads by id and a lead's notes, follow-ups and assignments."""
+
+    lead_by_id = loader[str, LeadModel | None](
+        lambda hub, principal, ids: lead_service.by_ids(hub, principal=principal, ids=ids)
+    )
+    notes_by_lead = loader[str, list[LeadNoteModel]](
+        lambda hub, principal, ids: lead_activity.notes_by_lead(hub, principal=principal, ids=ids)
+    )
+    follow_ups_by_lead = loader[str, list[LeadActivityModel]](
+        lambda hub, principal, ids: lead_activity.follow_ups_by_lead(
+            hub, principal=principal, ids=ids
+        )
+    )
+    assignments_by_lead = loader[str, list[LeadAssignmentModel]](
+        lambda hub, principal, ids: lead_activity.assignments_by_lead(
+            hub, principal=principal, ids=ids
+        )
+    )

@@ -9,15 +9,18 @@ import strawberry
 
 from hub.events import DomainEvent
 from hub.knowledge.rules import render_markdown
+from hub.messaging import conversations as conversation_service
 from hub.messaging import messages as message_service
 from hub.messaging.rules import ContextType, MessageEventType, MessageKind
 from schema.attachments import AttachedFile
 from schema.context import Info
-from schema.loaders import at_once
+from schema.loading import LoaderSet, at_once, loader
 from schema.relay import Connection, page_request
+from storage.models import Asset
 from storage.models import Conversation as ConversationModel
 from storage.models import ConversationParticipant as ParticipantModel
 from storage.models import Message as MessageModel
+from storage.models import MessageAttachment as MessageAttachmentModel
 
 strawberry.enum(ContextType, name="ConversationContextType")
 strawberry.enum(MessageKind, name="MessageKind")
@@ -232,3 +235,32 @@ class MessageEvent:
     async def message(self, info: Info) -> Message | None:
         found = await message_service.of_event(info.context.hub, self.event)
         return Message.from_model(found) if found else None
+
+
+class MessagingLoaders(LoaderSet):
+    """A conversation's participants, unread count and last message; a message's mentions
+    and files."""
+
+    participants_by_conversation = loader[str, list[ParticipantModel]](
+        lambda hub, principal, ids: conversation_service.participants(
+            hub, principal=principal, conversation_ids=ids
+        )
+    )
+    unread_by_conversation = loader[str, int](
+        lambda hub, principal, ids: conversation_service.unread_counts(
+            hub, principal=principal, conversation_ids=ids
+        )
+    )
+    last_message_by_conversation = loader[str, MessageModel | None](
+        lambda hub, principal, ids: message_service.last_by_conversation(
+            hub, principal=principal, conversation_ids=ids
+        )
+    )
+    mentions_by_message = loader[str, list[str]](
+        lambda hub, principal, ids: message_service.mentioned_users(hub, ids)
+    )
+    attachments_by_message = loader[str, list[tuple[MessageAttachmentModel, Asset | None]]](
+        lambda hub, principal, ids: message_service.attachments_by_message(
+            hub, principal=principal, message_ids=ids
+        )
+    )

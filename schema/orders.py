@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import date, datetime
 
 import strawberry
 
+from hub.orders import catalog, stock
+from hub.orders import service as order_service
+from hub.orders.catalog import Quote
 from hub.orders.rules import OrderStatus
 from hub.orders.stock import Availability as AvailabilityModel
+from hub.roles import Principal
+from hub.runtime import Hub
 from schema.context import Info
 from schema.identity import User
-from schema.loaders import at_once
+from schema.loading import LoaderSet, at_once, loader
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import Order as OrderModel
 from storage.models import OrderLine as OrderLineModel
+from storage.models import OrderStatusChange as OrderStatusChangeModel
 from storage.models import Product as ProductModel
+from storage.models import ProductPrice
+from storage.models import Warehouse as WarehouseModel
 
 
 @strawberry.type(
@@ -311,3 +319,40 @@ class OrderStatusResult:
 class OrderFilter:
     statuses: list[OrderStatus] | None = None
     partner_id: strawberry.ID | None = None
+
+
+class OrderLoaders(LoaderSet):
+    """Products, prices and quotes, warehouses, and an order's lines and history."""
+
+    prices_by_product = loader[str, list[ProductPrice]](
+        lambda hub, principal, ids: catalog.prices_by_product(hub, ids)
+    )
+    product_by_id = loader[str, ProductModel | None](
+        lambda hub, principal, ids: catalog.by_ids(hub, ids)
+    )
+    warehouse_by_id = loader[str, WarehouseModel | None](
+        lambda hub, principal, ids: stock.warehouses_by_ids(hub, ids)
+    )
+    lines_by_order = loader[str, list[OrderLineModel]](
+        lambda hub, principal, ids: order_service.lines_by_order(hub, ids)
+    )
+    history_by_order = loader[str, list[OrderStatusChangeModel]](
+        lambda hub, principal, ids: order_service.history_by_order(hub, ids)
+    )
+    quote_by_product_currency = loader[tuple[str, str], Quote | None](
+        lambda hub, principal, ids: _quotes(hub, principal, ids)
+    )
+
+
+async def _quotes(
+    hub: Hub, principal: Principal, keys: Sequence[tuple[str, str]]
+) -> list[Quote | None]:
+    """One query set per currency asked for, whatever the number of products."""
+    found: dict[tuple[str, str], Quote] = {}
+    for currency in {currency for _, currency in keys}:
+        ids = [product_id for product_id, wanted in keys if wanted == currency]
+        quotes = await catalog.quote_for(
+            hub, principal=principal, product_ids=ids, currency=currency
+        )
+        found.update(((product_id, currency), quote) for product_id, quote in quotes.items())
+    return [found.get(key) for key in keys]

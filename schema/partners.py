@@ -12,6 +12,7 @@ from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.context import Info
 from schema.identity import Organization, User
 from schema.inputs import to_hub
+from schema.loading import LoaderSet, loader
 from storage.models import Partner as PartnerModel
 from storage.models import PartnerChange as PartnerChangeModel
 from storage.models import Territory as TerritoryModel
@@ -286,3 +287,22 @@ class PartnerFilter:
     search: str | None = None
     parent_id: strawberry.ID | None = None
     near: NearInput | None = None
+
+
+class PartnerLoaders(LoaderSet):
+    """A partner's sub-resellers, specializations, territories and field history."""
+
+    partners_by_parent = loader[str, list[PartnerModel]](
+        lambda hub, principal, ids: partner_service.children_by_parent(
+            hub, principal=principal, ids=ids
+        )
+    )
+    specializations_by_partner = loader[str, list[str]](
+        lambda hub, principal, ids: partner_service.specializations_by_partner(hub, ids)
+    )
+    territories_by_partner = loader[str, list[TerritoryModel]](
+        lambda hub, principal, ids: partner_service.territories_by_partner(hub, ids)
+    )
+    changes_by_partner_field = loader[tuple[str, str], list[PartnerChangeModel]](
+        lambda hub, principal, ids: partner_service.changes_by_partner(hub, ids)
+    )

@@ -13,6 +13,8 @@ from hub.events import DomainEvent
 from hub.partners.rules import Tier
 from hub.training import certifications as certification_service
 from hub.training import compliance
+from hub.training import courses as course_service
+from hub.training import enrolments as enrolment_service
 from hub.training.enrolments import Submitted
 from hub.training.rules import CertificationStatus, LessonKind, TrainingEventType, status_of
 from schema.assets import Asset
@@ -20,6 +22,7 @@ from schema.context import Info
 from schema.events import shared
 from schema.identity import User
 from schema.knowledge import Article
+from schema.loading import LoaderSet, loader
 from schema.partners import Partner
 from storage.models import AssessmentAttempt as AttemptModel
 from storage.models import Certification as CertificationModel
@@ -27,6 +30,7 @@ from storage.models import CertificationDefinition as DefinitionModel
 from storage.models import Course as CourseModel
 from storage.models import Enrolment as EnrolmentModel
 from storage.models import Lesson as LessonModel
+from storage.models import LessonProgress as LessonProgressModel
 from storage.models import TierRequirement as TierRequirementModel
 
 strawberry.enum(LessonKind, name="LessonKind")
@@ -527,4 +531,33 @@ class CertificationFilter:
     statuses: list[CertificationStatus] | None = None
     expiring_within_days: int | None = strawberry.field(
         default=None, description="Valid certifications expiring within this many days."
+    )
+
+
+class TrainingLoaders(LoaderSet):
+    """Courses and lessons, enrolments' progress and attempts, certification definitions and
+    tier compliance."""
+
+    course_by_id = loader[str, CourseModel | None](
+        lambda hub, principal, ids: course_service.by_ids(hub, principal=principal, ids=ids)
+    )
+    lessons_by_course = loader[str, list[LessonModel]](
+        lambda hub, principal, ids: course_service.lessons_by_course(hub, ids)
+    )
+    progress_by_enrolment = loader[str, list[LessonProgressModel]](
+        lambda hub, principal, ids: enrolment_service.progress_by_enrolment(hub, ids)
+    )
+    attempts_by_enrolment = loader[str, list[AttemptModel]](
+        lambda hub, principal, ids: enrolment_service.attempts_by_enrolment(hub, ids)
+    )
+    definition_by_id = loader[str, DefinitionModel | None](
+        lambda hub, principal, ids: certification_service.definitions_by_ids(hub, ids)
+    )
+    courses_by_definition = loader[str, list[str]](
+        lambda hub, principal, ids: certification_service.courses_by_definition(hub, ids)
+    )
+    compliance_by_partner_tier = loader[tuple[str, str], compliance.Compliance | None](
+        lambda hub, principal, ids: compliance.compliance_by_partner(
+            hub, principal=principal, keys=ids
+        )
     )
