@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import strawberry
 from graphql.error import GraphQLError
@@ -30,43 +30,31 @@ from schema.introspection import IntrospectionPolicy
 from schema.scalars import SCALARS
 from schema.uploads import UPLOAD_SCALAR
 
-Query = merge_types(
-    "Query",
-    (
-        IdentityQuery,
-        PartnersQuery,
-        LeadsQuery,
-        OrdersQuery,
-        ProductLinesQuery,
-        AssetsQuery,
-        KnowledgeQuery,
-        TrainingQuery,
-        MessagingQuery,
-    ),
+
+class Domain(NamedTuple):
+    """One slice's root types; a slice without live events has no subscription."""
+
+    query: type
+    mutation: type
+    subscription: type | None = None
+
+
+# The one list of domains: the root types are built from it, in this order.
+DOMAINS = (
+    Domain(IdentityQuery, IdentityMutation),
+    Domain(PartnersQuery, PartnersMutation),
+    Domain(LeadsQuery, LeadsMutation, LeadsSubscription),
+    Domain(OrdersQuery, OrdersMutation, OrdersSubscription),
+    Domain(ProductLinesQuery, ProductLinesMutation),
+    Domain(AssetsQuery, AssetsMutation, AssetsSubscription),
+    Domain(KnowledgeQuery, KnowledgeMutation),
+    Domain(TrainingQuery, TrainingMutation, TrainingSubscription),
+    Domain(MessagingQuery, MessagingMutation, MessagingSubscription),
 )
-Mutation = merge_types(
-    "Mutation",
-    (
-        IdentityMutation,
-        PartnersMutation,
-        LeadsMutation,
-        OrdersMutation,
-        ProductLinesMutation,
-        AssetsMutation,
-        KnowledgeMutation,
-        MessagingMutation,
-        TrainingMutation,
-    ),
-)
+Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
+Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))
 Subscription = merge_types(
-    "Subscription",
-    (
-        LeadsSubscription,
-        OrdersSubscription,
-        AssetsSubscription,
-        TrainingSubscription,
-        MessagingSubscription,
-    ),
+    "Subscription", tuple(domain.subscription for domain in DOMAINS if domain.subscription)
 )
 
 
