@@ -9,16 +9,18 @@ from typing import Any
 import strawberry
 
 from hub.orders import catalog, stock
+from hub.orders import rules as order_rules
 from hub.orders import service as order_service
 from hub.orders import settings as order_settings
 from hub.partners import Tier
 from schema.context import Info
-from schema.events import OrderEvent, parse_cursor
+from schema.events import parse_cursor
 from schema.inputs import to_hub
 from schema.loaders import prefetch
 from schema.orders import (
     Availability,
     Order,
+    OrderEvent,
     OrderFilter,
     OrderStatusInput,
     OrderStatusResult,
@@ -300,7 +302,9 @@ class OrdersSubscription:
         principal, hub = info.context.require_principal(), info.context.hub
         if order_id is not None:
             await order_service.get(hub, principal=principal, order_id=order_id, field="orderId")
-        async with hub.events.subscribe(principal, {"order"}, after=parse_cursor(after)) as stream:
+        async with hub.events.subscribe(
+            principal, {order_rules.TOPIC}, after=parse_cursor(after)
+        ) as stream:
             async for event in stream:
                 if order_id is None or event.subject_id == order_id:
                     info.context.reset_loaders()

@@ -9,8 +9,10 @@ import strawberry
 from hub import audience
 from hub.assets import service as asset_service
 from hub.assets.rules import AssetKind
+from hub.events import DomainEvent
 from hub.partners.rules import PartnerType, Tier
 from schema.context import Info
+from schema.events import shared
 from schema.loading import LoaderSet, loader
 from storage.models import Asset as AssetModel
 from storage.models import AssetVersion as AssetVersionModel
@@ -153,3 +155,39 @@ class AssetLoaders(LoaderSet):
     asset_by_id = loader[str, AssetModel | None](
         lambda hub, principal, ids: asset_service.by_ids(hub, principal=principal, ids=ids)
     )
+
+
+@strawberry.type(description="An asset, or a new version of it, was published to the subscriber.")
+class AssetEvent:
+    cursor: str
+    type: str
+    occurred_at: datetime
+    asset_id: strawberry.ID
+    version: int
+    event: strawberry.Private[DomainEvent]
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> AssetEvent:
+        return cls(
+            cursor=str(event.id),
+            type=event.type,
+            occurred_at=event.occurred_at,
+            asset_id=strawberry.ID(event.payload["assetId"]),
+            version=int(event.payload["version"]),
+            event=event,
+        )
+
+    @strawberry.field(description="The asset as the subscriber may see it now.")
+    async def asset(self, info: Info) -> Asset | None:
+        principal, hub, asset_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.asset_id),
+        )
+        found = await shared(
+            self.event,
+            principal,
+            "asset",
+            lambda: asset_service.by_ids(hub, principal=principal, ids=[asset_id]),
+        )
+        return Asset.from_model(found[0]) if found[0] else None

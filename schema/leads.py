@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from hub.events import DomainEvent
 from hub.leads import activity as lead_activity
+from hub.leads import deals as deal_service
 from hub.leads import service as lead_service
 from hub.leads.deals import ConflictView, conflict_view
 from hub.leads.policy import LeadSettings as LeadSettingsModel
-from hub.leads.rules import DeclineReason, LeadSource, LeadStatus, Outcome
+from hub.leads.rules import DeclineReason, LeadEventType, LeadSource, LeadStatus, Outcome
 from hub.partners import Tier
 from hub.routing import Exclusion, Step, Strategy
 from schema.context import Info
+from schema.events import shared
 from schema.identity import User
 from schema.loading import LoaderSet, at_once, loader
 from schema.partners import Partner
@@ -24,6 +27,9 @@ from storage.models import Lead as LeadModel
 from storage.models import LeadActivity as LeadActivityModel
 from storage.models import LeadAssignment as LeadAssignmentModel
 from storage.models import LeadNote as LeadNoteModel
+
+if TYPE_CHECKING:
+    from schema.deals import DealRegistration
 
 strawberry.enum(LeadStatus, name="LeadStatus")
 strawberry.enum(LeadSource, name="LeadSource")
@@ -394,3 +400,67 @@ class LeadLoaders(LoaderSet):
             hub, principal=principal, ids=ids
         )
     )
+
+
+strawberry.enum(LeadEventType, name="LeadEventType")
+
+
+@strawberry.type(description="A change to a lead or deal registration the subscriber may see.")
+class LeadEvent:
+    cursor: str
+    type: LeadEventType
+    occurred_at: datetime
+    lead_id: strawberry.ID | None
+    deal_id: strawberry.ID | None
+    event: strawberry.Private[DomainEvent]
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> LeadEvent:
+        return cls(
+            cursor=str(event.id),
+            type=LeadEventType(event.type),
+            occurred_at=event.occurred_at,
+            lead_id=event.payload.get("leadId"),
+            deal_id=event.payload.get("dealId"),
+            event=event,
+        )
+
+    @strawberry.field(
+        description="The lead as the subscriber may see it now; null when no longer visible."
+    )
+    async def lead(self, info: Info) -> Lead | None:
+        if self.lead_id is None:
+            return None
+        principal, hub, lead_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.lead_id),
+        )
+        model = await shared(
+            self.event,
+            principal,
+            "lead",
+            lambda: lead_service.get_or_none(hub, principal=principal, lead_id=lead_id),
+        )
+        return Lead.from_model(model) if model else None
+
+    @strawberry.field(description="The deal registration, for DEAL_* events.")
+    async def deal(
+        self, info: Info
+    ) -> Annotated[DealRegistration, strawberry.lazy("schema.deals")] | None:
+        from schema.deals import DealRegistration  # schema.deals imports this module
+
+        if self.deal_id is None:
+            return None
+        principal, hub, deal_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.deal_id),
+        )
+        found = await shared(
+            self.event,
+            principal,
+            "deal",
+            lambda: deal_service.by_ids(hub, principal=principal, ids=[deal_id]),
+        )
+        return DealRegistration.from_model(found[0]) if found[0] else None

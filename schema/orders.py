@@ -7,14 +7,16 @@ from datetime import date, datetime
 
 import strawberry
 
+from hub.events import DomainEvent
 from hub.orders import catalog, stock
 from hub.orders import service as order_service
 from hub.orders.catalog import Quote
-from hub.orders.rules import OrderStatus
+from hub.orders.rules import OrderEventType, OrderStatus
 from hub.orders.stock import Availability as AvailabilityModel
 from hub.roles import Principal
 from hub.runtime import Hub
 from schema.context import Info
+from schema.events import shared
 from schema.identity import User
 from schema.loading import LoaderSet, at_once, loader
 from schema.partners import Partner
@@ -356,3 +358,49 @@ async def _quotes(
         )
         found.update(((product_id, currency), quote) for product_id, quote in quotes.items())
     return [found.get(key) for key in keys]
+
+
+strawberry.enum(OrderEventType, name="OrderEventType")
+
+
+@strawberry.type(description="A change to an order the subscriber may see.")
+class OrderEvent:
+    cursor: str
+    type: OrderEventType
+    occurred_at: datetime
+    order_id: strawberry.ID
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    carrier: str | None
+    tracking_number: str | None
+    event: strawberry.Private[DomainEvent]
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> OrderEvent:
+        payload = event.payload
+        return cls(
+            cursor=str(event.id),
+            type=OrderEventType(event.type),
+            occurred_at=event.occurred_at,
+            order_id=strawberry.ID(payload["orderId"]),
+            from_status=OrderStatus(payload["from"]) if payload.get("from") else None,
+            to_status=OrderStatus(payload.get("to") or payload["status"]),
+            carrier=payload.get("carrier"),
+            tracking_number=payload.get("tracking"),
+            event=event,
+        )
+
+    @strawberry.field(description="The order as the subscriber may see it now.")
+    async def order(self, info: Info) -> Order | None:
+        principal, hub, order_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.order_id),
+        )
+        model = await shared(
+            self.event,
+            principal,
+            "order",
+            lambda: order_service.get_or_none(hub, principal=principal, order_id=order_id),
+        )
+        return Order.from_model(model) if model else None

@@ -23,6 +23,14 @@ MAX_TAGS = 50
 MAX_FILES_AT_ONCE = 20
 
 
+# The event topic of assets.
+TOPIC = "asset"
+
+
+class AssetEventType(StrEnum):
+    ASSET_PUBLISHED = "ASSET_PUBLISHED"
+
+
 class AssetKind(StrEnum):
     BROCHURE = "BROCHURE"
     DATASHEET = "DATASHEET"

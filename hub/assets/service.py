@@ -14,6 +14,8 @@ from hub import files as filestore
 from hub.assets.rules import (
     MAX_FILES_AT_ONCE,
     TITLE_MAX,
+    TOPIC,
+    AssetEventType,
     AssetFilter,
     AssetInput,
     Usage,
@@ -313,8 +315,8 @@ async def _publish(hub: Hub, session: AsyncSession, asset: Asset, version: Asset
     )
     await events.append(
         session,
-        topic="asset",
-        type="ASSET_PUBLISHED",
+        topic=TOPIC,
+        type=AssetEventType.ASSET_PUBLISHED,
         subject_id=asset.id,
         audience=list(entitled.scalars()),
         payload={"assetId": asset.id, "version": version.number},

@@ -12,6 +12,7 @@ from hub import validation
 from hub.db import grouped_by
 from hub.errors import NotFound
 from hub.leads import assign
+from hub.leads.rules import LeadEventType
 from hub.leads.service import load_visible, require_holder
 from hub.partners.directory import channel_of
 from hub.roles import OrganizationKind, Principal
@@ -34,7 +35,12 @@ async def add_note(hub: Hub, *, principal: Principal, lead_id: str, body: str) -
         session.add(note)
         await session.flush()
         await assign.emit(
-            hub, session, lead, "LEAD_NOTE_ADDED", assign.audience(lead), {"noteId": note.id}
+            hub,
+            session,
+            lead,
+            LeadEventType.LEAD_NOTE_ADDED,
+            assign.audience(lead),
+            {"noteId": note.id},
         )
     return note
 

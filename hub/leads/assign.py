@@ -15,7 +15,7 @@ from hub import events
 from hub.leads import policy as lead_policy
 from hub.leads import snapshot
 from hub.leads.policy import LeadSettings
-from hub.leads.rules import OPEN, LeadStatus, Outcome
+from hub.leads.rules import OPEN, TOPIC, LeadEventType, LeadStatus, Outcome
 from hub.partners import directory
 from hub.routing import Decision, LeadSpec, RoutingIndex, Step, route
 from hub.runtime import Hub
@@ -143,7 +143,7 @@ async def offer(
         )
     )
     await session.flush()
-    kind = "LEAD_REASSIGNED" if reassigned else "LEAD_OFFERED"
+    kind = LeadEventType.LEAD_REASSIGNED if reassigned else LeadEventType.LEAD_OFFERED
     await emit(hub, session, lead, kind, [partner_id], {"partnerId": partner_id, "rule": rule})
 
 
@@ -162,7 +162,7 @@ async def emit(
     hub: Hub,
     session: AsyncSession,
     lead: Lead,
-    kind: str,
+    kind: LeadEventType,
     audience: Iterable[str],
     extra: dict[str, Any] | None = None,
 ) -> None:
@@ -170,7 +170,7 @@ async def emit(
     payload = {"leadId": lead.id, "status": lead.status, **(extra or {})}
     await events.append(
         session,
-        topic="lead",
+        topic=TOPIC,
         type=kind,
         subject_id=lead.id,
         audience=await directory.with_distributors(session, list(audience)),
@@ -240,4 +240,11 @@ async def _unassignable(hub: Hub, session: AsyncSession, lead: Lead) -> None:
     lead.offer_expires_at = None
     touch(hub, lead)
     await session.flush()
-    await emit(hub, session, lead, "LEAD_STATUS_CHANGED", [], {"reason": "no partner qualifies"})
+    await emit(
+        hub,
+        session,
+        lead,
+        LeadEventType.LEAD_STATUS_CHANGED,
+        [],
+        {"reason": "no partner qualifies"},
+    )

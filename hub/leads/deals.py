@@ -16,7 +16,7 @@ from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.leads import policy, snapshot
 from hub.leads.policy import ConflictPolicy
-from hub.leads.rules import currency, customer_key, email_domain
+from hub.leads.rules import TOPIC, LeadEventType, currency, customer_key, email_domain
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.partners import directory
 from hub.partners.directory import InChannel
@@ -98,7 +98,7 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
         session.add(deal)
         await session.flush()
         deal.conflict = await _conflict(session, deal, now)
-        await _emit(hub, session, deal, "DEAL_REGISTERED")
+        await _emit(hub, session, deal, LeadEventType.DEAL_REGISTERED)
         if deal.conflict and settings.conflict_policy == ConflictPolicy.REJECT:
             await _decide(hub, session, deal, DealStatus.REJECTED, CLAIMED, None)
         elif not deal.conflict and await _auto_approved(session, deal, settings):
@@ -178,7 +178,7 @@ async def approve_extension(hub: Hub, *, principal: Principal, deal_id: str) -> 
         deal.expires_at += timedelta(days=deal.extension_days_requested)
         deal.extension_days_requested = None
         deal.updated_at = hub.clock.now()
-        await _emit(hub, session, deal, "DEAL_APPROVED", {"extended": True})
+        await _emit(hub, session, deal, LeadEventType.DEAL_APPROVED, {"extended": True})
     return deal
 
 
@@ -198,7 +198,7 @@ async def expire(hub: Hub) -> int:
         for deal in due:
             deal.status = DealStatus.EXPIRED
             deal.updated_at = now
-            await _emit(hub, session, deal, "DEAL_EXPIRED")
+            await _emit(hub, session, deal, LeadEventType.DEAL_EXPIRED)
     return len(due)
 
 
@@ -329,7 +329,12 @@ async def _decide(
     deal.decided_at = hub.clock.now()
     deal.updated_at = hub.clock.now()
     await _emit(
-        hub, session, deal, "DEAL_APPROVED" if status is DealStatus.APPROVED else "DEAL_REJECTED"
+        hub,
+        session,
+        deal,
+        LeadEventType.DEAL_APPROVED
+        if status is DealStatus.APPROVED
+        else LeadEventType.DEAL_REJECTED,
     )
 
 
@@ -337,13 +342,13 @@ async def _emit(
     hub: Hub,
     session: AsyncSession,
     deal: DealRegistration,
-    kind: str,
+    kind: LeadEventType,
     extra: dict[str, Any] | None = None,
 ) -> None:
     payload = {"dealId": deal.id, "status": deal.status, **(extra or {})}
     await events.append(
         session,
-        topic="lead",
+        topic=TOPIC,
         type=kind,
         subject_id=deal.id,
         audience=await directory.with_distributors(session, [deal.partner_id]),

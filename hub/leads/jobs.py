@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hub.leads import assign, snapshot
-from hub.leads.rules import LeadStatus, Outcome
+from hub.leads.rules import LeadEventType, LeadStatus, Outcome
 from hub.runtime import Hub
 from storage.models import Lead
 
@@ -35,7 +35,9 @@ async def expire_offers(hub: Hub, *, limit: int = BATCH) -> int:
         for lead in leads:
             previous = lead.partner_id
             await assign.close_offer(hub, session, lead, Outcome.EXPIRED, "not accepted in time")
-            await assign.emit(hub, session, lead, "LEAD_EXPIRED", [previous] if previous else [])
+            await assign.emit(
+                hub, session, lead, LeadEventType.LEAD_EXPIRED, [previous] if previous else []
+            )
             if previous and previous in routing.index.open_leads:
                 routing.index.open_leads[previous] -= 1
             lead.partner_id = None

@@ -234,6 +234,10 @@ def deadline_passed(expires_at: datetime | None, now: datetime) -> bool:
     return expires_at is not None and expires_at <= now
 
 
+# The event topic of leads and deal registrations.
+TOPIC = "lead"
+
+
 class LeadEventType(StrEnum):
     LEAD_OFFERED = "LEAD_OFFERED"
     LEAD_ACCEPTED = "LEAD_ACCEPTED"

@@ -19,6 +19,7 @@ from hub.leads.rules import (
     ROUTABLE,
     CheckedLead,
     DeclineReason,
+    LeadEventType,
     LeadInput,
     LeadStatus,
     Outcome,
@@ -146,7 +147,12 @@ async def assign_to(hub: Hub, *, principal: Principal, lead_id: str, partner_id:
                 hub, session, lead, Outcome.WITHDRAWN, "reassigned by a channel manager"
             )
             await assign.emit(
-                hub, session, lead, "LEAD_EXPIRED", [lead.partner_id], {"reason": "WITHDRAWN"}
+                hub,
+                session,
+                lead,
+                LeadEventType.LEAD_EXPIRED,
+                [lead.partner_id],
+                {"reason": "WITHDRAWN"},
             )
         settings = await policy.load(session)
         await assign.offer(
@@ -172,7 +178,7 @@ async def recycle(hub: Hub, *, principal: Principal, lead_id: str, reason: str) 
             hub,
             session,
             lead,
-            "LEAD_STATUS_CHANGED",
+            LeadEventType.LEAD_STATUS_CHANGED,
             [previous] if previous else [],
             {"reason": reason},
         )
@@ -189,7 +195,9 @@ async def accept(hub: Hub, *, principal: Principal, lead_id: str) -> Lead:
         lead.offer_expires_at = None
         assign.touch(hub, lead)
         await assign.close_offer(hub, session, lead, Outcome.ACCEPTED)
-        await assign.emit(hub, session, lead, "LEAD_ACCEPTED", [principal.organization_id])
+        await assign.emit(
+            hub, session, lead, LeadEventType.LEAD_ACCEPTED, [principal.organization_id]
+        )
     return lead
 
 
@@ -212,7 +220,12 @@ async def decline(
             hub, session, lead, Outcome.DECLINED, f"{reason}: {note}" if note else reason
         )
         await assign.emit(
-            hub, session, lead, "LEAD_DECLINED", [principal.organization_id], {"reason": reason}
+            hub,
+            session,
+            lead,
+            LeadEventType.LEAD_DECLINED,
+            [principal.organization_id],
+            {"reason": reason},
         )
         lead.partner_id = None
         await (await assign.router(hub, session)).offer(lead, by=None, rng=rng)
@@ -243,7 +256,12 @@ async def move(
             lead.lost_reason = reason.strip() if reason else None
         assign.touch(hub, lead)
         await assign.emit(
-            hub, session, lead, "LEAD_STATUS_CHANGED", assign.audience(lead), {"reason": reason}
+            hub,
+            session,
+            lead,
+            LeadEventType.LEAD_STATUS_CHANGED,
+            assign.audience(lead),
+            {"reason": reason},
         )
     return lead
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import events, validation
 from hub.errors import BadInput, Forbidden, NotFound
 from hub.orders.catalog import discounted
-from hub.orders.rules import OrderStatus
+from hub.orders.rules import TOPIC, OrderEventType, OrderStatus
 from hub.roles import Principal
 from storage.models import (
     DealRegistration,
@@ -167,8 +167,8 @@ async def record(
     audience = [principal.organization_id] + ([buyer.parent_id] if buyer.parent_id else [])
     await events.append(
         session,
-        topic="order",
-        type="ORDER_PLACED",
+        topic=TOPIC,
+        type=OrderEventType.ORDER_PLACED,
         subject_id=order_id,
         audience=audience,
         payload={"orderId": order_id, "status": OrderStatus.SUBMITTED.value},

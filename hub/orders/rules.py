@@ -7,6 +7,16 @@ from enum import StrEnum
 from hub.errors import BadInput, Forbidden
 from hub.roles import Principal
 
+# The event topic of orders.
+TOPIC = "order"
+
+
+class OrderEventType(StrEnum):
+    ORDER_PLACED = "ORDER_PLACED"
+    ORDER_STATUS_CHANGED = "ORDER_STATUS_CHANGED"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    RETURN_REQUESTED = "RETURN_REQUESTED"
+
 
 class OrderStatus(StrEnum):
     SUBMITTED = "SUBMITTED"

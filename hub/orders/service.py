@@ -17,7 +17,7 @@ from hub.leads.rules import currency as checked_currency
 from hub.orders import allocation, placement
 from hub.orders import settings as order_settings
 from hub.orders.catalog import checked_sku
-from hub.orders.rules import OrderStatus, check_move
+from hub.orders.rules import TOPIC, OrderEventType, OrderStatus, check_move
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.partners.directory import InChannel
 from hub.roles import Principal, Role
@@ -126,9 +126,9 @@ async def change_status(
         order.version += 1
         order.updated_at = hub.clock.now()
         kind = {
-            OrderStatus.CANCELLED: "ORDER_CANCELLED",
-            OrderStatus.RETURN_REQUESTED: "RETURN_REQUESTED",
-        }.get(change.status, "ORDER_STATUS_CHANGED")
+            OrderStatus.CANCELLED: OrderEventType.ORDER_CANCELLED,
+            OrderStatus.RETURN_REQUESTED: OrderEventType.RETURN_REQUESTED,
+        }.get(change.status, OrderEventType.ORDER_STATUS_CHANGED)
         partner = await session.get_one(Partner, order.partner_id)
         extra = {
             "from": current,
@@ -342,14 +342,14 @@ async def _emit(
     session: AsyncSession,
     order: Order,
     partner: Partner,
-    kind: str,
+    kind: OrderEventType,
     extra: dict[str, Any],
 ) -> None:
     audience = [partner.id] + ([partner.parent_id] if partner.parent_id else [])
     payload = {"orderId": order.id, "status": order.status, **extra}
     await events.append(
         session,
-        topic="order",
+        topic=TOPIC,
         type=kind,
         subject_id=order.id,
         audience=audience,

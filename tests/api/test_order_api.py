@@ -16,7 +16,7 @@ from hub.orders.catalog import ProductInput
 from hub.partners import PartnerType, Tier
 from hub.roles import Role
 from hub.runtime import Hub
-from schema.events import OrderEvent
+from schema.orders import OrderEvent
 from tests.api.test_query_count import counted, counted_on
 from tests.conftest import data_of
 from tests.factories import Actor, Factory, errors_of
