@@ -4,12 +4,13 @@ cache (one load per event, field and audience)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hub.errors import BadInput
 from hub.events import DomainEvent
 from hub.roles import Principal
-from schema.fanout import audience_key
+from schema.fanout import audience_key, event_cache
 
 
 def parse_cursor(after: str | None) -> int | None:
@@ -22,10 +23,17 @@ def parse_cursor(after: str | None) -> int | None:
     return int(after)
 
 
-def shared(event: DomainEvent, principal: Principal, name: str, load: Any) -> asyncio.Future[Any]:
-    """Load once per event and audience what every subscriber of that audience sees alike."""
-    key = (name, audience_key(principal))
-    future: asyncio.Future[Any] | None = event.shared.get(key)
+def shared(
+    event: DomainEvent, principal: Principal | None, name: str, load: Callable[[], Awaitable[Any]]
+) -> Awaitable[Any]:
+    """Load once per event what every subscriber of one audience sees alike (or, without a
+    principal, what everyone the event reaches sees alike); kept while the event lives.
+
+    Shielded: one subscriber going away must not cancel the load the others wait for.
+    """
+    key = ("load", name, audience_key(principal) if principal is not None else "")
+    loads = event_cache(event)
+    future = loads.get(key)
     if future is None:
-        future = event.shared[key] = asyncio.ensure_future(load())
-    return future
+        future = loads[key] = asyncio.ensure_future(load())
+    return asyncio.shield(future)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Collection
+import weakref
+from collections.abc import Awaitable, Collection, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -30,6 +31,7 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from hub.events import DomainEvent
 from hub.roles import Principal
 from hub.runtime import Hub
 
@@ -97,6 +99,8 @@ ALIKE_FOR_EVERY_RECIPIENT = frozenset(
     ]
 )
 RECIPIENTS = "recipients"
+# Per-event caches by the id of the event object (see event_cache).
+_EVENT_CACHES: dict[int, dict[Hashable, asyncio.Future[Any]]] = {}
 
 
 def audience_key(principal: Principal) -> str:
@@ -179,10 +183,19 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         return ("execution", audience, source, name, variables)
 
 
-def _shared_cache(root: Any) -> dict[Any, Any] | None:
+def event_cache(event: DomainEvent) -> dict[Hashable, asyncio.Future[Any]]:
+    """The schema layer's one per-event cache: what was executed or loaded for an event, by
+    key, kept while the event object lives (every subscriber of a process gets the same)."""
+    cache = _EVENT_CACHES.get(id(event))
+    if cache is None:
+        cache = _EVENT_CACHES[id(event)] = {}
+        weakref.finalize(event, _EVENT_CACHES.pop, id(event), None)
+    return cache
+
+
+def _shared_cache(root: Any) -> dict[Hashable, asyncio.Future[Any]] | None:
     event = getattr(root, "event", None)
-    shared = getattr(event, "shared", None)
-    return shared if isinstance(shared, dict) else None
+    return event_cache(event) if isinstance(event, DomainEvent) else None
 
 
 async def _sharing_reads(hub: Hub, result: Awaitable[Any]) -> Any:

@@ -14,6 +14,7 @@ from hub.messaging import messages as message_service
 from hub.messaging.rules import ContextType, MessageEventType, MessageKind
 from schema.attachments import AttachedFile
 from schema.context import Info
+from schema.events import shared
 from schema.loading import LoaderSet, at_once, loader
 from schema.relay import Connection, page_request
 from storage.models import Asset
@@ -233,7 +234,9 @@ class MessageEvent:
         "live, as it is now when replayed."
     )
     async def message(self, info: Info) -> Message | None:
-        found = await message_service.of_event(info.context.hub, self.event)
+        hub, event = info.context.hub, self.event
+        # Alike for everyone the event reaches: loaded once for all of them.
+        found = await shared(event, None, "message", lambda: message_service.of_event(hub, event))
         return Message.from_model(found) if found else None
 
 

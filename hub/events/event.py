@@ -28,7 +28,6 @@ class DomainEvent:
     # Broadcast with the event but never stored: what live subscribers would otherwise load
     # (a message as sent), so live delivery needs no database. Replayed events have none.
     live_payload: dict[str, Any] | None = field(default=None, compare=False, repr=False)
-    shared: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def visible_to(self, principal: Principal, users: Collection[str] = ()) -> bool:
         """Recipients alone see a recipient event; otherwise vendor-side accounts see every

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -222,20 +221,14 @@ async def of_event(hub: Hub, event: events.DomainEvent) -> Message | None:
 
     For events the bus delivered, which reach only their recipients: the conversation's
     participants when it happened, who may read the message. A live event carries the
-    message (no database read on the delivery path); a replayed one is loaded once for
-    everyone it reaches (the event's `shared` cache).
+    message (no database read on the delivery path); a replayed one is read here.
     """
     message_id = event.payload.get("messageId")
     if not isinstance(message_id, str) or not event.recipients:
         return None
     if event.live_payload is not None and event.live_payload.get("id") == message_id:
         return _from_live(event.live_payload)
-    key = ("message", message_id)
-    fetch: asyncio.Future[Message | None] | None = event.shared.get(key)
-    if fetch is None:
-        fetch = event.shared[key] = asyncio.ensure_future(_message(hub, message_id))
-    # Shielded: one recipient going away must not cancel the fetch the others wait for.
-    return await asyncio.shield(fetch)
+    return await _message(hub, message_id)
 
 
 def _live(message: Message) -> dict[str, Any]:
