@@ -29,9 +29,9 @@ from graphql import (
 )
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
 
 from schema.limits import BudgetedOverlapRule, literal_problems, operation_limits, unstorable_text
+from schema.strawberry_internals import core_schema, validate_document
 
 logger = logging.getLogger("channelhub.documents")
 CACHE_SIZE = 512
@@ -105,7 +105,7 @@ class Documents(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None
-        errors = validated(context.schema._schema, context.graphql_document, self.budget.rules)
+        errors = validated(core_schema(context.schema), context.graphql_document, self.budget.rules)
         if not errors:
             unstorable = unstorable_text(context.variables)
             errors = [unstorable] if unstorable is not None else []

@@ -29,11 +29,11 @@ from graphql import (
     parse,
     visit,
 )
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.events import DomainEvent
 from hub.roles import Principal
 from hub.runtime import Hub
+from schema.strawberry_internals import CoreExecutionContext
 
 # Subscriptions whose events go to users, not organizations. A stream of them is still
 # shared by an organization's sockets, but each event reaches only the members it is for
@@ -136,7 +136,7 @@ def alike_for_every_recipient(schema: GraphQLSchema, query: str) -> bool:
     return bool(selected) and selected <= ALIKE_FOR_EVERY_RECIPIENT
 
 
-class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
+class SharedEventExecution(CoreExecutionContext):
     def execute_operation(self, serially: bool | None = None) -> Any:
         shared = _shared_cache(self.root_value)
         principal = getattr(self.context_value, "principal", None)

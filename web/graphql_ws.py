@@ -19,7 +19,6 @@ from graphql import ExecutionResult as GraphQLResult
 from graphql import GraphQLError
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
-from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
@@ -31,6 +30,7 @@ from schema.context import Context
 from schema.documents import parses
 from schema.errors import as_error, hub_error, new_request_id
 from schema.fanout import SharedStream, alike_for_every_recipient
+from schema.strawberry_internals import core_schema, normalize_allowed_origins, normalize_origin
 from web.fanout import (
     Groups,
     Member,
@@ -305,7 +305,7 @@ class _Connection:
         context: Context,
     ) -> None:
         principal = context.require_principal()
-        graphql_schema = self.endpoint.schema._schema
+        graphql_schema = core_schema(self.endpoint.schema)
         key = group_key(
             principal,
             query,

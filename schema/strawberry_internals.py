@@ -1,0 +1,34 @@
+"""The strawberry internals ChannelHub relies on, named in this one module.
+
+Strawberry has no public way to reach these; each is pinned by tests/web/test_strawberry_
+internals.py, which fails when a strawberry release moves or changes one:
+
+- the graphql-core schema behind a strawberry Schema (`Schema._schema`), for document
+  analysis with graphql-core's visitors;
+- strawberry's graphql-core execution context, subclassed to execute a subscription event
+  once per audience (schema.fanout);
+- its document validation, called with ChannelHub's cached rule classes (schema.documents);
+- the WebSocket origin normalisation its own views use, so the hub's check matches them.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLSchema
+from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext as CoreExecutionContext
+from strawberry.schema.schema import validate_document
+
+__all__ = [
+    "CoreExecutionContext",
+    "core_schema",
+    "normalize_allowed_origins",
+    "normalize_origin",
+    "validate_document",
+]
+
+
+def core_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """The graphql-core schema a strawberry Schema executes."""
+    core: GraphQLSchema = schema._schema
+    return core

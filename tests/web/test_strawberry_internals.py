@@ -1,0 +1,55 @@
+"""The strawberry internals of schema.strawberry_internals still are what ChannelHub uses:
+this fails when a strawberry release moves or changes one."""
+
+from __future__ import annotations
+
+import inspect
+
+import strawberry
+from graphql import GraphQLSchema, parse
+from graphql.validation import specified_rules
+
+from hub.settings import load_settings
+from resolvers.root import build_schema
+from schema import strawberry_internals as internals
+from schema.fanout import SharedEventExecution
+
+
+def test_the_core_schema_is_the_one_strawberry_executes() -> None:
+    schema = build_schema(load_settings({}))
+
+    core = internals.core_schema(schema)
+
+    assert isinstance(core, GraphQLSchema)
+    assert core.query_type is not None and core.query_type.name == "Query"
+    assert schema.execution_context_class is SharedEventExecution
+
+
+@strawberry.type
+class Plain:
+    answer: int = 42
+
+
+def test_the_execution_context_is_strawberrys_default_with_the_overridden_method() -> None:
+    context = internals.CoreExecutionContext
+
+    assert strawberry.Schema(query=Plain).execution_context_class is context
+    assert issubclass(SharedEventExecution, context)
+    assert list(inspect.signature(context.execute_operation).parameters) == ["self", "serially"]
+
+
+def test_validation_takes_a_core_schema_a_document_and_rule_classes() -> None:
+    core = internals.core_schema(build_schema(load_settings({})))
+
+    valid = internals.validate_document(core, parse("{ __typename }"), tuple(specified_rules))
+    invalid = internals.validate_document(core, parse("{ nope }"), tuple(specified_rules))
+
+    assert valid == []
+    assert [error.message for error in invalid] == ["Cannot query field 'nope' on type 'Query'."]
+
+
+def test_origins_are_normalised_as_strawberrys_websocket_views_do() -> None:
+    allowed = internals.normalize_allowed_origins(["https://Portal.Example.com:443"])
+
+    assert internals.normalize_origin("https://portal.example.com") in allowed
+    assert internals.normalize_origin("https://evil.example.com") not in allowed
