@@ -25,7 +25,7 @@ from schema.assets import (
     TopAsset,
 )
 from schema.context import Info
-from schema.events import parse_cursor
+from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
 from schema.relay import Connection, page_request
 from schema.uploads import Upload, bytes_of, file_of
@@ -201,12 +201,8 @@ class AssetsSubscription:
     async def asset_events(
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[AssetEvent, None]:
-        principal, hub = info.context.require_principal(), info.context.hub
-        async with hub.events.subscribe(
-            principal, {asset_rules.TOPIC}, after=parse_cursor(after)
-        ) as stream:
+        async with subscribe(info, {asset_rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:
-                info.context.reset_loaders()
                 yield AssetEvent.from_event(event)
 
 

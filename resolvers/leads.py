@@ -17,7 +17,7 @@ from hub.partners import Tier
 from hub.routing import Weights
 from schema.context import Info
 from schema.deals import DealInput, DealRegistration
-from schema.events import parse_cursor
+from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
 from schema.leads import (
     Lead,
@@ -280,10 +280,6 @@ class LeadsSubscription:
     async def lead_events(
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[LeadEvent, None]:
-        principal, hub = info.context.require_principal(), info.context.hub
-        async with hub.events.subscribe(
-            principal, {lead_rules.TOPIC}, after=parse_cursor(after)
-        ) as stream:
+        async with subscribe(info, {lead_rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:
-                info.context.reset_loaders()
                 yield LeadEvent.from_event(event)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -11,7 +10,7 @@ from hub.messaging import conversations as conversation_service
 from hub.messaging import messages as message_service
 from hub.messaging import rules
 from schema.context import Info
-from schema.events import parse_cursor
+from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
 from schema.loaders import prefetch
 from schema.messaging import (
@@ -216,19 +215,7 @@ class MessagingSubscription:
             await conversation_service.get(
                 hub, principal=principal, conversation_id=only, field="conversationId"
             )
-        shared = info.context.shared_stream
-        if shared is not None and shared.admitted is not None:
-            # A socket joining a shared stream: its checks passed; the stream delivers.
-            shared.admitted.set()
-            await asyncio.Event().wait()
-        users = shared.users if shared is not None else ()
-        async with hub.events.subscribe(
-            principal, {"message"}, after=cursor, users=users
-        ) as stream:
+        async with subscribe(info, {conversation_service.TOPIC}, after=cursor) as stream:
             async for event in stream:
-                if only is not None and event.payload.get("conversationId") != only:
-                    continue
-                info.context.reset_loaders()
-                if shared is not None:
-                    shared.recipients = event.recipients
-                yield MessageEvent.from_event(event)
+                if only is None or event.payload.get("conversationId") == only:
+                    yield MessageEvent.from_event(event)

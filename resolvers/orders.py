@@ -14,7 +14,7 @@ from hub.orders import service as order_service
 from hub.orders import settings as order_settings
 from hub.partners import Tier
 from schema.context import Info
-from schema.events import parse_cursor
+from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
 from schema.loaders import prefetch
 from schema.orders import (
@@ -302,12 +302,10 @@ class OrdersSubscription:
         principal, hub = info.context.require_principal(), info.context.hub
         if order_id is not None:
             await order_service.get(hub, principal=principal, order_id=order_id, field="orderId")
-        async with hub.events.subscribe(
-            principal, {order_rules.TOPIC}, after=parse_cursor(after)
-        ) as stream:
+        cursor = parse_cursor(after)
+        async with subscribe(info, {order_rules.TOPIC}, after=cursor) as stream:
             async for event in stream:
                 if order_id is None or event.subject_id == order_id:
-                    info.context.reset_loaders()
                     yield OrderEvent.from_event(event)
 
 

@@ -13,7 +13,7 @@ from hub.training import compliance, rules
 from hub.training import courses as course_service
 from hub.training import enrolments as enrolment_service
 from schema.context import Info
-from schema.events import parse_cursor
+from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
 from schema.relay import Connection, page_request
 from schema.training import (
@@ -297,11 +297,9 @@ class TrainingSubscription:
     async def training_events(
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[TrainingEvent, None]:
-        principal, hub = info.context.require_principal(), info.context.hub
         topics = {certification_service.TOPIC}
-        async with hub.events.subscribe(principal, topics, after=parse_cursor(after)) as stream:
+        async with subscribe(info, topics, after=parse_cursor(after)) as stream:
             async for event in stream:
-                info.context.reset_loaders()
                 yield TrainingEvent.from_event(event)
 
 

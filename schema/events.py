@@ -1,15 +1,17 @@
-"""What every slice's event types share: the subscription cursor and the per-event load
-cache (one load per event, field and audience)."""
+"""What every slice's subscriptions share: the cursor, the one way to read events
+(`subscribe`) and the per-event load cache (one load per event, field and audience)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
 from typing import Any
 
 from hub.errors import BadInput
 from hub.events import DomainEvent
 from hub.roles import Principal
+from schema.context import Context, Info
 from schema.fanout import audience_key, event_cache
 
 
@@ -37,3 +39,32 @@ def shared(
     if future is None:
         future = loads[key] = asyncio.ensure_future(load())
     return asyncio.shield(future)
+
+
+@asynccontextmanager
+async def subscribe(
+    info: Info, topics: Collection[str], *, after: int | None
+) -> AsyncIterator[AsyncIterator[DomainEvent]]:
+    """The one way a subscription field reads its events.
+
+    It reaches the caller, or every member of the shared stream it runs for; it replays from
+    `after`; each event starts with fresh loaders, and the event behind each result is noted
+    on the shared stream that delivers it (its recipients travel with the result).
+    """
+    context = info.context
+    principal, hub, shared_stream = context.require_principal(), context.hub, context.shared_stream
+    if shared_stream is not None and shared_stream.admitted is not None:
+        # A socket joining a shared stream: the field's checks passed; the stream delivers.
+        shared_stream.admitted.set()
+        await asyncio.Event().wait()
+    users = shared_stream.users if shared_stream is not None else ()
+    async with hub.events.subscribe(principal, topics, after=after, users=users) as stream:
+        yield _each(context, stream)
+
+
+async def _each(context: Context, stream: AsyncIterator[DomainEvent]) -> AsyncIterator[DomainEvent]:
+    async for event in stream:
+        context.reset_loaders()
+        if context.shared_stream is not None:
+            context.shared_stream.recipients = event.recipients
+        yield event
