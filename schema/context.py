@@ -27,6 +27,11 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Set when this context runs a subscription stream shared by several sockets.
     shared_stream: SharedStream | None = None
+    # Set for a socket's replay before it joins a shared stream: a subscription field then
+    # reads the events after its cursor up to the newest, and ends.
+    replay_only: bool = False
+    # The id of the last event a field read (a replay's live edge).
+    last_event_id: int = 0
     # False for a multipart request: its resolvers stream files to the object store, and a
     # connection shared for the whole execution would be held all that time.
     share_reads: bool = True

@@ -57,14 +57,24 @@ async def subscribe(
         # A socket joining a shared stream: the field's checks passed; the stream delivers.
         shared_stream.admitted.set()
         await asyncio.Event().wait()
+    if context.replay_only:
+        start = after or 0
+        await hub.events.check_cursor(start)
+        context.last_event_id = max(context.last_event_id, start)
+        yield _each(context, hub.events.history(principal, topics, after=start))
+        return
     users = shared_stream.users if shared_stream is not None else ()
     async with hub.events.subscribe(principal, topics, after=after, users=users) as stream:
+        if shared_stream is not None:
+            shared_stream.subscribed.set()
         yield _each(context, stream)
 
 
 async def _each(context: Context, stream: AsyncIterator[DomainEvent]) -> AsyncIterator[DomainEvent]:
     async for event in stream:
         context.reset_loaders()
+        context.last_event_id = event.id or context.last_event_id
         if context.shared_stream is not None:
             context.shared_stream.recipients = event.recipients
+            context.shared_stream.event_id = event.id
         yield event

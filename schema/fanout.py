@@ -12,7 +12,7 @@ import asyncio
 import json
 import weakref
 from collections.abc import Awaitable, Collection, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -57,6 +57,10 @@ class SharedStream:
     # Set for a socket's admission: the resolver runs its checks as that socket's user,
     # sets this, and then waits without subscribing (the shared stream delivers).
     admitted: asyncio.Event | None = None
+    # The event behind the latest result (0 for one that is never stored).
+    event_id: int = 0
+    # Set once the stream reads live events: a socket that replayed alone may then join.
+    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 # Fields that show every recipient of a user-scoped event the same thing, whatever their

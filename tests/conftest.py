@@ -121,6 +121,13 @@ async def ws_server(
     app: Starlette, settings: Settings, clock: ManualClock
 ) -> AsyncIterator[uvicorn.Server]:
     """A live uvicorn server on loopback sharing the test app's hub (clock, database, bus)."""
+    async with serving(app) as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[uvicorn.Server]:
+    """Serve an app (already started) on a free loopback port until the block ends."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -133,9 +140,11 @@ async def ws_server(
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
-    yield server
-    server.should_exit = True
-    await task
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture
@@ -182,7 +191,7 @@ async def sqlite_hub(folder: Path, clock: ManualClock, **overrides: str) -> Asyn
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
-            yield Factory(app.state.hub, http)
+            yield Factory(app.state.hub, http, app)
 
 
 @pytest.fixture

@@ -55,9 +55,11 @@ class Actor:
 
 
 class Factory:
-    def __init__(self, hub: Hub, client: httpx.AsyncClient) -> None:
+    def __init__(self, hub: Hub, client: httpx.AsyncClient, app: Any = None) -> None:
         self.hub = hub
         self.client = client
+        # The app behind the client, when a test serves it itself (an SQLite hub).
+        self.app = app
         self._vendor: Actor | None = None
 
     async def vendor_admin(self) -> Actor:

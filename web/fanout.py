@@ -1,9 +1,11 @@
 """Groups of live subscriptions that share one execution stream.
 
-Live-only subscriptions (no `after` cursor) of one audience with the same document and
-variables see exactly the same events the same way, so one stream per group executes each
-event once and every member only frames and sends the shared JSON. A subscription that
-replays from a cursor runs on its own stream, since its history is its own.
+Live subscriptions of one audience with the same document and variables see exactly the
+same events the same way, so one stream per group executes each event once and every member
+only frames and sends the shared JSON. A subscription with a replay cursor (given in a
+variable) replays alone, its history being its own, then joins the group of its document
+without the cursor: it holds what the group delivers meanwhile and, once its replay read up
+to the newest event, gets what it held after that one (Groups.run).
 
 Events of user-scoped fields (schema.fanout.USER_SCOPED_FIELDS) go to users: the group's
 stream takes the events of all its members' users, and each result goes only to the
@@ -33,6 +35,7 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from hub.errors import HubError
+from hub.events import SubscriberTooSlow
 from hub.roles import Principal
 from schema.errors import as_error, hub_error, internal_error, new_request_id
 from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience_key, parsed
@@ -40,9 +43,14 @@ from schema.fanout import RECIPIENTS, USER_SCOPED_FIELDS, SharedStream, audience
 GroupKey = tuple[str, str, str, str]
 Stream = AsyncIterator[Any]
 OpenStream = Callable[[SharedStream], Awaitable[Stream]]
+# A member's own replay: its results, and (once they ended) the id of the last event read.
+Replayed = tuple[Stream, Callable[[], int]]
 # How a member's subscription ends early: a graphql-transport-ws message type and payload.
 Ending = tuple[Literal["next", "error"], str]
 logger = logging.getLogger("channelhub.ws")
+# Results a member may hold while it replays before it is cut off to resubscribe.
+MAX_HELD = 1000
+BEHIND = "the subscriber fell too far behind the live events; resubscribe with `after`"
 Result = ExecutionResult | GraphQLResult
 
 
@@ -70,6 +78,28 @@ def shareable_subscription(
             elif not isinstance(value, NullValueNode):
                 return False
     return True
+
+
+def joining_variables(
+    query: str, operation_name: str | None, variables: dict[str, Any]
+) -> dict[str, Any] | None:
+    """For a subscription that could share a group but for the replay cursor it was given in
+    a variable: its variables without the cursor (the group it joins once it caught up)."""
+    document = parsed(query)
+    operation = get_operation_ast(document, operation_name) if document else None
+    if not isinstance(operation, OperationDefinitionNode):
+        return None
+    cursors = {
+        argument.value.name.value
+        for selection in operation.selection_set.selections
+        if isinstance(selection, FieldNode)
+        for argument in selection.arguments or ()
+        if argument.name.value == "after" and isinstance(argument.value, VariableNode)
+    }
+    if not any(variables.get(name) is not None for name in cursors):
+        return None
+    live = {**variables, **dict.fromkeys(cursors)}
+    return live if shareable_subscription(query, operation_name, live) else None
 
 
 def root_fields(query: str, operation_name: str | None) -> frozenset[str]:
@@ -109,14 +139,51 @@ class Member:
     # Queue a frame on the socket; False once its outbox is full (the socket is then cut off).
     put: Callable[[str], bool]
     user_id: str = ""
+    # Queue a frame at the pace the client reads (a replay: results the member has alone).
+    put_paced: Callable[[str], Awaitable[None]] | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    # Cut off for holding too much while it replayed.
+    behind: bool = False
+    # While the member replays alone: the group's results it will be sent once it caught up,
+    # with the id of the event behind each.
+    held: list[tuple[int, str]] | None = None
+    # The last event the member replayed alone: the group may deliver it (and ones before)
+    # after the replay read it from the log, and it is not sent twice.
+    replayed_to: int = 0
 
     def __post_init__(self) -> None:
         self.prefix = f'{{"id":{json.dumps(self.operation_id)},"type":"next","payload":'
 
-    def offer(self, payload: str) -> None:
+    def offer(self, payload: str, event_id: int = 0) -> None:
+        if event_id and event_id <= self.replayed_to:
+            return
+        if self.held is None:
+            self.send(payload)
+        elif len(self.held) < MAX_HELD:
+            self.held.append((event_id, payload))
+        else:  # the replay takes too long: the client resubscribes from its cursor
+            self.held = None
+            self.behind = True
+            self.ended.set()
+
+    def send(self, payload: str) -> None:
         if not self.ended.is_set() and not self.put(f"{self.prefix}{payload}}}"):
             self.ended.set()
+
+    async def send_paced(self, payload: str) -> None:
+        frame = f"{self.prefix}{payload}}}"
+        if self.put_paced is None:
+            self.send(payload)
+        elif not self.ended.is_set():
+            await self.put_paced(frame)
+
+    def catch_up(self, last_replayed: int) -> None:
+        """Send what the group delivered during the replay, after its last event; go live."""
+        held, self.held = self.held or [], None
+        self.replayed_to = last_replayed
+        for event_id, payload in held:
+            if not event_id or event_id > last_replayed:
+                self.send(payload)
 
     def finish(self) -> None:
         self.ended.set()
@@ -196,14 +263,23 @@ class Groups:
         return {key: len(group.members) for key, group in self._groups.items()}
 
     async def run(
-        self, key: GroupKey, member: Member, open_stream: OpenStream, *, admit: bool = False
+        self,
+        key: GroupKey,
+        member: Member,
+        open_stream: OpenStream,
+        *,
+        admit: bool = False,
+        replay: Callable[[], Awaitable[Replayed]] | None = None,
     ) -> Ending | None:
         """Serve a member until its group ends or it leaves; how it ended early, if it did.
 
-        With `admit`, the member first runs the field's checks as its own user.
+        With `admit`, the member first runs the field's checks as its own user. With
+        `replay`, it joins the group holding what the group delivers, replays alone from its
+        cursor once the group reads live events, then gets what it held after the last
+        event it replayed, and goes on live: nothing lost, nothing twice.
         """
         admission: asyncio.Task[Ending] | None = None
-        if admit:
+        if admit and replay is None:
             admission, refusal = await self._admit(open_stream)
             if refusal is not None:
                 return refusal
@@ -211,9 +287,17 @@ class Groups:
         if group is None or group.task is None or group.task.done():
             group = self._groups[key] = Group(key)
             group.task = asyncio.create_task(self._lead(group, open_stream))
+        if replay is not None:
+            member.held = []
         group.join(member)
         try:
+            if replay is not None:
+                ending, finished = await self._replay(group, member, replay)
+                if finished:
+                    return ending
             await member.ended.wait()
+            if member.behind:
+                return "error", _hub_error(SubscriberTooSlow(BEHIND))
             return ("error", group.error) if group.error else None
         finally:
             if admission is not None:
@@ -223,6 +307,33 @@ class Groups:
                 del self._groups[key]
                 if group.task is not None:
                     group.task.cancel()
+
+    async def _replay(
+        self, group: Group, member: Member, replay: Callable[[], Awaitable[Replayed]]
+    ) -> tuple[Ending | None, bool]:
+        """Replay a joining member alone: (how it ended, whether it ended)."""
+        assert group.task is not None
+        live = asyncio.create_task(group.shared.subscribed.wait())
+        try:
+            await asyncio.wait({live, group.task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            live.cancel()
+        if not group.shared.subscribed.is_set():
+            return (("error", group.error) if group.error else None), True
+        try:
+            results, last_replayed = await replay()
+            async for result in results:
+                if isinstance(result, PreExecutionError):
+                    return ("error", json.dumps([e.formatted for e in result.errors or ()])), True
+                await member.send_paced(self.serialise(result))
+                if result.data is None and result.errors:  # the field refused: it ended
+                    return None, True
+        except HubError as error:
+            return ("next", json.dumps({"data": None, "errors": [hub_error(error)]})), True
+        except Exception as error:
+            return ("error", _unexpected(error, "a subscription replay failed")), True
+        member.catch_up(last_replayed())
+        return None, False
 
     async def _admit(
         self, open_stream: OpenStream
@@ -271,9 +382,10 @@ class Groups:
                     # A group across organizations hands out recipient events only.
                     logger.error("an event without recipients reached a recipients group")
                     continue
+                event_id = group.shared.event_id
                 for member in list(group.members):
                     if not recipients or member.user_id in recipients:
-                        member.offer(payload)
+                        member.offer(payload, event_id)
         except HubError as error:
             group.error = _hub_error(error)
         except Exception as error:  # members get an error, not a silent `complete`

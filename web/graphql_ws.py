@@ -34,8 +34,10 @@ from schema.strawberry_internals import core_schema, normalize_allowed_origins, 
 from web.fanout import (
     Groups,
     Member,
+    Replayed,
     SerialisedResults,
     group_key,
+    joining_variables,
     shareable_subscription,
     user_scoped,
 )
@@ -263,9 +265,16 @@ class _Connection:
         operation_name = name if isinstance(name, str) else None
         # Shared streams parse the document themselves: only once it keeps to the limits.
         max_tokens = self.endpoint.hub.settings.max_tokens
-        if parses(query, max_tokens) and shareable_subscription(query, operation_name, variables):
-            await self._run_shared(operation_id, query, operation_name, variables, context)
-            return
+        if parses(query, max_tokens):
+            if shareable_subscription(query, operation_name, variables):
+                await self._run_shared(operation_id, query, operation_name, variables, context)
+                return
+            joining = joining_variables(query, operation_name, variables)
+            if joining is not None:
+                await self._run_shared(
+                    operation_id, query, operation_name, joining, context, replaying=variables
+                )
+                return
         try:
             stream = await self.endpoint.schema.stream(
                 query,
@@ -303,7 +312,11 @@ class _Connection:
         name: str | None,
         variables: dict[str, Any],
         context: Context,
+        *,
+        replaying: dict[str, Any] | None = None,
     ) -> None:
+        """Serve a subscription from its group's shared stream; with `replaying` (the
+        variables with the cursor) it first replays alone, then joins the group."""
         principal = context.require_principal()
         graphql_schema = core_schema(self.endpoint.schema)
         key = group_key(
@@ -313,7 +326,7 @@ class _Connection:
             variables,
             alike_for_every_recipient=alike_for_every_recipient(graphql_schema, query),
         )
-        member = Member(operation_id, self._put, principal.user_id)
+        member = Member(operation_id, self._put, principal.user_id, self._put_paced)
 
         def open_stream(shared: SharedStream) -> Awaitable[Any]:
             stream_context = Context(
@@ -329,8 +342,27 @@ class _Connection:
                 allowed_operation_types=(OperationType.SUBSCRIPTION,),
             )
 
+        async def replay() -> Replayed:
+            replay_context = Context(
+                hub=context.hub, client=context.client, request_id=context.request_id
+            )
+            replay_context.authenticated(principal, context.token or "")
+            replay_context.replay_only = True
+            results = await self.endpoint.schema.stream(
+                query,
+                variable_values=replaying,
+                context_value=replay_context,
+                operation_name=name,
+                allowed_operation_types=(OperationType.SUBSCRIPTION,),
+            )
+            return results, lambda: replay_context.last_event_id
+
         ending = await self.endpoint.groups.run(
-            key, member, open_stream, admit=user_scoped(query, name)
+            key,
+            member,
+            open_stream,
+            admit=user_scoped(query, name),
+            replay=replay if replaying is not None else None,
         )
         if ending is not None:
             kind, payload = ending
@@ -344,7 +376,11 @@ class _Connection:
     async def _send_next(self, operation_id: str, result: ExecutionResult | GraphQLResult) -> None:
         """Send a result of a stream this socket has alone, at the pace its client reads."""
         payload = self.endpoint.serialised.json(result)
-        text = f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
+        await self._put_paced(
+            f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
+        )
+
+    async def _put_paced(self, text: str) -> None:
         if self.websocket.application_state is WebSocketState.CONNECTED:
             await self.outbox.put_paced(text, patience=STALLED_SECONDS)
 

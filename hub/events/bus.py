@@ -148,7 +148,7 @@ class EventBus:
         if users and after is not None:
             raise ValueError("a stream shared by several users cannot replay")
         if after is not None:
-            await self._check_cursor(after)
+            await self.check_cursor(after)
         subscriber = _Subscriber(
             principal, frozenset(topics), asyncio.Queue(self.queue_size), users
         )
@@ -160,7 +160,7 @@ class EventBus:
         finally:
             self._subscribers.discard(subscriber)
 
-    async def _check_cursor(self, after: int) -> None:
+    async def check_cursor(self, after: int) -> None:
         """Refuse a cursor past the newest committed event: no subscriber ever received it."""
         async with self.db() as session:
             newest = await log.newest(session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from hub.clock import ManualClock
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
 from hub.runtime import Hub
-from tests.conftest import data_of
+from tests.conftest import data_of, serving, until
 from tests.factories import Actor, Factory
 from tests.wsclient import graphql_socket
 
@@ -32,6 +33,10 @@ LEAD = {
 
 @pytest.fixture
 async def channel(factory: Factory) -> dict[str, Any]:
+    return await _channel(factory)
+
+
+async def _channel(factory: Factory) -> dict[str, Any]:
     california = (TerritoryInput(name="CA", regions=("US-CA",)),)
     gold = await factory.partner("Gold", tier=Tier.GOLD, territories=california)
     silver = await factory.partner("Silver", tier=Tier.SILVER, territories=california)
@@ -210,3 +215,71 @@ async def test_bad_cursor_is_refused(ws_url: str, channel: dict[str, Any]) -> No
         payload = await gold.next()
 
     assert payload["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
+IDS = """
+subscription($after: String) { leadEvents(after: $after) { cursor type leadId } }"""
+
+
+async def test_a_mass_reconnect_with_after_replays_each_alone_then_shares_one_stream(
+    ws_url: str, factory: Factory, channel: dict[str, Any], app: Any
+) -> None:
+    await _mass_reconnect(factory, app.websocket_endpoint.groups, ws_url, channel, sockets=1000)
+
+
+async def test_a_mass_reconnect_loses_and_repeats_nothing_on_sqlite_too(
+    sqlite_factory: Factory,
+) -> None:
+    channel = await _channel(sqlite_factory)
+    async with serving(sqlite_factory.app) as server:
+        ws_url = f"ws://127.0.0.1:{server.config.port}/graphql"
+        groups = sqlite_factory.app.websocket_endpoint.groups
+        await _mass_reconnect(sqlite_factory, groups, ws_url, channel, sockets=300)
+
+
+async def _mass_reconnect(
+    factory: Factory, groups: Any, ws_url: str, channel: dict[str, Any], *, sockets: int
+) -> None:
+    """Sockets reconnect at once with one cursor while events keep coming: each replays
+    alone, all then share one stream, and each gets every event after its cursor once."""
+    vendor = channel["vendor"]
+    await create_lead(factory, vendor, customerCompany="Seen")
+    async with graphql_socket(ws_url, vendor.token) as watcher:
+        await watcher.subscribe(IDS, {"after": "0"})
+        cursor = (await watcher.next())["data"]["leadEvents"]["cursor"]
+    for n in range(2):
+        await create_lead(factory, vendor, customerCompany=f"Missed {n}")
+    opening = asyncio.Semaphore(50)
+
+    async def reconnect(stack: contextlib.AsyncExitStack) -> Any:
+        async with opening:
+            socket = await stack.enter_async_context(graphql_socket(ws_url, vendor.token))
+            await socket.subscribe(IDS, {"after": cursor})
+            return socket
+
+    async with contextlib.AsyncExitStack() as stack:
+        reconnecting = asyncio.gather(*(reconnect(stack) for _ in range(sockets)))
+        # Events keep coming while the sockets replay and join: none lost, none twice.
+        for n in range(3):
+            await create_lead(factory, vendor, customerCompany=f"During {n}")
+        connected = await reconnecting
+        await until(lambda: list(groups.sizes().values()) == [sockets], seconds=60)
+        await create_lead(factory, vendor, customerCompany="Live")
+        expected = [
+            str(event.id)
+            async for event in factory.hub.events.history(
+                vendor.principal, {"lead"}, after=int(cursor)
+            )
+        ]
+        received = await asyncio.gather(*(_cursors(socket, len(expected)) for socket in connected))
+        silent = await asyncio.gather(*(socket.silent(0.3) for socket in connected[:50]))
+        one_stream = list(groups.sizes().values())
+
+    assert len(expected) >= 6  # two missed, three during, one live lead: an event each at least
+    assert all(cursors == expected for cursors in received)
+    assert all(silent)
+    assert one_stream == [sockets]
+
+
+async def _cursors(socket: Any, count: int) -> list[str]:
+    return [(await socket.next(wait=60))["data"]["leadEvents"]["cursor"] for _ in range(count)]

@@ -120,6 +120,28 @@ def test_a_member_of_a_socket_whose_outbox_is_full_ends() -> None:
     assert member.ended.is_set()
 
 
+def test_a_replaying_member_holds_then_sends_only_what_came_after_its_replay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[str] = []
+    member = Member("op-1", lambda text: sent.append(text) is None)
+    member.held = []
+    for event_id in (4, 5, 6):
+        member.offer(f'{{"n":{event_id}}}', event_id)
+
+    member.catch_up(5)  # the replay read up to event 5
+    member.offer('{"n":5}', 5)  # the group delivers 5 late: not twice
+    member.offer('{"n":7}', 7)
+    crowded = Member("op-2", lambda text: True)
+    crowded.held = []
+    monkeypatch.setattr("web.fanout.MAX_HELD", 1)
+    crowded.offer("{}", 1)
+    crowded.offer("{}", 2)
+
+    assert [json.loads(text)["payload"]["n"] for text in sent] == [6, 7]
+    assert crowded.behind and crowded.ended.is_set()
+
+
 def test_a_member_frames_the_shared_payload_with_its_id() -> None:
     sent: list[str] = []
 
