@@ -318,8 +318,11 @@ class Groups:
             await asyncio.wait({live, group.task}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             live.cancel()
-        if not group.shared.subscribed.is_set():
-            return (("error", group.error) if group.error else None), True
+        # A group that ended before reading live events (its arguments were refused, say):
+        # the replay still runs, alone, so the member gets its own answer to them.
+        joined = group.shared.subscribed.is_set()
+        if not joined:
+            member.ended.clear()  # the group finished it; its own replay still answers
         try:
             results, last_replayed = await replay()
             async for result in results:
@@ -332,6 +335,8 @@ class Groups:
             return ("next", json.dumps({"data": None, "errors": [hub_error(error)]})), True
         except Exception as error:
             return ("error", _unexpected(error, "a subscription replay failed")), True
+        if not joined:
+            return (("error", group.error) if group.error else None), True
         member.catch_up(last_replayed())
         return None, False
 

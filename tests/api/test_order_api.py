@@ -340,3 +340,17 @@ async def test_placing_an_order_runs_as_many_statements_for_one_line_as_for_ten(
     assert errors_of(stranger) == [("NOT_FOUND", "leadId")]
     after = data_of(await factory.gql(COUNT_ORDERS, actor=buyer))["orders"]["totalCount"]
     assert after == before
+
+
+async def test_a_replay_of_another_organizations_order_is_not_found_not_silent(
+    ws_url: str, factory: Factory, shop: dict[str, Any]
+) -> None:
+    order = await place(factory, shop["buyer"])
+
+    async with graphql_socket(ws_url, shop["stranger"].token) as stranger:
+        await stranger.subscribe(EVENTS, {"after": "0", "orderId": order["id"]})
+        refused = await stranger.next()
+        ended = json.loads(await asyncio.wait_for(stranger.ws.recv(), 5))
+
+    assert errors_of(refused) == [("NOT_FOUND", "orderId")]
+    assert ended == {"id": "1", "type": "complete"}
