@@ -71,11 +71,18 @@ WRITE_EVENT_PG = text(
 _MESSAGES = table_of(Message)
 # SQLite: a retried send (same sender and clientMessageId) conflicts and inserts nothing.
 INSERT_MESSAGE_SQLITE = sqlite.insert(_MESSAGES).on_conflict_do_nothing().returning(_MESSAGES.c.id)
-STORE_MESSAGE_PG = text(
-    """
+_MESSAGE_COLUMNS = [
+    bindparam(column.key, type_=column.type) for column in _MESSAGES.columns if column.key != "seq"
+]
+
+
+def _numbered_message(guard: str = "", on_conflict: str = "") -> str:
+    """WITH-clauses that number a message on its conversation (when `guard` holds), store it
+    (`on_conflict` says what a clash does) and mark it read by its author."""
+    return f"""
     WITH next AS (
         UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = :created_at
-        WHERE id = :conversation_id
+        WHERE id = :conversation_id {guard}
         RETURNING last_seq
     ),
     message AS (
@@ -84,65 +91,33 @@ STORE_MESSAGE_PG = text(
         SELECT :id, :conversation_id, next.last_seq, :kind, :author_id, :organization_id,
                :client_message_id, :body, :data, :created_at, :edited_at, :deleted_at
         FROM next
-        ON CONFLICT DO NOTHING
+        {on_conflict}
         RETURNING seq
     ),
     own_read AS (
         UPDATE conversation_participants SET read_seq = message.seq, read_at = :created_at
         FROM message
         WHERE conversation_id = :conversation_id AND user_id = :author_id
-    )
-    SELECT seq FROM message
-    """
-).bindparams(
-    *(
-        bindparam(column.key, type_=column.type)
-        for column in _MESSAGES.columns
-        if column.key != "seq"
-    )
-)
+    )"""
+
+
+STORE_MESSAGE_PG = text(
+    f"{_numbered_message(on_conflict='ON CONFLICT DO NOTHING')} SELECT seq FROM message"
+).bindparams(*_MESSAGE_COLUMNS)
 # A plain send on PostgreSQL: like STORE_MESSAGE_PG, but numbers nothing for a retry of an
 # earlier send, and appends the MESSAGE_SENT event (the payload messaging's _notify writes)
 # in the same statement.
-SEND_MESSAGE_PG = text(
-    f"""
-    WITH next AS (
-        UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = :created_at
-        WHERE id = :conversation_id AND NOT EXISTS (
+_NOT_SENT_BEFORE = """AND NOT EXISTS (
             SELECT 1 FROM messages
             WHERE conversation_id = :conversation_id AND author_id = :author_id
               AND client_message_id = :client_message_id
-        )
-        RETURNING last_seq
-    ),
-    message AS (
-        INSERT INTO messages (id, conversation_id, seq, kind, author_id, organization_id,
-                              client_message_id, body, data, created_at, edited_at, deleted_at)
-        SELECT :id, :conversation_id, next.last_seq, :kind, :author_id, :organization_id,
-               :client_message_id, :body, :data, :created_at, :edited_at, :deleted_at
-        FROM next
-        RETURNING seq
-    ),
-    own_read AS (
-        UPDATE conversation_participants SET read_seq = message.seq, read_at = :created_at
-        FROM message
-        WHERE conversation_id = :conversation_id AND user_id = :author_id
-    ),
-    {
-        appended_after(
-            "message",
-            "json_build_object('conversationId', CAST(:conversation_id AS text), "
-            "'messageId', CAST(:id AS text), 'userId', CAST(:author_id AS text), "
-            "'seq', ordered.seq)",
-        )
-    }
-    SELECT message.seq, event.id FROM message, event
-    """
-).bindparams(
-    *(
-        bindparam(column.key, type_=column.type)
-        for column in _MESSAGES.columns
-        if column.key != "seq"
-    ),
-    *event_parameters(),
+        )"""
+_MESSAGE_SENT = (
+    "json_build_object('conversationId', CAST(:conversation_id AS text), "
+    "'messageId', CAST(:id AS text), 'userId', CAST(:author_id AS text), 'seq', ordered.seq)"
 )
+SEND_MESSAGE_PG = text(
+    f"{_numbered_message(guard=_NOT_SENT_BEFORE)},"
+    f"{appended_after('message', _MESSAGE_SENT)}"
+    " SELECT message.seq, event.id FROM message, event"
+).bindparams(*_MESSAGE_COLUMNS, *event_parameters())
