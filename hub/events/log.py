@@ -187,30 +187,23 @@ def _visible(principal: Principal, after: int) -> ColumnElement[bool]:
 
 
 async def _recipients(session: AsyncSession, ids: list[int]) -> dict[int, frozenset[str]]:
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(EventRecipient.event_id, EventRecipient.user_id).where(
-            EventRecipient.event_id.in_(ids)
-        )
-    )
-    grouped: dict[int, set[str]] = {}
-    for event_id, user_id in rows.all():
-        grouped.setdefault(event_id, set()).add(user_id)
-    return {key: frozenset(value) for key, value in grouped.items()}
+    return await _by_event(session, EventRecipient.event_id, EventRecipient.user_id, ids)
 
 
 async def _audiences(session: AsyncSession, ids: list[int]) -> dict[int, frozenset[str]]:
+    return await _by_event(session, EventAudience.event_id, EventAudience.organization_id, ids)
+
+
+async def _by_event(
+    session: AsyncSession, event: Any, member: Any, ids: list[int]
+) -> dict[int, frozenset[str]]:
+    """The members (users or organizations) of each event, from one of its join tables."""
     if not ids:
         return {}
-    rows = await session.execute(
-        select(EventAudience.event_id, EventAudience.organization_id).where(
-            EventAudience.event_id.in_(ids)
-        )
-    )
+    rows = await session.execute(select(event, member).where(event.in_(ids)))
     grouped: dict[int, set[str]] = {}
-    for event_id, organization_id in rows.all():
-        grouped.setdefault(event_id, set()).add(organization_id)
+    for event_id, value in rows.all():
+        grouped.setdefault(event_id, set()).add(value)
     return {key: frozenset(value) for key, value in grouped.items()}
 
 
