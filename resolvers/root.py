@@ -25,7 +25,7 @@ from resolvers.product_lines import ProductLinesMutation, ProductLinesQuery
 from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
 from schema.documents import Budgets, Documents
 from schema.errors import shape
-from schema.fanout import SharedEventExecution
+from schema.fanout import OneConnectionExecution
 from schema.introspection import IntrospectionPolicy
 from schema.scalars import SCALARS
 from schema.uploads import UPLOAD_SCALAR
@@ -100,7 +100,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        execution_context_class=SharedEventExecution,
+        execution_context_class=OneConnectionExecution,
         config=StrawberryConfig(
             disable_field_suggestions=not settings.development,
             relay_max_results=settings.max_page_size,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,10 +13,27 @@ from hub.errors import Unauthenticated
 from hub.roles import Principal
 from hub.runtime import Hub
 from schema.errors import new_request_id
-from schema.fanout import SharedStream
 
 if TYPE_CHECKING:
     from schema.loaders import Loaders
+
+
+@dataclass(eq=False)
+class SharedStream:
+    """On the context of a subscription stream that several sockets share (schema.fanout).
+
+    schema.events.subscribe reads it: the stream takes the events of every member user, and
+    notes the event behind each result it yields, which travels on with the result.
+    """
+
+    # The users of the sockets sharing the stream: a live view the group keeps current.
+    users: Collection[str] = ()
+    # Recipients of the event behind the latest result (empty: everyone in the audience).
+    recipients: frozenset[str] = frozenset()
+    # The event behind the latest result (0 for one that is never stored).
+    event_id: int = 0
+    # Set once the stream reads live events: a socket that replayed alone may then join.
+    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -30,6 +49,9 @@ class Context:
     # Set for a socket's replay before it joins a shared stream: a subscription field then
     # reads the events after its cursor up to the newest, and ends.
     replay_only: bool = False
+    # Set for a socket's admission to a shared stream of user-scoped events: a subscription
+    # field then runs its checks as the socket's user and ends without reading events.
+    check_only: bool = False
     # The id of the last event a field read (a replay's live edge).
     last_event_id: int = 0
     # False for a multipart request: its resolvers stream files to the object store, and a

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from hub.errors import BadInput
-from hub.events import DomainEvent
+from hub.events import DomainEvent, Reach
 from hub.roles import Principal
 from schema.context import Context, Info
 from schema.fanout import audience_key, event_cache
@@ -49,25 +49,34 @@ async def subscribe(
 
     It reaches the caller, or every member of the shared stream it runs for; it replays from
     `after`; each event starts with fresh loaders, and the event behind each result is noted
-    on the shared stream that delivers it (its recipients travel with the result).
+    on the shared stream that delivers it (its recipients travel with the result). For a
+    socket's admission (Context.check_only) the field's checks ran: it reads nothing.
     """
     context = info.context
     principal, hub, shared_stream = context.require_principal(), context.hub, context.shared_stream
-    if shared_stream is not None and shared_stream.admitted is not None:
-        # A socket joining a shared stream: the field's checks passed; the stream delivers.
-        shared_stream.admitted.set()
-        await asyncio.Event().wait()
+    if context.check_only:
+        yield _nothing()
+        return
     if context.replay_only:
         start = after or 0
         await hub.events.check_cursor(start)
         context.last_event_id = max(context.last_event_id, start)
         yield _each(context, hub.events.history(principal, topics, after=start))
         return
-    users = shared_stream.users if shared_stream is not None else ()
-    async with hub.events.subscribe(principal, topics, after=after, users=users) as stream:
+    reach = (
+        Reach.members(principal, shared_stream.users)
+        if shared_stream is not None
+        else Reach.of(principal)
+    )
+    async with hub.events.subscribe(reach, topics, after=after) as stream:
         if shared_stream is not None:
             shared_stream.subscribed.set()
         yield _each(context, stream)
+
+
+async def _nothing() -> AsyncIterator[DomainEvent]:
+    return
+    yield
 
 
 async def _each(context: Context, stream: AsyncIterator[DomainEvent]) -> AsyncIterator[DomainEvent]:

@@ -5,8 +5,8 @@ internals.py, which fails when a strawberry release moves or changes one:
 
 - the graphql-core schema behind a strawberry Schema (`Schema._schema`), for document
   analysis with graphql-core's visitors;
-- strawberry's graphql-core execution context, subclassed to execute a subscription event
-  once per audience (schema.fanout);
+- strawberry's graphql-core execution context, subclassed so that one execution reads over
+  one database connection (schema.fanout.OneConnectionExecution);
 - its document validation, called with ChannelHub's cached rule classes (schema.documents);
 - the WebSocket origin normalisation its own views use, so the hub's check matches them.
 """

@@ -1,8 +1,9 @@
 """GraphQL over WebSocket with the graphql-transport-ws protocol.
 
-Our own implementation rather than Strawberry's handler, for fan-out: subscription events
-are executed once per audience (schema.fanout) and each shared result is serialised once;
-a socket then only frames the same JSON with its own operation id.
+Our own implementation rather than Strawberry's handler, for fan-out: the sockets of a
+group share one stream that executes and serialises each event once (web/fanout, with
+schema.fanout deciding who may share); a socket then only frames the same JSON with its own
+operation id.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -29,18 +29,9 @@ from hub.runtime import Hub
 from schema.context import Context
 from schema.documents import parses
 from schema.errors import as_error, hub_error, new_request_id
-from schema.fanout import SharedStream, alike_for_every_recipient
-from schema.strawberry_internals import core_schema, normalize_allowed_origins, normalize_origin
-from web.fanout import (
-    Groups,
-    Member,
-    Replayed,
-    SerialisedResults,
-    group_key,
-    joining_variables,
-    shareable_subscription,
-    user_scoped,
-)
+from schema.fanout import LiveSubscription, live_subscription, result_json
+from schema.strawberry_internals import normalize_allowed_origins, normalize_origin
+from web.fanout import Groups, Member
 from web.outbox import Outbox, abort_connection
 
 PROTOCOL = "graphql-transport-ws"
@@ -66,8 +57,7 @@ class GraphQLWebSocket:
         self.schema = schema
         self.hub = hub
         self.allowed_origins = normalize_allowed_origins(hub.settings.allowed_origins)
-        self.serialised: SerialisedResults = SerialisedResults()
-        self.groups = Groups(self.serialised.json)
+        self.groups = Groups()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -266,14 +256,11 @@ class _Connection:
         # Shared streams parse the document themselves: only once it keeps to the limits.
         max_tokens = self.endpoint.hub.settings.max_tokens
         if parses(query, max_tokens):
-            if shareable_subscription(query, operation_name, variables):
-                await self._run_shared(operation_id, query, operation_name, variables, context)
-                return
-            joining = joining_variables(query, operation_name, variables)
-            if joining is not None:
-                await self._run_shared(
-                    operation_id, query, operation_name, joining, context, replaying=variables
-                )
+            live = live_subscription(
+                self.endpoint.schema, context, query, operation_name, variables
+            )
+            if live is not None:
+                await self._run_shared(operation_id, live)
                 return
         try:
             stream = await self.endpoint.schema.stream(
@@ -305,65 +292,11 @@ class _Connection:
         with contextlib.suppress(Exception):
             await self._send({"id": operation_id, "type": "complete"})
 
-    async def _run_shared(
-        self,
-        operation_id: str,
-        query: str,
-        name: str | None,
-        variables: dict[str, Any],
-        context: Context,
-        *,
-        replaying: dict[str, Any] | None = None,
-    ) -> None:
-        """Serve a subscription from its group's shared stream; with `replaying` (the
-        variables with the cursor) it first replays alone, then joins the group."""
-        principal = context.require_principal()
-        graphql_schema = core_schema(self.endpoint.schema)
-        key = group_key(
-            principal,
-            query,
-            name,
-            variables,
-            alike_for_every_recipient=alike_for_every_recipient(graphql_schema, query),
-        )
-        member = Member(operation_id, self._put, principal.user_id, self._put_paced)
-
-        def open_stream(shared: SharedStream) -> Awaitable[Any]:
-            stream_context = Context(
-                hub=context.hub, client=context.client, request_id=context.request_id
-            )
-            stream_context.authenticated(principal, context.token or "")
-            stream_context.shared_stream = shared
-            return self.endpoint.schema.stream(
-                query,
-                variable_values=variables,
-                context_value=stream_context,
-                operation_name=name,
-                allowed_operation_types=(OperationType.SUBSCRIPTION,),
-            )
-
-        async def replay() -> Replayed:
-            replay_context = Context(
-                hub=context.hub, client=context.client, request_id=context.request_id
-            )
-            replay_context.authenticated(principal, context.token or "")
-            replay_context.replay_only = True
-            results = await self.endpoint.schema.stream(
-                query,
-                variable_values=replaying,
-                context_value=replay_context,
-                operation_name=name,
-                allowed_operation_types=(OperationType.SUBSCRIPTION,),
-            )
-            return results, lambda: replay_context.last_event_id
-
-        ending = await self.endpoint.groups.run(
-            key,
-            member,
-            open_stream,
-            admit=user_scoped(query, name),
-            replay=replay if replaying is not None else None,
-        )
+    async def _run_shared(self, operation_id: str, live: LiveSubscription) -> None:
+        """Serve a subscription from its group's shared stream (a replaying one first
+        replays alone, then joins the group)."""
+        member = Member(operation_id, self._put, live.user_id, self._put_paced)
+        ending = await self.endpoint.groups.run(live, member)
         if ending is not None:
             kind, payload = ending
             await self._send_text(
@@ -375,7 +308,7 @@ class _Connection:
 
     async def _send_next(self, operation_id: str, result: ExecutionResult | GraphQLResult) -> None:
         """Send a result of a stream this socket has alone, at the pace its client reads."""
-        payload = self.endpoint.serialised.json(result)
+        payload = result_json(result)
         await self._put_paced(
             f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
         )

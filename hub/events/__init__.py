@@ -5,7 +5,7 @@ and publishes them after commit; each process's `EventBus` delivers them to subs
 """
 
 from hub.events.bus import CHANNEL, EventBus
-from hub.events.event import DomainEvent, SubscriberTooSlow
+from hub.events.event import DomainEvent, Reach, SubscriberTooSlow
 from hub.events.log import PendingEvent, append, transaction, write_pending
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "DomainEvent",
     "EventBus",
     "PendingEvent",
+    "Reach",
     "SubscriberTooSlow",
     "append",
     "transaction",

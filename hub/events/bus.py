@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.broadcast import check_alive, connected
 from hub.errors import BadInput
 from hub.events import log
-from hub.events.event import DomainEvent, SubscriberTooSlow
+from hub.events.event import DomainEvent, Reach, SubscriberTooSlow
 from hub.roles import Principal
 
 logger = logging.getLogger("channelhub.events")
@@ -35,18 +35,13 @@ RECONNECT_MAX_SECONDS = 5.0
 
 @dataclass(eq=False)
 class _Subscriber:
-    principal: Principal
+    reach: Reach
     topics: frozenset[str]
     queue: asyncio.Queue[DomainEvent | None]
-    users: Collection[str] = ()
     closed_reason: str | None = None
 
     def offer(self, event: DomainEvent) -> None:
-        if (
-            self.closed_reason
-            or event.topic not in self.topics
-            or not event.visible_to(self.principal, self.users)
-        ):
+        if self.closed_reason or event.topic not in self.topics or not event.reaches(self.reach):
             return
         try:
             self.queue.put_nowait(event)
@@ -134,24 +129,24 @@ class EventBus:
     @asynccontextmanager
     async def subscribe(
         self,
-        principal: Principal,
+        reach: Reach | Principal,
         topics: Collection[str],
         *,
         after: int | None,
-        users: Collection[str] = (),
     ) -> AsyncIterator[AsyncIterator[DomainEvent]]:
-        """Subscribe to topics: replay what came after `after`, then continue live.
+        """Subscribe to topics: replay what came after `after`, then continue live, with the
+        events of the reach (a principal: what it may see).
 
-        Live events for any of `users` (a live view: a shared stream's members, all of the
-        principal's organization) come too; the caller hands each to its recipients only.
+        A shared reach (Reach.members) takes recipient events of any of its users; the caller
+        hands each to its recipients only.
         """
-        if users and after is not None:
+        if isinstance(reach, Principal):
+            reach = Reach.of(reach)
+        if reach.shared and after is not None:
             raise ValueError("a stream shared by several users cannot replay")
         if after is not None:
             await self.check_cursor(after)
-        subscriber = _Subscriber(
-            principal, frozenset(topics), asyncio.Queue(self.queue_size), users
-        )
+        subscriber = _Subscriber(reach, frozenset(topics), asyncio.Queue(self.queue_size))
         self._subscribers.add(subscriber)
         # Live from the newest event this bus has seen, delivered or held for order.
         start = max(self.last_id, max(self._held, default=0)) if after is None else after
@@ -171,7 +166,7 @@ class EventBus:
         self, subscriber: _Subscriber, last: int, *, replay: bool
     ) -> AsyncIterator[DomainEvent]:
         if replay:
-            async for event in self.history(subscriber.principal, subscriber.topics, after=last):
+            async for event in self.history(subscriber.reach, subscriber.topics, after=last):
                 last = event.id
                 yield event
         while True:
@@ -185,11 +180,14 @@ class EventBus:
                 yield item
 
     async def history(
-        self, principal: Principal, topics: Collection[str], *, after: int
+        self, reach: Reach | Principal, topics: Collection[str], *, after: int
     ) -> AsyncIterator[DomainEvent]:
-        """Committed events after a cursor that the principal may see, oldest first."""
+        """Committed events after a cursor of the reach (a principal: what it may see),
+        oldest first."""
+        if isinstance(reach, Principal):
+            reach = Reach.of(reach)
         while True:
-            batch = await self._load(after=after, topics=topics, principal=principal)
+            batch = await self._load(after=after, topics=topics, reach=reach)
             for event in batch:
                 yield event
             if len(batch) < log.REPLAY_BATCH:
@@ -202,12 +200,10 @@ class EventBus:
         after: int,
         until: int | None = None,
         topics: Collection[str] | None = None,
-        principal: Principal | None = None,
+        reach: Reach | None = None,
     ) -> list[DomainEvent]:
         async with self.db() as session:
-            return await log.read(
-                session, after=after, until=until, topics=topics, principal=principal
-            )
+            return await log.read(session, after=after, until=until, topics=topics, reach=reach)
 
     async def _supervise(self) -> None:
         """Listen on the broadcast; while it is lost, poll the table and reconnect with backoff."""

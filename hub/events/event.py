@@ -12,6 +12,35 @@ from hub.errors import HubError
 from hub.roles import Principal
 
 
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Whom a stream of events is for: the organizations whose events it takes (None: every
+    organization, as vendor staff see them) and the users whose recipient events it takes.
+
+    A stream shared by several sockets (`members`) takes the recipient events of all its
+    members' users, a live view its group keeps current; it never replays, each member
+    replaying alone before it joins.
+    """
+
+    organizations: frozenset[str] | None
+    users: Collection[str]
+    shared: bool = False
+
+    @classmethod
+    def of(cls, principal: Principal) -> Reach:
+        """What one principal may see."""
+        return cls(cls._organizations(principal), (principal.user_id,))
+
+    @classmethod
+    def members(cls, principal: Principal, users: Collection[str]) -> Reach:
+        """What a stream shared by `users` of the principal's audience may see."""
+        return cls(cls._organizations(principal), users, shared=True)
+
+    @staticmethod
+    def _organizations(principal: Principal) -> frozenset[str] | None:
+        return None if principal.is_vendor else frozenset({principal.organization_id})
+
+
 @dataclass(frozen=True)
 class DomainEvent:
     id: int
@@ -29,16 +58,12 @@ class DomainEvent:
     # (a message as sent), so live delivery needs no database. Replayed events have none.
     live_payload: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    def visible_to(self, principal: Principal, users: Collection[str] = ()) -> bool:
-        """Recipients alone see a recipient event; otherwise vendor-side accounts see every
-        event and partners those addressed to their organization.
-
-        `users` are further users of the principal's organization that a shared stream
-        serves (it then hands each recipient event to its recipients only).
-        """
+    def reaches(self, reach: Reach) -> bool:
+        """Recipients alone get a recipient event; otherwise vendor-side accounts get every
+        event and partners those addressed to their organization."""
         if self.recipients:
-            return principal.user_id in self.recipients or not self.recipients.isdisjoint(users)
-        return principal.is_vendor or principal.organization_id in self.audience
+            return not self.recipients.isdisjoint(reach.users)
+        return reach.organizations is None or not self.audience.isdisjoint(reach.organizations)
 
     def encode(self) -> str:
         return json.dumps(

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.events.event import DomainEvent
-from hub.roles import Principal
+from hub.events.event import DomainEvent, Reach
 from storage import statements
 from storage.db import Writer
 from storage.models import Event, EventAudience, EventRecipient
@@ -133,17 +132,17 @@ async def read(
     after: int,
     until: int | None = None,
     topics: Collection[str] | None = None,
-    principal: Principal | None = None,
+    reach: Reach | None = None,
 ) -> list[DomainEvent]:
     """Up to REPLAY_BATCH committed events after a cursor (up to `until`), oldest first,
-    of the topics and visible to the principal when given."""
+    of the topics and of the reach when given."""
     statement = select(Event).where(Event.id > after).order_by(Event.id).limit(REPLAY_BATCH)
     if until is not None:
         statement = statement.where(Event.id <= until)
     if topics is not None:
         statement = statement.where(Event.topic.in_(list(topics)))
-    if principal is not None:
-        statement = statement.where(_visible(principal, after))
+    if reach is not None:
+        statement = statement.where(_reached(reach, after))
     rows = list((await session.execute(statement)).scalars())
     audiences = await _audiences(session, [row.id for row in rows])
     recipients = await _recipients(session, [row.id for row in rows])
@@ -167,19 +166,19 @@ async def newest(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0)
 
 
-def _visible(principal: Principal, after: int) -> ColumnElement[bool]:
-    """SQL twin of DomainEvent.visible_to for events after a cursor."""
+def _reached(reach: Reach, after: int) -> ColumnElement[bool]:
+    """SQL twin of DomainEvent.reaches for events after a cursor."""
     mine = Event.id.in_(
         select(EventRecipient.event_id).where(
-            EventRecipient.user_id == principal.user_id, EventRecipient.event_id > after
+            EventRecipient.user_id.in_(list(reach.users)), EventRecipient.event_id > after
         )
     )
     has_recipients = exists().where(EventRecipient.event_id == Event.id)
-    if principal.is_vendor:
+    if reach.organizations is None:
         return or_(~has_recipients, mine)
     addressed = Event.id.in_(
         select(EventAudience.event_id).where(
-            EventAudience.organization_id == principal.organization_id,
+            EventAudience.organization_id.in_(sorted(reach.organizations)),
             EventAudience.event_id > after,
         )
     )

@@ -241,7 +241,9 @@ async def _mass_reconnect(
     factory: Factory, groups: Any, ws_url: str, channel: dict[str, Any], *, sockets: int
 ) -> None:
     """Sockets reconnect at once with one cursor while events keep coming: each replays
-    alone, all then share one stream, and each gets every event after its cursor once."""
+    alone, all then share one stream, and each gets every event after its cursor once.
+    The hub never runs more than one stream for them: a replaying socket is a member of its
+    group (holding what the group delivers) from the start, never a stream of its own."""
     vendor = channel["vendor"]
     await create_lead(factory, vendor, customerCompany="Seen")
     async with graphql_socket(ws_url, vendor.token) as watcher:
@@ -257,6 +259,14 @@ async def _mass_reconnect(
             await socket.subscribe(IDS, {"after": cursor})
             return socket
 
+    streams: list[int] = []
+
+    async def count_streams() -> None:
+        while True:
+            streams.append(len(groups.sizes()))
+            await asyncio.sleep(0.01)
+
+    sampler = asyncio.create_task(count_streams())
     async with contextlib.AsyncExitStack() as stack:
         reconnecting = asyncio.gather(*(reconnect(stack) for _ in range(sockets)))
         # Events keep coming while the sockets replay and join: none lost, none twice.
@@ -274,11 +284,13 @@ async def _mass_reconnect(
         received = await asyncio.gather(*(_cursors(socket, len(expected)) for socket in connected))
         silent = await asyncio.gather(*(socket.silent(0.3) for socket in connected[:50]))
         one_stream = list(groups.sizes().values())
+        sampler.cancel()
 
     assert len(expected) >= 6  # two missed, three during, one live lead: an event each at least
     assert all(cursors == expected for cursors in received)
     assert all(silent)
     assert one_stream == [sockets]
+    assert max(streams) == 1
 
 
 async def _cursors(socket: Any, count: int) -> list[str]:

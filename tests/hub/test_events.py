@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub import events
 from hub.clock import ManualClock
-from hub.events import DomainEvent, EventBus, SubscriberTooSlow
+from hub.events import DomainEvent, EventBus, Reach, SubscriberTooSlow
 from hub.roles import Principal, Role
 from hub.runtime import Hub
 from storage.db import create_session_factory
@@ -296,7 +296,7 @@ async def test_live_payload_travels_with_the_broadcast_but_is_never_stored(
 
     # A stream shared by the member and the colleague takes recipient events of either.
     async with hub.events.subscribe(
-        outsider.principal, {"message"}, after=None, users={member_id, colleague_id}
+        Reach.members(outsider.principal, {member_id, colleague_id}), {"message"}, after=None
     ) as shared:
         async with hub.write() as session:
             await events.append(
@@ -318,7 +318,7 @@ async def test_live_payload_travels_with_the_broadcast_but_is_never_stored(
         [again] = [e async for e in _until_quiet(replay)]
     assert (again.id, again.live_payload) == (live.id, None)
     with pytest.raises(ValueError, match="cannot replay"):
-        async with hub.events.subscribe(VENDOR, {"message"}, after=0, users={member_id}):
+        async with hub.events.subscribe(Reach.members(VENDOR, {member_id}), {"message"}, after=0):
             pass
 
 

@@ -7,21 +7,21 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from graphql import ExecutionResult
 
 from hub.roles import Principal, Role
 from hub.settings import Settings
 from resolvers.root import build_schema
-from schema.fanout import SharedStream, alike_for_every_recipient
-from storage.db import DatabaseUnavailable
-from web.fanout import (
-    Groups,
-    Member,
-    SerialisedResults,
+from schema.context import Context
+from schema.fanout import (
+    LiveSubscription,
+    alike_for_every_recipient,
     group_key,
     shareable_subscription,
     user_scoped,
 )
+from schema.strawberry_internals import core_schema
+from storage.db import DatabaseUnavailable
+from web.fanout import Groups, Member
 
 LIVE = "subscription { leadEvents { cursor } }"
 WITH_CURSOR = "subscription($after: String) { leadEvents(after: $after) { cursor } }"
@@ -85,7 +85,7 @@ def test_groups_are_per_audience_document_and_variables() -> None:
 def test_only_selections_alike_for_every_organization_share_across_them(
     settings: Settings, query: str, alike: bool
 ) -> None:
-    schema = build_schema(settings)._schema
+    schema = core_schema(build_schema(settings))
     assert alike_for_every_recipient(schema, query) is alike
 
 
@@ -168,19 +168,19 @@ def test_a_member_frames_the_shared_payload_with_its_id() -> None:
 async def test_members_of_a_stream_that_fails_get_an_error_not_a_completion(
     failure: Exception, extensions: dict[str, object]
 ) -> None:
-    async def failing() -> AsyncIterator[object]:
-        raise failure
-        yield  # an async generator that fails when first read
+    class Failing(LiveSubscription):
+        """A subscription whose stream fails when it opens."""
 
-    async def open_stream(shared: SharedStream) -> AsyncIterator[object]:
-        return failing()
+        def __init__(self) -> None:
+            self.context = Context(hub=None, principal=Principal("u", "p", Role.PARTNER_USER))  # type: ignore[arg-type]
+            self.key = ("a", LIVE, "", "{}")
+            self.user_id, self.admit, self.for_recipients = "u", False, False
+            self.live_variables, self.replay_variables, self.replayed_to = {}, None, 0
 
-    ending = await asyncio.wait_for(
-        Groups(json.dumps).run(
-            ("a", LIVE, "", "{}"), Member("op-1", lambda text: True), open_stream
-        ),
-        5,
-    )
+        async def _open(self, *_: object) -> AsyncIterator[object]:
+            raise failure
+
+    ending = await asyncio.wait_for(Groups().run(Failing(), Member("op-1", lambda text: True)), 5)
 
     assert ending is not None and ending[0] == "error"
     errors = json.loads(ending[1])
@@ -192,15 +192,3 @@ async def test_members_of_a_stream_that_fails_get_an_error_not_a_completion(
     if extensions["code"] == "INTERNAL":
         assert len(errors[0]["extensions"]["requestId"]) == 16
         assert errors[0]["message"].startswith("Internal server error; quote the request id")
-
-
-def test_serialised_results_are_bounded_in_characters_and_keep_the_newest() -> None:
-    cache = SerialisedResults(size=10, max_chars=250)
-    results = [ExecutionResult(data={"n": n, "pad": "x" * 90}) for n in range(4)]
-
-    texts = [cache.json(result) for result in results]
-    again = cache.json(results[-1])
-
-    assert again is texts[-1]  # served from the cache, not serialised again
-    assert [json.loads(text)["data"]["n"] for text in texts] == [0, 1, 2, 3]
-    assert cache.json(results[0]) is not texts[0]  # evicted: at most two ~110-char results fit

@@ -12,7 +12,7 @@ from graphql.validation import specified_rules
 from hub.settings import load_settings
 from resolvers.root import build_schema
 from schema import strawberry_internals as internals
-from schema.fanout import SharedEventExecution
+from schema.fanout import OneConnectionExecution
 
 
 def test_the_core_schema_is_the_one_strawberry_executes() -> None:
@@ -22,7 +22,7 @@ def test_the_core_schema_is_the_one_strawberry_executes() -> None:
 
     assert isinstance(core, GraphQLSchema)
     assert core.query_type is not None and core.query_type.name == "Query"
-    assert schema.execution_context_class is SharedEventExecution
+    assert schema.execution_context_class is OneConnectionExecution
 
 
 @strawberry.type
@@ -34,7 +34,7 @@ def test_the_execution_context_is_strawberrys_default_with_the_overridden_method
     context = internals.CoreExecutionContext
 
     assert strawberry.Schema(query=Plain).execution_context_class is context
-    assert issubclass(SharedEventExecution, context)
+    assert issubclass(OneConnectionExecution, context)
     assert list(inspect.signature(context.execute_operation).parameters) == ["self", "serially"]
 
 
