@@ -18,6 +18,7 @@ from hub.routing import Weights
 from schema.context import Info
 from schema.deals import DealInput, DealRegistration
 from schema.events import parse_cursor, subscribe
+from schema.identity import IdentityLoaders
 from schema.inputs import to_hub
 from schema.leads import (
     Lead,
@@ -29,7 +30,7 @@ from schema.leads import (
     LeadSettings,
     LeadSettingsInput,
 )
-from schema.loaders import prefetch
+from schema.loading import prefetch
 from schema.relay import Connection, page_request, selects
 
 
@@ -52,7 +53,7 @@ class LeadsQuery:
             page=page_request(info, first, after),
         )
         if selects(info, "edges", "node", "partner"):
-            loader = info.context.loaders.partner_by_id
+            loader = IdentityLoaders.of(info).partner_by_id
             await prefetch(loader, (lead.partner_id for lead in result.items))
         return Connection[Lead].of(result, Lead.from_model)
 

@@ -12,13 +12,14 @@ from hub.messaging import rules
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
-from schema.loaders import prefetch
+from schema.loading import prefetch
 from schema.messaging import (
     Conversation,
     ConversationFilter,
     ConversationInput,
     Message,
     MessageEvent,
+    MessagingLoaders,
     MessagingSettings,
     Participant,
 )
@@ -46,9 +47,9 @@ class MessagingQuery:
         )
         ids = [conversation.id for conversation in result.items]
         if selects(info, "edges", "node", "unreadCount"):
-            await prefetch(info.context.loaders.unread_by_conversation, ids)
+            await prefetch(MessagingLoaders.of(info).unread_by_conversation, ids)
         if selects(info, "edges", "node", "lastMessage"):
-            await prefetch(info.context.loaders.last_message_by_conversation, ids)
+            await prefetch(MessagingLoaders.of(info).last_message_by_conversation, ids)
         return Connection[Conversation].of(result, Conversation.from_model)
 
     @strawberry.field(description="A conversation the caller takes part in.")

@@ -16,12 +16,13 @@ from hub.partners import Tier
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
-from schema.loaders import prefetch
+from schema.loading import prefetch
 from schema.orders import (
     Availability,
     Order,
     OrderEvent,
     OrderFilter,
+    OrderLoaders,
     OrderStatusInput,
     OrderStatusResult,
     OrderStatusUpdate,
@@ -94,7 +95,7 @@ class OrdersQuery:
             page=page_request(info, first, after),
         )
         if selects(info, "edges", "node", "lines"):
-            loader = info.context.loaders.lines_by_order
+            loader = OrderLoaders.of(info).lines_by_order
             await prefetch(loader, (order.id for order in result.items))
         return Connection[Order].of(result, Order.from_model)
 

@@ -73,7 +73,7 @@ class Asset:
 
     @strawberry.field(description="Versions, newest first.")
     async def versions(self, info: Info) -> list[AssetVersion]:
-        rows = await info.context.loaders.versions_by_asset.load(self.id)
+        rows = await AssetLoaders.of(info).versions_by_asset.load(self.id)
         return [AssetVersion.from_model(row) for row in rows]
 
     @strawberry.field(

@@ -15,7 +15,7 @@ from hub.runtime import Hub
 from schema.errors import new_request_id
 
 if TYPE_CHECKING:
-    from schema.loaders import Loaders
+    from schema.loading import LoaderSet, Slice
 
 
 @dataclass(eq=False)
@@ -57,7 +57,8 @@ class Context:
     # False for a multipart request: its resolvers stream files to the object store, and a
     # connection shared for the whole execution would be held all that time.
     share_reads: bool = True
-    _loaders: Loaders | None = None
+    # Each slice's loaders (schema.loading.LoaderSet.of), made on first use.
+    _loaders: dict[type[LoaderSet], LoaderSet] | None = None
 
     def authenticated(self, principal: Principal, token: str) -> None:
         """Record the caller the token proved."""
@@ -71,13 +72,14 @@ class Context:
             raise Unauthenticated("log in first: send an Authorization: Bearer token")
         return self.principal
 
-    @property
-    def loaders(self) -> Loaders:
+    def loaders_of(self, kind: type[Slice]) -> Slice:
+        """Return this operation's loaders of one slice, made on first use."""
         if self._loaders is None:
-            from schema.loaders import Loaders  # it joins the slices, which import this module
-
-            self._loaders = Loaders(self.hub, self.require_principal())
-        return self._loaders
+            self._loaders = {}
+        found = self._loaders.get(kind)
+        if not isinstance(found, kind):
+            found = self._loaders[kind] = kind(self.hub, self.require_principal())
+        return found
 
     def reset_loaders(self) -> None:
         """Drop cached loads so a long-lived connection never serves stale rows."""

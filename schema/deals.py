@@ -9,6 +9,7 @@ import strawberry
 from hub.leads import deals
 from hub.leads.deals import DealStatus
 from schema.context import Info
+from schema.identity import IdentityLoaders
 from schema.leads import ChannelConflict
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
@@ -64,7 +65,7 @@ class DealRegistration:
 
     @strawberry.field
     async def partner(self, info: Info) -> Partner | None:
-        model = await info.context.loaders.partner_by_id.load(self.partner_id)
+        model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
         return Partner.from_model(model) if model else None
 
 

@@ -43,7 +43,7 @@ class Organization:
 
         if self.kind is OrganizationKind.VENDOR:
             return None
-        model = await info.context.loaders.partner_by_id.load(self.id)
+        model = await IdentityLoaders.of(info).partner_by_id.load(self.id)
         return Partner.from_model(model) if model else None
 
 
@@ -73,7 +73,7 @@ class User:
 
     @strawberry.field
     async def organization(self, info: Info) -> Organization:
-        model = await info.context.loaders.organization_by_id.load(self.organization_id)
+        model = await IdentityLoaders.of(info).organization_by_id.load(self.organization_id)
         assert model is not None, "a visible user's organization is visible"
         return Organization.from_model(model)
 

@@ -21,6 +21,7 @@ from hub.partners.rules import PartnerType, Tier
 from schema.assets import Asset
 from schema.attachments import AttachedFile
 from schema.context import Info
+from schema.identity import IdentityLoaders
 from schema.loading import LoaderSet, loader
 from schema.relay import Connection, page_request
 from storage.models import Article as ArticleModel
@@ -170,19 +171,19 @@ class Article:
     async def category(self, info: Info) -> ArticleCategory | None:
         if self.category_id is None:
             return None
-        found = await info.context.loaders.article_category_by_id.load(str(self.category_id))
+        found = await KnowledgeLoaders.of(info).article_category_by_id.load(str(self.category_id))
         return ArticleCategory.from_model(found) if found else None
 
     @strawberry.field(description="Related assets the caller may see.")
     async def related_assets(self, info: Info) -> list[Asset]:
-        rows = await info.context.loaders.related_assets_by_article.load(str(self.id))
+        rows = await KnowledgeLoaders.of(info).related_assets_by_article.load(str(self.id))
         return [Asset.from_model(row) for row in rows]
 
     @strawberry.field(description="Who may see it; vendor staff only (null for partners).")
     async def visibility(self, info: Info) -> Visibility | None:
         if not info.context.require_principal().is_vendor:
             return None
-        named = await info.context.loaders.partners_named_by_article.load(str(self.id))
+        named = await KnowledgeLoaders.of(info).partners_named_by_article.load(str(self.id))
         return Visibility(
             min_tier=audience.min_tier_of(self.model),
             partner_types=audience.partner_types_of(self.model),
@@ -193,14 +194,14 @@ class Article:
     async def revisions(self, info: Info) -> list[ArticleRevision] | None:
         if not info.context.require_principal().is_vendor_staff:
             return None
-        rows = await info.context.loaders.revisions_by_article.load(str(self.id))
+        rows = await KnowledgeLoaders.of(info).revisions_by_article.load(str(self.id))
         return [ArticleRevision.from_model(row) for row in rows]
 
     @strawberry.field(description="Reads and feedback; vendor staff only (null for partners).")
     async def stats(self, info: Info) -> ArticleStats | None:
         if not info.context.require_principal().is_vendor_staff:
             return None
-        found = await info.context.loaders.stats_by_article.load(str(self.id))
+        found = await KnowledgeLoaders.of(info).stats_by_article.load(str(self.id))
         return ArticleStats(
             views=found.views,
             reading_partners=found.reading_partners,
@@ -338,11 +339,12 @@ class BestPracticeComment:
     async def author_name(self, info: Info) -> str | None:
         if self.author_id is None:
             return None
-        return await info.context.loaders.user_name_by_id.load(self.author_id)
+        return await IdentityLoaders.of(info).user_name_by_id.load(self.author_id)
 
     @strawberry.field
     async def organization_name(self, info: Info) -> str:
-        return await info.context.loaders.organization_name_by_id.load(self.organization_id) or ""
+        names = IdentityLoaders.of(info).organization_name_by_id
+        return await names.load(self.organization_id) or ""
 
 
 @strawberry.type(description="A partner's practice: problem, approach, outcome (Markdown).")
@@ -401,7 +403,7 @@ class BestPractice:
     @strawberry.field
     async def contributor(self, info: Info) -> Contributor:
         principal = info.context.require_principal()
-        loaders = info.context.loaders
+        loaders = IdentityLoaders.of(info)
         organization = await loaders.organization_name_by_id.load(self.model.partner_id)
         author: str | None = None
         shows_author = not self.model.hide_author or principal.is_vendor
@@ -417,12 +419,12 @@ class BestPractice:
 
     @strawberry.field
     async def rating(self, info: Info) -> BestPracticeRating:
-        found = await info.context.loaders.rating_by_practice.load(str(self.id))
+        found = await KnowledgeLoaders.of(info).rating_by_practice.load(str(self.id))
         return BestPracticeRating(average=found.average, count=found.count, mine=found.mine)
 
     @strawberry.field
     async def attachments(self, info: Info) -> list[BestPracticeAttachment]:
-        pairs = await info.context.loaders.attachments_by_practice.load(str(self.id))
+        pairs = await KnowledgeLoaders.of(info).attachments_by_practice.load(str(self.id))
         return BestPracticeAttachment.of(pairs, practice_files.attachment_url)
 
     @strawberry.field(description="Comments, oldest first.")

@@ -19,7 +19,7 @@ from hub.partners import Tier
 from hub.routing import Exclusion, Step, Strategy
 from schema.context import Info
 from schema.events import shared
-from schema.identity import User
+from schema.identity import IdentityLoaders, User
 from schema.loading import LoaderSet, at_once, loader
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
@@ -169,7 +169,7 @@ class LeadAssignment:
 
     @strawberry.field
     async def partner(self, info: Info) -> Partner | None:
-        model = await info.context.loaders.partner_by_id.load(self.partner_id)
+        model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
         return Partner.from_model(model) if model else None
 
 
@@ -193,7 +193,7 @@ class LeadNote:
     async def author(self, info: Info) -> User | None:
         if self.author_id is None:
             return None
-        model = await info.context.loaders.user_by_id.load(self.author_id)
+        model = await IdentityLoaders.of(info).user_by_id.load(self.author_id)
         return User.from_model(model) if model else None
 
 
@@ -278,7 +278,7 @@ class Lead:
     def partner(self, info: Info) -> Partner | Awaitable[Partner | None] | None:
         if self.partner_id is None:
             return None
-        return at_once(info.context.loaders.partner_by_id, self.partner_id, Partner.maybe)
+        return at_once(IdentityLoaders.of(info).partner_by_id, self.partner_id, Partner.maybe)
 
     @strawberry.field(
         description="The latest routing decision; vendor staff only (null for partners)."
@@ -290,19 +290,19 @@ class Lead:
 
     @strawberry.field(description="Offers of this lead; a partner sees only its own.")
     async def assignments(self, info: Info) -> list[LeadAssignment]:
-        rows = await info.context.loaders.assignments_by_lead.load(self.id)
+        rows = await LeadLoaders.of(info).assignments_by_lead.load(self.id)
         return [LeadAssignment.from_model(row) for row in rows]
 
     @strawberry.field(description="Notes; a partner sees its own organization's and the vendor's.")
     async def notes(self, info: Info) -> list[LeadNote]:
-        rows = await info.context.loaders.notes_by_lead.load(self.id)
+        rows = await LeadLoaders.of(info).notes_by_lead.load(self.id)
         return [LeadNote.from_model(row) for row in rows]
 
     @strawberry.field(
         description="Follow-ups by due date; partners see only their own organization's."
     )
     async def follow_ups(self, info: Info) -> list[LeadFollowUp]:
-        rows = await info.context.loaders.follow_ups_by_lead.load(self.id)
+        rows = await LeadLoaders.of(info).follow_ups_by_lead.load(self.id)
         return [LeadFollowUp.from_model(row) for row in rows]
 
 

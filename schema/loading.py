@@ -7,7 +7,10 @@ A slice declares its relationships on a `LoaderSet` subclass:
             lambda hub, principal, ids: activity.notes_by_lead(hub, principal=principal, ids=ids)
         )
 
-`schema.loaders.Loaders` joins the slices' sets; a request builds only the loaders it reads.
+A resolver reaches a slice's set as `LeadLoaders.of(info)`, another slice's set the same way
+(`IdentityLoaders.of(info).user_name_by_id`): each set is made on first use per operation and
+kept on the request's context, so a new slice plugs in without a central list, and a request
+builds only the sets and loaders it reads.
 """
 
 from __future__ import annotations
@@ -15,16 +18,20 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from functools import partial
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from strawberry.dataloader import DataLoader
 
 from hub.roles import Principal
 from hub.runtime import Hub
 
+if TYPE_CHECKING:
+    from schema.context import Info
+
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
 Shown = TypeVar("Shown")
+Slice = TypeVar("Slice", bound="LoaderSet")
 
 Batch = Callable[[Hub, Principal, Sequence[Key]], Awaitable[Sequence[Value]]]
 
@@ -35,6 +42,11 @@ class LoaderSet:
     def __init__(self, hub: Hub, principal: Principal) -> None:
         self.hub = hub
         self.principal = principal
+
+    @classmethod
+    def of(cls, info: Info) -> Self:
+        """Return this slice's loaders for the operation of `info`, made on first use."""
+        return info.context.loaders_of(cls)
 
 
 class loader(Generic[Key, Value]):

@@ -15,6 +15,7 @@ from hub.messaging.rules import ContextType, MessageEventType, MessageKind
 from schema.attachments import AttachedFile
 from schema.context import Info
 from schema.events import shared
+from schema.identity import IdentityLoaders
 from schema.loading import LoaderSet, at_once, loader
 from schema.relay import Connection, page_request
 from storage.models import Asset
@@ -48,11 +49,12 @@ class Participant:
 
     @strawberry.field
     async def name(self, info: Info) -> str:
-        return await info.context.loaders.user_name_by_id.load(str(self.user_id)) or ""
+        return await IdentityLoaders.of(info).user_name_by_id.load(str(self.user_id)) or ""
 
     @strawberry.field
     async def organization_name(self, info: Info) -> str:
-        found = await info.context.loaders.organization_name_by_id.load(str(self.organization_id))
+        names = IdentityLoaders.of(info).organization_name_by_id
+        found = await names.load(str(self.organization_id))
         return found or ""
 
 
@@ -101,16 +103,16 @@ class Message:
     async def author_name(self, info: Info) -> str | None:
         if self.author_id is None:
             return None
-        return await info.context.loaders.user_name_by_id.load(str(self.author_id))
+        return await IdentityLoaders.of(info).user_name_by_id.load(str(self.author_id))
 
     @strawberry.field(description="Users mentioned with <@userId> in the body.")
     async def mentions(self, info: Info) -> list[strawberry.ID]:
-        found = await info.context.loaders.mentions_by_message.load(str(self.id))
+        found = await MessagingLoaders.of(info).mentions_by_message.load(str(self.id))
         return [strawberry.ID(user) for user in found]
 
     @strawberry.field
     async def attachments(self, info: Info) -> list[MessageAttachment]:
-        pairs = await info.context.loaders.attachments_by_message.load(str(self.id))
+        pairs = await MessagingLoaders.of(info).attachments_by_message.load(str(self.id))
         return MessageAttachment.of(pairs, message_service.attachment_url)
 
 
@@ -138,11 +140,11 @@ class Conversation:
 
     @strawberry.field(description="Messages by others the caller has not read.", graphql_type=int)
     def unread_count(self, info: Info) -> int | Awaitable[int]:
-        return at_once(info.context.loaders.unread_by_conversation, str(self.id), int)
+        return at_once(MessagingLoaders.of(info).unread_by_conversation, str(self.id), int)
 
     @strawberry.field
     async def participants(self, info: Info) -> list[Participant]:
-        rows = await info.context.loaders.participants_by_conversation.load(str(self.id))
+        rows = await MessagingLoaders.of(info).participants_by_conversation.load(str(self.id))
         return [Participant.from_model(row) for row in rows]
 
     @strawberry.field(
@@ -150,7 +152,7 @@ class Conversation:
     )
     def last_message(self, info: Info) -> Message | Awaitable[Message | None] | None:
         return at_once(
-            info.context.loaders.last_message_by_conversation, str(self.id), Message.maybe
+            MessagingLoaders.of(info).last_message_by_conversation, str(self.id), Message.maybe
         )
 
     @strawberry.field(
@@ -210,8 +212,7 @@ class MessageEvent:
     )
     seq: int | None
     added_user_ids: list[strawberry.ID]
-    # Lets subscribers of one organization share one execution per event (schema/fanout.py),
-    # and every recipient one fetch of the message.
+    # Lets every recipient share one fetch of the message (schema.events.shared).
     event: strawberry.Private[DomainEvent]
 
     @classmethod

@@ -17,7 +17,7 @@ from hub.roles import Principal
 from hub.runtime import Hub
 from schema.context import Info
 from schema.events import shared
-from schema.identity import User
+from schema.identity import IdentityLoaders, User
 from schema.loading import LoaderSet, at_once, loader
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
@@ -62,7 +62,7 @@ class Product:
 
     @strawberry.field(description="Unit list prices, one per currency.")
     async def list_prices(self, info: Info) -> list[Money]:
-        rows = await info.context.loaders.prices_by_product.load(self.id)
+        rows = await OrderLoaders.of(info).prices_by_product.load(self.id)
         return [
             Money(amount_minor=MinorUnits(row.unit_minor), currency=row.currency) for row in rows
         ]
@@ -71,7 +71,7 @@ class Product:
         description="What the caller pays per unit in a currency (partners: their tier's price)."
     )
     async def price(self, info: Info, currency: str) -> Price | None:
-        quote = await info.context.loaders.quote_by_product_currency.load((self.id, currency))
+        quote = await OrderLoaders.of(info).quote_by_product_currency.load((self.id, currency))
         if quote is None:
             return None
         return Price(
@@ -172,7 +172,7 @@ class OrderLine:
 
     @strawberry.field
     async def product(self, info: Info) -> Product | None:
-        model = await info.context.loaders.product_by_id.load(self.product_id)
+        model = await OrderLoaders.of(info).product_by_id.load(self.product_id)
         return Product.from_model(model) if model else None
 
 
@@ -188,7 +188,7 @@ class OrderStatusChange:
     async def changed_by(self, info: Info) -> User | None:
         if self.changed_by_id is None:
             return None
-        model = await info.context.loaders.user_by_id.load(self.changed_by_id)
+        model = await IdentityLoaders.of(info).user_by_id.load(self.changed_by_id)
         return User.from_model(model) if model else None
 
 
@@ -238,14 +238,14 @@ class Order:
     def lines(self, info: Info) -> list[OrderLine] | Awaitable[list[OrderLine]]:
         currency = self.currency
         return at_once(
-            info.context.loaders.lines_by_order,
+            OrderLoaders.of(info).lines_by_order,
             self.id,
             lambda rows: [OrderLine.from_model(row, currency) for row in rows],
         )
 
     @strawberry.field(description="Status changes, oldest first.")
     async def status_history(self, info: Info) -> list[OrderStatusChange]:
-        rows = await info.context.loaders.history_by_order.load(self.id)
+        rows = await OrderLoaders.of(info).history_by_order.load(self.id)
         return [
             OrderStatusChange(
                 from_status=OrderStatus(row.from_status) if row.from_status else None,
@@ -259,7 +259,7 @@ class Order:
 
     @strawberry.field
     async def partner(self, info: Info) -> Partner | None:
-        model = await info.context.loaders.partner_by_id.load(self.partner_id)
+        model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
         return Partner.from_model(model) if model else None
 
 

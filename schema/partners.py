@@ -10,7 +10,7 @@ import strawberry
 from hub import partners as partner_service
 from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.context import Info
-from schema.identity import Organization, User
+from schema.identity import IdentityLoaders, Organization, User
 from schema.inputs import to_hub
 from schema.loading import LoaderSet, loader
 from storage.models import Partner as PartnerModel
@@ -64,7 +64,7 @@ class PartnerChange:
     async def changed_by(self, info: Info) -> User | None:
         if self.changed_by_id is None:
             return None
-        model = await info.context.loaders.user_by_id.load(self.changed_by_id)
+        model = await IdentityLoaders.of(info).user_by_id.load(self.changed_by_id)
         return User.from_model(model) if model else None
 
 
@@ -130,31 +130,31 @@ class Partner:
     async def parent(self, info: Info) -> Partner | None:
         if self.parent_id is None:
             return None
-        model = await info.context.loaders.partner_by_id.load(self.parent_id)
+        model = await IdentityLoaders.of(info).partner_by_id.load(self.parent_id)
         return Partner.from_model(model) if model else None
 
     @strawberry.field(description="Sub-partners of a distributor.")
     async def sub_partners(self, info: Info) -> list[Partner]:
-        models = await info.context.loaders.partners_by_parent.load(self.id)
+        models = await PartnerLoaders.of(info).partners_by_parent.load(self.id)
         return [Partner.from_model(model) for model in models]
 
     @strawberry.field(description="Product lines the partner is specialised in.")
     async def specializations(self, info: Info) -> list[str]:
-        return await info.context.loaders.specializations_by_partner.load(self.id)
+        return await PartnerLoaders.of(info).specializations_by_partner.load(self.id)
 
     @strawberry.field
     async def territories(self, info: Info) -> list[Territory]:
-        models = await info.context.loaders.territories_by_partner.load(self.id)
+        models = await PartnerLoaders.of(info).territories_by_partner.load(self.id)
         return [Territory.from_model(model) for model in models]
 
     @strawberry.field(description="Tier changes, oldest first.")
     async def tier_history(self, info: Info) -> list[PartnerChange]:
-        models = await info.context.loaders.changes_by_partner_field.load((self.id, "tier"))
+        models = await PartnerLoaders.of(info).changes_by_partner_field.load((self.id, "tier"))
         return [PartnerChange.from_model(model) for model in models]
 
     @strawberry.field(description="Status changes, oldest first.")
     async def status_history(self, info: Info) -> list[PartnerChange]:
-        models = await info.context.loaders.changes_by_partner_field.load((self.id, "status"))
+        models = await PartnerLoaders.of(info).changes_by_partner_field.load((self.id, "status"))
         return [PartnerChange.from_model(model) for model in models]
 
     @strawberry.field(
@@ -164,14 +164,14 @@ class Partner:
     async def tier_compliance(
         self, info: Info
     ) -> Annotated[TierCompliance, strawberry.lazy("schema.training")] | None:
-        from schema.training import TierCompliance
+        from schema.training import TierCompliance, TrainingLoaders
 
-        found = await info.context.loaders.compliance_by_partner_tier.load((self.id, self.tier))
+        found = await TrainingLoaders.of(info).compliance_by_partner_tier.load((self.id, self.tier))
         return TierCompliance.from_hub(found) if found else None
 
     @strawberry.field
     async def organization(self, info: Info) -> Organization:
-        model = await info.context.loaders.organization_by_id.load(self.id)
+        model = await IdentityLoaders.of(info).organization_by_id.load(self.id)
         assert model is not None, "a visible partner's organization is visible"
         return Organization.from_model(model)
 

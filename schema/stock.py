@@ -10,8 +10,8 @@ from hub.orders.allocation import MovementReason
 from hub.orders.settings import OrderPolicy
 from hub.orders.stock import Level
 from schema.context import Info
-from schema.identity import User
-from schema.orders import Warehouse
+from schema.identity import IdentityLoaders, User
+from schema.orders import OrderLoaders, Warehouse
 from storage.models import StockMovement as StockMovementModel
 from storage.models import Warehouse as WarehouseModel
 
@@ -69,14 +69,14 @@ class StockMovement:
 
     @strawberry.field
     async def warehouse(self, info: Info) -> Warehouse | None:
-        model = await info.context.loaders.warehouse_by_id.load(self.warehouse_id)
+        model = await OrderLoaders.of(info).warehouse_by_id.load(self.warehouse_id)
         return warehouse_of(model) if model else None
 
     @strawberry.field(description="Who shipped, returned or counted the units.")
     async def changed_by(self, info: Info) -> User | None:
         if self.changed_by_id is None:
             return None
-        model = await info.context.loaders.user_by_id.load(self.changed_by_id)
+        model = await IdentityLoaders.of(info).user_by_id.load(self.changed_by_id)
         return User.from_model(model) if model else None
 
 

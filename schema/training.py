@@ -17,11 +17,11 @@ from hub.training import courses as course_service
 from hub.training import enrolments as enrolment_service
 from hub.training.enrolments import Submitted
 from hub.training.rules import CertificationStatus, LessonKind, TrainingEventType, status_of
-from schema.assets import Asset
+from schema.assets import Asset, AssetLoaders
 from schema.context import Info
 from schema.events import shared
-from schema.identity import User
-from schema.knowledge import Article
+from schema.identity import IdentityLoaders, User
+from schema.knowledge import Article, KnowledgeLoaders
 from schema.loading import LoaderSet, loader
 from schema.partners import Partner
 from storage.models import AssessmentAttempt as AttemptModel
@@ -66,14 +66,14 @@ class Lesson:
     async def article(self, info: Info) -> Article | None:
         if self.article_id is None:
             return None
-        model = await info.context.loaders.article_by_id.load(str(self.article_id))
+        model = await KnowledgeLoaders.of(info).article_by_id.load(str(self.article_id))
         return Article.from_model(model) if model else None
 
     @strawberry.field(description="The asset of an ASSET lesson; null when you are not entitled.")
     async def asset(self, info: Info) -> Asset | None:
         if self.asset_id is None:
             return None
-        model = await info.context.loaders.asset_by_id.load(str(self.asset_id))
+        model = await AssetLoaders.of(info).asset_by_id.load(str(self.asset_id))
         return Asset.from_model(model) if model else None
 
 
@@ -147,7 +147,7 @@ class Course:
 
     @strawberry.field(description="Modules in order, each with its lessons in order.")
     async def modules(self, info: Info) -> list[CourseModule]:
-        rows = await info.context.loaders.lessons_by_course.load(self.id)
+        rows = await TrainingLoaders.of(info).lessons_by_course.load(self.id)
         return [
             CourseModule(
                 title=group[0].module_title, lessons=[Lesson.from_model(row) for row in group]
@@ -211,17 +211,17 @@ class Enrolment:
 
     @strawberry.field(description="The course; null once the caller may no longer see it.")
     async def course(self, info: Info) -> Course | None:
-        model = await info.context.loaders.course_by_id.load(str(self.course_id))
+        model = await TrainingLoaders.of(info).course_by_id.load(str(self.course_id))
         return Course.from_model(model) if model else None
 
     @strawberry.field
     async def user(self, info: Info) -> User | None:
-        model = await info.context.loaders.user_by_id.load(str(self.user_id))
+        model = await IdentityLoaders.of(info).user_by_id.load(str(self.user_id))
         return User.from_model(model) if model else None
 
     @strawberry.field(description="Lessons done, in the order they were done.")
     async def completed_lessons(self, info: Info) -> list[LessonProgress]:
-        rows = await info.context.loaders.progress_by_enrolment.load(str(self.id))
+        rows = await TrainingLoaders.of(info).progress_by_enrolment.load(str(self.id))
         return [
             LessonProgress(lesson_id=strawberry.ID(row.lesson_id), completed_at=row.completed_at)
             for row in rows
@@ -229,7 +229,7 @@ class Enrolment:
 
     @strawberry.field(description="Assessment attempts, oldest first.")
     async def attempts(self, info: Info) -> list[AssessmentAttempt]:
-        rows = await info.context.loaders.attempts_by_enrolment.load(str(self.id))
+        rows = await TrainingLoaders.of(info).attempts_by_enrolment.load(str(self.id))
         return [AssessmentAttempt.from_model(row) for row in rows]
 
 
@@ -274,7 +274,7 @@ class CertificationDefinition:
 
     @strawberry.field(description="Courses to complete; those the caller may not see are left out.")
     async def required_courses(self, info: Info) -> list[Course]:
-        loaders = info.context.loaders
+        loaders = TrainingLoaders.of(info)
         ids = await loaders.courses_by_definition.load(str(self.id))
         models = await loaders.course_by_id.load_many(ids)
         return [Course.from_model(model) for model in models if model]
@@ -312,18 +312,18 @@ class Certification:
 
     @strawberry.field
     async def definition(self, info: Info) -> CertificationDefinition:
-        model = await info.context.loaders.definition_by_id.load(str(self.definition_id))
+        model = await TrainingLoaders.of(info).definition_by_id.load(str(self.definition_id))
         assert model is not None, "a held certification's definition exists (cascade)"
         return CertificationDefinition.from_model(model)
 
     @strawberry.field
     async def user(self, info: Info) -> User | None:
-        model = await info.context.loaders.user_by_id.load(str(self.user_id))
+        model = await IdentityLoaders.of(info).user_by_id.load(str(self.user_id))
         return User.from_model(model) if model else None
 
     @strawberry.field
     async def partner(self, info: Info) -> Partner | None:
-        model = await info.context.loaders.partner_by_id.load(str(self.partner_id))
+        model = await IdentityLoaders.of(info).partner_by_id.load(str(self.partner_id))
         return Partner.from_model(model) if model else None
 
 

@@ -3,26 +3,23 @@
 Every record is made by the service the API calls, with the hub's clock moved through the
 past (see hub.demo.world), so events, routing explanations, histories, stock and expiries
 are exactly what the hub would have produced live.
+
+Each module of this package that fills a domain declares its `PART` (see hub.demo.world.Part):
+its stories and the settings they assume, and its place in the order. `seed` finds them all,
+so a new domain's demo module needs no edit here.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from sqlalchemy import func, select
 
 from hub import jobs
-from hub.demo import (
-    channel,
-    collateral,
-    deals,
-    knowledge,
-    leads,
-    messaging,
-    orders,
-    practices,
-    training,
-)
+from hub.demo import channel
 from hub.demo.channel import DEMO_PASSWORD, Login
-from hub.demo.world import HISTORY_DAYS, Demo, Story, play
+from hub.demo.world import HISTORY_DAYS, Demo, Part, Story, play
 from hub.runtime import Hub
 from storage.models import User
 
@@ -38,24 +35,26 @@ async def seeded(hub: Hub) -> bool:
 async def seed(hub: Hub) -> list[Login]:
     """Create the demo channel and its history up to now; return the demo logins."""
     demo = await channel.found(hub, hub.clock.now())
-    await orders.stock_the_catalog(demo)
-    await leads.configure(demo)
-    await messaging.configure(demo)
-    await play(
-        demo,
-        [
-            _background_jobs(demo),
-            *knowledge.stories(demo),
-            *collateral.stories(demo),
-            *training.stories(demo),
-            *deals.stories(demo),
-            *leads.stories(demo),
-            *orders.stories(demo),
-            *practices.stories(demo),
-            *messaging.stories(demo),
-        ],
-    )
+    ordered = _parts()
+    for part in ordered:
+        if part.configure is not None:
+            await part.configure(demo)
+    stories = [story for part in ordered for story in part.stories(demo)]
+    await play(demo, [_background_jobs(demo), *stories])
     return list(channel.LOGINS)
+
+
+def _parts() -> list[Part]:
+    """Return the `PART` of every module of this package, in their declared order."""
+    found: dict[int, Part] = {}
+    for module in pkgutil.iter_modules(__path__):
+        part = getattr(importlib.import_module(f"{__name__}.{module.name}"), "PART", None)
+        if not isinstance(part, Part):
+            continue
+        if part.order in found:
+            raise ValueError(f"two demo parts share the order {part.order}: give each its own")
+        found[part.order] = part
+    return [found[order] for order in sorted(found)]
 
 
 async def logins(hub: Hub) -> list[Login]:

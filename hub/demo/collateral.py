@@ -10,7 +10,7 @@ from typing import NamedTuple
 from hub.assets import service as asset_service
 from hub.assets.rules import AssetInput, AssetKind
 from hub.demo import files
-from hub.demo.world import Demo, Story
+from hub.demo.world import Demo, Part, Story
 from hub.partners import PartnerType, Tier
 
 K = AssetKind
@@ -113,6 +113,9 @@ PALETTE = ((20, 60, 140), (230, 120, 30), (40, 140, 90))
 
 def stories(demo: Demo) -> list[Story]:
     return [_story(demo, plan) for plan in PLANS]
+
+
+PART = Part(order=20, stories=stories)
 
 
 async def _story(demo: Demo, plan: AssetPlan) -> Story:

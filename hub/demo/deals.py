@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal, NamedTuple
 
-from hub.demo.world import Demo, Story
+from hub.demo.world import Demo, Part, Story
 from hub.leads import deals
 
 
@@ -136,6 +136,9 @@ PLANS = (
 
 def stories(demo: Demo) -> list[Story]:
     return [_story(demo, plan) for plan in PLANS]
+
+
+PART = Part(order=40, stories=stories)
 
 
 async def _story(demo: Demo, plan: DealPlan) -> Story:

@@ -8,7 +8,7 @@ from functools import partial
 from typing import NamedTuple
 
 from hub.audience import Audience
-from hub.demo.world import Demo, Story
+from hub.demo.world import Demo, Part, Story
 from hub.knowledge import articles, categories, engagement
 from hub.knowledge.rules import ArticleChanges, ArticleFilter, ArticleInput, ArticleStatus
 from hub.pagination import PageRequest
@@ -204,6 +204,9 @@ MISSES = ((44, "admin@maple.example", "kubernetes backup"), (7, "admin@seine.exa
 
 def stories(demo: Demo) -> list[Story]:
     return [_tree(demo)] + [_article(demo, plan) for plan in PLANS] + [_misses(demo)]
+
+
+PART = Part(order=10, stories=stories)
 
 
 async def _tree(demo: Demo) -> Story:

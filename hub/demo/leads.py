@@ -16,7 +16,7 @@ from hub.demo.leadwork import (
     note,
     recycle,
 )
-from hub.demo.world import Demo, Story
+from hub.demo.world import Demo, Part, Story
 from hub.leads import policy
 from hub.leads import service as lead_service
 from hub.leads.rules import DeclineReason, LeadInput, LeadSource, LeadStatus
@@ -334,6 +334,9 @@ async def configure(demo: Demo) -> None:
 
 def stories(demo: Demo) -> list[Story]:
     return [_story(demo, plan) for plan in PLANS] + [_require_security(demo)]
+
+
+PART = Part(order=50, configure=configure, stories=stories)
 
 
 async def _story(demo: Demo, plan: LeadPlan) -> Story:

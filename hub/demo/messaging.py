@@ -7,7 +7,7 @@ import re
 from typing import NamedTuple
 
 from hub.demo import files
-from hub.demo.world import Demo, Story
+from hub.demo.world import Demo, Part, Story
 from hub.messaging import conversations, messages
 from hub.messaging.rules import ContextType, ConversationInput
 
@@ -162,6 +162,9 @@ async def configure(demo: Demo) -> None:
 
 def stories(demo: Demo) -> list[Story]:
     return [_story(demo, talk) for talk in TALKS]
+
+
+PART = Part(order=80, configure=configure, stories=stories)
 
 
 async def _story(demo: Demo, talk: Talk) -> Story:

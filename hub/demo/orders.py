@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import NamedTuple
 
-from hub.demo.world import Demo, Story
+from hub.demo.world import Demo, Part, Story
 from hub.leads import service as lead_service
 from hub.orders import catalog, stock
 from hub.orders import service as order_service
@@ -209,6 +209,9 @@ async def stock_the_catalog(demo: Demo) -> None:
 
 def stories(demo: Demo) -> list[Story]:
     return [_order(demo, plan, number) for number, plan in enumerate(PLANS)] + [_inbound(demo)]
+
+
+PART = Part(order=60, configure=stock_the_catalog, stories=stories)
 
 
 async def _order(demo: Demo, plan: Plan, number: int) -> Story:

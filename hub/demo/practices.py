@@ -6,7 +6,7 @@ import dataclasses
 from typing import NamedTuple
 
 from hub.demo import files
-from hub.demo.world import Demo, Story
+from hub.demo.world import Demo, Part, Story
 from hub.knowledge import discussion, practices
 from hub.knowledge.rules import PracticeInput
 
@@ -123,6 +123,9 @@ PLANS = (
 
 def stories(demo: Demo) -> list[Story]:
     return [_story(demo, plan) for plan in PLANS]
+
+
+PART = Part(order=70, stories=stories)
 
 
 async def _story(demo: Demo, plan: PracticePlan) -> Story:

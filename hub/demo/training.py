@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from hub.demo.world import Demo, Story
+from hub.demo.world import Demo, Part, Story
 from hub.pagination import PageRequest
 from hub.partners import Tier
 from hub.training import certifications, compliance, courses, enrolments
@@ -180,6 +180,9 @@ REQUIREMENTS = (
 
 def stories(demo: Demo) -> list[Story]:
     return [_catalog(demo)] + [_enrolment(demo, plan) for plan in ENROLMENTS]
+
+
+PART = Part(order=30, stories=stories)
 
 
 async def _catalog(demo: Demo) -> Story:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +61,20 @@ class Demo:
         now = self.clock.now()
         step = (target - now).total_seconds() if target > now else 1.0
         self.clock.advance(seconds=step)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A demo module's share of the channel, declared as its module's `PART` (hub.demo finds it).
+
+    The parts go in `order`, which keeps the seeded data the same from run to run: first each
+    part's `configure` (the settings its stories assume), then all their stories are played
+    side by side, numbered in that order (the number breaks ties between steps at one time).
+    """
+
+    order: int
+    stories: Callable[[Demo], list[Story]]
+    configure: Callable[[Demo], Awaitable[None]] | None = None
 
 
 def in_the_past(hub: Hub, end: datetime) -> tuple[Hub, ManualClock]:

@@ -1,4 +1,10 @@
-"""All models, imported so that Base.metadata knows every table."""
+"""All models: every module of this package is imported, so that Base.metadata knows every
+table without a list to keep. A new domain's models are imported from their own module
+(`from storage.models.things import Thing`); the names below are the older domains' exports.
+"""
+
+import importlib
+import pkgutil
 
 from storage.models.assets import Asset, AssetDownload, AssetPartner, AssetUpload, AssetVersion
 from storage.models.base import Base
@@ -142,3 +148,6 @@ __all__ = [
     "User",
     "Warehouse",
 ]
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
