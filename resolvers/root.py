@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
+from resolvers.analytics import AnalyticsMutation, AnalyticsQuery
 from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
@@ -50,6 +51,7 @@ DOMAINS = (
     Domain(KnowledgeQuery, KnowledgeMutation),
     Domain(TrainingQuery, TrainingMutation, TrainingSubscription),
     Domain(MessagingQuery, MessagingMutation, MessagingSubscription),
+    Domain(AnalyticsQuery, AnalyticsMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from hub import csvrows, demo, files
 from hub import users as user_service
+from hub.analytics import service as analytics_service
 from hub.clock import SystemClock
 from hub.errors import HubError
 from hub.leads import importer
@@ -96,6 +97,15 @@ def _parser() -> argparse.ArgumentParser:
         "--grace-hours", type=float, default=24.0, help="keep younger objects (default 24)"
     )
     gc.set_defaults(handler=_gc_objects)
+    analytics = commands.add_parser("analytics", help="channel analytics upkeep")
+    analytics_commands = analytics.add_subparsers(dest="what", required=True, metavar="WHAT")
+    analytics_commands.add_parser(
+        "rebuild",
+        help="recompute the revenue rollups from raw orders",
+        description="Delete and recompute every revenue rollup from the orders' delivery and "
+        "return history at the current exchange rates, in one transaction. The hub keeps "
+        "them current by itself; this repairs them after a restore or a manual data fix.",
+    ).set_defaults(handler=_rebuild_analytics)
     importing = commands.add_parser("import", help="import records from a CSV file")
     kinds = importing.add_subparsers(dest="kind", required=True, metavar="KIND")
     leads = kinds.add_parser(
@@ -372,6 +382,18 @@ def _gc_objects(args: argparse.Namespace) -> int:
             f"removed {removed.objects} unreferenced objects, {removed.incomplete} unfinished "
             f"uploads and {removed.records} upload records"
         )
+        return 0
+
+    return _run(settings, work)
+
+
+def _rebuild_analytics(args: argparse.Namespace) -> int:
+    settings = load_settings()
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=False)
+        orders = await analytics_service.rebuild(hub)
+        print(f"revenue rollups rebuilt from {orders} delivered or returned orders")
         return 0
 
     return _run(settings, work)

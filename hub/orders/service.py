@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events, validation
+from hub.analytics import rollups
 from hub.db import distinct, grouped_by
 from hub.errors import BadInput, Conflict, Forbidden, HubError, NotFound
 from hub.leads.rules import currency as checked_currency
@@ -120,7 +121,9 @@ async def change_status(
             )
         current = OrderStatus(order.status)
         check_move(principal, current, change.status)
-        await _apply(session, order, current, change, now=hub.clock.now(), by=principal.user_id)
+        now = hub.clock.now()
+        await _apply(session, order, current, change, now=now, by=principal.user_id)
+        await rollups.record(session, order, change.status, current, now.date())
         _history(hub, session, order, current, change.status, principal, change.note)
         order.status = change.status
         order.version += 1

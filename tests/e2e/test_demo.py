@@ -226,6 +226,24 @@ def test_orders_in_every_status_with_their_history(server: Server, tokens: dict[
     assert len({order["partner"]["name"] for order in orders}) >= 6
 
 
+CONCENTRATION = """{ channelConcentration(period: {trailingDays: 365}) {
+  reportingCurrency totalRevenueMinor coreSize giniBasisPoints missingRates { currency }
+  groups { revenueMinor inCore partner { name } } } exchangeRates { currency rate } }"""
+
+
+def test_the_80_20_view_shows_the_demo_channels_revenue(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    data = server.gql(tokens["admin@vendor.example"], CONCENTRATION)
+    found = data["channelConcentration"]
+
+    assert [rate["currency"] for rate in data["exchangeRates"]] == ["EUR", "EUR"]
+    assert found["reportingCurrency"] == "USD" and found["missingRates"] == []
+    assert len(found["groups"]) >= 3 and found["totalRevenueMinor"] > 0
+    assert 1 <= found["coreSize"] < len(found["groups"])
+    assert sum(group["revenueMinor"] for group in found["groups"]) == found["totalRevenueMinor"]
+
+
 ASSETS = """{ assets(first: 100) { edges { node {
   title kind minTier versions { number contentType sha256 size } downloadUrl
 } } } }"""

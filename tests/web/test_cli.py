@@ -42,6 +42,8 @@ def run(
         ("import", "leads"),
         ("import", "products"),
         ("gc-objects",),
+        ("analytics",),
+        ("analytics", "rebuild"),
     ],
 )
 def test_every_command_has_help(command: tuple[str, ...]) -> None:

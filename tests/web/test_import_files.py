@@ -32,7 +32,13 @@ def products(first: int, count: int) -> bytes:
 
 
 async def run_cli(factory: Factory, kind: str, path: Path) -> subprocess.CompletedProcess[str]:
-    """Run `channelhub import <kind>` on the factory's database (leads kept NEW).
+    """Run `channelhub import <kind>` on the factory's database (leads kept NEW)."""
+    extra = ["--no-route"] if kind == "leads" else []
+    return await run_command(factory, "import", kind, str(path), *extra)
+
+
+async def run_command(factory: Factory, *command: str) -> subprocess.CompletedProcess[str]:
+    """Run a `channelhub` command on the factory's database.
 
     In a thread, so the test's own hub keeps running and never sits on a SQLite lock.
     """
@@ -46,7 +52,7 @@ async def run_cli(factory: Factory, kind: str, path: Path) -> subprocess.Complet
     )
     return await asyncio.to_thread(
         subprocess.run,
-        [str(CHANNELHUB), "import", kind, str(path), *(["--no-route"] if kind == "leads" else [])],
+        [str(CHANNELHUB), *command],
         capture_output=True,
         text=True,
         env=env,

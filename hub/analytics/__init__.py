@@ -1,0 +1,1 @@
+"""Channel analytics: periods, money across currencies, revenue rollups and reports."""

@@ -1,0 +1,81 @@
+"""Channel analytics: the reporting currency, exchange rates and the 80/20 view."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub.analytics import periods
+from hub.analytics import service as analytics_service
+from schema.analytics import (
+    ChannelConcentration,
+    ExchangeRate,
+    ExchangeRateInput,
+    GroupBy,
+    PeriodInput,
+)
+from schema.context import Info
+from schema.inputs import to_hub
+
+
+@strawberry.type
+class AnalyticsQuery:
+    @strawberry.field(description="The currency reports are in (vendor staff).")
+    async def reporting_currency(self, info: Info) -> str:
+        return await analytics_service.reporting_currency(
+            info.context.hub, principal=info.context.require_principal()
+        )
+
+    @strawberry.field(description="Every exchange rate by currency and day (vendor staff).")
+    async def exchange_rates(self, info: Info) -> list[ExchangeRate]:
+        found = await analytics_service.exchange_rates(
+            info.context.hub, principal=info.context.require_principal()
+        )
+        return [ExchangeRate.from_model(model) for model in found]
+
+    @strawberry.field(
+        description="The 80/20 view of a period: revenue by partner or group in descending "
+        "order, the core set that brings the threshold, the Gini coefficient and who "
+        "entered or left the core since the previous period (vendor staff)."
+    )
+    async def channel_concentration(
+        self,
+        info: Info,
+        period: PeriodInput,
+        group_by: GroupBy = GroupBy.PARTNER,
+        threshold_percent: int = 80,
+    ) -> ChannelConcentration:
+        hub, principal = info.context.hub, info.context.require_principal()
+        resolved = periods.resolve(
+            to_hub(period, periods.PeriodInput), today=hub.clock.now().date()
+        )
+        found = await analytics_service.channel_concentration(
+            hub,
+            principal=principal,
+            period=resolved,
+            group_by=group_by,
+            threshold_bp=threshold_percent * 100,
+        )
+        return ChannelConcentration.of(found)
+
+
+@strawberry.type
+class AnalyticsMutation:
+    @strawberry.mutation(
+        description="Report in another currency; every figure is converted anew (vendor admins)."
+    )
+    async def set_reporting_currency(self, info: Info, currency: str) -> str:
+        return await analytics_service.set_reporting_currency(
+            info.context.hub, principal=info.context.require_principal(), currency=currency
+        )
+
+    @strawberry.mutation(
+        description="Set a currency's rate from a day on; revenue from that day on is "
+        "converted anew (vendor admins)."
+    )
+    async def set_exchange_rate(self, info: Info, input: ExchangeRateInput) -> ExchangeRate:
+        model = await analytics_service.set_exchange_rate(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=to_hub(input, analytics_service.RateInput),
+        )
+        return ExchangeRate.from_model(model)

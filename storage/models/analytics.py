@@ -1,0 +1,71 @@
+"""Channel analytics: exchange rates, the reporting currency, and revenue rollups kept in the
+order write transactions (rebuilt from raw orders by `channelhub analytics rebuild`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base
+
+
+class AnalyticsSettings(Base):
+    """The vendor's reporting settings (one row)."""
+
+    __tablename__ = "analytics_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reporting_currency: Mapped[str] = mapped_column(String(3))
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class ExchangeRate(Base):
+    """Units of the reporting currency one unit of `currency` is worth, from a day on."""
+
+    __tablename__ = "exchange_rates"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    valid_from: Mapped[date] = mapped_column(Date, primary_key=True)
+    # A decimal string: exact, the same on both databases.
+    rate: Mapped[str] = mapped_column(String(32))
+    set_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column()
+
+
+class PartnerRevenueDay(Base):
+    """A partner's revenue recognised on a day in one currency: orders delivered that day,
+    less what came back that day. Converted per order at the rate of its order date."""
+
+    __tablename__ = "partner_revenue_days"
+    __table_args__ = (Index("ix_partner_revenue_days_day", "day", "partner_id"),)
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    delivered_orders: Mapped[int] = mapped_column(Integer, default=0)
+    returned_orders: Mapped[int] = mapped_column(Integer, default=0)
+    revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Reporting minor units of the orders that had a rate; the rest, in `currency`.
+    reporting_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    unconverted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LineRevenueDay(Base):
+    """The same revenue by product line (an order's lines may span several)."""
+
+    __tablename__ = "line_revenue_days"
+    __table_args__ = (Index("ix_line_revenue_days_day", "day", "product_line"),)
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    product_line: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    reporting_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    unconverted_minor: Mapped[int] = mapped_column(BigInteger, default=0)

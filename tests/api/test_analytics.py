@@ -1,0 +1,294 @@
+"""The 80/20 view and exchange rates over the API, with figures computed by hand.
+
+On PostgreSQL and on the embedded SQLite alike. March 2026 (the clock starts on 2 March):
+- Alpha: 3 x SW-24 + 1 x FW-1 in USD (80,000 cents), delivered; 1 x SW-24 (10,000) delivered
+  and returned (net 0); 1 x SW-24 shipped, never delivered (nothing).
+- Beta: 2 x SW-24 in EUR (18,000 cents at 1.10 = 19,800 USD cents), delivered; 1 x SW-24 in
+  GBP (8,000 pence, no GBP rate yet), delivered; one cancelled order.
+- Gamma: no orders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hub.orders import catalog, stock
+from hub.orders.catalog import ProductInput
+from hub.roles import Role
+from tests.conftest import data_of
+from tests.factories import Actor, Factory, errors_of
+
+PLACE = """mutation($lines: [OrderLineInput!]!, $currency: String!) { placeOrder(input: {
+  lines: $lines, endCustomer: "Globex", currency: $currency, shippingAddress: "1 Main St",
+  shippingCountry: "US"}) { id } }"""
+MOVE = """mutation($id: ID!, $input: OrderStatusInput!) {
+  updateOrderStatus(id: $id, input: $input) { version } }"""
+RATE = """mutation($currency: String!, $rate: String!, $from: Date!) {
+  setExchangeRate(input: {currency: $currency, rate: $rate, validFrom: $from}) {
+    currency rate validFrom } }"""
+CONCENTRATION = """query($period: PeriodInput!, $by: ConcentrationGroup, $t: Int) {
+  channelConcentration(period: $period, groupBy: $by, thresholdPercent: $t) {
+    period { label start end } previousPeriod { label } groupBy reportingCurrency
+    thresholdBasisPoints totalRevenueMinor coreSize activePartners
+    coreShareOfActivePartnersBasisPoints giniBasisPoints entered left
+    missingRates { currency amountMinor }
+    groups { key revenueMinor shareBasisPoints cumulativeBasisPoints inCore partner { name } }
+  } }"""
+MARCH = {"month": "2026-03"}
+DELIVER = [
+    {"status": "CONFIRMED"},
+    {"status": "ALLOCATED"},
+    {"status": "SHIPPED", "carrier": "DHL", "trackingNumber": "JD1"},
+    {"status": "DELIVERED"},
+]
+
+
+class Shop:
+    def __init__(self, factory: Factory, vendor: Actor) -> None:
+        self.factory, self.vendor = factory, vendor
+
+    async def order(self, buyer: Actor, currency: str, **lines: int) -> str:
+        wanted = [{"sku": sku.replace("_", "-"), "quantity": n} for sku, n in lines.items()]
+        placed = await self.factory.gql(PLACE, {"lines": wanted, "currency": currency}, actor=buyer)
+        return str(data_of(placed)["placeOrder"]["id"])
+
+    async def move(
+        self, order: str, steps: list[dict[str, Any]], *, by: Actor | None = None, at: int = 1
+    ) -> int:
+        for version, step in enumerate(steps, start=at):
+            self.factory.hub.clock.advance(seconds=30)  # type: ignore[attr-defined]
+            moved = await self.factory.gql(
+                MOVE,
+                {"id": order, "input": {**step, "expectedVersion": version}},
+                actor=by or self.vendor,
+            )
+            data_of(moved)
+        return at + len(steps)
+
+
+@pytest.fixture
+async def march(any_factory: Factory) -> dict[str, Any]:
+    """The March described above, and the actors to ask about it."""
+    factory = any_factory
+    hub, vendor = factory.hub, await factory.vendor_admin()
+    prices = {"USD": 10_000, "EUR": 9_000, "GBP": 8_000}
+    for sku, name, line, price in [
+        ("SW-24", "Switch", "NETWORKING", prices),
+        ("FW-1", "Firewall", "SECURITY", {"USD": 50_000}),
+    ]:
+        await catalog.create(
+            hub, principal=vendor.principal, data=ProductInput(sku, name, line, price)
+        )
+    await stock.create_warehouse(
+        hub, principal=vendor.principal, code="AMS", name="Amsterdam", country="NL"
+    )
+    for sku in ("SW-24", "FW-1"):
+        set_stock = f'mutation {{ setStock(sku: "{sku}", warehouse: "AMS", onHand: 100) }}'
+        data_of(await factory.gql(set_stock, actor=vendor))
+    partners = {name: await factory.partner(name) for name in ("Alpha", "Beta", "Gamma")}
+    alpha = await factory.user(partners["Alpha"].id, Role.PARTNER_USER)
+    beta = await factory.user(partners["Beta"].id, Role.PARTNER_USER)
+    data_of(
+        await factory.gql(
+            RATE, {"currency": "EUR", "rate": "1.10", "from": "2026-03-01"}, actor=vendor
+        )
+    )
+    shop = Shop(factory, vendor)
+    await shop.move(await shop.order(alpha, "USD", SW_24=3, FW_1=1), DELIVER)
+    returned = await shop.order(alpha, "USD", SW_24=1)
+    at = await shop.move(returned, DELIVER)
+    at = await shop.move(
+        returned, [{"status": "RETURN_REQUESTED", "note": "broken"}], by=alpha, at=at
+    )
+    await shop.move(returned, [{"status": "RETURNED"}], at=at)
+    await shop.move(await shop.order(alpha, "USD", SW_24=1), DELIVER[:3])
+    await shop.move(await shop.order(beta, "EUR", SW_24=2), DELIVER)
+    await shop.move(await shop.order(beta, "GBP", SW_24=1), DELIVER)
+    await shop.move(await shop.order(beta, "USD", SW_24=5), [{"status": "CANCELLED"}], by=beta)
+    return {"factory": factory, "vendor": vendor, "partners": partners, "alpha": alpha}
+
+
+async def concentration(factory: Factory, actor: Actor, **variables: Any) -> dict[str, Any]:
+    found = await factory.gql(CONCENTRATION, {"period": MARCH, **variables}, actor=actor)
+    return dict(data_of(found)["channelConcentration"])
+
+
+async def test_the_core_is_the_partner_that_brings_eighty_percent(march: dict[str, Any]) -> None:
+    factory, vendor, ids = march["factory"], march["vendor"], march["partners"]
+
+    found = await concentration(factory, vendor)
+
+    assert found["period"] == {"label": "2026-03", "start": "2026-03-01", "end": "2026-03-31"}
+    assert found["previousPeriod"] == {"label": "2026-02"}
+    assert (found["groupBy"], found["reportingCurrency"]) == ("PARTNER", "USD")
+    assert found["groups"] == [
+        {
+            "key": ids["Alpha"].id,
+            "revenueMinor": 80_000,
+            "shareBasisPoints": 8_016,  # 80,000 / 99,800
+            "cumulativeBasisPoints": 8_016,
+            "inCore": True,
+            "partner": {"name": "Alpha"},
+        },
+        {
+            "key": ids["Beta"].id,
+            "revenueMinor": 19_800,  # 18,000 EUR cents at 1.10; the GBP order has no rate
+            "shareBasisPoints": 1_984,
+            "cumulativeBasisPoints": 10_000,
+            "inCore": False,
+            "partner": {"name": "Beta"},
+        },
+    ]
+    assert found["totalRevenueMinor"] == 99_800
+    assert (found["coreSize"], found["activePartners"]) == (1, 3)
+    assert found["coreShareOfActivePartnersBasisPoints"] == 3_333
+    # Sorted [19,800, 80,000]: 2 * (19,800 + 160,000) / (2 * 99,800) - 3/2 = 0.30160...
+    assert found["giniBasisPoints"] == 3_016
+    assert (found["entered"], found["left"]) == ([ids["Alpha"].id], [])
+    assert found["missingRates"] == [{"currency": "GBP", "amountMinor": 8_000}]
+
+
+async def test_a_new_rate_converts_the_revenue_it_covers_anew(march: dict[str, Any]) -> None:
+    factory, vendor, ids = march["factory"], march["vendor"], march["partners"]
+
+    rate = {"currency": "gbp", "rate": "1.25", "from": "2026-03-01"}
+    set_rate = data_of(await factory.gql(RATE, rate, actor=vendor))["setExchangeRate"]
+    found = await concentration(factory, vendor)
+    rates = data_of(
+        await factory.gql("{ exchangeRates { currency rate validFrom } }", actor=vendor)
+    )
+
+    assert set_rate == {"currency": "GBP", "rate": "1.25", "validFrom": "2026-03-01"}
+    assert rates["exchangeRates"] == [
+        {"currency": "EUR", "rate": "1.1", "validFrom": "2026-03-01"},
+        {"currency": "GBP", "rate": "1.25", "validFrom": "2026-03-01"},
+    ]
+    assert [(g["key"], g["revenueMinor"]) for g in found["groups"]] == [
+        (ids["Alpha"].id, 80_000),
+        (ids["Beta"].id, 29_800),  # + 8,000 pence at 1.25
+    ]
+    assert found["missingRates"] == []
+    assert found["coreSize"] == 2  # 80,000 of 109,800 is short of 80%
+
+
+async def test_revenue_by_product_line_and_by_tier(march: dict[str, Any]) -> None:
+    factory, vendor = march["factory"], march["vendor"]
+
+    lines = await concentration(factory, vendor, by="PRODUCT_LINE")
+    tiers = await concentration(factory, vendor, by="TIER", t=50)
+
+    assert [
+        (g["key"], g["revenueMinor"], g["shareBasisPoints"], g["inCore"]) for g in lines["groups"]
+    ] == [
+        ("SECURITY", 50_000, 5_010, True),
+        ("NETWORKING", 49_800, 4_990, True),  # 30,000 + 19,800; the return nets out
+    ]
+    assert lines["coreShareOfActivePartnersBasisPoints"] is None
+    assert lines["groups"][0]["partner"] is None
+    assert [(g["key"], g["revenueMinor"]) for g in tiers["groups"]] == [("SILVER", 99_800)]
+    assert (tiers["thresholdBasisPoints"], tiers["giniBasisPoints"]) == (5_000, 0)
+
+
+async def test_an_empty_period_has_no_groups(march: dict[str, Any]) -> None:
+    factory, vendor = march["factory"], march["vendor"]
+
+    found = await concentration(factory, vendor, period={"month": "2025-06"})
+
+    assert found["groups"] == [] and found["totalRevenueMinor"] == 0
+    assert (found["coreSize"], found["giniBasisPoints"], found["entered"]) == (0, 0, [])
+    assert found["coreShareOfActivePartnersBasisPoints"] == 0
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        ({"period": {}}, "period"),
+        ({"period": {"month": "2026-13"}}, "period.month"),
+        ({"period": {"month": "2026-03", "year": 2026}}, "period"),
+        ({"period": {"from": "2026-03-05", "to": "2026-03-01"}}, "period.to"),
+        ({"period": {"trailingDays": 7}}, "period.trailingDays"),
+        ({"t": 0}, "thresholdPercent"),
+        ({"t": 101}, "thresholdPercent"),
+    ],
+)
+async def test_a_malformed_report_request_names_its_field(
+    any_factory: Factory, variables: dict[str, Any], field: str
+) -> None:
+    vendor = await any_factory.vendor_admin()
+
+    body = await any_factory.gql(CONCENTRATION, {"period": MARCH, **variables}, actor=vendor)
+
+    assert errors_of(body) == [("BAD_USER_INPUT", field)]
+
+
+@pytest.mark.parametrize(
+    ("currency", "rate", "field"),
+    [
+        ("USD", "1.0", "currency"),  # the reporting currency
+        ("ZZZ", "1.0", "currency"),
+        ("EUR", "abc", "rate"),
+        ("EUR", "0", "rate"),
+        ("EUR", "1.12345678901", "rate"),
+        ("EUR", "1\u0000", "rate"),
+    ],
+)
+async def test_a_bad_rate_is_refused_and_nothing_is_written(
+    any_factory: Factory, currency: str, rate: str, field: str
+) -> None:
+    vendor = await any_factory.vendor_admin()
+
+    body = await any_factory.gql(
+        RATE,
+        {"currency": currency, "rate": rate, "from": "2026-03-01"},
+        actor=vendor,
+    )
+    rates = data_of(await any_factory.gql("{ exchangeRates { currency } }", actor=vendor))
+
+    assert errors_of(body) == [("BAD_USER_INPUT", field)]
+    assert rates["exchangeRates"] == []
+
+
+async def test_reports_and_rates_are_for_vendor_staff(march: dict[str, Any]) -> None:
+    factory, alpha = march["factory"], march["alpha"]
+    manager = await factory.vendor_user(Role.CHANNEL_MANAGER)
+
+    as_partner = await factory.gql(CONCENTRATION, {"period": MARCH}, actor=alpha)
+    rates_as_partner = await factory.gql("{ exchangeRates { currency } }", actor=alpha)
+    rate_as_manager = await factory.gql(
+        RATE, {"currency": "EUR", "rate": "2", "from": "2026-03-01"}, actor=manager
+    )
+    currency_as_manager = await factory.gql(
+        'mutation { setReportingCurrency(currency: "EUR") }', actor=manager
+    )
+    as_manager = await concentration(factory, manager)
+
+    assert errors_of(as_partner)[0][0] == "FORBIDDEN"
+    assert errors_of(rates_as_partner)[0][0] == "FORBIDDEN"
+    assert errors_of(rate_as_manager)[0][0] == "FORBIDDEN"
+    assert errors_of(currency_as_manager)[0][0] == "FORBIDDEN"
+    assert as_manager["totalRevenueMinor"] == 99_800
+
+
+async def test_reporting_in_another_currency_converts_every_figure_anew(
+    march: dict[str, Any],
+) -> None:
+    factory, vendor, ids = march["factory"], march["vendor"], march["partners"]
+
+    changed = await factory.gql('mutation { setReportingCurrency(currency: "eur") }', actor=vendor)
+    # Rates are against the reporting currency: the vendor gives USD's against EUR.
+    data_of(
+        await factory.gql(
+            RATE, {"currency": "USD", "rate": "0.9", "from": "2026-01-01"}, actor=vendor
+        )
+    )
+    found = await concentration(factory, vendor)
+
+    assert data_of(changed) == {"setReportingCurrency": "EUR"}
+    assert found["reportingCurrency"] == "EUR"
+    assert [(g["key"], g["revenueMinor"]) for g in found["groups"]] == [
+        (ids["Alpha"].id, 72_000),  # 80,000 USD cents at 0.9
+        (ids["Beta"].id, 18_000),  # the EUR order as it was; GBP still has no rate
+    ]
+    assert {r["currency"] for r in found["missingRates"]} == {"GBP"}
