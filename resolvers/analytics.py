@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.analytics import periods
+from hub.analytics import periods, scorecards
 from hub.analytics import service as analytics_service
 from schema.analytics import (
     ChannelConcentration,
     ExchangeRate,
     ExchangeRateInput,
     GroupBy,
+    PartnerScorecard,
     PeriodInput,
 )
 from schema.context import Info
@@ -45,17 +46,30 @@ class AnalyticsQuery:
         threshold_percent: int = 80,
     ) -> ChannelConcentration:
         hub, principal = info.context.hub, info.context.require_principal()
-        resolved = periods.resolve(
-            to_hub(period, periods.PeriodInput), today=hub.clock.now().date()
-        )
         found = await analytics_service.channel_concentration(
             hub,
             principal=principal,
-            period=resolved,
+            period=_period(info, period),
             group_by=group_by,
             threshold_bp=threshold_percent * 100,
         )
         return ChannelConcentration.of(found)
+
+    @strawberry.field(
+        description="A partner's scorecard for a period: vendor staff any partner's, a partner "
+        "its own, a distributor also its sub-resellers' (exact ranks for vendor staff only)."
+    )
+    async def partner_scorecard(
+        self, info: Info, partner_id: strawberry.ID, period: PeriodInput
+    ) -> PartnerScorecard:
+        hub, principal = info.context.hub, info.context.require_principal()
+        card = await scorecards.scorecard(
+            hub,
+            principal=principal,
+            partner_id=str(partner_id),
+            period=_period(info, period),
+        )
+        return PartnerScorecard.of(card, ranks=principal.is_vendor)
 
 
 @strawberry.type
@@ -79,3 +93,8 @@ class AnalyticsMutation:
             data=to_hub(input, analytics_service.RateInput),
         )
         return ExchangeRate.from_model(model)
+
+
+def _period(info: Info, period: PeriodInput) -> periods.Period:
+    today = info.context.hub.clock.now().date()
+    return periods.resolve(to_hub(period, periods.PeriodInput), today=today)

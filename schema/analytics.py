@@ -8,6 +8,7 @@ import strawberry
 
 from hub.analytics import service as analytics_service
 from hub.analytics.periods import Period
+from hub.analytics.scorecards import RankBand, Scorecard
 from schema.context import Info
 from schema.identity import IdentityLoaders
 from schema.partners import Partner
@@ -171,4 +172,130 @@ class ChannelConcentration:
                 MissingRate(currency=item.currency, amount_minor=MinorUnits(item.amount_minor))
                 for item in found.missing_rates
             ],
+        )
+
+
+strawberry.enum(
+    RankBand,
+    description="Where a partner's revenue ranks in the channel: the top 10%, 25% or 50%, "
+    "or the bottom half.",
+)
+
+
+@strawberry.type(description="A count or rate of the period beside the period before.")
+class Metric:
+    current: int | None = strawberry.field(description="Null when there is nothing to measure.")
+    previous: int | None
+
+    @strawberry.field(description="current - previous; null when either is null.")
+    def change(self) -> int | None:
+        if self.current is None or self.previous is None:
+            return None
+        return self.current - self.previous
+
+
+@strawberry.type(
+    description="An amount in reporting-currency minor units beside the period before."
+)
+class MoneyMetric:
+    current: MinorUnits | None = strawberry.field(
+        description="Null when there is nothing to measure."
+    )
+    previous: MinorUnits | None
+
+    @strawberry.field(description="current - previous; null when either is null.")
+    def change(self) -> MinorUnits | None:
+        if self.current is None or self.previous is None:
+            return None
+        return MinorUnits(self.current - self.previous)
+
+
+@strawberry.type(
+    description="A partner's figures for a period beside the period before, and its rank by "
+    "revenue (see README for each definition)."
+)
+class PartnerScorecard:
+    period: ReportPeriod
+    previous_period: ReportPeriod
+    reporting_currency: str
+    revenue_minor: MoneyMetric = strawberry.field(
+        description="Delivered revenue net of returns received."
+    )
+    average_order_minor: MoneyMetric = strawberry.field(
+        description="Revenue per order delivered (null without deliveries)."
+    )
+    delivered_orders: Metric
+    returned_orders: Metric = strawberry.field(description="Returns received.")
+    leads_offered: Metric
+    leads_accepted: Metric
+    leads_declined: Metric
+    leads_expired: Metric
+    acceptance_rate_basis_points: Metric = strawberry.field(
+        description="Accepted of the offers that ended (accepted, declined or expired)."
+    )
+    median_seconds_to_accept: Metric
+    rank_band: RankBand
+    rank_in_tier: int | None = strawberry.field(
+        description="1 + how many ACTIVE partners of its tier earned more (vendor staff)."
+    )
+    tier_size: int | None = strawberry.field(description="ACTIVE partners of its tier.")
+    percentile_in_tier: int | None = strawberry.field(
+        description="Share of the others in its tier ranked below it, in % (vendor staff)."
+    )
+    rank_in_channel: int | None = strawberry.field(
+        description="1 + how many ACTIVE partners earned more (vendor staff)."
+    )
+    channel_size: int | None
+    percentile_in_channel: int | None
+    missing_rates: list[MissingRate] = strawberry.field(
+        description="This period's revenue left out for want of a rate."
+    )
+    partner_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner:
+        model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
+        assert model is not None  # the scorecard was made for a partner the caller may see
+        return Partner.from_model(model)
+
+    @classmethod
+    def of(cls, card: Scorecard, *, ranks: bool) -> PartnerScorecard:
+        now, before = card.current, card.previous
+
+        def count(name: str) -> Metric:
+            return Metric(current=getattr(now, name), previous=getattr(before, name))
+
+        def money(name: str) -> MoneyMetric:
+            current, previous = getattr(now, name), getattr(before, name)
+            return MoneyMetric(
+                current=None if current is None else MinorUnits(current),
+                previous=None if previous is None else MinorUnits(previous),
+            )
+
+        return cls(
+            period=ReportPeriod.of(card.period),
+            previous_period=ReportPeriod.of(card.period.previous()),
+            reporting_currency=card.reporting_currency,
+            revenue_minor=money("revenue_minor"),
+            average_order_minor=money("average_order_minor"),
+            delivered_orders=count("delivered_orders"),
+            returned_orders=count("returned_orders"),
+            leads_offered=count("leads_offered"),
+            leads_accepted=count("leads_accepted"),
+            leads_declined=count("leads_declined"),
+            leads_expired=count("leads_expired"),
+            acceptance_rate_basis_points=count("acceptance_rate_bp"),
+            median_seconds_to_accept=count("median_seconds_to_accept"),
+            rank_band=card.band,
+            rank_in_tier=card.in_tier.position if ranks else None,
+            tier_size=card.in_tier.of if ranks else None,
+            percentile_in_tier=card.in_tier.percentile if ranks else None,
+            rank_in_channel=card.in_channel.position if ranks else None,
+            channel_size=card.in_channel.of if ranks else None,
+            percentile_in_channel=card.in_channel.percentile if ranks else None,
+            missing_rates=[
+                MissingRate(currency=item.currency, amount_minor=MinorUnits(item.amount_minor))
+                for item in now.missing_rates
+            ],
+            partner_id=card.partner.id,
         )

@@ -5,7 +5,7 @@ On PostgreSQL and on the embedded SQLite alike. March 2026 (the clock starts on 
   and returned (net 0); 1 x SW-24 shipped, never delivered (nothing).
 - Beta: 2 x SW-24 in EUR (18,000 cents at 1.10 = 19,800 USD cents), delivered; 1 x SW-24 in
   GBP (8,000 pence, no GBP rate yet), delivered; one cancelled order.
-- Gamma: no orders.
+- Gamma: no orders. Alpha is a distributor (a sub-reseller is added where a test needs one).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
+from hub.partners.rules import PartnerType
 from hub.roles import Role
 from tests.conftest import data_of
 from tests.factories import Actor, Factory, errors_of
@@ -87,7 +88,10 @@ async def march(any_factory: Factory) -> dict[str, Any]:
     for sku in ("SW-24", "FW-1"):
         set_stock = f'mutation {{ setStock(sku: "{sku}", warehouse: "AMS", onHand: 100) }}'
         data_of(await factory.gql(set_stock, actor=vendor))
-    partners = {name: await factory.partner(name) for name in ("Alpha", "Beta", "Gamma")}
+    partners = {
+        "Alpha": await factory.partner("Alpha", type=PartnerType.DISTRIBUTOR),
+        **{name: await factory.partner(name) for name in ("Beta", "Gamma")},
+    }
     alpha = await factory.user(partners["Alpha"].id, Role.PARTNER_USER)
     beta = await factory.user(partners["Beta"].id, Role.PARTNER_USER)
     data_of(
@@ -292,3 +296,98 @@ async def test_reporting_in_another_currency_converts_every_figure_anew(
         (ids["Beta"].id, 18_000),  # the EUR order as it was; GBP still has no rate
     ]
     assert {r["currency"] for r in found["missingRates"]} == {"GBP"}
+
+
+SCORECARD = """query($id: ID!, $period: PeriodInput!) { partnerScorecard(partnerId: $id, period: $period) {
+  partner { name } period { label } previousPeriod { label } reportingCurrency
+  revenueMinor { current previous change } averageOrderMinor { current previous change }
+  deliveredOrders { current previous change } returnedOrders { current }
+  leadsOffered { current } leadsAccepted { current } leadsDeclined { current }
+  leadsExpired { current } acceptanceRateBasisPoints { current previous change }
+  medianSecondsToAccept { current }
+  rankBand rankInTier tierSize percentileInTier rankInChannel channelSize percentileInChannel
+  missingRates { currency amountMinor } } }"""
+LEAD = """mutation($name: String!) { createLead(input: {customerCompany: $name, country: "US",
+  productLine: "NETWORKING"}, route: false) { id } }"""
+
+
+async def test_a_scorecard_beside_the_month_before_with_ranks_for_vendor_staff(
+    march: dict[str, Any],
+) -> None:
+    factory, vendor, ids = march["factory"], march["vendor"], march["partners"]
+    alpha_id = ids["Alpha"].id
+    sub = await factory.partner("Sub", parent_id=alpha_id)
+    leads = []
+    for name in ("Initech", "Umbrella", "Hooli"):
+        lead = data_of(await factory.gql(LEAD, {"name": name}, actor=vendor))["createLead"]["id"]
+        assign = "mutation($id: ID!, $p: ID!) { assignLead(id: $id, partnerId: $p) { id } }"
+        data_of(await factory.gql(assign, {"id": lead, "p": alpha_id}, actor=vendor))
+        leads.append(lead)
+    factory.hub.clock.advance(hours=2)  # type: ignore[attr-defined]
+    alpha = factory.fresh(march["alpha"])
+    vendor = factory.fresh(vendor)
+    accept = "mutation($id: ID!) { acceptLead(id: $id) { status } }"
+    decline = "mutation($id: ID!) { declineLead(id: $id, reason: NO_CAPACITY) }"
+    data_of(await factory.gql(accept, {"id": leads[0]}, actor=alpha))
+    data_of(await factory.gql(decline, {"id": leads[1]}, actor=alpha))
+
+    card = data_of(await factory.gql(SCORECARD, {"id": alpha_id, "period": MARCH}, actor=vendor))[
+        "partnerScorecard"
+    ]
+    own = data_of(await factory.gql(SCORECARD, {"id": alpha_id, "period": MARCH}, actor=alpha))
+    sub_card = await factory.gql(SCORECARD, {"id": sub.id, "period": MARCH}, actor=alpha)
+    beta_card = await factory.gql(SCORECARD, {"id": ids["Beta"].id, "period": MARCH}, actor=alpha)
+    sub_user = await factory.user(sub.id, Role.PARTNER_USER)
+    parent_card = await factory.gql(SCORECARD, {"id": alpha_id, "period": MARCH}, actor=sub_user)
+
+    assert card["partner"] == {"name": "Alpha"}
+    assert (card["period"], card["previousPeriod"]) == ({"label": "2026-03"}, {"label": "2026-02"})
+    assert card["revenueMinor"] == {"current": 80_000, "previous": 0, "change": 80_000}
+    # Two orders delivered (one came back): 80,000 / 2.
+    assert card["averageOrderMinor"] == {"current": 40_000, "previous": None, "change": None}
+    assert card["deliveredOrders"] == {"current": 2, "previous": 0, "change": 2}
+    assert card["returnedOrders"] == {"current": 1}
+    assert [
+        card[k]["current"]
+        for k in ("leadsOffered", "leadsAccepted", "leadsDeclined", "leadsExpired")
+    ] == [3, 1, 1, 0]
+    assert card["acceptanceRateBasisPoints"] == {"current": 5_000, "previous": None, "change": None}
+    assert card["medianSecondsToAccept"] == {"current": 7_200}
+    # Alpha 80,000, Beta 19,800, Gamma and Sub 0: first of four, all SILVER.
+    assert (card["rankInTier"], card["tierSize"], card["percentileInTier"]) == (1, 4, 100)
+    assert (card["rankInChannel"], card["channelSize"], card["rankBand"]) == (1, 4, "TOP_25")
+    assert card["missingRates"] == []
+    mine = own["partnerScorecard"]
+    assert mine["revenueMinor"]["current"] == 80_000 and mine["rankBand"] == "TOP_25"
+    assert [mine[k] for k in ("rankInTier", "tierSize", "rankInChannel", "channelSize")] == [
+        None
+    ] * 4
+    assert data_of(sub_card)["partnerScorecard"]["revenueMinor"]["current"] == 0
+    assert errors_of(beta_card) == [("NOT_FOUND", "partnerId")]
+    assert errors_of(parent_card) == [("NOT_FOUND", "partnerId")]
+
+
+async def test_a_scorecard_shows_what_had_no_rate_and_an_unknown_partner_is_not_found(
+    march: dict[str, Any],
+) -> None:
+    factory, vendor, ids = march["factory"], march["vendor"], march["partners"]
+
+    beta = await factory.gql(SCORECARD, {"id": ids["Beta"].id, "period": MARCH}, actor=vendor)
+    gamma = await factory.gql(
+        SCORECARD, {"id": ids["Gamma"].id, "period": {"year": 2026}}, actor=vendor
+    )
+    unknown = await factory.gql(SCORECARD, {"id": "nope", "period": MARCH}, actor=vendor)
+
+    card = data_of(beta)["partnerScorecard"]
+    assert card["revenueMinor"]["current"] == 19_800
+    assert card["missingRates"] == [{"currency": "GBP", "amountMinor": 8_000}]
+    assert (card["rankInChannel"], card["percentileInChannel"], card["rankBand"]) == (
+        2,
+        50,
+        "BOTTOM_50",
+    )
+    empty = data_of(gamma)["partnerScorecard"]
+    assert empty["revenueMinor"] == {"current": 0, "previous": 0, "change": 0}
+    assert empty["acceptanceRateBasisPoints"]["current"] is None
+    assert (empty["rankInChannel"], empty["percentileInChannel"]) == (3, 0)
+    assert errors_of(unknown) == [("NOT_FOUND", "partnerId")]
