@@ -34,7 +34,16 @@ class ExchangeRate(Base):
     set_at: Mapped[datetime] = mapped_column()
 
 
-class PartnerRevenueDay(Base):
+class RevenueSums:
+    """Revenue in the row's currency; of it, what had a rate in reporting minor units, and
+    what had none (still in the row's currency)."""
+
+    revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    reporting_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    unconverted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PartnerRevenueDay(RevenueSums, Base):
     """A partner's revenue recognised on a day in one currency: orders delivered that day,
     less what came back that day. Converted per order at the rate of its order date."""
 
@@ -48,13 +57,9 @@ class PartnerRevenueDay(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     delivered_orders: Mapped[int] = mapped_column(Integer, default=0)
     returned_orders: Mapped[int] = mapped_column(Integer, default=0)
-    revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Reporting minor units of the orders that had a rate; the rest, in `currency`.
-    reporting_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    unconverted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class LineRevenueDay(Base):
+class LineRevenueDay(RevenueSums, Base):
     """The same revenue by product line (an order's lines may span several)."""
 
     __tablename__ = "line_revenue_days"
@@ -66,6 +71,3 @@ class LineRevenueDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     product_line: Mapped[str] = mapped_column(String(64), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    reporting_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    unconverted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
