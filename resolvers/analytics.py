@@ -13,9 +13,11 @@ from schema.analytics import (
     GroupBy,
     PartnerScorecard,
     PeriodInput,
+    ScorecardFilter,
 )
 from schema.context import Info
 from schema.inputs import to_hub
+from schema.relay import Connection, page_request
 
 
 @strawberry.type
@@ -70,6 +72,31 @@ class AnalyticsQuery:
             period=_period(info, period),
         )
         return PartnerScorecard.of(card, ranks=principal.is_vendor)
+
+    @strawberry.field(
+        description="Scorecards of a period by revenue, highest first (vendor staff every "
+        "partner's; a partner its own and its sub-resellers'; exact ranks for vendor staff)."
+    )
+    async def partner_scorecards(
+        self,
+        info: Info,
+        period: PeriodInput,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ScorecardFilter | None = None,
+    ) -> Connection[PartnerScorecard]:
+        principal = info.context.require_principal()
+        page = await scorecards.list_scorecards(
+            info.context.hub,
+            principal=principal,
+            filter=to_hub(filter or ScorecardFilter(), scorecards.ScorecardFilter),
+            period=_period(info, period),
+            page=page_request(info, first, after),
+        )
+        ranks = principal.is_vendor
+        return Connection[PartnerScorecard].of(
+            page, lambda card: PartnerScorecard.of(card, ranks=ranks)
+        )
 
 
 @strawberry.type

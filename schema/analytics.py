@@ -9,6 +9,7 @@ import strawberry
 from hub.analytics import service as analytics_service
 from hub.analytics.periods import Period
 from hub.analytics.scorecards import RankBand, Scorecard
+from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.context import Info
 from schema.identity import IdentityLoaders
 from schema.partners import Partner
@@ -37,6 +38,14 @@ class PeriodInput:
     )
     from_date: date | None = strawberry.field(default=None, name="from")
     to_date: date | None = strawberry.field(default=None, name="to")
+
+
+@strawberry.input(description="Which partners' scorecards to list.")
+class ScorecardFilter:
+    tiers: list[Tier] | None = None
+    types: list[PartnerType] | None = None
+    statuses: list[PartnerStatus] | None = None
+    country: str | None = None
 
 
 @strawberry.input(description="The rate of a currency from a day on.")

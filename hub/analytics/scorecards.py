@@ -8,10 +8,13 @@ Revenue and orders come from the daily rollups; lead figures from the partner's 
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics import rollups
@@ -19,9 +22,11 @@ from hub.analytics.periods import Period
 from hub.analytics.service import MissingRate
 from hub.errors import NotFound
 from hub.leads.rules import Outcome
-from hub.partners.rules import PartnerStatus
+from hub.pagination import Page, PageRequest, keyset_page
+from hub.partners.rules import PartnerStatus, PartnerType, Tier
 from hub.roles import Principal
 from hub.runtime import Hub
+from hub.validation import country as checked_country
 from storage.models import LeadAssignment, Partner
 from storage.models.analytics import PartnerRevenueDay
 
@@ -33,6 +38,14 @@ class RankBand(StrEnum):
     TOP_25 = "TOP_25"
     TOP_50 = "TOP_50"
     BOTTOM_50 = "BOTTOM_50"
+
+
+@dataclass(frozen=True)
+class ScorecardFilter:
+    tiers: Sequence[Tier] = ()
+    types: Sequence[PartnerType] = ()
+    statuses: Sequence[PartnerStatus] = ()
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,12 +105,69 @@ async def scorecard(
         partner = await session.get(Partner, partner_id)
         if partner is None or not _may_read(principal, partner):
             raise NotFound("no such partner", field="partnerId")
-        current = await _figures(session, partner.id, period)
-        previous = await _figures(session, partner.id, period.previous())
-        in_tier = await _rank(session, partner, period, same_tier=True)
-        in_channel = await _rank(session, partner, period, same_tier=False)
-        currency = await rollups.reporting_currency(session)
-    return Scorecard(partner, period, currency, current, previous, in_tier, in_channel)
+        [card] = await scorecards_of(session, [partner], period)
+    return card
+
+
+async def list_scorecards(
+    hub: Hub,
+    *,
+    principal: Principal,
+    filter: ScorecardFilter,
+    period: Period,
+    page: PageRequest,
+) -> Page[Scorecard]:
+    """Scorecards of the partners the caller may read (vendor staff all, a partner its own and
+    its sub-resellers'), by revenue in the period, highest first (ties by id)."""
+    revenue = _revenue_by_partner(period).subquery()
+    minor = func.coalesce(revenue.c.minor, 0).cast(BigInteger).label("minor")
+    ranked = (
+        select(Partner.id.label("id"), minor)
+        .outerjoin(revenue, revenue.c.partner_id == Partner.id)
+        .where(_readable(principal), *_filtered(filter))
+        .subquery()
+    )
+    async with hub.read() as session:
+        found = await keyset_page(
+            session,
+            select(ranked.c.id),
+            page,
+            key=(ranked.c.minor, ranked.c.id),
+            descending=True,
+        )
+        partners = {
+            row.id: row
+            for row in (
+                await session.execute(select(Partner).where(Partner.id.in_(found.items)))
+            ).scalars()
+        }
+        cards = await scorecards_of(session, [partners[id_] for id_ in found.items], period)
+    return Page(
+        cards, found.cursors, found.has_next_page, found.has_previous_page, found.total_count
+    )
+
+
+async def scorecards_of(
+    session: AsyncSession, partners: Sequence[Partner], period: Period
+) -> list[Scorecard]:
+    """The scorecards of some partners, with a fixed number of statements."""
+    ids = [partner.id for partner in partners]
+    current = await _figures(session, ids, period)
+    previous = await _figures(session, ids, period.previous())
+    standings = await _standings(session, period, also=ids)
+    currency = await rollups.reporting_currency(session)
+    return [
+        Scorecard(
+            partner,
+            period,
+            currency,
+            current[partner.id],
+            previous[partner.id],
+            _rank(standings, partner, same_tier=True),
+            _rank(standings, partner, same_tier=False),
+        )
+        for partner in partners
+    ]
 
 
 def _may_read(principal: Principal, partner: Partner) -> bool:
@@ -106,73 +176,132 @@ def _may_read(principal: Principal, partner: Partner) -> bool:
     return principal.organization_id in (partner.id, partner.parent_id)
 
 
-async def _figures(session: AsyncSession, partner_id: str, period: Period) -> Figures:
-    in_period = and_(
-        PartnerRevenueDay.partner_id == partner_id,
-        PartnerRevenueDay.day >= period.start,
-        PartnerRevenueDay.day < period.end,
+def _readable(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_vendor:
+        return true()
+    own = principal.organization_id
+    return or_(Partner.id == own, Partner.parent_id == own)
+
+
+def _filtered(filter: ScorecardFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for column, values in [
+        (Partner.tier, filter.tiers),
+        (Partner.type, filter.types),
+        (Partner.status, filter.statuses),
+    ]:
+        if values:
+            conditions.append(column.in_(sorted({str(value) for value in values})))
+    if filter.country:
+        conditions.append(
+            Partner.country == checked_country(filter.country, field="filter.country")
+        )
+    return conditions
+
+
+def _revenue_by_partner(period: Period) -> Select[tuple[str, int]]:
+    return (
+        select(
+            PartnerRevenueDay.partner_id.label("partner_id"),
+            func.sum(PartnerRevenueDay.reporting_minor).label("minor"),
+        )
+        .where(PartnerRevenueDay.day >= period.start, PartnerRevenueDay.day < period.end)
+        .group_by(PartnerRevenueDay.partner_id)
     )
+
+
+async def _figures(
+    session: AsyncSession, partner_ids: Sequence[str], period: Period
+) -> dict[str, Figures]:
     rows = (
         await session.execute(
             select(
+                PartnerRevenueDay.partner_id,
                 PartnerRevenueDay.currency,
                 func.sum(PartnerRevenueDay.reporting_minor),
                 func.sum(PartnerRevenueDay.unconverted_minor),
                 func.sum(PartnerRevenueDay.delivered_orders),
                 func.sum(PartnerRevenueDay.returned_orders),
             )
-            .where(in_period)
-            .group_by(PartnerRevenueDay.currency)
+            .where(
+                PartnerRevenueDay.partner_id.in_(list(partner_ids)),
+                PartnerRevenueDay.day >= period.start,
+                PartnerRevenueDay.day < period.end,
+            )
+            .group_by(PartnerRevenueDay.partner_id, PartnerRevenueDay.currency)
         )
     ).all()
+    by_partner: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_partner[row[0]].append(row[1:])
+    leads = await _lead_figures(session, partner_ids, period)
+    return {id_: _of(by_partner.get(id_, []), leads[id_]) for id_ in partner_ids}
+
+
+def _of(rows: list[Any], leads: tuple[int, int, int, int, int | None, int | None]) -> Figures:
     revenue = sum(int(row[1] or 0) for row in rows)
     delivered = sum(int(row[3] or 0) for row in rows)
-    missing = [MissingRate(row[0], int(row[2])) for row in sorted(rows) if row[2]]
-    leads = await _lead_figures(session, partner_id, period)
     return Figures(
         revenue,
         delivered,
         sum(int(row[4] or 0) for row in rows),
         round(revenue / delivered) if delivered else None,
         *leads,
-        missing,
+        [MissingRate(row[0], int(row[2])) for row in sorted(rows) if row[2]],
     )
 
 
 async def _lead_figures(
-    session: AsyncSession, partner_id: str, period: Period
-) -> tuple[int, int, int, int, int | None, int | None]:
-    """Offers made in the period, and how the offers that ended in it ended."""
-    starts, ends = period.starts_at, period.ends_at
-    offered = await session.scalar(
-        select(func.count()).where(
-            LeadAssignment.partner_id == partner_id,
-            LeadAssignment.offered_at >= starts,
-            LeadAssignment.offered_at < ends,
-        )
-    )
-    ended = (
-        await session.execute(
-            select(
-                LeadAssignment.outcome, LeadAssignment.offered_at, LeadAssignment.outcome_at
-            ).where(
-                LeadAssignment.partner_id == partner_id,
-                LeadAssignment.outcome_at >= starts,
-                LeadAssignment.outcome_at < ends,
+    session: AsyncSession, partner_ids: Sequence[str], period: Period
+) -> dict[str, tuple[int, int, int, int, int | None, int | None]]:
+    """Per partner: offers made in the period, and how the offers that ended in it ended."""
+    starts, ends, ids = period.starts_at, period.ends_at, list(partner_ids)
+    offered: dict[str, int] = dict(
+        (
+            await session.execute(
+                select(LeadAssignment.partner_id, func.count())
+                .where(
+                    LeadAssignment.partner_id.in_(ids),
+                    LeadAssignment.offered_at >= starts,
+                    LeadAssignment.offered_at < ends,
+                )
+                .group_by(LeadAssignment.partner_id)
             )
         )
-    ).all()
+        .tuples()
+        .all()
+    )
+    ended = await session.execute(
+        select(
+            LeadAssignment.partner_id,
+            LeadAssignment.outcome,
+            LeadAssignment.offered_at,
+            LeadAssignment.outcome_at,
+        ).where(
+            LeadAssignment.partner_id.in_(ids),
+            LeadAssignment.outcome_at >= starts,
+            LeadAssignment.outcome_at < ends,
+        )
+    )
+    outcomes: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for partner_id, outcome, offered_at, outcome_at in ended:
+        outcomes[partner_id].append((outcome, (outcome_at - offered_at).total_seconds()))
+    return {id_: _lead_counts(int(offered.get(id_, 0)), outcomes[id_]) for id_ in ids}
+
+
+def _lead_counts(
+    offered: int, ended: list[tuple[str, float]]
+) -> tuple[int, int, int, int, int | None, int | None]:
     counts = dict.fromkeys((Outcome.ACCEPTED, Outcome.DECLINED, Outcome.EXPIRED), 0)
     waits = []
-    for outcome, offered_at, outcome_at in ended:
+    for outcome, seconds in ended:
         if outcome in counts:
             counts[Outcome(outcome)] += 1
-        if outcome == Outcome.ACCEPTED and outcome_at is not None:
-            waits.append((outcome_at - offered_at).total_seconds())
-    decided = sum(counts.values())
-    accepted = counts[Outcome.ACCEPTED]
+        if outcome == Outcome.ACCEPTED:
+            waits.append(seconds)
+    decided, accepted = sum(counts.values()), counts[Outcome.ACCEPTED]
     return (
-        int(offered or 0),
+        offered,
         accepted,
         counts[Outcome.DECLINED],
         counts[Outcome.EXPIRED],
@@ -181,26 +310,21 @@ async def _lead_figures(
     )
 
 
-async def _rank(
-    session: AsyncSession, partner: Partner, period: Period, *, same_tier: bool
-) -> Rank:
-    """The partner's place by revenue among ACTIVE partners (and itself), ties sharing the
-    better place: 1 + how many earned more."""
-    revenue = (
-        select(
-            PartnerRevenueDay.partner_id.label("partner_id"),
-            func.sum(PartnerRevenueDay.reporting_minor).label("minor"),
-        )
-        .where(PartnerRevenueDay.day >= period.start, PartnerRevenueDay.day < period.end)
-        .group_by(PartnerRevenueDay.partner_id)
-        .subquery()
+async def _standings(
+    session: AsyncSession, period: Period, *, also: Sequence[str]
+) -> list[tuple[str, str, int]]:
+    """(partner, tier, revenue) of every ACTIVE partner and of the `also` ones."""
+    revenue = _revenue_by_partner(period).subquery()
+    rows = await session.execute(
+        select(Partner.id, Partner.tier, func.coalesce(revenue.c.minor, 0))
+        .outerjoin(revenue, revenue.c.partner_id == Partner.id)
+        .where((Partner.status == PartnerStatus.ACTIVE) | Partner.id.in_(list(also)))
     )
-    peers = select(Partner.id, func.coalesce(revenue.c.minor, 0).label("minor")).outerjoin(
-        revenue, revenue.c.partner_id == Partner.id
-    )
-    peers = peers.where((Partner.status == PartnerStatus.ACTIVE) | (Partner.id == partner.id))
-    if same_tier:
-        peers = peers.where(Partner.tier == partner.tier)
-    rows = (await session.execute(peers)).all()
-    mine = next(int(minor) for partner_id, minor in rows if partner_id == partner.id)
-    return Rank(1 + sum(1 for _, minor in rows if int(minor) > mine), len(rows))
+    return [(row[0], row[1], int(row[2])) for row in rows]
+
+
+def _rank(standings: list[tuple[str, str, int]], partner: Partner, *, same_tier: bool) -> Rank:
+    """The partner's place by revenue (ties share the better place: 1 + how many earned more)."""
+    peers = [row for row in standings if not same_tier or row[1] == partner.tier]
+    mine = next(minor for partner_id, _, minor in peers if partner_id == partner.id)
+    return Rank(1 + sum(1 for _, _, minor in peers if minor > mine), len(peers))

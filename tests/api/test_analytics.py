@@ -13,11 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from starlette.applications import Starlette
 
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.partners.rules import PartnerType
 from hub.roles import Role
+from storage.models import Partner
+from tests.api.test_query_count import counted
 from tests.conftest import data_of
 from tests.factories import Actor, Factory, errors_of
 
@@ -391,3 +395,67 @@ async def test_a_scorecard_shows_what_had_no_rate_and_an_unknown_partner_is_not_
     assert empty["acceptanceRateBasisPoints"]["current"] is None
     assert (empty["rankInChannel"], empty["percentileInChannel"]) == (3, 0)
     assert errors_of(unknown) == [("NOT_FOUND", "partnerId")]
+
+
+SCORECARDS = """query($period: PeriodInput!, $first: Int, $after: String, $filter: ScorecardFilter) {
+  partnerScorecards(period: $period, first: $first, after: $after, filter: $filter) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { partner { name } revenueMinor { current } rankInChannel rankBand } } } }"""
+
+
+async def test_scorecards_are_listed_by_revenue_page_by_page(march: dict[str, Any]) -> None:
+    factory, vendor, alpha = march["factory"], march["vendor"], march["alpha"]
+
+    first = data_of(await factory.gql(SCORECARDS, {"period": MARCH, "first": 2}, actor=vendor))[
+        "partnerScorecards"
+    ]
+    cursor = first["pageInfo"]["endCursor"]
+    rest = data_of(await factory.gql(SCORECARDS, {"period": MARCH, "after": cursor}, actor=vendor))[
+        "partnerScorecards"
+    ]
+    own = data_of(await factory.gql(SCORECARDS, {"period": MARCH}, actor=alpha))
+    gold = data_of(
+        await factory.gql(
+            SCORECARDS, {"period": MARCH, "filter": {"tiers": ["GOLD"]}}, actor=vendor
+        )
+    )
+    bad = await factory.gql(
+        SCORECARDS, {"period": MARCH, "filter": {"country": "XX"}}, actor=vendor
+    )
+
+    assert [
+        (
+            e["node"]["partner"]["name"],
+            e["node"]["revenueMinor"]["current"],
+            e["node"]["rankInChannel"],
+        )
+        for e in first["edges"] + rest["edges"]
+    ] == [("Alpha", 80_000, 1), ("Beta", 19_800, 2), ("Gamma", 0, 3)]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (3, True)
+    assert rest["pageInfo"]["hasNextPage"] is False
+    mine = own["partnerScorecards"]["edges"]
+    assert [(e["node"]["partner"]["name"], e["node"]["rankInChannel"]) for e in mine] == [
+        ("Alpha", None)
+    ]
+    assert gold["partnerScorecards"]["edges"] == []
+    assert errors_of(bad) == [("BAD_USER_INPUT", "filter.country")]
+
+
+async def test_a_page_of_scorecards_runs_as_many_statements_for_ten_partners_as_for_three(
+    factory: Factory, app: Starlette
+) -> None:
+    vendor = await factory.vendor_admin()
+    counts = []
+    for total in (3, 10):
+        while len(await _partners(factory)) < total:
+            await factory.partner()
+        with counted(app) as statements:
+            data_of(await factory.gql(SCORECARDS, {"period": MARCH, "first": 50}, actor=vendor))
+        counts.append(len(statements))
+
+    assert counts[0] == counts[1]
+
+
+async def _partners(factory: Factory) -> list[Any]:
+    async with factory.hub.read() as session:
+        return list((await session.execute(select(Partner.id))).scalars())
