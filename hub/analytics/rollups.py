@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,6 +76,7 @@ async def record(
     else:
         return
     await session.flush()  # the move's line quantities, read back below
+    await _lock(session, "ROW EXCLUSIVE")  # before the rates are read: see _lock
     lines = await _lines_by_product_line(session, [order.id])
     amounts = lines.get(order.id, {})
     by_line = {
@@ -98,6 +99,7 @@ async def rebuild(
 ) -> int:
     """Recompute the rollups from raw orders: all of them, or those of one currency from a
     day on (a new rate); return the number of orders counted."""
+    await _lock(session, "EXCLUSIVE")
     forget_lines, forget_partners = delete(LineRevenueDay), delete(PartnerRevenueDay)
     moves_statement = (
         select(
@@ -156,6 +158,17 @@ async def rebuild(
             )
         await _add(session, changes, all_rates)
     return len(orders)
+
+
+async def _lock(session: AsyncSession, mode: str) -> None:
+    """On PostgreSQL, order a rebuild (EXCLUSIVE) and the moves that add to the rollups (ROW
+    EXCLUSIVE, taken before they read the rates) one after the other: a rebuild then counts
+    every move committed before it, and a move after it converts at the rates it set. SQLite
+    runs one write transaction at a time already."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            text(f"LOCK TABLE partner_revenue_days, line_revenue_days IN {mode} MODE")
+        )
 
 
 async def _lines_by_product_line(

@@ -9,8 +9,10 @@ import random
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, select, update
 
+from hub.analytics import rollups
 from hub.analytics import service as analytics_service
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
@@ -24,8 +26,9 @@ from tests.web.test_import_files import run_command
 FATES = ["deliver", "return all", "return part", "refused return", "cancel", "ship only"]
 
 
-async def test_rollups_equal_a_rebuild_after_a_random_mix(any_factory: Factory) -> None:
-    factory = any_factory
+async def _open_shop(factory: Factory) -> tuple[Shop, list[Actor]]:
+    """Three products in three lines priced in four currencies, EUR and JPY rates, and a
+    buyer at each of three partners."""
     hub, vendor = factory.hub, await factory.vendor_admin()
     for sku, line in [("SW-24", "NETWORKING"), ("FW-1", "SECURITY"), ("AP-7", "CLOUD")]:
         prices = {"USD": 10_001, "EUR": 9_003, "JPY": 1_507_000, "GBP": 7_999}
@@ -51,22 +54,31 @@ async def test_rollups_equal_a_rebuild_after_a_random_mix(any_factory: Factory) 
     buyers = [
         await factory.user((await factory.partner(f"P{n}")).id, Role.PARTNER_USER) for n in range(3)
     ]
-    shop, chance = Shop(factory, vendor), random.Random(20261203)
+    return Shop(factory, vendor), buyers
+
+
+def _plans(chance: random.Random, buyers: list[Actor], count: int) -> list[Any]:
+    return [
+        (
+            chance.choice(buyers),
+            chance.choice(["USD", "EUR", "JPY", "GBP"]),
+            chance.choice(FATES),
+            {
+                sku: chance.randint(1, 4)
+                for sku in chance.sample(["SW_24", "FW_1", "AP_7"], chance.randint(1, 3))
+            },
+        )
+        for _ in range(count)
+    ]
+
+
+async def test_rollups_equal_a_rebuild_after_a_random_mix(any_factory: Factory) -> None:
+    factory, hub = any_factory, any_factory.hub
+    shop, buyers = await _open_shop(factory)
+    vendor, chance = shop.vendor, random.Random(20261203)
 
     for day in range(4):
-        plans = [
-            (
-                chance.choice(buyers),
-                chance.choice(["USD", "EUR", "JPY", "GBP"]),
-                chance.choice(FATES),
-                {
-                    sku: chance.randint(1, 4)
-                    for sku in chance.sample(["SW_24", "FW_1", "AP_7"], chance.randint(1, 3))
-                },
-            )
-            for _ in range(8)
-        ]
-        await asyncio.gather(*(_play(shop, *plan) for plan in plans))
+        await asyncio.gather(*(_play(shop, *plan) for plan in _plans(chance, buyers, 8)))
         now = hub.clock.advance(hours=20)  # type: ignore[attr-defined]
         # Tokens last an hour: the actors log in again each day.
         vendor, buyers = factory.fresh(vendor), [factory.fresh(buyer) for buyer in buyers]
@@ -89,6 +101,30 @@ async def test_rollups_equal_a_rebuild_after_a_random_mix(any_factory: Factory) 
     assert command.returncode == 0, command.stderr
     assert command.stdout.startswith("revenue rollups rebuilt from ")
     assert len(kept["partners"]) >= 6 and any(row[-3] < 0 or row[-2] for row in kept["partners"])
+
+
+async def test_new_rates_racing_deliveries_leave_the_rollups_equal_to_a_rebuild(
+    any_factory: Factory,
+) -> None:
+    factory = any_factory
+    shop, buyers = await _open_shop(factory)
+    chance = random.Random(7)
+
+    async def new_rates() -> None:
+        for rate in ("1.2001", "1.2502", "1.3003"):
+            await asyncio.sleep(chance.random() / 20)
+            since = factory.hub.clock.now().date().isoformat()
+            data = {"currency": "GBP", "rate": rate, "from": since}
+            data_of(await factory.gql(RATE, data, actor=shop.vendor))
+
+    plans = [(buyer, "GBP", fate, lines) for buyer, _, fate, lines in _plans(chance, buyers, 12)]
+    plays = [_play(shop, *plan) for plan in plans]
+    await asyncio.gather(new_rates(), *plays)
+    kept = await _rollups(factory)
+    await analytics_service.rebuild(factory.hub)
+
+    assert kept == await _rollups(factory)
+    assert any(row[2] == "GBP" and row[-2] for row in kept["partners"])
 
 
 async def _play(shop: Shop, buyer: Actor, currency: str, fate: str, lines: dict[str, int]) -> None:
@@ -154,3 +190,39 @@ async def _rollups(factory: Factory) -> dict[str, list[tuple[Any, ...]]]:
                 for r in lines
             ],
         }
+
+
+async def test_a_rate_set_while_a_delivery_converts_waits_for_it(
+    any_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delivery has read the rates and is about to add to the rollups when the new rate
+    comes: the rate's rebuild must wait and count it, or the delivery would add at the old
+    rate after the rebuild."""
+    factory = any_factory
+    shop, buyers = await _open_shop(factory)
+    order = await shop.order(buyers[0], "GBP", SW_24=2)
+    at = await shop.move(order, DELIVER[:3])
+    paused, resume = asyncio.Event(), asyncio.Event()
+    add = rollups._add
+
+    async def add_after_a_pause(*args: Any) -> None:
+        paused.set()
+        await resume.wait()
+        await add(*args)
+
+    monkeypatch.setattr(rollups, "_add", add_after_a_pause)
+    delivering = asyncio.create_task(shop.move(order, DELIVER[3:], at=at))
+    await asyncio.wait_for(paused.wait(), 10)
+    since = factory.hub.clock.now().date().isoformat()
+    rating = asyncio.create_task(
+        factory.gql(RATE, {"currency": "GBP", "rate": "1.5", "from": since}, actor=shop.vendor)
+    )
+    await asyncio.sleep(0.3)  # the rate would commit now, were it not made to wait
+    resume.set()
+    await delivering
+    data_of(await rating)
+    kept = await _rollups(factory)
+    await analytics_service.rebuild(factory.hub)
+
+    assert kept == await _rollups(factory)
+    assert [row[-2] for row in kept["partners"]] == [2 * 7_999 * 3 // 2]  # 2 x 79.99 GBP at 1.5
