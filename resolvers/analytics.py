@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.analytics import periods, scorecards
+from hub.analytics import funnel, periods, scorecards
 from hub.analytics import service as analytics_service
+from hub.analytics.funnel import FunnelGroup
 from schema.analytics import (
     ChannelConcentration,
     ExchangeRate,
@@ -17,6 +18,7 @@ from schema.analytics import (
 )
 from schema.context import Info
 from schema.inputs import to_hub
+from schema.lead_funnel import LeadFunnel
 from schema.relay import Connection, page_request
 
 
@@ -97,6 +99,21 @@ class AnalyticsQuery:
         return Connection[PartnerScorecard].of(
             page, lambda card: PartnerScorecard.of(card, ranks=ranks)
         )
+
+    @strawberry.field(
+        description="What became of the leads created in a period, by group, with the "
+        "coverage gaps routing found (vendor staff)."
+    )
+    async def lead_funnel(
+        self, info: Info, period: PeriodInput, group_by: FunnelGroup = FunnelGroup.SOURCE
+    ) -> LeadFunnel:
+        found = await funnel.lead_funnel(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            period=_period(info, period),
+            group_by=group_by,
+        )
+        return LeadFunnel.of(found)
 
 
 @strawberry.type

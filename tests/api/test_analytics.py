@@ -459,3 +459,94 @@ async def test_a_page_of_scorecards_runs_as_many_statements_for_ten_partners_as_
 async def _partners(factory: Factory) -> list[Any]:
     async with factory.hub.read() as session:
         return list((await session.execute(select(Partner.id))).scalars())
+
+
+FUNNEL = """query($by: LeadFunnelGroup) { leadFunnel(period: {month: "2026-03"}, groupBy: $by) {
+  groupBy total { created routed offers accepted worked won lost unassignable
+    routedBasisPoints acceptedBasisPoints wonBasisPoints
+    medianSecondsToFirstOffer medianSecondsToAccept }
+  groups { key created routed accepted worked won lost unassignable }
+  gaps { country productLine leads reasons { reason leads } } } }"""
+
+
+async def test_the_lead_funnel_of_a_month_by_partner_with_its_coverage_gaps(
+    march: dict[str, Any],
+) -> None:
+    factory, vendor, ids = march["factory"], march["vendor"], march["partners"]
+    alpha_id = ids["Alpha"].id
+    assign = "mutation($id: ID!, $p: ID!) { assignLead(id: $id, partnerId: $p) { id } }"
+    held = []
+    for name in ("Initech", "Umbrella"):
+        lead = data_of(await factory.gql(LEAD, {"name": name}, actor=vendor))["createLead"]["id"]
+        data_of(await factory.gql(assign, {"id": lead, "p": alpha_id}, actor=vendor))
+        held.append(lead)
+    data_of(await factory.gql(LEAD, {"name": "Hooli"}, actor=vendor))  # never routed
+    nowhere = """mutation { createLead(input: {customerCompany: "Tokyo Co", country: "JP",
+      productLine: "NETWORKING"}) { status } }"""
+    assert (
+        data_of(await factory.gql(nowhere, actor=vendor))["createLead"]["status"] == "UNASSIGNABLE"
+    )
+    factory.hub.clock.advance(hours=1)  # type: ignore[attr-defined]
+    alpha = factory.fresh(march["alpha"])
+    move = """mutation($id: ID!, $s: LeadStatus!) {
+      updateLeadStatus(id: $id, status: $s, reason: "went with a rival") { status } }"""
+    for lead, status in zip(held, ("CONTACTED", "LOST"), strict=True):
+        data_of(
+            await factory.gql(
+                "mutation($id: ID!) { acceptLead(id: $id) { id } }", {"id": lead}, actor=alpha
+            )
+        )
+        data_of(await factory.gql(move, {"id": lead, "s": status}, actor=alpha))
+    vendor = factory.fresh(vendor)
+
+    found = data_of(await factory.gql(FUNNEL, {"by": "PARTNER"}, actor=vendor))["leadFunnel"]
+    by_source = data_of(await factory.gql(FUNNEL, {}, actor=vendor))["leadFunnel"]
+    as_partner = await factory.gql(FUNNEL, {}, actor=alpha)
+
+    assert found["total"] == {
+        "created": 4,
+        "routed": 2,
+        "offers": 2,
+        "accepted": 2,
+        "worked": 2,
+        "won": 0,
+        "lost": 1,
+        "unassignable": 1,
+        "routedBasisPoints": 5_000,
+        "acceptedBasisPoints": 10_000,
+        "wonBasisPoints": 0,
+        "medianSecondsToFirstOffer": 0,
+        "medianSecondsToAccept": 3_600,
+    }
+    assert found["groups"] == [
+        {
+            "key": "(none)",
+            "created": 2,
+            "routed": 0,
+            "accepted": 0,
+            "worked": 0,
+            "won": 0,
+            "lost": 0,
+            "unassignable": 1,
+        },
+        {
+            "key": alpha_id,
+            "created": 2,
+            "routed": 2,
+            "accepted": 2,
+            "worked": 2,
+            "won": 0,
+            "lost": 1,
+            "unassignable": 0,
+        },
+    ]
+    assert found["gaps"] == [
+        {
+            "country": "JP",
+            "productLine": "NETWORKING",
+            "leads": 1,
+            "reasons": [{"reason": "NO_PARTNER_COVERS_IT", "leads": 1}],
+        }
+    ]
+    assert [(g["key"], g["created"]) for g in by_source["groups"]] == [("VENDOR", 4)]
+    assert errors_of(as_partner)[0][0] == "FORBIDDEN"

@@ -1,0 +1,203 @@
+"""The lead funnel: what became of the leads created in a period, by group, and the coverage
+gaps (leads routing found no partner for, with the reasons it gave).
+
+Read from the leads of the period and their offers; vendor staff only.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.analytics.periods import Period
+from hub.leads.rules import LeadStatus, Outcome
+from hub.roles import Principal, require_vendor_staff
+from hub.runtime import Hub
+from storage.models import Lead, LeadAssignment, Partner
+
+WORKED = frozenset({LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.WON, LeadStatus.LOST})
+# A lead routing found no partner for, without any exclusion to tell why.
+NOBODY_COVERS = "NO_PARTNER_COVERS_IT"
+NO_PARTNER = "(none)"
+
+
+class FunnelGroup(StrEnum):
+    SOURCE = "SOURCE"
+    PARTNER = "PARTNER"
+    TIER = "TIER"
+    COUNTRY = "COUNTRY"
+    PRODUCT_LINE = "PRODUCT_LINE"
+
+
+@dataclass
+class Step:
+    """One group's funnel."""
+
+    key: str
+    created: int = 0
+    routed: int = 0
+    offers: int = 0
+    accepted: int = 0
+    worked: int = 0
+    won: int = 0
+    lost: int = 0
+    unassignable: int = 0
+    to_first_offer: list[float] = field(default_factory=list)
+    to_accept: list[float] = field(default_factory=list)
+
+    @property
+    def median_seconds_to_first_offer(self) -> int | None:
+        return round(statistics.median(self.to_first_offer)) if self.to_first_offer else None
+
+    @property
+    def median_seconds_to_accept(self) -> int | None:
+        return round(statistics.median(self.to_accept)) if self.to_accept else None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Leads of one country and product line that routing found no partner for."""
+
+    country: str
+    product_line: str
+    leads: int
+    reasons: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Funnel:
+    period: Period
+    group_by: FunnelGroup
+    total: Step
+    groups: list[Step]
+    gaps: list[Gap]
+
+
+async def lead_funnel(
+    hub: Hub, *, principal: Principal, period: Period, group_by: FunnelGroup
+) -> Funnel:
+    """The funnel of the leads created in the period, by group (vendor staff)."""
+    require_vendor_staff(principal)
+    async with hub.read() as session:
+        leads = (
+            await session.execute(
+                select(
+                    Lead.id,
+                    Lead.status,
+                    Lead.source,
+                    Lead.country,
+                    Lead.product_line,
+                    Lead.partner_id,
+                    Lead.created_at,
+                    Lead.routing,
+                ).where(Lead.created_at >= period.starts_at, Lead.created_at < period.ends_at)
+            )
+        ).all()
+        offers = await _offers(session, [lead.id for lead in leads])
+        tiers = await _tiers(session, {offer[0] for found in offers.values() for offer in found})
+    groups: dict[str, Step] = {}
+    total = Step("")
+    gaps: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    gap_leads: Counter[tuple[str, str]] = Counter()
+    for lead in leads:
+        mine = offers.get(lead.id, [])
+        key = _key(group_by, lead, mine, tiers)
+        for step in (total, groups.setdefault(key, Step(key))):
+            _count(step, lead, mine)
+        if lead.status == LeadStatus.UNASSIGNABLE:
+            gaps[(lead.country, lead.product_line)].update(_reasons(lead.routing))
+            gap_leads[(lead.country, lead.product_line)] += 1
+    return Funnel(
+        period,
+        group_by,
+        total,
+        sorted(groups.values(), key=lambda step: (-step.created, step.key)),
+        [
+            Gap(country, line, gap_leads[(country, line)], _by_count(reasons))
+            for (country, line), reasons in sorted(gaps.items())
+        ],
+    )
+
+
+def _by_count(reasons: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _count(step: Step, lead: Any, offers: list[tuple[str, str, Any, Any]]) -> None:
+    step.created += 1
+    step.offers += len(offers)
+    if offers:
+        step.routed += 1
+        first = min(offered_at for _, _, offered_at, _ in offers)
+        step.to_first_offer.append((first - lead.created_at).total_seconds())
+    accepted = [offer for offer in offers if offer[1] == Outcome.ACCEPTED]
+    if accepted:
+        step.accepted += 1
+        _, _, offered_at, outcome_at = accepted[-1]
+        step.to_accept.append((outcome_at - offered_at).total_seconds())
+        step.worked += lead.status in WORKED
+    step.won += lead.status == LeadStatus.WON
+    step.lost += lead.status == LeadStatus.LOST
+    step.unassignable += lead.status == LeadStatus.UNASSIGNABLE
+
+
+def _key(
+    group_by: FunnelGroup,
+    lead: Any,
+    offers: list[tuple[str, str, Any, Any]],
+    tiers: dict[str, str],
+) -> str:
+    if group_by is FunnelGroup.SOURCE:
+        return str(lead.source)
+    if group_by is FunnelGroup.COUNTRY:
+        return str(lead.country)
+    if group_by is FunnelGroup.PRODUCT_LINE:
+        return str(lead.product_line)
+    # The partner that holds the lead, or else the last one it was offered to.
+    partner = lead.partner_id or (offers[-1][0] if offers else None)
+    if partner is None:
+        return NO_PARTNER
+    return partner if group_by is FunnelGroup.PARTNER else tiers.get(partner, NO_PARTNER)
+
+
+def _reasons(routing: dict[str, Any] | None) -> Iterable[str]:
+    excluded = (routing or {}).get("excluded") or []
+    reasons = {item.get("reason") for item in excluded if isinstance(item, dict)}
+    return sorted(str(reason) for reason in reasons if reason) or [NOBODY_COVERS]
+
+
+async def _offers(
+    session: AsyncSession, lead_ids: list[str]
+) -> dict[str, list[tuple[str, str, Any, Any]]]:
+    found: dict[str, list[tuple[str, str, Any, Any]]] = defaultdict(list)
+    for start in range(0, len(lead_ids), 5_000):
+        rows = await session.execute(
+            select(
+                LeadAssignment.lead_id,
+                LeadAssignment.partner_id,
+                LeadAssignment.outcome,
+                LeadAssignment.offered_at,
+                LeadAssignment.outcome_at,
+            )
+            .where(LeadAssignment.lead_id.in_(lead_ids[start : start + 5_000]))
+            .order_by(LeadAssignment.id)
+        )
+        for lead_id, partner_id, outcome, offered_at, outcome_at in rows:
+            found[lead_id].append((partner_id, outcome, offered_at, outcome_at))
+    return found
+
+
+async def _tiers(session: AsyncSession, partner_ids: set[str]) -> dict[str, str]:
+    if not partner_ids:
+        return {}
+    rows = await session.execute(
+        select(Partner.id, Partner.tier).where(Partner.id.in_(sorted(partner_ids)))
+    )
+    return {str(row[0]): str(row[1]) for row in rows}

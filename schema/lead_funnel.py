@@ -1,0 +1,107 @@
+"""GraphQL types of the lead funnel: what became of a period's leads, and coverage gaps."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub.analytics.funnel import Funnel, FunnelGroup, Step
+from schema.analytics import ReportPeriod
+
+strawberry.enum(
+    FunnelGroup,
+    name="LeadFunnelGroup",
+    description="What the lead funnel is grouped by: the lead's source, country or product "
+    "line, or the partner that holds it (else the last one offered it) or that partner's tier.",
+)
+
+
+@strawberry.type(description="What became of a group's leads created in the period.")
+class FunnelStep:
+    key: str = strawberry.field(
+        description="The source, country, product line, partner id or tier; (none) for leads "
+        "never offered to a partner."
+    )
+    created: int
+    routed: int = strawberry.field(description="Leads offered to at least one partner.")
+    offers: int = strawberry.field(description="Offers made, counting re-offers.")
+    accepted: int
+    worked: int = strawberry.field(
+        description="Accepted leads the partner moved on: CONTACTED, QUALIFIED, WON or LOST now."
+    )
+    won: int
+    lost: int
+    unassignable: int = strawberry.field(description="Leads routing found no partner for.")
+    routed_basis_points: int | None = strawberry.field(description="routed / created.")
+    accepted_basis_points: int | None = strawberry.field(description="accepted / routed.")
+    worked_basis_points: int | None = strawberry.field(description="worked / accepted.")
+    won_basis_points: int | None = strawberry.field(description="won / accepted.")
+    median_seconds_to_first_offer: int | None
+    median_seconds_to_accept: int | None = strawberry.field(
+        description="From the accepted offer to its acceptance."
+    )
+
+    @classmethod
+    def of(cls, step: Step) -> FunnelStep:
+        def ratio(part: int, whole: int) -> int | None:
+            return round(part * 10_000 / whole) if whole else None
+
+        return cls(
+            key=step.key,
+            created=step.created,
+            routed=step.routed,
+            offers=step.offers,
+            accepted=step.accepted,
+            worked=step.worked,
+            won=step.won,
+            lost=step.lost,
+            unassignable=step.unassignable,
+            routed_basis_points=ratio(step.routed, step.created),
+            accepted_basis_points=ratio(step.accepted, step.routed),
+            worked_basis_points=ratio(step.worked, step.accepted),
+            won_basis_points=ratio(step.won, step.accepted),
+            median_seconds_to_first_offer=step.median_seconds_to_first_offer,
+            median_seconds_to_accept=step.median_seconds_to_accept,
+        )
+
+
+@strawberry.type(description="How often routing gave a reason for finding no partner.")
+class GapReason:
+    reason: str = strawberry.field(
+        description="An exclusion reason routing gave, or NO_PARTNER_COVERS_IT."
+    )
+    leads: int
+
+
+@strawberry.type(description="A coverage gap: unassignable leads of a country and product line.")
+class CoverageGap:
+    country: str
+    product_line: str
+    leads: int
+    reasons: list[GapReason]
+
+
+@strawberry.type(description="The lead funnel of the leads created in a period.")
+class LeadFunnel:
+    period: ReportPeriod
+    group_by: FunnelGroup
+    total: FunnelStep
+    groups: list[FunnelStep] = strawberry.field(description="Most leads first (ties by key).")
+    gaps: list[CoverageGap]
+
+    @classmethod
+    def of(cls, funnel: Funnel) -> LeadFunnel:
+        return cls(
+            period=ReportPeriod.of(funnel.period),
+            group_by=funnel.group_by,
+            total=FunnelStep.of(funnel.total),
+            groups=[FunnelStep.of(step) for step in funnel.groups],
+            gaps=[
+                CoverageGap(
+                    country=gap.country,
+                    product_line=gap.product_line,
+                    leads=gap.leads,
+                    reasons=[GapReason(reason=r, leads=n) for r, n in gap.reasons],
+                )
+                for gap in funnel.gaps
+            ],
+        )
