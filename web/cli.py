@@ -33,6 +33,7 @@ from hub.settings import ConfigError, Settings, load_settings
 from resolvers.root import build_schema
 from storage import migrate
 from storage.db import DatabaseUnavailable, create_engine, is_sqlite
+from web import reports
 from web.app import build_hub
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         "return history at the current exchange rates, in one transaction. The hub keeps "
         "them current by itself; this repairs them after a restore or a manual data fix.",
     ).set_defaults(handler=_rebuild_analytics)
+    reports.add_parser(commands).set_defaults(handler=_report)
     importing = commands.add_parser("import", help="import records from a CSV file")
     kinds = importing.add_subparsers(dest="kind", required=True, metavar="KIND")
     leads = kinds.add_parser(
@@ -394,6 +396,18 @@ def _rebuild_analytics(args: argparse.Namespace) -> int:
         await _prepare(hub, engine, seed_demo=False)
         orders = await analytics_service.rebuild(hub)
         print(f"revenue rollups rebuilt from {orders} delivered or returned orders")
+        return 0
+
+    return _run(settings, work)
+
+
+def _report(args: argparse.Namespace) -> int:
+    settings = load_settings()
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=False)
+        actor = await user_service.vendor_actor(hub, email=args.actor)
+        await reports.write(hub, actor, args, sys.stdout)
         return 0
 
     return _run(settings, work)

@@ -64,6 +64,25 @@ class Period:
         return days(start, self.start)
 
 
+def parse(text: str) -> PeriodInput:
+    """A period written on the command line: 2026-09, 2026-Q3, 2026, last-30 (-90, -365) or
+    2026-01-01..2026-03-31; checked by `resolve`."""
+    value = text.strip()
+    if value.startswith("last-") and value[5:].isdigit():
+        return PeriodInput(trailing_days=int(value[5:]))
+    if ".." in value:
+        start, _, last = value.partition("..")
+        try:
+            return PeriodInput(
+                from_date=date.fromisoformat(start), to_date=date.fromisoformat(last)
+            )
+        except ValueError:
+            raise BadInput("dates must look like 2026-01-01..2026-03-31", field="period") from None
+    if value.isdigit() and len(value) == 4:
+        return PeriodInput(year=int(value))
+    return PeriodInput(quarter=value.upper()) if "-Q" in value.upper() else PeriodInput(month=value)
+
+
 def resolve(given: PeriodInput, *, today: date, field: str = "period") -> Period:
     """The period the input names; refuse none, several, or a malformed one."""
     chosen = [

@@ -9,7 +9,7 @@ import pytest
 
 from hub.analytics import concentration as c
 from hub.analytics import money
-from hub.analytics.periods import PeriodInput, resolve
+from hub.analytics.periods import PeriodInput, parse, resolve
 from hub.errors import BadInput
 
 TODAY = date(2026, 12, 3)
@@ -68,6 +68,20 @@ def test_a_malformed_period_names_its_field(given: PeriodInput, field: str) -> N
     with pytest.raises(BadInput) as refused:
         resolve(given, today=TODAY)
     assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("2026-09", "2026-09"),
+        ("2026-q3", "2026-Q3"),
+        ("2025", "2025"),
+        ("last-90", "last 90 days"),
+        ("2026-01-01..2026-01-31", "2026-01-01..2026-01-31"),
+    ],
+)
+def test_periods_as_written_on_the_command_line(text: str, label: str) -> None:
+    assert resolve(parse(text), today=TODAY).label == label
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ def run(
         ("gc-objects",),
         ("analytics",),
         ("analytics", "rebuild"),
+        ("report",),
     ],
 )
 def test_every_command_has_help(command: tuple[str, ...]) -> None:

@@ -1,0 +1,56 @@
+"""`channelhub report`: the analytics reports as CSV, on the March of tests/api/test_analytics."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from tests.api.test_analytics import march
+from tests.web.test_import_files import run_command
+
+__all__ = ["march"]
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+async def test_scorecards_concentration_and_funnel_as_csv(march: dict[str, Any]) -> None:
+    factory, ids = march["factory"], march["partners"]
+
+    cards = await run_command(factory, "report", "scorecards", "--period", "2026-03")
+    shares = await run_command(
+        factory, "report", "concentration", "--period", "2026-03", "--group-by", "product_line"
+    )
+    leads = await run_command(factory, "report", "funnel", "--period", "2026-03-01..2026-03-31")
+
+    assert cards.returncode == 0, cards.stderr
+    assert [
+        (r["partner"], r["revenue_minor"], r["delivered_orders"], r["rank_in_channel"])
+        for r in rows(cards.stdout)
+    ] == [("Alpha", "80000", "2", "1"), ("Beta", "19800", "2", "2"), ("Gamma", "0", "0", "3")]
+    assert rows(cards.stdout)[0]["partner_id"] == ids["Alpha"].id
+    assert "scorecards" in cards.stderr  # the progress bar
+    assert [(r["key"], r["revenue_minor"], r["share_bp"]) for r in rows(shares.stdout)] == [
+        ("SECURITY", "50000", "5010"),
+        ("NETWORKING", "49800", "4990"),
+    ]
+    assert leads.returncode == 0 and rows(leads.stdout) == []
+
+
+async def test_a_bad_period_or_group_is_one_line_and_a_nonzero_exit(
+    march: dict[str, Any],
+) -> None:
+    factory = march["factory"]
+
+    period = await run_command(factory, "report", "scorecards", "--period", "2026-13")
+    group = await run_command(
+        factory, "report", "concentration", "--period", "2026", "--group-by", "planet"
+    )
+
+    assert period.returncode == 2 and period.stdout == ""
+    assert period.stderr.strip() == "channelhub: month must look like 2026-09"
+    assert group.returncode == 2 and group.stderr.strip() == (
+        "channelhub: --group-by must be one of PARTNER, TIER, TYPE, COUNTRY, PRODUCT_LINE"
+    )
