@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.analytics import funnel, periods, scorecards
+from hub.analytics import funnel, periods, scorecards, tiers
 from hub.analytics import service as analytics_service
 from hub.analytics.funnel import FunnelGroup
 from schema.analytics import (
@@ -20,6 +20,7 @@ from schema.context import Info
 from schema.inputs import to_hub
 from schema.lead_funnel import LeadFunnel
 from schema.relay import Connection, page_request
+from schema.tier_recommendations import TierRecommendation, TierRule, TierRuleInput
 
 
 @strawberry.type
@@ -115,9 +116,39 @@ class AnalyticsQuery:
         )
         return LeadFunnel.of(found)
 
+    @strawberry.field(description="What each tier asks of revenue and win rate (vendor staff).")
+    async def tier_rules(self, info: Info) -> list[TierRule]:
+        found = await tiers.rules(info.context.hub, principal=info.context.require_principal())
+        return [TierRule.from_model(model) for model in found]
+
+    @strawberry.field(
+        description="ACTIVE partners that meet every rule of the next tier, and those below a "
+        "rule of their own, with each check, over a period (vendor staff)."
+    )
+    async def tier_recommendations(
+        self, info: Info, period: PeriodInput
+    ) -> list[TierRecommendation]:
+        found = await tiers.recommendations(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            period=_period(info, period),
+        )
+        return [TierRecommendation.of(item) for item in found]
+
 
 @strawberry.type
 class AnalyticsMutation:
+    @strawberry.mutation(
+        description="Set what a tier asks of revenue and win rate (vendor admins)."
+    )
+    async def set_tier_rule(self, info: Info, input: TierRuleInput) -> TierRule:
+        model = await tiers.set_rule(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            data=to_hub(input, tiers.RuleInput),
+        )
+        return TierRule.from_model(model)
+
     @strawberry.mutation(
         description="Report in another currency; every figure is converted anew (vendor admins)."
     )

@@ -16,10 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics.money import Rates
+from hub.db import upsert
 from hub.orders.rules import OrderStatus
 from storage.models import Order, OrderLine, OrderStatusChange, Product
 from storage.models.analytics import (
@@ -233,8 +233,7 @@ async def _upsert(
 ) -> None:
     """Insert rows, or add their sums to the rows already there (one statement)."""
     table: Any = model.__table__
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = upsert(session, table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c[key] for key in keys],
         set_={name: table.c[name] + statement.excluded[name] for name in sums},

@@ -119,7 +119,7 @@ async def list_scorecards(
 ) -> Page[Scorecard]:
     """Scorecards of the partners the caller may read (vendor staff all, a partner its own and
     its sub-resellers'), by revenue in the period, highest first (ties by id)."""
-    revenue = _revenue_by_partner(period).subquery()
+    revenue = revenue_by_partner(period).subquery()
     minor = func.coalesce(revenue.c.minor, 0).cast(BigInteger).label("minor")
     ranked = (
         select(Partner.id.label("id"), minor)
@@ -199,7 +199,7 @@ def _filtered(filter: ScorecardFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _revenue_by_partner(period: Period) -> Select[tuple[str, int]]:
+def revenue_by_partner(period: Period) -> Select[tuple[str, int]]:
     return (
         select(
             PartnerRevenueDay.partner_id.label("partner_id"),
@@ -314,7 +314,7 @@ async def _standings(
     session: AsyncSession, period: Period, *, also: Sequence[str]
 ) -> list[tuple[str, str, int]]:
     """(partner, tier, revenue) of every ACTIVE partner and of the `also` ones."""
-    revenue = _revenue_by_partner(period).subquery()
+    revenue = revenue_by_partner(period).subquery()
     rows = await session.execute(
         select(Partner.id, Partner.tier, func.coalesce(revenue.c.minor, 0))
         .outerjoin(revenue, revenue.c.partner_id == Partner.id)

@@ -71,3 +71,16 @@ class LineRevenueDay(RevenueSums, Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     product_line: Mapped[str] = mapped_column(String(64), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+
+class TierRule(Base):
+    """What a tier asks of a partner's performance over a report's period (beside the
+    certified users of training's tier requirements): tier recommendations check it."""
+
+    __tablename__ = "tier_rules"
+
+    tier: Mapped[str] = mapped_column(String(16), primary_key=True)
+    min_revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Won of the leads it closed (WON or LOST) in the period, in basis points; None: no rule.
+    min_win_rate_bp: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column()

@@ -550,3 +550,117 @@ async def test_the_lead_funnel_of_a_month_by_partner_with_its_coverage_gaps(
     ]
     assert [(g["key"], g["created"]) for g in by_source["groups"]] == [("VENDOR", 4)]
     assert errors_of(as_partner)[0][0] == "FORBIDDEN"
+
+
+RULE = """mutation($tier: Tier!, $revenue: MinorUnits!, $win: Int) {
+  setTierRule(input: {tier: $tier, minRevenueMinor: $revenue, minWinRateBasisPoints: $win}) {
+    tier minRevenueMinor minWinRateBasisPoints } }"""
+RECOMMENDATIONS = """{ tierRecommendations(period: {month: "2026-03"}) {
+  partner { name } direction currentTier recommendedTier
+  reasons { check required actual met productLine } } }"""
+
+
+async def test_tier_recommendations_promote_and_demote_with_their_reasons(
+    march: dict[str, Any],
+) -> None:
+    factory, vendor, ids = march["factory"], march["vendor"], march["partners"]
+    silver = {"tier": "SILVER", "revenue": 10_000}
+    gold = {"tier": "GOLD", "revenue": 50_000, "win": 5_000}
+    set_silver = data_of(await factory.gql(RULE, silver, actor=vendor))["setTierRule"]
+    data_of(await factory.gql(RULE, gold, actor=vendor))
+    assign = "mutation($id: ID!, $p: ID!) { assignLead(id: $id, partnerId: $p) { id } }"
+    accept = "mutation($id: ID!) { acceptLead(id: $id) { id } }"
+    move = """mutation($id: ID!, $s: LeadStatus!) {
+      updateLeadStatus(id: $id, status: $s, reason: "budget cut") { status } }"""
+    alpha = march["alpha"]
+    for name, path in [("Won Co", ["CONTACTED", "QUALIFIED", "WON"]), ("Lost Co", ["LOST"])]:
+        lead = data_of(await factory.gql(LEAD, {"name": name}, actor=vendor))["createLead"]["id"]
+        data_of(await factory.gql(assign, {"id": lead, "p": ids["Alpha"].id}, actor=vendor))
+        data_of(await factory.gql(accept, {"id": lead}, actor=alpha))
+        for status in path:
+            data_of(await factory.gql(move, {"id": lead, "s": status}, actor=alpha))
+
+    found = data_of(await factory.gql(RECOMMENDATIONS, actor=vendor))["tierRecommendations"]
+    rules = data_of(await factory.gql("{ tierRules { tier minRevenueMinor } }", actor=vendor))
+
+    assert set_silver == {
+        "tier": "SILVER",
+        "minRevenueMinor": 10_000,
+        "minWinRateBasisPoints": None,
+    }
+    assert rules["tierRules"] == [
+        {"tier": "SILVER", "minRevenueMinor": 10_000},
+        {"tier": "GOLD", "minRevenueMinor": 50_000},
+    ]
+    assert found == [
+        {
+            "partner": {"name": "Alpha"},
+            "direction": "PROMOTE",
+            "currentTier": "SILVER",
+            "recommendedTier": "GOLD",
+            "reasons": [
+                {
+                    "check": "REVENUE",
+                    "required": 50_000,
+                    "actual": 80_000,
+                    "met": True,
+                    "productLine": None,
+                },
+                # One won, one lost of the leads Alpha closed in March.
+                {
+                    "check": "WIN_RATE",
+                    "required": 5_000,
+                    "actual": 5_000,
+                    "met": True,
+                    "productLine": None,
+                },
+            ],
+        },
+        {
+            "partner": {"name": "Gamma"},
+            "direction": "DEMOTE",
+            "currentTier": "SILVER",
+            "recommendedTier": "REGISTERED",
+            "reasons": [
+                {
+                    "check": "REVENUE",
+                    "required": 10_000,
+                    "actual": 0,
+                    "met": False,
+                    "productLine": None,
+                }
+            ],
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        ({"tier": "GOLD", "revenue": -1}, "minRevenueMinor"),
+        ({"tier": "GOLD", "revenue": 0, "win": 10_001}, "minWinRateBasisPoints"),
+    ],
+)
+async def test_a_bad_tier_rule_names_its_field(
+    any_factory: Factory, variables: dict[str, Any], field: str
+) -> None:
+    vendor = await any_factory.vendor_admin()
+
+    body = await any_factory.gql(RULE, variables, actor=vendor)
+    rules = data_of(await any_factory.gql("{ tierRules { tier } }", actor=vendor))
+
+    assert errors_of(body) == [("BAD_USER_INPUT", field)]
+    assert rules["tierRules"] == []
+
+
+async def test_tier_rules_and_recommendations_are_the_vendors(march: dict[str, Any]) -> None:
+    factory, alpha = march["factory"], march["alpha"]
+    manager = await factory.vendor_user(Role.CHANNEL_MANAGER)
+
+    as_partner = await factory.gql(RECOMMENDATIONS, actor=alpha)
+    rule_as_manager = await factory.gql(RULE, {"tier": "GOLD", "revenue": 1}, actor=manager)
+    as_manager = data_of(await factory.gql(RECOMMENDATIONS, actor=manager))
+
+    assert errors_of(as_partner)[0][0] == "FORBIDDEN"
+    assert errors_of(rule_as_manager)[0][0] == "FORBIDDEN"
+    assert as_manager["tierRecommendations"] == []  # no rules yet: nothing to recommend
