@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from hub import csvrows, demo, files
 from hub import users as user_service
+from hub.analytics import rates_import as rates_importer
 from hub.analytics import service as analytics_service
 from hub.clock import SystemClock
 from hub.errors import HubError
@@ -136,6 +137,16 @@ def _parser() -> argparse.ArgumentParser:
         "--as", dest="actor", metavar="EMAIL", help="vendor staff member to act as"
     )
     products.set_defaults(handler=_import_products)
+    rates = kinds.add_parser(
+        "rates",
+        help="import exchange rates from CSV",
+        description="Import exchange rates from a CSV file with the header line currency, "
+        "valid_from, rate (units of the reporting currency one unit is worth, from that day "
+        "on). The good rows are set together; revenue they cover is converted anew once.",
+    )
+    rates.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+    rates.add_argument("--as", dest="actor", metavar="EMAIL", help="vendor admin to act as")
+    rates.set_defaults(handler=_import_rates)
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument(
         "--output",
@@ -324,6 +335,18 @@ def _import_products(args: argparse.Namespace) -> int:
         )
 
     return _import(args, "products", product_importer.read_rows, work, report, summary)
+
+
+def _import_rates(args: argparse.Namespace) -> int:
+    report = rates_importer.RateImportReport()
+
+    async def work(hub: Hub, actor: Principal, rows: Iterator[csvrows.Row]) -> None:
+        await rates_importer.import_rates(hub, principal=actor, rows=rows, report=report)
+
+    def summary() -> str:
+        return f"set {report.imported} exchange rates; rejected {len(report.rejected)} rows"
+
+    return _import(args, "rates", rates_importer.read_rows, work, report, summary)
 
 
 def _import(

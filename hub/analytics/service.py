@@ -87,7 +87,7 @@ async def reporting_currency(hub: Hub, *, principal: Principal) -> str:
 async def set_reporting_currency(hub: Hub, *, principal: Principal, currency: str) -> str:
     """Report in another currency: every rollup is converted anew (vendor admins)."""
     require_vendor_admin(principal)
-    code = _checked_currency(currency, field="reportingCurrency")
+    code = checked_currency(currency, field="reportingCurrency")
     async with hub.write() as session:
         row = await session.get(AnalyticsSettings, SETTINGS_ROW, with_for_update=True)
         if row is None:
@@ -112,7 +112,7 @@ async def set_exchange_rate(hub: Hub, *, principal: Principal, data: RateInput) 
     """Set the rate of a currency from a day on; revenue from that day on is converted anew
     (vendor admins)."""
     require_vendor_admin(principal)
-    code = _checked_currency(data.currency, field="currency")
+    code = checked_currency(data.currency, field="currency")
     rate = checked_rate(data.rate, field="rate")
     async with hub.write() as session:
         if code == await rollups.reporting_currency(session):
@@ -196,7 +196,7 @@ async def _revenue(
     return dict(revenue), [MissingRate(c, minor) for c, minor in sorted(missing.items()) if minor]
 
 
-def _checked_currency(value: str, *, field: str) -> str:
+def checked_currency(value: str, *, field: str) -> str:
     code = value.strip().upper()
     if not validation.is_currency(code):
         raise BadInput("give an ISO 4217 currency code such as EUR", field=field)

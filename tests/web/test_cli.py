@@ -41,6 +41,7 @@ def run(
         ("import",),
         ("import", "leads"),
         ("import", "products"),
+        ("import", "rates"),
         ("gc-objects",),
         ("analytics",),
         ("analytics", "rebuild"),
