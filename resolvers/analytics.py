@@ -102,8 +102,9 @@ class AnalyticsQuery:
         )
 
     @strawberry.field(
-        description="What became of the leads created in a period, by group, with the "
-        "coverage gaps routing found (vendor staff)."
+        description="What became of the leads created in a period, by group: vendor staff all "
+        "of them with the coverage gaps routing found; a partner those offered to it (a "
+        "distributor: to its channel), counting only its channel's offers."
     )
     async def lead_funnel(
         self, info: Info, period: PeriodInput, group_by: FunnelGroup = FunnelGroup.SOURCE

@@ -1,7 +1,7 @@
 """The lead funnel: what became of the leads created in a period, by group, and the coverage
 gaps (leads routing found no partner for, with the reasons it gave).
 
-Read from the leads of the period and their offers; vendor staff only.
+Read from the leads of the period and their offers.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics.periods import Period
 from hub.leads.rules import LeadStatus, Outcome
-from hub.roles import Principal, require_vendor_staff
+from hub.roles import Principal
 from hub.runtime import Hub
 from storage.models import Lead, LeadAssignment, Partner
 
@@ -61,6 +62,36 @@ class Step:
         return round(statistics.median(self.to_accept)) if self.to_accept else None
 
 
+class LeadRow(NamedTuple):
+    id: str
+    status: str
+    source: str
+    country: str
+    product_line: str
+    partner_id: str | None
+    created_at: datetime
+    routing: dict[str, Any] | None
+
+    def seen_from(self, channel: set[str]) -> LeadRow:
+        """The lead as a partner's funnel counts it: its status only while its channel holds
+        it, never the routing of others."""
+        if self.partner_id in channel:
+            return self._replace(routing=None)
+        return self._replace(partner_id=None, status="", routing=None)
+
+
+LEAD_COLUMNS = (
+    Lead.id,
+    Lead.status,
+    Lead.source,
+    Lead.country,
+    Lead.product_line,
+    Lead.partner_id,
+    Lead.created_at,
+    Lead.routing,
+)
+
+
 @dataclass(frozen=True)
 class Gap:
     """Leads of one country and product line that routing found no partner for."""
@@ -83,24 +114,27 @@ class Funnel:
 async def lead_funnel(
     hub: Hub, *, principal: Principal, period: Period, group_by: FunnelGroup
 ) -> Funnel:
-    """The funnel of the leads created in the period, by group (vendor staff)."""
-    require_vendor_staff(principal)
+    """The funnel of the leads created in the period, by group: for vendor-side accounts all
+    of them with the coverage gaps; for a partner the leads offered to it (a distributor: to
+    its channel), counting only its channel's offers and what became of the leads it holds."""
     async with hub.read() as session:
-        leads = (
-            await session.execute(
-                select(
-                    Lead.id,
-                    Lead.status,
-                    Lead.source,
-                    Lead.country,
-                    Lead.product_line,
-                    Lead.partner_id,
-                    Lead.created_at,
-                    Lead.routing,
-                ).where(Lead.created_at >= period.starts_at, Lead.created_at < period.ends_at)
+        channel = None if principal.is_vendor else await _channel(session, principal)
+        statement = select(*LEAD_COLUMNS).where(
+            Lead.created_at >= period.starts_at, Lead.created_at < period.ends_at
+        )
+        if channel is not None:
+            offered = select(LeadAssignment.lead_id).where(
+                LeadAssignment.partner_id.in_(sorted(channel))
             )
-        ).all()
+            statement = statement.where(Lead.id.in_(offered))
+        leads = [LeadRow(*row) for row in (await session.execute(statement)).all()]
         offers = await _offers(session, [lead.id for lead in leads])
+        if channel is not None:
+            leads = [lead.seen_from(channel) for lead in leads]
+            offers = {
+                lead: [offer for offer in found if offer[0] in channel]
+                for lead, found in offers.items()
+            }
         tiers = await _tiers(session, {offer[0] for found in offers.values() for offer in found})
     groups: dict[str, Step] = {}
     total = Step("")
@@ -111,7 +145,7 @@ async def lead_funnel(
         key = _key(group_by, lead, mine, tiers)
         for step in (total, groups.setdefault(key, Step(key))):
             _count(step, lead, mine)
-        if lead.status == LeadStatus.UNASSIGNABLE:
+        if channel is None and lead.status == LeadStatus.UNASSIGNABLE:
             gaps[(lead.country, lead.product_line)].update(_reasons(lead.routing))
             gap_leads[(lead.country, lead.product_line)] += 1
     return Funnel(
@@ -171,6 +205,14 @@ def _reasons(routing: dict[str, Any] | None) -> Iterable[str]:
     excluded = (routing or {}).get("excluded") or []
     reasons = {item.get("reason") for item in excluded if isinstance(item, dict)}
     return sorted(str(reason) for reason in reasons if reason) or [NOBODY_COVERS]
+
+
+async def _channel(session: AsyncSession, principal: Principal) -> set[str]:
+    own = principal.organization_id
+    rows = await session.execute(
+        select(Partner.id).where((Partner.id == own) | (Partner.parent_id == own))
+    )
+    return {str(row[0]) for row in rows} | {own}
 
 
 async def _offers(

@@ -481,6 +481,8 @@ async def test_the_lead_funnel_of_a_month_by_partner_with_its_coverage_gaps(
         data_of(await factory.gql(assign, {"id": lead, "p": alpha_id}, actor=vendor))
         held.append(lead)
     data_of(await factory.gql(LEAD, {"name": "Hooli"}, actor=vendor))  # never routed
+    betas = data_of(await factory.gql(LEAD, {"name": "Beta's"}, actor=vendor))["createLead"]["id"]
+    data_of(await factory.gql(assign, {"id": betas, "p": ids["Beta"].id}, actor=vendor))
     nowhere = """mutation { createLead(input: {customerCompany: "Tokyo Co", country: "JP",
       productLine: "NETWORKING"}) { status } }"""
     assert (
@@ -501,45 +503,45 @@ async def test_the_lead_funnel_of_a_month_by_partner_with_its_coverage_gaps(
 
     found = data_of(await factory.gql(FUNNEL, {"by": "PARTNER"}, actor=vendor))["leadFunnel"]
     by_source = data_of(await factory.gql(FUNNEL, {}, actor=vendor))["leadFunnel"]
-    as_partner = await factory.gql(FUNNEL, {}, actor=alpha)
+    own = data_of(await factory.gql(FUNNEL, {"by": "PARTNER"}, actor=alpha))["leadFunnel"]
 
     assert found["total"] == {
-        "created": 4,
-        "routed": 2,
-        "offers": 2,
+        "created": 5,
+        "routed": 3,
+        "offers": 3,
         "accepted": 2,
         "worked": 2,
         "won": 0,
         "lost": 1,
         "unassignable": 1,
-        "routedBasisPoints": 5_000,
-        "acceptedBasisPoints": 10_000,
+        "routedBasisPoints": 6_000,
+        "acceptedBasisPoints": 6_667,
         "wonBasisPoints": 0,
         "medianSecondsToFirstOffer": 0,
         "medianSecondsToAccept": 3_600,
     }
-    assert found["groups"] == [
-        {
-            "key": "(none)",
-            "created": 2,
-            "routed": 0,
-            "accepted": 0,
-            "worked": 0,
-            "won": 0,
-            "lost": 0,
-            "unassignable": 1,
-        },
-        {
-            "key": alpha_id,
-            "created": 2,
-            "routed": 2,
-            "accepted": 2,
-            "worked": 2,
-            "won": 0,
-            "lost": 1,
-            "unassignable": 0,
-        },
-    ]
+    none, alpha_group, beta_group = found["groups"]
+    assert (none["key"], none["created"], none["routed"], none["unassignable"]) == (
+        "(none)",
+        2,
+        0,
+        1,
+    )
+    assert alpha_group == {
+        "key": alpha_id,
+        "created": 2,
+        "routed": 2,
+        "accepted": 2,
+        "worked": 2,
+        "won": 0,
+        "lost": 1,
+        "unassignable": 0,
+    }
+    assert (beta_group["key"], beta_group["created"], beta_group["accepted"]) == (
+        ids["Beta"].id,
+        1,
+        0,
+    )
     assert found["gaps"] == [
         {
             "country": "JP",
@@ -548,8 +550,12 @@ async def test_the_lead_funnel_of_a_month_by_partner_with_its_coverage_gaps(
             "reasons": [{"reason": "NO_PARTNER_COVERS_IT", "leads": 1}],
         }
     ]
-    assert [(g["key"], g["created"]) for g in by_source["groups"]] == [("VENDOR", 4)]
-    assert errors_of(as_partner)[0][0] == "FORBIDDEN"
+    assert [(g["key"], g["created"]) for g in by_source["groups"]] == [("VENDOR", 5)]
+    # Alpha's own funnel: the leads offered to it, nobody else's, no coverage gaps.
+    assert [(g["key"], g["created"], g["accepted"], g["lost"]) for g in own["groups"]] == [
+        (alpha_id, 2, 2, 1)
+    ]
+    assert (own["total"]["created"], own["total"]["unassignable"], own["gaps"]) == (2, 0, [])
 
 
 RULE = """mutation($tier: Tier!, $revenue: MinorUnits!, $win: Int) {
