@@ -228,10 +228,13 @@ def test_orders_in_every_status_with_their_history(server: Server, tokens: dict[
 
 CONCENTRATION = """{ channelConcentration(period: {trailingDays: 365}) {
   reportingCurrency totalRevenueMinor coreSize giniBasisPoints missingRates { currency }
-  groups { revenueMinor inCore partner { name } } } exchangeRates { currency rate } }"""
+  groups { revenueMinor inCore partner { name } } } exchangeRates { currency rate }
+  tierRules { tier } tierRecommendations(period: {trailingDays: 365}) { direction partner { name } }
+  partnerScorecards(period: {trailingDays: 365}, first: 3) { edges { node {
+    partner { name } revenueMinor { current } } } } }"""
 
 
-def test_the_80_20_view_shows_the_demo_channels_revenue(
+def test_the_analytics_show_the_demo_channels_revenue(
     server: Server, tokens: dict[str, str]
 ) -> None:
     data = server.gql(tokens["admin@vendor.example"], CONCENTRATION)
@@ -242,6 +245,10 @@ def test_the_80_20_view_shows_the_demo_channels_revenue(
     assert len(found["groups"]) >= 3 and found["totalRevenueMinor"] > 0
     assert 1 <= found["coreSize"] < len(found["groups"])
     assert sum(group["revenueMinor"] for group in found["groups"]) == found["totalRevenueMinor"]
+    assert [rule["tier"] for rule in data["tierRules"]] == ["SILVER", "GOLD", "PLATINUM"]
+    assert data["tierRecommendations"]  # the demo's sparse revenue falls below some tiers' rules
+    top = data["partnerScorecards"]["edges"][0]["node"]
+    assert top["revenueMinor"]["current"] == max(g["revenueMinor"] for g in found["groups"])
 
 
 ASSETS = """{ assets(first: 100) { edges { node {
