@@ -49,6 +49,7 @@ LISTINGS: dict[str, Listing] = {
     "Query.certificationDefinitions": Listing(top("certificationDefinitions")),
     "Query.certifications": Listing(top("certifications")),
     "Query.conversations": Listing(top("conversations"), reader="seller"),
+    "Query.partnerScorecards": Listing(top("partnerScorecards", ", period: {trailingDays: 365}")),
     "Query.stockMovements": Listing(
         "query($first: Int, $after: String, $sku: String!) { stockMovements(sku: $sku, "
         f"first: $first, after: $after) {{ {PAGE} }} }}"

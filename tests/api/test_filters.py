@@ -43,14 +43,20 @@ def free_text_filters() -> list[tuple[str, str, str]]:
 FILTERS = free_text_filters()
 
 
+# Arguments some lists require, given whenever they are not the one under test.
+REQUIRED = {"partnerScorecards": {"period": "period: {trailingDays: 30}"}}
+
+
 def document(name: str, path: str) -> str:
     """A page of a list with one String filter set from $v."""
     if "." in path:
         outer, inner = path.split(".")
         given = f"{outer}: {{{inner}: $v}}"
     else:
-        given = f"{path}: $v"
-    return f"query($v: String) {{ {name}(first: 1, {given}) {{ totalCount }} }}"
+        outer, given = path, f"{path}: $v"
+    others = [value for arg, value in REQUIRED.get(name, {}).items() if arg != outer]
+    arguments = ", ".join(["first: 1", given, *others])
+    return f"query($v: String) {{ {name}({arguments}) {{ totalCount }} }}"
 
 
 @pytest.fixture
