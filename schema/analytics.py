@@ -11,8 +11,7 @@ from hub.analytics.periods import Period
 from hub.analytics.scorecards import RankBand, Scorecard
 from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.context import Info
-from schema.identity import IdentityLoaders
-from schema.partners import Partner
+from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits
 from storage.models.analytics import ExchangeRate as ExchangeRateModel
 
@@ -116,8 +115,7 @@ class ConcentrationShare:
     async def partner(self, info: Info) -> Partner | None:
         if not self.is_partner:
             return None
-        model = await IdentityLoaders.of(info).partner_by_id.load(self.key)
-        return Partner.from_model(model) if model else None
+        return await partner_of(info, self.key)
 
 
 @strawberry.type(description="The 80/20 view: who brings the channel's revenue.")
@@ -263,9 +261,7 @@ class PartnerScorecard:
 
     @strawberry.field
     async def partner(self, info: Info) -> Partner:
-        model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
-        assert model is not None  # the scorecard was made for a partner the caller may see
-        return Partner.from_model(model)
+        return await partner_of(info, self.partner_id)
 
     @classmethod
     def of(cls, card: Scorecard, *, ranks: bool) -> PartnerScorecard:

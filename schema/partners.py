@@ -306,3 +306,11 @@ class PartnerLoaders(LoaderSet):
     changes_by_partner_field = loader[tuple[str, str], list[PartnerChangeModel]](
         lambda hub, principal, ids: partner_service.changes_by_partner(hub, ids)
     )
+
+
+async def partner_of(info: Info, partner_id: str) -> Partner:
+    """A partner the resolving object was made for (one the caller may see), by id."""
+    model = await IdentityLoaders.of(info).partner_by_id.load(partner_id)
+    if model is None:
+        raise RuntimeError(f"partner {partner_id} is gone or not visible")
+    return Partner.from_model(model)

@@ -9,8 +9,7 @@ import strawberry
 from hub.analytics.tiers import Check, Direction, Recommendation
 from hub.partners import Tier
 from schema.context import Info
-from schema.identity import IdentityLoaders
-from schema.partners import Partner
+from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits
 from storage.models.analytics import TierRule as TierRuleModel
 
@@ -77,9 +76,7 @@ class TierRecommendation:
 
     @strawberry.field
     async def partner(self, info: Info) -> Partner:
-        model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
-        assert model is not None  # recommendations are for vendor staff, who see every partner
-        return Partner.from_model(model)
+        return await partner_of(info, self.partner_id)
 
     @classmethod
     def of(cls, found: Recommendation) -> TierRecommendation:

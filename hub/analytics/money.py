@@ -10,7 +10,7 @@ half to even to reporting minor units, and reports sum those.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -80,6 +80,3 @@ class Rates:
         """The amount in reporting minor units at the rate of `day`; None without a rate."""
         rate = self.on(currency, day)
         return None if rate is None else convert(amount_minor, currency, rate, self.reporting)
-
-    def currencies(self) -> Mapping[str, list[date]]:
-        return self._days
