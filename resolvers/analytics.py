@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.analytics import funnel, periods, scorecards, tiers
+from hub.analytics import funnel, scorecards, tiers
 from hub.analytics import service as analytics_service
 from hub.analytics.funnel import FunnelGroup
 from schema.analytics import (
@@ -15,6 +15,7 @@ from schema.analytics import (
     PartnerScorecard,
     PeriodInput,
     ScorecardFilter,
+    resolved_period,
 )
 from schema.context import Info
 from schema.inputs import to_hub
@@ -54,7 +55,7 @@ class AnalyticsQuery:
         found = await analytics_service.channel_concentration(
             hub,
             principal=principal,
-            period=_period(info, period),
+            period=resolved_period(info, period),
             group_by=group_by,
             threshold_bp=threshold_percent * 100,
         )
@@ -72,7 +73,7 @@ class AnalyticsQuery:
             hub,
             principal=principal,
             partner_id=str(partner_id),
-            period=_period(info, period),
+            period=resolved_period(info, period),
         )
         return PartnerScorecard.of(card, ranks=principal.is_vendor)
 
@@ -93,7 +94,7 @@ class AnalyticsQuery:
             info.context.hub,
             principal=principal,
             filter=to_hub(filter or ScorecardFilter(), scorecards.ScorecardFilter),
-            period=_period(info, period),
+            period=resolved_period(info, period),
             page=page_request(info, first, after),
         )
         ranks = principal.is_vendor
@@ -112,7 +113,7 @@ class AnalyticsQuery:
         found = await funnel.lead_funnel(
             info.context.hub,
             principal=info.context.require_principal(),
-            period=_period(info, period),
+            period=resolved_period(info, period),
             group_by=group_by,
         )
         return LeadFunnel.of(found)
@@ -132,7 +133,7 @@ class AnalyticsQuery:
         found = await tiers.recommendations(
             info.context.hub,
             principal=info.context.require_principal(),
-            period=_period(info, period),
+            period=resolved_period(info, period),
         )
         return [TierRecommendation.of(item) for item in found]
 
@@ -169,8 +170,3 @@ class AnalyticsMutation:
             data=to_hub(input, analytics_service.RateInput),
         )
         return ExchangeRate.from_model(model)
-
-
-def _period(info: Info, period: PeriodInput) -> periods.Period:
-    today = info.context.hub.clock.now().date()
-    return periods.resolve(to_hub(period, periods.PeriodInput), today=today)

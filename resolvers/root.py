@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 from hub.settings import Settings
 from resolvers.analytics import AnalyticsMutation, AnalyticsQuery
 from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
+from resolvers.forecast import ForecastMutation, ForecastQuery
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
@@ -52,6 +53,7 @@ DOMAINS = (
     Domain(TrainingQuery, TrainingMutation, TrainingSubscription),
     Domain(MessagingQuery, MessagingMutation, MessagingSubscription),
     Domain(AnalyticsQuery, AnalyticsMutation),
+    Domain(ForecastQuery, ForecastMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))

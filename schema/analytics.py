@@ -6,11 +6,13 @@ from datetime import date, datetime, timedelta
 
 import strawberry
 
+from hub.analytics import periods
 from hub.analytics import service as analytics_service
 from hub.analytics.periods import Period
 from hub.analytics.scorecards import RankBand, Scorecard
 from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.context import Info
+from schema.inputs import to_hub
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits
 from storage.models.analytics import ExchangeRate as ExchangeRateModel
@@ -37,6 +39,12 @@ class PeriodInput:
     )
     from_date: date | None = strawberry.field(default=None, name="from")
     to_date: date | None = strawberry.field(default=None, name="to")
+
+
+def resolved_period(info: Info, period: PeriodInput) -> Period:
+    """The period a report asks for, with trailing days ending today."""
+    today = info.context.hub.clock.now().date()
+    return periods.resolve(to_hub(period, periods.PeriodInput), today=today)
 
 
 @strawberry.input(description="Which partners' scorecards to list.")

@@ -9,6 +9,7 @@ import strawberry
 from hub.leads import deals
 from hub.leads.deals import DealStatus
 from schema.context import Info
+from schema.forecast import ForecastLoaders, Opportunity
 from schema.identity import IdentityLoaders
 from schema.leads import ChannelConflict
 from schema.partners import Partner
@@ -67,6 +68,11 @@ class DealRegistration:
     async def partner(self, info: Info) -> Partner | None:
         model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
         return Partner.from_model(model) if model else None
+
+    @strawberry.field(description="Its opportunity once approved.")
+    async def opportunity(self, info: Info) -> Opportunity | None:
+        model = await ForecastLoaders.of(info).opportunity_by_deal.load(str(self.id))
+        return Opportunity.maybe(model)
 
 
 @strawberry.input

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from hub.events import DomainEvent
+from hub.forecast import opportunities
 from hub.leads import activity as lead_activity
 from hub.leads import deals as deal_service
 from hub.leads import service as lead_service
@@ -30,6 +31,7 @@ from storage.models import LeadNote as LeadNoteModel
 
 if TYPE_CHECKING:
     from schema.deals import DealRegistration
+    from schema.forecast import Opportunity
 
 strawberry.enum(LeadStatus, name="LeadStatus")
 strawberry.enum(LeadSource, name="LeadSource")
@@ -305,6 +307,17 @@ class Lead:
         rows = await LeadLoaders.of(info).follow_ups_by_lead.load(self.id)
         return [LeadFollowUp.from_model(row) for row in rows]
 
+    @strawberry.field(
+        description="Its opportunity once a partner accepted it (the newest, if recycled)."
+    )
+    async def opportunity(
+        self, info: Info
+    ) -> Annotated[Opportunity, strawberry.lazy("schema.forecast")] | None:
+        from schema.forecast import ForecastLoaders, Opportunity  # it imports schema.analytics
+
+        model = await ForecastLoaders.of(info).opportunity_by_lead.load(str(self.id))
+        return Opportunity.maybe(model)
+
 
 @strawberry.input
 class LeadInput:
@@ -412,6 +425,9 @@ class LeadEvent:
     occurred_at: datetime
     lead_id: strawberry.ID | None
     deal_id: strawberry.ID | None
+    opportunity_id: strawberry.ID | None = strawberry.field(
+        description="The opportunity, for OPPORTUNITY_* events."
+    )
     event: strawberry.Private[DomainEvent]
 
     @classmethod
@@ -422,6 +438,7 @@ class LeadEvent:
             occurred_at=event.occurred_at,
             lead_id=event.payload.get("leadId"),
             deal_id=event.payload.get("dealId"),
+            opportunity_id=event.payload.get("opportunityId"),
             event=event,
         )
 
@@ -464,3 +481,24 @@ class LeadEvent:
             lambda: deal_service.by_ids(hub, principal=principal, ids=[deal_id]),
         )
         return DealRegistration.from_model(found[0]) if found[0] else None
+
+    @strawberry.field(description="The opportunity as the subscriber may see it now.")
+    async def opportunity(
+        self, info: Info
+    ) -> Annotated[Opportunity, strawberry.lazy("schema.forecast")] | None:
+        from schema.forecast import Opportunity  # it imports schema.analytics
+
+        if self.opportunity_id is None:
+            return None
+        principal, hub, opportunity_id = (
+            info.context.require_principal(),
+            info.context.hub,
+            str(self.opportunity_id),
+        )
+        found = await shared(
+            self.event,
+            principal,
+            "opportunity",
+            lambda: opportunities.by_ids(hub, principal=principal, ids=[opportunity_id]),
+        )
+        return Opportunity.maybe(found[0])

@@ -50,6 +50,7 @@ LISTINGS: dict[str, Listing] = {
     "Query.certifications": Listing(top("certifications")),
     "Query.conversations": Listing(top("conversations"), reader="seller"),
     "Query.partnerScorecards": Listing(top("partnerScorecards", ", period: {trailingDays: 365}")),
+    "Query.opportunities": Listing(top("opportunities")),
     "Query.stockMovements": Listing(
         "query($first: Int, $after: String, $sku: String!) { stockMovements(sku: $sku, "
         f"first: $first, after: $after) {{ {PAGE} }} }}"
@@ -118,6 +119,7 @@ async def seed(factory: Factory) -> World:
             "productLine": "NETWORKING",
             "value": {"amountMinor": 100_000, "currency": "USD"},
         }
+        # A gold partner's registrations are approved at once: each opens an opportunity.
         await gql(seller, REGISTER_DEAL, input=deal)
     await stock.create_warehouse(
         hub, principal=vendor.principal, code="AMS", name="Amsterdam", country="NL"

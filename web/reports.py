@@ -15,11 +15,12 @@ from hub.analytics import funnel, periods, scorecards
 from hub.analytics import service as analytics_service
 from hub.analytics.periods import Period
 from hub.errors import BadInput
+from hub.forecast import report
 from hub.pagination import PageRequest
 from hub.roles import Principal
 from hub.runtime import Hub
 
-REPORTS = ("scorecards", "concentration", "funnel")
+REPORTS = ("scorecards", "concentration", "funnel", "forecast")
 G = TypeVar("G", bound=StrEnum)
 PAGE = 200
 SCORECARD_COLUMNS = [
@@ -60,7 +61,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--group-by",
         default=None,
         help="concentration: PARTNER (default), TIER, TYPE, COUNTRY or PRODUCT_LINE; "
-        "funnel: SOURCE (default), PARTNER, TIER, COUNTRY or PRODUCT_LINE",
+        "funnel: SOURCE (default), PARTNER, TIER, COUNTRY or PRODUCT_LINE; "
+        "forecast: PARTNER (default), TIER or PRODUCT_LINE",
     )
     report.add_argument("--as", dest="actor", metavar="EMAIL", help="vendor staff member")
     return report
@@ -84,6 +86,8 @@ async def write(hub: Hub, principal: Principal, args: argparse.Namespace, out: I
                 [share.key, share.revenue_minor, share.share_bp, share.cumulative_bp, share.in_core]
             )
         return len(found.figures.shares)
+    if args.report == "forecast":
+        return await _forecast(hub, principal, period, args.group_by, writer.writerow)
     by_funnel = _group(funnel.FunnelGroup, args.group_by, "SOURCE")
     result = await funnel.lead_funnel(hub, principal=principal, period=period, group_by=by_funnel)
     columns = ["created", "routed", "offers", "accepted", "worked", "won", "lost", "unassignable"]
@@ -139,6 +143,39 @@ async def _scorecards(
             if not page.has_next_page or not page.items:
                 return written
             after = page.cursors[-1]
+
+
+FORECAST_COLUMNS = [
+    "open_opportunities",
+    "pipeline_minor",
+    "weighted_minor",
+    "commit_minor",
+    "best_case_minor",
+    "won_minor",
+    "actual_minor",
+    "accuracy_bp",
+]
+
+
+async def _forecast(
+    hub: Hub,
+    principal: Principal,
+    period: Period,
+    group_by: str | None,
+    row: Callable[[list[Any]], Any],
+) -> int:
+    by = _group(report.ForecastGroup, group_by, "PARTNER")
+    found = await report.forecast(hub, principal=principal, period=period, group_by=by)
+    row(["key", "currency", *FORECAST_COLUMNS])
+    for item in [*found.rows, found.total]:
+        row(
+            [
+                item.key,
+                found.reporting_currency,
+                *(getattr(item, name) for name in FORECAST_COLUMNS),
+            ]
+        )
+    return len(found.rows)
 
 
 def _group(kind: type[G], given: str | None, default: str) -> G:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import events, product_lines, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
+from hub.forecast import opportunities
 from hub.leads import policy, snapshot
 from hub.leads.policy import ConflictPolicy
 from hub.leads.rules import TOPIC, LeadEventType, currency, customer_key, email_domain
@@ -199,6 +200,7 @@ async def expire(hub: Hub) -> int:
             deal.status = DealStatus.EXPIRED
             deal.updated_at = now
             await _emit(hub, session, deal, LeadEventType.DEAL_EXPIRED)
+            await opportunities.withdraw_for_deal(hub, session, deal, "protection expired")
     return len(due)
 
 
@@ -313,6 +315,7 @@ async def _approve(
 ) -> None:
     deal.expires_at = hub.clock.now() + timedelta(days=days)
     await _decide(hub, session, deal, DealStatus.APPROVED, None, by)
+    await opportunities.open_for_deal(hub, session, deal, by)
 
 
 async def _decide(

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import product_lines, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
+from hub.forecast import opportunities
+from hub.forecast.rules import OpportunityStatus
 from hub.leads import assign, policy, snapshot
 from hub.leads.rules import (
     RECYCLABLE,
@@ -170,6 +172,9 @@ async def recycle(hub: Hub, *, principal: Principal, lead_id: str, reason: str) 
         if lead.status not in RECYCLABLE:
             raise BadInput(_why_not(LeadStatus(lead.status), "recycle"), field="id")
         previous = lead.partner_id
+        await opportunities.close_for_lead(
+            hub, session, lead, OpportunityStatus.WITHDRAWN, reason, principal.user_id
+        )
         lead.status = LeadStatus.RECYCLED
         lead.partner_id = None
         lead.offer_expires_at = None
@@ -198,6 +203,7 @@ async def accept(hub: Hub, *, principal: Principal, lead_id: str) -> Lead:
         await assign.emit(
             hub, session, lead, LeadEventType.LEAD_ACCEPTED, [principal.organization_id]
         )
+        await opportunities.open_for_lead(hub, session, lead, principal.user_id)
     return lead
 
 
@@ -263,6 +269,15 @@ async def move(
             assign.audience(lead),
             {"reason": reason},
         )
+        if status in (LeadStatus.WON, LeadStatus.LOST):
+            await opportunities.close_for_lead(
+                hub,
+                session,
+                lead,
+                OpportunityStatus(status.value),
+                lead.lost_reason,
+                principal.user_id,
+            )
     return lead
 
 

@@ -120,10 +120,11 @@ async def test_accept_and_pipeline_moves_are_pushed_to_the_owner(
             actor=channel["gold"],
         )
 
-        kinds = [(await gold.next())["data"]["leadEvents"] for _ in range(3)]
+        kinds = [(await gold.next())["data"]["leadEvents"] for _ in range(4)]
 
     assert [event["type"] for event in kinds] == [
         "LEAD_ACCEPTED",
+        "OPPORTUNITY_OPENED",
         "LEAD_STATUS_CHANGED",
         "LEAD_NOTE_ADDED",
     ]

@@ -7,9 +7,10 @@ import io
 from typing import Any
 
 from tests.api.test_analytics import march
+from tests.api.test_forecast import pipeline
 from tests.web.test_import_files import run_command
 
-__all__ = ["march"]
+__all__ = ["march", "pipeline"]
 
 
 def rows(text: str) -> list[dict[str, str]]:
@@ -54,3 +55,28 @@ async def test_a_bad_period_or_group_is_one_line_and_a_nonzero_exit(
     assert group.returncode == 2 and group.stderr.strip() == (
         "channelhub: --group-by must be one of PARTNER, TIER, TYPE, COUNTRY, PRODUCT_LINE"
     )
+
+
+async def test_the_forecast_as_csv(pipeline: dict[str, Any]) -> None:
+    factory, ids = pipeline["factory"], pipeline["partners"]
+
+    found = await run_command(factory, "report", "forecast", "--period", "2026-03")
+    by_line = await run_command(
+        factory, "report", "forecast", "--period", "2026-Q1", "--group-by", "product_line"
+    )
+
+    assert found.returncode == 0, found.stderr
+    assert [
+        (r["key"], r["weighted_minor"], r["commit_minor"], r["actual_minor"])
+        for r in rows(found.stdout)
+    ] == [
+        (ids["Alpha"].id, "50000", "90000", "80000"),
+        (ids["Beta"].id, "13200", "22000", "19800"),
+        (pipeline["sub"].id, "1000", "", "0"),
+        ("TOTAL", "64200", "112000", "99800"),
+    ]
+    assert [(r["key"], r["pipeline_minor"], r["won_minor"]) for r in rows(by_line.stdout)] == [
+        ("NETWORKING", "154000", "20000"),
+        ("SECURITY", "0", "0"),
+        ("TOTAL", "154000", "20000"),
+    ]

@@ -1,0 +1,1 @@
+"""Forecasting: opportunities through the vendor's stages, partner commits, the forecast."""
