@@ -195,11 +195,12 @@ async def test_a_distributor_receives_its_sub_resellers_lead_events(
             )
         )["registerDeal"]
 
-        seen = [(await distributor.next())["data"]["leadEvents"] for _ in range(3)]
+        seen = [(await distributor.next())["data"]["leadEvents"] for _ in range(4)]
 
         assert [(event["type"], event["leadId"] or event["dealId"]) for event in seen] == [
             ("LEAD_OFFERED", lead),
             ("LEAD_ACCEPTED", lead),
+            ("OPPORTUNITY_OPENED", lead),
             ("DEAL_REGISTERED", registered["id"]),
         ]
         assert seen[1]["lead"] == {"status": "ACCEPTED", "partner": {"name": "Lakeside"}}
