@@ -15,7 +15,7 @@ from hub.errors import BadInput, NotFound
 from hub.knowledge.access import readable
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
-from storage.models import Article, ArticleFeedback, ArticleRead, SearchMiss
+from storage.models import Article, ArticleFeedback, ArticleRead, ArticleReadDay, SearchMiss
 
 
 async def give_feedback(
@@ -178,6 +178,12 @@ async def count_read(
         statement.on_conflict_do_update(
             index_elements=["article_id", "partner_id"],
             set_={"views": ArticleRead.views + 1, "last_viewed_at": now},
+        )
+    )
+    daily = upsert(session, ArticleReadDay).values(partner_id=partner_id, day=now.date(), views=1)
+    await session.execute(
+        daily.on_conflict_do_update(
+            index_elements=["partner_id", "day"], set_={"views": ArticleReadDay.views + 1}
         )
     )
 

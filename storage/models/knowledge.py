@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -149,6 +150,18 @@ class ArticleRead(Base):
     )
     views: Mapped[int] = mapped_column(BigInteger, default=0)
     last_viewed_at: Mapped[datetime] = mapped_column()
+
+
+class ArticleReadDay(Base):
+    """How many articles a partner's users opened on a day (its scorecard's reads)."""
+
+    __tablename__ = "article_read_days"
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SearchMiss(Base):
