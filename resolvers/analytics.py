@@ -7,6 +7,7 @@ import strawberry
 from hub.analytics import funnel, scorecards, tiers
 from hub.analytics import service as analytics_service
 from hub.analytics.funnel import FunnelGroup
+from hub.analytics.scorecards import ScorecardOrder
 from schema.analytics import (
     ChannelConcentration,
     ExchangeRate,
@@ -78,8 +79,9 @@ class AnalyticsQuery:
         return PartnerScorecard.of(card, ranks=principal.is_vendor)
 
     @strawberry.field(
-        description="Scorecards of a period by revenue, highest first (vendor staff every "
-        "partner's; a partner its own and its sub-resellers'; exact ranks for vendor staff)."
+        description="Scorecards of a period, by revenue highest first unless orderBy says "
+        "otherwise (vendor staff every partner's; a partner its own and its sub-resellers'; "
+        "exact ranks for vendor staff)."
     )
     async def partner_scorecards(
         self,
@@ -88,6 +90,7 @@ class AnalyticsQuery:
         first: int | None = None,
         after: str | None = None,
         filter: ScorecardFilter | None = None,
+        order_by: ScorecardOrder = ScorecardOrder.REVENUE,
     ) -> Connection[PartnerScorecard]:
         principal = info.context.require_principal()
         page = await scorecards.list_scorecards(
@@ -96,6 +99,7 @@ class AnalyticsQuery:
             filter=to_hub(filter or ScorecardFilter(), scorecards.ScorecardFilter),
             period=resolved_period(info, period),
             page=page_request(info, first, after),
+            order=order_by,
         )
         ranks = principal.is_vendor
         return Connection[PartnerScorecard].of(

@@ -44,6 +44,23 @@ SCORECARD_COLUMNS = [
     "rank_in_channel",
     "channel_size",
 ]
+# Activity figures (hub.analytics.activity.Activity), named as its attributes.
+ACTIVITY_COLUMNS = [
+    "win_rate_bp",
+    "routed_revenue_minor",
+    "open_opportunities",
+    "open_pipeline_minor",
+    "deals_submitted",
+    "deals_approved",
+    "deal_conversion_bp",
+    "certified_users",
+    "certification_seats_met",
+    "certification_seats_required",
+    "collateral_downloads",
+    "articles_read",
+    "best_practices_published",
+    "median_seconds_to_respond",
+]
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -100,7 +117,7 @@ async def write(hub: Hub, principal: Principal, args: argparse.Namespace, out: I
 async def _scorecards(
     hub: Hub, principal: Principal, period: Period, row: Callable[[list[Any]], Any]
 ) -> int:
-    row(SCORECARD_COLUMNS)
+    row(SCORECARD_COLUMNS + ACTIVITY_COLUMNS)
     after, written = None, 0
     with tqdm(desc="scorecards", unit=" partners", file=sys.stderr) as bar:
         while True:
@@ -136,6 +153,7 @@ async def _scorecards(
                         card.in_tier.of,
                         card.in_channel.position,
                         card.in_channel.of,
+                        *(getattr(now.activity, name) for name in ACTIVITY_COLUMNS),
                     ]
                 )
             written += len(page.items)

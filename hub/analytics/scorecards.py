@@ -11,6 +11,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, func, or_, select, tru
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics import rollups
+from hub.analytics.activity import Activity, activity
 from hub.analytics.periods import Period
 from hub.analytics.service import MissingRate
 from hub.errors import NotFound
@@ -63,6 +65,7 @@ class Figures:
     acceptance_rate_bp: int | None
     median_seconds_to_accept: int | None
     missing_rates: list[MissingRate]
+    activity: Activity
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,17 @@ async def scorecard(
         partner = await session.get(Partner, partner_id)
         if partner is None or not _may_read(principal, partner):
             raise NotFound("no such partner", field="partnerId")
-        [card] = await scorecards_of(session, [partner], period)
+        [card] = await scorecards_of(session, [partner], period, now=hub.clock.now())
     return card
+
+
+class ScorecardOrder(StrEnum):
+    """How a list of scorecards is sorted (ties by partner id)."""
+
+    REVENUE = "REVENUE"  # the period's revenue, highest first
+    LOWEST_REVENUE = "LOWEST_REVENUE"  # lowest first: who falls behind
+    GROWTH = "GROWTH"  # revenue minus the previous period's, highest first
+    NAME = "NAME"  # partner name, A to Z
 
 
 async def list_scorecards(
@@ -116,24 +128,35 @@ async def list_scorecards(
     filter: ScorecardFilter,
     period: Period,
     page: PageRequest,
+    order: ScorecardOrder = ScorecardOrder.REVENUE,
 ) -> Page[Scorecard]:
     """Scorecards of the partners the caller may read (vendor staff all, a partner its own and
-    its sub-resellers'), by revenue in the period, highest first (ties by id)."""
+    its sub-resellers'), in the order asked for."""
     revenue = revenue_by_partner(period).subquery()
+    before = revenue_by_partner(period.previous()).subquery()
     minor = func.coalesce(revenue.c.minor, 0).cast(BigInteger).label("minor")
+    growth = (minor - func.coalesce(before.c.minor, 0)).cast(BigInteger).label("growth")
     ranked = (
-        select(Partner.id.label("id"), minor)
+        select(Partner.id.label("id"), Partner.name.label("name"), minor, growth)
         .outerjoin(revenue, revenue.c.partner_id == Partner.id)
+        .outerjoin(before, before.c.partner_id == Partner.id)
         .where(_readable(principal), *_filtered(filter))
         .subquery()
     )
+    by = {
+        ScorecardOrder.REVENUE: (ranked.c.minor, True),
+        ScorecardOrder.LOWEST_REVENUE: (ranked.c.minor, False),
+        ScorecardOrder.GROWTH: (ranked.c.growth, True),
+        ScorecardOrder.NAME: (ranked.c.name, False),
+    }
+    column, descending = by[order]
     async with hub.read() as session:
         found = await keyset_page(
             session,
             select(ranked.c.id),
             page,
-            key=(ranked.c.minor, ranked.c.id),
-            descending=True,
+            key=(column, ranked.c.id),
+            descending=descending,
         )
         partners = {
             row.id: row
@@ -141,20 +164,20 @@ async def list_scorecards(
                 await session.execute(select(Partner).where(Partner.id.in_(found.items)))
             ).scalars()
         }
-        cards = await scorecards_of(session, [partners[id_] for id_ in found.items], period)
+        listed = [partners[id_] for id_ in found.items]
+        cards = await scorecards_of(session, listed, period, now=hub.clock.now())
     return Page(
         cards, found.cursors, found.has_next_page, found.has_previous_page, found.total_count
     )
 
 
 async def scorecards_of(
-    session: AsyncSession, partners: Sequence[Partner], period: Period
+    session: AsyncSession, partners: Sequence[Partner], period: Period, *, now: datetime
 ) -> list[Scorecard]:
     """The scorecards of some partners, with a fixed number of statements."""
-    ids = [partner.id for partner in partners]
-    current = await _figures(session, ids, period)
-    previous = await _figures(session, ids, period.previous())
-    standings = await _standings(session, period, also=ids)
+    current = await _figures(session, partners, period, now)
+    previous = await _figures(session, partners, period.previous(), now)
+    standings = await _standings(session, period, also=[partner.id for partner in partners])
     currency = await rollups.reporting_currency(session)
     return [
         Scorecard(
@@ -211,8 +234,9 @@ def revenue_by_partner(period: Period) -> Select[tuple[str, int]]:
 
 
 async def _figures(
-    session: AsyncSession, partner_ids: Sequence[str], period: Period
+    session: AsyncSession, partners: Sequence[Partner], period: Period, now: datetime
 ) -> dict[str, Figures]:
+    partner_ids = [partner.id for partner in partners]
     rows = (
         await session.execute(
             select(
@@ -235,10 +259,13 @@ async def _figures(
     for row in rows:
         by_partner[row[0]].append(row[1:])
     leads = await _lead_figures(session, partner_ids, period)
-    return {id_: _of(by_partner.get(id_, []), leads[id_]) for id_ in partner_ids}
+    done = await activity(session, partners, period, now=now)
+    return {id_: _of(by_partner.get(id_, []), leads[id_], done[id_]) for id_ in partner_ids}
 
 
-def _of(rows: list[Any], leads: tuple[int, int, int, int, int | None, int | None]) -> Figures:
+def _of(
+    rows: list[Any], leads: tuple[int, int, int, int, int | None, int | None], done: Activity
+) -> Figures:
     revenue = sum(int(row[1] or 0) for row in rows)
     delivered = sum(int(row[3] or 0) for row in rows)
     return Figures(
@@ -248,6 +275,7 @@ def _of(rows: list[Any], leads: tuple[int, int, int, int, int | None, int | None
         round(revenue / delivered) if delivered else None,
         *leads,
         [MissingRate(row[0], int(row[2])) for row in sorted(rows) if row[2]],
+        done,
     )
 
 

@@ -441,6 +441,41 @@ async def test_scorecards_are_listed_by_revenue_page_by_page(march: dict[str, An
     assert errors_of(bad) == [("BAD_USER_INPUT", "filter.country")]
 
 
+ORDERED = """query($period: PeriodInput!, $orderBy: ScorecardOrder, $after: String) {
+  partnerScorecards(period: $period, orderBy: $orderBy, first: 2, after: $after) {
+    pageInfo { endCursor } edges { node { partner { name } revenueMinor { change } } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("period", "order", "names"),
+    [
+        (MARCH, "NAME", ["Alpha", "Beta", "Gamma"]),
+        (MARCH, "LOWEST_REVENUE", ["Gamma", "Beta", "Alpha"]),
+        # April sold nothing: growth is minus March's revenue, so who sold least falls least
+        ({"month": "2026-04"}, "GROWTH", ["Gamma", "Beta", "Alpha"]),
+        (MARCH, "GROWTH", ["Alpha", "Beta", "Gamma"]),
+    ],
+)
+async def test_scorecards_are_listed_in_the_order_asked_for_page_by_page(
+    march: dict[str, Any], period: dict[str, str], order: str, names: list[str]
+) -> None:
+    factory, vendor = march["factory"], march["vendor"]
+    asked = {"period": period, "orderBy": order}
+
+    first = data_of(await factory.gql(ORDERED, asked, actor=vendor))["partnerScorecards"]
+    after = {**asked, "after": first["pageInfo"]["endCursor"]}
+    rest = data_of(await factory.gql(ORDERED, after, actor=vendor))["partnerScorecards"]
+    other = "REVENUE" if order != "REVENUE" else "NAME"
+    mixed = await factory.gql(ORDERED, {**after, "orderBy": other}, actor=vendor)
+
+    listed = first["edges"] + rest["edges"]
+    assert [edge["node"]["partner"]["name"] for edge in listed] == names
+    changes = [edge["node"]["revenueMinor"]["change"] for edge in listed]
+    if order == "GROWTH":
+        assert changes == sorted(changes, reverse=True)
+    assert errors_of(mixed) == [("BAD_USER_INPUT", "after")]
+
+
 async def test_a_page_of_scorecards_runs_as_many_statements_for_ten_partners_as_for_three(
     factory: Factory, app: Starlette
 ) -> None:
