@@ -18,6 +18,7 @@ from hub.leads.policy import LeadSettings as LeadSettingsModel
 from hub.leads.rules import DeclineReason, LeadEventType, LeadSource, LeadStatus, Outcome
 from hub.partners import Tier
 from hub.routing import Exclusion, Step, Strategy
+from hub.routing.model import NEUTRAL
 from schema.context import Info
 from schema.events import shared
 from schema.identity import IdentityLoaders, User
@@ -49,6 +50,12 @@ class ScoreComponents:
     speed: float
     win: float
     distance: float
+    performance: float = strawberry.field(
+        description="The recent results of the leads routed to the partner: half the win rate "
+        "of their opportunities closed in the last 90 days, half their won revenue (reporting "
+        "currency) relative to the channel's best; 0.5 when none closed (and in decisions made "
+        "before this component existed)."
+    )
 
 
 @strawberry.type(description="A partner considered for the lead, with its score.")
@@ -133,7 +140,7 @@ class RoutingDecision:
                     tier=item["tier"],
                     score=item["score"],
                     distance_km=item["distanceKm"],
-                    components=ScoreComponents(**item["components"]),
+                    components=ScoreComponents(**{"performance": NEUTRAL, **item["components"]}),
                 )
                 for item in data.get("candidates", [])
             ],
@@ -373,13 +380,16 @@ class LeadSettings:
         )
 
 
-@strawberry.input
+@strawberry.input(description="The relative weights of the score components, all replaced.")
 class WeightsInput:
     tier: float
     acceptance: float
     speed: float
     win: float
     distance: float
+    performance: float = strawberry.field(
+        default=0.0, description="Recent win rate and won revenue of routed leads; 0 when omitted."
+    )
 
 
 @strawberry.input(description="Settings to change; omitted ones stay as they are.")

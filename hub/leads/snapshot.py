@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import LockSpace
+from hub.leads.outcomes import Outcomes, routed_outcomes
 from hub.leads.policy import LeadSettings
 from hub.leads.rules import OPEN, LeadStatus, Outcome
 from hub.routing import Area, Candidate, Exclusion, RoutingIndex, Strategy, Weights
@@ -37,6 +38,7 @@ PERFORMANCE_WINDOW = timedelta(days=90)
 # are never both given one customer, whatever runs at the same moment.
 CUSTOMERS = LockSpace(0x4355)
 WIN_WINDOW = timedelta(days=365)
+NO_OUTCOMES = Outcomes(None, 0)
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,10 @@ async def load_index(
     The partners, their areas, lines, certifications and performance are kept per process
     and rebuilt when the routing counter moved (a committed change to them, from any
     process), when the weights changed, when a certification lapses, and every
-    ROUTING_STATS_SECONDS for the acceptance and win rates. Open leads per partner (and,
-    for round robin, the last offer) are read for every call: the returned view is the
-    caller's own, to move as it offers leads.
+    ROUTING_STATS_SECONDS for the acceptance and win rates and the outcomes of routed leads
+    (with the exchange rates they are converted at). Open leads per partner (and, for round
+    robin, the last offer) are read for every call: the returned view is the caller's own,
+    to move as it offers leads.
     """
     generation = await ROUTING.value(session)
     built: _Built | None = hub.caches.get(CACHE)
@@ -126,6 +129,7 @@ async def _build(
     lines = await _lines(session)
     performance = await _performance(session, now)
     wins = await _win_rates(session, now)
+    outcomes = await routed_outcomes(session, now)
     certified, lapses = await _certified(session, now)
     missing = (None, None, None)
     candidates = [
@@ -144,6 +148,8 @@ async def _build(
             median_hours_to_accept=performance.get(id_, missing)[1],
             last_offered_at=performance.get(id_, missing)[2],
             win_rate=wins.get(id_),
+            routed_win_rate=outcomes.get(id_, NO_OUTCOMES).win_rate,
+            routed_won_minor=outcomes.get(id_, NO_OUTCOMES).won_minor,
             certified_lines=frozenset(certified.get(id_, ())),
         )
         for id_, name, tier, status, country, latitude, longitude, capacity in partners

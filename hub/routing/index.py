@@ -38,6 +38,9 @@ class RoutingIndex:
     """
 
     def __init__(self, candidates: Iterable[Candidate], weights: Weights) -> None:
+        candidates = list(candidates)
+        # Performance weighs won revenue against the best of the channel's routed partners.
+        self.top_won_minor = max((item.routed_won_minor for item in candidates), default=0)
         self.by_id: dict[str, Candidate] = {}
         self.weights = weights
         self._areas: dict[tuple[str, ...], list[Candidate]] = defaultdict(list)
@@ -80,7 +83,7 @@ class RoutingIndex:
             self._areas[
                 ("grid", *map(str, grid_cell(candidate.latitude, candidate.longitude)))
             ].append(candidate)
-        self.statics[candidate.id] = static_score(candidate, self.weights)
+        self.statics[candidate.id] = static_score(candidate, self.weights, self.top_won_minor)
 
     def territory(self, lead: LeadSpec) -> list[Split]:
         keys: list[tuple[str, ...]] = [("country", lead.country)]

@@ -48,9 +48,12 @@ class Weights:
     speed: float = 0.10
     win: float = 0.25
     distance: float = 0.15
+    performance: float = 0.0
 
     def total(self) -> float:
-        return self.tier + self.acceptance + self.speed + self.win + self.distance
+        return (
+            self.tier + self.acceptance + self.speed + self.win + self.distance + self.performance
+        )
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ class Candidate:
     acceptance_rate: float | None = None
     median_hours_to_accept: float | None = None
     win_rate: float | None = None
+    # Of the opportunities of leads it was given that closed in the last 90 days: WON share
+    # (None: none closed) and the WON amount in reporting minor units.
+    routed_win_rate: float | None = None
+    routed_won_minor: int = 0
     last_offered_at: datetime | None = None
     certified_lines: frozenset[str] | None = None
 
@@ -160,7 +167,18 @@ def haversine(origin: tuple[float, float, float], position: tuple[float, float, 
     return DIAMETER_KM * math.asin(math.sqrt(a) if a < 1.0 else 1.0)
 
 
-def static_score(candidate: Candidate, weights: Weights) -> tuple[float, dict[str, float]]:
+def performance(candidate: Candidate, top_won_minor: int) -> float:
+    """Half the routed win rate, half the won revenue relative to the channel's best; NEUTRAL
+    for a partner none of whose routed leads closed in the window."""
+    if candidate.routed_win_rate is None:
+        return NEUTRAL
+    share = candidate.routed_won_minor / top_won_minor if top_won_minor > 0 else 0.0
+    return (candidate.routed_win_rate + min(share, 1.0)) / 2
+
+
+def static_score(
+    candidate: Candidate, weights: Weights, top_won_minor: int = 0
+) -> tuple[float, dict[str, float]]:
     components = {
         "tier": TIER_WEIGHT.get(candidate.tier, 0.0),
         "acceptance": NEUTRAL if candidate.acceptance_rate is None else candidate.acceptance_rate,
@@ -168,12 +186,14 @@ def static_score(candidate: Candidate, weights: Weights) -> tuple[float, dict[st
         if candidate.median_hours_to_accept is None
         else 1.0 / (1.0 + candidate.median_hours_to_accept / 24.0),
         "win": NEUTRAL if candidate.win_rate is None else candidate.win_rate,
+        "performance": performance(candidate, top_won_minor),
     }
     static = (
         weights.tier * components["tier"]
         + weights.acceptance * components["acceptance"]
         + weights.speed * components["speed"]
         + weights.win * components["win"]
+        + weights.performance * components["performance"]
     )
     return static, {key: round(value, 4) for key, value in components.items()}
 

@@ -158,7 +158,7 @@ def test_best_score_prefers_tier_performance_and_closeness() -> None:
     assert decision.chosen == "gold"
     assert [item.partner_id for item in decision.candidates] == ["gold", "silver", "plat"]
     top = decision.candidates[0]
-    assert set(top.components) == {"tier", "acceptance", "speed", "win", "distance"}
+    assert set(top.components) == {"tier", "acceptance", "speed", "win", "distance", "performance"}
     assert 0 < top.distance_km < 5  # type: ignore[operator]
 
 
@@ -182,6 +182,27 @@ def test_weights_change_the_ranking() -> None:
 
     assert by_tier.chosen == "plat"
     assert by_distance.chosen == "reg"
+
+
+def test_performance_blends_the_routed_win_rate_and_won_revenue_against_the_best() -> None:
+    best = partner("best", routed_win_rate=0.5, routed_won_minor=80_000)
+    half = partner("half", tier="GOLD", routed_win_rate=1.0, routed_won_minor=40_000)
+    lost = partner("lost", tier="PLATINUM", routed_win_rate=0.0)
+    new = partner("new", tier="PLATINUM")
+    only = Weights(tier=0, acceptance=0, speed=0, win=0, distance=0, performance=1)
+
+    unweighted = decide(US_NET, best, half, lost, new)
+    weighted = decide(US_NET, best, half, lost, new, policy=Policy(weights=only))
+
+    performance = {item.partner_id: item.components["performance"] for item in weighted.candidates}
+    assert performance == {"best": 0.75, "half": 0.75, "new": 0.5, "lost": 0.0}
+    assert [item.partner_id for item in weighted.candidates] == ["best", "half", "new", "lost"]
+    assert [item.score for item in weighted.candidates] == [0.75, 0.75, 0.5, 0.0]
+    # Its weight is 0 unless the vendor sets one: scores are what they were without it.
+    assert unweighted.chosen == "lost"
+    assert {item.partner_id: item.components["performance"] for item in unweighted.candidates} == (
+        performance
+    )
 
 
 def test_weighted_is_random_by_score_and_repeatable_with_a_seed() -> None:
