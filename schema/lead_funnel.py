@@ -11,7 +11,9 @@ strawberry.enum(
     FunnelGroup,
     name="LeadFunnelGroup",
     description="What the lead funnel is grouped by: the lead's source, country or product "
-    "line, or the partner that holds it (else the last one offered it) or that partner's tier.",
+    "line, or the partner that holds it (else the last one offered it), that partner's tier, "
+    "or that partner's territory that covers the lead most closely (postal prefix, then "
+    "region, then country).",
 )
 
 
@@ -19,7 +21,8 @@ strawberry.enum(
 class FunnelStep:
     key: str = strawberry.field(
         description="The source, country, product line, partner id or tier; (none) for leads "
-        "never offered to a partner."
+        "never offered to a partner. By territory `partner id / territory name`, and (no "
+        "territory) for leads none of their partner's territories covers."
     )
     created: int
     routed: int = strawberry.field(description="Leads offered to at least one partner.")

@@ -78,7 +78,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--group-by",
         default=None,
         help="concentration: PARTNER (default), TIER, TYPE, COUNTRY or PRODUCT_LINE; "
-        "funnel: SOURCE (default), PARTNER, TIER, COUNTRY or PRODUCT_LINE; "
+        "funnel: SOURCE (default), PARTNER, TIER, COUNTRY, PRODUCT_LINE or TERRITORY; "
         "forecast: PARTNER (default), TIER or PRODUCT_LINE",
     )
     report.add_argument("--as", dest="actor", metavar="EMAIL", help="vendor staff member")

@@ -1,7 +1,8 @@
 """The lead funnel: what became of the leads created in a period, by group, and the coverage
 gaps (leads routing found no partner for, with the reasons it gave).
 
-Read from the leads of the period and their offers.
+Read from the leads of the period and their offers (and, by territory, the territories of the
+partners they belong to): a fixed number of statements whatever the number of leads.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.analytics.periods import Period
 from hub.leads.rules import LeadStatus, Outcome
 from hub.roles import Principal
+from hub.routing import Area, LeadSpec
 from hub.runtime import Hub
-from storage.models import Lead, LeadAssignment, Partner
+from storage.models import Lead, LeadAssignment, Partner, Territory
 
 WORKED = frozenset({LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.WON, LeadStatus.LOST})
 # A lead routing found no partner for, without any exclusion to tell why.
 NOBODY_COVERS = "NO_PARTNER_COVERS_IT"
 NO_PARTNER = "(none)"
+NO_TERRITORY = "(no territory)"
 
 
 class FunnelGroup(StrEnum):
@@ -35,6 +38,7 @@ class FunnelGroup(StrEnum):
     TIER = "TIER"
     COUNTRY = "COUNTRY"
     PRODUCT_LINE = "PRODUCT_LINE"
+    TERRITORY = "TERRITORY"
 
 
 @dataclass
@@ -71,6 +75,8 @@ class LeadRow(NamedTuple):
     partner_id: str | None
     created_at: datetime
     routing: dict[str, Any] | None
+    region: str | None
+    postal_code: str | None
 
     def seen_from(self, channel: set[str]) -> LeadRow:
         """The lead as a partner's funnel counts it: its status only while its channel holds
@@ -89,7 +95,11 @@ LEAD_COLUMNS = (
     Lead.partner_id,
     Lead.created_at,
     Lead.routing,
+    Lead.region,
+    Lead.postal_code,
 )
+# A partner's home country and its territories (name and area) in the order it gave them.
+Territories = dict[str, tuple[str, list[tuple[str, Area]]]]
 
 
 @dataclass(frozen=True)
@@ -136,13 +146,16 @@ async def lead_funnel(
                 for lead, found in offers.items()
             }
         tiers = await _tiers(session, {offer[0] for found in offers.values() for offer in found})
+        territories: Territories = {}
+        if group_by is FunnelGroup.TERRITORY:
+            territories = await _territories(session, leads, offers)
     groups: dict[str, Step] = {}
     total = Step("")
     gaps: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     gap_leads: Counter[tuple[str, str]] = Counter()
     for lead in leads:
         mine = offers.get(lead.id, [])
-        key = _key(group_by, lead, mine, tiers)
+        key = _key(group_by, lead, mine, tiers, territories)
         for step in (total, groups.setdefault(key, Step(key))):
             _count(step, lead, mine)
         if channel is None and lead.status == LeadStatus.UNASSIGNABLE:
@@ -187,6 +200,7 @@ def _key(
     lead: Any,
     offers: list[tuple[str, str, Any, Any]],
     tiers: dict[str, str],
+    territories: Territories,
 ) -> str:
     if group_by is FunnelGroup.SOURCE:
         return str(lead.source)
@@ -194,11 +208,31 @@ def _key(
         return str(lead.country)
     if group_by is FunnelGroup.PRODUCT_LINE:
         return str(lead.product_line)
-    # The partner that holds the lead, or else the last one it was offered to.
-    partner = lead.partner_id or (offers[-1][0] if offers else None)
+    partner = _partner(lead, offers)
+    if group_by is FunnelGroup.TERRITORY:
+        return _territory(lead, partner, territories)
     if partner is None:
         return NO_PARTNER
     return partner if group_by is FunnelGroup.PARTNER else tiers.get(partner, NO_PARTNER)
+
+
+def _partner(lead: LeadRow, offers: list[tuple[str, str, Any, Any]]) -> str | None:
+    """The partner that holds the lead, or else the last one it was offered to."""
+    return lead.partner_id or (offers[-1][0] if offers else None)
+
+
+def _territory(lead: LeadRow, partner: str | None, territories: Territories) -> str:
+    """`partner id / territory name` of the partner's territory that covers the lead most
+    closely (postal prefix, the longest first, then region, then country; ties to the one the
+    partner gave first), or (no territory)."""
+    home, areas = territories.get(partner or "", ("", []))
+    spec = LeadSpec(lead.country, lead.product_line, lead.region, lead.postal_code)
+    reach, name = max(
+        ((area.reach(spec, home), name) for name, area in areas),
+        default=((0, 0), ""),
+        key=lambda found: found[0],
+    )
+    return f"{partner} / {name}" if reach[0] else NO_TERRITORY
 
 
 def _reasons(routing: dict[str, Any] | None) -> Iterable[str]:
@@ -243,3 +277,31 @@ async def _tiers(session: AsyncSession, partner_ids: set[str]) -> dict[str, str]
         select(Partner.id, Partner.tier).where(Partner.id.in_(sorted(partner_ids)))
     )
     return {str(row[0]): str(row[1]) for row in rows}
+
+
+async def _territories(
+    session: AsyncSession, leads: list[LeadRow], offers: dict[str, list[tuple[str, str, Any, Any]]]
+) -> Territories:
+    """The territories of the partners the leads belong to, with their home countries."""
+    held = {_partner(lead, offers.get(lead.id, [])) for lead in leads}
+    partner_ids = {partner for partner in held if partner is not None}
+    found: Territories = {}
+    if not partner_ids:
+        return found
+    rows = await session.execute(
+        select(
+            Territory.partner_id,
+            Partner.country,
+            Territory.name,
+            Territory.countries,
+            Territory.regions,
+            Territory.postal_prefixes,
+        )
+        .join(Partner, Partner.id == Territory.partner_id)
+        .where(Territory.partner_id.in_(sorted(partner_ids)))
+        .order_by(Territory.partner_id, Territory.position, Territory.id)
+    )
+    for partner_id, home, name, countries, regions, postal in rows.all():
+        area = Area(frozenset(countries), frozenset(regions), frozenset(postal))
+        found.setdefault(partner_id, (home, []))[1].append((name, area))
+    return found

@@ -72,9 +72,8 @@ class RoutingIndex:
                 self._areas[("country", country)].append(candidate)
             for region in area.regions:
                 self._areas[("region", region)].append(candidate)
-            home = area.countries if len(area.countries) == 1 else {candidate.country}
             for prefix in area.postal_prefixes:
-                for country in home:
+                for country in area.postal_countries(candidate.country):
                     self._areas[("postal", country, prefix)].append(candidate)
                     self._postal_lengths[country].add(len(prefix))
         if candidate.latitude is not None and candidate.longitude is not None:

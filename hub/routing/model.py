@@ -62,6 +62,22 @@ class Area:
     regions: frozenset[str] = frozenset()
     postal_prefixes: frozenset[str] = frozenset()
 
+    def postal_countries(self, home: str) -> frozenset[str]:
+        """Where the area's postal prefixes lie: its one country, else the partner's home."""
+        return self.countries if len(self.countries) == 1 else frozenset({home})
+
+    def reach(self, lead: LeadSpec, home: str) -> tuple[int, int]:
+        """How closely the area covers the lead, higher is closer: (3, prefix length) by a
+        postal prefix, (2, 0) by its region, (1, 0) by its country, (0, 0) not at all."""
+        postal = lead.postal_code or ""
+        if postal and lead.country in self.postal_countries(home):
+            longest = max((len(p) for p in self.postal_prefixes if postal.startswith(p)), default=0)
+            if longest:
+                return 3, longest
+        if lead.region and lead.region in self.regions:
+            return 2, 0
+        return (1, 0) if lead.country in self.countries else (0, 0)
+
 
 @dataclass(slots=True, eq=False)
 class Candidate:

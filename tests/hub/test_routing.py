@@ -46,38 +46,64 @@ def decide(lead: LeadSpec, *partners: Candidate, policy: Policy | None = None, *
 US_NET = LeadSpec(country="US", product_line="NETWORKING")
 
 
-@pytest.mark.parametrize(
-    ("lead", "areas", "covered"),
-    [
-        (LeadSpec("US", "NETWORKING"), (Area(countries=frozenset({"US"})),), True),
-        (LeadSpec("CA", "NETWORKING"), (Area(countries=frozenset({"US"})),), False),
-        (LeadSpec("US", "NETWORKING", region="US-CA"), (Area(regions=frozenset({"US-CA"})),), True),
-        (
-            LeadSpec("US", "NETWORKING", region="US-WA"),
-            (Area(regions=frozenset({"US-CA"})),),
-            False,
-        ),
-        (
-            LeadSpec("US", "NETWORKING", postal_code="94105"),
-            (Area(postal_prefixes=frozenset({"941"})),),
-            True,
-        ),
-        (
-            LeadSpec("US", "NETWORKING", postal_code="10001"),
-            (Area(postal_prefixes=frozenset({"941"})),),
-            False,
-        ),
-        (
-            LeadSpec("GB", "NETWORKING", postal_code="SW1A1AA"),
-            (Area(countries=frozenset({"GB"}), postal_prefixes=frozenset({"SW"})),),
-            True,
-        ),
-    ],
-)
+COVERAGE = [
+    (LeadSpec("US", "NETWORKING"), (Area(countries=frozenset({"US"})),), True),
+    (LeadSpec("CA", "NETWORKING"), (Area(countries=frozenset({"US"})),), False),
+    (LeadSpec("US", "NETWORKING", region="US-CA"), (Area(regions=frozenset({"US-CA"})),), True),
+    (
+        LeadSpec("US", "NETWORKING", region="US-WA"),
+        (Area(regions=frozenset({"US-CA"})),),
+        False,
+    ),
+    (
+        LeadSpec("US", "NETWORKING", postal_code="94105"),
+        (Area(postal_prefixes=frozenset({"941"})),),
+        True,
+    ),
+    (
+        LeadSpec("US", "NETWORKING", postal_code="10001"),
+        (Area(postal_prefixes=frozenset({"941"})),),
+        False,
+    ),
+    (
+        LeadSpec("GB", "NETWORKING", postal_code="SW1A1AA"),
+        (Area(countries=frozenset({"GB"}), postal_prefixes=frozenset({"SW"})),),
+        True,
+    ),
+    (
+        LeadSpec("CA", "NETWORKING", postal_code="94105"),
+        (Area(postal_prefixes=frozenset({"941"})),),
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("lead", "areas", "covered"), COVERAGE)
 def test_territory_coverage(lead: LeadSpec, areas: tuple[Area, ...], covered: bool) -> None:
     decision = decide(lead, partner("p", areas=areas))
 
     assert (decision.step is Step.TERRITORY) is covered
+
+
+@pytest.mark.parametrize(("lead", "areas", "covered"), COVERAGE)
+def test_an_area_reaches_the_leads_routing_finds_in_it(
+    lead: LeadSpec, areas: tuple[Area, ...], covered: bool
+) -> None:
+    assert (areas[0].reach(lead, "US") > (0, 0)) is covered
+
+
+def test_an_area_reaches_by_postal_prefix_then_region_then_country() -> None:
+    lead = LeadSpec("US", "NETWORKING", region="US-WI", postal_code="53202")
+    everything = Area(frozenset({"US"}), frozenset({"US-WI"}), frozenset({"53", "5320", "60"}))
+
+    assert everything.reach(lead, "CA") == (3, 4)  # its one country, not the partner's
+    assert Area(frozenset({"US", "CA"}), postal_prefixes=frozenset({"532"})).reach(lead, "CA") == (
+        1,
+        0,
+    )  # two countries: the prefix lies in the partner's home
+    assert Area(frozenset({"US"}), frozenset({"US-WI"})).reach(lead, "US") == (2, 0)
+    assert Area(frozenset({"US"})).reach(lead, "US") == (1, 0)
+    assert Area(regions=frozenset({"US-IL"})).reach(lead, "US") == (0, 0)
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ from typing import Any
 
 from tests.api.test_analytics import march
 from tests.api.test_forecast import pipeline
+from tests.api.test_lead_funnel import territories
 from tests.web.test_import_files import run_command
 
-__all__ = ["march", "pipeline"]
+__all__ = ["march", "pipeline", "territories"]
 
 
 def rows(text: str) -> list[dict[str, str]]:
@@ -79,4 +80,29 @@ async def test_the_forecast_as_csv(pipeline: dict[str, Any]) -> None:
         ("NETWORKING", "154000", "20000"),
         ("SECURITY", "0", "0"),
         ("TOTAL", "154000", "20000"),
+    ]
+
+
+async def test_the_funnel_by_territory_as_csv(territories: dict[str, Any]) -> None:
+    factory, ids = territories["factory"], territories["ids"]
+    north = ids["North"]
+
+    found = await run_command(
+        factory, "report", "funnel", "--period", "2026-03", "--group-by", "territory"
+    )
+
+    assert found.returncode == 0, found.stderr
+    assert [
+        (r["key"], r["created"], r["routed"], r["unassignable"]) for r in rows(found.stdout)
+    ] == [
+        ("(no territory)", "3", "1", "1"),
+        *sorted(
+            [
+                (f"{north} / Downtown", "1", "1", "0"),
+                (f"{north} / Milwaukee", "1", "1", "0"),
+                (f"{north} / Wisconsin", "1", "1", "0"),
+                (f"{north} / USA", "1", "1", "0"),
+                (f"{ids['Maple']} / Toronto", "1", "1", "0"),
+            ]
+        ),
     ]
