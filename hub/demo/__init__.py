@@ -1,4 +1,4 @@
-"""Demo data: a living channel with seven months of history, built through the hub's services.
+"""Demo data: a living channel with thirteen months of history, built through the hub's services.
 
 Every record is made by the service the API calls, with the hub's clock moved through the
 past (see hub.demo.world), so events, routing explanations, histories, stock and expiries
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from hub import jobs
 from hub.demo import channel
 from hub.demo.channel import DEMO_PASSWORD, Login
-from hub.demo.world import HISTORY_DAYS, Demo, Part, Story, play
+from hub.demo.world import HISTORY_DAYS, RECENT_DAYS, Demo, Part, Story, play
 from hub.runtime import Hub
 from storage.models import User
 
@@ -79,7 +79,10 @@ async def logins(hub: Hub) -> list[Login]:
 
 async def _background_jobs(demo: Demo) -> Story:
     """The hub's background work (every process runs it every JOB_INTERVAL_SECONDS), here every
-    other day: offers pulled back and routed again, deals and certifications expire."""
-    for days in range(HISTORY_DAYS - 1, -1, -2):
+    other day, and every fourth before RECENT_DAYS ago (fewer runs to seed, the same outcome
+    later): offers pulled back and routed again, deals and certifications expire."""
+    days = HISTORY_DAYS - 1
+    while days >= 0:
         yield float(days)
         await jobs.run_once(demo.hub)
+        days -= 4 if days > RECENT_DAYS else 2

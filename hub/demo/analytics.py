@@ -35,9 +35,9 @@ async def configure(demo: Demo) -> None:
 
 # (tier, minimum revenue in USD cents over the period, minimum win rate in basis points)
 RULES = [
-    (Tier.SILVER, 500_000, None),
-    (Tier.GOLD, 2_000_000, 3_000),
-    (Tier.PLATINUM, 5_000_000, 4_000),
+    (Tier.SILVER, 2_000_000, None),
+    (Tier.GOLD, 10_000_000, 3_000),
+    (Tier.PLATINUM, 50_000_000, 4_000),
 ]
 
 

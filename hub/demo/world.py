@@ -19,8 +19,11 @@ from hub.clock import ManualClock
 from hub.roles import Principal
 from hub.runtime import Hub
 
-# How far back the demo channel's history starts.
-HISTORY_DAYS = 210
+# How far back the demo channel's history starts: a year and a quarter before it, so trailing
+# 365 days and the previous quarter are full.
+HISTORY_DAYS = 400
+# The months the channel is busiest in; before them the parts seed more thinly.
+RECENT_DAYS = 210
 
 Story = AsyncIterator[float]
 

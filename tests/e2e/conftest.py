@@ -1,4 +1,4 @@
-"""A real `channelhub serve` process on the embedded SQLite default."""
+"""A real `channelhub serve` process on the embedded SQLite default, and the demo it seeds."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.clock import ManualClock
+from hub.demo import DEMO_PASSWORD
+from hub.demo.channel import LOGINS
 from tests.conftest import JWT_SECRET, free_port
 from tests.services import OwnRedis, service_env
 
@@ -46,8 +50,84 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
+@dataclass
+class Server:
+    base: str
+    folder: Path
+    log: Path
+
+    def token(self, email: str) -> str:
+        query = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+        data = self.gql(None, query, {"e": email, "p": DEMO_PASSWORD})
+        return str(data["login"]["token"])
+
+    def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None) -> Any:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(
+            f"{self.base}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+            timeout=30,
+        )
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def errors(self, token: str, query: str, variables: dict[str, Any]) -> list[str]:
+        response = httpx.post(
+            f"{self.base}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        return [error["extensions"]["code"] for error in response.json().get("errors", [])]
+
+
+def hub_env(folder: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
+    env["CHANNELHUB_VAR_DIR"] = str(folder / "var")
+    env.update(extra)
+    return env
+
+
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in connection["edges"]]
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`channelhub serve` on an empty folder, as `make run` starts it: it seeds the demo.
+
+    One for the session: seeding a year of history is the slow part, and the demo tests
+    only read (or start more servers on its folder, and stop them)."""
+    folder = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = folder / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(CHANNELHUB), "serve", "--port", str(port)],
+            cwd=folder,
+            env=hub_env(folder, CHANNELHUB_PUBLIC_BASE_URL=base),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_healthy(base, process, log_path)
+            yield Server(base, folder, log_path)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def demo_tokens(demo_server: Server) -> dict[str, str]:
+    return {email: demo_server.token(email) for email, _, _ in LOGINS}
+
+
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    # A first start seeds the demo before it serves: on a busy machine that takes a while.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"channelhub serve exited with {process.returncode}:\n{log.read_text()}")

@@ -4,13 +4,9 @@ and the demo logins are printed on every start in development, never in producti
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +14,7 @@ import pytest
 from hub.demo import DEMO_PASSWORD
 from hub.demo.channel import LOGINS
 from tests.conftest import free_port
-from tests.e2e.conftest import CHANNELHUB, wait_until_healthy
+from tests.e2e.conftest import CHANNELHUB, Server, hub_env, nodes
 
 LEAD_STATUSES = {"NEW", "OFFERED", "ACCEPTED", "CONTACTED", "QUALIFIED", "WON", "LOST"}
 LEAD_STATUSES |= {"RECYCLED", "UNASSIGNABLE"}
@@ -27,76 +23,14 @@ ORDER_STATUSES |= {"RETURN_REQUESTED", "RETURNED"}
 NORTHWIND_CHANNEL = {"Northwind Distribution", "Lakeside Resellers", "Prairie IT"}
 
 
-@dataclass
-class Server:
-    base: str
-    folder: Path
-    log: Path
-
-    def token(self, email: str) -> str:
-        query = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
-        data = self.gql(None, query, {"e": email, "p": DEMO_PASSWORD})
-        return str(data["login"]["token"])
-
-    def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None) -> Any:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        response = httpx.post(
-            f"{self.base}/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers=headers,
-            timeout=30,
-        )
-        body = response.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]
-
-    def errors(self, token: str, query: str, variables: dict[str, Any]) -> list[str]:
-        response = httpx.post(
-            f"{self.base}/graphql",
-            json={"query": query, "variables": variables},
-            headers={"authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-        return [error["extensions"]["code"] for error in response.json().get("errors", [])]
-
-
-def hub_env(folder: Path, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
-    env["CHANNELHUB_VAR_DIR"] = str(folder / "var")
-    env.update(extra)
-    return env
+@pytest.fixture(scope="module")
+def server(demo_server: Server) -> Server:
+    return demo_server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`channelhub serve` on an empty folder, as `make run` starts it: it seeds the demo."""
-    folder = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = folder / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(CHANNELHUB), "serve", "--port", str(port)],
-            cwd=folder,
-            env=hub_env(folder, CHANNELHUB_PUBLIC_BASE_URL=base),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_healthy(base, process, log_path)
-            yield Server(base, folder, log_path)
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
-
-
-@pytest.fixture(scope="module")
-def tokens(server: Server) -> dict[str, str]:
-    return {email: server.token(email) for email, _, _ in LOGINS}
-
-
-def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
-    return [edge["node"] for edge in connection["edges"]]
+def tokens(demo_tokens: dict[str, str]) -> dict[str, str]:
+    return demo_tokens
 
 
 def test_the_first_start_seeds_and_prints_every_login(server: Server) -> None:
