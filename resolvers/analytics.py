@@ -13,15 +13,14 @@ from schema.analytics import (
     ExchangeRate,
     ExchangeRateInput,
     GroupBy,
-    PartnerScorecard,
     PeriodInput,
-    ScorecardFilter,
     resolved_period,
 )
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.lead_funnel import LeadFunnel
 from schema.relay import Connection, page_request
+from schema.scorecards import PartnerScorecard, ScorecardFilter
 from schema.tier_recommendations import TierRecommendation, TierRule, TierRuleInput
 
 

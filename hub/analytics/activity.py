@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from hub.analytics import rollups
 from hub.analytics.money import Rates
@@ -172,27 +173,16 @@ async def _deals(
 ) -> None:
     """Registrations submitted in the period, and those approved in it (an approved one whose
     protection lapsed since counts too)."""
-    starts, ends = period.starts_at, period.ends_at
-    submitted = await _counts(
-        session,
-        select(DealRegistration.partner_id, func.count())
-        .where(
-            DealRegistration.partner_id.in_(ids),
-            DealRegistration.created_at >= starts,
-            DealRegistration.created_at < ends,
-        )
-        .group_by(DealRegistration.partner_id),
+    submitted = await _per_partner(
+        session, DealRegistration.partner_id, ids, DealRegistration.created_at, period
     )
-    approved = await _counts(
+    approved = await _per_partner(
         session,
-        select(DealRegistration.partner_id, func.count())
-        .where(
-            DealRegistration.partner_id.in_(ids),
-            DealRegistration.status.in_([DealStatus.APPROVED, DealStatus.EXPIRED]),
-            DealRegistration.decided_at >= starts,
-            DealRegistration.decided_at < ends,
-        )
-        .group_by(DealRegistration.partner_id),
+        DealRegistration.partner_id,
+        ids,
+        DealRegistration.decided_at,
+        period,
+        DealRegistration.status.in_([DealStatus.APPROVED, DealStatus.EXPIRED]),
     )
     for id_, figures in found.items():
         figures.deals_submitted = submitted.get(id_, 0)
@@ -245,37 +235,25 @@ async def _engagement(
     session: AsyncSession, ids: list[str], period: Period, found: dict[str, Activity]
 ) -> None:
     """Collateral downloads, article reads and best practices published in the period."""
-    starts, ends = period.starts_at, period.ends_at
-    downloads = await _counts(
-        session,
-        select(AssetDownload.partner_id, func.count())
-        .where(
-            AssetDownload.partner_id.in_(ids),
-            AssetDownload.issued_at >= starts,
-            AssetDownload.issued_at < ends,
-        )
-        .group_by(AssetDownload.partner_id),
+    downloads = await _per_partner(
+        session, AssetDownload.partner_id, ids, AssetDownload.issued_at, period
     )
-    reads = await _counts(
+    reads = await _per_partner(
         session,
-        select(ArticleReadDay.partner_id, func.sum(ArticleReadDay.views))
-        .where(
-            ArticleReadDay.partner_id.in_(ids),
-            ArticleReadDay.day >= period.start,
-            ArticleReadDay.day < period.end,
-        )
-        .group_by(ArticleReadDay.partner_id),
+        ArticleReadDay.partner_id,
+        ids,
+        ArticleReadDay.day,
+        period,
+        total=func.sum(ArticleReadDay.views),
+        by_day=True,
     )
-    practices = await _counts(
+    practices = await _per_partner(
         session,
-        select(BestPractice.partner_id, func.count())
-        .where(
-            BestPractice.partner_id.in_(ids),
-            BestPractice.status == PracticeStatus.PUBLISHED,
-            BestPractice.published_at >= starts,
-            BestPractice.published_at < ends,
-        )
-        .group_by(BestPractice.partner_id),
+        BestPractice.partner_id,
+        ids,
+        BestPractice.published_at,
+        period,
+        BestPractice.status == PracticeStatus.PUBLISHED,
     )
     for id_, figures in found.items():
         figures.collateral_downloads = downloads.get(id_, 0)
@@ -323,6 +301,22 @@ async def _responses(
                 found[partner_id].response_seconds.append((sent_at - since).total_seconds())
 
 
-async def _counts(session: AsyncSession, statement: Select[Any]) -> dict[str, int]:
-    rows = await session.execute(statement)
+async def _per_partner(
+    session: AsyncSession,
+    partner: QueryableAttribute[Any],
+    ids: list[str],
+    at: QueryableAttribute[Any],
+    period: Period,
+    *where: ColumnElement[bool],
+    total: ColumnElement[Any] | None = None,
+    by_day: bool = False,
+) -> dict[str, int]:
+    """Per partner of `ids`: how many rows (or the `total`) fall in the period by `at`, a
+    time (or a day when `by_day`), and meet `where`."""
+    starts, ends = (period.start, period.end) if by_day else (period.starts_at, period.ends_at)
+    rows = await session.execute(
+        select(partner, func.count() if total is None else total)
+        .where(partner.in_(ids), at >= starts, at < ends, *where)
+        .group_by(partner)
+    )
     return {str(key): int(count or 0) for key, count in rows}

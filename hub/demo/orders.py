@@ -13,6 +13,7 @@ from hub.orders import settings as order_settings
 from hub.orders.rules import OrderStatus
 from hub.partners import Tier
 from hub.roles import Principal
+from storage.models import Order
 
 S = OrderStatus
 DEMO_PRODUCTS = (
@@ -217,18 +218,14 @@ PART = Part(order=60, configure=stock_the_catalog, stories=stories)
 async def _order(demo: Demo, plan: Plan, number: int) -> Story:
     yield plan.placed
     buyer = await _buyer(demo, plan.buyer)
-    order = await order_service.place(
-        demo.hub,
-        principal=buyer,
-        data=order_service.OrderInput(
-            lines=[order_service.LineInput(sku, quantity) for sku, quantity in plan.lines],
-            end_customer=plan.customer,
-            currency=plan.currency,
-            shipping_address=plan.address,
-            shipping_country=plan.address.rsplit(", ", 1)[1],
-            requested_delivery=(demo.clock.now() + timedelta(days=14)).date(),
-            lead_id=demo.records[plan.buyer] if plan.buyer.startswith("lead:") else None,
-        ),
+    order = await place(
+        demo,
+        buyer,
+        plan.lines,
+        customer=plan.customer,
+        currency=plan.currency,
+        address=plan.address,
+        lead_id=demo.records[plan.buyer] if plan.buyer.startswith("lead:") else None,
     )
     demo.records[f"order:{plan.name}"] = order.id
     for move in plan.moves:
@@ -237,18 +234,66 @@ async def _order(demo: Demo, plan: Plan, number: int) -> Story:
             move.status is S.CANCELLED and move.by_partner
         )
         shipped = move.status is S.SHIPPED
-        order = await order_service.change_status(
-            demo.hub,
-            principal=buyer if partner_move else demo.manager,
-            order_id=order.id,
-            change=order_service.StatusChange(
-                status=move.status,
-                expected_version=order.version,
-                note=move.note,
-                carrier=("UPS" if plan.currency == "USD" else "DHL") if shipped else None,
-                tracking_number=f"1Z{number:04d}{int(move.days * 100):06d}" if shipped else None,
-            ),
+        order = await move_order(
+            demo,
+            buyer if partner_move else demo.manager,
+            order,
+            move.status,
+            note=move.note,
+            carrier=("UPS" if plan.currency == "USD" else "DHL") if shipped else None,
+            tracking_number=f"1Z{number:04d}{int(move.days * 100):06d}" if shipped else None,
         )
+
+
+async def place(
+    demo: Demo,
+    buyer: Principal,
+    lines: tuple[tuple[str, int], ...],
+    *,
+    customer: str,
+    currency: str,
+    address: str,
+    lead_id: str | None = None,
+) -> Order:
+    """Place a demo order as the buyer, shipped to an address ending in its country."""
+    return await order_service.place(
+        demo.hub,
+        principal=buyer,
+        data=order_service.OrderInput(
+            lines=[order_service.LineInput(sku, quantity) for sku, quantity in lines],
+            end_customer=customer,
+            currency=currency,
+            shipping_address=address,
+            shipping_country=address.rsplit(", ", 1)[1],
+            requested_delivery=(demo.clock.now() + timedelta(days=14)).date(),
+            lead_id=lead_id,
+        ),
+    )
+
+
+async def move_order(
+    demo: Demo,
+    principal: Principal,
+    order: Order,
+    status: OrderStatus,
+    *,
+    note: str | None = None,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+) -> Order:
+    """Move a demo order on, at the version it was last seen at."""
+    return await order_service.change_status(
+        demo.hub,
+        principal=principal,
+        order_id=order.id,
+        change=order_service.StatusChange(
+            status=status,
+            expected_version=order.version,
+            note=note,
+            carrier=carrier,
+            tracking_number=tracking_number,
+        ),
+    )
 
 
 async def _buyer(demo: Demo, buyer: str) -> Principal:

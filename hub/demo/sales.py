@@ -11,16 +11,12 @@ Orders and dates come from a seeded random generator: every seed gives the same 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 from typing import NamedTuple
 
-from hub.demo.orders import DEMO_PRODUCTS
+from hub.demo.orders import DEMO_PRODUCTS, move_order, place
 from hub.demo.world import HISTORY_DAYS, RECENT_DAYS, Demo, Part, Story
-from hub.orders import service as order_service
 from hub.orders import stock
 from hub.orders.rules import OrderStatus
-from hub.roles import Principal
-from storage.models import Order
 
 S = OrderStatus
 # Every this many orders of a partner, the order comes back.
@@ -166,42 +162,29 @@ PART = Part(order=62, stories=stories)
 async def _order(demo: Demo, plan: HistoryOrder) -> Story:
     yield plan.placed
     buyer = demo.person(plan.buyer.login)
-    address = plan.buyer.address
-    order = await order_service.place(
-        demo.hub,
-        principal=buyer,
-        data=order_service.OrderInput(
-            lines=[order_service.LineInput(sku, quantity) for sku, quantity in plan.lines],
-            end_customer=plan.customer,
-            currency=plan.buyer.currency,
-            shipping_address=address,
-            shipping_country=address.rsplit(", ", 1)[1],
-            requested_delivery=(demo.clock.now() + timedelta(days=14)).date(),
-            lead_id=None,
-        ),
+    order = await place(
+        demo,
+        buyer,
+        plan.lines,
+        customer=plan.customer,
+        currency=plan.buyer.currency,
+        address=plan.buyer.address,
     )
     moves = [(0.1, S.CONFIRMED), (0.1, S.ALLOCATED), (1, S.SHIPPED), (3, S.DELIVERED)]
     if plan.returned:
         moves += [(9, S.RETURN_REQUESTED), (13, S.RETURNED)]
     for after, status in moves:
         yield max(plan.placed - after, 0.01)
-        order = await _move(demo, buyer, order, status)
-
-
-async def _move(demo: Demo, buyer: Principal, order: Order, status: OrderStatus) -> Order:
-    shipped = status is S.SHIPPED
-    return await order_service.change_status(
-        demo.hub,
-        principal=buyer if status is S.RETURN_REQUESTED else demo.manager,
-        order_id=order.id,
-        change=order_service.StatusChange(
-            status=status,
-            expected_version=order.version,
-            note=RETURN_NOTE if status is S.RETURN_REQUESTED else None,
+        returning, shipped = status is S.RETURN_REQUESTED, status is S.SHIPPED
+        order = await move_order(
+            demo,
+            buyer if returning else demo.manager,
+            order,
+            status,
+            note=RETURN_NOTE if returning else None,
             carrier="UPS" if shipped else None,
             tracking_number=f"1ZH{order.id[-10:].upper()}" if shipped else None,
-        ),
-    )
+        )
 
 
 async def _count_stock(demo: Demo) -> Story:
