@@ -9,16 +9,17 @@ rounded; the order's converted amount is the sum of its lines', so the two table
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import ColumnElement, Delete, Select, Subquery, delete, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics.money import Rates
+from hub.analytics.periods import Period
 from hub.db import upsert
 from hub.orders.rules import OrderStatus
 from storage.models import Order, OrderLine, OrderStatusChange, Product
@@ -26,13 +27,17 @@ from storage.models.analytics import (
     AnalyticsSettings,
     ExchangeRate,
     LineRevenueDay,
+    LineRevenueMonth,
     PartnerRevenueDay,
+    PartnerRevenueMonth,
 )
 
 DEFAULT_REPORTING_CURRENCY = "USD"
 _SUMS = ("revenue_minor", "reporting_minor", "unconverted_minor")
 PARTNER_KEYS = ("partner_id", "day", "currency")
 LINE_KEYS = ("partner_id", "day", "product_line", "currency")
+_COUNTS = ("delivered_orders", "returned_orders")
+_DAILY = {PartnerRevenueDay: PartnerRevenueMonth, LineRevenueDay: LineRevenueMonth}
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,17 @@ async def rebuild(
     """Recompute the rollups from raw orders: all of them, or those of one currency from a
     day on (a new rate); return the number of orders counted."""
     await _lock(session, "EXCLUSIVE")
-    forget_lines, forget_partners = delete(LineRevenueDay), delete(PartnerRevenueDay)
+    if since is not None:  # from the first of its month: the month's rows are made anew
+        since = since.replace(day=1)
+    forgotten = [
+        _forget(table, date_column, currency, since)
+        for table, date_column in [
+            (LineRevenueDay, LineRevenueDay.day),
+            (PartnerRevenueDay, PartnerRevenueDay.day),
+            (LineRevenueMonth, LineRevenueMonth.month),
+            (PartnerRevenueMonth, PartnerRevenueMonth.month),
+        ]
+    ]
     moves_statement = (
         select(
             Order.id,
@@ -121,17 +136,13 @@ async def rebuild(
         .order_by(Order.id, OrderStatusChange.id)
     )
     if currency is not None:
-        forget_lines = forget_lines.where(LineRevenueDay.currency == currency)
-        forget_partners = forget_partners.where(PartnerRevenueDay.currency == currency)
         moves_statement = moves_statement.where(Order.currency == currency)
     if since is not None:
-        forget_lines = forget_lines.where(LineRevenueDay.day >= since)
-        forget_partners = forget_partners.where(PartnerRevenueDay.day >= since)
         moves_statement = moves_statement.where(
             OrderStatusChange.changed_at >= datetime.combine(since, time(), UTC)
         )
-    await session.execute(forget_lines)
-    await session.execute(forget_partners)
+    for statement in forgotten:
+        await session.execute(statement)
     moves = (await session.execute(moves_statement)).all()
     all_rates = await rates(session, None if currency is None else [currency])
     orders: set[str] = set()
@@ -158,6 +169,16 @@ async def rebuild(
             )
         await _add(session, changes, all_rates)
     return len(orders)
+
+
+def _forget(table: type[Any], at: Any, currency: str | None, since: date | None) -> Delete:
+    """Delete a rollup table's rows (of a currency, from a day or month on)."""
+    statement = delete(table)
+    if currency is not None:
+        statement = statement.where(table.currency == currency)
+    if since is not None:
+        statement = statement.where(at >= since)
+    return statement
 
 
 async def _lock(session: AsyncSession, mode: str) -> None:
@@ -209,13 +230,31 @@ async def _add(session: AsyncSession, changes: Sequence[Change], all_rates: Rate
             for index, value in enumerate(sums):
                 line[index] += value
                 partner[index] += value
-    partner_columns = (*_SUMS, "delivered_orders", "returned_orders")
     if partners:
-        rows = [_row(PARTNER_KEYS, partner_columns, key, sums) for key, sums in partners.items()]
-        await _upsert(session, PartnerRevenueDay, PARTNER_KEYS, rows, partner_columns)
+        await _upsert_days(session, PartnerRevenueDay, PARTNER_KEYS, (*_SUMS, *_COUNTS), partners)
     if lines:
-        rows = [_row(LINE_KEYS, _SUMS, key, sums) for key, sums in lines.items()]
-        await _upsert(session, LineRevenueDay, LINE_KEYS, rows, _SUMS)
+        await _upsert_days(session, LineRevenueDay, LINE_KEYS, _SUMS, lines)
+
+
+async def _upsert_days(
+    session: AsyncSession,
+    table: type[Any],
+    keys: tuple[str, ...],
+    columns: tuple[str, ...],
+    by_day: dict[Any, list[int]],
+) -> None:
+    """Add sums per day key to a daily table, and the same summed per month to its monthly
+    table."""
+    by_month: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(columns))
+    for key, sums in by_day.items():
+        month = by_month[(key[0], key[1].replace(day=1), *key[2:])]
+        for index, value in enumerate(sums):
+            month[index] += value
+    rows = [_row(keys, columns, key, sums) for key, sums in by_day.items()]
+    await _upsert(session, table, keys, rows, columns)
+    month_keys = tuple("month" if key == "day" else key for key in keys)
+    rows = [_row(month_keys, columns, key, sums) for key, sums in by_month.items()]
+    await _upsert(session, _DAILY[table], month_keys, rows, columns)
 
 
 def _row(
@@ -226,7 +265,7 @@ def _row(
 
 async def _upsert(
     session: AsyncSession,
-    model: type[PartnerRevenueDay] | type[LineRevenueDay],
+    model: type[Any],
     keys: tuple[str, ...],
     rows: list[dict[str, Any]],
     sums: tuple[str, ...],
@@ -244,3 +283,43 @@ async def _upsert(
 def _batches(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def revenue_in(
+    period: Period,
+    *,
+    by_line: bool = False,
+    partner: Callable[[Any], ColumnElement[bool]] | None = None,
+) -> Subquery:
+    """The rollup rows of a period: whole months from the monthly table, the days before the
+    first and after the last whole month from the daily one; with `partner`, only the rows
+    whose partner_id column meets it. Columns: partner_id, currency, product_line (by_line),
+    the sums, and delivered_orders and returned_orders (not by_line)."""
+    days: Any = LineRevenueDay if by_line else PartnerRevenueDay
+    months: Any = _DAILY[days]
+
+    def rows(table: Any, at: Any, start: date, end: date) -> Select[Any]:
+        columns = [
+            table.partner_id,
+            table.currency,
+            *([table.product_line] if by_line else []),
+            *(table.__table__.c[name] for name in (*_SUMS, *([] if by_line else _COUNTS))),
+        ]
+        statement = select(*columns).where(at >= start, at < end)
+        return statement if partner is None else statement.where(partner(table.partner_id))
+
+    first = period.start if period.start.day == 1 else next_month(period.start)
+    last = period.end.replace(day=1)
+    if first >= last:
+        return rows(days, days.day, period.start, period.end).subquery()
+    parts = [rows(months, months.month, first, last)]
+    if period.start < first:
+        parts.append(rows(days, days.day, period.start, first))
+    if last < period.end:
+        parts.append(rows(days, days.day, last, period.end))
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after the day's."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)

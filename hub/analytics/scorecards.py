@@ -30,7 +30,6 @@ from hub.roles import Principal
 from hub.runtime import Hub
 from hub.validation import country as checked_country
 from storage.models import LeadAssignment, Partner
-from storage.models.analytics import PartnerRevenueDay
 
 
 class RankBand(StrEnum):
@@ -223,36 +222,27 @@ def _filtered(filter: ScorecardFilter) -> list[ColumnElement[bool]]:
 
 
 def revenue_by_partner(period: Period) -> Select[tuple[str, int]]:
-    return (
-        select(
-            PartnerRevenueDay.partner_id.label("partner_id"),
-            func.sum(PartnerRevenueDay.reporting_minor).label("minor"),
-        )
-        .where(PartnerRevenueDay.day >= period.start, PartnerRevenueDay.day < period.end)
-        .group_by(PartnerRevenueDay.partner_id)
-    )
+    rows = rollups.revenue_in(period)
+    return select(
+        rows.c.partner_id.label("partner_id"), func.sum(rows.c.reporting_minor).label("minor")
+    ).group_by(rows.c.partner_id)
 
 
 async def _figures(
     session: AsyncSession, partners: Sequence[Partner], period: Period, now: datetime
 ) -> dict[str, Figures]:
     partner_ids = [partner.id for partner in partners]
+    revenue = rollups.revenue_in(period, partner=lambda column: column.in_(partner_ids))
     rows = (
         await session.execute(
             select(
-                PartnerRevenueDay.partner_id,
-                PartnerRevenueDay.currency,
-                func.sum(PartnerRevenueDay.reporting_minor),
-                func.sum(PartnerRevenueDay.unconverted_minor),
-                func.sum(PartnerRevenueDay.delivered_orders),
-                func.sum(PartnerRevenueDay.returned_orders),
-            )
-            .where(
-                PartnerRevenueDay.partner_id.in_(list(partner_ids)),
-                PartnerRevenueDay.day >= period.start,
-                PartnerRevenueDay.day < period.end,
-            )
-            .group_by(PartnerRevenueDay.partner_id, PartnerRevenueDay.currency)
+                revenue.c.partner_id,
+                revenue.c.currency,
+                func.sum(revenue.c.reporting_minor),
+                func.sum(revenue.c.unconverted_minor),
+                func.sum(revenue.c.delivered_orders),
+                func.sum(revenue.c.returned_orders),
+            ).group_by(revenue.c.partner_id, revenue.c.currency)
         )
     ).all()
     by_partner: dict[str, list[Any]] = defaultdict(list)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,12 +22,7 @@ from hub.partners.rules import PartnerStatus
 from hub.roles import Principal, require_vendor_admin, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import Partner
-from storage.models.analytics import (
-    AnalyticsSettings,
-    ExchangeRate,
-    LineRevenueDay,
-    PartnerRevenueDay,
-)
+from storage.models.analytics import AnalyticsSettings, ExchangeRate
 
 SETTINGS_ROW = 1
 
@@ -167,26 +163,22 @@ async def _revenue(
     session: AsyncSession, period: Period, group_by: GroupBy
 ) -> tuple[dict[str, int], list[MissingRate]]:
     """Reporting revenue per group key over a period, and what had no rate."""
-    table = LineRevenueDay if group_by is GroupBy.PRODUCT_LINE else PartnerRevenueDay
-    key = {
-        GroupBy.PARTNER: table.partner_id,
+    rows = rollups.revenue_in(period, by_line=group_by is GroupBy.PRODUCT_LINE)
+    key: Any = {
         GroupBy.TIER: Partner.tier,
         GroupBy.TYPE: Partner.type,
         GroupBy.COUNTRY: Partner.country,
-        GroupBy.PRODUCT_LINE: LineRevenueDay.product_line,
-    }[group_by]
-    statement = (
-        select(
-            key,
-            table.currency,
-            func.sum(table.reporting_minor),
-            func.sum(table.unconverted_minor),
-        )
-        .where(table.day >= period.start, table.day < period.end)
-        .group_by(key, table.currency)
-    )
-    if group_by in (GroupBy.TIER, GroupBy.TYPE, GroupBy.COUNTRY):
-        statement = statement.join(Partner, Partner.id == table.partner_id)
+    }.get(group_by)
+    if key is None:
+        key = rows.c.product_line if group_by is GroupBy.PRODUCT_LINE else rows.c.partner_id
+    statement = select(
+        key,
+        rows.c.currency,
+        func.sum(rows.c.reporting_minor),
+        func.sum(rows.c.unconverted_minor),
+    ).group_by(key, rows.c.currency)
+    if group_by not in (GroupBy.PARTNER, GroupBy.PRODUCT_LINE):
+        statement = statement.join(Partner, Partner.id == rows.c.partner_id)
     revenue: dict[str, int] = defaultdict(int)
     missing: dict[str, int] = defaultdict(int)
     for group, currency, reporting, unconverted in await session.execute(statement):

@@ -29,7 +29,6 @@ from hub.partners.directory import InChannel
 from hub.roles import Principal
 from hub.runtime import Hub
 from storage.models import Partner
-from storage.models.analytics import LineRevenueDay, PartnerRevenueDay
 from storage.models.forecast import Opportunity
 
 
@@ -203,17 +202,16 @@ async def _add_actuals(
 ) -> None:
     """Delivered revenue net of returns from the daily rollups."""
     by_line = sums.group_by is ForecastGroup.PRODUCT_LINE
-    table: type[PartnerRevenueDay] | type[LineRevenueDay] = (
-        LineRevenueDay if by_line else PartnerRevenueDay
+    own = principal.organization_id
+    rows = rollups.revenue_in(
+        period,
+        by_line=by_line,
+        partner=None if principal.is_vendor else lambda column: InChannel(column, own),
     )
-    keys = [table.partner_id, table.currency, *([LineRevenueDay.product_line] if by_line else [])]
-    statement = (
-        select(*keys, func.sum(table.reporting_minor), func.sum(table.unconverted_minor))
-        .where(table.day >= period.start, table.day < period.end)
-        .group_by(*keys)
-    )
-    if not principal.is_vendor:
-        statement = statement.where(InChannel(table.partner_id, principal.organization_id))
+    keys = [rows.c.partner_id, rows.c.currency, *([rows.c.product_line] if by_line else [])]
+    statement = select(
+        *keys, func.sum(rows.c.reporting_minor), func.sum(rows.c.unconverted_minor)
+    ).group_by(*keys)
     for found in await session.execute(statement):
         partner_id, currency = found[0], found[1]
         row = sums.row(sums.key(partner_id, found[2] if by_line else ""))

@@ -73,6 +73,36 @@ class LineRevenueDay(RevenueSums, Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
 
 
+class PartnerRevenueMonth(RevenueSums, Base):
+    """The partner's daily rows of a month summed (month: its first day), so a long period
+    reads whole months here and only the days at either end from partner_revenue_days."""
+
+    __tablename__ = "partner_revenue_months"
+    __table_args__ = (Index("ix_partner_revenue_months_month", "month", "partner_id"),)
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    delivered_orders: Mapped[int] = mapped_column(Integer, default=0)
+    returned_orders: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LineRevenueMonth(RevenueSums, Base):
+    """line_revenue_days summed per month, as PartnerRevenueMonth."""
+
+    __tablename__ = "line_revenue_months"
+    __table_args__ = (Index("ix_line_revenue_months_month", "month", "product_line"),)
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    product_line: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+
 class TierRule(Base):
     """What a tier asks of a partner's performance over a report's period (beside the
     certified users of training's tier requirements): tier recommendations check it."""

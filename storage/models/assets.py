@@ -76,7 +76,10 @@ class AssetDownload(Base):
     """A download URL issued to someone: the usage analytics."""
 
     __tablename__ = "asset_downloads"
-    __table_args__ = (Index("ix_asset_downloads_asset_issued", "asset_id", "issued_at"),)
+    __table_args__ = (
+        Index("ix_asset_downloads_asset_issued", "asset_id", "issued_at"),
+        Index("ix_asset_downloads_partner_issued", "partner_id", "issued_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))

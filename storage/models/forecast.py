@@ -33,6 +33,8 @@ class Opportunity(IdMixin, TimestampMixin, Base):
         Index("ix_opportunities_status_expected_close", "status", "expected_close"),
         Index("ix_opportunities_created_order", "created_at", "id"),
         Index("ix_opportunities_partner_created_order", "partner_id", "created_at", "id"),
+        # Closed in a period: win rates for routing and scorecards.
+        Index("ix_opportunities_closed_partner", "closed_at", "partner_id"),
     )
 
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))

@@ -52,12 +52,15 @@ class LeadAssignment(Base):
     """One offer of a lead to a partner and how it ended."""
 
     __tablename__ = "lead_assignments"
+    __table_args__ = (
+        # A partner's offers made, and ended, in a period (its scorecard).
+        Index("ix_lead_assignments_partner_offered", "partner_id", "offered_at"),
+        Index("ix_lead_assignments_partner_outcome", "partner_id", "outcome_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    partner_id: Mapped[str] = mapped_column(
-        ForeignKey("partners.id", ondelete="CASCADE"), index=True
-    )
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     rule: Mapped[str] = mapped_column(String(32))
     offered_at: Mapped[datetime] = mapped_column()
     offered_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -98,6 +101,7 @@ class DealRegistration(IdMixin, TimestampMixin, Base):
         Index("ix_deal_registrations_status_expires_at", "status", "expires_at"),
         Index("ix_deal_registrations_created_order", "created_at", "id"),
         Index("ix_deal_registrations_partner_created_order", "partner_id", "created_at", "id"),
+        Index("ix_deal_registrations_partner_decided", "partner_id", "decided_at"),
     )
 
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,12 +17,24 @@ from hub.analytics import service as analytics_service
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.roles import Role
-from storage.models.analytics import LineRevenueDay, PartnerRevenueDay
-from tests.api.test_analytics import DELIVER, RATE, Shop
+from storage.models.analytics import (
+    LineRevenueDay,
+    LineRevenueMonth,
+    PartnerRevenueDay,
+    PartnerRevenueMonth,
+)
+from tests.api.test_analytics import CONCENTRATION, DELIVER, RATE, Shop
 from tests.conftest import data_of
 from tests.factories import Actor, Factory
 from tests.web.test_import_files import run_command
 
+TABLES: dict[str, Any] = {
+    "partners": PartnerRevenueDay,
+    "lines": LineRevenueDay,
+    "partner months": PartnerRevenueMonth,
+    "line months": LineRevenueMonth,
+}
+LINES = ["NETWORKING", "SECURITY", "CLOUD"]
 FATES = ["deliver", "return all", "return part", "refused return", "cancel", "ship only"]
 
 
@@ -145,51 +157,46 @@ async def _play(shop: Shop, buyer: Actor, currency: str, fate: str, lines: dict[
 
 
 async def _rollups(factory: Factory) -> dict[str, list[tuple[Any, ...]]]:
+    """Every rollup row, by table: the days, and the months (which must be their sums)."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
     async with factory.hub.read() as session:
-        partners = (
-            await session.execute(
-                select(PartnerRevenueDay).order_by(
-                    PartnerRevenueDay.partner_id, PartnerRevenueDay.day, PartnerRevenueDay.currency
+        for name, table in TABLES.items():
+            columns, keys = _columns(table)
+            rows = await session.execute(
+                select(*(table.__table__.c[column] for column in columns)).order_by(
+                    *(table.__table__.c[key] for key in keys)
                 )
             )
-        ).scalars()
-        lines = (
-            await session.execute(
-                select(LineRevenueDay).order_by(
-                    LineRevenueDay.partner_id,
-                    LineRevenueDay.day,
-                    LineRevenueDay.product_line,
-                    LineRevenueDay.currency,
-                )
-            )
-        ).scalars()
-        return {
-            "partners": [
-                (
-                    r.partner_id,
-                    r.day,
-                    r.currency,
-                    r.delivered_orders,
-                    r.returned_orders,
-                    r.revenue_minor,
-                    r.reporting_minor,
-                    r.unconverted_minor,
-                )
-                for r in partners
-            ],
-            "lines": [
-                (
-                    r.partner_id,
-                    r.day,
-                    r.product_line,
-                    r.currency,
-                    r.revenue_minor,
-                    r.reporting_minor,
-                    r.unconverted_minor,
-                )
-                for r in lines
-            ],
-        }
+            found[name] = [tuple(row) for row in rows]
+    for days, months in [("partners", "partner months"), ("lines", "line months")]:
+        assert found[months] == _summed_by_month(found[days], TABLES[days]), months
+    return found
+
+
+def _columns(table: Any) -> tuple[list[str], list[str]]:
+    """Keys, then delivered and returned orders (partner tables), then the sums."""
+    keys = [column.name for column in table.__table__.primary_key.columns]
+    counts = [name for name in ("delivered_orders", "returned_orders") if name in table.__table__.c]
+    return [*keys, *counts, "revenue_minor", "reporting_minor", "unconverted_minor"], keys
+
+
+def _summed_by_month(rows: list[tuple[Any, ...]], table: Any) -> list[tuple[Any, ...]]:
+    columns, keys = _columns(table)
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        values = dict(zip(columns, row, strict=True))
+        values["day"] = values["day"].replace(day=1)
+        key = tuple(values[name] for name in keys)
+        adding = [values[name] for name in columns if name not in keys]
+        sums[key] = [a + b for a, b in zip(sums.get(key, [0] * len(adding)), adding, strict=True)]
+    month_columns = ["month" if name == "day" else name for name in columns]
+    month_keys = ["month" if name == "day" else name for name in keys]
+    made = []
+    for key, totals in sorted(sums.items()):
+        named = dict(zip(month_keys, key, strict=True))
+        named.update(zip([c for c in month_columns if c not in month_keys], totals, strict=True))
+        made.append(tuple(named[name] for name in month_columns))
+    return made
 
 
 async def test_a_rate_set_while_a_delivery_converts_waits_for_it(
@@ -226,3 +233,54 @@ async def test_a_rate_set_while_a_delivery_converts_waits_for_it(
 
     assert kept == await _rollups(factory)
     assert [row[-2] for row in kept["partners"]] == [2 * 7_999 * 3 // 2]  # 2 x 79.99 GBP at 1.5
+
+
+async def test_periods_read_from_months_and_days_give_the_daily_sums(
+    any_factory: Factory,
+) -> None:
+    """Whole months come from the monthly rollups and the days at either end from the daily
+    ones: over random rollups, every kind of period (inside a month, across month and year
+    ends, whole months, a quarter, one day) sums to what the days hold, per partner and per
+    product line, through channelConcentration."""
+    factory, chance = any_factory, random.Random(41)
+    vendor = await factory.vendor_admin()
+    partners = [(await factory.partner(f"R{n}")).id for n in range(4)]
+    first = date(2025, 11, 20)
+    changes = [
+        rollups.Change(
+            chance.choice(partners),
+            first + timedelta(days=chance.randrange(130)),
+            "USD",
+            first,
+            {line: chance.randint(-300, 5_000) for line in chance.sample(LINES, 2)},
+            delivered=1,
+        )
+        for _ in range(300)
+    ]
+    async with factory.hub.write() as session:
+        await rollups._add(session, changes, await rollups.rates(session))
+    periods = [
+        ("2025-12-03", "2025-12-19"),
+        ("2025-11-25", "2026-01-07"),
+        ("2025-12-01", "2026-01-31"),
+        ("2025-12-31", "2026-02-01"),
+        ("2026-01-01", "2026-03-31"),
+        ("2026-02-14", "2026-02-14"),
+        ("2025-11-01", "2026-04-10"),
+    ]
+    for start, end in periods:
+        low, high = date.fromisoformat(start), date.fromisoformat(end)
+        inside = [change for change in changes if low <= change.day <= high]
+        for group, key in [("PARTNER", lambda c, _: c.partner_id), ("PRODUCT_LINE", None)]:
+            expected: dict[str, int] = {}
+            for change in inside:
+                for line, minor in change.by_line.items():
+                    name = line if key is None else key(change, line)
+                    expected[name] = expected.get(name, 0) + minor
+            variables = {"period": {"from": start, "to": end}, "by": group}
+            found = data_of(await factory.gql(CONCENTRATION, variables, actor=vendor))
+            served = {
+                row["key"]: int(row["revenueMinor"])
+                for row in found["channelConcentration"]["groups"]
+            }
+            assert served == {k: v for k, v in expected.items() if v}, (start, end, group)
