@@ -178,11 +178,10 @@ async def rebuild(db: asyncpg.Connection, env: dict[str, str], now: datetime) ->
         raise RuntimeError(f"channelhub analytics rebuild failed: {done.stderr or done.stdout}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     started = time.perf_counter()
-    await db.execute("VACUUM (ANALYZE) partner_revenue_days, line_revenue_days")
-    rows = [
-        f"{table} {await db.fetchval(f'SELECT count(*) FROM {table}'):,}"
-        for table in ("partner_revenue_days", "line_revenue_days")
-    ]
+    tables = ("partner_revenue_days", "line_revenue_days")
+    tables += tuple(table.replace("_days", "_months") for table in tables)
+    await db.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+    rows = [f"{table} {await db.fetchval(f'SELECT count(*) FROM {table}'):,}" for table in tables]
     print(
         f"channelhub analytics rebuild: {took:.1f} s ({done.stdout.strip()}; peak RSS "
         f"{peak:,.0f} MB); rollups: {', '.join(rows)}; VACUUM ANALYZE of them "
@@ -343,7 +342,7 @@ class Seeder:
         """Leads offered to partners (less skewed than revenue), a few offered twice."""
         weights = [weight**0.6 for weight in _increments(self.weights)]
         cumulative = list(itertools.accumulate(weights))
-        rows, offers = [], []
+        rows, offers, opportunities = [], [], []
         for partner in self.rng.choices(self.partners, cum_weights=cumulative, k=count):
             lead_id = self.new_id()
             created = self.now - timedelta(seconds=self.rng.uniform(600, YEARS * 365 * 86_400))
@@ -357,6 +356,9 @@ class Seeder:
                 outcome, ended = self._offer(offered)
                 offers.append((lead_id, holder.id, offered, outcome, ended))
             rows.append(self._lead(lead_id, holder.id, created, offered, outcome))
+            if outcome is Outcome.ACCEPTED:
+                assert ended is not None
+                opportunities.append(self._opportunity(rows[-1], ended))
         await self.copy(
             "leads",
             ("id", "customer_company", "customer_key", "country", "product_line", "value_minor", "currency", "source", "status", "partner_id", "offered_at", "offer_expires_at", "version", "created_at", "updated_at"),
@@ -366,6 +368,27 @@ class Seeder:
             "lead_assignments",
             ("lead_id", "partner_id", "rule", "offered_at", "outcome", "outcome_at"),
             [(lead, partner, "TERRITORY:BEST_SCORE", at, outcome, ended) for lead, partner, at, outcome, ended in offers],
+        )  # fmt: skip
+        await self.copy(
+            "opportunities",
+            ("id", "partner_id", "lead_id", "customer_company", "product_line", "stage", "amount_minor", "currency", "expected_close", "status", "closed_at", "version", "created_at", "updated_at"),
+            opportunities,
+        )  # fmt: skip
+
+    def _opportunity(self, lead: tuple[Any, ...], accepted: datetime) -> tuple[Any, ...]:
+        """The opportunity of an accepted lead: WON or LOST with its lead (closed 1-90 days
+        after acceptance, not after now), else OPEN, expected to close within 4 months."""
+        lead_id, company, line, value, status = lead[0], lead[1], lead[4], lead[5], lead[8]
+        closing = min(self.now, accepted + timedelta(days=self.rng.uniform(1, 90)))
+        if status in (LeadStatus.WON, LeadStatus.LOST):
+            outcome, closed, expected = str(status), closing, closing.date()
+        else:
+            outcome, closed = "OPEN", None
+            expected = (self.now + timedelta(days=self.rng.uniform(-20, 120))).date()
+        stage = self.rng.choice(("PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION"))
+        return (
+            self.new_id(), lead[9], lead_id, company, line, stage, value, "USD", expected,
+            outcome, closed, 1, accepted, closed or accepted,
         )  # fmt: skip
 
     def _offer(self, offered: datetime) -> tuple[Outcome, datetime | None]:

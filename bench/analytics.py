@@ -3,15 +3,16 @@
 Starts its own PostgreSQL 15 on a free loopback port in a temporary folder, migrates it with
 `channelhub migrate`, creates the vendor admin with `channelhub create-admin` and seeds it with
 COPY (bench/_analytics_seed.py tells how): ACTIVE partners with Pareto-skewed revenue, orders
-over the 3 years before today with 1-3 lines each, and leads with their offers. It sets an EUR
+over the 3 years before today with 1-3 lines each, and leads with their offers (an accepted
+lead gets an opportunity: WON or LOST as the lead, else OPEN). It sets an EUR
 rate (1.0825, valid before the first order), runs `channelhub analytics rebuild` (timed: every
 rollup from raw data), analyzes the rollups and starts one `channelhub serve` (production, no
 demo).
 
 Each round sends --requests of each document, one at a time and interleaved, as the vendor
 admin over a keep-alive connection: partnerScorecard(partnerId, period: {quarter}) for a
-random partner (target p95 <= 50 ms), channelConcentration(period: {year}) by partner, with
-names (<= 500 ms), and partnerScorecards(first: 50, period: {quarter}) (<= 300 ms) when
+random partner with its activity figures (target p95 <= 50 ms),
+channelConcentration(period: {year}) by partner with each group's name (<= 500 ms), and partnerScorecards(first: 50, period: {quarter}) (<= 300 ms) when
 schema/schema.graphql has it. Beside each, timed the same way on one asyncpg connection, its
 anchor: the same revenue straight from orders, order_lines and order_status_changes in one
 GROUP BY (that partner's quarter; every partner's year; the quarter's top 50). The hub's
@@ -71,16 +72,24 @@ SCORECARD = """query($id: ID!, $period: PeriodInput!) { partnerScorecard(partner
   leadsOffered { current previous change } leadsAccepted { current previous change }
   leadsDeclined { current previous change } leadsExpired { current previous change }
   acceptanceRateBasisPoints { current previous change } medianSecondsToAccept { current previous change }
+  routedLeadsWon { current previous change } winRateBasisPoints { current previous change }
+  routedRevenueMinor { current previous change } openPipelineMinor { current previous change }
+  dealsSubmitted { current previous change } dealApprovalRateBasisPoints { current previous change }
+  certifiedUsers { current } certificationSeatsMet { current } certificationSeatsRequired { current }
+  collateralDownloads { current previous change } articlesRead { current previous change }
+  bestPracticesPublished { current } medianSecondsToRespond { current previous change }
   missingRates { currency amountMinor } } }"""
 CONCENTRATION = """query($period: PeriodInput!) { channelConcentration(period: $period) {
   period { label } previousPeriod { label } reportingCurrency thresholdBasisPoints
   totalRevenueMinor coreSize activePartners coreShareOfActivePartnersBasisPoints
   giniBasisPoints entered left missingRates { currency amountMinor }
-  groups { key revenueMinor shareBasisPoints cumulativeBasisPoints inCore partner { name } } } }"""
+  groups { key revenueMinor shareBasisPoints cumulativeBasisPoints inCore name } } }"""
 SCORECARDS = """query($period: PeriodInput!) { partnerScorecards(period: $period, first: 50) {
   totalCount pageInfo { hasNextPage endCursor } edges { node { partner { id name tier }
   revenueMinor { current previous change } deliveredOrders { current previous change }
-  leadsOffered { current } acceptanceRateBasisPoints { current } rankInTier rankInChannel rankBand } } } }"""
+  leadsOffered { current } acceptanceRateBasisPoints { current } winRateBasisPoints { current }
+  openPipelineMinor { current } dealsSubmitted { current } certificationSeatsMet { current }
+  rankInTier rankInChannel rankBand } } } }"""
 # Each order's shipped (or returned) value at the rate of its order date, by partner.
 REVENUE_SQL = """WITH rates AS (
     SELECT currency, valid_from, rate::numeric AS rate,

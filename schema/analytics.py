@@ -107,6 +107,10 @@ class ConcentrationShare:
     in_core: bool = strawberry.field(
         description="In the smallest set of groups that brings the threshold."
     )
+    name: str = strawberry.field(
+        description="The partner's or product line's name; the tier, type or country code "
+        "otherwise."
+    )
     is_partner: strawberry.Private[bool]
 
     @strawberry.field(description="The partner, when grouped by partner.")
@@ -163,6 +167,7 @@ class ChannelConcentration:
                     share_basis_points=share.share_bp,
                     cumulative_basis_points=share.cumulative_bp,
                     in_core=share.in_core,
+                    name=found.names.get(share.key, share.key),
                     is_partner=by_partner,
                 )
                 for share in figures.shares

@@ -21,7 +21,7 @@ from hub.errors import BadInput
 from hub.partners.rules import PartnerStatus
 from hub.roles import Principal, require_vendor_admin, require_vendor_staff
 from hub.runtime import Hub
-from storage.models import Partner
+from storage.models import Partner, ProductLine
 from storage.models.analytics import AnalyticsSettings, ExchangeRate
 
 SETTINGS_ROW = 1
@@ -61,6 +61,8 @@ class ChannelConcentration:
     # The core set of the previous period, to tell who entered and who left it.
     previous_core: list[str]
     missing_rates: list[MissingRate]
+    # The partner's or product line's name per key (other keys are their own names).
+    names: dict[str, str]
 
     @property
     def entered(self) -> list[str]:
@@ -142,6 +144,7 @@ async def channel_concentration(
     async with hub.read() as session:
         now, missing = await _revenue(session, period, group_by)
         before, _ = await _revenue(session, period.previous(), group_by)
+        names = await _names(session, period, group_by)
         active = await session.scalar(
             select(func.count()).select_from(Partner).where(Partner.status == PartnerStatus.ACTIVE)
         )
@@ -156,7 +159,20 @@ async def channel_concentration(
         int(active or 0),
         previous.core,
         missing,
+        names,
     )
+
+
+async def _names(session: AsyncSession, period: Period, group_by: GroupBy) -> dict[str, str]:
+    """The names of the partners with revenue in the period, or of every product line."""
+    if group_by is GroupBy.PRODUCT_LINE:
+        statement = select(ProductLine.code, ProductLine.name)
+    elif group_by is GroupBy.PARTNER:
+        earning = select(rollups.revenue_in(period).c.partner_id)
+        statement = select(Partner.id, Partner.name).where(Partner.id.in_(earning))
+    else:
+        return {}
+    return {str(key): str(name) for key, name in await session.execute(statement)}
 
 
 async def _revenue(

@@ -39,7 +39,7 @@ CONCENTRATION = """query($period: PeriodInput!, $by: ConcentrationGroup, $t: Int
     thresholdBasisPoints totalRevenueMinor coreSize activePartners
     coreShareOfActivePartnersBasisPoints giniBasisPoints entered left
     missingRates { currency amountMinor }
-    groups { key revenueMinor shareBasisPoints cumulativeBasisPoints inCore partner { name } }
+    groups { key name revenueMinor shareBasisPoints cumulativeBasisPoints inCore partner { name } }
   } }"""
 MARCH = {"month": "2026-03"}
 DELIVER = [
@@ -134,6 +134,7 @@ async def test_the_core_is_the_partner_that_brings_eighty_percent(march: dict[st
     assert found["groups"] == [
         {
             "key": ids["Alpha"].id,
+            "name": "Alpha",
             "revenueMinor": 80_000,
             "shareBasisPoints": 8_016,  # 80,000 / 99,800
             "cumulativeBasisPoints": 8_016,
@@ -142,6 +143,7 @@ async def test_the_core_is_the_partner_that_brings_eighty_percent(march: dict[st
         },
         {
             "key": ids["Beta"].id,
+            "name": "Beta",
             "revenueMinor": 19_800,  # 18,000 EUR cents at 1.10; the GBP order has no rate
             "shareBasisPoints": 1_984,
             "cumulativeBasisPoints": 10_000,
@@ -195,7 +197,17 @@ async def test_revenue_by_product_line_and_by_tier(march: dict[str, Any]) -> Non
     ]
     assert lines["coreShareOfActivePartnersBasisPoints"] is None
     assert lines["groups"][0]["partner"] is None
-    assert [(g["key"], g["revenueMinor"]) for g in tiers["groups"]] == [("SILVER", 99_800)]
+    named = data_of(
+        await factory.gql(
+            '{ a: productLine(code: "SECURITY") { name } b: productLine(code: "NETWORKING") '
+            "{ name } }",
+            actor=vendor,
+        )
+    )
+    assert [g["name"] for g in lines["groups"]] == [named["a"]["name"], named["b"]["name"]]
+    assert [(g["key"], g["name"], g["revenueMinor"]) for g in tiers["groups"]] == [
+        ("SILVER", "SILVER", 99_800)
+    ]
     assert (tiers["thresholdBasisPoints"], tiers["giniBasisPoints"]) == (5_000, 0)
 
 
