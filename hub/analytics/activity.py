@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -93,29 +93,49 @@ def _rate(part: int, whole: int) -> int | None:
 
 
 async def activity(
-    session: AsyncSession, partners: Sequence[Partner], period: Period, *, now: datetime
-) -> dict[str, Activity]:
-    """The activity of some partners in a period."""
+    session: AsyncSession, partners: Sequence[Partner], periods: Sequence[Period], *, now: datetime
+) -> list[dict[str, Activity]]:
+    """The activity of some partners in each of some periods (one statement per figure for
+    all the periods, but for the response times)."""
     ids = [partner.id for partner in partners]
-    found = {id_: Activity() for id_ in ids}
-    await _opportunities(session, ids, period, found)
-    await _deals(session, ids, period, found)
-    await _certifications(session, partners, min(period.ends_at, now), found)
-    await _engagement(session, ids, period, found)
-    await _responses(session, ids, period, found)
+    found = [{id_: Activity() for id_ in ids} for _ in periods]
+    await _opportunities(session, ids, periods, found)
+    await _deals(session, ids, periods, found)
+    await _certifications(session, partners, [min(p.ends_at, now) for p in periods], found)
+    await _engagement(session, ids, periods, found)
+    for period, figures in zip(periods, found, strict=True):
+        await _responses(session, ids, period, figures)
     return found
 
 
+def period_of(periods: Sequence[Period], at: datetime | date | None) -> int | None:
+    """The index of the period a time (or day) falls in, if any."""
+    if at is None:
+        return None
+    for index, period in enumerate(periods):
+        if isinstance(at, datetime):
+            if period.starts_at <= at < period.ends_at:
+                return index
+        elif period.start <= at < period.end:
+            return index
+    return None
+
+
 async def _opportunities(
-    session: AsyncSession, ids: list[str], period: Period, found: dict[str, Activity]
+    session: AsyncSession,
+    ids: list[str],
+    periods: Sequence[Period],
+    found: list[dict[str, Activity]],
 ) -> None:
-    """Routed leads' and registrations' opportunities closed in the period (won revenue at the
+    """Routed leads' and registrations' opportunities closed in a period (won revenue at the
     rate of the closing day), and open ones expected to close in it (at that day's rate)."""
-    closed = (Opportunity.closed_at >= period.starts_at) & (Opportunity.closed_at < period.ends_at)
+    starts_at, ends_at = min(p.starts_at for p in periods), max(p.ends_at for p in periods)
+    start, end = min(p.start for p in periods), max(p.end for p in periods)
+    closed = (Opportunity.closed_at >= starts_at) & (Opportunity.closed_at < ends_at)
     expected = (
         (Opportunity.status == OpportunityStatus.OPEN)
-        & (Opportunity.expected_close >= period.start)
-        & (Opportunity.expected_close < period.end)
+        & (Opportunity.expected_close >= start)
+        & (Opportunity.expected_close < end)
     )
     rows = (
         await session.execute(
@@ -135,8 +155,12 @@ async def _opportunities(
     ).all()
     rates = await rollups.rates(session, {row.currency for row in rows})
     for partner_id, routed, status, amount, currency, closed_at, close_day in rows:
-        figures = found[partner_id]
-        if status == OpportunityStatus.OPEN:
+        is_open = status == OpportunityStatus.OPEN
+        index = period_of(periods, close_day if is_open else closed_at)
+        if index is None:
+            continue
+        figures = found[index][partner_id]
+        if is_open:
             figures.open_opportunities += 1
             _add_money(figures, "open_pipeline_minor", amount, currency, close_day, rates)
         elif routed:
@@ -169,30 +193,37 @@ def _add_money(
 
 
 async def _deals(
-    session: AsyncSession, ids: list[str], period: Period, found: dict[str, Activity]
+    session: AsyncSession,
+    ids: list[str],
+    periods: Sequence[Period],
+    found: list[dict[str, Activity]],
 ) -> None:
-    """Registrations submitted in the period, and those approved in it (an approved one whose
+    """Registrations submitted in a period, and those approved in it (an approved one whose
     protection lapsed since counts too)."""
-    submitted = await _per_partner(
-        session, DealRegistration.partner_id, ids, DealRegistration.created_at, period
+    submitted = await per_partner(
+        session, DealRegistration.partner_id, ids, DealRegistration.created_at, periods
     )
-    approved = await _per_partner(
+    approved = await per_partner(
         session,
         DealRegistration.partner_id,
         ids,
         DealRegistration.decided_at,
-        period,
+        periods,
         DealRegistration.status.in_([DealStatus.APPROVED, DealStatus.EXPIRED]),
     )
-    for id_, figures in found.items():
-        figures.deals_submitted = submitted.get(id_, 0)
-        figures.deals_approved = approved.get(id_, 0)
+    for index, by_partner in enumerate(found):
+        for id_, figures in by_partner.items():
+            figures.deals_submitted = submitted.get((id_, index), 0)
+            figures.deals_approved = approved.get((id_, index), 0)
 
 
 async def _certifications(
-    session: AsyncSession, partners: Sequence[Partner], at: datetime, found: dict[str, Activity]
+    session: AsyncSession,
+    partners: Sequence[Partner],
+    instants: Sequence[datetime],
+    found: list[dict[str, Activity]],
 ) -> None:
-    """Users holding a valid certification at the period's end (or now, for a period still
+    """Users holding a valid certification at each period's end (or now, for a period still
     running), and how many of the seats its tier requires per product line they fill."""
     rows = (
         await session.execute(
@@ -200,21 +231,19 @@ async def _certifications(
                 Certification.organization_id,
                 Certification.user_id,
                 CertificationDefinition.product_line,
+                Certification.first_issued_at,
+                Certification.expires_at,
+                Certification.revoked_at,
             )
             .join(CertificationDefinition)
             .where(
                 Certification.organization_id.in_([partner.id for partner in partners]),
-                Certification.first_issued_at <= at,
-                Certification.expires_at > at,
-                Certification.revoked_at.is_(None) | (Certification.revoked_at > at),
+                Certification.first_issued_at <= max(instants),
+                Certification.expires_at > min(instants),
+                Certification.revoked_at.is_(None) | (Certification.revoked_at > min(instants)),
             )
         )
     ).all()
-    users: dict[str, set[str]] = defaultdict(set)
-    by_line: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for partner_id, user_id, product_line in rows:
-        users[partner_id].add(user_id)
-        by_line[partner_id, product_line].add(user_id)
     tiers = {partner.tier for partner in partners}
     required: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for tier, product_line, seats in await session.execute(
@@ -223,42 +252,54 @@ async def _certifications(
         ).where(TierRequirement.tier.in_(sorted(tiers)))
     ):
         required[tier].append((product_line, int(seats)))
-    for partner in partners:
-        figures = found[partner.id]
-        figures.certified_users = len(users[partner.id])
-        for product_line, seats in required[partner.tier]:
-            figures.certification_seats_required += seats
-            figures.certification_seats_met += min(seats, len(by_line[partner.id, product_line]))
+    for at, by_partner in zip(instants, found, strict=True):
+        users: dict[str, set[str]] = defaultdict(set)
+        by_line: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for partner_id, user_id, product_line, issued, expires, revoked in rows:
+            if issued <= at < expires and (revoked is None or revoked > at):
+                users[partner_id].add(user_id)
+                by_line[partner_id, product_line].add(user_id)
+        for partner in partners:
+            figures = by_partner[partner.id]
+            figures.certified_users = len(users[partner.id])
+            for product_line, seats in required[partner.tier]:
+                figures.certification_seats_required += seats
+                met = len(by_line[partner.id, product_line])
+                figures.certification_seats_met += min(seats, met)
 
 
 async def _engagement(
-    session: AsyncSession, ids: list[str], period: Period, found: dict[str, Activity]
+    session: AsyncSession,
+    ids: list[str],
+    periods: Sequence[Period],
+    found: list[dict[str, Activity]],
 ) -> None:
-    """Collateral downloads, article reads and best practices published in the period."""
-    downloads = await _per_partner(
-        session, AssetDownload.partner_id, ids, AssetDownload.issued_at, period
+    """Collateral downloads, article reads and best practices published in a period."""
+    downloads = await per_partner(
+        session, AssetDownload.partner_id, ids, AssetDownload.issued_at, periods
     )
-    reads = await _per_partner(
+    reads = await per_partner(
         session,
         ArticleReadDay.partner_id,
         ids,
         ArticleReadDay.day,
-        period,
-        total=func.sum(ArticleReadDay.views),
+        periods,
+        summed=ArticleReadDay.views,
         by_day=True,
     )
-    practices = await _per_partner(
+    practices = await per_partner(
         session,
         BestPractice.partner_id,
         ids,
         BestPractice.published_at,
-        period,
+        periods,
         BestPractice.status == PracticeStatus.PUBLISHED,
     )
-    for id_, figures in found.items():
-        figures.collateral_downloads = downloads.get(id_, 0)
-        figures.articles_read = reads.get(id_, 0)
-        figures.best_practices_published = practices.get(id_, 0)
+    for index, by_partner in enumerate(found):
+        for id_, figures in by_partner.items():
+            figures.collateral_downloads = downloads.get((id_, index), 0)
+            figures.articles_read = reads.get((id_, index), 0)
+            figures.best_practices_published = practices.get((id_, index), 0)
 
 
 async def _responses(
@@ -301,22 +342,42 @@ async def _responses(
                 found[partner_id].response_seconds.append((sent_at - since).total_seconds())
 
 
-async def _per_partner(
+async def per_partner(
     session: AsyncSession,
     partner: QueryableAttribute[Any],
     ids: list[str],
     at: QueryableAttribute[Any],
-    period: Period,
+    periods: Sequence[Period],
     *where: ColumnElement[bool],
-    total: ColumnElement[Any] | None = None,
+    summed: QueryableAttribute[Any] | None = None,
     by_day: bool = False,
-) -> dict[str, int]:
-    """Per partner of `ids`: how many rows (or the `total`) fall in the period by `at`, a
-    time (or a day when `by_day`), and meet `where`."""
-    starts, ends = (period.start, period.end) if by_day else (period.starts_at, period.ends_at)
-    rows = await session.execute(
-        select(partner, func.count() if total is None else total)
-        .where(partner.in_(ids), at >= starts, at < ends, *where)
-        .group_by(partner)
+) -> dict[tuple[str, int], int]:
+    """Per partner of `ids` and index of a period: how many rows (or the sum of `summed`)
+    fall in the period by `at`, a time (or a day when `by_day`), and meet `where`; one
+    statement."""
+    bounds = [(p.start, p.end) if by_day else (p.starts_at, p.ends_at) for p in periods]
+    which = case(
+        *(((at >= start) & (at < end), index) for index, (start, end) in enumerate(bounds))
     )
-    return {str(key): int(count or 0) for key, count in rows}
+    rows = (
+        select(
+            partner.label("partner_id"),
+            which.label("period"),
+            (literal(1) if summed is None else summed).label("value"),
+        )
+        .where(
+            partner.in_(ids),
+            at >= min(start for start, _ in bounds),
+            at < max(end for _, end in bounds),
+            *where,
+        )
+        .subquery()
+    )
+    found = await session.execute(
+        select(rows.c.partner_id, rows.c.period, func.sum(rows.c.value)).group_by(
+            rows.c.partner_id, rows.c.period
+        )
+    )
+    return {
+        (str(key), int(index)): int(count or 0) for key, index, count in found if index is not None
+    }

@@ -15,11 +15,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, func, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics import rollups
-from hub.analytics.activity import Activity, activity
+from hub.analytics.activity import Activity, activity, per_partner, period_of
 from hub.analytics.periods import Period
 from hub.analytics.service import MissingRate
 from hub.errors import NotFound
@@ -174,8 +184,7 @@ async def scorecards_of(
     session: AsyncSession, partners: Sequence[Partner], period: Period, *, now: datetime
 ) -> list[Scorecard]:
     """The scorecards of some partners, with a fixed number of statements."""
-    current = await _figures(session, partners, period, now)
-    previous = await _figures(session, partners, period.previous(), now)
+    current, previous = await _figures(session, partners, [period, period.previous()], now)
     standings = await _standings(session, period, also=[partner.id for partner in partners])
     currency = await rollups.reporting_currency(session)
     return [
@@ -229,13 +238,16 @@ def revenue_by_partner(period: Period) -> Select[tuple[str, int]]:
 
 
 async def _figures(
-    session: AsyncSession, partners: Sequence[Partner], period: Period, now: datetime
-) -> dict[str, Figures]:
+    session: AsyncSession, partners: Sequence[Partner], periods: Sequence[Period], now: datetime
+) -> list[dict[str, Figures]]:
+    """Each period's figures of some partners, each figure read for all the periods at once."""
     partner_ids = [partner.id for partner in partners]
-    revenue = rollups.revenue_in(period, partner=lambda column: column.in_(partner_ids))
-    rows = (
-        await session.execute(
+    parts = []
+    for index, period in enumerate(periods):
+        revenue = rollups.revenue_in(period, partner=lambda column: column.in_(partner_ids))
+        parts.append(
             select(
+                literal(index).label("period"),
                 revenue.c.partner_id,
                 revenue.c.currency,
                 func.sum(revenue.c.reporting_minor),
@@ -244,13 +256,18 @@ async def _figures(
                 func.sum(revenue.c.returned_orders),
             ).group_by(revenue.c.partner_id, revenue.c.currency)
         )
-    ).all()
-    by_partner: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_partner[row[0]].append(row[1:])
-    leads = await _lead_figures(session, partner_ids, period)
-    done = await activity(session, partners, period, now=now)
-    return {id_: _of(by_partner.get(id_, []), leads[id_], done[id_]) for id_ in partner_ids}
+    by_partner: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for row in await session.execute(union_all(*parts)):
+        by_partner[int(row[0]), row[1]].append(row[2:])
+    leads = await _lead_figures(session, partner_ids, periods)
+    done = await activity(session, partners, periods, now=now)
+    return [
+        {
+            id_: _of(by_partner.get((index, id_), []), leads[index][id_], done[index][id_])
+            for id_ in partner_ids
+        }
+        for index in range(len(periods))
+    ]
 
 
 def _of(
@@ -270,24 +287,13 @@ def _of(
 
 
 async def _lead_figures(
-    session: AsyncSession, partner_ids: Sequence[str], period: Period
-) -> dict[str, tuple[int, int, int, int, int | None, int | None]]:
-    """Per partner: offers made in the period, and how the offers that ended in it ended."""
-    starts, ends, ids = period.starts_at, period.ends_at, list(partner_ids)
-    offered: dict[str, int] = dict(
-        (
-            await session.execute(
-                select(LeadAssignment.partner_id, func.count())
-                .where(
-                    LeadAssignment.partner_id.in_(ids),
-                    LeadAssignment.offered_at >= starts,
-                    LeadAssignment.offered_at < ends,
-                )
-                .group_by(LeadAssignment.partner_id)
-            )
-        )
-        .tuples()
-        .all()
+    session: AsyncSession, partner_ids: Sequence[str], periods: Sequence[Period]
+) -> list[dict[str, tuple[int, int, int, int, int | None, int | None]]]:
+    """Per period and partner: offers made in the period, and how the offers that ended in it
+    ended."""
+    ids = list(partner_ids)
+    offered = await per_partner(
+        session, LeadAssignment.partner_id, ids, LeadAssignment.offered_at, periods
     )
     ended = await session.execute(
         select(
@@ -297,14 +303,20 @@ async def _lead_figures(
             LeadAssignment.outcome_at,
         ).where(
             LeadAssignment.partner_id.in_(ids),
-            LeadAssignment.outcome_at >= starts,
-            LeadAssignment.outcome_at < ends,
+            LeadAssignment.outcome_at >= min(period.starts_at for period in periods),
+            LeadAssignment.outcome_at < max(period.ends_at for period in periods),
         )
     )
-    outcomes: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    outcomes: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
     for partner_id, outcome, offered_at, outcome_at in ended:
-        outcomes[partner_id].append((outcome, (outcome_at - offered_at).total_seconds()))
-    return {id_: _lead_counts(int(offered.get(id_, 0)), outcomes[id_]) for id_ in ids}
+        index = period_of(periods, outcome_at)
+        if index is not None:
+            seconds = (outcome_at - offered_at).total_seconds()
+            outcomes[index, partner_id].append((outcome, seconds))
+    return [
+        {id_: _lead_counts(offered.get((id_, index), 0), outcomes[index, id_]) for id_ in ids}
+        for index in range(len(periods))
+    ]
 
 
 def _lead_counts(
