@@ -20,7 +20,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from hub.analytics import rollups
 from hub.analytics.money import Rates
-from hub.analytics.periods import Period
+from hub.analytics.periods import Period, span
 from hub.analytics.service import MissingRate
 from hub.forecast.rules import OpportunityStatus
 from hub.knowledge.rules import PracticeStatus
@@ -96,15 +96,14 @@ async def activity(
     session: AsyncSession, partners: Sequence[Partner], periods: Sequence[Period], *, now: datetime
 ) -> list[dict[str, Activity]]:
     """The activity of some partners in each of some periods (one statement per figure for
-    all the periods, but for the response times)."""
+    all the periods)."""
     ids = [partner.id for partner in partners]
     found = [{id_: Activity() for id_ in ids} for _ in periods]
     await _opportunities(session, ids, periods, found)
     await _deals(session, ids, periods, found)
     await _certifications(session, partners, [min(p.ends_at, now) for p in periods], found)
     await _engagement(session, ids, periods, found)
-    for period, figures in zip(periods, found, strict=True):
-        await _responses(session, ids, period, figures)
+    await _responses(session, ids, periods, found)
     return found
 
 
@@ -129,13 +128,12 @@ async def _opportunities(
 ) -> None:
     """Routed leads' and registrations' opportunities closed in a period (won revenue at the
     rate of the closing day), and open ones expected to close in it (at that day's rate)."""
-    starts_at, ends_at = min(p.starts_at for p in periods), max(p.ends_at for p in periods)
-    start, end = min(p.start for p in periods), max(p.end for p in periods)
-    closed = (Opportunity.closed_at >= starts_at) & (Opportunity.closed_at < ends_at)
+    whole = span(periods)
+    closed = (Opportunity.closed_at >= whole.starts_at) & (Opportunity.closed_at < whole.ends_at)
     expected = (
         (Opportunity.status == OpportunityStatus.OPEN)
-        & (Opportunity.expected_close >= start)
-        & (Opportunity.expected_close < end)
+        & (Opportunity.expected_close >= whole.start)
+        & (Opportunity.expected_close < whole.end)
     )
     rows = (
         await session.execute(
@@ -303,11 +301,14 @@ async def _engagement(
 
 
 async def _responses(
-    session: AsyncSession, ids: list[str], period: Period, found: dict[str, Activity]
+    session: AsyncSession,
+    ids: list[str],
+    periods: Sequence[Period],
+    found: list[dict[str, Activity]],
 ) -> None:
-    """How long the partner's users took to answer: for each of their messages sent in the
-    period that follows, in its conversation, a message from another organization, the time
-    since the first of those unanswered messages (looking back RESPONSE_LOOKBACK at most)."""
+    """How long the partner's users took to answer: for each of their messages sent in a
+    period that follows, in its conversation, messages from another organization, the time
+    since the first of those sent at most RESPONSE_LOOKBACK before the period began."""
     joined = (
         await session.execute(
             select(ConversationParticipant.conversation_id, ConversationParticipant.organization_id)
@@ -325,21 +326,27 @@ async def _responses(
         .where(
             Message.conversation_id.in_(sorted(members)),
             Message.kind == MessageKind.USER,
-            Message.created_at >= period.starts_at - RESPONSE_LOOKBACK,
-            Message.created_at < period.ends_at,
+            Message.created_at >= span(periods).starts_at - RESPONSE_LOOKBACK,
+            Message.created_at < span(periods).ends_at,
         )
         .order_by(Message.conversation_id, Message.seq)
     )
-    waiting: dict[tuple[str, str], datetime] = {}
+    # Per conversation and partner: the times of the others' messages since its last answer.
+    waiting: dict[tuple[str, str], list[datetime]] = defaultdict(list)
     for conversation_id, author, sent_at in messages:
         for partner_id in members[conversation_id]:
-            key = (conversation_id, partner_id)
+            unanswered = waiting[conversation_id, partner_id]
             if author != partner_id:
-                waiting.setdefault(key, sent_at)
+                unanswered.append(sent_at)
                 continue
-            since = waiting.pop(key, None)
-            if since is not None and sent_at >= period.starts_at:
-                found[partner_id].response_seconds.append((sent_at - since).total_seconds())
+            index = period_of(periods, sent_at)
+            if index is not None:
+                since = periods[index].starts_at - RESPONSE_LOOKBACK
+                first = next((at for at in unanswered if at >= since), None)
+                if first is not None:
+                    seconds = (sent_at - first).total_seconds()
+                    found[index][partner_id].response_seconds.append(seconds)
+            unanswered.clear()
 
 
 async def per_partner(
@@ -355,10 +362,17 @@ async def per_partner(
     """Per partner of `ids` and index of a period: how many rows (or the sum of `summed`)
     fall in the period by `at`, a time (or a day when `by_day`), and meet `where`; one
     statement."""
-    bounds = [(p.start, p.end) if by_day else (p.starts_at, p.ends_at) for p in periods]
+
+    def bounds(period: Period) -> tuple[Any, Any]:
+        return (period.start, period.end) if by_day else (period.starts_at, period.ends_at)
+
     which = case(
-        *(((at >= start) & (at < end), index) for index, (start, end) in enumerate(bounds))
+        *(
+            ((at >= start) & (at < end), index)
+            for index, (start, end) in enumerate(map(bounds, periods))
+        )
     )
+    start, end = bounds(span(periods))
     rows = (
         select(
             partner.label("partner_id"),
@@ -367,8 +381,8 @@ async def per_partner(
         )
         .where(
             partner.in_(ids),
-            at >= min(start for start, _ in bounds),
-            at < max(end for _, end in bounds),
+            at >= start,
+            at < end,
             *where,
         )
         .subquery()

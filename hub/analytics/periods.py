@@ -7,6 +7,7 @@ the same kind just before it: the month, quarter or year before, or as many days
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -121,6 +122,12 @@ def days(start: date, end: date) -> Period:
     """The days from `start` up to (not including) `end`, labelled with the first and last."""
     last = end - timedelta(days=1)
     return Period(start, end, f"{start.isoformat()}..{last.isoformat()}", "days")
+
+
+def span(periods: Sequence[Period]) -> Period:
+    """The days from the first period's start to the last one's end (the range a statement
+    reads for several periods at once)."""
+    return days(min(p.start for p in periods), max(p.end for p in periods))
 
 
 def month(first: date) -> Period:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics import rollups
 from hub.analytics.activity import Activity, activity, per_partner, period_of
-from hub.analytics.periods import Period
+from hub.analytics.periods import Period, span
 from hub.analytics.service import MissingRate
 from hub.errors import NotFound
 from hub.leads.rules import Outcome
@@ -303,8 +303,8 @@ async def _lead_figures(
             LeadAssignment.outcome_at,
         ).where(
             LeadAssignment.partner_id.in_(ids),
-            LeadAssignment.outcome_at >= min(period.starts_at for period in periods),
-            LeadAssignment.outcome_at < max(period.ends_at for period in periods),
+            LeadAssignment.outcome_at >= span(periods).starts_at,
+            LeadAssignment.outcome_at < span(periods).ends_at,
         )
     )
     outcomes: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)

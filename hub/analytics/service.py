@@ -9,7 +9,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import validation
@@ -142,9 +142,11 @@ async def channel_concentration(
     if not 1 <= threshold_bp <= 10_000:
         raise BadInput("threshold must be between 0.01% and 100%", field="thresholdPercent")
     async with hub.read() as session:
-        now, missing = await _revenue(session, period, group_by)
-        before, _ = await _revenue(session, period.previous(), group_by)
-        names = await _names(session, period, group_by)
+        now, missing, names = await _revenue(session, period, group_by)
+        before, _, _ = await _revenue(session, period.previous(), group_by)
+        if group_by is GroupBy.PRODUCT_LINE:
+            lines = await session.execute(select(ProductLine.code, ProductLine.name))
+            names = {str(code): str(name) for code, name in lines}
         active = await session.scalar(
             select(func.count()).select_from(Partner).where(Partner.status == PartnerStatus.ACTIVE)
         )
@@ -163,22 +165,11 @@ async def channel_concentration(
     )
 
 
-async def _names(session: AsyncSession, period: Period, group_by: GroupBy) -> dict[str, str]:
-    """The names of the partners with revenue in the period, or of every product line."""
-    if group_by is GroupBy.PRODUCT_LINE:
-        statement = select(ProductLine.code, ProductLine.name)
-    elif group_by is GroupBy.PARTNER:
-        earning = select(rollups.revenue_in(period).c.partner_id)
-        statement = select(Partner.id, Partner.name).where(Partner.id.in_(earning))
-    else:
-        return {}
-    return {str(key): str(name) for key, name in await session.execute(statement)}
-
-
 async def _revenue(
     session: AsyncSession, period: Period, group_by: GroupBy
-) -> tuple[dict[str, int], list[MissingRate]]:
-    """Reporting revenue per group key over a period, and what had no rate."""
+) -> tuple[dict[str, int], list[MissingRate], dict[str, str]]:
+    """Reporting revenue per group key over a period, what had no rate, and (by partner) the
+    name of each partner."""
     rows = rollups.revenue_in(period, by_line=group_by is GroupBy.PRODUCT_LINE)
     key: Any = {
         GroupBy.TIER: Partner.tier,
@@ -187,21 +178,30 @@ async def _revenue(
     }.get(group_by)
     if key is None:
         key = rows.c.product_line if group_by is GroupBy.PRODUCT_LINE else rows.c.partner_id
+    name: Any = Partner.name if group_by is GroupBy.PARTNER else literal(None)
     statement = select(
         key,
         rows.c.currency,
         func.sum(rows.c.reporting_minor),
         func.sum(rows.c.unconverted_minor),
-    ).group_by(key, rows.c.currency)
-    if group_by not in (GroupBy.PARTNER, GroupBy.PRODUCT_LINE):
+        name,
+    ).group_by(key, rows.c.currency, *([name] if group_by is GroupBy.PARTNER else []))
+    if group_by is not GroupBy.PRODUCT_LINE:
         statement = statement.join(Partner, Partner.id == rows.c.partner_id)
     revenue: dict[str, int] = defaultdict(int)
     missing: dict[str, int] = defaultdict(int)
-    for group, currency, reporting, unconverted in await session.execute(statement):
+    names: dict[str, str] = {}
+    for group, currency, reporting, unconverted, partner_name in await session.execute(statement):
         revenue[str(group)] += int(reporting or 0)
         if unconverted:
             missing[currency] += int(unconverted)
-    return dict(revenue), [MissingRate(c, minor) for c, minor in sorted(missing.items()) if minor]
+        if partner_name is not None:
+            names[str(group)] = str(partner_name)
+    return (
+        dict(revenue),
+        [MissingRate(c, minor) for c, minor in sorted(missing.items()) if minor],
+        names,
+    )
 
 
 def checked_currency(value: str, *, field: str) -> str:

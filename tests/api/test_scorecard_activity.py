@@ -14,10 +14,12 @@ February has none of it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from hub.assets import service as asset_service
 from hub.assets.rules import AssetInput, AssetKind
+from hub.roles import Role
 from tests.api.test_analytics import MARCH, march  # noqa: F401 (the fixture)
 from tests.api.test_best_practices import publish, submit
 from tests.api.test_forecast import accepted_lead, money, pipeline  # noqa: F401
@@ -181,3 +183,38 @@ async def test_a_scorecard_shows_what_came_of_the_partners_leads_deals_and_activ
         "missingRates": [{"currency": "GBP", "amountMinor": 13_000}],
     }
     assert beta_own == beta
+
+
+async def test_response_times_of_both_periods_look_back_30_days_from_each_period(
+    any_factory: Factory,
+) -> None:
+    """10 to 19 April beside 31 March to 9 April: an answer counts in the period it is sent in,
+    from the first unanswered message at most 30 days before that period began."""
+    factory = any_factory
+    vendor = await factory.vendor_admin()
+    partner = await factory.partner("Beta")
+    beta = await factory.user(partner.id, Role.PARTNER_USER)
+    clock = factory.hub.clock
+    first = data_of(await start(factory, vendor, userIds=[user(beta)]))["startConversation"]["id"]
+    second = data_of(await start(factory, vendor, userIds=[user(beta)]))["startConversation"]["id"]
+
+    async def say(actor: Actor, conversation: str, on: str) -> None:
+        at = datetime.fromisoformat(f"{on}T12:00:00+00:00")
+        clock.advance(seconds=(at - clock.now()).total_seconds())  # type: ignore[attr-defined]
+        said = {"c": conversation, "body": on}
+        data_of(await factory.gql(SEND, said, actor=factory.fresh(actor)))
+
+    await say(vendor, first, "2026-03-02")  # 29 days before the earlier period
+    await say(vendor, second, "2026-03-03")  # 38 days before the later one: too old for it
+    await say(vendor, second, "2026-03-20")
+    await say(beta, first, "2026-04-01")  # the earlier period: 30 days
+    await say(vendor, first, "2026-04-02")
+    await say(beta, first, "2026-04-12")  # the later one: 10 days, across the boundary
+    await say(beta, second, "2026-04-15")  # 26 days, from 20 March (not 43 from 3 March)
+
+    period = {"from": "2026-04-10", "to": "2026-04-19"}
+    variables = {"id": partner.id, "period": period}
+    found = await factory.gql(SCORECARD, variables, actor=factory.fresh(vendor))
+    card = data_of(found)["partnerScorecard"]
+    day = 86_400
+    assert card["medianSecondsToRespond"] == metric(18 * day, 30 * day)
