@@ -78,7 +78,16 @@ class PartnerRevenueMonth(RevenueSums, Base):
     reads whole months here and only the days at either end from partner_revenue_days."""
 
     __tablename__ = "partner_revenue_months"
-    __table_args__ = (Index("ix_partner_revenue_months_month", "month", "partner_id"),)
+    __table_args__ = (
+        Index(
+            "ix_partner_revenue_months_month",
+            "month",
+            "partner_id",
+            "currency",
+            "reporting_minor",
+            "unconverted_minor",
+        ),
+    )
 
     partner_id: Mapped[str] = mapped_column(
         ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
@@ -93,7 +102,16 @@ class LineRevenueMonth(RevenueSums, Base):
     """line_revenue_days summed per month, as PartnerRevenueMonth."""
 
     __tablename__ = "line_revenue_months"
-    __table_args__ = (Index("ix_line_revenue_months_month", "month", "product_line"),)
+    __table_args__ = (
+        Index(
+            "ix_line_revenue_months_month",
+            "month",
+            "product_line",
+            "currency",
+            "reporting_minor",
+            "unconverted_minor",
+        ),
+    )
 
     partner_id: Mapped[str] = mapped_column(
         ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True

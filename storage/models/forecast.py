@@ -35,6 +35,7 @@ class Opportunity(IdMixin, TimestampMixin, Base):
         Index("ix_opportunities_partner_created_order", "partner_id", "created_at", "id"),
         # Closed in a period: win rates for routing and scorecards.
         Index("ix_opportunities_closed_partner", "closed_at", "partner_id"),
+        Index("ix_opportunities_partner_closed", "partner_id", "closed_at"),
     )
 
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))

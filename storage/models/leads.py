@@ -55,7 +55,14 @@ class LeadAssignment(Base):
     __table_args__ = (
         # A partner's offers made, and ended, in a period (its scorecard).
         Index("ix_lead_assignments_partner_offered", "partner_id", "offered_at"),
-        Index("ix_lead_assignments_partner_outcome", "partner_id", "outcome_at"),
+        # Covering: how and when the offer began, without reading the table.
+        Index(
+            "ix_lead_assignments_partner_outcome",
+            "partner_id",
+            "outcome_at",
+            "outcome",
+            "offered_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
