@@ -78,8 +78,11 @@ class LockSpace:
     def __init__(self, namespace: int) -> None:
         self.namespace = namespace
 
-    async def take(self, session: AsyncSession, keys: Iterable[str]) -> None:
+    async def take(
+        self, session: AsyncSession, keys: Iterable[str], *, shared: bool = False
+    ) -> None:
         """Hold each key until commit, waiting for whoever holds it; sorted, so never a deadlock.
+        Shared holders of a key do not wait for one another, only for an exclusive one.
 
         On PostgreSQL these are advisory locks (the two-key space, apart from the event log's
         one-key lock). SQLite needs none: its write transactions already run one at a time
@@ -87,10 +90,9 @@ class LockSpace:
         """
         if session.bind.dialect.name != "postgresql":
             return
+        lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
         for key in sorted(set(keys)):
-            await session.execute(
-                select(func.pg_advisory_xact_lock(self.namespace, func.hashtext(key)))
-            )
+            await session.execute(select(lock(self.namespace, func.hashtext(key))))
 
 
 def as_unavailable(error: BaseException) -> Unavailable | None:

@@ -18,7 +18,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events, validation
-from hub.db import distinct
+from hub.db import LockSpace, distinct
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.forecast import rules
 from hub.forecast.rules import (
@@ -38,6 +38,10 @@ from storage.models import DealRegistration, Lead
 from storage.models.forecast import Opportunity, OpportunityChange, OpportunityStage
 
 Selected = TypeVar("Selected", bound=Select[Any])
+
+# Replacing the stages holds this key; opening or moving an opportunity shares it.
+STAGES = LockSpace(0x5354)
+STAGES_KEY = "opportunity-stages"
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,13 @@ async def stages(session: AsyncSession) -> list[Stage]:
     ]
 
 
+async def _held_stages(session: AsyncSession) -> list[Stage]:
+    """The stages, which stay as they are until the transaction ends (an opportunity is moving
+    into one of them)."""
+    await STAGES.take(session, [STAGES_KEY], shared=True)
+    return await stages(session)
+
+
 async def list_stages(hub: Hub, *, principal: Principal) -> list[Stage]:
     async with hub.read() as session:
         return await stages(session)
@@ -86,8 +97,8 @@ async def set_stages(
     checked = rules.checked_stages(stages_in)
     now = hub.clock.now()
     async with hub.write() as session:
-        # Lock the stages first: two admins replacing them at once queue up here.
-        await session.execute(select(OpportunityStage.key).with_for_update())
+        # Two admins replacing the stages queue up here, and so do the moves into a stage.
+        await STAGES.take(session, [STAGES_KEY])
         kept = {stage.key for stage in checked}
         in_use = (
             await session.execute(
@@ -401,7 +412,7 @@ async def _load_to_change(
 
 async def _stage_key(session: AsyncSession, wanted: str) -> str:
     key = rules.stage_key(wanted, field="input.stage")
-    known = await stages(session)
+    known = await _held_stages(session)
     if key not in {stage.key for stage in known}:
         names = ", ".join(stage.key for stage in known)
         raise BadInput(
@@ -413,7 +424,7 @@ async def _stage_key(session: AsyncSession, wanted: str) -> str:
 
 async def _open(hub: Hub, session: AsyncSession, opportunity: Opportunity, by: str | None) -> None:
     now = hub.clock.now()
-    first = (await stages(session))[0]
+    first = (await _held_stages(session))[0]
     opportunity.stage = first.key
     opportunity.status = OpportunityStatus.OPEN
     opportunity.created_at = now

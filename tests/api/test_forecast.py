@@ -615,3 +615,49 @@ async def test_a_lead_and_a_registration_show_their_opportunity(pipeline: dict[s
     assert data_of(deal)["dealRegistration"]["opportunity"]["status"] == "WON"
     assert data_of(deal)["dealRegistration"]["opportunity"]["wonAt"] is not None
     assert data_of(unaccepted)["lead"]["opportunity"] is None
+
+
+async def test_stages_replaced_at_once_and_moves_into_them_leave_no_opportunity_stranded(
+    pipeline: dict[str, Any],
+) -> None:
+    """Admins replacing the default stages at once all succeed, one after the other; a move
+    into a stage races its removal and exactly one of the two wins."""
+    factory, vendor, alpha = pipeline["factory"], pipeline["vendor"], pipeline["alpha"]
+    big = pipeline["opportunities"]["big"]
+    keys = ["PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION"]
+
+    def stages_of(*kept: str, name: str = "") -> list[dict[str, Any]]:
+        return [
+            {"key": key, "name": f"{key.title()}{name}", "probabilityPercent": 10 * (n + 1)}
+            for n, key in enumerate(kept)
+        ]
+
+    sets = [stages_of(*keys, name=f" {n}") for n in range(4)]
+    replaced = await asyncio.gather(
+        *(factory.gql(STAGES, {"stages": stages}, actor=vendor) for stages in sets)
+    )
+    listed = data_of(await factory.gql("{ opportunityStages { name } }", actor=vendor))
+
+    assert [body.get("errors") for body in replaced] == [None] * len(sets)
+    names = [stage["name"] for stage in listed["opportunityStages"]]
+    assert names in [[stage["name"] for stage in stages] for stages in sets]
+
+    without = [key for key in keys if key != "PROPOSAL"]
+    for _ in range(4):
+        data_of(await factory.gql(STAGES, {"stages": stages_of(*keys)}, actor=vendor))
+        data_of(await update(factory, alpha, big, stage="PROSPECTING"))
+        moved, dropped = await asyncio.gather(
+            update(factory, alpha, big, stage="PROPOSAL"),
+            factory.gql(STAGES, {"stages": stages_of(*without)}, actor=vendor),
+        )
+        found = await factory.gql(
+            "query($id: ID!) { opportunity(id: $id) { stage } }", {"id": big}, actor=vendor
+        )
+        stage = data_of(found)["opportunity"]["stage"]
+        if "errors" in moved:
+            assert errors_of(moved) == [("BAD_USER_INPUT", "input.stage")]
+            assert "errors" not in dropped
+            assert stage == "PROSPECTING"
+        else:
+            assert errors_of(dropped) == [("CONFLICT", "stages")]
+            assert stage == "PROPOSAL"
