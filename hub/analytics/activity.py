@@ -93,13 +93,18 @@ def _rate(part: int, whole: int) -> int | None:
 
 
 async def activity(
-    session: AsyncSession, partners: Sequence[Partner], periods: Sequence[Period], *, now: datetime
+    session: AsyncSession,
+    partners: Sequence[Partner],
+    periods: Sequence[Period],
+    *,
+    now: datetime,
+    reporting: str,
 ) -> list[dict[str, Activity]]:
-    """The activity of some partners in each of some periods (one statement per figure for
-    all the periods)."""
+    """The activity of some partners in each of some periods, money in the `reporting`
+    currency (one statement per figure for all the periods)."""
     ids = [partner.id for partner in partners]
     found = [{id_: Activity() for id_ in ids} for _ in periods]
-    await _opportunities(session, ids, periods, found)
+    await _opportunities(session, ids, periods, found, reporting)
     await _deals(session, ids, periods, found)
     await _certifications(session, partners, [min(p.ends_at, now) for p in periods], found)
     await _engagement(session, ids, periods, found)
@@ -125,6 +130,7 @@ async def _opportunities(
     ids: list[str],
     periods: Sequence[Period],
     found: list[dict[str, Activity]],
+    reporting: str,
 ) -> None:
     """Routed leads' and registrations' opportunities closed in a period (won revenue at the
     rate of the closing day), and open ones expected to close in it (at that day's rate)."""
@@ -151,7 +157,7 @@ async def _opportunities(
             )
         )
     ).all()
-    rates = await rollups.rates(session, {row.currency for row in rows})
+    rates = await rollups.rates(session, {row.currency for row in rows}, reporting=reporting)
     for partner_id, routed, status, amount, currency, closed_at, close_day in rows:
         is_open = status == OpportunityStatus.OPEN
         index = period_of(periods, close_day if is_open else closed_at)

@@ -58,14 +58,21 @@ async def reporting_currency(session: AsyncSession) -> str:
     return found or DEFAULT_REPORTING_CURRENCY
 
 
-async def rates(session: AsyncSession, currencies: Iterable[str] | None = None) -> Rates:
-    """The reporting currency and the rates of the given currencies (all when None)."""
+async def rates(
+    session: AsyncSession,
+    currencies: Iterable[str] | None = None,
+    *,
+    reporting: str | None = None,
+) -> Rates:
+    """The reporting currency (read unless given) and the rates of the given currencies (all
+    when None)."""
     statement = select(ExchangeRate.currency, ExchangeRate.valid_from, ExchangeRate.rate)
     if currencies is not None:
         statement = statement.where(ExchangeRate.currency.in_(sorted(set(currencies))))
     rows = (await session.execute(statement)).all()
     return Rates.of(
-        await reporting_currency(session), [(row[0], row[1], Decimal(row[2])) for row in rows]
+        reporting or await reporting_currency(session),
+        [(row[0], row[1], Decimal(row[2])) for row in rows],
     )
 
 

@@ -184,9 +184,10 @@ async def scorecards_of(
     session: AsyncSession, partners: Sequence[Partner], period: Period, *, now: datetime
 ) -> list[Scorecard]:
     """The scorecards of some partners, with a fixed number of statements."""
-    current, previous = await _figures(session, partners, [period, period.previous()], now)
-    standings = await _standings(session, period, also=[partner.id for partner in partners])
     currency = await rollups.reporting_currency(session)
+    periods = [period, period.previous()]
+    current, previous = await _figures(session, partners, periods, now, currency)
+    standings = await _standings(session, period, also=[partner.id for partner in partners])
     return [
         Scorecard(
             partner,
@@ -238,7 +239,11 @@ def revenue_by_partner(period: Period) -> Select[tuple[str, int]]:
 
 
 async def _figures(
-    session: AsyncSession, partners: Sequence[Partner], periods: Sequence[Period], now: datetime
+    session: AsyncSession,
+    partners: Sequence[Partner],
+    periods: Sequence[Period],
+    now: datetime,
+    reporting: str,
 ) -> list[dict[str, Figures]]:
     """Each period's figures of some partners, each figure read for all the periods at once."""
     partner_ids = [partner.id for partner in partners]
@@ -260,7 +265,7 @@ async def _figures(
     for row in await session.execute(union_all(*parts)):
         by_partner[int(row[0]), row[1]].append(row[2:])
     leads = await _lead_figures(session, partner_ids, periods)
-    done = await activity(session, partners, periods, now=now)
+    done = await activity(session, partners, periods, now=now, reporting=reporting)
     return [
         {
             id_: _of(by_partner.get((index, id_), []), leads[index][id_], done[index][id_])
