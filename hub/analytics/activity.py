@@ -327,13 +327,14 @@ async def _responses(
         members[conversation_id].add(organization_id)
     if not members:
         return
+    whole = span(periods)
     messages = await session.execute(
         select(Message.conversation_id, Message.organization_id, Message.created_at)
         .where(
             Message.conversation_id.in_(sorted(members)),
             Message.kind == MessageKind.USER,
-            Message.created_at >= span(periods).starts_at - RESPONSE_LOOKBACK,
-            Message.created_at < span(periods).ends_at,
+            Message.created_at >= whole.starts_at - RESPONSE_LOOKBACK,
+            Message.created_at < whole.ends_at,
         )
         .order_by(Message.conversation_id, Message.seq)
     )

@@ -300,6 +300,7 @@ async def _lead_figures(
     offered = await per_partner(
         session, LeadAssignment.partner_id, ids, LeadAssignment.offered_at, periods
     )
+    whole = span(periods)
     ended = await session.execute(
         select(
             LeadAssignment.partner_id,
@@ -308,8 +309,8 @@ async def _lead_figures(
             LeadAssignment.outcome_at,
         ).where(
             LeadAssignment.partner_id.in_(ids),
-            LeadAssignment.outcome_at >= span(periods).starts_at,
-            LeadAssignment.outcome_at < span(periods).ends_at,
+            LeadAssignment.outcome_at >= whole.starts_at,
+            LeadAssignment.outcome_at < whole.ends_at,
         )
     )
     outcomes: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
