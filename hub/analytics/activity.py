@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -99,15 +99,19 @@ async def activity(
     *,
     now: datetime,
     reporting: str,
+    numbers: Counted,
 ) -> list[dict[str, Activity]]:
     """The activity of some partners in each of some periods, money in the `reporting`
-    currency (one statement per figure for all the periods)."""
+    currency (one statement per figure for all the periods); `numbers` holds what `counted`
+    read for ACTIVITY_COUNTS, which the caller reads in one statement with its own counts."""
     ids = [partner.id for partner in partners]
     found = [{id_: Activity() for id_ in ids} for _ in periods]
+    for index, by_partner in enumerate(found):
+        for id_, figures in by_partner.items():
+            for name in ACTIVITY_COUNTS:
+                setattr(figures, name, numbers.get((name, id_, index), 0))
     await _opportunities(session, ids, periods, found, reporting)
-    await _deals(session, ids, periods, found)
     await _certifications(session, partners, [min(p.ends_at, now) for p in periods], found)
-    await _engagement(session, ids, periods, found)
     await _responses(session, ids, periods, found)
     return found
 
@@ -196,31 +200,6 @@ def _add_money(
         setattr(figures, name, getattr(figures, name) + converted)
 
 
-async def _deals(
-    session: AsyncSession,
-    ids: list[str],
-    periods: Sequence[Period],
-    found: list[dict[str, Activity]],
-) -> None:
-    """Registrations submitted in a period, and those approved in it (an approved one whose
-    protection lapsed since counts too)."""
-    submitted = await per_partner(
-        session, DealRegistration.partner_id, ids, DealRegistration.created_at, periods
-    )
-    approved = await per_partner(
-        session,
-        DealRegistration.partner_id,
-        ids,
-        DealRegistration.decided_at,
-        periods,
-        DealRegistration.status.in_([DealStatus.APPROVED, DealStatus.EXPIRED]),
-    )
-    for index, by_partner in enumerate(found):
-        for id_, figures in by_partner.items():
-            figures.deals_submitted = submitted.get((id_, index), 0)
-            figures.deals_approved = approved.get((id_, index), 0)
-
-
 async def _certifications(
     session: AsyncSession,
     partners: Sequence[Partner],
@@ -270,40 +249,6 @@ async def _certifications(
                 figures.certification_seats_required += seats
                 met = len(by_line[partner.id, product_line])
                 figures.certification_seats_met += min(seats, met)
-
-
-async def _engagement(
-    session: AsyncSession,
-    ids: list[str],
-    periods: Sequence[Period],
-    found: list[dict[str, Activity]],
-) -> None:
-    """Collateral downloads, article reads and best practices published in a period."""
-    downloads = await per_partner(
-        session, AssetDownload.partner_id, ids, AssetDownload.issued_at, periods
-    )
-    reads = await per_partner(
-        session,
-        ArticleReadDay.partner_id,
-        ids,
-        ArticleReadDay.day,
-        periods,
-        summed=ArticleReadDay.views,
-        by_day=True,
-    )
-    practices = await per_partner(
-        session,
-        BestPractice.partner_id,
-        ids,
-        BestPractice.published_at,
-        periods,
-        BestPractice.status == PracticeStatus.PUBLISHED,
-    )
-    for index, by_partner in enumerate(found):
-        for id_, figures in by_partner.items():
-            figures.collateral_downloads = downloads.get((id_, index), 0)
-            figures.articles_read = reads.get((id_, index), 0)
-            figures.best_practices_published = practices.get((id_, index), 0)
 
 
 async def _responses(
@@ -356,49 +301,70 @@ async def _responses(
             unanswered.clear()
 
 
-async def per_partner(
-    session: AsyncSession,
-    partner: QueryableAttribute[Any],
-    ids: list[str],
-    at: QueryableAttribute[Any],
-    periods: Sequence[Period],
-    *where: ColumnElement[bool],
-    summed: QueryableAttribute[Any] | None = None,
-    by_day: bool = False,
-) -> dict[tuple[str, int], int]:
-    """Per partner of `ids` and index of a period: how many rows (or the sum of `summed`)
-    fall in the period by `at`, a time (or a day when `by_day`), and meet `where`; one
-    statement."""
+@dataclass(frozen=True)
+class Count:
+    """A figure counted per partner and period: the rows whose `partner` column holds the
+    partner, whose `at` (a time, or a day when `by_day`) falls in the period and that meet
+    `where`; or the sum of `summed` over them."""
 
-    def bounds(period: Period) -> tuple[Any, Any]:
-        return (period.start, period.end) if by_day else (period.starts_at, period.ends_at)
+    partner: QueryableAttribute[Any]
+    at: QueryableAttribute[Any]
+    where: tuple[ColumnElement[bool], ...] = ()
+    summed: QueryableAttribute[Any] | None = None
+    by_day: bool = False
 
-    which = case(
-        *(
-            ((at >= start) & (at < end), index)
-            for index, (start, end) in enumerate(map(bounds, periods))
+    def rows(self, name: str, ids: list[str], periods: Sequence[Period]) -> Select[Any]:
+        def bounds(period: Period) -> tuple[Any, Any]:
+            return (period.start, period.end) if self.by_day else (period.starts_at, period.ends_at)
+
+        at = self.at
+        which = case(
+            *(
+                ((at >= start) & (at < end), index)
+                for index, (start, end) in enumerate(map(bounds, periods))
+            )
         )
-    )
-    start, end = bounds(span(periods))
-    rows = (
-        select(
-            partner.label("partner_id"),
+        start, end = bounds(span(periods))
+        return select(
+            literal(name).label("figure"),
+            self.partner.label("partner_id"),
             which.label("period"),
-            (literal(1) if summed is None else summed).label("value"),
-        )
-        .where(
-            partner.in_(ids),
-            at >= start,
-            at < end,
-            *where,
-        )
-        .subquery()
+            (literal(1) if self.summed is None else self.summed).label("value"),
+        ).where(self.partner.in_(ids), at >= start, at < end, *self.where)
+
+
+# The counts a scorecard's activity figures take, by the Activity field each one fills.
+ACTIVITY_COUNTS = {
+    "deals_submitted": Count(DealRegistration.partner_id, DealRegistration.created_at),
+    "deals_approved": Count(  # an approved one whose protection lapsed since counts too
+        DealRegistration.partner_id,
+        DealRegistration.decided_at,
+        (DealRegistration.status.in_([DealStatus.APPROVED, DealStatus.EXPIRED]),),
+    ),
+    "collateral_downloads": Count(AssetDownload.partner_id, AssetDownload.issued_at),
+    "articles_read": Count(
+        ArticleReadDay.partner_id, ArticleReadDay.day, summed=ArticleReadDay.views, by_day=True
+    ),
+    "best_practices_published": Count(
+        BestPractice.partner_id,
+        BestPractice.published_at,
+        (BestPractice.status == PracticeStatus.PUBLISHED,),
+    ),
+}
+
+Counted = dict[tuple[str, str, int], int]
+
+
+async def counted(
+    session: AsyncSession, counts: dict[str, Count], ids: list[str], periods: Sequence[Period]
+) -> Counted:
+    """Every count per partner of `ids` and index of a period, in one statement:
+    (name, partner, period index) -> value (absent when 0)."""
+    rows = union_all(*(count.rows(name, ids, periods) for name, count in counts.items()))
+    found = rows.subquery()
+    result = await session.execute(
+        select(found.c.figure, found.c.partner_id, found.c.period, func.sum(found.c.value))
+        .where(found.c.period.is_not(None))
+        .group_by(found.c.figure, found.c.partner_id, found.c.period)
     )
-    found = await session.execute(
-        select(rows.c.partner_id, rows.c.period, func.sum(rows.c.value)).group_by(
-            rows.c.partner_id, rows.c.period
-        )
-    )
-    return {
-        (str(key), int(index)): int(count or 0) for key, index, count in found if index is not None
-    }
+    return {(name, str(key), int(index)): int(value or 0) for name, key, index, value in result}

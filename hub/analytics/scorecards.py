@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    case,
     func,
     literal,
     or_,
@@ -29,7 +30,15 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics import rollups
-from hub.analytics.activity import Activity, activity, per_partner, period_of
+from hub.analytics.activity import (
+    ACTIVITY_COUNTS,
+    Activity,
+    Count,
+    Counted,
+    activity,
+    counted,
+    period_of,
+)
 from hub.analytics.periods import Period, span
 from hub.analytics.service import MissingRate
 from hub.errors import NotFound
@@ -40,6 +49,8 @@ from hub.roles import Principal
 from hub.runtime import Hub
 from hub.validation import country as checked_country
 from storage.models import LeadAssignment, Partner
+
+OFFERED = "leads_offered"  # offers made in a period (a Count beside the activity's)
 
 
 class RankBand(StrEnum):
@@ -187,7 +198,7 @@ async def scorecards_of(
     currency = await rollups.reporting_currency(session)
     periods = [period, period.previous()]
     current, previous = await _figures(session, partners, periods, now, currency)
-    standings = await _standings(session, period, also=[partner.id for partner in partners])
+    ranks = await _ranks(session, period, partners)
     return [
         Scorecard(
             partner,
@@ -195,8 +206,7 @@ async def scorecards_of(
             currency,
             current[partner.id],
             previous[partner.id],
-            _rank(standings, partner, same_tier=True),
-            _rank(standings, partner, same_tier=False),
+            *ranks[partner.id],
         )
         for partner in partners
     ]
@@ -264,8 +274,13 @@ async def _figures(
     by_partner: dict[tuple[int, str], list[Any]] = defaultdict(list)
     for row in await session.execute(union_all(*parts)):
         by_partner[int(row[0]), row[1]].append(row[2:])
-    leads = await _lead_figures(session, partner_ids, periods)
-    done = await activity(session, partners, periods, now=now, reporting=reporting)
+    counts = {
+        **ACTIVITY_COUNTS,
+        OFFERED: Count(LeadAssignment.partner_id, LeadAssignment.offered_at),
+    }
+    numbers = await counted(session, counts, partner_ids, periods)
+    leads = await _lead_figures(session, partner_ids, periods, numbers)
+    done = await activity(session, partners, periods, now=now, reporting=reporting, numbers=numbers)
     return [
         {
             id_: _of(by_partner.get((index, id_), []), leads[index][id_], done[index][id_])
@@ -292,14 +307,11 @@ def _of(
 
 
 async def _lead_figures(
-    session: AsyncSession, partner_ids: Sequence[str], periods: Sequence[Period]
+    session: AsyncSession, partner_ids: Sequence[str], periods: Sequence[Period], numbers: Counted
 ) -> list[dict[str, tuple[int, int, int, int, int | None, int | None]]]:
     """Per period and partner: offers made in the period, and how the offers that ended in it
     ended."""
     ids = list(partner_ids)
-    offered = await per_partner(
-        session, LeadAssignment.partner_id, ids, LeadAssignment.offered_at, periods
-    )
     whole = span(periods)
     ended = await session.execute(
         select(
@@ -320,7 +332,10 @@ async def _lead_figures(
             seconds = (outcome_at - offered_at).total_seconds()
             outcomes[index, partner_id].append((outcome, seconds))
     return [
-        {id_: _lead_counts(offered.get((id_, index), 0), outcomes[index, id_]) for id_ in ids}
+        {
+            id_: _lead_counts(numbers.get((OFFERED, id_, index), 0), outcomes[index, id_])
+            for id_ in ids
+        }
         for index in range(len(periods))
     ]
 
@@ -346,21 +361,91 @@ def _lead_counts(
     )
 
 
-async def _standings(
-    session: AsyncSession, period: Period, *, also: Sequence[str]
-) -> list[tuple[str, str, int]]:
-    """(partner, tier, revenue) of every ACTIVE partner and of the `also` ones."""
-    revenue = revenue_by_partner(period).subquery()
-    rows = await session.execute(
-        select(Partner.id, Partner.tier, func.coalesce(revenue.c.minor, 0))
+# Up to this many partners are ranked by counting who earned more, beyond by sorting all.
+_COUNTED_RANKS = 4
+
+
+async def _ranks(
+    session: AsyncSession, period: Period, partners: Sequence[Partner]
+) -> dict[str, tuple[Rank, Rank]]:
+    """Each partner's rank by the period's revenue within its tier and the whole channel,
+    among the ACTIVE partners (and itself, when it is not one); ties share the better place:
+    1 + how many earned more. Ranked in the database, so only the asked-for rows come back.
+
+    A few partners are ranked by counting, for each, the partners that earned more (about
+    half the time of sorting the channel on PostgreSQL for one partner); a page of them by
+    rank() over the channel sorted once, which costs the same for any number (the page's
+    partners that are not ACTIVE, outside that order, are counted)."""
+    counted = list(partners)
+    found: dict[str, tuple[Rank, Rank]] = {}
+    if len(counted) > _COUNTED_RANKS:
+        active = [partner.id for partner in partners if partner.status == PartnerStatus.ACTIVE]
+        counted = [partner for partner in partners if partner.status != PartnerStatus.ACTIVE]
+        if active:
+            found |= _ranked(await session.execute(_sorted_ranks(period, active)))
+    if counted:
+        statement = _counted_ranks(period, [partner.id for partner in counted])
+        found |= _ranked(await session.execute(statement))
+    return found
+
+
+def _standings(revenue: Any, *where: ColumnElement[bool]) -> Select[Any]:
+    """(id, tier, minor): the partners meeting `where` with their revenue (0 without)."""
+    return (
+        select(
+            Partner.id.label("id"),
+            Partner.tier.label("tier"),
+            func.coalesce(revenue.c.minor, 0).label("minor"),
+        )
         .outerjoin(revenue, revenue.c.partner_id == Partner.id)
-        .where((Partner.status == PartnerStatus.ACTIVE) | Partner.id.in_(list(also)))
+        .where(*where)
     )
-    return [(row[0], row[1], int(row[2])) for row in rows]
 
 
-def _rank(standings: list[tuple[str, str, int]], partner: Partner, *, same_tier: bool) -> Rank:
-    """The partner's place by revenue (ties share the better place: 1 + how many earned more)."""
-    peers = [row for row in standings if not same_tier or row[1] == partner.tier]
-    mine = next(minor for partner_id, _, minor in peers if partner_id == partner.id)
-    return Rank(1 + sum(1 for _, _, minor in peers if minor > mine), len(peers))
+def _sorted_ranks(period: Period, ids: list[str]) -> Select[Any]:
+    """The ranks of some ACTIVE partners from the ACTIVE ones sorted by revenue."""
+    revenue = revenue_by_partner(period).subquery()
+    peers = _standings(revenue, Partner.status == PartnerStatus.ACTIVE).subquery()
+    descending = peers.c.minor.desc()
+    ranked = select(
+        peers.c.id,
+        func.rank().over(partition_by=peers.c.tier, order_by=descending).label("in_tier"),
+        func.count().over(partition_by=peers.c.tier).label("tier_size"),
+        func.rank().over(order_by=descending).label("in_channel"),
+        func.count().over().label("channel_size"),
+    ).subquery()
+    return select(ranked).where(ranked.c.id.in_(ids))
+
+
+def _counted_ranks(period: Period, ids: list[str]) -> Select[Any]:
+    """The ranks of some partners, each by counting the other ACTIVE ones that earned more."""
+    revenue = revenue_by_partner(period).cte("revenue")
+    peers = _standings(revenue, Partner.status == PartnerStatus.ACTIVE).cte("peers")
+    mine = _standings(revenue, Partner.id.in_(ids)).cte("mine")
+    other = peers.c.id != mine.c.id
+    same_tier, more = peers.c.tier == mine.c.tier, peers.c.minor > mine.c.minor
+
+    def how_many(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return 1 + func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return (
+        select(
+            mine.c.id,
+            how_many(other & same_tier & more).label("in_tier"),
+            how_many(other & same_tier).label("tier_size"),
+            how_many(other & more).label("in_channel"),
+            how_many(other).label("channel_size"),
+        )
+        .select_from(mine.outerjoin(peers, true()))
+        .group_by(mine.c.id)
+    )
+
+
+def _ranked(rows: Any) -> dict[str, tuple[Rank, Rank]]:
+    return {
+        row.id: (
+            Rank(int(row.in_tier), int(row.tier_size)),
+            Rank(int(row.in_channel), int(row.channel_size)),
+        )
+        for row in rows
+    }

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
-from hub.partners.rules import PartnerType
+from hub.partners.rules import PartnerType, Tier
 from hub.roles import Role
 from storage.models import Partner
 from tests.api.test_query_count import counted
@@ -451,6 +451,63 @@ async def test_scorecards_are_listed_by_revenue_page_by_page(march: dict[str, An
     ]
     assert gold["partnerScorecards"]["edges"] == []
     assert errors_of(bad) == [("BAD_USER_INPUT", "filter.country")]
+
+
+RANKS = """query($period: PeriodInput!) { partnerScorecards(period: $period, first: 10) {
+  edges { node { partner { name } revenueMinor { current }
+    rankInTier tierSize rankInChannel channelSize } } } }"""
+CARD_RANKS = """query($id: ID!, $period: PeriodInput!) {
+  partnerScorecard(partnerId: $id, period: $period) {
+    revenueMinor { current } rankInTier tierSize rankInChannel channelSize } }"""
+SUSPEND = """mutation($id: ID!) {
+  changePartnerStatus(id: $id, status: SUSPENDED, reason: "audit") { status } }"""
+
+
+async def test_ranks_are_the_same_on_a_page_and_alone_and_count_only_active_partners(
+    march: dict[str, Any],
+) -> None:
+    """A page of more than four is ranked by sorting the channel, a partner alone by counting
+    who earned more: both give the same places. A partner not ACTIVE is ranked among the
+    ACTIVE ones (and itself) and is not counted in theirs."""
+    factory, vendor, ids = march["factory"], march["vendor"], dict(march["partners"])
+    shop = Shop(factory, vendor)
+    for name, tier, lines in [
+        ("Delta", Tier.GOLD, {"SW_24": 2}),
+        ("Echo", Tier.GOLD, {"SW_24": 2}),
+        ("Foxtrot", Tier.SILVER, {"FW_1": 1}),
+    ]:
+        ids[name] = await factory.partner(name, tier=tier)
+        buyer = await factory.user(ids[name].id, Role.PARTNER_USER)
+        await shop.move(await shop.order(buyer, "USD", **lines), DELIVER)
+    data_of(await factory.gql(SUSPEND, {"id": ids["Foxtrot"].id}, actor=vendor))
+
+    page = data_of(await factory.gql(RANKS, {"period": MARCH}, actor=vendor))
+    alone = {
+        name: data_of(
+            await factory.gql(CARD_RANKS, {"id": partner.id, "period": MARCH}, actor=vendor)
+        )["partnerScorecard"]
+        for name, partner in ids.items()
+    }
+
+    def places(card: dict[str, Any]) -> tuple[int, ...]:
+        keys = ("rankInTier", "tierSize", "rankInChannel", "channelSize")
+        return (int(card["revenueMinor"]["current"]), *(card[key] for key in keys))
+
+    listed = {
+        edge["node"]["partner"]["name"]: places(edge["node"])
+        for edge in page["partnerScorecards"]["edges"]
+    }
+    # ACTIVE: Alpha, Beta, Gamma (SILVER), Delta, Echo (GOLD); Foxtrot is SUSPENDED.
+    expected = {
+        "Alpha": (80_000, 1, 3, 1, 5),
+        "Foxtrot": (50_000, 2, 4, 2, 6),  # below Alpha only, among the five and itself
+        "Delta": (20_000, 1, 2, 2, 5),  # tied with Echo: both take the better place
+        "Echo": (20_000, 1, 2, 2, 5),
+        "Beta": (19_800, 2, 3, 4, 5),
+        "Gamma": (0, 3, 3, 5, 5),
+    }
+    assert listed == expected
+    assert {name: places(card) for name, card in alone.items()} == expected
 
 
 ORDERED = """query($period: PeriodInput!, $orderBy: ScorecardOrder, $after: String) {
