@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -313,24 +322,31 @@ class Count:
     summed: QueryableAttribute[Any] | None = None
     by_day: bool = False
 
-    def rows(self, name: str, ids: list[str], periods: Sequence[Period]) -> Select[Any]:
-        def bounds(period: Period) -> tuple[Any, Any]:
-            return (period.start, period.end) if self.by_day else (period.starts_at, period.ends_at)
+    def rows(self, name: str, periods: int) -> Select[Any]:
+        """Its rows for `periods` periods, with the partners (ids) and the bounds (Counts.read
+        names them) as parameters."""
+        at, kind = self.at, "d" if self.by_day else "t"
 
-        at = self.at
+        def bound(name: str) -> Any:
+            return bindparam(f"{kind}{name}", type_=at.type)
+
         which = case(
             *(
-                ((at >= start) & (at < end), index)
-                for index, (start, end) in enumerate(map(bounds, periods))
+                ((at >= bound(f"{index}_from")) & (at < bound(f"{index}_to")), index)
+                for index in range(periods)
             )
         )
-        start, end = bounds(span(periods))
         return select(
             literal(name).label("figure"),
             self.partner.label("partner_id"),
             which.label("period"),
             (literal(1) if self.summed is None else self.summed).label("value"),
-        ).where(self.partner.in_(ids), at >= start, at < end, *self.where)
+        ).where(
+            self.partner.in_(bindparam("ids", expanding=True)),
+            at >= bound("_from"),
+            at < bound("_to"),
+            *self.where,
+        )
 
 
 # The counts a scorecard's activity figures take, by the Activity field each one fills.
@@ -355,16 +371,35 @@ ACTIVITY_COUNTS = {
 Counted = dict[tuple[str, str, int], int]
 
 
-async def counted(
-    session: AsyncSession, counts: dict[str, Count], ids: list[str], periods: Sequence[Period]
-) -> Counted:
-    """Every count per partner of `ids` and index of a period, in one statement:
-    (name, partner, period index) -> value (absent when 0)."""
-    rows = union_all(*(count.rows(name, ids, periods) for name, count in counts.items()))
-    found = rows.subquery()
-    result = await session.execute(
-        select(found.c.figure, found.c.partner_id, found.c.period, func.sum(found.c.value))
-        .where(found.c.period.is_not(None))
-        .group_by(found.c.figure, found.c.partner_id, found.c.period)
-    )
-    return {(name, str(key), int(index)): int(value or 0) for name, key, index, value in result}
+class Counts:
+    """Several counts per partner and period, read in one statement that is built once per
+    number of periods (the partners and the bounds are its parameters)."""
+
+    def __init__(self, counts: dict[str, Count]) -> None:
+        self.counts = counts
+        self._built: dict[int, Select[Any]] = {}
+
+    async def read(
+        self, session: AsyncSession, ids: list[str], periods: Sequence[Period]
+    ) -> Counted:
+        """(name, partner, period index) -> value, for the partners of `ids` (absent when 0)."""
+        statement = self._built.get(len(periods))
+        if statement is None:
+            statement = self._built[len(periods)] = self._statement(len(periods))
+        whole = span(periods)
+        bounds: dict[str, Any] = {"t_from": whole.starts_at, "t_to": whole.ends_at}
+        bounds |= {"d_from": whole.start, "d_to": whole.end}
+        for index, period in enumerate(periods):
+            bounds |= {f"t{index}_from": period.starts_at, f"t{index}_to": period.ends_at}
+            bounds |= {f"d{index}_from": period.start, f"d{index}_to": period.end}
+        result = await session.execute(statement, {"ids": ids, **bounds})
+        return {(name, str(key), int(index)): int(value or 0) for name, key, index, value in result}
+
+    def _statement(self, periods: int) -> Select[Any]:
+        rows = union_all(*(count.rows(name, periods) for name, count in self.counts.items()))
+        found = rows.subquery()
+        return (
+            select(found.c.figure, found.c.partner_id, found.c.period, func.sum(found.c.value))
+            .where(found.c.period.is_not(None))
+            .group_by(found.c.figure, found.c.partner_id, found.c.period)
+        )

@@ -15,7 +15,17 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Delete, Select, Subquery, delete, select, text, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    Select,
+    Subquery,
+    bindparam,
+    delete,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.analytics.money import Rates
@@ -297,34 +307,64 @@ def revenue_in(
     *,
     by_line: bool = False,
     partner: Callable[[Any], ColumnElement[bool]] | None = None,
+    bound: str | None = None,
 ) -> Subquery:
     """The rollup rows of a period: whole months from the monthly table, the days before the
     first and after the last whole month from the daily one; with `partner`, only the rows
     whose partner_id column meets it. Columns: partner_id, currency, product_line (by_line),
-    the sums, and delivered_orders and returned_orders (not by_line)."""
+    the sums, and delivered_orders and returned_orders (not by_line).
+
+    With `bound`, the days are parameters named by revenue_bounds(period, bound): the
+    statement then serves every period of the same revenue_shape with those values."""
     days: Any = LineRevenueDay if by_line else PartnerRevenueDay
     months: Any = _DAILY[days]
 
-    def rows(table: Any, at: Any, start: date, end: date) -> Select[Any]:
+    def rows(n: int, monthly: bool, start: date, end: date) -> Select[Any]:
+        table = months if monthly else days
+        at = table.month if monthly else table.day
         columns = [
             table.partner_id,
             table.currency,
             *([table.product_line] if by_line else []),
             *(table.__table__.c[name] for name in (*_SUMS, *([] if by_line else _COUNTS))),
         ]
-        statement = select(*columns).where(at >= start, at < end)
+        low: Any = start
+        high: Any = end
+        if bound is not None:
+            low = bindparam(f"{bound}_{n}_from", start, type_=at.type)
+            high = bindparam(f"{bound}_{n}_to", end, type_=at.type)
+        statement = select(*columns).where(at >= low, at < high)
         return statement if partner is None else statement.where(partner(table.partner_id))
 
+    parts = [rows(n, *part) for n, part in enumerate(_parts(period))]
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+
+
+def revenue_shape(period: Period) -> tuple[bool, ...]:
+    """Which rollup table (monthly: True) each part of a period's revenue is read from."""
+    return tuple(monthly for monthly, _, _ in _parts(period))
+
+
+def revenue_bounds(period: Period, bound: str) -> dict[str, date]:
+    """The parameters of revenue_in(period, bound=bound)."""
+    found: dict[str, date] = {}
+    for n, (_, start, end) in enumerate(_parts(period)):
+        found |= {f"{bound}_{n}_from": start, f"{bound}_{n}_to": end}
+    return found
+
+
+def _parts(period: Period) -> list[tuple[bool, date, date]]:
+    """(monthly, first day, day after) of each part of a period's revenue rows."""
     first = period.start if period.start.day == 1 else next_month(period.start)
     last = period.end.replace(day=1)
     if first >= last:
-        return rows(days, days.day, period.start, period.end).subquery()
-    parts = [rows(months, months.month, first, last)]
+        return [(False, period.start, period.end)]
+    parts = [(True, first, last)]
     if period.start < first:
-        parts.append(rows(days, days.day, period.start, first))
+        parts.append((False, period.start, first))
     if last < period.end:
-        parts.append(rows(days, days.day, last, period.end))
-    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+        parts.append((False, last, period.end))
+    return parts
 
 
 def next_month(day: date) -> date:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,8 +17,10 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Select,
+    bindparam,
     case,
     func,
     literal,
@@ -35,8 +37,8 @@ from hub.analytics.activity import (
     Activity,
     Count,
     Counted,
+    Counts,
     activity,
-    counted,
     period_of,
 )
 from hub.analytics.periods import Period, span
@@ -50,7 +52,10 @@ from hub.runtime import Hub
 from hub.validation import country as checked_country
 from storage.models import LeadAssignment, Partner
 
-OFFERED = "leads_offered"  # offers made in a period (a Count beside the activity's)
+OFFERED = "leads_offered"  # offers made in a period, counted beside the activity's counts
+_COUNTS = Counts(
+    {**ACTIVITY_COUNTS, OFFERED: Count(LeadAssignment.partner_id, LeadAssignment.offered_at)}
+)
 
 
 class RankBand(StrEnum):
@@ -241,8 +246,9 @@ def _filtered(filter: ScorecardFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def revenue_by_partner(period: Period) -> Select[tuple[str, int]]:
-    rows = rollups.revenue_in(period)
+def revenue_by_partner(period: Period, *, bound: str | None = None) -> Select[tuple[str, int]]:
+    """Each partner's revenue in the period (see rollups.revenue_in for `bound`)."""
+    rows = rollups.revenue_in(period, bound=bound)
     return select(
         rows.c.partner_id.label("partner_id"), func.sum(rows.c.reporting_minor).label("minor")
     ).group_by(rows.c.partner_id)
@@ -257,9 +263,52 @@ async def _figures(
 ) -> list[dict[str, Figures]]:
     """Each period's figures of some partners, each figure read for all the periods at once."""
     partner_ids = [partner.id for partner in partners]
+    statement = _built(
+        ("revenue", *map(rollups.revenue_shape, periods)), lambda: _revenue_of(periods)
+    )
+    by_partner: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for row in await session.execute(statement, _revenue_bounds(periods, ids=partner_ids)):
+        by_partner[int(row[0]), row[1]].append(row[2:])
+    numbers = await _COUNTS.read(session, partner_ids, periods)
+    leads = await _lead_figures(session, partner_ids, periods, numbers)
+    done = await activity(session, partners, periods, now=now, reporting=reporting, numbers=numbers)
+    return [
+        {
+            id_: _of(by_partner.get((index, id_), []), leads[index][id_], done[index][id_])
+            for id_ in partner_ids
+        }
+        for index in range(len(periods))
+    ]
+
+
+# Statements built once per shape of their periods, their values being parameters: building
+# and keying a statement anew cost a scorecard more than executing some of them.
+_BUILT: dict[tuple[Any, ...], Any] = {}
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+
+
+def _built(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    found = _BUILT.get(key)
+    if found is None:
+        found = _BUILT[key] = build()
+    return found
+
+
+def _revenue_bounds(periods: Sequence[Period], **values: Any) -> dict[str, Any]:
+    """The parameters of statements built with revenue_in(periods[n], bound=f"r{n}")."""
+    for index, period in enumerate(periods):
+        values |= rollups.revenue_bounds(period, f"r{index}")
+    return values
+
+
+def _revenue_of(periods: Sequence[Period]) -> Any:
+    """(period index, partner, currency, reporting, unconverted, delivered, returned) of the
+    partners given as ids."""
     parts = []
     for index, period in enumerate(periods):
-        revenue = rollups.revenue_in(period, partner=lambda column: column.in_(partner_ids))
+        revenue = rollups.revenue_in(
+            period, partner=lambda column: column.in_(_IDS), bound=f"r{index}"
+        )
         parts.append(
             select(
                 literal(index).label("period"),
@@ -271,23 +320,7 @@ async def _figures(
                 func.sum(revenue.c.returned_orders),
             ).group_by(revenue.c.partner_id, revenue.c.currency)
         )
-    by_partner: dict[tuple[int, str], list[Any]] = defaultdict(list)
-    for row in await session.execute(union_all(*parts)):
-        by_partner[int(row[0]), row[1]].append(row[2:])
-    counts = {
-        **ACTIVITY_COUNTS,
-        OFFERED: Count(LeadAssignment.partner_id, LeadAssignment.offered_at),
-    }
-    numbers = await counted(session, counts, partner_ids, periods)
-    leads = await _lead_figures(session, partner_ids, periods, numbers)
-    done = await activity(session, partners, periods, now=now, reporting=reporting, numbers=numbers)
-    return [
-        {
-            id_: _of(by_partner.get((index, id_), []), leads[index][id_], done[index][id_])
-            for id_ in partner_ids
-        }
-        for index in range(len(periods))
-    ]
+    return union_all(*parts)
 
 
 def _of(
@@ -382,10 +415,17 @@ async def _ranks(
         active = [partner.id for partner in partners if partner.status == PartnerStatus.ACTIVE]
         counted = [partner for partner in partners if partner.status != PartnerStatus.ACTIVE]
         if active:
-            found |= _ranked(await session.execute(_sorted_ranks(period, active)))
+            statement = _built(
+                ("sorted ranks", rollups.revenue_shape(period)), lambda: _sorted_ranks(period)
+            )
+            ranked = await session.execute(statement, _revenue_bounds([period], ids=active))
+            found |= _ranked(ranked)
     if counted:
-        statement = _counted_ranks(period, [partner.id for partner in counted])
-        found |= _ranked(await session.execute(statement))
+        statement = _built(
+            ("counted ranks", rollups.revenue_shape(period)), lambda: _counted_ranks(period)
+        )
+        ids = [partner.id for partner in counted]
+        found |= _ranked(await session.execute(statement, _revenue_bounds([period], ids=ids)))
     return found
 
 
@@ -402,9 +442,9 @@ def _standings(revenue: Any, *where: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-def _sorted_ranks(period: Period, ids: list[str]) -> Select[Any]:
+def _sorted_ranks(period: Period) -> Select[Any]:
     """The ranks of some ACTIVE partners from the ACTIVE ones sorted by revenue."""
-    revenue = revenue_by_partner(period).subquery()
+    revenue = revenue_by_partner(period, bound="r0").subquery()
     peers = _standings(revenue, Partner.status == PartnerStatus.ACTIVE).subquery()
     descending = peers.c.minor.desc()
     ranked = select(
@@ -414,14 +454,14 @@ def _sorted_ranks(period: Period, ids: list[str]) -> Select[Any]:
         func.rank().over(order_by=descending).label("in_channel"),
         func.count().over().label("channel_size"),
     ).subquery()
-    return select(ranked).where(ranked.c.id.in_(ids))
+    return select(ranked).where(ranked.c.id.in_(_IDS))
 
 
-def _counted_ranks(period: Period, ids: list[str]) -> Select[Any]:
+def _counted_ranks(period: Period) -> Select[Any]:
     """The ranks of some partners, each by counting the other ACTIVE ones that earned more."""
-    revenue = revenue_by_partner(period).cte("revenue")
+    revenue = revenue_by_partner(period, bound="r0").cte("revenue")
     peers = _standings(revenue, Partner.status == PartnerStatus.ACTIVE).cte("peers")
-    mine = _standings(revenue, Partner.id.in_(ids)).cte("mine")
+    mine = _standings(revenue, Partner.id.in_(_IDS)).cte("mine")
     other = peers.c.id != mine.c.id
     same_tier, more = peers.c.tier == mine.c.tier, peers.c.minor > mine.c.minor
 
