@@ -17,6 +17,7 @@ from hub.settings import Settings
 from resolvers.analytics import AnalyticsMutation, AnalyticsQuery
 from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
 from resolvers.forecast import ForecastMutation, ForecastQuery
+from resolvers.funds import FundsMutation, FundsQuery, FundsSubscription
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
@@ -54,6 +55,7 @@ DOMAINS = (
     Domain(MessagingQuery, MessagingMutation, MessagingSubscription),
     Domain(AnalyticsQuery, AnalyticsMutation),
     Domain(ForecastQuery, ForecastMutation),
+    Domain(FundsQuery, FundsMutation, FundsSubscription),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))

@@ -9,6 +9,8 @@ import pytest
 
 from hub.assets import rules as asset_rules
 from hub.audience import Audience
+from hub.funds import budgets as fund_budgets
+from hub.funds import rules as fund_rules
 from hub.knowledge import rules as knowledge_rules
 from hub.leads import deals
 from hub.leads import rules as lead_rules
@@ -24,6 +26,7 @@ from hub.training import rules as training_rules
 from hub.users import UserFilter as HubUserFilter
 from schema import (
     assets,
+    funds,
     identity,
     knowledge,
     leads,
@@ -39,6 +42,10 @@ from schema.inputs import to_hub, unknown_fields
 PAIRS = [
     (assets.AssetInput, asset_rules.AssetInput, []),
     (assets.AssetFilter, asset_rules.AssetFilter, []),
+    (funds.FundBudgetInput, fund_rules.BudgetInput, ["amount"]),
+    (funds.FundRequestInput, fund_rules.RequestInput, ["amount"]),
+    (funds.FundRequestFilter, fund_rules.RequestFilter, []),
+    (funds.FundAllocationFilter, fund_budgets.AllocationFilter, []),
     (identity.UserFilter, HubUserFilter, []),
     (knowledge.VisibilityInput, Audience, []),
     (knowledge.ArticleInput, knowledge_rules.ArticleInput, ["visibility"]),

@@ -1,0 +1,294 @@
+"""GraphQL types of market development funds: budgets, allocations, requests, events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+
+from hub.events import DomainEvent
+from hub.funds import budgets as budget_service
+from hub.funds import requests as request_service
+from hub.funds.rules import ActivityType, BudgetStatus, FundEventType, FundRequestStatus
+from schema.context import Info
+from schema.events import shared
+from schema.loading import LoaderSet, loader
+from schema.partners import Partner, partner_of
+from schema.scalars import MinorUnits, Money, MoneyInput
+from storage.models.funds import FundAllocation as AllocationModel
+from storage.models.funds import FundBudget as BudgetModel
+from storage.models.funds import FundRequest as RequestModel
+
+strawberry.enum(
+    BudgetStatus,
+    name="FundBudgetStatus",
+    description="OPEN takes allocations and requests; CLOSED takes none.",
+)
+strawberry.enum(
+    FundRequestStatus,
+    description="SUBMITTED until vendor staff APPROVE or REJECT it; the partner may "
+    "WITHDRAW it while SUBMITTED or APPROVED.",
+)
+strawberry.enum(ActivityType, name="FundActivityType")
+strawberry.enum(FundEventType)
+
+
+def _money(amount: int, currency: str) -> Money:
+    return Money(amount_minor=MinorUnits(amount), currency=currency)
+
+
+class FundsLoaders(LoaderSet):
+    """Budgets, allocations and requests by id, as the caller may see them."""
+
+    budget_by_id = loader[str, BudgetModel | None](
+        lambda hub, principal, ids: budget_service.by_ids(hub, principal=principal, ids=ids)
+    )
+    allocation_by_id = loader[str, AllocationModel | None](
+        lambda hub, principal, ids: budget_service.allocations_by_ids(
+            hub, principal=principal, ids=ids
+        )
+    )
+    request_by_id = loader[str, RequestModel | None](
+        lambda hub, principal, ids: request_service.by_ids(hub, principal=principal, ids=ids)
+    )
+
+
+@strawberry.type(description="Marketing money for a period, in one currency.")
+class FundBudget:
+    id: strawberry.ID
+    name: str
+    starts_on: date
+    ends_on: date = strawberry.field(description="The last day a funded activity may take place.")
+    currency: str
+    status: BudgetStatus
+    version: int
+    created_at: datetime
+    amount: Money | None = strawberry.field(description="Vendor-side accounts only.")
+    allocated: Money | None = strawberry.field(
+        description="What is allocated to partners (vendor-side accounts only)."
+    )
+    unallocated: Money | None = strawberry.field(description="Vendor-side accounts only.")
+
+    @classmethod
+    def from_model(cls, model: BudgetModel, *, vendor: bool) -> FundBudget:
+        def shown(amount: int) -> Money | None:
+            return _money(amount, model.currency) if vendor else None
+
+        return cls(
+            id=strawberry.ID(model.id),
+            name=model.name,
+            starts_on=model.starts_on,
+            ends_on=model.ends_on,
+            currency=model.currency,
+            status=BudgetStatus(model.status),
+            version=model.version,
+            created_at=model.created_at,
+            amount=shown(model.amount_minor),
+            allocated=shown(model.allocated_minor),
+            unallocated=shown(model.amount_minor - model.allocated_minor),
+        )
+
+
+async def budget_of(info: Info, budget_id: str) -> FundBudget:
+    model = await FundsLoaders.of(info).budget_by_id.load(budget_id)
+    if model is None:
+        raise RuntimeError(f"fund budget {budget_id} is gone or not visible")
+    return FundBudget.from_model(model, vendor=info.context.require_principal().is_vendor)
+
+
+@strawberry.type(description="What one partner may spend from a budget.")
+class FundAllocation:
+    id: strawberry.ID
+    amount: Money
+    reserved: Money = strawberry.field(description="What its approved requests reserve.")
+    available: Money = strawberry.field(description="What is left to request.")
+    updated_at: datetime
+    budget_id: strawberry.Private[str]
+    partner_id: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: AllocationModel) -> FundAllocation:
+        return cls(
+            id=strawberry.ID(model.id),
+            amount=_money(model.amount_minor, model.currency),
+            reserved=_money(model.reserved_minor, model.currency),
+            available=_money(model.amount_minor - model.reserved_minor, model.currency),
+            updated_at=model.updated_at,
+            budget_id=model.budget_id,
+            partner_id=model.partner_id,
+        )
+
+    @strawberry.field
+    async def budget(self, info: Info) -> FundBudget:
+        return await budget_of(info, self.budget_id)
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner:
+        return await partner_of(info, self.partner_id)
+
+
+@strawberry.type(description="A partner's request to spend part of its allocation.")
+class FundRequest:
+    id: strawberry.ID
+    title: str
+    description: str
+    activity_type: ActivityType
+    activity_starts_on: date
+    activity_ends_on: date
+    requested: Money
+    approved: Money | None = strawberry.field(description="Null until approved.")
+    expected_leads: int | None
+    status: FundRequestStatus
+    decision_note: str | None = strawberry.field(
+        description="Why it was rejected, or the approver's note."
+    )
+    submitted_at: datetime
+    decided_at: datetime | None
+    version: int = strawberry.field(description="1, and one more on every change.")
+    allocation_id: strawberry.ID
+    budget_id: strawberry.Private[str]
+    partner_id: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: RequestModel) -> FundRequest:
+        approved = model.approved_minor
+        return cls(
+            id=strawberry.ID(model.id),
+            title=model.title,
+            description=model.description,
+            activity_type=ActivityType(model.activity_type),
+            activity_starts_on=model.activity_starts_on,
+            activity_ends_on=model.activity_ends_on,
+            requested=_money(model.requested_minor, model.currency),
+            approved=None if approved is None else _money(approved, model.currency),
+            expected_leads=model.expected_leads,
+            status=FundRequestStatus(model.status),
+            decision_note=model.decision_note,
+            submitted_at=model.created_at,
+            decided_at=model.decided_at,
+            version=model.version,
+            allocation_id=strawberry.ID(model.allocation_id),
+            budget_id=model.budget_id,
+            partner_id=model.partner_id,
+        )
+
+    @strawberry.field
+    async def allocation(self, info: Info) -> FundAllocation:
+        model = await FundsLoaders.of(info).allocation_by_id.load(str(self.allocation_id))
+        if model is None:
+            raise RuntimeError(f"fund allocation {self.allocation_id} is gone or not visible")
+        return FundAllocation.from_model(model)
+
+    @strawberry.field
+    async def budget(self, info: Info) -> FundBudget:
+        return await budget_of(info, self.budget_id)
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner:
+        return await partner_of(info, self.partner_id)
+
+
+@strawberry.input(description="A budget for a period.")
+class FundBudgetInput:
+    name: str
+    starts_on: date
+    ends_on: date = strawberry.field(description="Inclusive; at most three years after the start.")
+    amount: MoneyInput
+
+
+@strawberry.input(description="What to change of a budget; omitted fields stay.")
+class FundBudgetChangesInput:
+    name: str | None = None
+    amount: MoneyInput | None = strawberry.field(
+        default=None, description="In the budget's currency; never below what is allocated."
+    )
+    status: BudgetStatus | None = None
+
+
+@strawberry.input(description="A request for funds from one of your allocations.")
+class FundRequestInput:
+    allocation_id: strawberry.ID
+    title: str
+    activity_type: ActivityType
+    activity_starts_on: date = strawberry.field(description="Within the budget's period.")
+    activity_ends_on: date
+    amount: MoneyInput = strawberry.field(
+        description="In the allocation's currency, at most what it has available."
+    )
+    description: str = ""
+    expected_leads: int | None = None
+
+
+@strawberry.input
+class FundAllocationFilter:
+    budget_id: strawberry.ID | None = None
+    partner_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class FundRequestFilter:
+    statuses: list[FundRequestStatus] = strawberry.field(default_factory=list)
+    budget_id: strawberry.ID | None = None
+    partner_id: strawberry.ID | None = None
+
+
+@strawberry.type(description="An allocation made or changed, or a request's step.")
+class FundEvent:
+    cursor: str
+    type: FundEventType
+    occurred_at: datetime
+    partner_id: strawberry.ID
+    allocation_id: strawberry.ID
+    request_id: strawberry.ID | None
+    amount: MinorUnits = strawberry.field(
+        description="The allocation, or what the request asks or was approved for."
+    )
+    event: strawberry.Private[DomainEvent]
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> FundEvent:
+        payload: dict[str, Any] = event.payload
+        request = payload.get("requestId")
+        return cls(
+            cursor=str(event.id),
+            type=FundEventType(event.type),
+            occurred_at=event.occurred_at,
+            partner_id=strawberry.ID(payload["partnerId"]),
+            allocation_id=strawberry.ID(payload["allocationId"]),
+            request_id=strawberry.ID(request) if request else None,
+            amount=MinorUnits(payload["amountMinor"]),
+            event=event,
+        )
+
+    @strawberry.field(description="The request as the subscriber may see it now.")
+    async def request(self, info: Info) -> FundRequest | None:
+        if self.request_id is None:
+            return None
+        principal, hub, wanted = (
+            info.context.require_principal(),
+            info.context.hub,
+            [str(self.request_id)],
+        )
+        found = await shared(
+            self.event,
+            principal,
+            "fund_request",
+            lambda: request_service.by_ids(hub, principal=principal, ids=wanted),
+        )
+        return FundRequest.from_model(found[0]) if found[0] else None
+
+    @strawberry.field(description="The allocation as the subscriber may see it now.")
+    async def allocation(self, info: Info) -> FundAllocation | None:
+        principal, hub, wanted = (
+            info.context.require_principal(),
+            info.context.hub,
+            [str(self.allocation_id)],
+        )
+        found = await shared(
+            self.event,
+            principal,
+            "fund_allocation",
+            lambda: budget_service.allocations_by_ids(hub, principal=principal, ids=wanted),
+        )
+        return FundAllocation.from_model(found[0]) if found[0] else None

@@ -1,0 +1,162 @@
+"""Market development funds: budgets, partners' allocations and fund requests.
+
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-06 13:10:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0020"
+down_revision = "0019"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "fund_budgets",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("allocated_minor", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_by_id", sa.String(length=32), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_fund_budgets_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_budgets")),
+    )
+    op.create_index(
+        "ix_fund_budgets_created_order", "fund_budgets", ["created_at", "id"], unique=False
+    )
+    op.create_table(
+        "fund_allocations",
+        sa.Column("budget_id", sa.String(length=32), nullable=False),
+        sa.Column("partner_id", sa.String(length=32), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("reserved_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("allocated_by_id", sa.String(length=32), nullable=True),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["allocated_by_id"],
+            ["users.id"],
+            name=op.f("fk_fund_allocations_allocated_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["budget_id"],
+            ["fund_budgets.id"],
+            name=op.f("fk_fund_allocations_budget_id_fund_budgets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"],
+            ["partners.id"],
+            name=op.f("fk_fund_allocations_partner_id_partners"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_allocations")),
+        sa.UniqueConstraint(
+            "budget_id", "partner_id", name=op.f("uq_fund_allocations_budget_id_partner_id")
+        ),
+    )
+    op.create_index(
+        "ix_fund_allocations_partner", "fund_allocations", ["partner_id", "budget_id"], unique=False
+    )
+    op.create_table(
+        "fund_requests",
+        sa.Column("allocation_id", sa.String(length=32), nullable=False),
+        sa.Column("budget_id", sa.String(length=32), nullable=False),
+        sa.Column("partner_id", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("activity_type", sa.String(length=16), nullable=False),
+        sa.Column("activity_starts_on", sa.Date(), nullable=False),
+        sa.Column("activity_ends_on", sa.Date(), nullable=False),
+        sa.Column("requested_minor", sa.BigInteger(), nullable=False),
+        sa.Column("approved_minor", sa.BigInteger(), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("expected_leads", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("submitted_by_id", sa.String(length=32), nullable=True),
+        sa.Column("decided_by_id", sa.String(length=32), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["allocation_id"],
+            ["fund_allocations.id"],
+            name=op.f("fk_fund_requests_allocation_id_fund_allocations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["budget_id"],
+            ["fund_budgets.id"],
+            name=op.f("fk_fund_requests_budget_id_fund_budgets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["users.id"],
+            name=op.f("fk_fund_requests_decided_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"],
+            ["partners.id"],
+            name=op.f("fk_fund_requests_partner_id_partners"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submitted_by_id"],
+            ["users.id"],
+            name=op.f("fk_fund_requests_submitted_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_requests")),
+    )
+    op.create_index(
+        "ix_fund_requests_allocation_status",
+        "fund_requests",
+        ["allocation_id", "status"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_fund_requests_created_order", "fund_requests", ["created_at", "id"], unique=False
+    )
+    op.create_index(
+        "ix_fund_requests_partner_created_order",
+        "fund_requests",
+        ["partner_id", "created_at", "id"],
+        unique=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_fund_requests_partner_created_order", table_name="fund_requests")
+    op.drop_index("ix_fund_requests_created_order", table_name="fund_requests")
+    op.drop_index("ix_fund_requests_allocation_status", table_name="fund_requests")
+    op.drop_table("fund_requests")
+    op.drop_index("ix_fund_allocations_partner", table_name="fund_allocations")
+    op.drop_table("fund_allocations")
+    op.drop_index("ix_fund_budgets_created_order", table_name="fund_budgets")
+    op.drop_table("fund_budgets")

@@ -1,0 +1,81 @@
+"""Market development funds: the vendor's budgets for a period, what each partner is
+allocated from them, and the partners' requests to spend it on marketing activities."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, IdMixin, TimestampMixin
+
+
+class FundBudget(IdMixin, TimestampMixin, Base):
+    """An amount of marketing money for a period (e.g. "MDF 2027 H1"), in one currency."""
+
+    __tablename__ = "fund_budgets"
+    __table_args__ = (Index("ix_fund_budgets_created_order", "created_at", "id"),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    # The last day activities paid from it may take place.
+    ends_on: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # The sum of its allocations, kept in the allocating transaction under the budget's lock.
+    allocated_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class FundAllocation(IdMixin, TimestampMixin, Base):
+    """What one partner may spend from a budget; approved requests reserve part of it."""
+
+    __tablename__ = "fund_allocations"
+    __table_args__ = (
+        UniqueConstraint("budget_id", "partner_id"),
+        Index("ix_fund_allocations_partner", "partner_id", "budget_id"),
+    )
+
+    budget_id: Mapped[str] = mapped_column(ForeignKey("fund_budgets.id", ondelete="CASCADE"))
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # The sum of its approved requests, kept in the approving transaction under its lock.
+    reserved_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    allocated_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class FundRequest(IdMixin, TimestampMixin, Base):
+    """A partner's request to spend part of its allocation on a marketing activity."""
+
+    __tablename__ = "fund_requests"
+    __table_args__ = (
+        Index("ix_fund_requests_created_order", "created_at", "id"),
+        Index("ix_fund_requests_partner_created_order", "partner_id", "created_at", "id"),
+        Index("ix_fund_requests_allocation_status", "allocation_id", "status"),
+    )
+
+    allocation_id: Mapped[str] = mapped_column(
+        ForeignKey("fund_allocations.id", ondelete="CASCADE")
+    )
+    budget_id: Mapped[str] = mapped_column(ForeignKey("fund_budgets.id", ondelete="CASCADE"))
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    activity_type: Mapped[str] = mapped_column(String(16))
+    activity_starts_on: Mapped[date] = mapped_column(Date)
+    activity_ends_on: Mapped[date] = mapped_column(Date)
+    requested_minor: Mapped[int] = mapped_column(BigInteger)
+    # What the vendor approved (at most what was asked); None until approved.
+    approved_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    expected_leads: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    submitted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
