@@ -185,6 +185,40 @@ def test_the_analytics_show_the_demo_channels_revenue(
     assert top["revenueMinor"]["current"] == max(g["revenueMinor"] for g in found["groups"])
 
 
+FUNDS = """{ fundBudgets { edges { node { name status amount { amountMinor }
+  unallocated { amountMinor } } } }
+  fundRequests(first: 100) { edges { node { title status partner { name }
+    requested { amountMinor } approved { amountMinor } decisionNote } } } }"""
+
+
+def test_funds_have_budgets_allocations_and_requests_in_every_state(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    vendor = server.gql(tokens["admin@vendor.example"], FUNDS)
+    northwind = server.gql(tokens["admin@northwind.example"], FUNDS)
+    maple = server.gql(tokens["admin@maple.example"], FUNDS)
+    budgets = nodes(vendor["fundBudgets"])
+    requests = nodes(vendor["fundRequests"])
+
+    assert sorted(budget["status"] for budget in budgets) == ["CLOSED", "OPEN"]
+    assert all(budget["unallocated"]["amountMinor"] > 0 for budget in budgets)
+    assert {request["status"] for request in requests} == {
+        "SUBMITTED",
+        "APPROVED",
+        "REJECTED",
+        "WITHDRAWN",
+    }
+    partial = [r for r in requests if r["approved"] and r["approved"] != r["requested"]]
+    assert partial and all(r["decisionNote"] for r in requests if r["status"] == "REJECTED")
+    assert {r["partner"]["name"] for r in nodes(northwind["fundRequests"])} == {
+        "Northwind Distribution",
+        "Lakeside Resellers",
+        "Prairie IT",
+    }
+    assert [b["amount"] for b in nodes(northwind["fundBudgets"])] == [None, None]
+    assert [r["title"] for r in nodes(maple["fundRequests"])] == ["Backup webinar series"]
+
+
 ASSETS = """{ assets(first: 100) { edges { node {
   title kind minTier versions { number contentType sha256 size } downloadUrl
 } } } }"""

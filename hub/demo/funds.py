@@ -1,0 +1,180 @@
+"""Demo market development funds: last half-year's budget, spent and closed, and this
+half-year's, allocated to the bigger partners (a sub-reseller too) with requests in every
+state: approved in full and in part, pending, rejected with a reason, withdrawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from hub.demo.world import HISTORY_DAYS, Demo, Part, Story
+from hub.funds import budgets, requests
+from hub.funds.rules import ActivityType, BudgetChanges, BudgetInput, BudgetStatus, RequestInput
+from hub.roles import Principal
+from storage.models.funds import FundAllocation
+
+CURRENCY = "USD"
+# (login, allocation this half, allocation last half) in whole dollars.
+ALLOCATIONS = (
+    ("admin@northwind.example", 25_000, 20_000),
+    ("admin@goldengate.example", 20_000, 15_000),
+    ("admin@bayern.example", 15_000, 0),
+    ("admin@prairie.example", 10_000, 8_000),
+    ("admin@maple.example", 8_000, 0),
+    ("admin@lakeside.example", 5_000, 0),
+)
+
+
+class Ask(NamedTuple):
+    login: str
+    title: str
+    kind: ActivityType
+    dollars: int
+    # What happens to it: approved (for how much, None: in full), rejected (why), withdrawn.
+    outcome: str
+    approve_dollars: int | None = None
+    reason: str = ""
+
+
+CURRENT = (
+    Ask("admin@northwind.example", "Partner summit booth", ActivityType.EVENT, 12_000, "approve"),
+    Ask(
+        "admin@goldengate.example",
+        "Cloud migration ads",
+        ActivityType.DIGITAL,
+        9_000,
+        "approve",
+        approve_dollars=7_500,
+        reason="search ads only; social is not funded this half",
+    ),
+    Ask("admin@bayern.example", "IT-Messe Munich", ActivityType.TRADE_SHOW, 6_000, "pending"),
+    Ask(
+        "admin@prairie.example",
+        "Storage brochure reprint",
+        ActivityType.PRINT,
+        3_000,
+        "reject",
+        reason="print is not funded this half; ask again as a DIGITAL campaign",
+    ),
+    Ask("admin@maple.example", "Backup webinar series", ActivityType.WEBINAR, 2_500, "withdraw"),
+    Ask("admin@lakeside.example", "Call campaign", ActivityType.TELEMARKETING, 4_000, "pending"),
+)
+PREVIOUS = (
+    Ask("admin@northwind.example", "Spring roadshow", ActivityType.EVENT, 15_000, "approve"),
+    Ask(
+        "admin@goldengate.example",
+        "Webinar on hybrid cloud",
+        ActivityType.WEBINAR,
+        10_000,
+        "approve",
+        approve_dollars=8_000,
+    ),
+    Ask(
+        "admin@prairie.example",
+        "Golf day",
+        ActivityType.EVENT,
+        5_000,
+        "reject",
+        reason="hospitality is not market development",
+    ),
+)
+
+
+def stories(demo: Demo) -> list[Story]:
+    current = half_year(demo.end.date())
+    previous = half_year(current[0] - timedelta(days=1))
+    return [_budget(demo, previous, PREVIOUS, closed=True), _budget(demo, current, CURRENT)]
+
+
+PART = Part(order=65, stories=stories)
+
+
+def half_year(day: date) -> tuple[date, date]:
+    """The first and last day of the half-year `day` is in."""
+    first = date(day.year, 1 if day.month <= 6 else 7, 1)
+    last = date(day.year, 6, 30) if first.month == 1 else date(day.year, 12, 31)
+    return first, last
+
+
+def _ago(demo: Demo, day: date) -> float:
+    """Days before the end of the demo of noon on `day`: never in the future, never before
+    the history begins."""
+    moment = datetime.combine(day, time(12), tzinfo=demo.end.tzinfo)
+    return min(max((demo.end - moment).total_seconds() / 86400, 0.2), HISTORY_DAYS - 1)
+
+
+async def _budget(
+    demo: Demo, half: tuple[date, date], asks: tuple[Ask, ...], *, closed: bool = False
+) -> Story:
+    first, last = half
+    name = f"MDF {first.year} H{1 if first.month == 1 else 2}"
+    yield _ago(demo, first - timedelta(days=10))
+    index = 1 if closed else 0
+    total = sum(before if closed else now for _, now, before in ALLOCATIONS)
+    budget = await budgets.create(
+        demo.hub,
+        principal=demo.vendor,
+        data=BudgetInput(name, first, last, (total + 10_000) * 100, CURRENCY),
+    )
+    allocations: dict[str, FundAllocation] = {}
+    for login, *dollars in ALLOCATIONS:
+        if dollars[index]:
+            allocations[login] = await budgets.allocate(
+                demo.hub,
+                principal=demo.manager,
+                budget_id=budget.id,
+                partner_id=demo.person(login).organization_id,
+                amount_minor=dollars[index] * 100,
+                currency=CURRENCY,
+            )
+    for number, ask in enumerate(asks):
+        asked = first + timedelta(days=3 + 6 * number)
+        yield _ago(demo, asked)
+        await _request(demo, ask, allocations[ask.login].id, asked, last)
+    if closed:
+        yield _ago(demo, last + timedelta(days=5))
+        await budgets.update(
+            demo.hub,
+            principal=demo.vendor,
+            budget_id=budget.id,
+            changes=BudgetChanges(status=BudgetStatus.CLOSED),
+        )
+
+
+async def _request(demo: Demo, ask: Ask, allocation_id: str, asked: date, last: date) -> None:
+    starts = min(asked + timedelta(days=21), last - timedelta(days=2))
+    partner: Principal = demo.person(ask.login)
+    request = await requests.submit(
+        demo.hub,
+        principal=partner,
+        data=RequestInput(
+            allocation_id=allocation_id,
+            title=ask.title,
+            activity_type=ask.kind,
+            activity_starts_on=starts,
+            activity_ends_on=starts + timedelta(days=2),
+            amount_minor=ask.dollars * 100,
+            currency=CURRENCY,
+            description=f"{ask.title}: costs as quoted, leads shared within a week.",
+            expected_leads=ask.dollars // 250,
+        ),
+    )
+    decisions: dict[str, Callable[[], Awaitable[object]]] = {
+        "approve": lambda: requests.approve(
+            demo.hub,
+            principal=demo.manager,
+            request_id=request.id,
+            amount_minor=ask.approve_dollars * 100 if ask.approve_dollars else None,
+            note=ask.reason or None,
+        ),
+        "reject": lambda: requests.reject(
+            demo.hub, principal=demo.manager, request_id=request.id, reason=ask.reason
+        ),
+    }
+    if ask.outcome in decisions:
+        await decisions[ask.outcome]()
+    if ask.outcome == "withdraw":
+        await requests.approve(demo.hub, principal=demo.manager, request_id=request.id)
+        await requests.withdraw(demo.hub, principal=partner, request_id=request.id)
