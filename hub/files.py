@@ -82,10 +82,10 @@ def detect_type(head: bytes) -> str:
     return "text/plain"
 
 
-def allowed_type(head: bytes, *, field: str) -> str:
-    """The sniffed type of a file, refused unless it is one ChannelHub keeps."""
+def allowed_type(head: bytes, *, field: str, types: frozenset[str] = ALLOWED_TYPES) -> str:
+    """The sniffed type of a file, refused unless it is one of `types` (those ChannelHub keeps)."""
     content_type = detect_type(head)
-    if content_type not in ALLOWED_TYPES:
+    if content_type not in types:
         raise BadInput(f"files of type {content_type} are not allowed", field=field)
     return content_type
 
@@ -113,6 +113,7 @@ async def store(
     *,
     prefix: str,
     field: str = "file",
+    types: frozenset[str] = ALLOWED_TYPES,
 ) -> StoredFile:
     """Stream a file to the store after sniffing its type.
 
@@ -120,7 +121,7 @@ async def store(
     """
     name = file_name_of(file_name)
     head, rest = await _peek(chunks)
-    content_type = allowed_type(head, field=field)
+    content_type = allowed_type(head, field=field, types=types)
     limit = hub.settings.max_upload_bytes
     key = new_key(hub, prefix)
     try:

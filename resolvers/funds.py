@@ -227,8 +227,8 @@ class FundsMutation:
 @strawberry.type
 class FundsSubscription:
     @strawberry.subscription(
-        description="FUNDS_ALLOCATED and each step of fund requests, for the partner, its "
-        "distributor and vendor staff; `after` replays what was missed."
+        description="FUNDS_ALLOCATED and each step of fund requests and claims, for the "
+        "partner, its distributor and vendor staff; `after` replays what was missed."
     )
     async def fund_events(
         self, info: Info, after: str | None = None

@@ -17,6 +17,7 @@ from hub.settings import Settings
 from resolvers.analytics import AnalyticsMutation, AnalyticsQuery
 from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
 from resolvers.forecast import ForecastMutation, ForecastQuery
+from resolvers.fund_claims import FundClaimsMutation, FundClaimsQuery
 from resolvers.funds import FundsMutation, FundsQuery, FundsSubscription
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
@@ -56,6 +57,7 @@ DOMAINS = (
     Domain(AnalyticsQuery, AnalyticsMutation),
     Domain(ForecastQuery, ForecastMutation),
     Domain(FundsQuery, FundsMutation, FundsSubscription),
+    Domain(FundClaimsQuery, FundClaimsMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from hub.events import DomainEvent
 from hub.funds import budgets as budget_service
+from hub.funds import claims as claim_service
 from hub.funds import requests as request_service
 from hub.funds.rules import ActivityType, BudgetStatus, FundEventType, FundRequestStatus
 from schema.context import Info
@@ -19,6 +20,9 @@ from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models.funds import FundAllocation as AllocationModel
 from storage.models.funds import FundBudget as BudgetModel
 from storage.models.funds import FundRequest as RequestModel
+
+if TYPE_CHECKING:
+    from schema.fund_claims import FundClaim
 
 strawberry.enum(
     BudgetStatus,
@@ -62,6 +66,9 @@ class FundBudget:
     ends_on: date = strawberry.field(description="The last day a funded activity may take place.")
     currency: str
     status: BudgetStatus
+    claim_window_days: int = strawberry.field(
+        description="How many days after an activity ends its claim may come in."
+    )
     version: int
     created_at: datetime
     amount: Money | None = strawberry.field(description="Vendor-side accounts only.")
@@ -82,6 +89,7 @@ class FundBudget:
             ends_on=model.ends_on,
             currency=model.currency,
             status=BudgetStatus(model.status),
+            claim_window_days=model.claim_window_days,
             version=model.version,
             created_at=model.created_at,
             amount=shown(model.amount_minor),
@@ -173,6 +181,14 @@ class FundRequest:
             partner_id=model.partner_id,
         )
 
+    @strawberry.field(description="Its claim, once the partner made one.")
+    async def claim(
+        self, info: Info
+    ) -> Annotated[FundClaim, strawberry.lazy("schema.fund_claims")] | None:
+        from schema.fund_claims import ClaimLoaders, FundClaim  # it imports this module
+
+        return FundClaim.maybe(await ClaimLoaders.of(info).claim_by_request.load(str(self.id)))
+
     @strawberry.field
     async def allocation(self, info: Info) -> FundAllocation:
         model = await FundsLoaders.of(info).allocation_by_id.load(str(self.allocation_id))
@@ -195,6 +211,9 @@ class FundBudgetInput:
     starts_on: date
     ends_on: date = strawberry.field(description="Inclusive; at most three years after the start.")
     amount: MoneyInput
+    claim_window_days: int = strawberry.field(
+        default=60, description="Days after an activity ends that its claim may come in, 1-365."
+    )
 
 
 @strawberry.input(description="What to change of a budget; omitted fields stay.")
@@ -241,6 +260,7 @@ class FundEvent:
     partner_id: strawberry.ID
     allocation_id: strawberry.ID
     request_id: strawberry.ID | None
+    claim_id: strawberry.ID | None
     amount: MinorUnits = strawberry.field(
         description="The allocation, or what the request asks or was approved for."
     )
@@ -249,7 +269,7 @@ class FundEvent:
     @classmethod
     def from_event(cls, event: DomainEvent) -> FundEvent:
         payload: dict[str, Any] = event.payload
-        request = payload.get("requestId")
+        request, claim = payload.get("requestId"), payload.get("claimId")
         return cls(
             cursor=str(event.id),
             type=FundEventType(event.type),
@@ -257,6 +277,7 @@ class FundEvent:
             partner_id=strawberry.ID(payload["partnerId"]),
             allocation_id=strawberry.ID(payload["allocationId"]),
             request_id=strawberry.ID(request) if request else None,
+            claim_id=strawberry.ID(claim) if claim else None,
             amount=MinorUnits(payload["amountMinor"]),
             event=event,
         )
@@ -277,6 +298,27 @@ class FundEvent:
             lambda: request_service.by_ids(hub, principal=principal, ids=wanted),
         )
         return FundRequest.from_model(found[0]) if found[0] else None
+
+    @strawberry.field(description="The claim as the subscriber may see it now.")
+    async def claim(
+        self, info: Info
+    ) -> Annotated[FundClaim, strawberry.lazy("schema.fund_claims")] | None:
+        from schema.fund_claims import FundClaim  # it imports this module
+
+        if self.claim_id is None:
+            return None
+        principal, hub, wanted = (
+            info.context.require_principal(),
+            info.context.hub,
+            [str(self.claim_id)],
+        )
+        found = await shared(
+            self.event,
+            principal,
+            "fund_claim",
+            lambda: claim_service.by_ids(hub, principal=principal, ids=wanted),
+        )
+        return FundClaim.maybe(found[0])
 
     @strawberry.field(description="The allocation as the subscriber may see it now.")
     async def allocation(self, info: Info) -> FundAllocation | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from hub.assets import service as asset_service
 from hub.assets.rules import AssetInput, AssetKind
+from hub.funds import claims
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.partners import TerritoryInput, Tier
@@ -51,6 +52,10 @@ LISTINGS: dict[str, Listing] = {
     "Query.conversations": Listing(top("conversations"), reader="seller"),
     "Query.partnerScorecards": Listing(top("partnerScorecards", ", period: {trailingDays: 365}")),
     "Query.opportunities": Listing(top("opportunities")),
+    "Query.fundBudgets": Listing(top("fundBudgets")),
+    "Query.fundAllocations": Listing(top("fundAllocations")),
+    "Query.fundRequests": Listing(top("fundRequests"), reader="seller"),
+    "Query.fundClaims": Listing(top("fundClaims")),
     "Query.stockMovements": Listing(
         "query($first: Int, $after: String, $sku: String!) { stockMovements(sku: $sku, "
         f"first: $first, after: $after) {{ {PAGE} }} }}"
@@ -105,7 +110,7 @@ async def seed(factory: Factory) -> World:
     vendor = await factory.vendor_admin()
     california = (TerritoryInput(name="CA", regions=("US-CA",)),)
     alpha = await factory.partner("Alpha Networks", tier=Tier.GOLD, territories=california)
-    await factory.partner("Beta Systems", tier=Tier.SILVER)
+    beta = await factory.partner("Beta Systems", tier=Tier.SILVER)
     seller = await factory.user(alpha.id, Role.PARTNER_USER)
     world = World(factory, {"vendor": vendor, "seller": seller}, {})
     gql = _caller(factory)
@@ -159,7 +164,41 @@ async def seed(factory: Factory) -> World:
         world.ids["conversation"] = started["startConversation"]["id"]
     for body in ("Hello", "Anyone there?"):
         await gql(seller, SEND, c=world.ids["conversation"], body=body)
+    await _funds(factory, gql, [alpha.id, beta.id], seller)
     return world
+
+
+async def _funds(factory: Factory, gql: Any, partners: list[str], seller: Actor) -> None:
+    """Two budgets, two allocations of the second, and two approved requests of the seller's
+    partner with a claim each (the activity ended last month)."""
+    vendor = await factory.vendor_admin()
+    usd = {"amountMinor": 100_000, "currency": "USD"}
+    budget = {"startsOn": "2026-01-01", "endsOn": "2026-06-30", "amount": usd}
+    for name in ("MDF H1", "MDF H1 extra"):
+        created = await gql(vendor, CREATE_BUDGET, input={**budget, "name": name})
+    allocations = [
+        (await gql(vendor, ALLOCATE, b=created["createFundBudget"]["id"], p=partner))
+        for partner in partners
+    ]
+    for title in ("Roadshow", "Webinar"):
+        asked = {
+            "allocationId": allocations[0]["allocateFunds"]["id"],
+            "title": title,
+            "activityType": "EVENT",
+            "activityStartsOn": "2026-02-01",
+            "activityEndsOn": "2026-02-03",
+            "amount": {"amountMinor": 1_000, "currency": "USD"},
+        }
+        request = (await gql(seller, SUBMIT_FUND_REQUEST, input=asked))["submitFundRequest"]
+        await gql(vendor, APPROVE_FUND_REQUEST, id=request["id"])
+        await claims.submit(
+            factory.hub,
+            principal=seller.principal,
+            request_id=request["id"],
+            amount_minor=1_000,
+            currency="USD",
+            proofs=[("invoice.pdf", _stream(b"%PDF-1.7\n" + b"invoice " * 100))],
+        )
 
 
 async def _certify(gql: Any, vendor: Actor, seller: Actor, title: str) -> None:
@@ -218,3 +257,10 @@ ENROL = "mutation($id: ID!) { enrol(courseId: $id) { id } }"
 COMPLETE = "mutation($e: ID!, $l: ID!) { completeLesson(enrolmentId: $e, lessonId: $l) { id } }"
 START = "mutation($input: ConversationInput!) { startConversation(input: $input) { id } }"
 SEND = "mutation($c: ID!, $body: String!) { sendMessage(conversationId: $c, body: $body) { id } }"
+CREATE_BUDGET = "mutation($input: FundBudgetInput!) { createFundBudget(input: $input) { id } }"
+ALLOCATE = """mutation($b: ID!, $p: ID!) { allocateFunds(budgetId: $b, partnerId: $p,
+  amount: {amountMinor: 50000, currency: "USD"}) { id } }"""
+SUBMIT_FUND_REQUEST = (
+    "mutation($input: FundRequestInput!) { submitFundRequest(input: $input) { id } }"
+)
+APPROVE_FUND_REQUEST = "mutation($id: ID!) { approveFundRequest(id: $id) { id } }"

@@ -56,6 +56,7 @@ async def create(hub: Hub, *, principal: Principal, data: BudgetInput) -> FundBu
         amount_minor=amount,
         allocated_minor=0,
         status=BudgetStatus.OPEN,
+        claim_window_days=rules.claim_window(data.claim_window_days),
         created_by_id=principal.user_id,
         created_at=now,
         updated_at=now,

@@ -21,7 +21,7 @@ from hub.funds.rules import BudgetStatus, FundEventType, FundRequestStatus, Requ
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
-from storage.models.funds import FundAllocation, FundBudget, FundRequest
+from storage.models.funds import FundAllocation, FundBudget, FundClaim, FundRequest
 
 OPEN = frozenset({FundRequestStatus.SUBMITTED, FundRequestStatus.APPROVED})
 
@@ -113,7 +113,7 @@ async def approve(
         assert budget is not None
         if budget.status != BudgetStatus.OPEN:
             raise Conflict("this budget is closed", field="id")
-        allocation = await _locked_allocation(session, request.allocation_id)
+        allocation = await locked_allocation(session, request.allocation_id)
         available = allocation.amount_minor - allocation.reserved_minor
         if amount > available:
             raise Conflict(
@@ -153,8 +153,10 @@ async def withdraw(hub: Hub, *, principal: Principal, request_id: str) -> FundRe
             raise Forbidden("only the requesting partner withdraws its request")
         if request.status not in OPEN:
             raise Conflict(f"this request is already {request.status}", field="id")
+        if await session.scalar(select(FundClaim.id).where(FundClaim.request_id == request.id)):
+            raise Conflict("this request has a claim; it can no longer be withdrawn", field="id")
         if request.status == FundRequestStatus.APPROVED:
-            allocation = await _locked_allocation(session, request.allocation_id)
+            allocation = await locked_allocation(session, request.allocation_id)
             allocation.reserved_minor -= request.approved_minor or 0
             allocation.updated_at = hub.clock.now()
         request.status = FundRequestStatus.WITHDRAWN
@@ -180,7 +182,7 @@ async def _decidable(
     return request
 
 
-async def _locked_allocation(session: AsyncSession, allocation_id: str) -> FundAllocation:
+async def locked_allocation(session: AsyncSession, allocation_id: str) -> FundAllocation:
     allocation = await session.get(
         FundAllocation, allocation_id, with_for_update=True, populate_existing=True
     )

@@ -17,11 +17,26 @@ from hub.leads.rules import currency
 from hub.partners.directory import InChannel, with_distributors
 from hub.roles import Principal
 from hub.runtime import Hub
-from storage.models.funds import FundAllocation, FundRequest
+from storage.models.funds import FundAllocation, FundClaim, FundRequest
 
 TOPIC = "fund"
 MAX_BUDGET_DAYS = 3 * 366
 MAX_EXPECTED_LEADS = 1_000_000
+CLAIM_WINDOW_DAYS = 60
+MAX_CLAIM_WINDOW_DAYS = 365
+MAX_PROOFS = 10
+# Proof of performance: documents, photos, spreadsheets and attendee lists; nothing runnable.
+PROOF_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "text/plain",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+)
 
 
 class BudgetStatus(StrEnum):
@@ -34,6 +49,14 @@ class FundRequestStatus(StrEnum):
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     WITHDRAWN = "WITHDRAWN"
+
+
+class ClaimStatus(StrEnum):
+    SUBMITTED = "SUBMITTED"
+    INFO_REQUESTED = "INFO_REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    PAID = "PAID"
 
 
 class ActivityType(StrEnum):
@@ -53,6 +76,11 @@ class FundEventType(StrEnum):
     FUND_REQUEST_APPROVED = "FUND_REQUEST_APPROVED"
     FUND_REQUEST_REJECTED = "FUND_REQUEST_REJECTED"
     FUND_REQUEST_WITHDRAWN = "FUND_REQUEST_WITHDRAWN"
+    CLAIM_SUBMITTED = "CLAIM_SUBMITTED"
+    CLAIM_INFO_REQUESTED = "CLAIM_INFO_REQUESTED"
+    CLAIM_APPROVED = "CLAIM_APPROVED"
+    CLAIM_REJECTED = "CLAIM_REJECTED"
+    CLAIM_PAID = "CLAIM_PAID"
 
 
 @dataclass(frozen=True)
@@ -62,6 +90,7 @@ class BudgetInput:
     ends_on: date
     amount_minor: int
     currency: str
+    claim_window_days: int = CLAIM_WINDOW_DAYS
 
 
 @dataclass(frozen=True)
@@ -104,6 +133,12 @@ def period(starts_on: date, ends_on: date) -> tuple[date, date]:
     return starts_on, ends_on
 
 
+def claim_window(days: int, *, field: str = "input.claimWindowDays") -> int:
+    if not 1 <= days <= MAX_CLAIM_WINDOW_DAYS:
+        raise BadInput(f"the claim window is from 1 to {MAX_CLAIM_WINDOW_DAYS} days", field=field)
+    return days
+
+
 def money(amount_minor: int, code: str, *, field: str, least: int = 0) -> tuple[int, str]:
     """Check an amount (at least `least` minor units) and its currency code."""
     amount = validation.minor_units(amount_minor, field=f"{field}.amountMinor")
@@ -144,6 +179,13 @@ def allocation_visible(principal: Principal) -> ColumnElement[bool]:
     if principal.is_vendor:
         return true()
     return InChannel(FundAllocation.partner_id, principal.organization_id)
+
+
+def claim_visible(principal: Principal) -> ColumnElement[bool]:
+    """Vendor-side accounts see every claim; a partner its channel's."""
+    if principal.is_vendor:
+        return true()
+    return InChannel(FundClaim.partner_id, principal.organization_id)
 
 
 def request_visible(principal: Principal) -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, IdMixin, TimestampMixin
+from storage.models.base import AttachedFile, Base, IdMixin, TimestampMixin
 
 
 class FundBudget(IdMixin, TimestampMixin, Base):
@@ -26,6 +26,8 @@ class FundBudget(IdMixin, TimestampMixin, Base):
     # The sum of its allocations, kept in the allocating transaction under the budget's lock.
     allocated_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16))
+    # How many days after an activity ends its claim may come in.
+    claim_window_days: Mapped[int] = mapped_column(Integer, default=60)
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -79,3 +81,48 @@ class FundRequest(IdMixin, TimestampMixin, Base):
     decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class FundClaim(IdMixin, TimestampMixin, Base):
+    """What a partner claims back for an approved request once the activity took place, with
+    proof of performance; approved claims are payable, then paid with the ERP's reference."""
+
+    __tablename__ = "fund_claims"
+    __table_args__ = (
+        Index("ix_fund_claims_created_order", "created_at", "id"),
+        Index("ix_fund_claims_partner_created_order", "partner_id", "created_at", "id"),
+    )
+
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("fund_requests.id", ondelete="CASCADE"), unique=True
+    )
+    allocation_id: Mapped[str] = mapped_column(
+        ForeignKey("fund_allocations.id", ondelete="CASCADE"), index=True
+    )
+    budget_id: Mapped[str] = mapped_column(ForeignKey("fund_budgets.id", ondelete="CASCADE"))
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    claimed_minor: Mapped[int] = mapped_column(BigInteger)
+    approved_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    submitted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    paid_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class FundClaimProof(IdMixin, AttachedFile, Base):
+    """A file proving a claimed activity took place: an invoice, a photo, an attendee list."""
+
+    file_prefix = "claims"
+    __tablename__ = "fund_claim_proofs"
+
+    claim_id: Mapped[str] = mapped_column(
+        ForeignKey("fund_claims.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_at: Mapped[datetime] = mapped_column()

@@ -36,6 +36,7 @@ SUBSCRIPTIONS = {
         "subscription($after: String) { messageEvents(after: $after) { cursor } }",
         "seller",
     ),
+    "fundEvents": ("subscription($after: String) { fundEvents(after: $after) { cursor } }", "seller"),
 }  # fmt: skip
 
 

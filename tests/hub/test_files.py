@@ -11,6 +11,7 @@ from hub import files
 from hub.clock import ManualClock
 from hub.runtime import Hub
 from storage.models import AssetVersion, BestPracticeAttachment, MessageAttachment
+from storage.models.funds import FundClaimProof
 from storage.objects import new_object_key
 
 PDF = b"%PDF-1.7\n" + b"flyer " * 500
@@ -21,12 +22,13 @@ async def stream(data: bytes) -> AsyncIterator[bytes]:
 
 
 def test_every_table_that_keeps_files_declares_its_prefix() -> None:
-    assert files.prefixes() == ["assets", "messages", "practices"]
+    assert files.prefixes() == ["assets", "claims", "messages", "practices"]
     assert [
         AssetVersion.file_prefix,
+        FundClaimProof.file_prefix,
         MessageAttachment.file_prefix,
         BestPracticeAttachment.file_prefix,
-    ] == ["assets", "messages", "practices"]
+    ] == ["assets", "claims", "messages", "practices"]
 
 
 async def test_a_file_is_never_stored_under_a_prefix_no_table_declares(hub: Hub) -> None:

@@ -1,0 +1,163 @@
+"""Root fields of fund claims: claiming an approved request's money with proof, and the
+vendor's decisions and payment."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub.funds import claims
+from hub.funds import proofs as proof_service
+from schema.context import Info
+from schema.fund_claims import FundClaim, FundClaimFilter
+from schema.relay import Connection, page_request
+from schema.scalars import MoneyInput
+from schema.uploads import Upload, bytes_of, file_of
+
+
+@strawberry.type
+class FundClaimsQuery:
+    @strawberry.field(
+        description="Claims, newest first: vendor-side accounts all, a partner its channel's."
+    )
+    async def fund_claims(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: FundClaimFilter | None = None,
+    ) -> Connection[FundClaim]:
+        wanted = filter or FundClaimFilter()
+        page = await claims.list_claims(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            statuses=wanted.statuses,
+            partner_id=wanted.partner_id,
+            page=page_request(info, first, after),
+        )
+        return Connection[FundClaim].of(page, FundClaim.from_model)
+
+    @strawberry.field
+    async def fund_claim(self, info: Info, id: strawberry.ID) -> FundClaim:
+        model = await claims.get(
+            info.context.hub, principal=info.context.require_principal(), claim_id=id
+        )
+        return FundClaim.from_model(model)
+
+
+async def _files(uploads: list[Upload] | None) -> proof_service.Files:
+    found = [
+        await file_of(upload, field=f"proofs[{index}]")
+        for index, upload in enumerate(uploads or [])
+    ]
+    return [
+        (upload.filename, bytes_of(upload, field=f"proofs[{index}]"))
+        for index, upload in enumerate(found)
+    ]
+
+
+@strawberry.type
+class FundClaimsMutation:
+    @strawberry.mutation(
+        description="Claim an APPROVED request's money, at most what was approved, from the "
+        "day its activity ends until its budget's claim window closes, with 1-10 proofs of "
+        "performance (PDF, PNG, JPEG, WebP, text, XLSX or DOCX, typed from their bytes) sent "
+        "as a GraphQL multipart request (the requesting partner)."
+    )
+    async def submit_fund_claim(
+        self,
+        info: Info,
+        request_id: strawberry.ID,
+        amount: MoneyInput,
+        proofs: list[Upload],
+        note: str = "",
+    ) -> FundClaim:
+        model = await claims.submit(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            request_id=request_id,
+            amount_minor=int(amount.amount_minor),
+            currency=amount.currency,
+            note=note,
+            proofs=await _files(proofs),
+        )
+        return FundClaim.from_model(model)
+
+    @strawberry.mutation(
+        description="Answer a request for more: add proofs and a note and submit the claim "
+        "again (the claiming partner)."
+    )
+    async def resubmit_fund_claim(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        note: str | None = None,
+        proofs: list[Upload] | None = None,
+    ) -> FundClaim:
+        model = await claims.resubmit(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            claim_id=id,
+            note=note,
+            proofs=await _files(proofs),
+        )
+        return FundClaim.from_model(model)
+
+    @strawberry.mutation(
+        description="Send a submitted claim back, saying what is missing (vendor staff)."
+    )
+    async def request_fund_claim_info(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> FundClaim:
+        model = await claims.ask_for_more(
+            info.context.hub, principal=info.context.require_principal(), claim_id=id, reason=reason
+        )
+        return FundClaim.from_model(model)
+
+    @strawberry.mutation(
+        description="Approve a submitted claim for what it claims or less; it becomes "
+        "payable, and what it does not take of the request's reservation goes back to the "
+        "allocation (vendor staff)."
+    )
+    async def approve_fund_claim(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        amount: MoneyInput | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> FundClaim:
+        model = await claims.approve(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            claim_id=id,
+            amount_minor=int(amount.amount_minor) if amount else None,
+            currency=amount.currency if amount else None,
+            note=note,
+            expected_version=expected_version,
+        )
+        return FundClaim.from_model(model)
+
+    @strawberry.mutation(
+        description="Reject a submitted claim with a reason; the request's reservation goes "
+        "back to the allocation (vendor staff)."
+    )
+    async def reject_fund_claim(self, info: Info, id: strawberry.ID, reason: str) -> FundClaim:
+        model = await claims.reject(
+            info.context.hub, principal=info.context.require_principal(), claim_id=id, reason=reason
+        )
+        return FundClaim.from_model(model)
+
+    @strawberry.mutation(
+        description="Record that an APPROVED claim was paid, with the ERP's reference "
+        "(vendor staff and integration accounts)."
+    )
+    async def mark_fund_claim_paid(
+        self, info: Info, id: strawberry.ID, reference: str
+    ) -> FundClaim:
+        model = await claims.mark_paid(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            claim_id=id,
+            reference=reference,
+        )
+        return FundClaim.from_model(model)

@@ -1,0 +1,144 @@
+"""GraphQL types of fund claims: what a partner claims back for an approved request, with
+its proofs of performance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from hub.funds import claims as claim_service
+from hub.funds import proofs as proof_service
+from hub.funds.rules import ClaimStatus
+from schema.context import Info
+from schema.funds import FundBudget, FundRequest, FundsLoaders, budget_of
+from schema.loading import LoaderSet, loader
+from schema.partners import Partner, partner_of
+from schema.scalars import MinorUnits, Money
+from storage.models.funds import FundClaim as ClaimModel
+from storage.models.funds import FundClaimProof as ProofModel
+
+strawberry.enum(
+    ClaimStatus,
+    name="FundClaimStatus",
+    description="SUBMITTED until vendor staff APPROVE it (payable), REJECT it, or ask for more "
+    "(INFO_REQUESTED: the partner resubmits); PAID once the ERP paid it.",
+)
+
+
+class ClaimLoaders(LoaderSet):
+    """Claims by id and by request, and each claim's proofs, as the caller may see them."""
+
+    claim_by_id = loader[str, ClaimModel | None](
+        lambda hub, principal, ids: claim_service.by_ids(hub, principal=principal, ids=ids)
+    )
+    claim_by_request = loader[str, ClaimModel | None](
+        lambda hub, principal, ids: claim_service.by_requests(hub, principal=principal, ids=ids)
+    )
+    proofs_by_claim = loader[str, list[ProofModel]](
+        lambda hub, principal, ids: proof_service.by_claims(hub, principal=principal, ids=ids)
+    )
+
+
+@strawberry.type(description="A file proving a claimed activity took place.")
+class FundClaimProof:
+    id: strawberry.ID
+    file_name: str
+    size: int
+    content_type: str = strawberry.field(description="As read from the file's bytes.")
+    sha256: str
+    uploaded_at: datetime
+
+    @classmethod
+    def from_model(cls, model: ProofModel) -> FundClaimProof:
+        return cls(
+            id=strawberry.ID(model.id),
+            file_name=model.file_name or "proof",
+            size=model.size or 0,
+            content_type=model.content_type or "application/octet-stream",
+            sha256=model.sha256 or "",
+            uploaded_at=model.uploaded_at,
+        )
+
+    @strawberry.field(description="A short-lived URL of the file (10 s to 7 days).")
+    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
+        return await proof_service.download_url(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            proof_id=str(self.id),
+            expires_in=expires_in_seconds,
+        )
+
+
+def _money(amount: int, currency: str) -> Money:
+    return Money(amount_minor=MinorUnits(amount), currency=currency)
+
+
+@strawberry.type(description="What a partner claims back for an approved fund request.")
+class FundClaim:
+    id: strawberry.ID
+    claimed: Money
+    approved: Money | None = strawberry.field(description="Null until approved.")
+    status: ClaimStatus
+    note: str = strawberry.field(description="The partner's account of the activity.")
+    decision_note: str | None = strawberry.field(
+        description="What is missing, why it was rejected, or the approver's note."
+    )
+    payment_reference: str | None = strawberry.field(description="The ERP's, once PAID.")
+    submitted_at: datetime
+    decided_at: datetime | None
+    paid_at: datetime | None
+    version: int = strawberry.field(description="1, and one more on every change.")
+    request_id: strawberry.ID
+    budget_id: strawberry.Private[str]
+    partner_id: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: ClaimModel) -> FundClaim:
+        approved = model.approved_minor
+        return cls(
+            id=strawberry.ID(model.id),
+            claimed=_money(model.claimed_minor, model.currency),
+            approved=None if approved is None else _money(approved, model.currency),
+            status=ClaimStatus(model.status),
+            note=model.note,
+            decision_note=model.decision_note,
+            payment_reference=model.payment_reference,
+            submitted_at=model.created_at,
+            decided_at=model.decided_at,
+            paid_at=model.paid_at,
+            version=model.version,
+            request_id=strawberry.ID(model.request_id),
+            budget_id=model.budget_id,
+            partner_id=model.partner_id,
+        )
+
+    @classmethod
+    def maybe(cls, model: ClaimModel | None) -> FundClaim | None:
+        return None if model is None else cls.from_model(model)
+
+    @strawberry.field
+    async def proofs(self, info: Info) -> list[FundClaimProof]:
+        rows = await ClaimLoaders.of(info).proofs_by_claim.load(str(self.id))
+        return [FundClaimProof.from_model(row) for row in rows]
+
+    @strawberry.field
+    async def request(self, info: Info) -> FundRequest:
+        model = await FundsLoaders.of(info).request_by_id.load(str(self.request_id))
+        if model is None:
+            raise RuntimeError(f"fund request {self.request_id} is gone or not visible")
+        return FundRequest.from_model(model)
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner:
+        return await partner_of(info, self.partner_id)
+
+    @strawberry.field
+    async def budget(self, info: Info) -> FundBudget:
+        return await budget_of(info, self.budget_id)
+
+
+@strawberry.input
+class FundClaimFilter:
+    statuses: list[ClaimStatus] = strawberry.field(default_factory=list)
+    partner_id: strawberry.ID | None = None
