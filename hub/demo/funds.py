@@ -1,6 +1,7 @@
 """Demo market development funds: last half-year's budget, spent and closed, and this
 half-year's, allocated to the bigger partners (a sub-reseller too) with requests in every
-state: approved in full and in part, pending, rejected with a reason, withdrawn.
+state (approved in full and in part, pending, rejected with a reason, withdrawn) and claims
+with proofs in every state (submitted, asked for more, approved, paid, rejected).
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
+from hub.demo import files
 from hub.demo.world import HISTORY_DAYS, Demo, Part, Story
-from hub.funds import budgets, requests
+from hub.funds import budgets, claims, requests
 from hub.funds.rules import ActivityType, BudgetChanges, BudgetInput, BudgetStatus, RequestInput
 from hub.roles import Principal
-from storage.models.funds import FundAllocation
+from storage.models.funds import FundAllocation, FundRequest
 
 CURRENCY = "USD"
 # (login, allocation this half, allocation last half) in whole dollars.
@@ -36,10 +38,19 @@ class Ask(NamedTuple):
     outcome: str
     approve_dollars: int | None = None
     reason: str = ""
+    # What becomes of its claim, once the activity ended: submit, info, approve, paid, reject.
+    claim: str | None = None
 
 
 CURRENT = (
-    Ask("admin@northwind.example", "Partner summit booth", ActivityType.EVENT, 12_000, "approve"),
+    Ask(
+        "admin@northwind.example",
+        "Partner summit booth",
+        ActivityType.EVENT,
+        12_000,
+        "approve",
+        claim="submit",
+    ),
     Ask(
         "admin@goldengate.example",
         "Cloud migration ads",
@@ -48,6 +59,7 @@ CURRENT = (
         "approve",
         approve_dollars=7_500,
         reason="search ads only; social is not funded this half",
+        claim="info",
     ),
     Ask("admin@bayern.example", "IT-Messe Munich", ActivityType.TRADE_SHOW, 6_000, "pending"),
     Ask(
@@ -62,7 +74,14 @@ CURRENT = (
     Ask("admin@lakeside.example", "Call campaign", ActivityType.TELEMARKETING, 4_000, "pending"),
 )
 PREVIOUS = (
-    Ask("admin@northwind.example", "Spring roadshow", ActivityType.EVENT, 15_000, "approve"),
+    Ask(
+        "admin@northwind.example",
+        "Spring roadshow",
+        ActivityType.EVENT,
+        15_000,
+        "approve",
+        claim="paid",
+    ),
     Ask(
         "admin@goldengate.example",
         "Webinar on hybrid cloud",
@@ -70,6 +89,15 @@ PREVIOUS = (
         10_000,
         "approve",
         approve_dollars=8_000,
+        claim="reject",
+    ),
+    Ask(
+        "admin@northwind.example",
+        "Reseller training day",
+        ActivityType.TRAINING,
+        3_000,
+        "approve",
+        claim="approve",
     ),
     Ask(
         "admin@prairie.example",
@@ -129,10 +157,17 @@ async def _budget(
                 amount_minor=dollars[index] * 100,
                 currency=CURRENCY,
             )
+    made: list[tuple[Ask, FundRequest]] = []
     for number, ask in enumerate(asks):
         asked = first + timedelta(days=3 + 6 * number)
         yield _ago(demo, asked)
-        await _request(demo, ask, allocations[ask.login].id, asked, last)
+        made.append((ask, await _request(demo, ask, allocations[ask.login].id, asked, last)))
+    for ask, request in made:
+        # A week after the activity, if that has come: claims stay within their window.
+        claimed = request.activity_ends_on + timedelta(days=7)
+        if ask.claim and claimed < demo.end.date():
+            yield _ago(demo, claimed)
+            await _claim(demo, ask, request)
     if closed:
         yield _ago(demo, last + timedelta(days=5))
         await budgets.update(
@@ -143,7 +178,9 @@ async def _budget(
         )
 
 
-async def _request(demo: Demo, ask: Ask, allocation_id: str, asked: date, last: date) -> None:
+async def _request(
+    demo: Demo, ask: Ask, allocation_id: str, asked: date, last: date
+) -> FundRequest:
     starts = min(asked + timedelta(days=21), last - timedelta(days=2))
     partner: Principal = demo.person(ask.login)
     request = await requests.submit(
@@ -178,3 +215,34 @@ async def _request(demo: Demo, ask: Ask, allocation_id: str, asked: date, last: 
     if ask.outcome == "withdraw":
         await requests.approve(demo.hub, principal=demo.manager, request_id=request.id)
         await requests.withdraw(demo.hub, principal=partner, request_id=request.id)
+    return request
+
+
+async def _claim(demo: Demo, ask: Ask, request: FundRequest) -> None:
+    """Claim all that was approved, with an invoice and a photo, and decide as `ask.claim` says."""
+    hub, manager = demo.hub, demo.manager
+    approved = await requests.get(hub, principal=demo.vendor, request_id=request.id)
+    amount = approved.approved_minor or 0
+    invoice = files.pdf(f"Invoice: {ask.title}", [f"Total USD {amount / 100:,.2f}", "Paid."])
+    photo = files.png(64, 40, (240, 240, 240), (30, 90, 160))
+    claim = await claims.submit(
+        hub,
+        principal=demo.person(ask.login),
+        request_id=request.id,
+        amount_minor=amount,
+        currency=CURRENCY,
+        note=f"{ask.title} took place as planned.",
+        proofs=[("invoice.pdf", files.chunks(invoice)), ("photo.png", files.chunks(photo))],
+    )
+    if ask.claim == "info":
+        await claims.ask_for_more(
+            hub, principal=manager, claim_id=claim.id, reason="add the list of attendees"
+        )
+    if ask.claim in ("approve", "paid"):
+        await claims.approve(hub, principal=manager, claim_id=claim.id)
+    if ask.claim == "paid":
+        await claims.mark_paid(hub, principal=demo.vendor, claim_id=claim.id, reference="ERP-4711")
+    if ask.claim == "reject":
+        await claims.reject(
+            hub, principal=manager, claim_id=claim.id, reason="the invoice is not itemised"
+        )

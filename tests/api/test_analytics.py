@@ -553,6 +553,8 @@ async def test_a_page_of_scorecards_runs_as_many_statements_for_ten_partners_as_
     for total in (3, 10):
         while len(await _partners(factory)) < total:
             await factory.partner()
+        # Once uncounted first: a connection the pool opens runs its own setup statements.
+        data_of(await factory.gql(SCORECARDS, {"period": MARCH, "first": 50}, actor=vendor))
         with counted(app) as statements:
             data_of(await factory.gql(SCORECARDS, {"period": MARCH, "first": 50}, actor=vendor))
         counts.append(len(statements))

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from hub.clock import ManualClock
 from hub.partners import PartnerType
 from hub.roles import Role
+from tests.api.test_fund_claims import APPROVE_CLAIM, PAID, PDF, SUBMIT_CLAIM, upload
 from tests.api.test_funds import APPROVE, REJECT, SUBMIT, WITHDRAW, allocate, open_budget
 from tests.api.test_funds import request_input as request_of
 from tests.conftest import data_of
@@ -134,3 +136,54 @@ async def test_a_reconnect_replays_what_was_missed_and_a_stranger_replays_nothin
         assert replayed["allocation"] == {"available": {"amountMinor": 1_500_00}}
         assert await again.silent(0.3)
         assert await stranger.silent(0.1)
+
+
+CLAIM_EVENTS = """
+subscription($after: String) {
+  fundEvents(after: $after) { type claimId requestId amount claim { status proofs { fileName } } }
+}"""
+
+
+async def test_claim_steps_reach_the_partner_its_distributor_and_vendor_only(
+    ws_url: str, factory: Factory, channel: dict[str, Any], clock: ManualClock
+) -> None:
+    vendor, user = channel["vendor"], channel["sub_user"]
+    budget = await open_budget(factory, vendor)
+    allocated = await allocate(factory, vendor, budget, channel["sub"].id, 2_000_00)
+    allocation = data_of(allocated)["allocateFunds"]["id"]
+    asked = await factory.gql(SUBMIT, {"input": request_of(allocation, 500_00)}, actor=user)
+    request = data_of(asked)["submitFundRequest"]["id"]
+    data_of(await factory.gql(APPROVE, {"id": request}, actor=vendor))
+    clock.advance(days=33)  # the activity ended on 3 April
+    fresh = {name: factory.fresh(channel[name]) for name in ("vendor", "sub_user", "distributor")}
+    stranger = factory.fresh(channel["stranger"])
+    async with (
+        graphql_socket(ws_url, fresh["sub_user"].token) as sub,
+        graphql_socket(ws_url, fresh["distributor"].token) as distributor,
+        graphql_socket(ws_url, fresh["vendor"].token) as staff,
+        graphql_socket(ws_url, stranger.token) as outsider,
+    ):
+        for socket in (sub, distributor, staff, outsider):
+            await socket.subscribe(CLAIM_EVENTS)
+        await asyncio.sleep(0.1)
+        variables = {"request": request, "amount": {"amountMinor": 450_00, "currency": "USD"}}
+        submitted = await upload(
+            factory, fresh["sub_user"], SUBMIT_CLAIM, variables, [("invoice.pdf", PDF)]
+        )
+        claim = data_of(submitted)["submitFundClaim"]["id"]
+        data_of(await factory.gql(APPROVE_CLAIM, {"id": claim}, actor=fresh["vendor"]))
+        paid = {"id": claim, "reference": "ERP-1"}
+        data_of(await factory.gql(PAID, paid, actor=fresh["vendor"]))
+        seen = {
+            name: [(await socket.next())["data"]["fundEvents"] for _ in range(3)]
+            for name, socket in [("sub", sub), ("distributor", distributor), ("vendor", staff)]
+        }
+
+        for events in seen.values():
+            assert [(e["type"], e["claimId"], e["requestId"], e["amount"]) for e in events] == [
+                ("CLAIM_SUBMITTED", claim, request, 450_00),
+                ("CLAIM_APPROVED", claim, request, 450_00),
+                ("CLAIM_PAID", claim, request, 450_00),
+            ]
+            assert events[2]["claim"] == {"status": "PAID", "proofs": [{"fileName": "invoice.pdf"}]}
+        assert await outsider.silent(0.3)

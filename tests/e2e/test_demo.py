@@ -188,7 +188,8 @@ def test_the_analytics_show_the_demo_channels_revenue(
 FUNDS = """{ fundBudgets { edges { node { name status amount { amountMinor }
   unallocated { amountMinor } } } }
   fundRequests(first: 100) { edges { node { title status partner { name }
-    requested { amountMinor } approved { amountMinor } decisionNote } } } }"""
+    requested { amountMinor } approved { amountMinor } decisionNote } } }
+  fundClaims { edges { node { status partner { name } proofs { contentType } } } } }"""
 
 
 def test_funds_have_budgets_allocations_and_requests_in_every_state(
@@ -217,6 +218,19 @@ def test_funds_have_budgets_allocations_and_requests_in_every_state(
     }
     assert [b["amount"] for b in nodes(northwind["fundBudgets"])] == [None, None]
     assert [r["title"] for r in nodes(maple["fundRequests"])] == ["Backup webinar series"]
+    claims = nodes(vendor["fundClaims"])
+    assert {claim["status"] for claim in claims} == {
+        "SUBMITTED",
+        "INFO_REQUESTED",
+        "APPROVED",
+        "PAID",
+        "REJECTED",
+    }
+    assert all(
+        [p["contentType"] for p in claim["proofs"]] == ["application/pdf", "image/png"]
+        for claim in claims
+    )
+    assert nodes(maple["fundClaims"]) == []
 
 
 ASSETS = """{ assets(first: 100) { edges { node {
