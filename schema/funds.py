@@ -282,22 +282,20 @@ class FundEvent:
             event=event,
         )
 
+    async def _now(self, info: Info, name: str, by_ids: Any, id_: str) -> Any:
+        """One record as the subscriber may see it now, loaded once per event and audience."""
+        principal, hub = info.context.require_principal(), info.context.hub
+        found = await shared(
+            self.event, principal, name, lambda: by_ids(hub, principal=principal, ids=[id_])
+        )
+        return found[0]
+
     @strawberry.field(description="The request as the subscriber may see it now.")
     async def request(self, info: Info) -> FundRequest | None:
         if self.request_id is None:
             return None
-        principal, hub, wanted = (
-            info.context.require_principal(),
-            info.context.hub,
-            [str(self.request_id)],
-        )
-        found = await shared(
-            self.event,
-            principal,
-            "fund_request",
-            lambda: request_service.by_ids(hub, principal=principal, ids=wanted),
-        )
-        return FundRequest.from_model(found[0]) if found[0] else None
+        found = await self._now(info, "fund_request", request_service.by_ids, self.request_id)
+        return FundRequest.from_model(found) if found else None
 
     @strawberry.field(description="The claim as the subscriber may see it now.")
     async def claim(
@@ -307,30 +305,12 @@ class FundEvent:
 
         if self.claim_id is None:
             return None
-        principal, hub, wanted = (
-            info.context.require_principal(),
-            info.context.hub,
-            [str(self.claim_id)],
+        return FundClaim.maybe(
+            await self._now(info, "fund_claim", claim_service.by_ids, self.claim_id)
         )
-        found = await shared(
-            self.event,
-            principal,
-            "fund_claim",
-            lambda: claim_service.by_ids(hub, principal=principal, ids=wanted),
-        )
-        return FundClaim.maybe(found[0])
 
     @strawberry.field(description="The allocation as the subscriber may see it now.")
     async def allocation(self, info: Info) -> FundAllocation | None:
-        principal, hub, wanted = (
-            info.context.require_principal(),
-            info.context.hub,
-            [str(self.allocation_id)],
-        )
-        found = await shared(
-            self.event,
-            principal,
-            "fund_allocation",
-            lambda: budget_service.allocations_by_ids(hub, principal=principal, ids=wanted),
-        )
-        return FundAllocation.from_model(found[0]) if found[0] else None
+        by_ids = budget_service.allocations_by_ids
+        found = await self._now(info, "fund_allocation", by_ids, self.allocation_id)
+        return FundAllocation.from_model(found) if found else None

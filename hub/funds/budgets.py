@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db import distinct
 from hub.errors import BadInput, Conflict, NotFound
 from hub.funds import rules
 from hub.funds.rules import BudgetChanges, BudgetInput, BudgetStatus, FundEventType
@@ -205,12 +204,7 @@ async def list_budgets(
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[FundBudget | None]:
-    async with hub.read() as session:
-        rows = await session.scalars(
-            select(FundBudget).where(FundBudget.id.in_(distinct(ids)), visible(principal))
-        )
-        found = {row.id: row for row in rows}
-    return [found.get(id_) for id_ in ids]
+    return await rules.by_key(hub, FundBudget, FundBudget.id, visible(principal), ids)
 
 
 async def get_allocation(hub: Hub, *, principal: Principal, allocation_id: str) -> FundAllocation:
@@ -243,11 +237,5 @@ async def list_allocations(
 async def allocations_by_ids(
     hub: Hub, *, principal: Principal, ids: Sequence[str]
 ) -> list[FundAllocation | None]:
-    async with hub.read() as session:
-        rows = await session.scalars(
-            select(FundAllocation).where(
-                FundAllocation.id.in_(distinct(ids)), rules.allocation_visible(principal)
-            )
-        )
-        found = {row.id: row for row in rows}
-    return [found.get(id_) for id_ in ids]
+    visible = rules.allocation_visible(principal)
+    return await rules.by_key(hub, FundAllocation, FundAllocation.id, visible, ids)

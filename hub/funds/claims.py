@@ -336,20 +336,9 @@ async def by_requests(
     hub: Hub, *, principal: Principal, ids: Sequence[str]
 ) -> list[FundClaim | None]:
     """Each request's claim, if it has one the caller may see."""
-    async with hub.read() as session:
-        rows = await session.scalars(
-            select(FundClaim).where(
-                FundClaim.request_id.in_(distinct(ids)), rules.claim_visible(principal)
-            )
-        )
-        found = {row.request_id: row for row in rows}
-    return [found.get(id_) for id_ in ids]
+    visible = rules.claim_visible(principal)
+    return await rules.by_key(hub, FundClaim, FundClaim.request_id, visible, ids)
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[FundClaim | None]:
-    async with hub.read() as session:
-        rows = await session.scalars(
-            select(FundClaim).where(FundClaim.id.in_(distinct(ids)), rules.claim_visible(principal))
-        )
-        found = {row.id: row for row in rows}
-    return [found.get(id_) for id_ in ids]
+    return await rules.by_key(hub, FundClaim, FundClaim.id, rules.claim_visible(principal), ids)

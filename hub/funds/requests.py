@@ -258,11 +258,5 @@ async def list_requests(
 
 
 async def by_ids(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[FundRequest | None]:
-    async with hub.read() as session:
-        rows = await session.scalars(
-            select(FundRequest).where(
-                FundRequest.id.in_(distinct(ids)), rules.request_visible(principal)
-            )
-        )
-        found = {row.id: row for row in rows}
-    return [found.get(id_) for id_ in ids]
+    visible = rules.request_visible(principal)
+    return await rules.by_key(hub, FundRequest, FundRequest.id, visible, ids)

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from hub import events, validation
+from hub.db import distinct
 from hub.errors import BadInput
 from hub.leads.rules import currency
 from hub.partners.directory import InChannel, with_distributors
@@ -20,6 +22,7 @@ from hub.runtime import Hub
 from storage.models.funds import FundAllocation, FundClaim, FundRequest
 
 TOPIC = "fund"
+Row = TypeVar("Row")
 MAX_BUDGET_DAYS = 3 * 366
 MAX_EXPECTED_LEADS = 1_000_000
 CLAIM_WINDOW_DAYS = 60
@@ -193,6 +196,20 @@ def request_visible(principal: Principal) -> ColumnElement[bool]:
     if principal.is_vendor:
         return true()
     return InChannel(FundRequest.partner_id, principal.organization_id)
+
+
+async def by_key(
+    hub: Hub,
+    model: type[Row],
+    column: InstrumentedAttribute[str],
+    visible: ColumnElement[bool],
+    ids: Sequence[str],
+) -> list[Row | None]:
+    """Rows whose `column` is one of `ids` and that the caller may see, in the order of `ids`."""
+    async with hub.read() as session:
+        rows = await session.scalars(select(model).where(column.in_(distinct(ids)), visible))
+        found = {getattr(row, column.key): row for row in rows}
+    return [found.get(id_) for id_ in ids]
 
 
 async def emit(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from hub.clock import ManualClock
 from hub.partners import PartnerStatus, PartnerType
 from hub.roles import Role
 from tests.api.test_races import Call, calls, twin  # noqa: F401 (the fixtures)
@@ -478,3 +479,52 @@ async def test_concurrent_allocations_never_exceed_the_budget(
     assert codes == ["CONFLICT"] * 3 + ["OK"] * 5
     assert found["allocated"] == {"amountMinor": 5_000}
     assert found["unallocated"] == {"amountMinor": 0}
+
+
+async def test_a_claim_decided_twice_at_once_is_decided_once_and_releases_once(
+    any_factory: Factory,
+    calls: list[Call],  # noqa: F811 (the fixture)
+    clock: ManualClock,
+) -> None:
+    from tests.api.test_fund_claims import (  # it imports this module
+        APPROVE_CLAIM,
+        CLAIM,
+        PDF,
+        REJECT_CLAIM,
+        SUBMIT_CLAIM,
+        upload,
+    )
+
+    factory = any_factory
+    vendor = await factory.vendor_admin()
+    partner = await factory.partner("Claimer")
+    user = await factory.user(partner.id, Role.PARTNER_USER)
+    budget = await open_budget(factory, vendor)
+    allocation = data_of(await allocate(factory, vendor, budget, partner.id, 10_000))[
+        "allocateFunds"
+    ]["id"]
+    asked = await factory.gql(SUBMIT, {"input": request_input(allocation, 4_000)}, actor=user)
+    request = data_of(asked)["submitFundRequest"]["id"]
+    data_of(await factory.gql(APPROVE, {"id": request}, actor=vendor))
+    clock.advance(days=33)
+    vendor, user = factory.fresh(vendor), factory.fresh(user)
+    variables = {"request": request, "amount": money(3_000)}
+    submitted = await upload(factory, user, SUBMIT_CLAIM, variables, [("invoice.pdf", PDF)])
+    claim = data_of(submitted)["submitFundClaim"]["id"]
+
+    answers = await asyncio.gather(
+        calls[0](APPROVE_CLAIM, {"id": claim}, vendor),
+        calls[1](REJECT_CLAIM, {"id": claim, "reason": "duplicate"}, vendor),
+        calls[0](REJECT_CLAIM, {"id": claim, "reason": "duplicate"}, vendor),
+        calls[1](APPROVE_CLAIM, {"id": claim}, vendor),
+    )
+    found = data_of(await factory.gql(CLAIM, {"id": claim}, actor=vendor))["fundClaim"]
+
+    codes = sorted(
+        "OK" if "errors" not in answer else answer["errors"][0]["extensions"]["code"]
+        for answer in answers
+    )
+    assert codes == ["CONFLICT"] * 3 + ["OK"]
+    # Approved: 3,000 of the 4,000 reserved stays; rejected: all 4,000 goes back. Never both.
+    reserved = found["request"]["allocation"]["reserved"]["amountMinor"]
+    assert (found["status"], reserved) in {("APPROVED", 3_000), ("REJECTED", 0)}
