@@ -108,12 +108,13 @@ async def _claimable(
     window = await session.scalar(
         select(FundBudget.claim_window_days).where(FundBudget.id == request.budget_id)
     )
+    assert window is not None, "a request's budget exists: the foreign key holds it"
     today, ended = hub.clock.now().date(), request.activity_ends_on
     if today < ended:
         raise Conflict(
             f"claim once the activity has ended, on {ended.isoformat()}", field="requestId"
         )
-    closes = ended + timedelta(days=window or rules.CLAIM_WINDOW_DAYS)
+    closes = ended + timedelta(days=window)
     if today > closes:
         raise Conflict(
             f"the claim window closed on {closes.isoformat()}, "

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from hub.clock import ManualClock
+from hub.roles import Role
 from hub.settings import Settings
 from tests.api.test_funds import APPROVE, REQUEST, SUBMIT, WITHDRAW, funds, money  # noqa: F401
 from tests.api.test_funds import request_input as request_of
@@ -133,8 +134,9 @@ async def test_a_claim_is_asked_for_more_resubmitted_approved_in_part_and_paid(
             APPROVE_CLAIM, {"id": claim["id"], "amount": money(3_500_00), "v": 3}, actor=vendor
         )
     )["approveFundClaim"]
+    erp = await factory.vendor_user(Role.INTEGRATION)
     paid = data_of(
-        await factory.gql(PAID, {"id": claim["id"], "reference": "ERP-PAY-0042"}, actor=vendor)
+        await factory.gql(PAID, {"id": claim["id"], "reference": "ERP-PAY-0042"}, actor=erp)
     )["markFundClaimPaid"]
     urls = data_of(await factory.gql(PROOF_URLS, {"id": claim["id"]}, actor=vendor))
     withdraw = await factory.gql(WITHDRAW, {"id": request}, actor=alpha)
@@ -268,6 +270,12 @@ async def test_a_rejected_claim_gives_the_reservation_back_and_another_partner_s
         await factory.gql(REJECT_CLAIM, {"id": claim, "reason": "no proof of date"}, actor=vendor)
     )["rejectFundClaim"]
     mine = data_of(await factory.gql(CLAIMS, {"filter": {"statuses": ["REJECTED"]}}, actor=alpha))
+    by_partner_id = {
+        name: data_of(
+            await factory.gql(CLAIMS, {"filter": {"partnerId": partner.id}}, actor=vendor)
+        )["fundClaims"]["totalCount"]
+        for name, partner in approved["partners"].items()
+    }
 
     assert {name: errors_of(answer) for name, answer in seen.items()} == {
         "claim": [("NOT_FOUND", "id")],
@@ -285,3 +293,4 @@ async def test_a_rejected_claim_gives_the_reservation_back_and_another_partner_s
         "available": {"amountMinor": 10_000_00},
     }
     assert [edge["node"]["id"] for edge in mine["fundClaims"]["edges"]] == [claim]
+    assert by_partner_id == {"Alpha": 1, "Beta": 0}

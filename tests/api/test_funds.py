@@ -528,3 +528,40 @@ async def test_a_claim_decided_twice_at_once_is_decided_once_and_releases_once(
     # Approved: 3,000 of the 4,000 reserved stays; rejected: all 4,000 goes back. Never both.
     reserved = found["request"]["allocation"]["reserved"]["amountMinor"]
     assert (found["status"], reserved) in {("APPROVED", 3_000), ("REJECTED", 0)}
+
+
+async def test_vendor_lists_narrow_by_status_budget_and_partner(funds: dict[str, Any]) -> None:
+    factory, vendor, alpha, beta = funds["factory"], funds["vendor"], funds["alpha"], funds["beta"]
+    closed = await open_budget(factory, vendor, amount=2_000_00)
+    closed_input = {"name": "Closed pool", "status": "CLOSED"}
+    await factory.gql(UPDATE_BUDGET, {"id": closed, "input": closed_input}, actor=vendor)
+    submitted = {}
+    for name, actor in [("Alpha", alpha), ("Beta", beta)]:
+        variables = {"input": request_input(funds["allocations"][name], 1_000_00)}
+        submitted[name] = data_of(await factory.gql(SUBMIT, variables, actor=actor))[
+            "submitFundRequest"
+        ]["id"]
+    await factory.gql(APPROVE, {"id": submitted["Beta"]}, actor=vendor)
+
+    async def ids(query: str, key: str, variables: dict[str, Any]) -> list[str]:
+        answer = data_of(await factory.gql(query, variables, actor=vendor))[key]
+        return sorted(edge["node"]["id"] for edge in answer["edges"])
+
+    budgets_by_status = f"""query($status: FundBudgetStatus) {{ fundBudgets(status: $status) {{
+      edges {{ node {{ {BUDGET_FIELDS} }} }} }} }}"""
+    beta_id = funds["partners"]["Beta"].id
+    assert await ids(budgets_by_status, "fundBudgets", {"status": "CLOSED"}) == [closed]
+    assert await ids(budgets_by_status, "fundBudgets", {"status": "OPEN"}) == [funds["budget"]]
+    assert await ids(REQUESTS, "fundRequests", {"filter": {"budgetId": closed}}) == []
+    assert await ids(REQUESTS, "fundRequests", {"filter": {"budgetId": funds["budget"]}}) == sorted(
+        submitted.values()
+    )
+    assert await ids(REQUESTS, "fundRequests", {"filter": {"statuses": ["APPROVED"]}}) == [
+        submitted["Beta"]
+    ]
+    assert await ids(REQUESTS, "fundRequests", {"filter": {"partnerId": beta_id}}) == [
+        submitted["Beta"]
+    ]
+    by_budget = {"filter": {"budgetId": funds["budget"], "partnerId": beta_id}}
+    assert await ids(ALLOCATIONS, "fundAllocations", by_budget) == [funds["allocations"]["Beta"]]
+    assert await ids(ALLOCATIONS, "fundAllocations", {"filter": {"budgetId": closed}}) == []
