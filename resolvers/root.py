@@ -18,6 +18,7 @@ from resolvers.analytics import AnalyticsMutation, AnalyticsQuery
 from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
 from resolvers.forecast import ForecastMutation, ForecastQuery
 from resolvers.fund_claims import FundClaimsMutation, FundClaimsQuery
+from resolvers.fund_proposals import FundProposalsMutation, FundProposalsQuery
 from resolvers.funds import FundsMutation, FundsQuery, FundsSubscription
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
@@ -58,6 +59,7 @@ DOMAINS = (
     Domain(ForecastQuery, ForecastMutation),
     Domain(FundsQuery, FundsMutation, FundsSubscription),
     Domain(FundClaimsQuery, FundClaimsMutation),
+    Domain(FundProposalsQuery, FundProposalsMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))

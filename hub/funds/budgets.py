@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db import distinct
 from hub.errors import BadInput, Conflict, NotFound
 from hub.funds import rules
 from hub.funds.rules import BudgetChanges, BudgetInput, BudgetStatus, FundEventType
@@ -23,6 +24,8 @@ from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import Partner
 from storage.models.funds import FundAllocation, FundBudget
+
+MAX_SHARES = 10_000
 
 
 @dataclass(frozen=True)
@@ -104,62 +107,125 @@ async def allocate(
     """Set what a partner may spend from a budget (vendor staff)."""
     require_vendor_staff(principal)
     amount, code = rules.money(amount_minor, currency, field="amount")
+    [allocation] = await _set(hub, principal, budget_id, [Share(partner_id, amount, code)], "")
+    return allocation
+
+
+@dataclass(frozen=True)
+class Share:
+    partner_id: str
+    amount_minor: int
+    currency: str
+
+
+async def allocate_many(
+    hub: Hub, *, principal: Principal, budget_id: str, shares: Sequence[Share]
+) -> list[FundAllocation]:
+    """Set several partners' allocations at once, all or none: a proposal confirmed as
+    adjusted (vendor staff). Partners not named keep theirs."""
+    require_vendor_staff(principal)
+    if not 1 <= len(shares) <= MAX_SHARES:
+        raise BadInput(f"give 1 to {MAX_SHARES} allocations", field="allocations")
+    checked = []
+    seen: set[str] = set()
+    for n, share in enumerate(shares):
+        field = f"allocations.{n}"
+        if share.partner_id in seen:
+            raise BadInput("each partner is named once", field=f"{field}.partnerId")
+        seen.add(share.partner_id)
+        amount, code = rules.money(share.amount_minor, share.currency, field=f"{field}.amount")
+        checked.append(Share(share.partner_id, amount, code))
+    return await _set(hub, principal, budget_id, checked, "allocations.")
+
+
+async def _set(
+    hub: Hub, principal: Principal, budget_id: str, shares: Sequence[Share], prefix: str
+) -> list[FundAllocation]:
+    """Set each share's allocation under the budget's row lock; the fields of errors are
+    `prefix` + `n.` (for several) + the input's name."""
+
+    def field(n: int, name: str) -> str:
+        return f"{prefix}{n}.{name}" if prefix else name
+
     async with hub.write() as session:
         budget = await _locked(session, budget_id, field="budgetId")
         if budget.status != BudgetStatus.OPEN:
             raise Conflict("this budget is closed", field="budgetId")
-        rules.same_currency(code, budget.currency, field="amount.currency")
-        status = await session.scalar(select(Partner.status).where(Partner.id == partner_id))
-        if status is None:
-            raise NotFound("no such partner", field="partnerId")
-        if status != PartnerStatus.ACTIVE:
-            raise BadInput(
-                f"the partner is {status}; funds go to ACTIVE partners", field="partnerId"
+        ids = [share.partner_id for share in shares]
+        statuses = {
+            str(id_): str(status)
+            for id_, status in await session.execute(
+                select(Partner.id, Partner.status).where(Partner.id.in_(distinct(ids)))
             )
-        allocation = await _allocation_for(session, budget.id, partner_id)
-        before = allocation.amount_minor if allocation else 0
-        reserved = allocation.reserved_minor if allocation else 0
+        }
+        found = {
+            row.partner_id: row
+            for row in await session.scalars(
+                select(FundAllocation)
+                .where(FundAllocation.budget_id == budget.id, FundAllocation.partner_id.in_(ids))
+                .with_for_update()
+            )
+        }
+        for n, share in enumerate(shares):
+            rules.same_currency(share.currency, budget.currency, field=field(n, "amount.currency"))
+            status = statuses.get(share.partner_id)
+            if status is None:
+                raise NotFound("no such partner", field=field(n, "partnerId"))
+            if status != PartnerStatus.ACTIVE:
+                raise BadInput(
+                    f"the partner is {status}; funds go to ACTIVE partners",
+                    field=field(n, "partnerId"),
+                )
+            reserved = found[share.partner_id].reserved_minor if share.partner_id in found else 0
+            if share.amount_minor < reserved:
+                raise Conflict(
+                    f"approved requests already reserve {reserved} minor units of this allocation",
+                    field=field(n, "amount.amountMinor"),
+                )
+        before = sum(found[id_].amount_minor for id_ in ids if id_ in found)
         left = budget.amount_minor - budget.allocated_minor + before
-        if amount > left:
+        wanted = sum(share.amount_minor for share in shares)
+        if wanted > left:
             raise Conflict(
-                f"the budget has {left} minor units left for this partner",
-                field="amount.amountMinor",
-            )
-        if amount < reserved:
-            raise Conflict(
-                f"approved requests already reserve {reserved} minor units of this allocation",
-                field="amount.amountMinor",
+                f"the budget has {left} minor units left for "
+                + ("this partner" if not prefix else f"these partners, not {wanted}"),
+                field="amount.amountMinor" if not prefix else prefix.rstrip("."),
             )
         now = hub.clock.now()
-        if allocation is None:
-            allocation = FundAllocation(
-                budget_id=budget.id,
-                partner_id=partner_id,
-                reserved_minor=0,
-                currency=budget.currency,
-                created_at=now,
-            )
-            session.add(allocation)
-        allocation.amount_minor = amount
-        allocation.allocated_by_id = principal.user_id
-        allocation.updated_at = now
-        budget.allocated_minor += amount - before
+        changed = []
+        for share in shares:
+            allocation = found.get(share.partner_id)
+            if allocation is None:
+                allocation = FundAllocation(
+                    budget_id=budget.id,
+                    partner_id=share.partner_id,
+                    reserved_minor=0,
+                    currency=budget.currency,
+                    created_at=now,
+                )
+                session.add(allocation)
+            allocation.amount_minor = share.amount_minor
+            allocation.allocated_by_id = principal.user_id
+            allocation.updated_at = now
+            changed.append(allocation)
+        budget.allocated_minor += wanted - before
         budget.updated_at = now
         await session.flush()
-        await rules.emit(
-            hub,
-            session,
-            FundEventType.FUNDS_ALLOCATED,
-            subject_id=allocation.id,
-            partner_id=partner_id,
-            payload={
-                "allocationId": allocation.id,
-                "budgetId": budget.id,
-                "amountMinor": amount,
-                "currency": budget.currency,
-            },
-        )
-    return allocation
+        for allocation in changed:
+            await rules.emit(
+                hub,
+                session,
+                FundEventType.FUNDS_ALLOCATED,
+                subject_id=allocation.id,
+                partner_id=allocation.partner_id,
+                payload={
+                    "allocationId": allocation.id,
+                    "budgetId": budget.id,
+                    "amountMinor": allocation.amount_minor,
+                    "currency": budget.currency,
+                },
+            )
+    return changed
 
 
 async def _locked(session: AsyncSession, budget_id: str, *, field: str) -> FundBudget:
@@ -167,17 +233,6 @@ async def _locked(session: AsyncSession, budget_id: str, *, field: str) -> FundB
     if budget is None:
         raise NotFound("no such fund budget", field=field)
     return budget
-
-
-async def _allocation_for(
-    session: AsyncSession, budget_id: str, partner_id: str
-) -> FundAllocation | None:
-    statement = (
-        select(FundAllocation)
-        .where(FundAllocation.budget_id == budget_id, FundAllocation.partner_id == partner_id)
-        .with_for_update()
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def get(hub: Hub, *, principal: Principal, budget_id: str) -> FundBudget:
