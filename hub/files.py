@@ -9,9 +9,11 @@ under a declared prefix and collects only declared prefixes.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import filetype
@@ -24,6 +26,9 @@ from storage.objects import ObjectTooLarge, new_object_key
 
 SNIFF_BYTES = 8192
 MAX_EXPIRY = 7 * 86400
+# How long a direct upload's signed URL, and the upload, stay open.
+UPLOAD_TTL = timedelta(hours=1)
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 ALLOWED_TYPES = frozenset(
     {
@@ -134,6 +139,75 @@ async def store(
         await hub.objects.delete(key)
         raise BadInput("the file is empty", field=field)
     return StoredFile(key, name, stored.size, content_type, stored.sha256 or "")
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """Where to PUT a file straight to storage, with which headers, until when."""
+
+    upload_id: str
+    url: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+def checked_size(hub: Hub, size: int, *, field: str = "size") -> int:
+    """A declared upload size: whole bytes, at least one, at most the upload limit."""
+    limit = hub.settings.max_upload_bytes
+    if not 0 < size <= limit:
+        raise BadInput(f"size must be between 1 and the limit of {limit} bytes", field=field)
+    return size
+
+
+def checked_sha256(value: str, *, field: str = "sha256") -> str:
+    digest = value.strip().lower()
+    if not SHA256.fullmatch(digest):
+        raise BadInput("sha256 is the file's SHA-256 digest in 64 hex digits", field=field)
+    return digest
+
+
+async def upload_url(hub: Hub, prefix: str) -> tuple[str, str, dict[str, str]]:
+    """A fresh key under a declared prefix and a signed URL (with headers) to PUT it to
+    within UPLOAD_TTL: presigned on S3, signed by the hub on the filesystem store."""
+    key = new_key(hub, prefix)
+    url, headers = await hub.objects.upload_url(
+        key, expires_in=int(UPLOAD_TTL.total_seconds()), content_type="application/octet-stream"
+    )
+    return key, url, headers
+
+
+async def verify_upload(
+    hub: Hub,
+    key: str,
+    *,
+    file_name: str,
+    declared_size: int,
+    sha256: str,
+    types: frozenset[str] = ALLOWED_TYPES,
+    upload_field: str = "uploadId",
+    size_field: str = "size",
+    sha_field: str = "sha256",
+    type_field: str = "file",
+) -> StoredFile:
+    """A directly uploaded file once it checks out: there, of the declared size, with the
+    given SHA-256 (read back from the store), of an allowed type sniffed from its bytes."""
+    head = await hub.objects.head(key)
+    if head is None:
+        raise BadInput("nothing was uploaded to the URL", field=upload_field)
+    if head.size != declared_size:
+        raise BadInput(
+            f"the uploaded file has {head.size} bytes, not the {declared_size} declared",
+            field=size_field,
+        )
+    digest, first = hashlib.sha256(), b""
+    async for chunk in await hub.objects.open(key):
+        if len(first) < SNIFF_BYTES:
+            first += chunk[: SNIFF_BYTES - len(first)]
+        digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        raise BadInput("the uploaded file does not match the sha256 given", field=sha_field)
+    content_type = allowed_type(first, field=type_field, types=types)
+    return StoredFile(key, file_name, head.size, content_type, sha256)
 
 
 async def forget(hub: Hub, keys: Iterable[str]) -> None:

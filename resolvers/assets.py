@@ -10,7 +10,6 @@ import strawberry
 from hub.assets import direct
 from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
-from hub.errors import BadInput
 from hub.partners.rules import Tier
 from schema.assets import (
     Asset,
@@ -28,7 +27,7 @@ from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
 from schema.relay import Connection, page_request
-from schema.uploads import Upload, bytes_of, file_of
+from schema.uploads import Upload, bytes_of, file_of, whole_bytes
 
 
 @strawberry.type
@@ -147,13 +146,11 @@ class AssetsMutation:
         "with `headers` within the hour, then call completeAssetUpload."
     )
     async def create_asset_upload(self, info: Info, input: AssetUploadInput) -> AssetUploadTicket:
-        if not float(input.size).is_integer():
-            raise BadInput("size is a whole number of bytes", field="input.size")
         ticket = await direct.start(
             info.context.hub,
             principal=info.context.require_principal(),
             file_name=input.file_name,
-            size=int(input.size),
+            size=whole_bytes(input.size, field="input.size"),
             asset_id=input.asset_id,
             data=_asset_input(input.asset) if input.asset else None,
         )

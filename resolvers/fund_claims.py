@@ -8,10 +8,15 @@ import strawberry
 from hub.funds import claims
 from hub.funds import proofs as proof_service
 from schema.context import Info
-from schema.fund_claims import FundClaim, FundClaimFilter
+from schema.fund_claims import (
+    FundClaim,
+    FundClaimFilter,
+    FundClaimProofUploadInput,
+    FundClaimProofUploadTicket,
+)
 from schema.relay import Connection, page_request
 from schema.scalars import MoneyInput
-from schema.uploads import Upload, bytes_of, file_of
+from schema.uploads import Upload, bytes_of, file_of, whole_bytes
 
 
 @strawberry.type
@@ -60,16 +65,18 @@ class FundClaimsMutation:
     @strawberry.mutation(
         description="Claim an APPROVED request's money, at most what was approved, from the "
         "day its activity ends until its budget's claim window closes, with 1-10 proofs of "
-        "performance (PDF, PNG, JPEG, WebP, text, XLSX or DOCX, typed from their bytes) sent "
-        "as a GraphQL multipart request (the requesting partner)."
+        "performance (PDF, PNG, JPEG, WebP, text, XLSX or DOCX, typed from their bytes): sent "
+        "as a GraphQL multipart request (proofs), uploaded ahead (uploads), or both "
+        "(the requesting partner)."
     )
     async def submit_fund_claim(
         self,
         info: Info,
         request_id: strawberry.ID,
         amount: MoneyInput,
-        proofs: list[Upload],
+        proofs: list[Upload] | None = None,
         note: str = "",
+        uploads: list[FundClaimProofUploadInput] | None = None,
     ) -> FundClaim:
         model = await claims.submit(
             info.context.hub,
@@ -79,8 +86,25 @@ class FundClaimsMutation:
             currency=amount.currency,
             note=note,
             proofs=await _files(proofs),
+            uploads=[one.to_hub() for one in uploads or []],
         )
         return FundClaim.from_model(model)
+
+    @strawberry.mutation(
+        description="Start a direct upload of a proof (a partner): PUT the file to `url` with "
+        "`headers` within the hour, then name uploadId and the file's SHA-256 in "
+        "submitFundClaim or resubmitFundClaim."
+    )
+    async def create_fund_claim_proof_upload(
+        self, info: Info, file_name: str, size: float
+    ) -> FundClaimProofUploadTicket:
+        ticket = await proof_service.start_upload(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            file_name=file_name,
+            size=whole_bytes(size, field="size"),
+        )
+        return FundClaimProofUploadTicket.of(ticket)
 
     @strawberry.mutation(
         description="Answer a request for more: add proofs and a note and submit the claim "
@@ -92,6 +116,7 @@ class FundClaimsMutation:
         id: strawberry.ID,
         note: str | None = None,
         proofs: list[Upload] | None = None,
+        uploads: list[FundClaimProofUploadInput] | None = None,
     ) -> FundClaim:
         model = await claims.resubmit(
             info.context.hub,
@@ -99,6 +124,7 @@ class FundClaimsMutation:
             claim_id=id,
             note=note,
             proofs=await _files(proofs),
+            uploads=[one.to_hub() for one in uploads or []],
         )
         return FundClaim.from_model(model)
 

@@ -109,6 +109,37 @@ class LeadsMutation:
         )
         return Lead.from_model(model)
 
+    @strawberry.mutation(
+        description="Name the funded activity (an APPROVED fund request) a lead came from, or "
+        "clear it with null (vendor staff, or the partner holding the lead naming one of its "
+        "channel's requests)."
+    )
+    async def attribute_lead(
+        self, info: Info, id: strawberry.ID, fund_request_id: strawberry.ID | None
+    ) -> Lead:
+        model = await lead_service.attribute(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            lead_id=id,
+            fund_request_id=fund_request_id,
+        )
+        return Lead.from_model(model)
+
+    @strawberry.mutation(
+        description="Name the funded activity a deal registration came from, or clear it with "
+        "null (vendor staff, or the registering partner naming one of its channel's requests)."
+    )
+    async def attribute_deal_registration(
+        self, info: Info, id: strawberry.ID, fund_request_id: strawberry.ID | None
+    ) -> DealRegistration:
+        model = await deals.attribute(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            deal_id=id,
+            fund_request_id=fund_request_id,
+        )
+        return DealRegistration.from_model(model)
+
     @strawberry.mutation(description="Route a NEW, RECYCLED or UNASSIGNABLE lead (vendor staff).")
     async def route_lead(self, info: Info, id: strawberry.ID) -> Lead:
         model = await lead_service.route_lead(

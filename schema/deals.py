@@ -10,6 +10,7 @@ from hub.leads import deals
 from hub.leads.deals import DealStatus
 from schema.context import Info
 from schema.forecast import ForecastLoaders, Opportunity
+from schema.funds import FundRequest, FundsLoaders, fund_request_of
 from schema.identity import IdentityLoaders
 from schema.leads import ChannelConflict
 from schema.partners import Partner
@@ -74,6 +75,13 @@ class DealRegistration:
         model = await ForecastLoaders.of(info).opportunity_by_deal.load(str(self.id))
         return Opportunity.maybe(model)
 
+    @strawberry.field(
+        description="The funded activity it came from, if it names one the caller may see."
+    )
+    async def fund_request(self, info: Info) -> FundRequest | None:
+        source = await FundsLoaders.of(info).source_of_deal.load(str(self.id))
+        return await fund_request_of(info, source)
+
 
 @strawberry.input
 class DealInput:
@@ -87,4 +95,8 @@ class DealInput:
         default=None,
         description="A distributor registers on behalf of one of its sub-resellers; by default "
         "the registration is the caller's organization's.",
+    )
+    fund_request_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The funded activity (an APPROVED fund request of your channel) it came from.",
     )

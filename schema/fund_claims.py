@@ -7,9 +7,11 @@ from datetime import datetime
 
 import strawberry
 
+from hub.files import UploadTicket
 from hub.funds import claims as claim_service
 from hub.funds import proofs as proof_service
 from hub.funds.rules import ClaimStatus
+from schema.assets import HttpHeader
 from schema.context import Info
 from schema.funds import FundBudget, FundRequest, FundsLoaders, budget_of
 from schema.loading import LoaderSet, loader
@@ -142,3 +144,31 @@ class FundClaim:
 class FundClaimFilter:
     statuses: list[ClaimStatus] = strawberry.field(default_factory=list)
     partner_id: strawberry.ID | None = None
+
+
+@strawberry.type(
+    description="Where to PUT a proof within the hour; then name uploadId in submitFundClaim."
+)
+class FundClaimProofUploadTicket:
+    upload_id: strawberry.ID
+    url: str
+    headers: list[HttpHeader]
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, ticket: UploadTicket) -> FundClaimProofUploadTicket:
+        return cls(
+            upload_id=strawberry.ID(ticket.upload_id),
+            url=ticket.url,
+            headers=[HttpHeader(name=name, value=value) for name, value in ticket.headers.items()],
+            expires_at=ticket.expires_at,
+        )
+
+
+@strawberry.input(description="A proof PUT straight to storage ahead of the claim.")
+class FundClaimProofUploadInput:
+    upload_id: strawberry.ID
+    sha256: str = strawberry.field(description="The file's SHA-256, in 64 hex digits.")
+
+    def to_hub(self) -> proof_service.Uploaded:
+        return proof_service.Uploaded(upload_id=str(self.upload_id), sha256=self.sha256)

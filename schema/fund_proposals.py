@@ -60,7 +60,10 @@ class FundAllocationRuleInput:
     def to_hub(self, info: Info) -> proposals.Rule:
         period: Period | None = None
         if self.period is not None:
-            period = resolved_period(info, self.period)
+            try:
+                period = resolved_period(info, self.period)
+            except BadInput as error:
+                raise BadInput(error.message, field=f"rule.{error.field or 'period'}") from error
         weights = None
         if self.tier_weights is not None:
             weights = {}

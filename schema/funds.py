@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from hub.events import DomainEvent
+from hub.funds import attribution
 from hub.funds import budgets as budget_service
 from hub.funds import claims as claim_service
 from hub.funds import requests as request_service
@@ -56,6 +57,61 @@ class FundsLoaders(LoaderSet):
     request_by_id = loader[str, RequestModel | None](
         lambda hub, principal, ids: request_service.by_ids(hub, principal=principal, ids=ids)
     )
+    results_by_request = loader[str, attribution.Results | None](
+        lambda hub, principal, ids: attribution.results(hub, principal=principal, request_ids=ids)
+    )
+    source_of_lead = loader[str, str | None](
+        lambda hub, principal, ids: attribution.lead_sources(hub, principal=principal, ids=ids)
+    )
+    source_of_deal = loader[str, str | None](
+        lambda hub, principal, ids: attribution.deal_sources(hub, principal=principal, ids=ids)
+    )
+
+
+async def fund_request_of(info: Info, request_id: str | None) -> FundRequest | None:
+    """A request the caller may see, or None."""
+    if request_id is None:
+        return None
+    model = await FundsLoaders.of(info).request_by_id.load(request_id)
+    return None if model is None else FundRequest.from_model(model)
+
+
+@strawberry.type(description="What came of a funded activity, as the caller may see it.")
+class FundRequestResults:
+    leads: int = strawberry.field(description="Leads naming the request as their source.")
+    deal_registrations: int = strawberry.field(
+        description="Deal registrations naming the request as their source."
+    )
+    won_opportunities: int = strawberry.field(
+        description="Opportunities of those leads and registrations that were won."
+    )
+    won_revenue: Money = strawberry.field(
+        description="What they were won for, in the request's currency (other currencies at "
+        "the rates of the day each closed)."
+    )
+    spent: Money = strawberry.field(
+        description="What the activity costs: the approved claim once decided, until then the "
+        "approved amount (0 unless approved)."
+    )
+    roi_basis_points: int | None = strawberry.field(
+        description="(wonRevenue - spent) / spent in 1/100 of a percent; null while nothing "
+        "is spent."
+    )
+    missing_rates: list[str] = strawberry.field(
+        description="Currencies of won amounts left out for want of an exchange rate."
+    )
+
+    @classmethod
+    def of(cls, found: attribution.Results) -> FundRequestResults:
+        return cls(
+            leads=found.leads,
+            deal_registrations=found.deal_registrations,
+            won_opportunities=found.won,
+            won_revenue=_money(found.won_minor, found.currency),
+            spent=_money(found.spent_minor, found.currency),
+            roi_basis_points=found.roi_bp,
+            missing_rates=list(found.missing_rates),
+        )
 
 
 @strawberry.type(description="Marketing money for a period, in one currency.")
@@ -188,6 +244,16 @@ class FundRequest:
         from schema.fund_claims import ClaimLoaders, FundClaim  # it imports this module
 
         return FundClaim.maybe(await ClaimLoaders.of(info).claim_by_request.load(str(self.id)))
+
+    @strawberry.field(
+        description="The leads and deal registrations that name it as their source, what was "
+        "won of them, what it cost and the return on it."
+    )
+    async def results(self, info: Info) -> FundRequestResults:
+        found = await FundsLoaders.of(info).results_by_request.load(str(self.id))
+        if found is None:
+            raise RuntimeError(f"fund request {self.id} is gone or not visible")
+        return FundRequestResults.of(found)
 
     @strawberry.field
     async def allocation(self, info: Info) -> FundAllocation:

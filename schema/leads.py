@@ -33,6 +33,7 @@ from storage.models import LeadNote as LeadNoteModel
 if TYPE_CHECKING:
     from schema.deals import DealRegistration
     from schema.forecast import Opportunity
+    from schema.funds import FundRequest
 
 strawberry.enum(LeadStatus, name="LeadStatus")
 strawberry.enum(LeadSource, name="LeadSource")
@@ -325,6 +326,17 @@ class Lead:
         model = await ForecastLoaders.of(info).opportunity_by_lead.load(str(self.id))
         return Opportunity.maybe(model)
 
+    @strawberry.field(
+        description="The funded activity it came from, if it names one the caller may see."
+    )
+    async def fund_request(
+        self, info: Info
+    ) -> Annotated[FundRequest, strawberry.lazy("schema.funds")] | None:
+        from schema.funds import FundsLoaders, fund_request_of  # it imports schema.partners
+
+        source = await FundsLoaders.of(info).source_of_lead.load(str(self.id))
+        return await fund_request_of(info, source)
+
 
 @strawberry.input
 class LeadInput:
@@ -341,6 +353,9 @@ class LeadInput:
     estimated_value: MoneyInput | None = None
     expected_close: date | None = None
     source: LeadSource = LeadSource.VENDOR
+    fund_request_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The funded activity (an APPROVED fund request) it came from."
+    )
 
 
 @strawberry.input

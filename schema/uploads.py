@@ -80,3 +80,10 @@ async def bytes_of(upload: UploadedFile, *, field: str = "file") -> AsyncIterato
             yield chunk
     except UploadFailed as failed:
         raise BadInput(failed.message, field=field) from None
+
+
+def whole_bytes(size: float, *, field: str) -> int:
+    """A size in bytes (a Float in the schema, as files outgrow Int): whole, or BAD_USER_INPUT."""
+    if not float(size).is_integer():
+        raise BadInput("size is a whole number of bytes", field=field)
+    return int(size)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -15,22 +11,11 @@ from hub import product_lines
 from hub.assets import service
 from hub.assets.rules import AssetInput, AssetKind, checked
 from hub.errors import BadInput, NotFound
-from hub.files import SNIFF_BYTES, StoredFile, allowed_type, file_name_of
+from hub.files import UploadTicket, file_name_of
 from hub.partners.rules import PartnerType, Tier
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import AssetUpload
-
-UPLOAD_TTL = timedelta(hours=1)
-SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True)
-class UploadTicket:
-    upload_id: str
-    url: str
-    headers: dict[str, str]
-    expires_at: datetime
 
 
 async def start(
@@ -48,16 +33,11 @@ async def start(
         raise BadInput(
             "give either assetId (a new version) or asset (a new asset)", field="assetId"
         )
-    limit = hub.settings.max_upload_bytes
-    if not 0 < size <= limit:
-        raise BadInput(f"size must be between 1 and the limit of {limit} bytes", field="size")
+    filestore.checked_size(hub, size)
     if asset_id is not None:
         await service.get(hub, principal=principal, asset_id=asset_id)
     now = hub.clock.now()
-    key = filestore.new_key(hub, AssetUpload.file_prefix)
-    url, headers = await hub.objects.upload_url(
-        key, expires_in=int(UPLOAD_TTL.total_seconds()), content_type="application/octet-stream"
-    )
+    key, url, headers = await filestore.upload_url(hub, AssetUpload.file_prefix)
     clean = checked(data) if data else None
     async with hub.write() as session:
         if clean is not None:  # refused before the file is sent, and again on completion
@@ -72,7 +52,7 @@ async def start(
             declared_size=size,
             created_by_id=principal.user_id,
             created_at=now,
-            expires_at=now + UPLOAD_TTL,
+            expires_at=now + filestore.UPLOAD_TTL,
         )
         session.add(upload)
     return UploadTicket(upload.id, url, headers, upload.expires_at)
@@ -83,9 +63,7 @@ async def complete(
 ) -> tuple[str, int]:
     """Check the stored file (size, checksum, type) and publish it; return (asset id, version)."""
     require_vendor_staff(principal)
-    sha256 = sha256.strip().lower()
-    if not SHA256.fullmatch(sha256):
-        raise BadInput("sha256 is the file's SHA-256 digest in 64 hex digits", field="sha256")
+    sha256 = filestore.checked_sha256(sha256)
     now = hub.clock.now()
     async with hub.write() as session:
         claimed = await session.execute(
@@ -102,7 +80,13 @@ async def complete(
     if upload is None:
         raise NotFound("no open upload with this id (completed or expired?)", field="uploadId")
     try:
-        stored = await _verify(hub, upload, sha256)
+        stored = await filestore.verify_upload(
+            hub,
+            upload.object_key,
+            file_name=upload.file_name,
+            declared_size=upload.declared_size,
+            sha256=sha256,
+        )
         if upload.asset_id is not None:
             version = await service.publish_version(
                 hub, principal=principal, asset_id=upload.asset_id, stored=stored
@@ -115,26 +99,6 @@ async def complete(
     except BaseException:
         await filestore.forget(hub, [upload.object_key])
         raise
-
-
-async def _verify(hub: Hub, upload: AssetUpload, sha256: str) -> StoredFile:
-    head = await hub.objects.head(upload.object_key)
-    if head is None:
-        raise BadInput("nothing was uploaded to the URL", field="uploadId")
-    if head.size != upload.declared_size:
-        raise BadInput(
-            f"the uploaded file has {head.size} bytes, not the {upload.declared_size} declared",
-            field="size",
-        )
-    digest, first = hashlib.sha256(), b""
-    async for chunk in await hub.objects.open(upload.object_key):
-        if len(first) < SNIFF_BYTES:
-            first += chunk[: SNIFF_BYTES - len(first)]
-        digest.update(chunk)
-    if digest.hexdigest() != sha256:
-        raise BadInput("the uploaded file does not match the sha256 given", field="sha256")
-    content_type = allowed_type(first, field="file")
-    return StoredFile(upload.object_key, upload.file_name, head.size, content_type, sha256)
 
 
 def _encode(data: AssetInput) -> dict[str, Any]:

@@ -1,19 +1,25 @@
 """Demo market development funds: last half-year's budget, spent and closed, and this
 half-year's, allocated to the bigger partners (a sub-reseller too) with requests in every
 state (approved in full and in part, pending, rejected with a reason, withdrawn) and claims
-with proofs in every state (submitted, asked for more, approved, paid, rejected).
+with proofs in every state (submitted, asked for more, approved, paid, rejected); and next
+half-year's, allocated to the top partners by their share of last year's revenue, as
+proposed (`proposeFundAllocation`) and confirmed (`confirmFundAllocations`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from hub.demo import files
+from hub.demo.leadwork import lead_input
 from hub.demo.world import HISTORY_DAYS, Demo, Part, Story
-from hub.funds import budgets, claims, requests
+from hub.funds import budgets, claims, proposals, requests
 from hub.funds.rules import ActivityType, BudgetChanges, BudgetInput, BudgetStatus, RequestInput
+from hub.leads import service as lead_service
+from hub.leads.rules import LeadSource, LeadStatus
 from hub.roles import Principal
 from storage.models.funds import FundAllocation, FundRequest
 
@@ -29,6 +35,10 @@ ALLOCATIONS = (
 )
 
 
+# Next half-year's budget, in whole dollars: 80% of it goes out as proposed.
+NEXT_BUDGET_DOLLARS = 100_000
+
+
 class Ask(NamedTuple):
     login: str
     title: str
@@ -40,6 +50,8 @@ class Ask(NamedTuple):
     reason: str = ""
     # What becomes of its claim, once the activity ended: submit, info, approve, paid, reject.
     claim: str | None = None
+    # Leads the activity brought, once it ended: (customer, country, value in dollars, won).
+    leads: tuple[tuple[str, str, int, bool], ...] = ()
 
 
 CURRENT = (
@@ -50,6 +62,7 @@ CURRENT = (
         12_000,
         "approve",
         claim="submit",
+        leads=(("Summit Shipping", "US", 18_000, True), ("Boothby Labs", "US", 9_500, False)),
     ),
     Ask(
         "admin@goldengate.example",
@@ -81,6 +94,11 @@ PREVIOUS = (
         15_000,
         "approve",
         claim="paid",
+        leads=(
+            ("Roadshow Retail", "US", 42_000, True),
+            ("Caravan Logistics", "US", 26_000, True),
+            ("Tourbus Media", "US", 7_500, False),
+        ),
     ),
     Ask(
         "admin@goldengate.example",
@@ -113,10 +131,51 @@ PREVIOUS = (
 def stories(demo: Demo) -> list[Story]:
     current = half_year(demo.end.date())
     previous = half_year(current[0] - timedelta(days=1))
-    return [_budget(demo, previous, PREVIOUS, closed=True), _budget(demo, current, CURRENT)]
+    following = half_year(current[1] + timedelta(days=1))
+    return [
+        _budget(demo, previous, PREVIOUS, closed=True),
+        _budget(demo, current, CURRENT),
+        _proposed(demo, following),
+    ]
 
 
 PART = Part(order=65, stories=stories)
+
+
+async def _proposed(demo: Demo, half: tuple[date, date]) -> Story:
+    """Next half-year's budget, 80% of it spread over the 8 partners with the most revenue in
+    the year before it starts, by their share of that revenue."""
+    first, last = half
+    yield _ago(demo, demo.end.date() - timedelta(days=2))
+    budget = await budgets.create(
+        demo.hub,
+        principal=demo.vendor,
+        data=BudgetInput(
+            f"MDF {first.year} H{1 if first.month == 1 else 2}",
+            first,
+            last,
+            NEXT_BUDGET_DOLLARS * 100,
+            CURRENCY,
+        ),
+    )
+    rule = proposals.Rule(
+        proposals.Basis.REVENUE_SHARE,
+        amount_minor=NEXT_BUDGET_DOLLARS * 80,
+        currency=CURRENCY,
+        top=8,
+    )
+    proposal = await proposals.propose(
+        demo.hub, principal=demo.manager, budget_id=budget.id, rule=rule
+    )
+    shares = [
+        budgets.Share(line.partner_id, line.amount_minor, CURRENCY)
+        for line in proposal.lines
+        if line.amount_minor
+    ]
+    if shares:
+        await budgets.allocate_many(
+            demo.hub, principal=demo.manager, budget_id=budget.id, shares=shares
+        )
 
 
 def half_year(day: date) -> tuple[date, date]:
@@ -165,6 +224,11 @@ async def _budget(
     for ask, request in made:
         # A week after the activity, if that has come: claims stay within their window.
         claimed = request.activity_ends_on + timedelta(days=7)
+        # Two days after the activity, the leads met there: before the claim, a week after.
+        met = request.activity_ends_on + timedelta(days=2)
+        for customer, country, value, won in ask.leads if met < demo.end.date() else ():
+            yield _ago(demo, met)
+            await _lead(demo, ask, request, (customer, country, value), won=won)
         if ask.claim and claimed < demo.end.date():
             yield _ago(demo, claimed)
             await _claim(demo, ask, request)
@@ -216,6 +280,37 @@ async def _request(
         await requests.approve(demo.hub, principal=demo.manager, request_id=request.id)
         await requests.withdraw(demo.hub, principal=partner, request_id=request.id)
     return request
+
+
+async def _lead(
+    demo: Demo, ask: Ask, request: FundRequest, lead: tuple[str, str, int], *, won: bool
+) -> None:
+    """A lead met at the funded activity, naming it as its source, given to the partner that
+    ran it and worked by it: to WON, or left QUALIFIED."""
+    customer, country, dollars = lead
+    partner = demo.person(ask.login)
+    created = await lead_service.create(
+        demo.hub,
+        principal=demo.manager,
+        data=dataclasses.replace(
+            lead_input(customer, country, "NETWORKING", dollars * 100, source=LeadSource.CAMPAIGN),
+            fund_request_id=request.id,
+        ),
+        route_now=False,
+    )
+    await lead_service.assign_to(
+        demo.hub, principal=demo.manager, lead_id=created.id, partner_id=request.partner_id
+    )
+    await lead_service.accept(demo.hub, principal=partner, lead_id=created.id)
+    for status in (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.WON)[: 3 if won else 2]:
+        await lead_service.move(
+            demo.hub,
+            principal=partner,
+            lead_id=created.id,
+            status=status,
+            reason=None,
+            expected_version=None,
+        )
 
 
 async def _claim(demo: Demo, ask: Ask, request: FundRequest) -> None:

@@ -38,17 +38,20 @@ async def submit(
     currency: str,
     note: str = "",
     proofs: proof_store.Files = (),
+    uploads: Sequence[proof_store.Uploaded] = (),
 ) -> FundClaim:
-    """Claim an approved request's money once its activity has ended, with proof."""
+    """Claim an approved request's money once its activity has ended, with proof: files sent
+    with the claim, then those uploaded ahead of it, in order."""
     if not principal.is_partner:
         raise Forbidden("partners claim funds for their own activities")
     amount, code = rules.money(amount_minor, currency, field="amount", least=1)
     text = validation.text(note, field="note", max_length=5000, required=False)
-    if not proofs:
+    if not proofs and not uploads:
         raise BadInput(
             "a claim needs proof of performance: attach at least one file", field="proofs"
         )
-    proof_store.count(proofs)
+    proof_store.count(proofs, uploads)
+    checked = await proof_store.verify(hub, principal, uploads)
     stored = await proof_store.store(hub, proofs)
     try:
         async with hub.write() as session:
@@ -79,7 +82,8 @@ async def submit(
             )
             session.add(claim)
             await session.flush()
-            proof_store.attach(session, claim.id, stored, now, first=0)
+            await proof_store.use(session, principal, uploads, now)
+            proof_store.attach(session, claim.id, [*stored, *checked], now, first=0)
             await _emit(hub, session, FundEventType.CLAIM_SUBMITTED, claim)
     except IntegrityError:
         await files.forget(hub, [one.key for one in stored])
@@ -130,9 +134,12 @@ async def resubmit(
     claim_id: str,
     note: str | None = None,
     proofs: proof_store.Files = (),
+    uploads: Sequence[proof_store.Uploaded] = (),
 ) -> FundClaim:
     """Answer a request for more: add proof and a note, and submit the claim again."""
     text = validation.optional_text(note, field="note", max_length=5000)
+    proof_store.count(proofs, uploads)
+    checked = await proof_store.verify(hub, principal, uploads)
     stored = await proof_store.store(hub, proofs)
     try:
         async with hub.write() as session:
@@ -145,9 +152,10 @@ async def resubmit(
                     field="id",
                 )
             count = len(await proof_store.of_claims(session, [claim.id]))
-            proof_store.count(proofs, already=count)
+            proof_store.count(proofs, uploads, already=count)
             now = hub.clock.now()
-            proof_store.attach(session, claim.id, stored, now, first=count)
+            await proof_store.use(session, principal, uploads, now)
+            proof_store.attach(session, claim.id, [*stored, *checked], now, first=count)
             if text is not None:
                 claim.note = text
             _moved(hub, claim, ClaimStatus.SUBMITTED)

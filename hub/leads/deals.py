@@ -15,6 +15,7 @@ from hub import events, product_lines, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.forecast import opportunities
+from hub.funds import attribution
 from hub.leads import policy, snapshot
 from hub.leads.policy import ConflictPolicy
 from hub.leads.rules import TOPIC, LeadEventType, currency, customer_key, email_domain
@@ -50,6 +51,8 @@ class DealInput:
     customer_email: str | None = None
     # A distributor registers on behalf of one of its sub-resellers.
     partner_id: str | None = None
+    # The funded activity (an APPROVED fund request of the channel) it came from.
+    fund_request_id: str | None = None
 
 
 def visible(
@@ -98,12 +101,41 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
         )
         session.add(deal)
         await session.flush()
+        if data.fund_request_id is not None:
+            await attribution.set_source(
+                session,
+                principal,
+                request_id=data.fund_request_id,
+                now=now,
+                field="fundRequestId",
+                deal_registration_id=deal.id,
+            )
         deal.conflict = await _conflict(session, deal, now)
         await _emit(hub, session, deal, LeadEventType.DEAL_REGISTERED)
         if deal.conflict and settings.conflict_policy == ConflictPolicy.REJECT:
             await _decide(hub, session, deal, DealStatus.REJECTED, CLAIMED, None)
         elif not deal.conflict and await _auto_approved(session, deal, settings):
             await _approve(hub, session, deal, settings.protection_days, None)
+    return deal
+
+
+async def attribute(
+    hub: Hub, *, principal: Principal, deal_id: str, fund_request_id: str | None
+) -> DealRegistration:
+    """Name the funded activity a registration came from, or clear it with None (vendor
+    staff, or the registering partner naming one of its channel's requests)."""
+    async with hub.write() as session:
+        deal = await _load(session, principal, deal_id, for_update=True)
+        if principal.is_partner and deal.partner_id != principal.organization_id:
+            raise Forbidden("the registering partner names the source of its registration")
+        await attribution.set_source(
+            session,
+            principal,
+            request_id=fund_request_id,
+            now=hub.clock.now(),
+            field="fundRequestId",
+            deal_registration_id=deal.id,
+        )
     return deal
 
 

@@ -130,6 +130,8 @@ class LeadInput:
     currency: str = "USD"
     expected_close: date | None = None
     source: LeadSource = LeadSource.VENDOR
+    # The funded activity (an APPROVED fund request) it came from.
+    fund_request_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.forecast import opportunities
 from hub.forecast.rules import OpportunityStatus
+from hub.funds import attribution
 from hub.leads import assign, policy, snapshot
 from hub.leads.rules import (
     RECYCLABLE,
@@ -102,10 +103,38 @@ async def create(
         )
         session.add(lead)
         await session.flush()
+        if data.fund_request_id is not None:
+            await attribution.set_source(
+                session,
+                principal,
+                request_id=data.fund_request_id,
+                now=now,
+                field="fundRequestId",
+                lead_id=lead.id,
+            )
         if route_now:
             await (await assign.router(hub, session, now)).offer(
                 lead, by=principal.user_id, rng=rng
             )
+    return lead
+
+
+async def attribute(
+    hub: Hub, *, principal: Principal, lead_id: str, fund_request_id: str | None
+) -> Lead:
+    """Name the funded activity a lead came from, or clear it with None (vendor staff, or
+    the partner holding the lead naming one of its channel's requests)."""
+    async with hub.write() as session:
+        lead = await load_visible(session, principal, lead_id, for_update=True)
+        now = hub.clock.now()
+        await attribution.set_source(
+            session,
+            principal,
+            request_id=fund_request_id,
+            now=now,
+            field="fundRequestId",
+            lead_id=lead.id,
+        )
     return lead
 
 

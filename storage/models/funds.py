@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import AttachedFile, Base, IdMixin, TimestampMixin
+from storage.models.base import AttachedFile, Base, FileOwner, IdMixin, TimestampMixin
 
 
 class FundBudget(IdMixin, TimestampMixin, Base):
@@ -126,3 +139,58 @@ class FundClaimProof(IdMixin, AttachedFile, Base):
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
     uploaded_at: Mapped[datetime] = mapped_column()
+
+
+class FundProofUpload(IdMixin, FileOwner, Base):
+    """A proof a partner sends straight to storage (a signed PUT) before claiming with it;
+    used by the claim that attaches it, or collected once expired."""
+
+    file_prefix = "claims"
+    __tablename__ = "fund_proof_uploads"
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    object_key: Mapped[str] = mapped_column(String(200), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    declared_size: Mapped[int] = mapped_column(BigInteger)
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    # Set in the transaction that attaches it to a claim: its object is the proof's from then.
+    used_at: Mapped[datetime | None] = mapped_column()
+
+    @classmethod
+    def keeps(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(cls.used_at.is_(None), cls.expires_at > now)
+
+    @classmethod
+    def expired(cls, cutoff: datetime) -> ColumnElement[bool] | None:
+        return or_(cls.expires_at < cutoff, cls.used_at < cutoff)
+
+
+class FundAttribution(IdMixin, Base):
+    """A lead or a deal registration that came from a funded activity: the request it names
+    as its source (one each), with who said so and when."""
+
+    __tablename__ = "fund_attributions"
+    __table_args__ = (
+        CheckConstraint(
+            "(lead_id IS NULL) <> (deal_registration_id IS NULL)",
+            name="lead_or_deal_registration",
+        ),
+    )
+
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("fund_requests.id", ondelete="CASCADE"), index=True
+    )
+    lead_id: Mapped[str | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), unique=True
+    )
+    deal_registration_id: Mapped[str | None] = mapped_column(
+        ForeignKey("deal_registrations.id", ondelete="CASCADE"), unique=True
+    )
+    attributed_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    attributed_at: Mapped[datetime] = mapped_column()

@@ -187,3 +187,51 @@ async def test_claim_steps_reach_the_partner_its_distributor_and_vendor_only(
             ]
             assert events[2]["claim"] == {"status": "PAID", "proofs": [{"fileName": "invoice.pdf"}]}
         assert await outsider.silent(0.3)
+
+
+CONFIRM = """mutation($b: ID!, $allocations: [FundAllocationShareInput!]!) {
+  confirmFundAllocations(budgetId: $b, allocations: $allocations) { id } }"""
+
+
+async def test_confirmed_allocations_reach_each_partner_its_own_only(
+    ws_url: str, factory: Factory, channel: dict[str, Any]
+) -> None:
+    vendor, stranger = channel["vendor"], channel["stranger"]
+    budget = await open_budget(factory, vendor)
+    async with (
+        graphql_socket(ws_url, channel["sub_user"].token) as sub,
+        graphql_socket(ws_url, channel["distributor"].token) as distributor,
+        graphql_socket(ws_url, vendor.token) as staff,
+        graphql_socket(ws_url, stranger.token) as outsider,
+    ):
+        for socket in (sub, distributor, staff, outsider):
+            await socket.subscribe(EVENTS)
+        await asyncio.sleep(0.1)
+        lines = [
+            {"partnerId": channel["sub"].id, "amount": {"amountMinor": 300_00, "currency": "USD"}},
+            {
+                "partnerId": stranger.user.organization_id,
+                "amount": {"amountMinor": 700_00, "currency": "USD"},
+            },
+        ]
+        data_of(await factory.gql(CONFIRM, {"b": budget, "allocations": lines}, actor=vendor))
+        seen = {
+            name: [(await socket.next())["data"]["fundEvents"] for _ in range(count)]
+            for name, socket, count in [
+                ("sub", sub, 1),
+                ("distributor", distributor, 1),
+                ("outsider", outsider, 1),
+                ("vendor", staff, 2),
+            ]
+        }
+
+        def of(name: str) -> list[tuple[str, str, int]]:
+            return [(e["type"], e["partnerId"], e["amount"]) for e in seen[name]]
+
+        mine = ("FUNDS_ALLOCATED", channel["sub"].id, 300_00)
+        theirs = ("FUNDS_ALLOCATED", stranger.user.organization_id, 700_00)
+        assert of("sub") == of("distributor") == [mine]
+        assert of("outsider") == [theirs]
+        assert of("vendor") == [mine, theirs]
+        for socket in (sub, distributor, outsider):
+            assert await socket.silent(0.2)

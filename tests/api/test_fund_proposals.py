@@ -246,7 +246,7 @@ async def test_bad_rules_and_allocations_name_their_field_and_write_nothing(
         "top 0": [("BAD_USER_INPUT", "rule.top")],
         "more than the budget": [("CONFLICT", "rule.amount.amountMinor")],
         "other currency": [("BAD_USER_INPUT", "rule.amount.currency")],
-        "bad period": [("BAD_USER_INPUT", "period.month")],
+        "bad period": [("BAD_USER_INPUT", "rule.period.month")],
     }
     assert {name: errors_of(answer) for name, answer in confirmed.items()} == {
         "partner": [("FORBIDDEN", None)],
