@@ -79,7 +79,7 @@ class DealRegistration:
         description="The funded activity it came from, if it names one the caller may see."
     )
     async def fund_request(self, info: Info) -> FundRequest | None:
-        source = await FundsLoaders.of(info).source_of_deal.load(str(self.id))
+        source = await FundsLoaders.of(info).source_by_deal.load(str(self.id))
         return await fund_request_of(info, source)
 
 

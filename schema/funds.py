@@ -60,10 +60,10 @@ class FundsLoaders(LoaderSet):
     results_by_request = loader[str, attribution.Results | None](
         lambda hub, principal, ids: attribution.results(hub, principal=principal, request_ids=ids)
     )
-    source_of_lead = loader[str, str | None](
+    source_by_lead = loader[str, str | None](
         lambda hub, principal, ids: attribution.lead_sources(hub, principal=principal, ids=ids)
     )
-    source_of_deal = loader[str, str | None](
+    source_by_deal = loader[str, str | None](
         lambda hub, principal, ids: attribution.deal_sources(hub, principal=principal, ids=ids)
     )
 

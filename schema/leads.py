@@ -334,7 +334,7 @@ class Lead:
     ) -> Annotated[FundRequest, strawberry.lazy("schema.funds")] | None:
         from schema.funds import FundsLoaders, fund_request_of  # it imports schema.partners
 
-        source = await FundsLoaders.of(info).source_of_lead.load(str(self.id))
+        source = await FundsLoaders.of(info).source_by_lead.load(str(self.id))
         return await fund_request_of(info, source)
 
 
