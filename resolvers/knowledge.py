@@ -6,7 +6,6 @@ from enum import StrEnum
 
 import strawberry
 
-from hub.audience import Audience
 from hub.knowledge import articles as article_service
 from hub.knowledge import categories as category_service
 from hub.knowledge import discussion, engagement, rules
@@ -30,7 +29,7 @@ from schema.knowledge import (
     BestPracticeRating,
     KnowledgeInsights,
     MissingKnowledge,
-    VisibilityInput,
+    audience_of,
 )
 from schema.relay import Connection, page_request
 from schema.uploads import Upload, bytes_of, file_of
@@ -187,7 +186,7 @@ class KnowledgeMutation:
         model = await article_service.create(
             info.context.hub,
             principal=info.context.require_principal(),
-            data=to_hub(input, rules.ArticleInput, audience=_audience(input.visibility)),
+            data=to_hub(input, rules.ArticleInput, audience=audience_of(input.visibility)),
         )
         return Article.from_model(model)
 
@@ -206,7 +205,7 @@ class KnowledgeMutation:
             changes=to_hub(
                 input,
                 rules.ArticleChanges,
-                audience=_audience(input.visibility) if input.visibility else None,
+                audience=audience_of(input.visibility) if input.visibility else None,
             ),
             expected_version=expected_version,
         )
@@ -348,9 +347,5 @@ class KnowledgeMutation:
         return BestPracticeComment.from_model(model)
 
 
-def _audience(visibility: VisibilityInput | None) -> Audience:
-    return to_hub(visibility, Audience) if visibility else Audience()
-
-
 def _practice(input: BestPracticeInput) -> rules.PracticeInput:
-    return to_hub(input, rules.PracticeInput, audience=_audience(input.visibility))
+    return to_hub(input, rules.PracticeInput, audience=audience_of(input.visibility))

@@ -8,7 +8,8 @@ from typing import Any
 
 import strawberry
 
-from hub.leads import activity, deals, policy
+from hub.errors import BadInput
+from hub.leads import activity, deals, policy, sourcing
 from hub.leads import rules as lead_rules
 from hub.leads import service as lead_service
 from hub.leads.deals import DealStatus
@@ -110,33 +111,42 @@ class LeadsMutation:
         return Lead.from_model(model)
 
     @strawberry.mutation(
-        description="Name the funded activity (an APPROVED fund request) a lead came from, or "
-        "clear it with null (vendor staff, or the partner holding the lead naming one of its "
-        "channel's requests)."
+        description="Name the sources a lead came from: `fundRequestId` a funded activity (an "
+        "APPROVED fund request), `campaignId` a vendor campaign; null clears that source and "
+        "an argument left out keeps it (vendor staff, or the partner holding the lead naming "
+        "one of its channel's requests or a campaign it joined)."
     )
     async def attribute_lead(
-        self, info: Info, id: strawberry.ID, fund_request_id: strawberry.ID | None
+        self,
+        info: Info,
+        id: strawberry.ID,
+        fund_request_id: strawberry.ID | None = strawberry.UNSET,
+        campaign_id: strawberry.ID | None = strawberry.UNSET,
     ) -> Lead:
         model = await lead_service.attribute(
             info.context.hub,
             principal=info.context.require_principal(),
             lead_id=id,
-            fund_request_id=fund_request_id,
+            named=_named(fund_request_id, campaign_id),
         )
         return Lead.from_model(model)
 
     @strawberry.mutation(
-        description="Name the funded activity a deal registration came from, or clear it with "
-        "null (vendor staff, or the registering partner naming one of its channel's requests)."
+        description="Name the sources a deal registration came from, as for leads (vendor "
+        "staff, or the registering partner)."
     )
     async def attribute_deal_registration(
-        self, info: Info, id: strawberry.ID, fund_request_id: strawberry.ID | None
+        self,
+        info: Info,
+        id: strawberry.ID,
+        fund_request_id: strawberry.ID | None = strawberry.UNSET,
+        campaign_id: strawberry.ID | None = strawberry.UNSET,
     ) -> DealRegistration:
         model = await deals.attribute(
             info.context.hub,
             principal=info.context.require_principal(),
             deal_id=id,
-            fund_request_id=fund_request_id,
+            named=_named(fund_request_id, campaign_id),
         )
         return DealRegistration.from_model(model)
 
@@ -315,3 +325,13 @@ class LeadsSubscription:
         async with subscribe(info, {lead_rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:
                 yield LeadEvent.from_event(event)
+
+
+def _named(fund_request_id: str | None, campaign_id: str | None) -> sourcing.Named:
+    """The sources given; an argument left out (UNSET) keeps that source."""
+    if fund_request_id is strawberry.UNSET and campaign_id is strawberry.UNSET:
+        raise BadInput("name a fundRequestId or a campaignId (null clears one)", field="id")
+    return sourcing.Named(
+        sourcing.KEEP if fund_request_id is strawberry.UNSET else fund_request_id,
+        sourcing.KEEP if campaign_id is strawberry.UNSET else campaign_id,
+    )

@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 from hub.settings import Settings
 from resolvers.analytics import AnalyticsMutation, AnalyticsQuery
 from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
+from resolvers.campaigns import CampaignsMutation, CampaignsQuery
 from resolvers.forecast import ForecastMutation, ForecastQuery
 from resolvers.fund_claims import FundClaimsMutation, FundClaimsQuery
 from resolvers.fund_proposals import FundProposalsMutation, FundProposalsQuery
@@ -60,6 +61,7 @@ DOMAINS = (
     Domain(FundsQuery, FundsMutation, FundsSubscription),
     Domain(FundClaimsQuery, FundClaimsMutation),
     Domain(FundProposalsQuery, FundProposalsMutation),
+    Domain(CampaignsQuery, CampaignsMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))

@@ -8,6 +8,7 @@ import strawberry
 
 from hub.leads import deals
 from hub.leads.deals import DealStatus
+from schema.campaigns import Campaign, CampaignLoaders, campaign_of
 from schema.context import Info
 from schema.forecast import ForecastLoaders, Opportunity
 from schema.funds import FundRequest, FundsLoaders, fund_request_of
@@ -82,6 +83,11 @@ class DealRegistration:
         source = await FundsLoaders.of(info).source_by_deal.load(str(self.id))
         return await fund_request_of(info, source)
 
+    @strawberry.field(description="The campaign it came from, if it names one the caller may see.")
+    async def campaign(self, info: Info) -> Campaign | None:
+        source = await CampaignLoaders.of(info).campaign_source_by_deal.load(str(self.id))
+        return await campaign_of(info, source)
+
 
 @strawberry.input
 class DealInput:
@@ -99,4 +105,8 @@ class DealInput:
     fund_request_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="The funded activity (an APPROVED fund request of your channel) it came from.",
+    )
+    campaign_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The vendor campaign it came from (partners: one your organization joined).",
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from hub import audience
+from hub.audience import Audience
 from hub.knowledge import articles as article_service
 from hub.knowledge import attachments as practice_files
 from hub.knowledge import categories as category_service
@@ -22,6 +23,7 @@ from schema.assets import Asset
 from schema.attachments import AttachedFile
 from schema.context import Info
 from schema.identity import IdentityLoaders
+from schema.inputs import to_hub
 from schema.loading import LoaderSet, loader
 from schema.relay import Connection, page_request
 from storage.models import Article as ArticleModel
@@ -53,6 +55,11 @@ class VisibilityInput:
     partner_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="When given, only these partners see the record."
     )
+
+
+def audience_of(visibility: VisibilityInput | None) -> Audience:
+    """The hub's audience of a visibility input; none given means every partner."""
+    return to_hub(visibility, Audience) if visibility else Audience()
 
 
 @strawberry.type(description="A node of the knowledge base's category tree.")

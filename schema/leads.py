@@ -31,6 +31,7 @@ from storage.models import LeadAssignment as LeadAssignmentModel
 from storage.models import LeadNote as LeadNoteModel
 
 if TYPE_CHECKING:
+    from schema.campaigns import Campaign
     from schema.deals import DealRegistration
     from schema.forecast import Opportunity
     from schema.funds import FundRequest
@@ -337,6 +338,15 @@ class Lead:
         source = await FundsLoaders.of(info).source_by_lead.load(str(self.id))
         return await fund_request_of(info, source)
 
+    @strawberry.field(description="The campaign it came from, if it names one the caller may see.")
+    async def campaign(
+        self, info: Info
+    ) -> Annotated[Campaign, strawberry.lazy("schema.campaigns")] | None:
+        from schema.campaigns import CampaignLoaders, campaign_of  # it imports schema.partners
+
+        source = await CampaignLoaders.of(info).campaign_source_by_lead.load(str(self.id))
+        return await campaign_of(info, source)
+
 
 @strawberry.input
 class LeadInput:
@@ -355,6 +365,10 @@ class LeadInput:
     source: LeadSource = LeadSource.VENDOR
     fund_request_id: strawberry.ID | None = strawberry.field(
         default=None, description="The funded activity (an APPROVED fund request) it came from."
+    )
+    campaign_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The vendor campaign it came from (partners: one your organization joined).",
     )
 
 

@@ -14,12 +14,11 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from hub.demo import files
-from hub.demo.leadwork import lead_input
+from hub.demo.leadwork import given_and_worked, lead_input
 from hub.demo.world import HISTORY_DAYS, Demo, Part, Story
 from hub.funds import budgets, claims, proposals, requests
 from hub.funds.rules import ActivityType, BudgetChanges, BudgetInput, BudgetStatus, RequestInput
-from hub.leads import service as lead_service
-from hub.leads.rules import LeadSource, LeadStatus
+from hub.leads.rules import LeadSource
 from hub.roles import Principal
 from storage.models.funds import FundAllocation, FundRequest
 
@@ -288,29 +287,13 @@ async def _lead(
     """A lead met at the funded activity, naming it as its source, given to the partner that
     ran it and worked by it: to WON, or left QUALIFIED."""
     customer, country, dollars = lead
-    partner = demo.person(ask.login)
-    created = await lead_service.create(
-        demo.hub,
-        principal=demo.manager,
-        data=dataclasses.replace(
-            lead_input(customer, country, "NETWORKING", dollars * 100, source=LeadSource.CAMPAIGN),
-            fund_request_id=request.id,
-        ),
-        route_now=False,
+    data = dataclasses.replace(
+        lead_input(customer, country, "NETWORKING", dollars * 100, source=LeadSource.CAMPAIGN),
+        fund_request_id=request.id,
     )
-    await lead_service.assign_to(
-        demo.hub, principal=demo.manager, lead_id=created.id, partner_id=request.partner_id
+    await given_and_worked(
+        demo, data, request.partner_id, demo.person(ask.login), steps=3 if won else 2
     )
-    await lead_service.accept(demo.hub, principal=partner, lead_id=created.id)
-    for status in (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.WON)[: 3 if won else 2]:
-        await lead_service.move(
-            demo.hub,
-            principal=partner,
-            lead_id=created.id,
-            status=status,
-            reason=None,
-            expected_version=None,
-        )
 
 
 async def _claim(demo: Demo, ask: Ask, request: FundRequest) -> None:

@@ -109,3 +109,30 @@ def lead_input(
         currency=currency,
         source=source,
     )
+
+
+PIPELINE = (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.WON)
+
+
+async def given_and_worked(
+    demo: Demo, data: LeadInput, partner_id: str, worker: Principal, *, steps: int
+) -> str:
+    """A lead the vendor makes, gives to a partner and `worker` accepts and moves the first
+    `steps` steps along CONTACTED, QUALIFIED, WON; its id."""
+    created = await lead_service.create(
+        demo.hub, principal=demo.manager, data=data, route_now=False
+    )
+    await lead_service.assign_to(
+        demo.hub, principal=demo.manager, lead_id=created.id, partner_id=partner_id
+    )
+    await lead_service.accept(demo.hub, principal=worker, lead_id=created.id)
+    for status in PIPELINE[:steps]:
+        await lead_service.move(
+            demo.hub,
+            principal=worker,
+            lead_id=created.id,
+            status=status,
+            reason=None,
+            expected_version=None,
+        )
+    return created.id

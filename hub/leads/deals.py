@@ -11,12 +11,11 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import events, product_lines, validation
+from hub import events, product_lines, sources, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.forecast import opportunities
-from hub.funds import attribution
-from hub.leads import policy, snapshot
+from hub.leads import policy, snapshot, sourcing
 from hub.leads.policy import ConflictPolicy
 from hub.leads.rules import TOPIC, LeadEventType, currency, customer_key, email_domain
 from hub.pagination import Page, PageRequest, keyset_page
@@ -53,6 +52,8 @@ class DealInput:
     partner_id: str | None = None
     # The funded activity (an APPROVED fund request of the channel) it came from.
     fund_request_id: str | None = None
+    # The vendor campaign it came from.
+    campaign_id: str | None = None
 
 
 def visible(
@@ -101,15 +102,13 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
         )
         session.add(deal)
         await session.flush()
-        if data.fund_request_id is not None:
-            await attribution.set_source(
-                session,
-                principal,
-                request_id=data.fund_request_id,
-                now=now,
-                field="fundRequestId",
-                deal_registration_id=deal.id,
-            )
+        await sourcing.name(
+            session,
+            principal,
+            sources.Target(deal_registration_id=deal.id),
+            sourcing.Named.at_creation(data.fund_request_id, data.campaign_id),
+            now=now,
+        )
         deal.conflict = await _conflict(session, deal, now)
         await _emit(hub, session, deal, LeadEventType.DEAL_REGISTERED)
         if deal.conflict and settings.conflict_policy == ConflictPolicy.REJECT:
@@ -120,7 +119,7 @@ async def register(hub: Hub, *, principal: Principal, data: DealInput) -> DealRe
 
 
 async def attribute(
-    hub: Hub, *, principal: Principal, deal_id: str, fund_request_id: str | None
+    hub: Hub, *, principal: Principal, deal_id: str, named: sourcing.Named
 ) -> DealRegistration:
     """Name the funded activity a registration came from, or clear it with None (vendor
     staff, or the registering partner naming one of its channel's requests)."""
@@ -128,13 +127,12 @@ async def attribute(
         deal = await _load(session, principal, deal_id, for_update=True)
         if principal.is_partner and deal.partner_id != principal.organization_id:
             raise Forbidden("the registering partner names the source of its registration")
-        await attribution.set_source(
+        await sourcing.name(
             session,
             principal,
-            request_id=fund_request_id,
+            sources.Target(deal_registration_id=deal.id),
+            named,
             now=hub.clock.now(),
-            field="fundRequestId",
-            deal_registration_id=deal.id,
         )
     return deal
 

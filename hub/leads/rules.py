@@ -132,6 +132,8 @@ class LeadInput:
     source: LeadSource = LeadSource.VENDOR
     # The funded activity (an APPROVED fund request) it came from.
     fund_request_id: str | None = None
+    # The vendor campaign it came from.
+    campaign_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,12 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import product_lines, validation
+from hub import product_lines, sources, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.forecast import opportunities
 from hub.forecast.rules import OpportunityStatus
-from hub.funds import attribution
-from hub.leads import assign, policy, snapshot
+from hub.leads import assign, policy, snapshot, sourcing
 from hub.leads.rules import (
     RECYCLABLE,
     ROUTABLE,
@@ -103,15 +102,13 @@ async def create(
         )
         session.add(lead)
         await session.flush()
-        if data.fund_request_id is not None:
-            await attribution.set_source(
-                session,
-                principal,
-                request_id=data.fund_request_id,
-                now=now,
-                field="fundRequestId",
-                lead_id=lead.id,
-            )
+        await sourcing.name(
+            session,
+            principal,
+            sources.Target(lead_id=lead.id),
+            sourcing.Named.at_creation(data.fund_request_id, data.campaign_id),
+            now=now,
+        )
         if route_now:
             await (await assign.router(hub, session, now)).offer(
                 lead, by=principal.user_id, rng=rng
@@ -119,22 +116,13 @@ async def create(
     return lead
 
 
-async def attribute(
-    hub: Hub, *, principal: Principal, lead_id: str, fund_request_id: str | None
-) -> Lead:
+async def attribute(hub: Hub, *, principal: Principal, lead_id: str, named: sourcing.Named) -> Lead:
     """Name the funded activity a lead came from, or clear it with None (vendor staff, or
     the partner holding the lead naming one of its channel's requests)."""
     async with hub.write() as session:
         lead = await load_visible(session, principal, lead_id, for_update=True)
         now = hub.clock.now()
-        await attribution.set_source(
-            session,
-            principal,
-            request_id=fund_request_id,
-            now=now,
-            field="fundRequestId",
-            lead_id=lead.id,
-        )
+        await sourcing.name(session, principal, sources.Target(lead_id=lead.id), named, now=now)
     return lead
 
 

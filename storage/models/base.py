@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     DateTime,
+    ForeignKey,
     MetaData,
     String,
     Table,
@@ -66,6 +67,22 @@ class IdMixin:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
+
+
+class AttributionMixin:
+    """A row saying a lead or a deal registration (one of them, once per source kind) came
+    from a source, with who said so and when; the source column is the table's own."""
+
+    lead_id: Mapped[str | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), unique=True
+    )
+    deal_registration_id: Mapped[str | None] = mapped_column(
+        ForeignKey("deal_registrations.id", ondelete="CASCADE"), unique=True
+    )
+    attributed_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    attributed_at: Mapped[datetime] = mapped_column()
 
 
 class FileOwner:

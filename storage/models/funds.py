@@ -21,7 +21,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import AttachedFile, Base, FileOwner, IdMixin, TimestampMixin
+from storage.models.base import (
+    AttachedFile,
+    AttributionMixin,
+    Base,
+    FileOwner,
+    IdMixin,
+    TimestampMixin,
+)
 
 
 class FundBudget(IdMixin, TimestampMixin, Base):
@@ -169,7 +176,7 @@ class FundProofUpload(IdMixin, FileOwner, Base):
         return or_(cls.expires_at < cutoff, cls.used_at < cutoff)
 
 
-class FundAttribution(IdMixin, Base):
+class FundAttribution(IdMixin, AttributionMixin, Base):
     """A lead or a deal registration that came from a funded activity: the request it names
     as its source (one each), with who said so and when."""
 
@@ -184,13 +191,3 @@ class FundAttribution(IdMixin, Base):
     request_id: Mapped[str] = mapped_column(
         ForeignKey("fund_requests.id", ondelete="CASCADE"), index=True
     )
-    lead_id: Mapped[str | None] = mapped_column(
-        ForeignKey("leads.id", ondelete="CASCADE"), unique=True
-    )
-    deal_registration_id: Mapped[str | None] = mapped_column(
-        ForeignKey("deal_registrations.id", ondelete="CASCADE"), unique=True
-    )
-    attributed_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
-    attributed_at: Mapped[datetime] = mapped_column()

@@ -9,6 +9,7 @@ import pytest
 
 from hub.assets import rules as asset_rules
 from hub.audience import Audience
+from hub.campaigns import rules as campaign_rules
 from hub.funds import budgets as fund_budgets
 from hub.funds import rules as fund_rules
 from hub.knowledge import rules as knowledge_rules
@@ -26,6 +27,7 @@ from hub.training import rules as training_rules
 from hub.users import UserFilter as HubUserFilter
 from schema import (
     assets,
+    campaigns,
     funds,
     identity,
     knowledge,
@@ -42,6 +44,9 @@ from schema.inputs import to_hub, unknown_fields
 PAIRS = [
     (assets.AssetInput, asset_rules.AssetInput, []),
     (assets.AssetFilter, asset_rules.AssetFilter, []),
+    (campaigns.CampaignInput, campaign_rules.CampaignInput, ["visibility"]),
+    (campaigns.CampaignChangesInput, campaign_rules.CampaignChanges, ["visibility"]),
+    (campaigns.CampaignFilter, campaign_rules.CampaignFilter, []),
     (funds.FundBudgetInput, fund_rules.BudgetInput, ["amount"]),
     (funds.FundRequestInput, fund_rules.RequestInput, ["amount"]),
     (funds.FundRequestFilter, fund_rules.RequestFilter, []),

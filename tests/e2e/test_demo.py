@@ -45,7 +45,7 @@ LEADS = """{
   leads(first: 100) {
     totalCount
     edges { node {
-      customerCompany status partner { name } fundRequest { title }
+      customerCompany status partner { name } fundRequest { title } campaign { name }
       routing { step stepsTried note chosenPartnerId
                 candidates { name score } excluded { name reason } }
       assignments { outcome reason partner { name } }
@@ -62,10 +62,14 @@ def test_vendor_staff_see_leads_in_every_status_with_routing_explanations(
     by_company = {lead["customerCompany"]: lead for lead in leads}
 
     assert {lead["status"] for lead in leads} == LEAD_STATUSES
-    # Leads of a partner's own funded activity are handed to it, not routed.
-    funded = [lead for lead in leads if lead["fundRequest"]]
-    routed = [lead for lead in leads if lead["status"] != "NEW" and not lead["fundRequest"]]
-    assert funded and all(lead["routing"] is None for lead in funded)
+    # Leads of a partner's own funded activity or campaign are handed to it, not routed.
+    given = [lead for lead in leads if lead["fundRequest"] or lead["campaign"]]
+    routed = [
+        lead
+        for lead in leads
+        if lead["status"] != "NEW" and not lead["fundRequest"] and not lead["campaign"]
+    ]
+    assert given and all(lead["routing"] is None for lead in given)
     assert all(lead["routing"] is not None for lead in routed)
     reasons = {item["reason"] for lead in routed for item in lead["routing"]["excluded"]}
     assert reasons >= {
@@ -245,6 +249,52 @@ def test_funds_have_budgets_allocations_and_requests_in_every_state(
         for claim in claims
     )
     assert nodes(maple["fundClaims"]) == []
+
+
+CAMPAIGNS = """{ campaigns { edges { node { name status optedIn kit { title }
+  participants { partner { name } }
+  results { participants leads wonOpportunities wonRevenue { amountMinor currency } } } } } }"""
+
+
+def test_campaigns_are_running_archived_and_drafted_with_kits_participants_and_leads(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    vendor = nodes(server.gql(tokens["admin@vendor.example"], CAMPAIGNS)["campaigns"])
+    prairie = nodes(server.gql(tokens["admin@prairie.example"], CAMPAIGNS)["campaigns"])
+    golden = nodes(server.gql(tokens["admin@goldengate.example"], CAMPAIGNS)["campaigns"])
+    maple = nodes(server.gql(tokens["admin@maple.example"], CAMPAIGNS)["campaigns"])
+    by_name = {campaign["name"]: campaign for campaign in vendor}
+    running = by_name["Firewall refresh"]
+    prairies = {campaign["name"]: campaign for campaign in prairie}
+
+    assert {name: c["status"] for name, c in by_name.items()} == {
+        "Firewall refresh": "PUBLISHED",
+        "Storage for schools": "ARCHIVED",
+        "MSP backup bundle": "DRAFT",
+    }
+    assert sorted(p["partner"]["name"] for p in running["participants"]) == [
+        "Lakeside Resellers",
+        "Prairie IT",
+        "Thames Technology",
+    ]
+    # Three leads, one won for 24,000 dollars.
+    assert running["results"] == {
+        "participants": 3,
+        "leads": 3,
+        "wonOpportunities": 1,
+        "wonRevenue": {"amountMinor": 2_400_000, "currency": "USD"},
+    }
+    assert set(prairies) == {"Firewall refresh", "Storage for schools"}
+    assert prairies["Firewall refresh"]["optedIn"] is True
+    assert [p["partner"]["name"] for p in prairies["Firewall refresh"]["participants"]] == [
+        "Prairie IT"
+    ]
+    assert prairies["Firewall refresh"]["results"]["participants"] is None
+    assert [a["title"] for a in prairies["Firewall refresh"]["kit"]] == [
+        a["title"] for a in running["kit"]
+    ]
+    # Golden Gate is a system integrator: no campaign is for it; Maple's MSP one is a draft.
+    assert golden == [] and maple == []
 
 
 PROPOSE = """query ($budgetId: ID!) {

@@ -1,0 +1,1 @@
+"""Vendor campaigns that partners join, and what came of them."""
