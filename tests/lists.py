@@ -56,6 +56,7 @@ LISTINGS: dict[str, Listing] = {
     "Query.fundAllocations": Listing(top("fundAllocations")),
     "Query.fundRequests": Listing(top("fundRequests"), reader="seller"),
     "Query.fundClaims": Listing(top("fundClaims")),
+    "Query.campaigns": Listing(top("campaigns"), reader="seller"),
     "Query.stockMovements": Listing(
         "query($first: Int, $after: String, $sku: String!) { stockMovements(sku: $sku, "
         f"first: $first, after: $after) {{ {PAGE} }} }}"
@@ -165,7 +166,22 @@ async def seed(factory: Factory) -> World:
     for body in ("Hello", "Anyone there?"):
         await gql(seller, SEND, c=world.ids["conversation"], body=body)
     await _funds(factory, gql, [alpha.id, beta.id], seller)
+    await _campaigns(factory, gql)
     return world
+
+
+async def _campaigns(factory: Factory, gql: Any) -> None:
+    """Two published campaigns for every partner."""
+    vendor = await factory.vendor_admin()
+    for name in ("Spring push", "Summer push"):
+        given = {
+            "name": name,
+            "landingText": "Join in.",
+            "startsOn": "2026-03-01",
+            "endsOn": "2026-04-30",
+        }
+        made = (await gql(vendor, CREATE_CAMPAIGN, input=given))["createCampaign"]
+        await gql(vendor, PUBLISH_CAMPAIGN, id=made["id"])
 
 
 async def _funds(factory: Factory, gql: Any, partners: list[str], seller: Actor) -> None:
@@ -257,6 +273,9 @@ ENROL = "mutation($id: ID!) { enrol(courseId: $id) { id } }"
 COMPLETE = "mutation($e: ID!, $l: ID!) { completeLesson(enrolmentId: $e, lessonId: $l) { id } }"
 START = "mutation($input: ConversationInput!) { startConversation(input: $input) { id } }"
 SEND = "mutation($c: ID!, $body: String!) { sendMessage(conversationId: $c, body: $body) { id } }"
+CREATE_CAMPAIGN = "mutation($input: CampaignInput!) { createCampaign(input: $input) { id } }"
+PUBLISH_CAMPAIGN = """mutation($id: ID!) { updateCampaign(id: $id, input: {status: PUBLISHED}) {
+  id } }"""
 CREATE_BUDGET = "mutation($input: FundBudgetInput!) { createFundBudget(input: $input) { id } }"
 ALLOCATE = """mutation($b: ID!, $p: ID!) { allocateFunds(budgetId: $b, partnerId: $p,
   amount: {amountMinor: 50000, currency: "USD"}) { id } }"""
