@@ -210,6 +210,16 @@ async def verify_upload(
     return StoredFile(key, file_name, head.size, content_type, sha256)
 
 
+async def read(hub: Hub, key: str) -> bytes:
+    """A stored object's bytes, whole (for files small enough to work on in memory)."""
+    return b"".join([chunk async for chunk in await hub.objects.open(key)])
+
+
+async def once(data: bytes) -> AsyncIterator[bytes]:
+    """Bytes in hand as the chunk stream `store` takes."""
+    yield data
+
+
 async def forget(hub: Hub, keys: Iterable[str]) -> None:
     """Delete stored objects no record will keep (a failed or repeated write); best effort,
     as the collector removes whatever is left."""

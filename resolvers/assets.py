@@ -7,9 +7,10 @@ from datetime import datetime
 
 import strawberry
 
-from hub.assets import direct
+from hub.assets import cobrand, direct
 from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
+from hub.assets.stamp import Placement
 from hub.partners.rules import Tier
 from schema.assets import (
     Asset,
@@ -20,6 +21,8 @@ from schema.assets import (
     AssetUploadTicket,
     AssetUsage,
     AssetVersion,
+    CobrandedCopy,
+    CobrandPlacementInput,
     HttpHeader,
     TopAsset,
 )
@@ -91,6 +94,48 @@ class AssetsQuery:
 
 @strawberry.type
 class AssetsMutation:
+    @strawberry.mutation(
+        description="Make an asset (its newest file a PDF, PNG or JPEG) co-brandable with "
+        "partners' logos and contact blocks where `placement` says, or not with null (vendor "
+        "staff)."
+    )
+    async def set_asset_cobranding(
+        self, info: Info, id: strawberry.ID, placement: CobrandPlacementInput | None
+    ) -> Asset:
+        model = await cobrand.mark(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            asset_id=id,
+            placement=None if placement is None else to_hub(placement, Placement),
+        )
+        return Asset.from_model(model)
+
+    @strawberry.mutation(
+        description="Your organization's co-branded copy of an asset's newest version, made "
+        "once per version, logo and placement and kept; vendor staff preview a partner's by "
+        "`partnerId`."
+    )
+    async def cobrand_asset(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        partner_id: strawberry.ID | None = None,
+        expires_in_seconds: int = 300,
+    ) -> CobrandedCopy:
+        hub = info.context.hub
+        made = await cobrand.copy(
+            hub, principal=info.context.require_principal(), asset_id=id, partner_id=partner_id
+        )
+        return CobrandedCopy(
+            file_name=made.file_name,
+            content_type=made.content_type,
+            size=made.size,
+            sha256=made.sha256,
+            created_at=made.created_at,
+            url=await cobrand.download_url(hub, made, expires_in=expires_in_seconds),
+            partner_id=strawberry.ID(made.partner_id),
+        )
+
     @strawberry.mutation(
         description="Publish an asset with its first file (multipart request; vendor staff)."
     )

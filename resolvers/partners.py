@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from hub import partners as partner_service
-from hub.partners import PartnerStatus, Tier
+from hub.partners import PartnerStatus, Tier, logos
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.partners import (
@@ -16,6 +16,7 @@ from schema.partners import (
     PartnerUpdateInput,
 )
 from schema.relay import Connection, page_request
+from schema.uploads import Upload, bytes_of, file_of
 
 
 @strawberry.type
@@ -81,6 +82,27 @@ class PartnersMutation:
             changes=input.changes(),
         )
         return Partner.from_model(partner)
+
+    @strawberry.mutation(
+        description="Set a partner's logo (PNG or JPEG, at most 2 MiB and 4096 pixels a side; "
+        "multipart request): a partner admin its own organization's, vendor staff any "
+        "partner's."
+    )
+    async def upload_partner_logo(
+        self, info: Info, partner_id: strawberry.ID, file: Upload
+    ) -> Partner:
+        upload = await file_of(file)
+        hub, principal = info.context.hub, info.context.require_principal()
+        await logos.upload(
+            hub,
+            principal=principal,
+            partner_id=partner_id,
+            file_name=upload.filename,
+            chunks=bytes_of(upload),
+        )
+        return Partner.from_model(
+            await partner_service.get(hub, principal=principal, partner_id=partner_id)
+        )
 
     @strawberry.mutation(description="Move a partner to another tier (vendor staff).")
     async def change_partner_tier(

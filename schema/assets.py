@@ -41,6 +41,39 @@ class AssetVersion:
         )
 
 
+@strawberry.type(
+    description="Where a partner's logo and contact block go on its co-branded copy: a page "
+    "(1 for the first; images have one) and a box as fractions of the page's width and height "
+    "from its top-left corner."
+)
+class CobrandPlacement:
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@strawberry.input(description="Where the stamp goes; fractions 0 to 1 of the page.")
+class CobrandPlacementInput:
+    page: int = 1
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@strawberry.type(description="A partner's co-branded copy of an asset's newest version.")
+class CobrandedCopy:
+    file_name: str
+    content_type: str
+    size: float
+    sha256: str
+    created_at: datetime
+    url: str = strawberry.field(description="A short-lived download URL.")
+    partner_id: strawberry.ID
+
+
 @strawberry.type(description="A brochure, datasheet, logo, deck, video, price list or case study.")
 class Asset:
     id: strawberry.ID
@@ -54,6 +87,10 @@ class Asset:
     partner_types: list[PartnerType]
     archived: bool
     updated_at: datetime
+    cobrand_placement: CobrandPlacement | None = strawberry.field(
+        description="Where partners' logos go on their copies (`cobrandAsset`); null when the "
+        "asset is not co-brandable."
+    )
 
     @classmethod
     def from_model(cls, model: AssetModel) -> Asset:
@@ -69,6 +106,7 @@ class Asset:
             partner_types=audience.partner_types_of(model),
             archived=model.archived,
             updated_at=model.updated_at,
+            cobrand_placement=None if model.cobrand is None else CobrandPlacement(**model.cobrand),
         )
 
     @strawberry.field(description="Versions, newest first.")

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from hub import files
 from hub import partners as partner_service
-from hub.partners import PartnerStatus, PartnerType, Tier
+from hub.partners import PartnerStatus, PartnerType, Tier, logos
 from schema.context import Info
 from schema.identity import IdentityLoaders, Organization, User
 from schema.inputs import to_hub
@@ -16,6 +17,7 @@ from schema.loading import LoaderSet, loader
 from storage.models import Partner as PartnerModel
 from storage.models import PartnerChange as PartnerChangeModel
 from storage.models import Territory as TerritoryModel
+from storage.models.partners import PartnerLogo as LogoModel
 
 if TYPE_CHECKING:
     from schema.training import TierCompliance
@@ -132,6 +134,11 @@ class Partner:
             return None
         model = await IdentityLoaders.of(info).partner_by_id.load(self.parent_id)
         return Partner.from_model(model) if model else None
+
+    @strawberry.field(description="What its co-branded collateral carries; null until uploaded.")
+    async def logo(self, info: Info) -> PartnerLogo | None:
+        model = await PartnerLoaders.of(info).logo_by_partner.load(str(self.id))
+        return None if model is None else PartnerLogo.from_model(model)
 
     @strawberry.field(description="Sub-partners of a distributor.")
     async def sub_partners(self, info: Info) -> list[Partner]:
@@ -289,6 +296,41 @@ class PartnerFilter:
     near: NearInput | None = None
 
 
+@strawberry.type(description="A partner's logo (PNG or JPEG).")
+class PartnerLogo:
+    file_name: str
+    content_type: str
+    size: float
+    width: int
+    height: int
+    sha256: str
+    uploaded_at: datetime
+    object_key: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: LogoModel) -> PartnerLogo:
+        return cls(
+            file_name=model.file_name,
+            content_type=model.content_type,
+            size=model.size,
+            width=model.width,
+            height=model.height,
+            sha256=model.sha256,
+            uploaded_at=model.uploaded_at,
+            object_key=model.object_key,
+        )
+
+    @strawberry.field(description="A short-lived download URL.")
+    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
+        return await files.download_url(
+            info.context.hub,
+            self.object_key,
+            file_name=self.file_name,
+            content_type=self.content_type,
+            expires_in=expires_in_seconds,
+        )
+
+
 class PartnerLoaders(LoaderSet):
     """A partner's sub-resellers, specializations, territories and field history."""
 
@@ -305,6 +347,9 @@ class PartnerLoaders(LoaderSet):
     )
     changes_by_partner_field = loader[tuple[str, str], list[PartnerChangeModel]](
         lambda hub, principal, ids: partner_service.changes_by_partner(hub, ids)
+    )
+    logo_by_partner = loader[str, LogoModel | None](
+        lambda hub, principal, ids: logos.by_partner(hub, ids)
     )
 
 

@@ -141,7 +141,7 @@ async def add_version(
     """Publish a new version of an asset (vendor staff)."""
     require_vendor_staff(principal)
     async with hub.read() as session:
-        await _load(session, principal, asset_id)
+        await load_entitled(session, principal, asset_id)
     stored = await filestore.store(hub, file_name, chunks, prefix=FILE_PREFIX)
     return await publish_version(hub, principal=principal, asset_id=asset_id, stored=stored)
 
@@ -152,7 +152,7 @@ async def publish_version(
     """Record a new version around a stored file; the file is deleted if that fails."""
     try:
         async with hub.write() as session:
-            asset = await _load(session, principal, asset_id, for_update=True)
+            asset = await load_entitled(session, principal, asset_id, for_update=True)
             number = (
                 await session.scalar(
                     select(func.max(AssetVersion.number)).where(AssetVersion.asset_id == asset.id)
@@ -173,7 +173,7 @@ async def archive(hub: Hub, *, principal: Principal, asset_id: str, archived: bo
     """Hide an asset from partners, or show it again (vendor staff)."""
     require_vendor_staff(principal)
     async with hub.write() as session:
-        asset = await _load(session, principal, asset_id, for_update=True)
+        asset = await load_entitled(session, principal, asset_id, for_update=True)
         asset.archived = archived
         asset.updated_at = hub.clock.now()
     return asset
@@ -183,8 +183,8 @@ async def download_url(hub: Hub, *, principal: Principal, asset_id: str, expires
     """A short-lived URL of the latest version, for entitled callers; every one is recorded."""
     filestore.check_expiry(expires_in)
     async with hub.write() as session:
-        asset = await _load(session, principal, asset_id)
-        version = await _latest(session, asset.id)
+        asset = await load_entitled(session, principal, asset_id)
+        version = await latest_version(session, asset.id)
         tier = None
         if principal.is_partner:
             tier = await session.scalar(
@@ -211,7 +211,7 @@ async def download_url(hub: Hub, *, principal: Principal, asset_id: str, expires
 
 async def get(hub: Hub, *, principal: Principal, asset_id: str) -> Asset:
     async with hub.read() as session:
-        return await _load(session, principal, asset_id)
+        return await load_entitled(session, principal, asset_id)
 
 
 async def versions_by_asset(hub: Hub, ids: Sequence[str]) -> list[list[AssetVersion]]:
@@ -260,7 +260,7 @@ async def usage(hub: Hub, *, principal: Principal, asset_id: str, since: datetim
     """Downloads of an asset since a time, by partner and tier (vendor staff)."""
     require_vendor_staff(principal)
     async with hub.read() as session:
-        await _load(session, principal, asset_id)
+        await load_entitled(session, principal, asset_id)
         rows = await session.execute(
             select(AssetDownload.partner_id, AssetDownload.tier, func.count())
             .where(AssetDownload.asset_id == asset_id, AssetDownload.issued_at >= since)
@@ -324,7 +324,7 @@ async def _publish(hub: Hub, session: AsyncSession, asset: Asset, version: Asset
     )
 
 
-async def _latest(session: AsyncSession, asset_id: str) -> AssetVersion:
+async def latest_version(session: AsyncSession, asset_id: str) -> AssetVersion:
     version = (
         await session.execute(
             select(AssetVersion)
@@ -338,7 +338,7 @@ async def _latest(session: AsyncSession, asset_id: str) -> AssetVersion:
     return version
 
 
-async def _load(
+async def load_entitled(
     session: AsyncSession, principal: Principal, asset_id: str, *, for_update: bool = False
 ) -> Asset:
     statement = visible(principal, select(Asset)).where(Asset.id == asset_id)

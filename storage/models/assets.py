@@ -39,6 +39,9 @@ class Asset(IdMixin, TimestampMixin, Base):
     named_only: Mapped[bool] = mapped_column(Boolean, default=False)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Where partners' logos and contact blocks go on their co-branded copies: {"page", "x",
+    # "y", "width", "height"} (fractions of the page from its top-left); null: not co-brandable.
+    cobrand: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AssetPartner(Base):
@@ -115,3 +118,26 @@ class AssetUpload(IdMixin, FileOwner, Base):
     @classmethod
     def expired(cls, cutoff: datetime) -> ColumnElement[bool] | None:
         return or_(cls.expires_at < cutoff, cls.completed_at < cutoff)
+
+
+class CobrandedCopy(IdMixin, FileOwner, Base):
+    """A partner's co-branded copy of one asset version, kept for the logo and placement it
+    was made with: the same ones give the same copy."""
+
+    file_prefix = "cobranded"
+    __tablename__ = "cobranded_copies"
+    __table_args__ = (UniqueConstraint("version_id", "partner_id", "made_from"),)
+
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[str] = mapped_column(ForeignKey("asset_versions.id", ondelete="CASCADE"))
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    # sha256 of the logo's sha256 and the placement: what the copy was made from.
+    made_from: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(200), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column()

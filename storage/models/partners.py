@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Float,
     ForeignKey,
     Index,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, IdMixin, TimestampMixin
+from storage.models.base import Base, FileOwner, IdMixin, TimestampMixin
 
 
 class Partner(TimestampMixin, Base):
@@ -88,3 +89,24 @@ class PartnerChange(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     changed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column()
+
+
+class PartnerLogo(IdMixin, FileOwner, Base):
+    """A partner's logo (PNG or JPEG): what co-branded collateral carries. One per partner;
+    a new one replaces it and the old file is collected."""
+
+    file_prefix = "partner-logos"
+    __tablename__ = "partner_logos"
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), unique=True
+    )
+    object_key: Mapped[str] = mapped_column(String(200), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column()

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from hub.assets import rules as asset_rules
+from hub.assets.stamp import Placement
 from hub.audience import Audience
 from hub.campaigns import rules as campaign_rules
 from hub.funds import budgets as fund_budgets
@@ -44,6 +45,7 @@ from schema.inputs import to_hub, unknown_fields
 PAIRS = [
     (assets.AssetInput, asset_rules.AssetInput, []),
     (assets.AssetFilter, asset_rules.AssetFilter, []),
+    (assets.CobrandPlacementInput, Placement, []),
     (campaigns.CampaignInput, campaign_rules.CampaignInput, ["visibility"]),
     (campaigns.CampaignChangesInput, campaign_rules.CampaignChanges, ["visibility"]),
     (campaigns.CampaignFilter, campaign_rules.CampaignFilter, []),

@@ -4,12 +4,14 @@ and the demo logins are printed on every start in development, never in producti
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from hub.demo import DEMO_PASSWORD
 from hub.demo.channel import LOGINS
@@ -295,6 +297,29 @@ def test_campaigns_are_running_archived_and_drafted_with_kits_participants_and_l
     ]
     # Golden Gate is a system integrator: no campaign is for it; Maple's MSP one is a draft.
     assert golden == [] and maple == []
+
+
+COBRANDABLE = """{ assets(first: 100) { edges { node { id title cobrandPlacement { page } } } } }"""
+COBRAND = """mutation($id: ID!) { cobrandAsset(id: $id) { fileName contentType url } }"""
+
+
+def test_a_partner_with_a_logo_gets_its_cobranded_brochure(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    prairie = tokens["admin@prairie.example"]
+    assets = nodes(server.gql(prairie, COBRANDABLE)["assets"])
+    [brochure] = [asset for asset in assets if asset["cobrandPlacement"]]
+    made = server.gql(prairie, COBRAND, {"id": brochure["id"]})["cobrandAsset"]
+    pdf = PdfReader(io.BytesIO(httpx.get(made["url"], timeout=30).content))
+    without_logo = server.errors(
+        tokens["admin@goldengate.example"], COBRAND, {"id": brochure["id"]}
+    )
+
+    assert made["fileName"].endswith(" - Prairie IT.pdf")
+    assert made["contentType"] == "application/pdf"
+    assert [len(page.images) for page in pdf.pages] == [1]
+    assert brochure["title"] in pdf.pages[0].extract_text()
+    assert without_logo == ["CONFLICT"]
 
 
 PROPOSE = """query ($budgetId: ID!) {

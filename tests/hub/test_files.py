@@ -11,7 +11,9 @@ from hub import files
 from hub.clock import ManualClock
 from hub.runtime import Hub
 from storage.models import AssetVersion, BestPracticeAttachment, MessageAttachment
+from storage.models.assets import CobrandedCopy
 from storage.models.funds import FundClaimProof
+from storage.models.partners import PartnerLogo
 from storage.objects import new_object_key
 
 PDF = b"%PDF-1.7\n" + b"flyer " * 500
@@ -22,13 +24,16 @@ async def stream(data: bytes) -> AsyncIterator[bytes]:
 
 
 def test_every_table_that_keeps_files_declares_its_prefix() -> None:
-    assert files.prefixes() == ["assets", "claims", "messages", "practices"]
+    kept = ["assets", "claims", "cobranded", "messages", "partner-logos", "practices"]
+    assert files.prefixes() == kept
     assert [
         AssetVersion.file_prefix,
         FundClaimProof.file_prefix,
+        CobrandedCopy.file_prefix,
         MessageAttachment.file_prefix,
+        PartnerLogo.file_prefix,
         BestPracticeAttachment.file_prefix,
-    ] == ["assets", "claims", "messages", "practices"]
+    ] == kept
 
 
 async def test_a_file_is_never_stored_under_a_prefix_no_table_declares(hub: Hub) -> None:
