@@ -11,7 +11,7 @@ never shows through a source another partner also sees.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,16 +25,20 @@ from hub.db import distinct
 from hub.forecast.rules import OpportunityStatus
 from hub.partners.directory import InChannel
 from hub.roles import Principal
+from hub.runtime import Hub
 from storage.models import DealRegistration, Lead
 from storage.models.forecast import Opportunity
 
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of source: its attribution table and that table's column naming the source."""
+    """A kind of source: its attribution table, that table's column naming the source, the
+    source's model and which of its rows an account may see."""
 
     table: Any
     source: QueryableAttribute[str]
+    model: Any
+    visible: Callable[[Principal], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -76,24 +80,30 @@ async def replace(
         )
 
 
-async def named(
-    session: AsyncSession,
-    kind: Kind,
-    key: QueryableAttribute[Any],
-    ids: Sequence[str],
-    *,
-    joined: Any,
-    visible: ColumnElement[bool],
+async def of_leads(
+    hub: Hub, kind: Kind, *, principal: Principal, ids: Sequence[str]
 ) -> list[str | None]:
-    """The source each of ``ids`` (in ``key``: the table's lead or registration column)
-    names, in order; None when none the caller sees (``visible`` over ``joined``, the
-    source's model)."""
-    rows = await session.execute(
-        select(key, kind.source)
-        .join(joined, joined.id == kind.source)
-        .where(key.in_(distinct(ids)), visible)
-    )
-    found = {row[0]: row[1] for row in rows.all()}
+    """The source of this kind each lead names, in order; None when none the caller sees."""
+    return await _named(hub, kind, kind.table.lead_id, principal, ids)
+
+
+async def of_deals(
+    hub: Hub, kind: Kind, *, principal: Principal, ids: Sequence[str]
+) -> list[str | None]:
+    """The same for deal registrations."""
+    return await _named(hub, kind, kind.table.deal_registration_id, principal, ids)
+
+
+async def _named(
+    hub: Hub, kind: Kind, key: Any, principal: Principal, ids: Sequence[str]
+) -> list[str | None]:
+    async with hub.read() as session:
+        rows = await session.execute(
+            select(key, kind.source)
+            .join(kind.model, kind.model.id == kind.source)
+            .where(key.in_(distinct(ids)), kind.visible(principal))
+        )
+        found = {row[0]: row[1] for row in rows.all()}
     return [found.get(one) for one in ids]
 
 

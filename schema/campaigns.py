@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from hub import audience
+from hub import audience, sources
 from hub.campaigns import attribution
 from hub.campaigns import service as campaign_service
 from hub.campaigns.rules import CampaignStatus
@@ -46,10 +46,14 @@ class CampaignLoaders(LoaderSet):
         lambda hub, principal, ids: attribution.results(hub, principal=principal, campaign_ids=ids)
     )
     campaign_source_by_lead = loader[str, str | None](
-        lambda hub, principal, ids: attribution.lead_sources(hub, principal=principal, ids=ids)
+        lambda hub, principal, ids: sources.of_leads(
+            hub, attribution.KIND, principal=principal, ids=ids
+        )
     )
     campaign_source_by_deal = loader[str, str | None](
-        lambda hub, principal, ids: attribution.deal_sources(hub, principal=principal, ids=ids)
+        lambda hub, principal, ids: sources.of_deals(
+            hub, attribution.KIND, principal=principal, ids=ids
+        )
     )
 
 

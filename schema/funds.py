@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from hub import sources
 from hub.events import DomainEvent
 from hub.funds import attribution
 from hub.funds import budgets as budget_service
@@ -61,10 +62,14 @@ class FundsLoaders(LoaderSet):
         lambda hub, principal, ids: attribution.results(hub, principal=principal, request_ids=ids)
     )
     source_by_lead = loader[str, str | None](
-        lambda hub, principal, ids: attribution.lead_sources(hub, principal=principal, ids=ids)
+        lambda hub, principal, ids: sources.of_leads(
+            hub, attribution.KIND, principal=principal, ids=ids
+        )
     )
     source_by_deal = loader[str, str | None](
-        lambda hub, principal, ids: attribution.deal_sources(hub, principal=principal, ids=ids)
+        lambda hub, principal, ids: sources.of_deals(
+            hub, attribution.KIND, principal=principal, ids=ids
+        )
     )
 
 

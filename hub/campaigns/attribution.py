@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute
 
 from hub import sources
 from hub.analytics import rollups
@@ -27,7 +25,7 @@ from hub.roles import Principal
 from hub.runtime import Hub
 from storage.models.campaigns import Campaign, CampaignAttribution, CampaignParticipant
 
-KIND = sources.Kind(CampaignAttribution, CampaignAttribution.campaign_id)
+KIND = sources.Kind(CampaignAttribution, CampaignAttribution.campaign_id, Campaign, rules.visible)
 
 
 async def set_source(
@@ -53,24 +51,6 @@ async def set_source(
         ):
             raise Conflict("opt in to the campaign before naming it as a source", field=field)
     await sources.replace(session, KIND, target, campaign_id, by=principal.user_id, now=now)
-
-
-async def lead_sources(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[str | None]:
-    """The campaign each lead came from, in order; None when none the caller sees."""
-    return await _sources(hub, principal, CampaignAttribution.lead_id, ids)
-
-
-async def deal_sources(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[str | None]:
-    return await _sources(hub, principal, CampaignAttribution.deal_registration_id, ids)
-
-
-async def _sources(
-    hub: Hub, principal: Principal, key: QueryableAttribute[Any], ids: Sequence[str]
-) -> list[str | None]:
-    async with hub.read() as session:
-        return await sources.named(
-            session, KIND, key, ids, joined=Campaign, visible=rules.visible(principal)
-        )
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute
 
 from hub import sources
 from hub.analytics import rollups
@@ -37,7 +35,7 @@ from storage.models.funds import FundAttribution, FundClaim, FundRequest
 DECIDED_CLAIMS = (ClaimStatus.APPROVED, ClaimStatus.PAID)
 
 
-KIND = sources.Kind(FundAttribution, FundAttribution.request_id)
+KIND = sources.Kind(FundAttribution, FundAttribution.request_id, FundRequest, rules.request_visible)
 
 
 async def set_source(
@@ -65,25 +63,6 @@ async def set_source(
                 field=field,
             )
     await sources.replace(session, KIND, target, request_id, by=principal.user_id, now=now)
-
-
-async def lead_sources(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[str | None]:
-    """The source request of each lead, in order; None when it names none the caller sees."""
-    return await _sources(hub, principal, FundAttribution.lead_id, ids)
-
-
-async def deal_sources(hub: Hub, *, principal: Principal, ids: Sequence[str]) -> list[str | None]:
-    """The source request of each registration, in order; None as for leads."""
-    return await _sources(hub, principal, FundAttribution.deal_registration_id, ids)
-
-
-async def _sources(
-    hub: Hub, principal: Principal, key: QueryableAttribute[Any], ids: Sequence[str]
-) -> list[str | None]:
-    async with hub.read() as session:
-        return await sources.named(
-            session, KIND, key, ids, joined=FundRequest, visible=rules.request_visible(principal)
-        )
 
 
 @dataclass(frozen=True)
