@@ -50,11 +50,15 @@ class GraphQLSocket:
 
 
 @asynccontextmanager
-async def graphql_socket(url: str, token: str) -> AsyncIterator[GraphQLSocket]:
+async def graphql_socket(
+    url: str, token: str, *, ack_wait: float = 5
+) -> AsyncIterator[GraphQLSocket]:
+    """A socket past `connection_ack`; `ack_wait` is how long the hub may take to accept it
+    (tests that open hundreds at once on a loaded machine give it longer)."""
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )
-        ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), ack_wait))
         assert ack["type"] == "connection_ack", ack
         yield GraphQLSocket(ws)
