@@ -22,6 +22,7 @@ from resolvers.fund_claims import FundClaimsMutation, FundClaimsQuery
 from resolvers.fund_proposals import FundProposalsMutation, FundProposalsQuery
 from resolvers.funds import FundsMutation, FundsQuery, FundsSubscription
 from resolvers.identity import IdentityMutation, IdentityQuery
+from resolvers.incentives import IncentivesMutation, IncentivesQuery, IncentivesSubscription
 from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.messaging import MessagingMutation, MessagingQuery, MessagingSubscription
@@ -62,6 +63,7 @@ DOMAINS = (
     Domain(FundClaimsQuery, FundClaimsMutation),
     Domain(FundProposalsQuery, FundProposalsMutation),
     Domain(CampaignsQuery, CampaignsMutation),
+    Domain(IncentivesQuery, IncentivesMutation, IncentivesSubscription),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))

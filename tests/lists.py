@@ -10,7 +10,10 @@ from hub.assets import service as asset_service
 from hub.assets.rules import AssetInput, AssetKind
 from hub.funds import claims
 from hub.orders import catalog, stock
+from hub.orders import service as orders
 from hub.orders.catalog import ProductInput
+from hub.orders.rules import OrderStatus
+from hub.orders.service import StatusChange
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
 from tests.conftest import data_of
@@ -57,6 +60,12 @@ LISTINGS: dict[str, Listing] = {
     "Query.fundRequests": Listing(top("fundRequests"), reader="seller"),
     "Query.fundClaims": Listing(top("fundClaims")),
     "Query.campaigns": Listing(top("campaigns"), reader="seller"),
+    "Query.incentivePrograms": Listing(top("incentivePrograms"), reader="seller"),
+    "IncentiveStatement.accruals": Listing(
+        "query($first: Int, $after: String, $id: ID!) { incentiveStatement(programId: $id) "
+        f"{{ accruals(first: $first, after: $after) {{ {PAGE} }} }} }}",
+        reader="seller",
+    ),
     "Query.stockMovements": Listing(
         "query($first: Int, $after: String, $sku: String!) { stockMovements(sku: $sku, "
         f"first: $first, after: $after) {{ {PAGE} }} }}"
@@ -100,6 +109,8 @@ class World:
             return {"id": self.ids["practice"]}
         if name == "Conversation.messages":
             return {"id": self.ids["conversation"]}
+        if name == "IncentiveStatement.accruals":
+            return {"id": self.ids["incentiveProgram"]}
         if name == "Query.stockMovements":
             return {"sku": "SW-24"}
         return {}
@@ -167,7 +178,37 @@ async def seed(factory: Factory) -> World:
         await gql(seller, SEND, c=world.ids["conversation"], body=body)
     await _funds(factory, gql, [alpha.id, beta.id], seller)
     await _campaigns(factory, gql)
+    world.ids["incentiveProgram"] = await _incentives(factory, gql, seller)
     return world
+
+
+async def _incentives(factory: Factory, gql: Any, seller: Actor) -> str:
+    """Two active programs paying per switch; two orders delivered to the seller's partner
+    accrue twice in each. Returns the second program."""
+    vendor = await factory.vendor_admin()
+    rule = {"kind": "PER_UNIT", "productLine": "NETWORKING", "rate": 500}
+    for name in ("Rebates H1", "Rebates H2"):
+        given = {
+            "name": name,
+            "startsOn": "2026-01-01",
+            "endsOn": "2026-12-31",
+            "currency": "USD",
+            "rules": [rule],
+        }
+        program = (await gql(vendor, CREATE_PROGRAM, input=given))["createIncentiveProgram"]
+        await gql(vendor, ACTIVATE_PROGRAM, id=program["id"])
+    for _ in range(2):
+        placed = await gql(seller, PLACE_ORDER, lines=[{"sku": "SW-24", "quantity": 1}])
+        for version, status in enumerate(["CONFIRMED", "ALLOCATED", "SHIPPED", "DELIVERED"], 1):
+            change = StatusChange(OrderStatus(status), version, carrier="DHL", tracking_number="T1")
+            await orders.change_status(
+                factory.hub,
+                principal=vendor.principal,
+                order_id=placed["placeOrder"]["id"],
+                change=change,
+            )
+    found: str = program["id"]
+    return found
 
 
 async def _campaigns(factory: Factory, gql: Any) -> None:
@@ -273,6 +314,9 @@ ENROL = "mutation($id: ID!) { enrol(courseId: $id) { id } }"
 COMPLETE = "mutation($e: ID!, $l: ID!) { completeLesson(enrolmentId: $e, lessonId: $l) { id } }"
 START = "mutation($input: ConversationInput!) { startConversation(input: $input) { id } }"
 SEND = "mutation($c: ID!, $body: String!) { sendMessage(conversationId: $c, body: $body) { id } }"
+CREATE_PROGRAM = """mutation($input: IncentiveProgramInput!) {
+  createIncentiveProgram(input: $input) { id } }"""
+ACTIVATE_PROGRAM = "mutation($id: ID!) { activateIncentiveProgram(id: $id) { id } }"
 CREATE_CAMPAIGN = "mutation($input: CampaignInput!) { createCampaign(input: $input) { id } }"
 PUBLISH_CAMPAIGN = """mutation($id: ID!) { updateCampaign(id: $id, input: {status: PUBLISHED}) {
   id } }"""

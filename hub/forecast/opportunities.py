@@ -28,6 +28,7 @@ from hub.forecast.rules import (
     OpportunityStatus,
     StageInput,
 )
+from hub.incentives import accrual
 from hub.leads.rules import TOPIC, LeadEventType, currency
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.partners import directory
@@ -446,6 +447,8 @@ async def _close(
     opportunity.status = status
     opportunity.closed_at = hub.clock.now()
     opportunity.close_reason = reason
+    if status is OpportunityStatus.WON:
+        await accrual.opportunity_won(session, opportunity, opportunity.closed_at)
     await _changed(hub, session, opportunity, ChangeKind.CLOSED, opportunity.stage, reason, by)
 
 

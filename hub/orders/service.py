@@ -14,6 +14,7 @@ from hub import events, validation
 from hub.analytics import rollups
 from hub.db import distinct, grouped_by
 from hub.errors import BadInput, Conflict, Forbidden, HubError, NotFound
+from hub.incentives import accrual
 from hub.leads.rules import currency as checked_currency
 from hub.orders import allocation, placement
 from hub.orders import settings as order_settings
@@ -125,6 +126,7 @@ async def change_status(
         await _apply(session, order, current, change, now=now, by=principal.user_id)
         await rollups.record(session, order, change.status, current, now.date())
         _history(hub, session, order, current, change.status, principal, change.note)
+        await accrual.order_moved(session, order, change.status, current, now)
         order.status = change.status
         order.version += 1
         order.updated_at = hub.clock.now()

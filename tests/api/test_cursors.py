@@ -37,6 +37,10 @@ SUBSCRIPTIONS = {
         "seller",
     ),
     "fundEvents": ("subscription($after: String) { fundEvents(after: $after) { cursor } }", "seller"),
+    "incentiveEvents": (
+        "subscription($after: String) { incentiveEvents(after: $after) { cursor } }",
+        "seller",
+    ),
 }  # fmt: skip
 
 

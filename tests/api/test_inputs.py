@@ -13,6 +13,7 @@ from hub.audience import Audience
 from hub.campaigns import rules as campaign_rules
 from hub.funds import budgets as fund_budgets
 from hub.funds import rules as fund_rules
+from hub.incentives import rules as incentive_rules
 from hub.knowledge import rules as knowledge_rules
 from hub.leads import deals
 from hub.leads import rules as lead_rules
@@ -31,6 +32,7 @@ from schema import (
     campaigns,
     funds,
     identity,
+    incentives,
     knowledge,
     leads,
     messaging,
@@ -53,6 +55,10 @@ PAIRS = [
     (funds.FundRequestInput, fund_rules.RequestInput, ["amount"]),
     (funds.FundRequestFilter, fund_rules.RequestFilter, []),
     (funds.FundAllocationFilter, fund_budgets.AllocationFilter, []),
+    (incentives.IncentiveRuleInput, incentive_rules.RuleInput, []),
+    (incentives.IncentiveProgramInput, incentive_rules.ProgramInput, []),
+    (incentives.IncentiveProgramChangesInput, incentive_rules.ProgramChanges, []),
+    (incentives.IncentiveProgramFilter, incentive_rules.ProgramFilter, []),
     (identity.UserFilter, HubUserFilter, []),
     (knowledge.VisibilityInput, Audience, []),
     (knowledge.ArticleInput, knowledge_rules.ArticleInput, ["visibility"]),

@@ -322,6 +322,37 @@ def test_a_partner_with_a_logo_gets_its_cobranded_brochure(
     assert without_logo == ["CONFLICT"]
 
 
+INCENTIVES = """{ incentivePrograms { edges { node { id name status rules { kind } } } } }"""
+INCENTIVE_STATEMENT = """query($p: ID!) { incentiveStatement(programId: $p) {
+  earned { amountMinor } paid { amountMinor } balance { amountMinor } payouts { reference }
+  accruals(first: 100) { edges { node { cause amount { amountMinor } } } } } }"""
+
+
+def test_incentive_programs_accrue_claw_back_and_pay_partners_their_own_rebates(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    vendor = nodes(server.gql(tokens["admin@vendor.example"], INCENTIVES)["incentivePrograms"])
+    prairie = tokens["admin@prairie.example"]
+    seen = nodes(server.gql(prairie, INCENTIVES)["incentivePrograms"])
+    this_year = next(p for p in seen if p["name"] == "Channel rebates, this year")
+    mine = server.gql(prairie, INCENTIVE_STATEMENT, {"p": this_year["id"]})["incentiveStatement"]
+    ledger = [edge["node"] for edge in mine["accruals"]["edges"]]
+
+    assert {p["name"]: p["status"] for p in vendor} == {
+        "Channel rebates, last year": "CLOSED",
+        "Channel rebates, this year": "ACTIVE",
+        "Storage SPIFF, next quarter": "DRAFT",
+    }
+    assert [p["name"] for p in seen] == ["Channel rebates, this year", "Channel rebates, last year"]
+    assert [rule["kind"] for rule in this_year["rules"]] == ["REVENUE_SHARE", "PER_UNIT", "SPIFF"]
+    assert mine["paid"]["amountMinor"] > 0 and len(mine["payouts"]) == 1
+    assert mine["earned"]["amountMinor"] == sum(e["amount"]["amountMinor"] for e in ledger)
+    assert mine["balance"]["amountMinor"] == (
+        mine["earned"]["amountMinor"] - mine["paid"]["amountMinor"]
+    )
+    assert "ORDER_DELIVERED" in {entry["cause"] for entry in ledger}
+
+
 PROPOSE = """query ($budgetId: ID!) {
   proposeFundAllocation(budgetId: $budgetId,
       rule: {basis: REVENUE_SHARE, top: 8, amount: {amountMinor: 8000000, currency: "USD"}}) {

@@ -7,6 +7,7 @@ from sqlalchemy import distinct, func, select
 
 from hub import demo
 from hub import users as user_service
+from hub.incentives.rules import AccrualCause, ProgramStatus
 from hub.leads.deals import DealStatus
 from hub.leads.rules import LeadStatus
 from hub.orders.rules import OrderStatus
@@ -22,6 +23,7 @@ from storage.models import (
     OrderStatusChange,
     User,
 )
+from storage.models.incentives import IncentiveAccrual, IncentiveBalance, IncentiveProgram
 
 
 async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
@@ -34,6 +36,12 @@ async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
         revoked = await session.scalar(
             select(func.count()).where(Certification.revoked_at.is_not(None))
         )
+        programs = set((await session.scalars(select(distinct(IncentiveProgram.status)))).all())
+        causes = set((await session.scalars(select(distinct(IncentiveAccrual.cause)))).all())
+        balances = list(await session.scalars(select(IncentiveBalance)))
+        clawbacks = await session.scalar(
+            select(func.count()).where(IncentiveAccrual.amount_minor < 0)
+        )
         counts = [
             await session.scalar(select(func.count()).select_from(model))
             for model in (OrderStatusChange, Message, Event)
@@ -42,6 +50,11 @@ async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
     assert orders == set(OrderStatus)
     assert deals == set(DealStatus)
     assert revoked == 1
+    assert programs == set(ProgramStatus)
+    assert causes == set(AccrualCause)
+    assert clawbacks
+    assert any(row.paid_minor for row in balances)
+    assert any(row.earned_minor > row.paid_minor for row in balances)  # earned since paid
     assert all(count and count > 10 for count in counts)
     assert await demo.seeded(hub)
     assert await demo.logins(hub) == logins

@@ -1,0 +1,1 @@
+"""Incentive programs and rebates: rules, accruals with clawbacks, statements, payouts."""
