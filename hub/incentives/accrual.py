@@ -202,15 +202,18 @@ async def settle(
 ) -> int:
     """Bring the ledger of the given partners (all when None) in line with their measures;
     return the number of accruals written."""
+    if partner_ids is not None:
+        # Lock the partners' balances before measuring: a move of the same partner racing
+        # this one commits first, and its order is then in the measures read below.
+        await _lock_balances(session, program.id, partner_ids, now)
     rules = await rules_of(session, program.id)
     found = await measures(session, program, rules, partner_ids)
-    held: dict[tuple[str, str], tuple[int, int]] = {}
+    held: dict[tuple[str, str], int] = {}
     statement = (
         select(
             IncentiveAccrual.partner_id,
             IncentiveAccrual.rule_id,
             func.sum(IncentiveAccrual.amount_minor),
-            func.max(IncentiveAccrual.id),
         )
         .where(IncentiveAccrual.program_id == program.id)
         .group_by(IncentiveAccrual.partner_id, IncentiveAccrual.rule_id)
@@ -219,10 +222,11 @@ async def settle(
         statement = statement.where(IncentiveAccrual.partner_id.in_(sorted(partner_ids)))
     partners = set(partner_ids) if partner_ids is not None else set()
     partners |= {partner for partner, _ in found.by_rule}
-    # Lock the partners' balances before reading what the ledger holds for them.
+    # Every partner's balance row exists (and is locked) before the ledger is read; for all
+    # partners the caller holds the program's row lock, which no move holds meanwhile.
     await _lock_balances(session, program.id, partners, now)
-    for partner_id, rule_id, total, _ in await session.execute(statement):
-        held[(partner_id, rule_id)] = (int(total), 0)
+    for partner_id, rule_id, total in await session.execute(statement):
+        held[(partner_id, rule_id)] = int(total)
         partners.add(partner_id)
     by_rule = {rule.id: rule for rule in rules}
     changes: dict[str, int] = defaultdict(int)
@@ -230,7 +234,7 @@ async def settle(
     for partner_id in sorted(partners):
         for rule_id, rule in by_rule.items():
             measure = found.by_rule.get((partner_id, rule_id), 0)
-            delta = earned(rule, measure) - held.get((partner_id, rule_id), (0, 0))[0]
+            delta = earned(rule, measure) - held.get((partner_id, rule_id), 0)
             if delta == 0:
                 continue
             session.add(
@@ -299,17 +303,21 @@ async def _lock_balances(
 
 
 async def _active_on(session: AsyncSession, day: date) -> list[IncentiveProgram]:
-    return list(
-        await session.scalars(
-            select(IncentiveProgram)
-            .where(
-                IncentiveProgram.status == ProgramStatus.ACTIVE,
-                IncentiveProgram.starts_on <= day,
-                IncentiveProgram.ends_on >= day,
-            )
-            .order_by(IncentiveProgram.id)
+    """The active programs whose period holds a day. Moves share a lock on every program
+    not closed (drafts too) that activation, recomputation and closing take alone: so a
+    program activated while a delivery is under way counts it once, either in the
+    activation (which waits for the delivery) or by the delivery (which waits for it)."""
+    rows = await session.scalars(
+        select(IncentiveProgram)
+        .where(
+            IncentiveProgram.status.in_([ProgramStatus.DRAFT, ProgramStatus.ACTIVE]),
+            IncentiveProgram.starts_on <= day,
+            IncentiveProgram.ends_on >= day,
         )
+        .order_by(IncentiveProgram.id)
+        .with_for_update(read=True)
     )
+    return [program for program in rows if program.status == ProgramStatus.ACTIVE]
 
 
 async def order_moved(

@@ -54,6 +54,8 @@ PROGRAMS = """query($filter: IncentiveProgramFilter) { incentivePrograms(filter:
 PROGRAM = "query($id: ID!) { incentiveProgram(id: $id) { name status } }"
 EVENTS = """subscription($after: String) { incentiveEvents(after: $after) { cursor type
   partnerId amount cause program { name } } }"""
+LEAD_STATUS = """mutation($id: ID!, $s: LeadStatus!) { updateLeadStatus(id: $id, status: $s) {
+  status } }"""
 RETURN = [{"status": "RETURN_REQUESTED", "note": "one arrived broken"}]
 
 RULES = [
@@ -394,3 +396,53 @@ async def test_bad_programs_are_refused_with_their_field_and_write_nothing(
     assert errors_of(unknown) == [("NOT_FOUND", "id")]
     running = await factory.gql(PROGRAMS, {"filter": {"runningOn": "2027-01-01"}}, actor=vendor)
     assert data_of(running)["incentivePrograms"]["totalCount"] == 0
+
+
+async def test_racing_deliveries_and_a_recomputation_count_each_order_once(
+    channel: dict[str, Any],
+) -> None:
+    factory, vendor, shop = channel["factory"], channel["vendor"], channel["shop"]
+    alpha, beta = channel["alpha"], channel["beta"]
+    program = (await create(factory, vendor))["id"]
+    data_of(await factory.gql(ACTIVATE, {"id": program}, actor=vendor))
+    value = {"amountMinor": 1_000_00, "currency": "USD"}
+    leads = [
+        await lead_for(factory, vendor, alpha, channel["alpha_org"].id, value=value)
+        for _ in range(4)
+    ]
+    for lead in leads:
+        for status in ("CONTACTED", "QUALIFIED"):
+            data_of(await factory.gql(LEAD_STATUS, {"id": lead, "s": status}, actor=alpha))
+    shipped = []
+    for buyer in [alpha] * 8 + [beta] * 2:
+        order = await shop.order(buyer, "USD", SW_24=1)
+        shipped.append((order, await shop.move(order, DELIVER[:3])))
+
+    # Eight Alpha and two Beta deliveries at once, four Alpha deals won, and a recomputation.
+    async def deliver(order: str, at: int) -> int:
+        return await shop.move(order, DELIVER[3:], at=at)
+
+    raced = await asyncio.gather(
+        *(deliver(order, at) for order, at in shipped),
+        *(factory.gql(LEAD_STATUS, {"id": lead, "s": "WON"}, actor=alpha) for lead in leads),
+        factory.gql(RECOMPUTE, {"id": program}, actor=vendor),
+    )
+    assert all("errors" not in body for body in raced[len(shipped) :]), raced
+
+    # Alpha: 800.00 USD, 5% of 500 + 10% of 300 = 55.00, and four SPIFFs of 250.00;
+    # Beta: 200.00 USD, 10.00.
+    alpha_seen = await statement(factory, alpha, program)
+    beta_seen = await statement(factory, beta, program)
+    assert alpha_seen["lines"][0]["measure"] == 80_000
+    assert alpha_seen["lines"][2]["measure"] == 4
+    assert (alpha_seen["earned"]["amountMinor"], beta_seen["earned"]["amountMinor"]) == (
+        105_500,
+        1_000,
+    )
+    for seen in (alpha_seen, beta_seen):
+        ledger = seen["accruals"]["edges"]
+        assert (
+            sum(e["node"]["amount"]["amountMinor"] for e in ledger) == seen["earned"]["amountMinor"]
+        )
+    again = data_of(await factory.gql(RECOMPUTE, {"id": program}, actor=vendor))
+    assert again["recomputeIncentives"]["adjustments"] == 0
