@@ -48,6 +48,10 @@ strawberry.enum(
 strawberry.enum(IncentiveEventType)
 
 
+def _maybe(value: int | None) -> MinorUnits | None:
+    return None if value is None else MinorUnits(value)
+
+
 def _money(amount: int, currency: str) -> Money:
     return Money(amount_minor=MinorUnits(amount), currency=currency)
 
@@ -69,16 +73,16 @@ class IncentiveRule:
     kind: RuleKind
     product_line: str | None = strawberry.field(description="Null: every product line.")
     tier: Tier | None = strawberry.field(description="Null: partners of every tier.")
-    rate: int = strawberry.field(
+    rate: MinorUnits = strawberry.field(
         description="Basis points of revenue (REVENUE_SHARE) or minor units per unit or deal."
     )
-    threshold: int = strawberry.field(
+    threshold: MinorUnits = strawberry.field(
         description="Below this measure (revenue minor units, units or deals) it pays nothing."
     )
-    accelerator_from: int | None = strawberry.field(
+    accelerator_from: MinorUnits | None = strawberry.field(
         description="Past this measure the part above pays acceleratedRate."
     )
-    accelerated_rate: int | None
+    accelerated_rate: MinorUnits | None
 
     @classmethod
     def from_model(cls, model: RuleModel) -> IncentiveRule:
@@ -87,10 +91,10 @@ class IncentiveRule:
             kind=RuleKind(model.kind),
             product_line=model.product_line,
             tier=Tier(model.tier) if model.tier else None,
-            rate=model.rate,
-            threshold=model.threshold,
-            accelerator_from=model.accelerator_from,
-            accelerated_rate=model.accelerated_rate,
+            rate=MinorUnits(model.rate),
+            threshold=MinorUnits(model.threshold),
+            accelerator_from=_maybe(model.accelerator_from),
+            accelerated_rate=_maybe(model.accelerated_rate),
         )
 
 
@@ -136,7 +140,7 @@ async def program_of(info: Info, program_id: str) -> IncentiveProgram | None:
 @strawberry.type(description="What one rule earned a partner.")
 class IncentiveStatementLine:
     rule: IncentiveRule
-    measure: int = strawberry.field(
+    measure: MinorUnits = strawberry.field(
         description="The rule's measure: net revenue in minor units, net units or won deals."
     )
     earned: Money
@@ -148,7 +152,7 @@ class IncentiveStatementLine:
 class IncentiveAccrual:
     id: strawberry.ID
     amount: Money
-    measure: int = strawberry.field(description="The rule's measure after the change.")
+    measure: MinorUnits = strawberry.field(description="The rule's measure after the change.")
     cause: AccrualCause
     order_id: strawberry.ID | None
     opportunity_id: strawberry.ID | None
@@ -160,7 +164,7 @@ class IncentiveAccrual:
         return cls(
             id=strawberry.ID(str(model.id)),
             amount=_money(model.amount_minor, currency),
-            measure=model.basis,
+            measure=MinorUnits(model.basis),
             cause=AccrualCause(model.cause),
             order_id=strawberry.ID(model.order_id) if model.order_id else None,
             opportunity_id=strawberry.ID(model.opportunity_id) if model.opportunity_id else None,
@@ -216,7 +220,7 @@ class IncentiveStatement:
             lines=[
                 IncentiveStatementLine(
                     rule=IncentiveRule.from_model(line.rule),
-                    measure=line.measure,
+                    measure=MinorUnits(line.measure),
                     earned=_money(line.earned_minor, code),
                 )
                 for line in found.lines
@@ -292,15 +296,19 @@ class IncentiveEvent:
 @strawberry.input(description="What a rule pays for; see IncentiveRuleKind.")
 class IncentiveRuleInput:
     kind: RuleKind
-    rate: int = strawberry.field(
+    rate: MinorUnits = strawberry.field(
         description="Basis points of revenue (REVENUE_SHARE, at most 10000) or minor units "
         "per unit (PER_UNIT) or per won deal (SPIFF)."
     )
     product_line: str | None = None
     tier: Tier | None = None
-    threshold: int = 0
-    accelerator_from: int | None = None
-    accelerated_rate: int | None = None
+    threshold: MinorUnits = strawberry.field(
+        default=MinorUnits(0),
+        description="The measure below which it pays nothing: revenue in minor units, units "
+        "or deals.",
+    )
+    accelerator_from: MinorUnits | None = None
+    accelerated_rate: MinorUnits | None = None
 
 
 @strawberry.input(description="A new program; it starts as a DRAFT.")

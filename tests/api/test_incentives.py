@@ -34,7 +34,7 @@ CREATE = """mutation($input: IncentiveProgramInput!) { createIncentiveProgram(in
   acceleratedRate } } }"""
 UPDATE = """mutation($id: ID!, $input: IncentiveProgramChangesInput!, $v: Int) {
   updateIncentiveProgram(id: $id, input: $input, expectedVersion: $v) { id version
-  rules { kind } } }"""
+  rules { kind threshold } } }"""
 ACTIVATE = "mutation($id: ID!) { activateIncentiveProgram(id: $id) { id status } }"
 CLOSE = "mutation($id: ID!) { closeIncentiveProgram(id: $id) { id status } }"
 RECOMPUTE = """mutation($id: ID!) { recomputeIncentives(programId: $id) { adjustments
@@ -378,12 +378,18 @@ async def test_bad_programs_are_refused_with_their_field_and_write_nothing(
 
     program = await create(factory, vendor)
     changed = await factory.gql(
-        UPDATE, {"id": program["id"], "input": {"rules": [RULES[2]]}, "v": 1}, actor=vendor
+        UPDATE,
+        {
+            "id": program["id"],
+            "input": {"rules": [{**RULES[2], "threshold": 5_000_000_000}]},
+            "v": 1,
+        },
+        actor=vendor,
     )
-    assert data_of(changed)["updateIncentiveProgram"] == {
+    assert data_of(changed)["updateIncentiveProgram"] == {  # past 32 bits: a MinorUnits
         "id": program["id"],
         "version": 2,
-        "rules": [{"kind": "SPIFF"}],
+        "rules": [{"kind": "SPIFF", "threshold": 5_000_000_000}],
     }
     stale = await factory.gql(UPDATE, {"id": program["id"], "input": {}, "v": 1}, actor=vendor)
     assert errors_of(stale) == [("CONFLICT", "expectedVersion")]
