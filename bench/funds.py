@@ -2,7 +2,7 @@
 and concurrent fund approvals racing for one allocation.
 
 Starts its own PostgreSQL 15 (bench/_analytics_seed.py: Pareto-skewed partners, orders over
-the 3 years before today with returns and cancellations, an EUR rate), migrates it, seeds it
+the 3 years before today with returns and cancellations; an EUR rate), migrates it, seeds it
 with COPY and adds, also by COPY, this year's MDF budget allocated to every partner with
 --requests fund requests in every state (submitted, approved, rejected, withdrawn) and a claim
 for each approved one (submitted, approved, paid). Then one `channelhub serve`:
@@ -50,7 +50,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 
-from bench._analytics_seed import Seeder, hub_env, postgres, rebuild, seed
+from bench._analytics_seed import EUR_RATE, YEARS, Seeder, hub_env, postgres, seed
 from bench.analytics import Stopped, _cancel_on_signals, _figures, _loads, _ms, _stop, gql
 from bench.messaging import ADMIN_EMAIL, PASSWORD, channelhub, hub_processes, login, run_client
 
@@ -86,6 +86,19 @@ SELECT coalesce(sum((l.shipped_quantity - l.returned_quantity) * l.unit_minor * 
   JOIN rates r ON r.currency = o.currency
    AND r.valid_from <= (o.created_at AT TIME ZONE 'UTC')::date
    AND (r.until IS NULL OR (o.created_at AT TIME ZONE 'UTC')::date < r.until)"""
+
+
+async def eur_rate(db: asyncpg.Connection, now: datetime) -> None:
+    """The EUR rate from before the first order (the revenue rollups are not rebuilt: no
+    figure here reads them)."""
+    await db.execute(
+        "INSERT INTO exchange_rates (currency, valid_from, rate, set_by_id, set_at) "
+        "SELECT 'EUR', $1, $2, id, $3 FROM users WHERE email = $4",
+        (now - timedelta(days=YEARS * 365 + 30)).date(),
+        EUR_RATE,
+        now,
+        ADMIN_EMAIL,
+    )
 
 
 async def seed_funds(
@@ -332,7 +345,7 @@ async def bench(args: argparse.Namespace, url: str, folder: Path) -> None:
     db = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
         seeder = await seed(db, args.partners, args.orders, args.leads)
-        await rebuild(db, env, seeder.now)
+        await eur_rate(db, seeder.now)
         allocation, raced = await seed_funds(db, seeder, args.requests, args.approvals, args.room)
         year = seeder.now.year - 1
         with hub_processes(env, 1, str(folder)) as hubs:

@@ -29,6 +29,7 @@ from resolvers.messaging import MessagingMutation, MessagingQuery, MessagingSubs
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
 from resolvers.product_lines import ProductLinesMutation, ProductLinesQuery
+from resolvers.programs import ProgramsMutation, ProgramsQuery
 from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
 from schema.documents import Budgets, Documents
 from schema.errors import shape
@@ -64,6 +65,7 @@ DOMAINS = (
     Domain(FundProposalsQuery, FundProposalsMutation),
     Domain(CampaignsQuery, CampaignsMutation),
     Domain(IncentivesQuery, IncentivesMutation, IncentivesSubscription),
+    Domain(ProgramsQuery, ProgramsMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))

@@ -10,6 +10,7 @@ import strawberry
 from hub import files
 from hub import partners as partner_service
 from hub.partners import PartnerStatus, PartnerType, Tier, logos
+from hub.programs import onboarding
 from schema.context import Info
 from schema.identity import IdentityLoaders, Organization, User
 from schema.inputs import to_hub
@@ -68,6 +69,35 @@ class PartnerChange:
             return None
         model = await IdentityLoaders.of(info).user_by_id.load(self.changed_by_id)
         return User.from_model(model) if model else None
+
+
+strawberry.enum(
+    onboarding.ItemKey,
+    name="OnboardingItemKey",
+    description="AGREEMENTS_ACCEPTED: the current version of every required agreement of the "
+    "published programs; USER_CERTIFIED: a user holds a valid certification; "
+    "PROFILE_COMPLETE: legal name, street, city, postal code, website and description.",
+)
+
+
+@strawberry.type(description="One step of onboarding.")
+class OnboardingItem:
+    key: onboarding.ItemKey
+    done: bool
+    detail: str = strawberry.field(description="What is done, or what is left to do.")
+
+
+@strawberry.type(description="What an ONBOARDING partner must do; once complete it becomes ACTIVE.")
+class OnboardingChecklist:
+    complete: bool
+    items: list[OnboardingItem]
+
+    @classmethod
+    def of(cls, found: onboarding.Checklist) -> OnboardingChecklist:
+        return cls(
+            complete=found.complete,
+            items=[OnboardingItem(key=i.key, done=i.done, detail=i.detail) for i in found.items],
+        )
 
 
 @strawberry.type(description="A partner company: profile, tier, lifecycle and channel position.")
@@ -139,6 +169,20 @@ class Partner:
     async def logo(self, info: Info) -> PartnerLogo | None:
         model = await PartnerLoaders.of(info).logo_by_partner.load(str(self.id))
         return None if model is None else PartnerLogo.from_model(model)
+
+    @strawberry.field(
+        description="Its onboarding checklist: for vendor-side accounts, the partner itself "
+        "and its distributor; null for anyone else."
+    )
+    async def onboarding(self, info: Info) -> OnboardingChecklist | None:
+        principal = info.context.require_principal()
+        if not principal.is_vendor and principal.organization_id not in (
+            str(self.id),
+            self.parent_id,
+        ):
+            return None
+        found = await PartnerLoaders.of(info).onboarding_by_partner.load(str(self.id))
+        return None if found is None else OnboardingChecklist.of(found)
 
     @strawberry.field(description="Sub-partners of a distributor.")
     async def sub_partners(self, info: Info) -> list[Partner]:
@@ -334,6 +378,9 @@ class PartnerLogo:
 class PartnerLoaders(LoaderSet):
     """A partner's sub-resellers, specializations, territories and field history."""
 
+    onboarding_by_partner = loader[str, onboarding.Checklist | None](
+        lambda hub, principal, ids: onboarding.checklists(hub, ids)
+    )
     partners_by_parent = loader[str, list[PartnerModel]](
         lambda hub, principal, ids: partner_service.children_by_parent(
             hub, principal=principal, ids=ids

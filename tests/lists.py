@@ -61,6 +61,7 @@ LISTINGS: dict[str, Listing] = {
     "Query.fundClaims": Listing(top("fundClaims")),
     "Query.campaigns": Listing(top("campaigns"), reader="seller"),
     "Query.incentivePrograms": Listing(top("incentivePrograms"), reader="seller"),
+    "Query.partnerPrograms": Listing(top("partnerPrograms"), reader="seller"),
     "IncentiveStatement.accruals": Listing(
         "query($first: Int, $after: String, $id: ID!) { incentiveStatement(programId: $id) "
         f"{{ accruals(first: $first, after: $after) {{ {PAGE} }} }} }}",
@@ -179,6 +180,9 @@ async def seed(factory: Factory) -> World:
     await _funds(factory, gql, [alpha.id, beta.id], seller)
     await _campaigns(factory, gql)
     world.ids["incentiveProgram"] = await _incentives(factory, gql, seller)
+    for name in ("Reseller program", "MSP program"):
+        made = await gql(vendor, CREATE_PARTNER_PROGRAM, input={"name": name})
+        await gql(vendor, PUBLISH_PARTNER_PROGRAM, id=made["createPartnerProgram"]["id"])
     return world
 
 
@@ -314,6 +318,10 @@ ENROL = "mutation($id: ID!) { enrol(courseId: $id) { id } }"
 COMPLETE = "mutation($e: ID!, $l: ID!) { completeLesson(enrolmentId: $e, lessonId: $l) { id } }"
 START = "mutation($input: ConversationInput!) { startConversation(input: $input) { id } }"
 SEND = "mutation($c: ID!, $body: String!) { sendMessage(conversationId: $c, body: $body) { id } }"
+CREATE_PARTNER_PROGRAM = """mutation($input: PartnerProgramInput!) {
+  createPartnerProgram(input: $input) { id } }"""
+PUBLISH_PARTNER_PROGRAM = """mutation($id: ID!) {
+  updatePartnerProgram(id: $id, input: {status: PUBLISHED}) { id } }"""
 CREATE_PROGRAM = """mutation($input: IncentiveProgramInput!) {
   createIncentiveProgram(input: $input) { id } }"""
 ACTIVATE_PROGRAM = "mutation($id: ID!) { activateIncentiveProgram(id: $id) { id } }"

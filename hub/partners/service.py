@@ -22,6 +22,7 @@ from hub.partners.rules import (
     PartnerType,
     Tier,
 )
+from hub.programs import onboarding
 from hub.roles import OrganizationKind, Principal, Role, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import (
@@ -105,6 +106,8 @@ async def update_profile(
         partner.version += 1
         partner.updated_at = hub.clock.now()
         await session.flush()
+        # A profile completed while onboarding may be the checklist's last item.
+        await onboarding.advance(hub, session, partner.id, by=principal.user_id)
     return partner
 
 

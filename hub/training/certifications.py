@@ -16,6 +16,7 @@ from hub import events, product_lines, validation
 from hub.db import grouped_by, in_key_order, upsert
 from hub.errors import BadInput, Conflict, NotFound
 from hub.pagination import Page, PageRequest, keyset_page
+from hub.programs import onboarding
 from hub.roles import Principal, require_vendor_staff
 from hub.runtime import Hub
 from hub.training.rules import (
@@ -231,6 +232,8 @@ async def _issue(
         organization_id=enrolment.organization_id,
         extra={"expiresAt": expires.isoformat(), "renewed": renewed},
     )
+    # A first certified user may be the onboarding checklist's last item.
+    await onboarding.advance(hub, session, enrolment.organization_id, by=None)
 
 
 async def emit(

@@ -25,6 +25,7 @@ from hub.partners import directory
 from hub.partners import rules as partner_rules
 from hub.partners.rules import PartnerType, Tier
 from hub.product_lines import ProductLineInput as HubProductLineInput
+from hub.programs import service as program_service
 from hub.training import rules as training_rules
 from hub.users import UserFilter as HubUserFilter
 from schema import (
@@ -39,6 +40,7 @@ from schema import (
     orders,
     partners,
     product_lines,
+    programs,
     training,
 )
 from schema import deals as schema_deals
@@ -59,6 +61,11 @@ PAIRS = [
     (incentives.IncentiveProgramInput, incentive_rules.ProgramInput, []),
     (incentives.IncentiveProgramChangesInput, incentive_rules.ProgramChanges, []),
     (incentives.IncentiveProgramFilter, incentive_rules.ProgramFilter, []),
+    (programs.ProgramTierInput, program_service.TierInput, []),
+    (programs.PartnerProgramInput, program_service.ProgramInput, []),
+    (programs.PartnerProgramChangesInput, program_service.ProgramChanges, []),
+    (programs.PartnerProgramFilter, program_service.ProgramFilter, []),
+    (programs.AgreementInput, program_service.AgreementInput, []),
     (identity.UserFilter, HubUserFilter, []),
     (knowledge.VisibilityInput, Audience, []),
     (knowledge.ArticleInput, knowledge_rules.ArticleInput, ["visibility"]),

@@ -353,6 +353,52 @@ def test_incentive_programs_accrue_claw_back_and_pay_partners_their_own_rebates(
     assert "ORDER_DELIVERED" in {entry["cause"] for entry in ledger}
 
 
+PARTNER_PROGRAMS = """{ partnerPrograms { edges { node { name status
+  tiers { tier benefits requirements }
+  agreements { title currentNumber accepted versions { number summary downloadUrl }
+    acceptances { number partner { name } } } } } } }"""
+HARBOUR = """query($id: ID!) { partner(id: $id) { name status
+  onboarding { complete items { key done detail } } } }"""
+PARTNER_IDS = """{ partners(first: 100) { edges { node { id name } } } }"""
+
+
+def test_the_partner_program_has_tiers_and_agreements_accepted_version_by_version(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    vendor = tokens["admin@vendor.example"]
+    [program] = nodes(server.gql(vendor, PARTNER_PROGRAMS)["partnerPrograms"])
+    [mine] = nodes(server.gql(tokens["admin@prairie.example"], PARTNER_PROGRAMS)["partnerPrograms"])
+    conduct, terms = program["agreements"]
+    partners = {p["name"]: p["id"] for p in nodes(server.gql(vendor, PARTNER_IDS)["partners"])}
+    harbour = server.gql(vendor, HARBOUR, {"id": partners["Harbour Networks"]})["partner"]
+
+    assert (program["name"], program["status"]) == ("Partner program 2026", "PUBLISHED")
+    assert [tier["tier"] for tier in program["tiers"]] == [
+        "PLATINUM",
+        "GOLD",
+        "SILVER",
+        "REGISTERED",
+    ]
+    assert (terms["title"], terms["currentNumber"], conduct["currentNumber"]) == (
+        "Partner agreement",
+        2,
+        1,
+    )
+    assert [v["number"] for v in terms["versions"]] == [2, 1]
+    pdf = httpx.get(terms["versions"][0]["downloadUrl"], timeout=30).content
+    assert "Edition 2026" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    by_version = {n: {a["partner"]["name"] for a in terms["acceptances"] if a["number"] == n} for n in (1, 2)}  # fmt: skip
+    assert by_version[2] and by_version[2] < by_version[1]
+    assert {a["partner"]["name"] for a in mine["agreements"][1]["acceptances"]} == {"Prairie IT"}
+    assert mine["agreements"][0]["accepted"] is True  # the code of conduct has one version
+    assert harbour["status"] == "ONBOARDING" and harbour["onboarding"]["complete"] is False
+    assert harbour["onboarding"]["items"][0] == {
+        "key": "AGREEMENTS_ACCEPTED",
+        "done": False,
+        "detail": "to accept: Code of conduct (version 1), Partner agreement (version 2)",
+    }
+
+
 PROPOSE = """query ($budgetId: ID!) {
   proposeFundAllocation(budgetId: $budgetId,
       rule: {basis: REVENUE_SHARE, top: 8, amount: {amountMinor: 8000000, currency: "USD"}}) {

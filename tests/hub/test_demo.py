@@ -24,6 +24,7 @@ from storage.models import (
     User,
 )
 from storage.models.incentives import IncentiveAccrual, IncentiveBalance, IncentiveProgram
+from storage.models.programs import AgreementAcceptance
 
 
 async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
@@ -39,6 +40,7 @@ async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
         programs = set((await session.scalars(select(distinct(IncentiveProgram.status)))).all())
         causes = set((await session.scalars(select(distinct(IncentiveAccrual.cause)))).all())
         balances = list(await session.scalars(select(IncentiveBalance)))
+        accepted = await session.scalar(select(func.count()).select_from(AgreementAcceptance))
         clawbacks = await session.scalar(
             select(func.count()).where(IncentiveAccrual.amount_minor < 0)
         )
@@ -53,6 +55,7 @@ async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
     assert programs == set(ProgramStatus)
     assert causes == set(AccrualCause)
     assert clawbacks
+    assert accepted and accepted > 20
     assert any(row.paid_minor for row in balances)
     assert any(row.earned_minor > row.paid_minor for row in balances)  # earned since paid
     assert all(count and count > 10 for count in counts)

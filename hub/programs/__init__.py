@@ -1,0 +1,1 @@
+"""Partner programs, their agreements and the onboarding checklist."""

@@ -1,0 +1,243 @@
+"""GraphQL types of partner programs: tiers' benefits and requirements, agreements, their
+versions and acceptances."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from hub import files
+from hub.partners import Tier
+from hub.programs import service as program_service
+from hub.programs.service import ProgramStatus
+from schema.context import Info
+from schema.loading import LoaderSet, loader
+from schema.partners import Partner, partner_of
+from storage.models.programs import Agreement as AgreementModel
+from storage.models.programs import AgreementAcceptance as AcceptanceModel
+from storage.models.programs import AgreementVersion as VersionModel
+from storage.models.programs import PartnerProgram as ProgramModel
+from storage.models.programs import ProgramTier as TierModel
+
+strawberry.enum(
+    ProgramStatus,
+    name="PartnerProgramStatus",
+    description="DRAFT until PUBLISHED to partners; RETIRED when replaced (it may be "
+    "published again). Partners see published programs only.",
+)
+
+
+class ProgramLoaders(LoaderSet):
+    """Programs and what hangs off them, as the caller may see them."""
+
+    program_tiers_by_program = loader[str, list[TierModel]](
+        lambda hub, principal, ids: program_service.tiers_by_program(hub, ids)
+    )
+    agreements_by_program = loader[str, list[AgreementModel]](
+        lambda hub, principal, ids: program_service.agreements_by_program(hub, ids)
+    )
+    versions_by_agreement = loader[str, list[VersionModel]](
+        lambda hub, principal, ids: program_service.versions_by_agreement(hub, ids)
+    )
+    acceptances_by_agreement = loader[str, list[AcceptanceModel]](
+        lambda hub, principal, ids: program_service.acceptances_by_agreement(
+            hub, principal=principal, ids=ids
+        )
+    )
+
+
+@strawberry.type(description="What partners of a tier get from a program and must do.")
+class ProgramTier:
+    tier: Tier
+    benefits: list[str]
+    requirements: list[str]
+
+
+@strawberry.type(description="One version of an agreement's terms, a PDF.")
+class AgreementVersion:
+    id: strawberry.ID
+    number: int = strawberry.field(description="1, 2, ...: the highest is current.")
+    summary: str = strawberry.field(description="What changed in it.")
+    file_name: str
+    size: int
+    content_type: str
+    sha256: str
+    published_at: datetime
+    object_key: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: VersionModel) -> AgreementVersion:
+        return cls(
+            id=strawberry.ID(model.id),
+            number=model.number,
+            summary=model.summary,
+            file_name=model.file_name,
+            size=model.size,
+            content_type=model.content_type,
+            sha256=model.sha256,
+            published_at=model.published_at,
+            object_key=model.object_key,
+        )
+
+    @strawberry.field(description="A short-lived link to the PDF.")
+    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
+        return await files.download_url(
+            info.context.hub,
+            self.object_key,
+            file_name=self.file_name,
+            content_type=self.content_type,
+            expires_in=expires_in_seconds,
+        )
+
+
+@strawberry.type(description="A partner's acceptance of one version of an agreement.")
+class AgreementAcceptance:
+    id: strawberry.ID
+    agreement_id: strawberry.ID
+    version_id: strawberry.ID
+    number: int = strawberry.field(description="The version accepted.")
+    accepted_at: datetime
+    accepted_by_id: strawberry.ID | None = strawberry.field(description="The partner admin.")
+    partner_id: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: AcceptanceModel) -> AgreementAcceptance:
+        return cls(
+            id=strawberry.ID(model.id),
+            agreement_id=strawberry.ID(model.agreement_id),
+            version_id=strawberry.ID(model.version_id),
+            number=model.number,
+            accepted_at=model.accepted_at,
+            accepted_by_id=strawberry.ID(model.accepted_by_id) if model.accepted_by_id else None,
+            partner_id=model.partner_id,
+        )
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner:
+        return await partner_of(info, self.partner_id)
+
+
+@strawberry.type(description="Terms of a program; a required one is accepted before ACTIVE.")
+class Agreement:
+    id: strawberry.ID
+    title: str
+    required: bool
+    current_number: int = strawberry.field(description="0 until a version is published.")
+
+    @strawberry.field(description="Every version, newest first.")
+    async def versions(self, info: Info) -> list[AgreementVersion]:
+        rows = await ProgramLoaders.of(info).versions_by_agreement.load(str(self.id))
+        return [AgreementVersion.from_model(row) for row in rows]
+
+    @strawberry.field(description="The version to accept; null until one is published.")
+    async def current_version(self, info: Info) -> AgreementVersion | None:
+        rows = await ProgramLoaders.of(info).versions_by_agreement.load(str(self.id))
+        return AgreementVersion.from_model(rows[0]) if rows else None
+
+    @strawberry.field(
+        description="Acceptances, oldest first: vendor-side accounts all, a partner its channel's."
+    )
+    async def acceptances(self, info: Info) -> list[AgreementAcceptance]:
+        rows = await ProgramLoaders.of(info).acceptances_by_agreement.load(str(self.id))
+        return [AgreementAcceptance.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Partners: whether your organization accepted the current version."
+    )
+    async def accepted(self, info: Info) -> bool | None:
+        principal = info.context.require_principal()
+        if not principal.is_partner:
+            return None
+        rows = await ProgramLoaders.of(info).acceptances_by_agreement.load(str(self.id))
+        return any(
+            row.partner_id == principal.organization_id and row.number == self.current_number
+            for row in rows
+        )
+
+    @classmethod
+    def from_model(cls, model: AgreementModel) -> Agreement:
+        return cls(
+            id=strawberry.ID(model.id),
+            title=model.title,
+            required=model.required,
+            current_number=model.current_number,
+        )
+
+
+@strawberry.type(description='A partner program, e.g. "Reseller program 2027".')
+class PartnerProgram:
+    id: strawberry.ID
+    name: str
+    description: str
+    status: ProgramStatus
+    version: int = strawberry.field(description="1, and one more on every change.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, model: ProgramModel) -> PartnerProgram:
+        return cls(
+            id=strawberry.ID(model.id),
+            name=model.name,
+            description=model.description,
+            status=ProgramStatus(model.status),
+            version=model.version,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+        )
+
+    @strawberry.field(description="Each tier's benefits and requirements, in order.")
+    async def tiers(self, info: Info) -> list[ProgramTier]:
+        rows = await ProgramLoaders.of(info).program_tiers_by_program.load(str(self.id))
+        return [
+            ProgramTier(
+                tier=Tier(row.tier),
+                benefits=list(row.benefits),
+                requirements=list(row.requirements),
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(description="Its agreements, by title.")
+    async def agreements(self, info: Info) -> list[Agreement]:
+        rows = await ProgramLoaders.of(info).agreements_by_program.load(str(self.id))
+        return [Agreement.from_model(row) for row in rows]
+
+
+@strawberry.input
+class ProgramTierInput:
+    tier: Tier
+    benefits: list[str] = strawberry.field(default_factory=list)
+    requirements: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A new program; it starts as a DRAFT.")
+class PartnerProgramInput:
+    name: str
+    description: str = ""
+    tiers: list[ProgramTierInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Only the fields given change; tiers are replaced.")
+class PartnerProgramChangesInput:
+    name: str | None = None
+    description: str | None = None
+    tiers: list[ProgramTierInput] | None = None
+    status: ProgramStatus | None = strawberry.field(
+        default=None, description="DRAFT -> PUBLISHED <-> RETIRED."
+    )
+
+
+@strawberry.input
+class PartnerProgramFilter:
+    statuses: list[ProgramStatus] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AgreementInput:
+    program_id: strawberry.ID
+    title: str
+    required: bool = strawberry.field(
+        default=True, description="Accepted before a partner becomes ACTIVE."
+    )
