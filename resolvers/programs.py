@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from hub.programs import service as programs
+from hub.programs import vetting
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.programs import (
@@ -12,10 +13,16 @@ from schema.programs import (
     AgreementAcceptance,
     AgreementInput,
     AgreementVersion,
+    ApplicationDocument,
+    ApplicationNote,
+    PartnerApplication,
+    PartnerApplicationFilter,
     PartnerProgram,
     PartnerProgramChangesInput,
     PartnerProgramFilter,
     PartnerProgramInput,
+    RecruitmentStage,
+    RecruitmentStageInput,
 )
 from schema.relay import Connection, page_request
 from schema.uploads import Upload, bytes_of, file_of
@@ -49,9 +56,117 @@ class ProgramsQuery:
         )
         return PartnerProgram.from_model(model)
 
+    @strawberry.field(description="The stages applications are vetted through (vendor staff).")
+    async def recruitment_stages(self, info: Info) -> list[RecruitmentStage]:
+        found = await vetting.stages(info.context.hub, principal=info.context.require_principal())
+        return [RecruitmentStage(code=code, name=name) for code, name in found]
+
+    @strawberry.field(
+        description="Partner applications, newest first, with their vetting (vendor staff)."
+    )
+    async def partner_applications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: PartnerApplicationFilter | None = None,
+    ) -> Connection[PartnerApplication]:
+        page = await vetting.list_applications(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            filter=to_hub(filter or PartnerApplicationFilter(), vetting.ApplicationFilter),
+            page=page_request(info, first, after),
+        )
+        return Connection[PartnerApplication].of(page, PartnerApplication.of)
+
+    @strawberry.field(description="One partner's application and its vetting (vendor staff).")
+    async def partner_application(
+        self, info: Info, partner_id: strawberry.ID
+    ) -> PartnerApplication:
+        found = await vetting.get(
+            info.context.hub, principal=info.context.require_principal(), partner_id=partner_id
+        )
+        return PartnerApplication.of(found)
+
 
 @strawberry.type
 class ProgramsMutation:
+    @strawberry.mutation(
+        description="Replace the stages applications are vetted through, in order (vendor "
+        "staff); CONFLICT to remove one an application is at."
+    )
+    async def set_recruitment_stages(
+        self, info: Info, stages: list[RecruitmentStageInput]
+    ) -> list[RecruitmentStage]:
+        found = await vetting.set_stages(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            wanted=[to_hub(stage, vetting.StageInput) for stage in stages],
+        )
+        return [RecruitmentStage(code=code, name=name) for code, name in found]
+
+    @strawberry.mutation(description="Give an application an owner among vendor staff.")
+    async def assign_partner_application(
+        self, info: Info, partner_id: strawberry.ID, owner_id: strawberry.ID
+    ) -> PartnerApplication:
+        found = await vetting.assign(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_id=partner_id,
+            owner_id=owner_id,
+        )
+        return PartnerApplication.of(found)
+
+    @strawberry.mutation(
+        description="Move an application to a stage (vendor staff); with `expectedVersion`, "
+        "CONFLICT when someone moved it first."
+    )
+    async def move_partner_application(
+        self,
+        info: Info,
+        partner_id: strawberry.ID,
+        stage: str,
+        expected_version: int | None = None,
+    ) -> PartnerApplication:
+        found = await vetting.move(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_id=partner_id,
+            stage=stage,
+            expected_version=expected_version,
+        )
+        return PartnerApplication.of(found)
+
+    @strawberry.mutation(description="Add a note to an application (vendor staff).")
+    async def add_application_note(
+        self, info: Info, partner_id: strawberry.ID, body: str
+    ) -> ApplicationNote:
+        note = await vetting.add_note(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_id=partner_id,
+            body=body,
+        )
+        return ApplicationNote.from_model(note)
+
+    @strawberry.mutation(
+        description="Keep a document with an application, typed from its bytes (multipart "
+        "request; vendor staff)."
+    )
+    async def upload_application_document(
+        self, info: Info, partner_id: strawberry.ID, title: str, file: Upload
+    ) -> ApplicationDocument:
+        upload = await file_of(file)
+        document = await vetting.add_document(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            partner_id=partner_id,
+            title=title,
+            file_name=upload.filename,
+            chunks=bytes_of(upload),
+        )
+        return ApplicationDocument.from_model(document)
+
     @strawberry.mutation(description="Draft a partner program with its tiers (vendor staff).")
     async def create_partner_program(
         self, info: Info, input: PartnerProgramInput

@@ -8,8 +8,9 @@ from datetime import datetime
 import strawberry
 
 from hub import files
-from hub.partners import Tier
+from hub.partners import PartnerStatus, Tier
 from hub.programs import service as program_service
+from hub.programs import vetting
 from hub.programs.service import ProgramStatus
 from schema.context import Info
 from schema.loading import LoaderSet, loader
@@ -17,6 +18,8 @@ from schema.partners import Partner, partner_of
 from storage.models.programs import Agreement as AgreementModel
 from storage.models.programs import AgreementAcceptance as AcceptanceModel
 from storage.models.programs import AgreementVersion as VersionModel
+from storage.models.programs import ApplicationDocument as DocumentModel
+from storage.models.programs import ApplicationNote as NoteModel
 from storage.models.programs import PartnerProgram as ProgramModel
 from storage.models.programs import ProgramTier as TierModel
 
@@ -240,4 +243,120 @@ class AgreementInput:
     title: str
     required: bool = strawberry.field(
         default=True, description="Accepted before a partner becomes ACTIVE."
+    )
+
+
+class VettingLoaders(LoaderSet):
+    """Applications' notes and documents (vendor staff only reach them)."""
+
+    application_notes_by_partner = loader[str, list[NoteModel]](
+        lambda hub, principal, ids: vetting.notes_by_partner(hub, ids)
+    )
+    application_documents_by_partner = loader[str, list[DocumentModel]](
+        lambda hub, principal, ids: vetting.documents_by_partner(hub, ids)
+    )
+
+
+@strawberry.type(description="A stage the vendor vets applications through.")
+class RecruitmentStage:
+    code: str
+    name: str
+
+
+@strawberry.type(description="A vendor staff note on an application.")
+class ApplicationNote:
+    id: strawberry.ID
+    body: str
+    author_id: strawberry.ID | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: NoteModel) -> ApplicationNote:
+        return cls(
+            id=strawberry.ID(model.id),
+            body=model.body,
+            author_id=strawberry.ID(model.author_id) if model.author_id else None,
+            created_at=model.created_at,
+        )
+
+
+@strawberry.type(description="A document kept with an application.")
+class ApplicationDocument:
+    id: strawberry.ID
+    title: str
+    file_name: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_at: datetime
+    object_key: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, model: DocumentModel) -> ApplicationDocument:
+        return cls(
+            id=strawberry.ID(model.id),
+            title=model.title,
+            file_name=model.file_name,
+            size=model.size,
+            content_type=model.content_type,
+            sha256=model.sha256,
+            uploaded_at=model.uploaded_at,
+            object_key=model.object_key,
+        )
+
+    @strawberry.field(description="A short-lived link to the file.")
+    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
+        return await files.download_url(
+            info.context.hub,
+            self.object_key,
+            file_name=self.file_name,
+            content_type=self.content_type,
+            expires_in=expires_in_seconds,
+        )
+
+
+@strawberry.type(description="An application being vetted (vendor staff).")
+class PartnerApplication:
+    stage: str = strawberry.field(description="A code of recruitmentStages.")
+    owner_id: strawberry.ID | None = strawberry.field(description="Its owner among vendor staff.")
+    version: int = strawberry.field(description="0 until vetted, one more on every change.")
+    updated_at: datetime
+    partner: Partner
+
+    @classmethod
+    def of(cls, found: vetting.Application) -> PartnerApplication:
+        return cls(
+            stage=found.stage,
+            owner_id=strawberry.ID(found.owner_id) if found.owner_id else None,
+            version=found.version,
+            updated_at=found.updated_at,
+            partner=Partner.from_model(found.partner),
+        )
+
+    @strawberry.field(description="Notes, oldest first.")
+    async def notes(self, info: Info) -> list[ApplicationNote]:
+        rows = await VettingLoaders.of(info).application_notes_by_partner.load(str(self.partner.id))
+        return [ApplicationNote.from_model(row) for row in rows]
+
+    @strawberry.field(description="Documents, oldest first.")
+    async def documents(self, info: Info) -> list[ApplicationDocument]:
+        rows = await VettingLoaders.of(info).application_documents_by_partner.load(
+            str(self.partner.id)
+        )
+        return [ApplicationDocument.from_model(row) for row in rows]
+
+
+@strawberry.input
+class RecruitmentStageInput:
+    code: str = strawberry.field(description="Capital letters, digits and _, e.g. QUALIFYING.")
+    name: str
+
+
+@strawberry.input
+class PartnerApplicationFilter:
+    stages: list[str] = strawberry.field(default_factory=list)
+    owner_id: strawberry.ID | None = None
+    statuses: list[PartnerStatus] = strawberry.field(
+        default_factory=lambda: [PartnerStatus.APPLICANT],
+        description="Partners of these statuses; APPLICANT by default.",
     )

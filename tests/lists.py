@@ -62,6 +62,7 @@ LISTINGS: dict[str, Listing] = {
     "Query.campaigns": Listing(top("campaigns"), reader="seller"),
     "Query.incentivePrograms": Listing(top("incentivePrograms"), reader="seller"),
     "Query.partnerPrograms": Listing(top("partnerPrograms"), reader="seller"),
+    "Query.partnerApplications": Listing(top("partnerApplications")),
     "IncentiveStatement.accruals": Listing(
         "query($first: Int, $after: String, $id: ID!) { incentiveStatement(programId: $id) "
         f"{{ accruals(first: $first, after: $after) {{ {PAGE} }} }} }}",
@@ -180,6 +181,14 @@ async def seed(factory: Factory) -> World:
     await _funds(factory, gql, [alpha.id, beta.id], seller)
     await _campaigns(factory, gql)
     world.ids["incentiveProgram"] = await _incentives(factory, gql, seller)
+    for name in ("Gamma Applicants", "Delta Applicants"):  # two applications
+        contact = {
+            "name": "Ann",
+            "email": f"ann@{name[:5].lower()}.example",
+            "password": "a long passphrase",
+        }
+        given = {"name": name, "type": "RESELLER", "country": "US", "contact": contact}
+        data_of(await factory.gql(APPLY_AS_PARTNER, {"input": given}))
     for name in ("Reseller program", "MSP program"):
         made = await gql(vendor, CREATE_PARTNER_PROGRAM, input={"name": name})
         await gql(vendor, PUBLISH_PARTNER_PROGRAM, id=made["createPartnerProgram"]["id"])
@@ -318,6 +327,8 @@ ENROL = "mutation($id: ID!) { enrol(courseId: $id) { id } }"
 COMPLETE = "mutation($e: ID!, $l: ID!) { completeLesson(enrolmentId: $e, lessonId: $l) { id } }"
 START = "mutation($input: ConversationInput!) { startConversation(input: $input) { id } }"
 SEND = "mutation($c: ID!, $body: String!) { sendMessage(conversationId: $c, body: $body) { id } }"
+APPLY_AS_PARTNER = """mutation($input: PartnerApplicationInput!) { applyAsPartner(input: $input) {
+  id } }"""
 CREATE_PARTNER_PROGRAM = """mutation($input: PartnerProgramInput!) {
   createPartnerProgram(input: $input) { id } }"""
 PUBLISH_PARTNER_PROGRAM = """mutation($id: ID!) {

@@ -2,7 +2,9 @@
 requirements, its partner agreement (version 1 a year ago, version 2 with data-protection
 terms six weeks ago) and code of conduct. Every partner admin accepted version 1 and the
 code of conduct; half have accepted version 2 so far, so the others see it waiting. Harbour
-Networks, still ONBOARDING, has accepted nothing: its checklist shows what is left.
+Networks, still ONBOARDING, has accepted nothing: its checklist shows what is left. The
+vendor vets applications through its own stages, a credit check among them: Andes Digital's
+application is at it, owned by the channel manager, with a note and a document.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from hub.demo import files
 from hub.demo.world import Demo, Part, Story
 from hub.partners.rules import Tier
 from hub.programs import service as programs
+from hub.programs import vetting
 from hub.programs.service import AgreementInput, ProgramChanges, ProgramInput, TierInput
 from hub.programs.service import ProgramStatus as Status
 from hub.roles import Role
@@ -35,7 +38,44 @@ AGREEMENT_V2 = ["Edition 2026", "Adds data-protection terms for end-customer dat
 
 
 def stories(demo: Demo) -> list[Story]:
-    return [_story(demo)]
+    return [_story(demo), _vetting(demo)]
+
+
+async def _vetting(demo: Demo) -> Story:
+    """The vendor's stages, with a credit check, and Andes Digital's application at it:
+    owned by the channel manager, with a note and its reseller certificate."""
+    hub, manager = demo.hub, demo.manager
+    yield 20.0
+    await vetting.set_stages(
+        hub,
+        principal=manager,
+        wanted=[
+            vetting.StageInput("SUBMITTED", "Submitted"),
+            vetting.StageInput("QUALIFYING", "Qualifying"),
+            vetting.StageInput("CREDIT_CHECK", "Credit check"),
+            vetting.StageInput("CONTRACTING", "Contracting"),
+        ],
+    )
+    andes = demo.partner("Andes Digital")
+    await vetting.assign(hub, principal=manager, partner_id=andes, owner_id=manager.user_id)
+    yield 15.0
+    await vetting.move(hub, principal=manager, partner_id=andes, stage="QUALIFYING")
+    await vetting.add_note(
+        hub,
+        principal=manager,
+        partner_id=andes,
+        body="Three cloud references in São Paulo; asked for their reseller certificate.",
+    )
+    yield 8.0
+    await vetting.add_document(
+        hub,
+        principal=manager,
+        partner_id=andes,
+        title="Reseller certificate",
+        file_name="Andes Digital - reseller certificate.pdf",
+        chunks=hub_files.once(files.pdf("Reseller certificate", ["Andes Digital Ltda"])),
+    )
+    await vetting.move(hub, principal=manager, partner_id=andes, stage="CREDIT_CHECK")
 
 
 PART = Part(order=71, stories=stories)

@@ -97,3 +97,59 @@ class AgreementAcceptance(IdMixin, Base):
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     accepted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     accepted_at: Mapped[datetime] = mapped_column()
+
+
+class RecruitmentStage(Base):
+    """A stage the vendor vets applications through, in order (e.g. QUALIFYING)."""
+
+    __tablename__ = "recruitment_stages"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class PartnerApplication(Base):
+    """The vetting of an applicant: its owner among vendor staff and its stage."""
+
+    __tablename__ = "partner_applications"
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class ApplicationNote(IdMixin, Base):
+    """A vendor staff note on an application."""
+
+    __tablename__ = "application_notes"
+    __table_args__ = (Index("ix_application_notes_partner", "partner_id", "created_at"),)
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class ApplicationDocument(IdMixin, FileOwner, Base):
+    """A document kept with an application (a reseller certificate, a credit report...)."""
+
+    file_prefix = "applications"
+    __tablename__ = "application_documents"
+    __table_args__ = (Index("ix_application_documents_partner", "partner_id", "uploaded_at"),)
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    object_key: Mapped[str] = mapped_column(String(200), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column()

@@ -26,6 +26,7 @@ from hub.partners import rules as partner_rules
 from hub.partners.rules import PartnerType, Tier
 from hub.product_lines import ProductLineInput as HubProductLineInput
 from hub.programs import service as program_service
+from hub.programs import vetting
 from hub.training import rules as training_rules
 from hub.users import UserFilter as HubUserFilter
 from schema import (
@@ -66,6 +67,8 @@ PAIRS = [
     (programs.PartnerProgramChangesInput, program_service.ProgramChanges, []),
     (programs.PartnerProgramFilter, program_service.ProgramFilter, []),
     (programs.AgreementInput, program_service.AgreementInput, []),
+    (programs.RecruitmentStageInput, vetting.StageInput, []),
+    (programs.PartnerApplicationFilter, vetting.ApplicationFilter, []),
     (identity.UserFilter, HubUserFilter, []),
     (knowledge.VisibilityInput, Audience, []),
     (knowledge.ArticleInput, knowledge_rules.ArticleInput, ["visibility"]),

@@ -263,3 +263,143 @@ async def test_bad_programs_and_agreements_are_refused_and_keep_nothing(
         AGREEMENT, {"input": {"programId": "x", "title": "T"}}, actor=vendor
     )
     assert errors_of(unknown) == [("NOT_FOUND", "input.programId")]
+
+
+APPLY = """mutation($input: PartnerApplicationInput!) { applyAsPartner(input: $input) { id } }"""
+STAGES = "mutation($s: [RecruitmentStageInput!]!) { setRecruitmentStages(stages: $s) { code } }"
+LIST_STAGES = "{ recruitmentStages { code name } }"
+ASSIGN = """mutation($p: ID!, $o: ID!) { assignPartnerApplication(partnerId: $p, ownerId: $o) {
+  ownerId stage version } }"""
+MOVE = """mutation($p: ID!, $s: String!, $v: Int) {
+  movePartnerApplication(partnerId: $p, stage: $s, expectedVersion: $v) { stage version } }"""
+NOTE = """mutation($p: ID!, $b: String!) { addApplicationNote(partnerId: $p, body: $b) {
+  body authorId } }"""
+DOCUMENT = """mutation($p: ID!, $t: String!, $file: Upload!) {
+  uploadApplicationDocument(partnerId: $p, title: $t, file: $file) {
+  title fileName contentType downloadUrl } }"""
+APPLICATIONS = """query($filter: PartnerApplicationFilter) { partnerApplications(filter: $filter) {
+  totalCount edges { node { stage ownerId version partner { name status }
+  notes { body } documents { title contentType } } } } }"""
+APPLICATION = """query($p: ID!) { partnerApplication(partnerId: $p) { stage
+  partner { name } } }"""
+
+
+def application(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "RESELLER",
+        "country": "US",
+        "contact": {
+            "name": "Ann Applicant",
+            "email": f"ann@{name.lower()}.example",
+            "password": "a long enough passphrase",
+        },
+    }
+
+
+async def test_applications_are_vetted_through_the_vendors_stages(any_factory: Factory) -> None:
+    factory = any_factory
+    vendor = await factory.vendor_admin()
+    manager = await factory.user(vendor.principal.organization_id, Role.CHANNEL_MANAGER)
+    partner_admin = await factory.user((await factory.partner("Acme")).id, Role.PARTNER_ADMIN)
+    applied = [
+        data_of(await factory.gql(APPLY, {"input": application(name)}))["applyAsPartner"]["id"]
+        for name in ("Zeta", "Eta")
+    ]
+    zeta, eta = applied
+    assert data_of(await factory.gql(LIST_STAGES, actor=vendor))["recruitmentStages"] == [
+        {"code": "SUBMITTED", "name": "Submitted"},
+        {"code": "QUALIFYING", "name": "Qualifying"},
+        {"code": "CONTRACTING", "name": "Contracting"},
+    ]
+    stages = [
+        {"code": "SUBMITTED", "name": "Submitted"},
+        {"code": "QUALIFYING", "name": "Qualifying"},
+        {"code": "CREDIT_CHECK", "name": "Credit check"},
+        {"code": "CONTRACTING", "name": "Contracting"},
+    ]
+    data_of(await factory.gql(STAGES, {"s": stages}, actor=vendor))
+
+    owned = data_of(
+        await factory.gql(ASSIGN, {"p": zeta, "o": manager.principal.user_id}, actor=vendor)
+    )
+    assert owned["assignPartnerApplication"] == {
+        "ownerId": manager.principal.user_id,
+        "stage": "SUBMITTED",
+        "version": 1,
+    }
+    moved = data_of(
+        await factory.gql(MOVE, {"p": zeta, "s": "CREDIT_CHECK", "v": 1}, actor=manager)
+    )
+    assert moved["movePartnerApplication"] == {"stage": "CREDIT_CHECK", "version": 2}
+    stale = await factory.gql(MOVE, {"p": zeta, "s": "CONTRACTING", "v": 1}, actor=manager)
+    assert errors_of(stale) == [("CONFLICT", "expectedVersion")]
+    data_of(await factory.gql(NOTE, {"p": zeta, "b": "Strong clinic references."}, actor=manager))
+    sent = await factory.multipart(
+        DOCUMENT, {"p": zeta, "t": "Reseller certificate"}, {"file": ("cert.pdf", terms("c"))},
+        actor=manager,
+    )  # fmt: skip
+    document = data_of(sent)["uploadApplicationDocument"]
+    assert (document["contentType"], document["fileName"]) == ("application/pdf", "cert.pdf")
+    assert await fetched(factory, document["downloadUrl"]) == terms("c")
+
+    listed = data_of(await factory.gql(APPLICATIONS, actor=vendor))["partnerApplications"]
+    by_name = {edge["node"]["partner"]["name"]: edge["node"] for edge in listed["edges"]}
+    assert set(by_name) == {"Zeta", "Eta"}
+    assert by_name["Eta"] == {
+        "stage": "SUBMITTED",
+        "ownerId": None,
+        "version": 0,
+        "partner": {"name": "Eta", "status": "APPLICANT"},
+        "notes": [],
+        "documents": [],
+    }
+    assert by_name["Zeta"]["notes"] == [{"body": "Strong clinic references."}]
+    assert by_name["Zeta"]["documents"] == [
+        {"title": "Reseller certificate", "contentType": "application/pdf"}
+    ]
+    for filter, names in [
+        ({"stages": ["CREDIT_CHECK"]}, ["Zeta"]),
+        ({"stages": ["SUBMITTED"]}, ["Eta"]),
+        ({"ownerId": manager.principal.user_id}, ["Zeta"]),
+    ]:
+        found = data_of(await factory.gql(APPLICATIONS, {"filter": filter}, actor=vendor))
+        assert [
+            e["node"]["partner"]["name"] for e in found["partnerApplications"]["edges"]
+        ] == names
+
+    # A stage in use stays; bad stages, owners and documents are refused with their field.
+    in_use = await factory.gql(STAGES, {"s": stages[:2]}, actor=vendor)
+    assert errors_of(in_use) == [("CONFLICT", "stages")]
+    for variables, field in [
+        ({"s": []}, "stages"),
+        ({"s": [{"code": "bad code", "name": "x"}]}, "stages.0.code"),
+        ({"s": [stages[0], stages[0]]}, "stages"),
+    ]:
+        assert errors_of(await factory.gql(STAGES, variables, actor=vendor)) == [
+            ("BAD_USER_INPUT", field)
+        ]
+    not_staff = await factory.gql(
+        ASSIGN, {"p": eta, "o": partner_admin.principal.user_id}, actor=vendor
+    )
+    assert errors_of(not_staff) == [("NOT_FOUND", "ownerId")]
+    unknown_stage = await factory.gql(MOVE, {"p": eta, "s": "NOPE"}, actor=vendor)
+    assert errors_of(unknown_stage) == [("BAD_USER_INPUT", "stage")]
+    exe = await factory.multipart(
+        DOCUMENT, {"p": eta, "t": "Scan"}, {"file": ("scan.pdf", b"MZ\x90\x00" + b"\x00" * 300)},
+        actor=vendor,
+    )  # fmt: skip
+    assert errors_of(exe) == [("BAD_USER_INPUT", "file")]
+    # Partners learn nothing of applications.
+    for query, variables in [
+        (APPLICATIONS, {}),
+        (APPLICATION, {"p": zeta}),
+        (NOTE, {"p": zeta, "b": "x"}),
+        (LIST_STAGES, {}),
+    ]:
+        assert errors_of(await factory.gql(query, variables, actor=partner_admin)) == [
+            ("FORBIDDEN", None)
+        ]
+    assert errors_of(await factory.gql(APPLICATION, {"p": "nope"}, actor=vendor)) == [
+        ("NOT_FOUND", "partnerId")
+    ]

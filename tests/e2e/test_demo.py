@@ -399,6 +399,26 @@ def test_the_partner_program_has_tiers_and_agreements_accepted_version_by_versio
     }
 
 
+APPLICATIONS = """{ recruitmentStages { code } partnerApplications { edges { node {
+  stage ownerId partner { name } notes { body } documents { title downloadUrl } } } } }"""
+
+
+def test_the_applicant_is_vetted_at_the_vendors_credit_check(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    found = server.gql(tokens["manager@vendor.example"], APPLICATIONS)
+    [andes] = nodes(found["partnerApplications"])
+    stages = [stage["code"] for stage in found["recruitmentStages"]]
+
+    assert stages == ["SUBMITTED", "QUALIFYING", "CREDIT_CHECK", "CONTRACTING"]
+    assert (andes["partner"]["name"], andes["stage"]) == ("Andes Digital", "CREDIT_CHECK")
+    assert andes["ownerId"] and len(andes["notes"]) == 1
+    [document] = andes["documents"]
+    pdf = httpx.get(document["downloadUrl"], timeout=30).content
+    assert "Andes Digital" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert set(server.errors(tokens["admin@prairie.example"], APPLICATIONS, {})) == {"FORBIDDEN"}
+
+
 PROPOSE = """query ($budgetId: ID!) {
   proposeFundAllocation(budgetId: $budgetId,
       rule: {basis: REVENUE_SHARE, top: 8, amount: {amountMinor: 8000000, currency: "USD"}}) {

@@ -14,7 +14,7 @@ from storage.models import AssetVersion, BestPracticeAttachment, MessageAttachme
 from storage.models.assets import CobrandedCopy
 from storage.models.funds import FundClaimProof
 from storage.models.partners import PartnerLogo
-from storage.models.programs import AgreementVersion
+from storage.models.programs import AgreementVersion, ApplicationDocument
 from storage.objects import new_object_key
 
 PDF = b"%PDF-1.7\n" + b"flyer " * 500
@@ -25,10 +25,20 @@ async def stream(data: bytes) -> AsyncIterator[bytes]:
 
 
 def test_every_table_that_keeps_files_declares_its_prefix() -> None:
-    kept = ["agreements", "assets", "claims", "cobranded", "messages", "partner-logos", "practices"]
+    kept = [
+        "agreements",
+        "applications",
+        "assets",
+        "claims",
+        "cobranded",
+        "messages",
+        "partner-logos",
+        "practices",
+    ]
     assert files.prefixes() == kept
     assert [
         AgreementVersion.file_prefix,
+        ApplicationDocument.file_prefix,
         AssetVersion.file_prefix,
         FundClaimProof.file_prefix,
         CobrandedCopy.file_prefix,
