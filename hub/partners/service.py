@@ -131,6 +131,16 @@ async def change_status(
         if only_from is not None and partner.status != only_from[0]:
             raise BadInput(only_from[1], field="id")
         rules.check_transition(PartnerStatus(partner.status), status, reason)
+        if partner.status == PartnerStatus.ONBOARDING and status == PartnerStatus.ACTIVE:
+            # Vendor staff may activate before the checklist is complete, never before the
+            # partner accepted the required agreements.
+            found = await onboarding.checklist(session, partner, hub.clock.now())
+            agreements = found.item(onboarding.ItemKey.AGREEMENTS_ACCEPTED)
+            if not agreements.done:
+                raise Conflict(
+                    f"the partner has not accepted its agreements yet ({agreements.detail})",
+                    field="status",
+                )
         _record(hub, session, partner, "status", status, reason, principal.user_id)
         partner.status = status
         partner.status_reason = reason.strip() if reason else None

@@ -55,6 +55,9 @@ class Checklist:
     def complete(self) -> bool:
         return all(item.done for item in self.items)
 
+    def item(self, key: ItemKey) -> Item:
+        return next(item for item in self.items if item.key is key)
+
 
 async def checklist(session: AsyncSession, partner: Partner, now: datetime) -> Checklist:
     due = list(

@@ -266,15 +266,18 @@ async def test_payouts_never_exceed_the_balance_even_raced_and_references_count_
     assert errors_of(await pay(0, "ERP-2")) == [("BAD_USER_INPUT", "amount.amountMinor")]
     assert errors_of(await pay(100, "ERP-2", by=alpha)) == [("FORBIDDEN", None)]
     assert errors_of(await pay(700, "ERP-2")) == [("CONFLICT", "amount.amountMinor")]
+    erp = await factory.user(vendor.principal.organization_id, Role.INTEGRATION)
+    by_erp = data_of(await pay(100, "ERP-2", by=erp))["recordIncentivePayout"]
+    assert by_erp["amount"] == {"amountMinor": 100, "currency": "USD"}
 
-    # Ten payouts of 1.00 race for the 6.00 left: six are recorded, four refused.
+    # Ten payouts of 1.00 race for the 5.00 left: five are recorded, five refused.
     raced = await asyncio.gather(*(pay(100, f"RACE-{n}") for n in range(10)))
     codes = sorted(errors_of(body)[0][0] if "errors" in body else "OK" for body in raced)
-    assert codes == ["CONFLICT"] * 4 + ["OK"] * 6
+    assert codes == ["CONFLICT"] * 5 + ["OK"] * 5
     seen = await statement(factory, alpha, program)
     assert (seen["earned"]["amountMinor"], seen["paid"]["amountMinor"]) == (1_000, 1_000)
     assert seen["balance"]["amountMinor"] == 0
-    assert len(seen["payouts"]) == 7
+    assert len(seen["payouts"]) == 7  # ERP-1, ERP-2 and five of the race
 
     # A return after the payout claws it all back: the balance goes negative, owed back.
     at = await shop.move(bought, RETURN, by=alpha, at=delivered_at)

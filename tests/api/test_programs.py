@@ -40,6 +40,8 @@ PROGRAM = """query($id: ID!) { partnerProgram(id: $id) { name status
 PROGRAMS = """query { partnerPrograms { totalCount edges { node { name status } } } }"""
 ONBOARDING = """query($id: ID!) { partner(id: $id) { status
   onboarding { complete items { key done detail } } } }"""
+ACTIVATE_PARTNER = """mutation($id: ID!, $status: PartnerStatus!) {
+  changePartnerStatus(id: $id, status: $status) { status } }"""
 PROFILE = """mutation($id: ID!, $input: PartnerUpdateInput!) {
   updatePartner(id: $id, input: $input) { status } }"""
 FULL_PROFILE = {
@@ -188,6 +190,12 @@ async def test_the_last_onboarding_item_makes_the_partner_active(any_factory: Fa
     ]
     assert before["onboarding"]["items"][0]["detail"] == "to accept: Reseller agreement (version 1)"
 
+    # Vendor staff may not activate the partner before it accepted its agreements.
+    early = await factory.gql(
+        ACTIVATE_PARTNER, {"id": newcomer.id, "status": "ACTIVE"}, actor=vendor
+    )
+    assert errors_of(early) == [("CONFLICT", "status")]
+    assert "Reseller agreement (version 1)" in early["errors"][0]["message"]
     data_of(await factory.gql(ACCEPT, {"id": version_id}, actor=admin))
     own = {key: value for key, value in FULL_PROFILE.items() if key != "legalName"}
     data_of(await factory.gql(PROFILE, {"id": newcomer.id, "input": own}, actor=admin))
