@@ -7,7 +7,6 @@ from datetime import datetime
 
 import strawberry
 
-from hub import files
 from hub.partners import PartnerStatus, Tier
 from hub.programs import service as program_service
 from hub.programs import vetting
@@ -15,6 +14,7 @@ from hub.programs.service import ProgramStatus
 from schema.context import Info
 from schema.loading import LoaderSet, loader
 from schema.partners import Partner, partner_of
+from schema.stored_files import StoredFileFields
 from storage.models.programs import Agreement as AgreementModel
 from storage.models.programs import AgreementAcceptance as AcceptanceModel
 from storage.models.programs import AgreementVersion as VersionModel
@@ -58,16 +58,11 @@ class ProgramTier:
 
 
 @strawberry.type(description="One version of an agreement's terms, a PDF.")
-class AgreementVersion:
+class AgreementVersion(StoredFileFields):
     id: strawberry.ID
     number: int = strawberry.field(description="1, 2, ...: the highest is current.")
     summary: str = strawberry.field(description="What changed in it.")
-    file_name: str
-    size: int
-    content_type: str
-    sha256: str
     published_at: datetime
-    object_key: strawberry.Private[str]
 
     @classmethod
     def from_model(cls, model: VersionModel) -> AgreementVersion:
@@ -81,16 +76,6 @@ class AgreementVersion:
             sha256=model.sha256,
             published_at=model.published_at,
             object_key=model.object_key,
-        )
-
-    @strawberry.field(description="A short-lived link to the PDF.")
-    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
-        return await files.download_url(
-            info.context.hub,
-            self.object_key,
-            file_name=self.file_name,
-            content_type=self.content_type,
-            expires_in=expires_in_seconds,
         )
 
 
@@ -281,15 +266,10 @@ class ApplicationNote:
 
 
 @strawberry.type(description="A document kept with an application.")
-class ApplicationDocument:
+class ApplicationDocument(StoredFileFields):
     id: strawberry.ID
     title: str
-    file_name: str
-    size: int
-    content_type: str
-    sha256: str
     uploaded_at: datetime
-    object_key: strawberry.Private[str]
 
     @classmethod
     def from_model(cls, model: DocumentModel) -> ApplicationDocument:
@@ -302,16 +282,6 @@ class ApplicationDocument:
             sha256=model.sha256,
             uploaded_at=model.uploaded_at,
             object_key=model.object_key,
-        )
-
-    @strawberry.field(description="A short-lived link to the file.")
-    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
-        return await files.download_url(
-            info.context.hub,
-            self.object_key,
-            file_name=self.file_name,
-            content_type=self.content_type,
-            expires_in=expires_in_seconds,
         )
 
 
