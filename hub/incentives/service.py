@@ -146,10 +146,11 @@ async def recompute(hub: Hub, *, principal: Principal, program_id: str) -> Recom
     only the differences (after an exchange rate or a partner's tier changed)."""
     require_vendor_staff(principal)
     async with hub.write() as session:
-        program = await _locked(session, principal, program_id, None)
+        program = await _locked(session, principal, program_id, None, field="programId")
         if program.status != ProgramStatus.ACTIVE:
             raise Conflict(
-                f"only an active program is recomputed; this one is {program.status}", field="id"
+                f"only an active program is recomputed; this one is {program.status}",
+                field="programId",
             )
         written = await accrual.settle(
             session, program, None, cause=AccrualCause.RECOMPUTED, now=hub.clock.now()
@@ -177,7 +178,7 @@ async def record_payout(
     text = validation.optional_text(note, field="note", max_length=2000)
     try:
         async with hub.write() as session:
-            program = await _get(session, principal, program_id)
+            program = await _get(session, principal, program_id, field="programId")
             if program.status == ProgramStatus.DRAFT:
                 raise Conflict("a draft program has nothing to pay", field="programId")
             same_currency(code, program.currency, field="amount.currency")
@@ -417,7 +418,12 @@ async def _get(
 
 
 async def _locked(
-    session: AsyncSession, principal: Principal, program_id: str, expected_version: int | None
+    session: AsyncSession,
+    principal: Principal,
+    program_id: str,
+    expected_version: int | None,
+    *,
+    field: str = "id",
 ) -> IncentiveProgram:
     program = await session.scalar(
         select(IncentiveProgram)
@@ -425,7 +431,7 @@ async def _locked(
         .with_for_update()
     )
     if program is None:
-        raise NotFound("no such incentive program", field="id")
+        raise NotFound("no such incentive program", field=field)
     if expected_version is not None and program.version != expected_version:
         raise Conflict(
             f"the program is at version {program.version}, not {expected_version}; read it again",

@@ -234,7 +234,7 @@ async def test_accruals_follow_deliveries_returns_and_wins_and_equal_a_recomputa
     await shop.move(await shop.order(alpha, "USD", SW_24=1), DELIVER)
     assert (await statement(factory, alpha, program["id"]))["earned"]["amountMinor"] == 29_820
     refused = await factory.gql(RECOMPUTE, {"id": program["id"]}, actor=vendor)
-    assert errors_of(refused) == [("CONFLICT", "id")]
+    assert errors_of(refused) == [("CONFLICT", "programId")]
 
 
 async def test_payouts_never_exceed_the_balance_even_raced_and_references_count_once(
