@@ -47,6 +47,9 @@ from storage.models.incentives import (
     IncentiveRule,
 )
 
+# Balance rows made and locked per statement.
+LOCK_BATCH = 1_000
+
 
 @dataclass
 class Measures:
@@ -278,28 +281,33 @@ async def settle(
 async def _lock_balances(
     session: AsyncSession, program_id: str, partner_ids: Iterable[str], now: datetime
 ) -> None:
+    """Make the partners' balance rows and lock them, in id order and in batches (a
+    statement takes at most 32,767 bind parameters)."""
     wanted = sorted(set(partner_ids))
-    if not wanted:
-        return
-    insert = upsert(session, IncentiveBalance).values(
-        [
-            {
-                "program_id": program_id,
-                "partner_id": partner_id,
-                "earned_minor": 0,
-                "paid_minor": 0,
-                "updated_at": now,
-            }
-            for partner_id in wanted
-        ]
-    )
-    await session.execute(insert.on_conflict_do_nothing())
-    await session.execute(
-        select(IncentiveBalance.partner_id)
-        .where(IncentiveBalance.program_id == program_id, IncentiveBalance.partner_id.in_(wanted))
-        .order_by(IncentiveBalance.partner_id)
-        .with_for_update()
-    )
+    for start in range(0, len(wanted), LOCK_BATCH):
+        batch = wanted[start : start + LOCK_BATCH]
+        insert = upsert(session, IncentiveBalance).values(
+            [
+                {
+                    "program_id": program_id,
+                    "partner_id": partner_id,
+                    "earned_minor": 0,
+                    "paid_minor": 0,
+                    "updated_at": now,
+                }
+                for partner_id in batch
+            ]
+        )
+        await session.execute(insert.on_conflict_do_nothing())
+        await session.execute(
+            select(IncentiveBalance.partner_id)
+            .where(
+                IncentiveBalance.program_id == program_id,
+                IncentiveBalance.partner_id.in_(batch),
+            )
+            .order_by(IncentiveBalance.partner_id)
+            .with_for_update()
+        )
 
 
 async def _active_on(session: AsyncSession, day: date) -> list[IncentiveProgram]:

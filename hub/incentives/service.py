@@ -335,13 +335,9 @@ async def statement(
             raise NotFound("no such partner", field="partnerId")
         balance = await session.get(IncentiveBalance, (program.id, wanted))
         sums = {
-            rule_id: (int(total), int(last))
-            for rule_id, total, last in await session.execute(
-                select(
-                    IncentiveAccrual.rule_id,
-                    func.sum(IncentiveAccrual.amount_minor),
-                    func.max(IncentiveAccrual.id),
-                )
+            rule_id: int(total)
+            for rule_id, total in await session.execute(
+                select(IncentiveAccrual.rule_id, func.sum(IncentiveAccrual.amount_minor))
                 .where(
                     IncentiveAccrual.program_id == program.id,
                     IncentiveAccrual.partner_id == wanted,
@@ -349,14 +345,11 @@ async def statement(
                 .group_by(IncentiveAccrual.rule_id)
             )
         }
-        bases = {
-            row.rule_id: row.basis
-            for row in await session.scalars(
-                select(IncentiveAccrual).where(
-                    IncentiveAccrual.id.in_(sorted(last for _, last in sums.values()))
-                )
-            )
-        }
+        # The measures now, from raw orders (a ledger entry is written only when what a
+        # rule pays changes, so its basis may be older than the last order).
+        measured = await accrual.measures(
+            session, program, await accrual.rules_of(session, program.id), [wanted]
+        )
         program_rules = list(
             await session.scalars(
                 select(IncentiveRule)
@@ -378,10 +371,11 @@ async def statement(
         program=program,
         partner_id=wanted,
         lines=[
-            RuleLine(rule, bases.get(rule.id, 0), sums.get(rule.id, (0, 0))[0])
+            RuleLine(rule, measured.by_rule.get((wanted, rule.id), 0), sums.get(rule.id, 0))
             for rule in program_rules
         ],
-        earned_minor=balance.earned_minor if balance else 0,
+        # The lines' sum, read in one statement with them (the balance row agrees).
+        earned_minor=sum(sums.values()),
         paid_minor=balance.paid_minor if balance else 0,
         payouts=payouts,
     )
@@ -428,7 +422,9 @@ async def _locked(
     program = await session.scalar(
         select(IncentiveProgram)
         .where(IncentiveProgram.id == program_id, rules.program_visible(principal))
-        .with_for_update()
+        # FOR NO KEY UPDATE on PostgreSQL: it excludes the moves' FOR SHARE but not the
+        # key-share lock a payout's insert takes, which would deadlock with its balance lock.
+        .with_for_update(key_share=True)
     )
     if program is None:
         raise NotFound("no such incentive program", field=field)

@@ -125,7 +125,7 @@ async def change_status(
         now = hub.clock.now()
         await _apply(session, order, current, change, now=now, by=principal.user_id)
         await rollups.record(session, order, change.status, current, now.date())
-        _history(hub, session, order, current, change.status, principal, change.note)
+        _history(session, order, current, change.status, principal, change.note, now)
         await accrual.order_moved(session, order, change.status, current, now)
         order.status = change.status
         order.version += 1
@@ -322,13 +322,13 @@ async def _load(
 
 
 def _history(
-    hub: Hub,
     session: AsyncSession,
     order: Order,
     before: OrderStatus | None,
     after: OrderStatus,
     principal: Principal,
     note: str | None,
+    now: datetime,
 ) -> None:
     session.add(
         OrderStatusChange(
@@ -336,7 +336,7 @@ def _history(
             from_status=before,
             to_status=after,
             changed_by_id=principal.user_id,
-            changed_at=hub.clock.now(),
+            changed_at=now,  # the move's one clock reading: its day decides its programs
             note=validation.optional_text(note, field="note", max_length=2000),
         )
     )

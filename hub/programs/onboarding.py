@@ -135,8 +135,10 @@ async def advance(hub: Hub, session: AsyncSession, partner_id: str, *, by: str |
     if status != PartnerStatus.ONBOARDING:  # most calls: nothing to lock
         return False
     await session.flush()
+    # FOR NO KEY UPDATE: the caller's insert referencing the partner (an acceptance) holds
+    # a key-share lock on it, which FOR UPDATE would wait on from two transactions at once.
     partner = await session.scalar(
-        select(Partner).where(Partner.id == partner_id).with_for_update()
+        select(Partner).where(Partner.id == partner_id).with_for_update(key_share=True)
     )
     if partner is None or partner.status != PartnerStatus.ONBOARDING:
         return False

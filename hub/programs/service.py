@@ -243,6 +243,9 @@ async def accept(hub: Hub, *, principal: Principal, version_id: str) -> Agreemen
                 .join(Agreement, Agreement.id == AgreementVersion.agreement_id)
                 .join(PartnerProgram, PartnerProgram.id == Agreement.program_id)
                 .where(AgreementVersion.id == version_id, program_visible(principal))
+                # A version published meanwhile (it holds the agreement FOR UPDATE) commits
+                # first: the comparison below then sees it.
+                .with_for_update(read=True, of=Agreement)
             )
         ).one_or_none()
         if found is None:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, delete, or_, select
+from sqlalchemy import ColumnElement, Select, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import files, validation
@@ -73,6 +73,14 @@ async def stages(hub: Hub, *, principal: Principal) -> list[tuple[str, str]]:
         return await _stages(session)
 
 
+async def _lock_stages(session: AsyncSession, mode: str) -> None:
+    """On PostgreSQL, replacing the stages (EXCLUSIVE) waits for the moves under way and
+    they for it (SHARE): a move never lands on a stage being removed, and two replacements
+    run one after the other. SQLite runs one write transaction at a time already."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text(f"LOCK TABLE recruitment_stages IN {mode} MODE"))
+
+
 async def _stages(session: AsyncSession) -> list[tuple[str, str]]:
     rows = await session.execute(
         select(RecruitmentStage.code, RecruitmentStage.name).order_by(RecruitmentStage.position)
@@ -103,6 +111,7 @@ async def set_stages(
     if len({code for code, _ in checked}) != len(checked):
         raise BadInput("each stage code is given once", field="stages")
     async with hub.write() as session:
+        await _lock_stages(session, "EXCLUSIVE")
         used = set(await session.scalars(select(PartnerApplication.stage).distinct()))
         dropped = sorted(used - {code for code, _ in checked})
         if dropped:
@@ -141,6 +150,7 @@ async def move(
     """Move an application to a stage."""
     require_vendor_staff(principal)
     async with hub.write() as session:
+        await _lock_stages(session, "SHARE")
         known = [code for code, _ in await _stages(session)]
         if stage not in known:
             raise BadInput(f"a stage is one of {', '.join(known)}", field="stage")
@@ -302,6 +312,7 @@ async def _vetting(hub: Hub, session: AsyncSession, partner_id: str) -> PartnerA
         raise NotFound("no such partner", field="partnerId")
     vetting = await session.get(PartnerApplication, partner_id, with_for_update=True)
     if vetting is None:
+        await _lock_stages(session, "SHARE")
         vetting = PartnerApplication(
             partner_id=partner_id,
             stage=(await _stages(session))[0][0],

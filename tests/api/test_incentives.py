@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from hub.incentives import accrual
 from hub.incentives.rules import Rule, RuleKind, earned
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
@@ -142,8 +143,9 @@ def test_a_rule_pays_past_its_threshold_faster_past_its_accelerator_rounding_hal
 
 
 async def test_accruals_follow_deliveries_returns_and_wins_and_equal_a_recomputation(
-    channel: dict[str, Any],
+    channel: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(accrual, "LOCK_BATCH", 1)  # balances locked one statement per partner
     factory, vendor, shop = channel["factory"], channel["vendor"], channel["shop"]
     alpha, beta = channel["alpha"], channel["beta"]
     alpha_id, beta_id = channel["alpha_org"].id, channel["beta_org"].id
@@ -278,6 +280,13 @@ async def test_payouts_never_exceed_the_balance_even_raced_and_references_count_
     assert (seen["earned"]["amountMinor"], seen["paid"]["amountMinor"]) == (1_000, 1_000)
     assert seen["balance"]["amountMinor"] == 0
     assert len(seen["payouts"]) == 7  # ERP-1, ERP-2 and five of the race
+
+    # Below its threshold a rule pays nothing, and the statement still shows the measure.
+    high = [{**RULES[0], "threshold": 1_000_000_00, "acceleratorFrom": 2_000_000_00}]
+    gated = (await create(factory, vendor, name="Gated", rules=high))["id"]
+    data_of(await factory.gql(ACTIVATE, {"id": gated}, actor=vendor))
+    [line] = (await statement(factory, alpha, gated))["lines"]
+    assert (line["measure"], line["earned"]["amountMinor"]) == (20_000, 0)
 
     # A return after the payout claws it all back: the balance goes negative, owed back.
     at = await shop.move(bought, RETURN, by=alpha, at=delivered_at)

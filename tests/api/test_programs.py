@@ -411,3 +411,27 @@ async def test_applications_are_vetted_through_the_vendors_stages(any_factory: F
     assert errors_of(await factory.gql(APPLICATION, {"p": "nope"}, actor=vendor)) == [
         ("NOT_FOUND", "partnerId")
     ]
+
+
+async def test_racing_stage_changes_and_moves_keep_every_application_at_a_known_stage(
+    any_factory: Factory,
+) -> None:
+    factory = any_factory
+    vendor = await factory.vendor_admin()
+    zeta = data_of(await factory.gql(APPLY, {"input": application("Zeta")}))["applyAsPartner"]["id"]
+    short = [{"code": "SUBMITTED", "name": "Submitted"}, {"code": "DONE", "name": "Done"}]
+    long = [*short, {"code": "EXTRA", "name": "Extra"}]
+    data_of(await factory.gql(STAGES, {"s": long}, actor=vendor))
+
+    raced = await asyncio.gather(
+        factory.gql(MOVE, {"p": zeta, "s": "EXTRA"}, actor=vendor),
+        *(factory.gql(STAGES, {"s": short}, actor=vendor) for _ in range(3)),
+    )
+    codes = [errors_of(body)[0][0] if "errors" in body else "OK" for body in raced]
+    assert set(codes) <= {"OK", "CONFLICT", "BAD_USER_INPUT"}, raced
+    stages = [
+        s["code"]
+        for s in data_of(await factory.gql(LIST_STAGES, actor=vendor))["recruitmentStages"]
+    ]
+    found = data_of(await factory.gql(APPLICATION, {"p": zeta}, actor=vendor))
+    assert found["partnerApplication"]["stage"] in stages
