@@ -210,6 +210,10 @@ class IncentiveStatement:
         description="Earned less paid; negative when returns clawed back more than was left."
     )
     payouts: list[IncentivePayout]
+    missing_rates: list[str] = strawberry.field(
+        description="Currencies of the partner's orders in the period that have no exchange "
+        "rate: left out until one is set and recomputeIncentives runs."
+    )
     partner_id: strawberry.Private[str]
 
     @classmethod
@@ -229,6 +233,7 @@ class IncentiveStatement:
             paid=_money(found.paid_minor, code),
             balance=_money(found.balance_minor, code),
             payouts=[IncentivePayout.from_model(row) for row in found.payouts],
+            missing_rates=list(found.missing_rates),
             partner_id=found.partner_id,
         )
 

@@ -307,6 +307,8 @@ class Statement:
     earned_minor: int
     paid_minor: int
     payouts: list[IncentivePayout]
+    # Currencies of the partner's orders in the period left out for want of a rate.
+    missing_rates: tuple[str, ...] = ()
 
     @property
     def balance_minor(self) -> int:
@@ -378,6 +380,7 @@ async def statement(
         earned_minor=sum(sums.values()),
         paid_minor=balance.paid_minor if balance else 0,
         payouts=payouts,
+        missing_rates=tuple(sorted(measured.missing_rates)),
     )
 
 

@@ -47,7 +47,7 @@ STATEMENT = """query($p: ID!, $partner: ID) { incentiveStatement(programId: $p,
   partnerId: $partner) { partner { name } program { name }
   earned { amountMinor currency } paid { amountMinor } balance { amountMinor }
   lines { measure earned { amountMinor } rule { kind } }
-  payouts { reference amount { amountMinor } }
+  payouts { reference amount { amountMinor } } missingRates
   accruals(first: 50) { totalCount edges { node { amount { amountMinor } cause orderId
   opportunityId measure } } } } }"""
 PROGRAMS = """query($filter: IncentiveProgramFilter) { incentivePrograms(filter: $filter) {
@@ -222,14 +222,15 @@ async def test_accruals_follow_deliveries_returns_and_wins_and_equal_a_recomputa
     # An order in a currency without a rate is left out until the rate is set: then a
     # recomputation counts it (80.00 GBP at 1.25: 100.00 USD, 5.00 more for Beta).
     await shop.move(await shop.order(beta, "GBP", SW_24=1), DELIVER)
-    assert (await statement(factory, beta, program["id"]))["earned"]["amountMinor"] == 5_000
+    unrated = await statement(factory, beta, program["id"])
+    assert (unrated["earned"]["amountMinor"], unrated["missingRates"]) == (5_000, ["GBP"])
     rate = {"currency": "GBP", "rate": "1.25", "from": "2026-03-01"}
     data_of(await factory.gql(RATE, rate, actor=vendor))
     again = data_of(await factory.gql(RECOMPUTE, {"id": program["id"]}, actor=vendor))
     assert again["recomputeIncentives"]["adjustments"] == 1
     beta_now = await statement(factory, beta, program["id"])
     assert [line["measure"] for line in beta_now["lines"]] == [20_000, 3, 0]
-    assert beta_now["earned"]["amountMinor"] == 5_500
+    assert (beta_now["earned"]["amountMinor"], beta_now["missingRates"]) == (5_500, [])
 
     # Closed, the ledger no longer moves: a later delivery accrues nothing.
     data_of(await factory.gql(CLOSE, {"id": program["id"]}, actor=vendor))
