@@ -78,25 +78,32 @@ def converted(amount: int, currency: str, day: date, target: str, rates: Rates) 
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
-async def rules_of(session: AsyncSession, program_id: str) -> list[Rule]:
-    rows = await session.scalars(
-        select(IncentiveRule)
-        .where(IncentiveRule.program_id == program_id)
-        .order_by(IncentiveRule.position)
-    )
-    return [
-        Rule(
-            id=row.id,
-            kind=RuleKind(row.kind),
-            rate=row.rate,
-            product_line=row.product_line,
-            tier=row.tier,
-            threshold=row.threshold,
-            accelerator_from=row.accelerator_from,
-            accelerated_rate=row.accelerated_rate,
+async def rule_rows(session: AsyncSession, program_id: str) -> list[IncentiveRule]:
+    """A program's stored rules, in order."""
+    return list(
+        await session.scalars(
+            select(IncentiveRule)
+            .where(IncentiveRule.program_id == program_id)
+            .order_by(IncentiveRule.position)
         )
-        for row in rows
-    ]
+    )
+
+
+def rule_of(row: IncentiveRule) -> Rule:
+    return Rule(
+        id=row.id,
+        kind=RuleKind(row.kind),
+        rate=row.rate,
+        product_line=row.product_line,
+        tier=row.tier,
+        threshold=row.threshold,
+        accelerator_from=row.accelerator_from,
+        accelerated_rate=row.accelerated_rate,
+    )
+
+
+async def rules_of(session: AsyncSession, program_id: str) -> list[Rule]:
+    return [rule_of(row) for row in await rule_rows(session, program_id)]
 
 
 async def measures(

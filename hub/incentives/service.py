@@ -349,15 +349,9 @@ async def statement(
         }
         # The measures now, from raw orders (a ledger entry is written only when what a
         # rule pays changes, so its basis may be older than the last order).
+        program_rules = await accrual.rule_rows(session, program.id)
         measured = await accrual.measures(
-            session, program, await accrual.rules_of(session, program.id), [wanted]
-        )
-        program_rules = list(
-            await session.scalars(
-                select(IncentiveRule)
-                .where(IncentiveRule.program_id == program.id)
-                .order_by(IncentiveRule.position)
-            )
+            session, program, [accrual.rule_of(row) for row in program_rules], [wanted]
         )
         payouts = list(
             await session.scalars(
