@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -28,6 +29,16 @@ class ObjectStoreSettings:
     s3_access_key: str | None
     s3_secret_key: str | None
     s3_create_bucket: bool
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    timeout_seconds: int = 10
+    allow_loopback: bool = False
+    allowed_networks: tuple[str, ...] = ()
+    disable_after_failures: int = 15
+    concurrency: int = 8
+    poll_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class Settings:
     login_max_failures: int
     login_lock_seconds: int
     objects: ObjectStoreSettings
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -106,6 +118,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_max_failures=source.integer("LOGIN_MAX_FAILURES", 5, minimum=1),
         login_lock_seconds=source.integer("LOGIN_LOCK_SECONDS", 900, minimum=1),
         objects=_object_store(source, var_dir),
+        webhooks=_webhooks(source),
+    )
+
+
+def _webhooks(source: _Source) -> WebhookSettings:
+    development = source.text("ENV", "development") == "development"
+    networks = source.text("WEBHOOK_ALLOWED_NETWORKS", "")
+    allowed = tuple(item.strip() for item in networks.split(",") if item.strip())
+    for item in allowed:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}WEBHOOK_ALLOWED_NETWORKS entries must be networks such as "
+                f"10.20.0.0/16, got {item!r}"
+            ) from None
+    return WebhookSettings(
+        timeout_seconds=source.integer("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=120),
+        allow_loopback=source.boolean("WEBHOOK_ALLOW_LOOPBACK", development),
+        allowed_networks=allowed,
+        disable_after_failures=source.integer("WEBHOOK_DISABLE_AFTER", 15, minimum=1),
+        concurrency=source.integer("WEBHOOK_CONCURRENCY", 8, minimum=1, maximum=200),
+        poll_seconds=source.integer("WEBHOOK_POLL_MS", 2000, minimum=50) / 1000,
     )
 
 

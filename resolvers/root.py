@@ -31,6 +31,7 @@ from resolvers.partners import PartnersMutation, PartnersQuery
 from resolvers.product_lines import ProductLinesMutation, ProductLinesQuery
 from resolvers.programs import ProgramsMutation, ProgramsQuery
 from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
+from resolvers.webhooks import WebhooksMutation, WebhooksQuery, WebhooksSubscription
 from schema.documents import Budgets, Documents
 from schema.errors import shape
 from schema.fanout import OneConnectionExecution
@@ -65,6 +66,7 @@ DOMAINS = (
     Domain(FundProposalsQuery, FundProposalsMutation),
     Domain(CampaignsQuery, CampaignsMutation),
     Domain(IncentivesQuery, IncentivesMutation, IncentivesSubscription),
+    Domain(WebhooksQuery, WebhooksMutation, WebhooksSubscription),
     Domain(ProgramsQuery, ProgramsMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))

@@ -39,6 +39,8 @@ def hub_env(**overrides: str) -> dict[str, str]:
         "CHANNELHUB_JWT_SECRET": JWT_SECRET,
         "CHANNELHUB_BROADCAST_URL": "memory://",
         "CHANNELHUB_JOB_INTERVAL_SECONDS": "3600",
+        # Receivers in tests listen on loopback (test_webhooks turns this off to probe it).
+        "CHANNELHUB_WEBHOOK_ALLOW_LOOPBACK": "true",
     }
     env.update({f"CHANNELHUB_{key.upper()}": value for key, value in overrides.items()})
     return env
@@ -185,6 +187,7 @@ async def sqlite_hub(folder: Path, clock: ManualClock, **overrides: str) -> Asyn
         "CHANNELHUB_JWT_SECRET": JWT_SECRET,
         "CHANNELHUB_VAR_DIR": str(folder / "var"),
         "CHANNELHUB_JOB_INTERVAL_SECONDS": "3600",
+        "CHANNELHUB_WEBHOOK_ALLOW_LOOPBACK": "true",
     }
     env.update({f"CHANNELHUB_{key.upper()}": value for key, value in overrides.items()})
     app = create_app(load_settings(env), clock=clock)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hub.assets import service as asset_service
@@ -16,6 +16,7 @@ from hub.orders.rules import OrderStatus
 from hub.orders.service import StatusChange
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
+from hub.webhooks import worker
 from tests.conftest import data_of
 from tests.factories import Actor, Factory
 
@@ -63,6 +64,11 @@ LISTINGS: dict[str, Listing] = {
     "Query.incentivePrograms": Listing(top("incentivePrograms"), reader="seller"),
     "Query.partnerPrograms": Listing(top("partnerPrograms"), reader="seller"),
     "Query.partnerApplications": Listing(top("partnerApplications")),
+    "Query.webhookEndpoints": Listing(top("webhookEndpoints")),
+    "Query.webhookDeliveries": Listing(
+        "query($first: Int, $after: String, $id: ID!) { webhookDeliveries(endpointId: $id, "
+        f"first: $first, after: $after) {{ {PAGE} }} }}"
+    ),
     "IncentiveStatement.accruals": Listing(
         "query($first: Int, $after: String, $id: ID!) { incentiveStatement(programId: $id) "
         f"{{ accruals(first: $first, after: $after) {{ {PAGE} }} }} }}",
@@ -113,6 +119,8 @@ class World:
             return {"id": self.ids["conversation"]}
         if name == "IncentiveStatement.accruals":
             return {"id": self.ids["incentiveProgram"]}
+        if name == "Query.webhookDeliveries":
+            return {"id": self.ids["webhookEndpoint"]}
         if name == "Query.stockMovements":
             return {"sku": "SW-24"}
         return {}
@@ -192,7 +200,28 @@ async def seed(factory: Factory) -> World:
     for name in ("Reseller program", "MSP program"):
         made = await gql(vendor, CREATE_PARTNER_PROGRAM, input={"name": name})
         await gql(vendor, PUBLISH_PARTNER_PROGRAM, id=made["createPartnerProgram"]["id"])
+    world.ids["webhookEndpoint"] = await _webhooks(factory, gql, vendor)
     return world
+
+
+async def _webhooks(factory: Factory, gql: Any, vendor: Actor) -> str:
+    """Two endpoints where nothing listens; the second is pinged twice and replays the order
+    events, whose first delivery fails and disables it (a webhook event). Returns it."""
+    for name in ("crm", "erp"):
+        given = {"url": f"http://127.0.0.1:9/{name}", "topics": ["order"]}
+        made = (await gql(vendor, CREATE_WEBHOOK, input=given))["createWebhookEndpoint"]
+    endpoint: str = made["endpoint"]["id"]
+    for _ in range(2):
+        await gql(vendor, PING_WEBHOOK, id=endpoint)
+    await gql(vendor, REPLAY_WEBHOOKS, id=endpoint, after="0")
+    hub, kept = factory.hub, factory.hub.settings
+    hub.settings = replace(kept, webhooks=replace(kept.webhooks, disable_after_failures=1))
+    try:
+        async with worker.client() as http:
+            await worker.run_once(hub, http)
+    finally:
+        hub.settings = kept
+    return endpoint
 
 
 async def _incentives(factory: Factory, gql: Any, seller: Actor) -> str:
@@ -306,6 +335,11 @@ async def _stream(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
+CREATE_WEBHOOK = """mutation($input: WebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { endpoint { id } } }"""
+PING_WEBHOOK = "mutation($id: ID!) { pingWebhookEndpoint(id: $id) { id } }"
+REPLAY_WEBHOOKS = """mutation($id: ID!, $after: String!) {
+  replayWebhooks(endpointId: $id, after: $after) { queued } }"""
 CREATE_LEAD = "mutation($input: LeadInput!) { createLead(input: $input, route: false) { id } }"
 REGISTER_DEAL = "mutation($input: DealInput!) { registerDeal(input: $input) { id } }"
 PLACE_ORDER = """mutation($lines: [OrderLineInput!]!) { placeOrder(input: {lines: $lines,

@@ -26,6 +26,7 @@ from hub.clock import Clock, SystemClock
 from hub.events import EventBus
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
+from hub.webhooks import worker as webhooks
 from resolvers.root import build_schema
 from storage.db import (
     create_engine,
@@ -91,17 +92,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await objects.ensure_ready()
         await hub.events.start()
         stop_jobs = asyncio.Event()
-        worker = asyncio.create_task(
-            jobs.run_forever(hub, settings.job_interval_seconds, stop_jobs)
-        )
+        workers = {
+            asyncio.create_task(jobs.run_forever(hub, settings.job_interval_seconds, stop_jobs)),
+            asyncio.create_task(webhooks.run_forever(hub, stop_jobs)),
+        }
         try:
             yield
         finally:
             stop_jobs.set()  # the round under way finishes; one that hangs is cancelled
-            _, pending = await asyncio.wait({worker}, timeout=5)
+            _, pending = await asyncio.wait(workers, timeout=5)
             for task in pending:
                 task.cancel()
-            await asyncio.wait({worker}, timeout=5)
+            await asyncio.wait(workers, timeout=5)
             await hub.events.stop()
             await objects.close()
             await engine.dispose()

@@ -29,6 +29,7 @@ from hub.programs import service as program_service
 from hub.programs import vetting
 from hub.training import rules as training_rules
 from hub.users import UserFilter as HubUserFilter
+from hub.webhooks import endpoints as webhook_endpoints
 from schema import (
     assets,
     campaigns,
@@ -43,6 +44,7 @@ from schema import (
     product_lines,
     programs,
     training,
+    webhooks,
 )
 from schema import deals as schema_deals
 from schema.inputs import to_hub, unknown_fields
@@ -62,6 +64,8 @@ PAIRS = [
     (incentives.IncentiveProgramInput, incentive_rules.ProgramInput, []),
     (incentives.IncentiveProgramChangesInput, incentive_rules.ProgramChanges, []),
     (incentives.IncentiveProgramFilter, incentive_rules.ProgramFilter, []),
+    (webhooks.WebhookEndpointInput, webhook_endpoints.EndpointInput, []),
+    (webhooks.WebhookEndpointChangesInput, webhook_endpoints.EndpointChanges, []),
     (programs.ProgramTierInput, program_service.TierInput, []),
     (programs.PartnerProgramInput, program_service.ProgramInput, []),
     (programs.PartnerProgramChangesInput, program_service.ProgramChanges, []),

@@ -159,15 +159,19 @@ def hub_processes_on_own_redis(
     yield from serve_two(tmp_path, own_redis.url)
 
 
-def serve_two(tmp_path: Path, broadcast_url: str) -> Iterator[list[str]]:
+def serve_two(
+    tmp_path: Path, broadcast_url: str, database_url: str | None = None, **extra: str
+) -> Iterator[list[str]]:
+    """Two `channelhub serve` processes; `extra` settings as in hub_env (webhook_poll_ms=...)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
     env.update(
         CHANNELHUB_ENV="test",
-        CHANNELHUB_DATABASE_URL=service_env("DATABASE_URL"),
+        CHANNELHUB_DATABASE_URL=database_url or service_env("DATABASE_URL"),
         CHANNELHUB_BROADCAST_URL=broadcast_url,
         CHANNELHUB_JWT_SECRET=JWT_SECRET,
         CHANNELHUB_VAR_DIR=str(tmp_path / "var"),
     )
+    env.update({f"CHANNELHUB_{key.upper()}": value for key, value in extra.items()})
     processes, urls = [], []
     try:
         for name in ("a", "b"):

@@ -1,0 +1,221 @@
+"""GraphQL types of webhooks: endpoints, their delivery log with each attempt, replays, and
+the events that tell vendor staff an endpoint was disabled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from hub.events import DomainEvent
+from hub.webhooks import endpoints as endpoint_service
+from hub.webhooks import resend
+from hub.webhooks.rules import DeliveryKind, DeliveryStatus, EndpointStatus, WebhookEventType
+from schema.context import Info
+from schema.loading import LoaderSet, loader
+from storage.models.webhooks import WebhookAttempt as AttemptModel
+from storage.models.webhooks import WebhookDelivery as DeliveryModel
+
+strawberry.enum(
+    EndpointStatus,
+    name="WebhookEndpointStatus",
+    description="DISABLED by hand or after a run of failed attempts; events still queue up "
+    "and go out, in order, once it is enabled again.",
+)
+strawberry.enum(
+    DeliveryStatus,
+    name="WebhookDeliveryStatus",
+    description="PENDING until the receiver answers 2xx (SUCCEEDED) or 3 days of retries "
+    "pass (FAILED).",
+)
+strawberry.enum(
+    DeliveryKind,
+    name="WebhookDeliveryKind",
+    description="EVENT from the log, REPLAY queued by replayWebhooks, PING a test.",
+)
+strawberry.enum(WebhookEventType, name="WebhookEventType")
+
+
+class WebhookLoaders(LoaderSet):
+    webhook_attempts_by_delivery = loader[str, list[AttemptModel]](
+        lambda hub, principal, ids: endpoint_service.attempts_by_delivery(hub, ids)
+    )
+
+
+@strawberry.type(description="A topic webhooks can receive and its event types.")
+class WebhookTopic:
+    name: str
+    event_types: list[str]
+
+
+@strawberry.type(description="A URL that receives signed events (Standard Webhooks).")
+class WebhookEndpoint:
+    id: strawberry.ID
+    url: str
+    description: str
+    topics: list[str]
+    event_types: list[str] = strawberry.field(description="Empty: every type of the topics.")
+    partner_ids: list[strawberry.ID] = strawberry.field(
+        description="Empty: events of every partner (and the vendor's own)."
+    )
+    status: EndpointStatus
+    disabled_reason: str | None
+    failure_streak: int = strawberry.field(description="Failed attempts since the last success.")
+    last_success_at: datetime | None
+    queued_through: str = strawberry.field(
+        description="The cursor of the last event looked at for it: later ones are not queued yet."
+    )
+    secret_created_at: datetime
+    previous_secret_expires_at: datetime | None = strawberry.field(
+        description="Until then the rotated-out secret signs too (a second v1 signature)."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, found: endpoint_service.Endpoint) -> WebhookEndpoint:
+        model = found.model
+        return cls(
+            id=strawberry.ID(model.id),
+            url=model.url,
+            description=model.description,
+            topics=list(model.topics),
+            event_types=list(model.event_types),
+            partner_ids=[strawberry.ID(item) for item in model.partner_ids],
+            status=EndpointStatus(model.status),
+            disabled_reason=model.disabled_reason,
+            failure_streak=model.failure_streak,
+            last_success_at=model.last_success_at,
+            queued_through=str(model.fed_through),
+            secret_created_at=found.secret_created_at,
+            previous_secret_expires_at=found.previous_secret_expires_at,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+        )
+
+
+@strawberry.type(description="An endpoint and its new signing secret, shown this once.")
+class WebhookEndpointSecret:
+    endpoint: WebhookEndpoint
+    secret: str = strawberry.field(description="whsec_ and base64: keep it with the receiver.")
+
+    @classmethod
+    def of(cls, made: endpoint_service.NewSecret) -> WebhookEndpointSecret:
+        return cls(endpoint=WebhookEndpoint.of(made.endpoint), secret=made.secret)
+
+
+@strawberry.type(description="One try of a delivery.")
+class WebhookAttempt:
+    number: int
+    status_code: int | None = strawberry.field(description="None when nothing answered.")
+    duration_ms: int
+    response: str | None = strawberry.field(description="The first 1 KiB of the answer.")
+    error: str | None
+    attempted_at: datetime
+
+    @classmethod
+    def from_model(cls, model: AttemptModel) -> WebhookAttempt:
+        return cls(
+            number=model.number,
+            status_code=model.status_code,
+            duration_ms=model.duration_ms,
+            response=model.response,
+            error=model.error,
+            attempted_at=model.attempted_at,
+        )
+
+
+@strawberry.type(description="An event (or a ping) for an endpoint, with how it went.")
+class WebhookDelivery:
+    id: strawberry.ID
+    kind: DeliveryKind
+    event_type: str
+    event_cursor: str | None = strawberry.field(description="The event's cursor (not on pings).")
+    message_id: str = strawberry.field(description="The webhook-id header, same on every try.")
+    status: DeliveryStatus
+    attempt_count: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_duration_ms: int | None
+    last_response: str | None
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: DeliveryModel) -> WebhookDelivery:
+        return cls(
+            id=strawberry.ID(model.id),
+            kind=DeliveryKind(model.kind),
+            event_type=model.event_type,
+            event_cursor=str(model.event_id) if model.event_id is not None else None,
+            message_id=model.message_id,
+            status=DeliveryStatus(model.status),
+            attempt_count=model.attempts,
+            next_attempt_at=model.next_attempt_at,
+            last_status_code=model.last_status_code,
+            last_duration_ms=model.last_duration_ms,
+            last_response=model.last_response,
+            last_error=model.last_error,
+            created_at=model.created_at,
+            finished_at=model.finished_at,
+        )
+
+    @strawberry.field(description="Every try, first first.")
+    async def attempts(self, info: Info) -> list[WebhookAttempt]:
+        rows = await WebhookLoaders.of(info).webhook_attempts_by_delivery.load(str(self.id))
+        return [WebhookAttempt.from_model(row) for row in rows]
+
+
+@strawberry.type(description="What replayWebhooks queued.")
+class WebhookReplay:
+    queued: int
+    through: str = strawberry.field(
+        description="The cursor it stopped at: replay after it for the rest when not complete."
+    )
+    complete: bool
+
+    @classmethod
+    def of(cls, done: resend.Replay) -> WebhookReplay:
+        return cls(queued=done.queued, through=str(done.through), complete=done.complete)
+
+
+@strawberry.type(description="A change to webhooks vendor staff should know of.")
+class WebhookEvent:
+    cursor: str
+    type: WebhookEventType
+    occurred_at: datetime
+    endpoint_id: strawberry.ID
+    reason: str | None
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> WebhookEvent:
+        return cls(
+            cursor=str(event.id),
+            type=WebhookEventType(event.type),
+            occurred_at=event.occurred_at,
+            endpoint_id=strawberry.ID(event.payload["endpointId"]),
+            reason=event.payload.get("reason"),
+        )
+
+
+@strawberry.input
+class WebhookEndpointInput:
+    url: str = strawberry.field(description="http(s); public addresses only in production.")
+    topics: list[str] = strawberry.field(description="Names from webhookTopics.")
+    event_types: list[str] = strawberry.field(
+        default_factory=list, description="Of the topics; empty for all."
+    )
+    partner_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Only events of these partners; empty for all."
+    )
+    description: str = ""
+
+
+@strawberry.input
+class WebhookEndpointChangesInput:
+    url: str | None = None
+    topics: list[str] | None = None
+    event_types: list[str] | None = None
+    partner_ids: list[strawberry.ID] | None = None
+    description: str | None = None
