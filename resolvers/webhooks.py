@@ -27,9 +27,11 @@ from schema.webhooks import (
 
 @strawberry.type
 class WebhooksQuery:
-    @strawberry.field(description="The topics webhooks can receive, with their event types.")
+    @strawberry.field(
+        description="The topics webhooks can receive, with their event types (vendor staff)."
+    )
     def webhook_topics(self, info: Info) -> list[WebhookTopic]:
-        info.context.require_principal()
+        require_vendor_staff(info.context.require_principal())
         return [
             WebhookTopic(name=name, event_types=list(types))
             for name, types in rules.CATALOG.items()

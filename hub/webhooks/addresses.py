@@ -18,6 +18,21 @@ from hub.webhooks.rules import MAX_URL_LENGTH
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# IPv6 ranges that carry an IPv4 address inside or are otherwise not one host's own address,
+# though older Pythons call some of them global: NAT64, 6to4, Teredo, IPv4-compatible and
+# IPv4-translated addresses, the deprecated site-local range.
+EMBEDDING = tuple(
+    ipaddress.IPv6Network(network)
+    for network in (
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+        "2001::/32",
+        "::/96",
+        "::ffff:0:0:0/96",
+        "fec0::/10",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,10 @@ class Policy:
             return True
         if address.is_loopback:
             return self.allow_loopback
+        if isinstance(address, ipaddress.IPv6Address) and any(
+            address in network for network in EMBEDDING
+        ):
+            return False
         return address.is_global and not address.is_multicast
 
 
@@ -82,7 +101,7 @@ async def resolve(url: str, policy: Policy) -> Target:
     addresses = await _addresses(host, port)
     refused = [str(address) for address in addresses if not policy.permits(address)]
     if refused:
-        raise Refused(f"{host} resolves to {refused[0]}, which is not a public address")
+        raise Refused(f"{host[:100]} resolves to {refused[0]}, which is not a public address")
     return Target(url=url, host=host, address=str(addresses[0]), port=port, https=https)
 
 
@@ -94,14 +113,14 @@ async def _addresses(host: str, port: int) -> list[Address]:
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise Refused(f"{host} does not resolve") from None
+        raise Refused(f"{host[:100]} does not resolve") from None
     addresses: list[Address] = []
     for *_, sockaddr in found:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise Refused(f"{host} does not resolve")
+        raise Refused(f"{host[:100]} does not resolve")
     return addresses
 
 

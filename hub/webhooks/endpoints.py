@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import validation
@@ -130,10 +130,13 @@ async def rotate_secret(
     async with hub.write() as session:
         endpoint = await locked(session, endpoint_id)
         ends = now + timedelta(hours=overlap_hours)
-        # Secrets already rotated out end no later than the one rotated now.
+        # The current secret, and any rotated out before, sign until the overlap ends at most.
         await session.execute(
             update(WebhookSecret)
-            .where(WebhookSecret.endpoint_id == endpoint.id, WebhookSecret.expires_at.is_(None))
+            .where(
+                WebhookSecret.endpoint_id == endpoint.id,
+                or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > ends),
+            )
             .values(expires_at=ends)
         )
         await session.execute(
@@ -164,7 +167,7 @@ async def set_enabled(
                     WebhookDelivery.endpoint_id == endpoint.id,
                     WebhookDelivery.status == DeliveryStatus.PENDING,
                 )
-                .values(next_attempt_at=now)
+                .values(next_attempt_at=now, first_attempt_at=None)
             )
             endpoint.lease_token = endpoint.lease_until = None
         elif not enabled and endpoint.status != EndpointStatus.DISABLED:
@@ -303,14 +306,14 @@ async def _checked_partners(session: AsyncSession, partner_ids: Sequence[str]) -
     return wanted
 
 
-async def locked(session: AsyncSession, endpoint_id: str) -> WebhookEndpoint:
+async def locked(session: AsyncSession, endpoint_id: str, *, field: str = "id") -> WebhookEndpoint:
     endpoint = await session.scalar(
         select(WebhookEndpoint)
         .where(WebhookEndpoint.id == endpoint_id)
         .with_for_update(key_share=True)
     )
     if endpoint is None:
-        raise NotFound("no such webhook endpoint", field="id")
+        raise NotFound("no such webhook endpoint", field=field)
     return endpoint
 
 

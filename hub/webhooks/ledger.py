@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import events
@@ -52,6 +52,7 @@ async def feed(hub: Hub, claim: Claim) -> bool:
         newest = await log.newest(session)
         taken = rules.wanted(endpoint.topics, endpoint.event_types, endpoint.partner_ids)
         after, now = endpoint.fed_through, hub.clock.now()
+        queued_any = False
         for _ in range(FEED_BATCHES):
             found = await log.read(session, after=after, until=newest, topics=endpoint.topics)
             queued = [
@@ -60,11 +61,15 @@ async def feed(hub: Hub, claim: Claim) -> bool:
                 if not event.recipients and taken.takes(event.topic, event.type, event.audience)
             ]
             session.add_all(queued)
+            queued_any = queued_any or bool(queued)
             if len(found) < log.REPLAY_BATCH:
                 after = newest
                 break
             after = found[-1].id
         endpoint.fed_through = after
+        if queued_any:
+            # Due now: should this claim end before sending, the next round takes them.
+            endpoint.due_at = min(endpoint.due_at or now, now)
         return True
 
 
@@ -170,9 +175,13 @@ async def _disable(
     )
 
 
-async def release(hub: Hub, claim: Claim) -> None:
-    """Let the endpoint go, due again when its first waiting delivery is (or when events come)."""
+async def release(hub: Hub, claim: Claim, *, wait: timedelta | None = None) -> None:
+    """Let the endpoint go, due again when its first waiting delivery is (or when events come);
+    with `wait`, not before then (after a fault of the hub's own)."""
     async with hub.write() as session:
+        endpoint = await leased(session, claim)
+        if endpoint is None:
+            return
         head = await session.execute(
             select(WebhookDelivery.next_attempt_at)
             .where(
@@ -182,16 +191,12 @@ async def release(hub: Hub, claim: Claim) -> None:
             .order_by(WebhookDelivery.sequence)
             .limit(1)
         )
-        first = head.first()
-        due = None if first is None else first.next_attempt_at or hub.clock.now()
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(
-                WebhookEndpoint.id == claim.endpoint_id,
-                WebhookEndpoint.lease_token == claim.token,
-            )
-            .values(lease_token=None, lease_until=None, due_at=due)
-        )
+        first, now = head.first(), hub.clock.now()
+        due = None if first is None else first.next_attempt_at or now
+        if wait is not None:
+            due = now + wait
+        endpoint.lease_token = endpoint.lease_until = None
+        endpoint.due_at = due
 
 
 async def signing_secrets(session: AsyncSession, endpoint_id: str, now: datetime) -> list[str]:

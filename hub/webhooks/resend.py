@@ -16,8 +16,10 @@ from hub.webhooks.sender import send
 from storage.models.base import new_id
 from storage.models.webhooks import WebhookDelivery, WebhookEndpoint
 
-# Deliveries one replay queues; the answer's cursor continues from where it stopped.
+# Deliveries one replay queues, and log batches it reads; the answer's cursor continues from
+# where it stopped.
 MAX_REPLAY = 1000
+MAX_BATCHES = 20
 
 
 @dataclass(frozen=True)
@@ -34,19 +36,22 @@ async def replay(hub: Hub, *, principal: Principal, endpoint_id: str, after: int
     require_vendor_admin(principal)
     await hub.events.check_cursor(after)
     async with hub.write() as session:
-        endpoint = await endpoints.locked(session, endpoint_id)
+        endpoint = await endpoints.locked(session, endpoint_id, field="endpointId")
         waiting = set(
             await session.scalars(
                 select(WebhookDelivery.event_id).where(
                     WebhookDelivery.endpoint_id == endpoint.id,
                     WebhookDelivery.status == DeliveryStatus.PENDING,
                     WebhookDelivery.event_id > after,
+                    WebhookDelivery.event_id <= endpoint.fed_through,
                 )
             )
         )
         taken = rules.wanted(endpoint.topics, endpoint.event_types, endpoint.partner_ids)
         now, cursor, queued = hub.clock.now(), after, 0
-        while queued < MAX_REPLAY and cursor < endpoint.fed_through:
+        for _ in range(MAX_BATCHES):
+            if queued >= MAX_REPLAY or cursor >= endpoint.fed_through:
+                break
             found = await log.read(
                 session, after=cursor, until=endpoint.fed_through, topics=endpoint.topics
             )
@@ -63,7 +68,7 @@ async def replay(hub: Hub, *, principal: Principal, endpoint_id: str, after: int
                     if queued == MAX_REPLAY:
                         break
         if queued and endpoint.status == EndpointStatus.ACTIVE:
-            endpoint.due_at = now
+            endpoint.due_at = min(endpoint.due_at or now, now)
         return Replay(queued, cursor, cursor >= endpoint.fed_through)
 
 

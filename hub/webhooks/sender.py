@@ -47,14 +47,15 @@ async def send(
     body: bytes,
     wait_seconds: float,
 ) -> Outcome:
-    """POST the body to the URL, checked again now, never following a redirect."""
+    """POST the body to the URL, checked again now, never following a redirect.
+
+    Whatever goes wrong is the attempt's outcome (never an exception): a delivery that
+    cannot be made is retried and counted like one the receiver refused.
+    """
     started = time.monotonic()
-    try:
-        target = await resolve(url, policy)
-    except Refused as refused:
-        return Outcome(None, _since(started), None, f"refused: {refused}")
     headers = {
         "content-type": "application/json",
+        "accept-encoding": "identity",
         "user-agent": USER_AGENT,
         "webhook-id": message_id,
         "webhook-timestamp": str(int(at.timestamp())),
@@ -62,17 +63,26 @@ async def send(
     }
     try:
         async with asyncio.timeout(wait_seconds):
+            target = await resolve(url, policy)
             status, text = await _post(client, target, headers, body)
+    except Refused as refused:
+        return _failed(started, f"refused: {refused}")
     except TimeoutError:
-        return Outcome(None, _since(started), None, f"no answer within {wait_seconds:g} s")
+        return _failed(started, f"no answer within {wait_seconds:g} s")
     except httpx.HTTPError as failure:
-        return Outcome(None, _since(started), None, _error(failure))
+        return _failed(started, _error(failure))
+    except Exception as failure:  # a URL httpx cannot send (say, an odd host name)
+        return _failed(started, f"could not send: {type(failure).__name__}: {failure}")
     error = None
     if 300 <= status < 400:
         error = "the receiver redirected; redirects are not followed"
     elif not 200 <= status < 300:
         error = f"the receiver answered {status}"
     return Outcome(status, _since(started), text, error)
+
+
+def _failed(started: float, error: str) -> Outcome:
+    return Outcome(None, _since(started), None, error[:300])
 
 
 async def _post(
@@ -89,7 +99,7 @@ async def _post(
     response = await client.send(request, stream=True, follow_redirects=False)
     try:
         kept = bytearray()
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.aiter_raw():
             kept += chunk
             if len(kept) >= RESPONSE_KEPT:
                 break
@@ -105,7 +115,9 @@ def _pinned(target: Target) -> httpx.URL:
 
 
 def _host_header(target: Target) -> str:
-    host = f"[{target.host}]" if ":" in target.host else target.host
+    # The URL's host as it goes on the wire (an international name in its ASCII form).
+    ascii_host = httpx.URL(target.url).raw_host.decode("ascii")
+    host = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
     default = 443 if target.https else 80
     return host if target.port == default else f"{host}:{target.port}"
 

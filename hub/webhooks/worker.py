@@ -13,10 +13,11 @@ its own task until the timeout, never the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -35,6 +36,8 @@ from storage.models.webhooks import WebhookDelivery, WebhookEndpoint
 logger = logging.getLogger("channelhub.webhooks")
 # Deliveries one claim sends before it lets the endpoint go (another round takes the rest).
 PER_CLAIM = 50
+# How long an endpoint whose round failed in the hub (not at the receiver) waits.
+RETRY_AFTER_FAULT = timedelta(minutes=1)
 
 
 def policy(hub: Hub) -> Policy:
@@ -44,8 +47,12 @@ def policy(hub: Hub) -> Policy:
 
 
 def client() -> httpx.AsyncClient:
-    """The HTTP client deliveries go through: no proxies from the environment, no redirects."""
-    return httpx.AsyncClient(trust_env=False, follow_redirects=False)
+    """The HTTP client deliveries go through: no proxies from the environment, no redirects,
+    no time limit of its own (each send has WEBHOOK_TIMEOUT_SECONDS for everything), and no
+    connection kept between requests: a connection is opened to one checked address and its
+    TLS checked for one host name, so no request may go over another's."""
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    return httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=None, limits=limits)
 
 
 async def run_once(hub: Hub, http: httpx.AsyncClient) -> int:
@@ -94,7 +101,7 @@ async def claim(hub: Hub, *, limit: int) -> list[Claim]:
         free = _with_work(await log.newest(session), now)
         free = free.order_by(WebhookEndpoint.due_at).limit(limit)
         if session.bind.dialect.name == "postgresql":
-            free = free.with_for_update(skip_locked=True)
+            free = free.with_for_update(skip_locked=True, key_share=True)
         claimed = await session.scalars(
             update(WebhookEndpoint)
             .where(WebhookEndpoint.id.in_(free.scalar_subquery()))
@@ -105,13 +112,17 @@ async def claim(hub: Hub, *, limit: int) -> list[Claim]:
 
 
 def _with_work(newest: int, now: datetime) -> Select[tuple[str]]:
-    """Active endpoints nobody holds with events not yet queued or a delivery due."""
+    """Active endpoints nobody holds that are due, or wait for nothing and have new events.
+
+    An endpoint due later (a retry, or a pause after a fault) is left alone until then: what
+    it would queue meanwhile would wait behind that delivery anyway.
+    """
     return select(WebhookEndpoint.id).where(
         WebhookEndpoint.status == EndpointStatus.ACTIVE,
         or_(WebhookEndpoint.lease_until.is_(None), WebhookEndpoint.lease_until < now),
         or_(
-            WebhookEndpoint.fed_through < newest,
-            and_(WebhookEndpoint.due_at.is_not(None), WebhookEndpoint.due_at <= now),
+            and_(WebhookEndpoint.due_at.is_(None), WebhookEndpoint.fed_through < newest),
+            WebhookEndpoint.due_at <= now,
         ),
     )
 
@@ -122,6 +133,8 @@ async def serve(hub: Hub, http: httpx.AsyncClient, claim: Claim) -> int:
         return await _serve(hub, http, claim)
     except Exception:
         logger.exception("webhook endpoint %s failed; it is retried", claim.endpoint_id)
+        with contextlib.suppress(Exception):
+            await ledger.release(hub, claim, wait=RETRY_AFTER_FAULT)
         return 0
 
 

@@ -25,6 +25,7 @@ from hub.roles import Role
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from hub.webhooks import worker
+from storage.models.webhooks import WebhookEndpoint
 from tests.api.test_lead_events import _channel, create_lead
 from tests.conftest import data_of, factory_for, hub_env, sqlite_hub
 from tests.factories import Actor, Factory, errors_of
@@ -371,6 +372,15 @@ async def test_a_rotated_secret_signs_alongside_the_new_one_during_the_overlap(
     bad = await factory.gql(ROTATE, {"id": endpoint_id, "hours": 1000}, actor=vendor)
     assert errors_of(bad) == [("BAD_USER_INPUT", "overlapHours")]
 
+    week = data_of(await factory.gql(ROTATE, {"id": endpoint_id, "hours": 168}, actor=vendor))
+    now = data_of(await factory.gql(ROTATE, {"id": endpoint_id, "hours": 0}, actor=vendor))
+    await create_lead(factory, vendor, customerCompany="After two rotations")
+    await deliver(factory.hub)
+    last = receiver.requests[-1]
+    assert verify(now["rotateWebhookSecret"]["secret"], last)
+    assert not verify(week["rotateWebhookSecret"]["secret"], last)
+    assert not verify(rotated["secret"], last)
+
 
 async def test_redirects_are_not_followed(factory: Factory, receiver: Receiver) -> None:
     channel = await _channel(factory)
@@ -412,6 +422,12 @@ async def test_addresses_that_are_not_public_are_refused(
         "http://[fd00:ec2::254]/hook",
         "http://0.0.0.0/hook",
         "http://100.64.0.1/hook",
+        "http://[64:ff9b::a00:1]/hook",
+        "http://[2002:7f00:1::]/hook",
+        "http://[::7f00:1]/hook",
+        "http://[fec0::1]/hook",
+        "http://2130706433/hook",
+        "http://0x7f.1/hook",
     ):
         refused = await factory.gql(
             CREATE, {"input": {"url": url, "topics": ["lead"]}}, actor=vendor
@@ -506,9 +522,17 @@ async def test_endpoints_are_managed_by_vendor_admins_only(
             (PING, {"id": endpoint_id}),
             (DELETE, {"id": endpoint_id}),
             (CREATE, {"input": {"url": receiver.url, "topics": ["lead"]}}),
+            (UPDATE, {"id": endpoint_id, "input": {"description": "mine"}}),
+            (ROTATE, {"id": endpoint_id, "hours": 1}),
+            (ENABLE, {"id": endpoint_id}),
+            (DISABLE, {"id": endpoint_id}),
+            (REPLAY, {"id": endpoint_id, "after": "0"}),
         ):
             body = await factory.gql(document, variables, actor=actor)
             assert [code for code, _ in errors_of(body)] == ["FORBIDDEN"], document
+    for actor in (channel["gold"], channel["stranger"]):
+        topics = await factory.gql(TOPICS, actor=actor)
+        assert [code for code, _ in errors_of(topics)] == ["FORBIDDEN"]
     assert receiver.requests == []
     assert data_of(await factory.gql(DELETE, {"id": endpoint_id}, actor=vendor)) == {
         "deleteWebhookEndpoint": endpoint_id
@@ -517,6 +541,8 @@ async def test_endpoints_are_managed_by_vendor_admins_only(
     assert errors_of(gone) == [("NOT_FOUND", "id")]
     missing = await factory.gql(DELIVERIES, {"id": endpoint_id}, actor=vendor)
     assert errors_of(missing) == [("NOT_FOUND", "endpointId")]
+    replay = await factory.gql(REPLAY, {"id": endpoint_id, "after": "0"}, actor=vendor)
+    assert errors_of(replay) == [("NOT_FOUND", "endpointId")]
 
 
 async def test_a_hanging_receiver_times_out_without_holding_up_others(
@@ -536,3 +562,48 @@ async def test_a_hanging_receiver_times_out_without_holding_up_others(
     assert took < 3
     (node,) = await deliveries(factory, slow["endpoint"]["id"])
     assert node["lastError"] == "no answer within 1 s" and node["status"] == "PENDING"
+
+
+async def test_a_delivery_left_by_a_process_that_died_is_sent_once_its_lease_ends(
+    hooks: Factory, receiver: Receiver
+) -> None:
+    channel = await _channel(hooks)
+    await register(hooks, receiver.url)
+    lead = await create_lead(hooks, channel["vendor"])
+    claims = await worker.claim(hooks.hub, limit=10)  # claimed, then the process dies
+    assert len(claims) == 1
+    assert await deliver(hooks.hub) == 0  # the lease holds
+    clock: ManualClock = hooks.hub.clock  # type: ignore[assignment]
+    clock.advance(seconds=hooks.hub.settings.webhooks.timeout_seconds + 31)
+    assert await deliver(hooks.hub) == 1
+    assert [item.json["data"]["leadId"] for item in receiver.requests] == [lead["id"]]
+    assert await deliver(hooks.hub) == 0
+
+
+async def test_the_timeout_setting_is_the_time_a_receiver_has(
+    factory: Factory, receiver: Receiver
+) -> None:
+    channel = await _channel(factory)
+    longer = dataclasses.replace(factory.hub.settings.webhooks, timeout_seconds=9)
+    factory.hub.settings = dataclasses.replace(factory.hub.settings, webhooks=longer)
+    receiver.default = Answer(delay=6)
+    made = await register(factory, receiver.url)
+    await create_lead(factory, channel["vendor"])
+    assert await deliver(factory.hub) == 1
+    (node,) = await deliveries(factory, made["endpoint"]["id"])
+    assert node["status"] == "SUCCEEDED" and node["lastDurationMs"] >= 6000
+
+
+async def test_a_host_that_cannot_be_sent_to_is_a_failed_attempt(
+    factory: Factory, receiver: Receiver
+) -> None:
+    channel = await _channel(factory)
+    made = await register(factory, receiver.url)
+    async with factory.hub.write() as session:
+        endpoint = await session.get_one(WebhookEndpoint, made["endpoint"]["id"])
+        endpoint.url = "http://b\u00fccher.invalid/hook"  # resolves nowhere
+    await create_lead(factory, channel["vendor"])
+    assert await deliver(factory.hub) == 1
+    (node,) = await deliveries(factory, made["endpoint"]["id"])
+    assert node["status"] == "PENDING" and node["attemptCount"] == 1
+    assert node["lastError"].startswith("refused: ")
