@@ -42,6 +42,24 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """SMTP when `smtp_host` is set; otherwise messages are written to `outbox_dir` as .eml."""
+
+    outbox_dir: Path = Path("var/outbox")
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    from_address: str = "ChannelHub <noreply@channelhub.local>"
+    timeout_seconds: int = 30
+    poll_seconds: float = 2.0
+    reminder_hours: int = 4
+    digest_hour: int = 7
+    mention_delay_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     var_dir: Path
@@ -51,6 +69,8 @@ class Settings:
     broadcast_url: str
     jwt_secret: str
     token_ttl_seconds: int
+    refresh_ttl_seconds: int
+    reset_ttl_seconds: int
     invite_ttl_seconds: int
     host: str
     port: int
@@ -73,6 +93,7 @@ class Settings:
     login_lock_seconds: int
     objects: ObjectStoreSettings
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -98,6 +119,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jwt_secret=_jwt_secret(source, var_dir, database_url),
         token_ttl_seconds=source.integer("TOKEN_TTL_SECONDS", 3600, minimum=60),
         invite_ttl_seconds=source.integer("INVITE_TTL_SECONDS", 7 * 86400, minimum=60),
+        refresh_ttl_seconds=source.integer("REFRESH_TTL_SECONDS", 30 * 86400, minimum=300),
+        reset_ttl_seconds=source.integer("RESET_TTL_SECONDS", 3600, minimum=60, maximum=86400),
         host=host,
         port=port,
         allowed_origins=source.csv("ALLOWED_ORIGINS", ",".join(_served_origins(host, port))),
@@ -119,6 +142,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_lock_seconds=source.integer("LOGIN_LOCK_SECONDS", 900, minimum=1),
         objects=_object_store(source, var_dir),
         webhooks=_webhooks(source),
+        mail=_mail(source, var_dir),
+    )
+
+
+def _mail(source: _Source, var_dir: Path) -> MailSettings:
+    sender = source.text("MAIL_FROM", "ChannelHub <noreply@channelhub.local>")
+    if "@" not in sender or any(char in sender for char in "\r\n"):
+        raise ConfigError(f"{PREFIX}MAIL_FROM must be an address such as Hub <hub@example.com>")
+    return MailSettings(
+        outbox_dir=Path(source.text("MAIL_OUTBOX_DIR", str(var_dir / "outbox"))).resolve(),
+        smtp_host=source.text("SMTP_HOST", ""),
+        smtp_port=source.integer("SMTP_PORT", 587, minimum=1, maximum=65535),
+        smtp_tls=source.choice("SMTP_TLS", "starttls", ("none", "starttls", "tls")),
+        smtp_user=source.text("SMTP_USER", "") or None,
+        smtp_password=source.text("SMTP_PASSWORD", "") or None,
+        from_address=sender,
+        timeout_seconds=source.integer("SMTP_TIMEOUT_SECONDS", 30, minimum=1, maximum=300),
+        poll_seconds=source.integer("MAIL_POLL_MS", 2000, minimum=50) / 1000,
+        reminder_hours=source.integer("LEAD_REMINDER_HOURS", 4, minimum=0, maximum=720),
+        digest_hour=source.integer("MAIL_DIGEST_HOUR", 7, minimum=0, maximum=23),
+        mention_delay_seconds=source.integer("MENTION_EMAIL_DELAY_SECONDS", 300, minimum=0),
     )
 
 

@@ -13,9 +13,11 @@ from sqlalchemy import Select, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import identity, throttle, validation
+from hub import identity, refresh_tokens, throttle, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
+from hub.mail import outbox as mail_outbox
+from hub.mail.rules import EmailKind
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.partners.directory import visible
 from hub.roles import PARTNER_ROLES, VENDOR_ROLES, OrganizationKind, Principal, Role
@@ -101,7 +103,34 @@ async def invite(
             expires_at=now + timedelta(seconds=hub.settings.invite_ttl_seconds),
         )
         session.add(invitation)
+        await _email_invitation(hub, session, invitation, organization, principal, token)
     return InvitationIssued(invitation=invitation, token=token)
+
+
+async def _email_invitation(
+    hub: Hub,
+    session: AsyncSession,
+    invitation: Invitation,
+    organization: Organization,
+    principal: Principal,
+    token: str,
+) -> None:
+    """Queue the invitation email in the invitation's transaction (sent by the mail worker)."""
+    inviter = await session.get_one(User, principal.user_id)
+    await mail_outbox.queue(
+        session,
+        hub.settings,
+        kind=EmailKind.INVITATION,
+        to=mail_outbox.Recipient(invitation.email, invitation.name, organization.language),
+        about=invitation.token_hash,
+        context={
+            "inviter": inviter.name,
+            "organization": organization.name,
+            "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M"),
+        },
+        now=invitation.created_at,
+        path=f"/#/accept-invite?token={token}",
+    )
 
 
 async def accept_invite(hub: Hub, *, token: str, password: str, name: str | None) -> User:
@@ -167,6 +196,7 @@ async def change_password(
         user.password_hash = password_hash
         user.token_version += 1
         user.updated_at = hub.clock.now()
+        await refresh_tokens.revoke_user(session, user.id, user.updated_at)
     return user
 
 

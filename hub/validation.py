@@ -87,6 +87,14 @@ def country(value: str, *, field: str = "country") -> str:
     return code
 
 
+def language(value: str, *, field: str = "language") -> str:
+    """An ISO 639-1 language code, lower-case."""
+    code = value.strip().lower()
+    if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
+        raise BadInput("language must be an ISO 639-1 code such as en or de", field=field)
+    return code
+
+
 def subdivision(value: str, *, field: str) -> str:
     """Check an ISO 3166-2 subdivision code such as US-CA."""
     code = value.strip().upper()

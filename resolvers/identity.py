@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from hub import identity
+from hub import identity, password_resets, refresh_tokens
 from hub import users as user_service
 from hub.roles import Role
 from schema.context import Info
@@ -54,13 +54,35 @@ class IdentityQuery:
 class IdentityMutation:
     @strawberry.mutation(description="Exchange an email and password for an access token.")
     async def login(self, info: Info, email: str, password: str) -> LoginPayload:
-        result = await identity.login(
+        result = await refresh_tokens.login(
             info.context.hub, email=email, password=password, client=info.context.client
         )
-        info.context.authenticated(identity.principal_of(result.user), result.token)
-        return LoginPayload(
-            token=result.token, expires_at=result.expires_at, user=User.from_model(result.user)
-        )
+        info.context.authenticated(identity.principal_of(result.access.user), result.access.token)
+        return _payload(result)
+
+    @strawberry.mutation(
+        description="Spend a refresh token for a new access token and the next refresh token."
+    )
+    async def refresh_token(self, info: Info, refresh_token: str) -> LoginPayload:
+        result = await refresh_tokens.refresh(info.context.hub, token=refresh_token)
+        info.context.authenticated(identity.principal_of(result.access.user), result.access.token)
+        return _payload(result)
+
+    @strawberry.mutation(
+        description="Email a link to reset the password, if the address has an account. The "
+        "answer is true either way: it never tells whether the address is known."
+    )
+    async def request_password_reset(self, info: Info, email: str) -> bool:
+        await password_resets.request(info.context.hub, email=email, client=info.context.client)
+        return True
+
+    @strawberry.mutation(
+        description="Set a new password with the emailed token (once, before it expires); "
+        "every session of the account ends."
+    )
+    async def reset_password(self, info: Info, token: str, password: str) -> bool:
+        await password_resets.reset(info.context.hub, token=token, password=password)
+        return True
 
     @strawberry.mutation(
         description="Change your password; other sessions end and a new token is returned."
@@ -77,12 +99,20 @@ class IdentityMutation:
         )
         token, expires_at = identity.issue_token(hub, user)
         info.context.authenticated(identity.principal_of(user), token)
-        return LoginPayload(token=token, expires_at=expires_at, user=User.from_model(user))
+        refresh = await refresh_tokens.issue(hub, user.id)
+        return _payload(
+            refresh_tokens.Refreshed(identity.LoginResult(token, expires_at, user), refresh)
+        )
 
-    @strawberry.mutation(description="Revoke the access token of this request.")
-    async def logout(self, info: Info) -> bool:
-        principal = info.context.require_principal()
-        await identity.logout(info.context.hub, principal=principal, token=info.context.token or "")
+    @strawberry.mutation(
+        description="Revoke the access token of this request (and, given, the session of a "
+        "refresh token)."
+    )
+    async def logout(self, info: Info, refresh_token: str | None = None) -> bool:
+        principal, hub = info.context.require_principal(), info.context.hub
+        await identity.logout(hub, principal=principal, token=info.context.token or "")
+        if refresh_token is not None:
+            await refresh_tokens.revoke(hub, token=refresh_token)
         return True
 
     @strawberry.mutation(
@@ -121,3 +151,14 @@ class IdentityMutation:
             active=active,
         )
         return User.from_model(user)
+
+
+def _payload(result: refresh_tokens.Refreshed) -> LoginPayload:
+    access = result.access
+    return LoginPayload(
+        token=access.token,
+        expires_at=access.expires_at,
+        user=User.from_model(access.user),
+        refresh_token=result.refresh.token,
+        refresh_expires_at=result.refresh.expires_at,
+    )

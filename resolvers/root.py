@@ -25,6 +25,7 @@ from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.incentives import IncentivesMutation, IncentivesQuery, IncentivesSubscription
 from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
+from resolvers.mail import MailMutation, MailQuery
 from resolvers.messaging import MessagingMutation, MessagingQuery, MessagingSubscription
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
@@ -67,6 +68,7 @@ DOMAINS = (
     Domain(CampaignsQuery, CampaignsMutation),
     Domain(IncentivesQuery, IncentivesMutation, IncentivesSubscription),
     Domain(WebhooksQuery, WebhooksMutation, WebhooksSubscription),
+    Domain(MailQuery, MailMutation),
     Domain(ProgramsQuery, ProgramsMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))

@@ -165,7 +165,16 @@ def _clients(error: GraphQLError) -> GraphQLError:
 
 
 # Root fields anyone may use without logging in (besides __typename and introspection).
-OPEN_FIELDS = frozenset({"login", "applyAsPartner", "acceptInvite"})
+OPEN_FIELDS = frozenset(
+    {
+        "login",
+        "applyAsPartner",
+        "acceptInvite",
+        "requestPasswordReset",
+        "resetPassword",
+        "refreshToken",
+    }
+)
 
 
 def needs_login(query: str, operation_name: str | None, max_tokens: int) -> bool:

@@ -80,9 +80,14 @@ class User:
 
 @strawberry.type(description="A signed access token to send as Authorization: Bearer.")
 class LoginPayload:
-    token: str
+    token: str = strawberry.field(description="The access token (Authorization: Bearer).")
     expires_at: datetime
     user: User
+    refresh_token: str = strawberry.field(
+        description="Spend it with refreshToken for a new access token (and the next refresh "
+        "token); a spent one used again ends the whole session."
+    )
+    refresh_expires_at: datetime
 
 
 @strawberry.type(description="An invitation; the token is shown once, to the inviter.")

@@ -158,6 +158,10 @@ class Partner:
             parent_id=model.parent_id,
         )
 
+    @strawberry.field(description="The language (ISO 639-1) its people get email in.")
+    async def language(self, info: Info) -> str:
+        return await PartnerLoaders.of(info).language_by_partner.load(str(self.id))
+
     @strawberry.field(description="The distributor this partner buys through, if visible.")
     async def parent(self, info: Info) -> Partner | None:
         if self.parent_id is None:
@@ -275,6 +279,10 @@ class PartnerUpdateInput:
     lead_capacity: int | None = strawberry.UNSET
     website: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
+    language: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="ISO 639-1; email goes out in it where a translation exists (en, de).",
+    )
     specializations: list[str] | None = strawberry.UNSET
     territories: list[TerritoryInput] | None = strawberry.UNSET
 
@@ -397,6 +405,9 @@ class PartnerLoaders(LoaderSet):
     )
     logo_by_partner = loader[str, LogoModel | None](
         lambda hub, principal, ids: logos.by_partner(hub, ids)
+    )
+    language_by_partner = loader[str, str](
+        lambda hub, principal, ids: partner_service.languages_by_partner(hub, ids)
     )
 
 

@@ -65,6 +65,8 @@ LISTINGS: dict[str, Listing] = {
     "Query.partnerPrograms": Listing(top("partnerPrograms"), reader="seller"),
     "Query.partnerApplications": Listing(top("partnerApplications")),
     "Query.webhookEndpoints": Listing(top("webhookEndpoints")),
+    # The invitations of the seeded users: the vendor admin reads everyone's.
+    "Query.emailMessages": Listing(top("emailMessages")),
     "Query.webhookDeliveries": Listing(
         "query($first: Int, $after: String, $id: ID!) { webhookDeliveries(endpointId: $id, "
         f"first: $first, after: $after) {{ {PAGE} }} }}"
@@ -134,6 +136,7 @@ async def seed(factory: Factory) -> World:
     alpha = await factory.partner("Alpha Networks", tier=Tier.GOLD, territories=california)
     beta = await factory.partner("Beta Systems", tier=Tier.SILVER)
     seller = await factory.user(alpha.id, Role.PARTNER_USER)
+    await factory.user(beta.id, Role.PARTNER_USER)  # two invitation emails at least
     world = World(factory, {"vendor": vendor, "seller": seller}, {})
     gql = _caller(factory)
     for company in ("Globex", "Initech"):

@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from hub import jobs
 from hub.clock import Clock, SystemClock
 from hub.events import EventBus
+from hub.mail import worker as mail
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from hub.webhooks import worker as webhooks
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         workers = {
             asyncio.create_task(jobs.run_forever(hub, settings.job_interval_seconds, stop_jobs)),
             asyncio.create_task(webhooks.run_forever(hub, stop_jobs)),
+            asyncio.create_task(mail.run_forever(hub, stop_jobs)),
         }
         try:
             yield

@@ -27,6 +27,7 @@ from hub.partners.service import (
     change_status,
     change_tier,
     create,
+    languages_by_partner,
     reject_application,
     update_profile,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "children_by_parent",
     "create",
     "get",
+    "languages_by_partner",
     "list_partners",
     "reject_application",
     "specializations_by_partner",

@@ -54,6 +54,7 @@ SELF_SERVICE_FIELDS = frozenset(
         "longitude",
         "website",
         "description",
+        "language",
     }
 )
 PROFILE_FIELDS = SELF_SERVICE_FIELDS | frozenset(

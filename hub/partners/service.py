@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -93,6 +93,16 @@ async def apply(
         session.add(user)
         await _flush_contact(session, email)
     return partner, user
+
+
+async def languages_by_partner(hub: Hub, ids: Sequence[str]) -> list[str]:
+    """The language each partner's people get email in (a loader's batch)."""
+    async with hub.read() as session:
+        rows = await session.execute(
+            select(Organization.id, Organization.language).where(Organization.id.in_(ids))
+        )
+        found = {row.id: row.language for row in rows}
+    return [found.get(key, "en") for key in ids]
 
 
 async def update_profile(
@@ -261,6 +271,11 @@ async def _apply_changes(
                 name,
                 validation.optional_text(changes[name], field=field, max_length=limit),
             )
+    if "language" in changes:
+        language = validation.language(changes["language"] or "")
+        await session.execute(
+            update(Organization).where(Organization.id == partner.id).values(language=language)
+        )
     if "country" in changes:
         partner.country = validation.country(changes["country"] or "")
     if "website" in changes:

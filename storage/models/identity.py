@@ -15,6 +15,8 @@ class Organization(IdMixin, TimestampMixin, Base):
 
     kind: Mapped[str] = mapped_column(String(16), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The language its people get email in (ISO 639-1), when a translation exists.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     users: Mapped[list[User]] = relationship(back_populates="organization", lazy="raise")
 
@@ -67,3 +69,30 @@ class Throttle(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column()
     locked_until: Mapped[datetime | None] = mapped_column()
+
+
+class PasswordReset(IdMixin, Base):
+    """A password reset asked for by email: its token (hashed) works once, until it expires."""
+
+    __tablename__ = "password_resets"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class RefreshToken(IdMixin, Base):
+    """A refresh token (hashed). Each use rotates it: the next one joins its family, and a
+    token used a second time revokes the whole family (someone holds a copy)."""
+
+    __tablename__ = "refresh_tokens"
+
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    rotated_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()

@@ -42,6 +42,8 @@ class Lead(IdMixin, TimestampMixin, Base):
     partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
     offered_at: Mapped[datetime | None] = mapped_column()
     offer_expires_at: Mapped[datetime | None] = mapped_column()
+    # When its open offer's partner was reminded of the deadline (email).
+    offer_reminded_at: Mapped[datetime | None] = mapped_column()
     lost_reason: Mapped[str | None] = mapped_column(Text)
     routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
