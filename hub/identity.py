@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import throttle
+from hub import api_keys, throttle
 from hub.db import upsert
 from hub.errors import Unauthenticated
 from hub.roles import Principal, Role
@@ -87,7 +87,10 @@ def issue_token(hub: Hub, user: User) -> tuple[str, datetime]:
 
 
 async def authenticate(hub: Hub, token: str) -> Principal:
-    """Turn a bearer token into the principal, or raise Unauthenticated."""
+    """Turn a bearer token (an access token or an API key) into the principal, or raise
+    Unauthenticated."""
+    if api_keys.is_key(token):
+        return await api_keys.authenticate(hub, token)
     claims = _decode(hub, token)
     async with hub.read() as session:
         found = await session.execute(_AUTHENTICATE, {"sub": claims["sub"], "jti": claims["jti"]})

@@ -34,6 +34,8 @@ class Principal:
     organization_id: str
     role: Role
     token_id: str = ""
+    # What an API key may do (hub.api_keys.Scope values); None for a login, bound by role only.
+    scopes: frozenset[str] | None = None
 
     @property
     def is_vendor(self) -> bool:

@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
 from resolvers.analytics import AnalyticsMutation, AnalyticsQuery
+from resolvers.api_keys import ApiKeysMutation, ApiKeysQuery
 from resolvers.assets import AssetsMutation, AssetsQuery, AssetsSubscription
 from resolvers.campaigns import CampaignsMutation, CampaignsQuery
 from resolvers.forecast import ForecastMutation, ForecastQuery
@@ -38,6 +39,7 @@ from schema.errors import shape
 from schema.fanout import OneConnectionExecution
 from schema.introspection import IntrospectionPolicy
 from schema.scalars import SCALARS
+from schema.scopes import ApiKeyScopes
 from schema.uploads import UPLOAD_SCALAR
 
 
@@ -69,6 +71,7 @@ DOMAINS = (
     Domain(IncentivesQuery, IncentivesMutation, IncentivesSubscription),
     Domain(WebhooksQuery, WebhooksMutation, WebhooksSubscription),
     Domain(MailQuery, MailMutation),
+    Domain(ApiKeysQuery, ApiKeysMutation),
     Domain(ProgramsQuery, ProgramsMutation),
 )
 Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
@@ -114,6 +117,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(Documents, budgets),
         # After Documents: it decides only once the document parsed and validated.
         partial(IntrospectionPolicy, open_to_all=settings.environment != "production"),
+        ApiKeyScopes,
     ]
     return HubSchema(
         query=Query,

@@ -186,6 +186,17 @@ def needs_login(query: str, operation_name: str | None, max_tokens: int) -> bool
         document = parsed(query, max_tokens)
     except GraphQLError:
         return True
+    operation = operation_of(document, operation_name)
+    if operation is None:
+        return True
+    names = root_fields(operation, document)
+    return any(name not in OPEN_FIELDS and not name.startswith("__") for name in names)
+
+
+def operation_of(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    """The one operation a request runs, or None when it cannot be told."""
     operations = [
         node
         for node in document.definitions
@@ -194,15 +205,17 @@ def needs_login(query: str, operation_name: str | None, max_tokens: int) -> bool
             operation_name is None or (node.name is not None and node.name.value == operation_name)
         )
     ]
-    if len(operations) != 1:
-        return True
+    return operations[0] if len(operations) == 1 else None
+
+
+def root_fields(operation: OperationDefinitionNode, document: DocumentNode) -> list[str]:
+    """The names of the root fields an operation selects, through its fragments."""
     fragments = {
         node.name.value: node
         for node in document.definitions
         if isinstance(node, FragmentDefinitionNode)
     }
-    names = _root_fields(operations[0].selection_set, fragments, set())
-    return any(name not in OPEN_FIELDS and not name.startswith("__") for name in names)
+    return _root_fields(operation.selection_set, fragments, set())
 
 
 def _root_fields(

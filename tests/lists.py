@@ -67,6 +67,7 @@ LISTINGS: dict[str, Listing] = {
     "Query.webhookEndpoints": Listing(top("webhookEndpoints")),
     # The invitations of the seeded users: the vendor admin reads everyone's.
     "Query.emailMessages": Listing(top("emailMessages")),
+    "Query.apiKeys": Listing(top("apiKeys")),
     "Query.webhookDeliveries": Listing(
         "query($first: Int, $after: String, $id: ID!) { webhookDeliveries(endpointId: $id, "
         f"first: $first, after: $after) {{ {PAGE} }} }}"
@@ -204,6 +205,9 @@ async def seed(factory: Factory) -> World:
         made = await gql(vendor, CREATE_PARTNER_PROGRAM, input={"name": name})
         await gql(vendor, PUBLISH_PARTNER_PROGRAM, id=made["createPartnerProgram"]["id"])
     world.ids["webhookEndpoint"] = await _webhooks(factory, gql, vendor)
+    integration = await factory.vendor_user(Role.INTEGRATION)
+    for scopes in (["READ"], ["READ", "ORDERS"]):
+        await gql(vendor, CREATE_API_KEY, user=integration.user.id, scopes=scopes)
     return world
 
 
@@ -338,6 +342,8 @@ async def _stream(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
+CREATE_API_KEY = """mutation($user: ID!, $scopes: [ApiKeyScope!]!) {
+  createApiKey(userId: $user, name: "ERP", scopes: $scopes) { secret } }"""
 CREATE_WEBHOOK = """mutation($input: WebhookEndpointInput!) {
   createWebhookEndpoint(input: $input) { endpoint { id } } }"""
 PING_WEBHOOK = "mutation($id: ID!) { pingWebhookEndpoint(id: $id) { id } }"

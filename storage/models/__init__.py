@@ -10,6 +10,7 @@ from storage.models.assets import Asset, AssetDownload, AssetPartner, AssetUploa
 from storage.models.base import Base
 from storage.models.events import ChangeCounter, Event, EventAudience, EventRecipient
 from storage.models.identity import (
+    ApiKey,
     Invitation,
     Organization,
     PasswordReset,
@@ -84,6 +85,7 @@ from storage.models.training import (
 )
 
 __all__ = [
+    "ApiKey",
     "Article",
     "ArticleAsset",
     "ArticleCategory",

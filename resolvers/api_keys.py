@@ -1,0 +1,58 @@
+"""Root fields of API keys (vendor admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from hub import api_keys
+from hub.api_keys import Scope
+from schema.api_keys import ApiKey, ApiKeySecret
+from schema.context import Info
+from schema.relay import Connection, page_request
+
+
+@strawberry.type
+class ApiKeysQuery:
+    @strawberry.field(description="API keys, newest first (vendor admins).")
+    async def api_keys(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[ApiKey]:
+        page = await api_keys.list_keys(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            page=page_request(info, first, after),
+        )
+        return Connection[ApiKey].of(page, ApiKey.from_model)
+
+
+@strawberry.type
+class ApiKeysMutation:
+    @strawberry.mutation(
+        description="Make an API key for an INTEGRATION account; its secret is shown once."
+    )
+    async def create_api_key(
+        self,
+        info: Info,
+        user_id: strawberry.ID,
+        name: str,
+        scopes: list[Scope],
+        expires_at: datetime | None = None,
+    ) -> ApiKeySecret:
+        made = await api_keys.create(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            user_id=user_id,
+            name=name,
+            scopes=scopes,
+            expires_at=expires_at,
+        )
+        return ApiKeySecret.of(made)
+
+    @strawberry.mutation(description="Revoke an API key: it is refused from now on.")
+    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKey:
+        key = await api_keys.revoke(
+            info.context.hub, principal=info.context.require_principal(), key_id=id
+        )
+        return ApiKey.from_model(key)
