@@ -14,6 +14,7 @@ from hub.orders.rules import OrderStatus
 from hub.roles import Principal, Role
 from hub.runtime import Hub
 from storage.models import (
+    ApiKey,
     Certification,
     DealRegistration,
     Event,
@@ -21,10 +22,13 @@ from storage.models import (
     Message,
     Order,
     OrderStatusChange,
+    Organization,
     User,
 )
 from storage.models.incentives import IncentiveAccrual, IncentiveBalance, IncentiveProgram
+from storage.models.mail import EmailMessage, EmailPreference
 from storage.models.programs import AgreementAcceptance
+from storage.models.webhooks import WebhookEndpoint
 
 
 async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
@@ -48,6 +52,11 @@ async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
             await session.scalar(select(func.count()).select_from(model))
             for model in (OrderStatusChange, Message, Event)
         ]
+        outbound = [
+            await session.scalar(select(func.count()).select_from(model))
+            for model in (ApiKey, WebhookEndpoint, EmailMessage, EmailPreference)
+        ]
+        german = await session.scalar(select(func.count()).where(Organization.language == "de"))
     assert leads == set(LeadStatus)
     assert orders == set(OrderStatus)
     assert deals == set(DealStatus)
@@ -59,6 +68,8 @@ async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
     assert any(row.paid_minor for row in balances)
     assert any(row.earned_minor > row.paid_minor for row in balances)  # earned since paid
     assert all(count and count > 10 for count in counts)
+    assert outbound[:2] == [1, 1] and outbound[2] > 10 and outbound[3] == 1  # invitations
+    assert german == 2
     assert await demo.seeded(hub)
     assert await demo.logins(hub) == logins
 
