@@ -57,6 +57,12 @@ def require_vendor_staff(principal: Principal) -> None:
         raise Forbidden("only vendor staff may do this")
 
 
+def require_vendor_side(principal: Principal) -> None:
+    """Refuse anyone but vendor staff and INTEGRATION accounts (the vendor's CRM and ERP)."""
+    if not principal.is_vendor:
+        raise Forbidden("only vendor staff and integration accounts may do this")
+
+
 def require_vendor_admin(principal: Principal) -> None:
     """Refuse anyone but vendor admins."""
     if principal.role is not Role.VENDOR_ADMIN:

@@ -32,6 +32,7 @@ from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
 from resolvers.product_lines import ProductLinesMutation, ProductLinesQuery
 from resolvers.programs import ProgramsMutation, ProgramsQuery
+from resolvers.sync import SyncMutation
 from resolvers.training import TrainingMutation, TrainingQuery, TrainingSubscription
 from resolvers.webhooks import WebhooksMutation, WebhooksQuery, WebhooksSubscription
 from schema.documents import Budgets, Documents
@@ -44,9 +45,10 @@ from schema.uploads import UPLOAD_SCALAR
 
 
 class Domain(NamedTuple):
-    """One slice's root types; a slice without live events has no subscription."""
+    """One slice's root types; a slice without live events has no subscription (and one that
+    only writes, no query)."""
 
-    query: type
+    query: type | None
     mutation: type
     subscription: type | None = None
 
@@ -72,9 +74,10 @@ DOMAINS = (
     Domain(WebhooksQuery, WebhooksMutation, WebhooksSubscription),
     Domain(MailQuery, MailMutation),
     Domain(ApiKeysQuery, ApiKeysMutation),
+    Domain(None, SyncMutation),
     Domain(ProgramsQuery, ProgramsMutation),
 )
-Query = merge_types("Query", tuple(domain.query for domain in DOMAINS))
+Query = merge_types("Query", tuple(domain.query for domain in DOMAINS if domain.query))
 Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))
 Subscription = merge_types(
     "Subscription", tuple(domain.subscription for domain in DOMAINS if domain.subscription)

@@ -21,10 +21,13 @@ MUTATION_SCOPES: dict[str, Scope] = {
             "setTierDiscount",
             "createProductLine",
             "updateProductLine",
+            "upsertProducts",
         ),
         Scope.CATALOG,
     ),
-    **dict.fromkeys(("setStock", "addInboundReceipt", "createWarehouse"), Scope.STOCK),
+    **dict.fromkeys(
+        ("setStock", "setStockLevels", "addInboundReceipt", "createWarehouse"), Scope.STOCK
+    ),
     **dict.fromkeys(
         ("createLead", "updateLeadStatus", "addLeadNote", "routeLead", "assignLead", "recycleLead"),
         Scope.LEADS,

@@ -14,7 +14,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from hub import identity
+from hub import idempotency, identity
 from hub.db import as_unavailable
 from hub.errors import HubError, Unavailable
 from hub.runtime import Hub
@@ -56,10 +56,17 @@ async def graphql_endpoint(request: Request) -> Response:
                 result, context = await _execute(request, hub, schema, params, share_reads=False)
         else:
             params = await _read_params(request, hub.settings.max_body_bytes)
+            key = request.headers.get("idempotency-key")
+            if key is not None and request.method == "POST":
+                return await _idempotent(request, hub, schema, params, key, media)
             # One connection for the token check and every resolver's reads. Not for uploads:
             # a request that streams files to the object store would hold it all along.
             async with hub.sharing_reads():
                 result, context = await _execute(request, hub, schema, params)
+    except HubError as error:  # an Idempotency-Key reused or still running
+        return _json(
+            {"errors": [hub_error(error)]}, 409 if error.code == "CONFLICT" else 400, media, {}
+        )
     except RequestError as error:
         return _request_error(error, media)
     except InvalidOperationTypeError as error:
@@ -75,6 +82,42 @@ async def graphql_endpoint(request: Request) -> Response:
     return _result(result, media, context.request_id)
 
 
+async def _idempotent(
+    request: Request,
+    hub: Hub,
+    schema: strawberry.Schema,
+    params: GraphQLParams,
+    raw_key: str,
+    media: str,
+) -> Response:
+    """Run a request sent with an Idempotency-Key once per key and caller; a retry gets the
+    first answer as it was sent."""
+    key = idempotency.checked_key(raw_key)
+    context = await _context(request, hub, params)
+    principal = context.principal
+    if principal is None:
+        raise RequestError(401, "an Idempotency-Key needs a logged-in caller", _CHALLENGE)
+    user, sent = principal.user_id, idempotency.fingerprint_of(params)
+    first = await idempotency.begin(hub, user_id=user, key=key, fingerprint=sent)
+    if first is not None:
+        headers = {"idempotent-replayed": "true"}
+        return Response(first.body, first.status, headers=headers, media_type=first.media_type)
+    try:
+        async with hub.sharing_reads():
+            result, context = await _execute(request, hub, schema, params, context=context)
+        response = _result(result, media, context.request_id)
+    except BaseException:
+        await idempotency.forget(hub, user_id=user, key=key)
+        raise
+    if response.status_code == 503:  # the database was out of reach: a retry should run
+        await idempotency.forget(hub, user_id=user, key=key)
+        return response
+    media_type = response.headers.get("content-type", media)
+    answer = idempotency.Answer(response.status_code, bytes(response.body), media_type)
+    await idempotency.finish(hub, user_id=user, key=key, answer=answer)
+    return response
+
+
 async def _execute(
     request: Request,
     hub: Hub,
@@ -82,8 +125,9 @@ async def _execute(
     params: GraphQLParams,
     *,
     share_reads: bool = True,
+    context: Context | None = None,
 ) -> tuple[ExecutionResult, Context]:
-    context = await _context(request, hub, params)
+    context = context or await _context(request, hub, params)
     context.share_reads = share_reads
     result = await schema.execute(
         params.query,

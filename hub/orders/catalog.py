@@ -17,7 +17,7 @@ from hub.errors import BadInput, Conflict, NotFound
 from hub.leads.rules import currency as checked_currency
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.partners.rules import Tier
-from hub.roles import Principal, require_vendor_staff
+from hub.roles import Principal, require_vendor_side, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import Partner, Product, ProductPrice, TierDiscount
 
@@ -77,7 +77,7 @@ def checked_sku(value: str, *, field: str = "sku") -> str:
 
 async def create(hub: Hub, *, principal: Principal, data: ProductInput) -> Product:
     """Add a product to the catalog (vendor staff)."""
-    require_vendor_staff(principal)
+    require_vendor_side(principal)
     prices = _checked_prices(data.prices)
     now = hub.clock.now()
     line = validation.product_line(data.product_line, field="productLine")
@@ -112,7 +112,7 @@ async def update(
     hub: Hub, *, principal: Principal, sku: str, changes: Mapping[str, Any]
 ) -> Product:
     """Change a product's name, description, line, activity or list prices (vendor staff)."""
-    require_vendor_staff(principal)
+    require_vendor_side(principal)
     async with hub.write() as session:
         product = await _by_sku(session, principal, sku, for_update=True)
         if "name" in changes:
@@ -138,6 +138,13 @@ async def update(
             )
         product.updated_at = hub.clock.now()
     return product
+
+
+async def find(hub: Hub, sku: str) -> Product | None:
+    """The product of a SKU, if there is one (for vendor-side callers)."""
+    async with hub.read() as session:
+        found: Product | None = await session.scalar(select(Product).where(Product.sku == sku))
+        return found
 
 
 async def get(hub: Hub, *, principal: Principal, sku: str) -> Product:

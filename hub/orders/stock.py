@@ -17,7 +17,7 @@ from hub.orders import settings as order_settings
 from hub.orders.allocation import MovementReason
 from hub.orders.catalog import checked_sku
 from hub.pagination import Page, PageRequest, keyset_page
-from hub.roles import Principal, require_vendor_staff
+from hub.roles import Principal, require_vendor_side, require_vendor_staff
 from hub.runtime import Hub
 from storage.models import InboundReceipt, Product, StockLevel, StockMovement, Warehouse
 
@@ -60,7 +60,7 @@ async def set_stock(
     hub: Hub, *, principal: Principal, sku: str, warehouse: str, on_hand: int
 ) -> StockLevel:
     """Record the units on hand of a product in a warehouse (vendor staff)."""
-    require_vendor_staff(principal)
+    require_vendor_side(principal)
     validation.quantity(on_hand, field="onHand", least=0, most=validation.MAX_ON_HAND)
     async with hub.write() as session:
         product_id, warehouse_id = await _ids(session, sku, warehouse)
@@ -138,7 +138,7 @@ async def add_inbound(
     hub: Hub, *, principal: Principal, sku: str, warehouse: str, quantity: int, expected_on: date
 ) -> InboundReceipt:
     """Announce units expected in a warehouse on a date (vendor staff)."""
-    require_vendor_staff(principal)
+    require_vendor_side(principal)
     validation.quantity(quantity, field="quantity")
     if expected_on < hub.clock.now().date():
         raise BadInput("expectedOn must not be in the past", field="expectedOn")

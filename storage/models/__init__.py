@@ -11,6 +11,7 @@ from storage.models.base import Base
 from storage.models.events import ChangeCounter, Event, EventAudience, EventRecipient
 from storage.models.identity import (
     ApiKey,
+    IdempotentRequest,
     Invitation,
     Organization,
     PasswordReset,
@@ -118,6 +119,7 @@ __all__ = [
     "Event",
     "EventAudience",
     "EventRecipient",
+    "IdempotentRequest",
     "InboundReceipt",
     "Invitation",
     "Lead",

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from hub import sync as hub_sync
 from hub.assets import rules as asset_rules
 from hub.assets.stamp import Placement
 from hub.audience import Audience
@@ -47,6 +48,7 @@ from schema import (
     webhooks,
 )
 from schema import deals as schema_deals
+from schema import sync as schema_sync
 from schema.inputs import to_hub, unknown_fields
 
 PAIRS = [
@@ -64,6 +66,7 @@ PAIRS = [
     (incentives.IncentiveProgramInput, incentive_rules.ProgramInput, []),
     (incentives.IncentiveProgramChangesInput, incentive_rules.ProgramChanges, []),
     (incentives.IncentiveProgramFilter, incentive_rules.ProgramFilter, []),
+    (schema_sync.StockLevelInput, hub_sync.StockLevelInput, []),
     (webhooks.WebhookEndpointInput, webhook_endpoints.EndpointInput, []),
     (webhooks.WebhookEndpointChangesInput, webhook_endpoints.EndpointChanges, []),
     (programs.ProgramTierInput, program_service.TierInput, []),

@@ -1,0 +1,111 @@
+"""Bulk sync for the vendor's CRM and ERP (INTEGRATION accounts and vendor staff): products
+upserted by SKU and stock levels set, many in one call, each item on its own (one bad item
+is reported with its place and field, the others are kept)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Generic, TypeVar
+
+from hub import validation
+from hub.errors import Conflict, HubError
+from hub.orders import catalog, stock
+from hub.orders.catalog import ProductInput
+from hub.roles import Principal, require_vendor_side
+from hub.runtime import Hub
+from storage.models import Product, StockLevel
+
+MAX_ITEMS = 500
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """One item's result: what it made or changed, or why not (the error names its item)."""
+
+    index: int
+    key: str
+    record: T | None = None
+    created: bool = False
+    error: HubError | None = None
+
+
+@dataclass(frozen=True)
+class StockLevelInput:
+    sku: str
+    warehouse: str
+    on_hand: int
+
+
+async def upsert_products(
+    hub: Hub, *, principal: Principal, items: Sequence[ProductInput]
+) -> list[Outcome[Product]]:
+    """Create each product whose SKU is new and update the others, item by item."""
+    require_vendor_side(principal)
+    validation.at_most(items, MAX_ITEMS, field="items", what="items")
+    return [
+        await _each(index, item.sku, partial(_upsert_product, hub, principal, item))
+        for index, item in enumerate(items)
+    ]
+
+
+async def set_stock_levels(
+    hub: Hub, *, principal: Principal, items: Sequence[StockLevelInput]
+) -> list[Outcome[StockLevel]]:
+    """Record the units on hand of each (SKU, warehouse), item by item."""
+    require_vendor_side(principal)
+    validation.at_most(items, MAX_ITEMS, field="items", what="items")
+
+    return [
+        await _each(
+            index, f"{item.sku}@{item.warehouse}", partial(_set_level, hub, principal, item)
+        )
+        for index, item in enumerate(items)
+    ]
+
+
+async def _set_level(
+    hub: Hub, principal: Principal, item: StockLevelInput
+) -> tuple[StockLevel, bool]:
+    level = await stock.set_stock(
+        hub, principal=principal, sku=item.sku, warehouse=item.warehouse, on_hand=item.on_hand
+    )
+    return level, False
+
+
+async def _upsert_product(
+    hub: Hub, principal: Principal, item: ProductInput
+) -> tuple[Product, bool]:
+    sku = catalog.checked_sku(item.sku)
+    item = replace(item, sku=sku)
+    if await catalog.find(hub, sku) is None:
+        try:
+            return await catalog.create(hub, principal=principal, data=item), True
+        except Conflict as conflict:  # made meanwhile by a racing sync: update it instead
+            if conflict.field != "sku":
+                raise
+    changes = {
+        "name": item.name,
+        "description": item.description,
+        "product_line": item.product_line,
+        "active": item.active,
+        "prices": item.prices,
+    }
+    return await catalog.update(hub, principal=principal, sku=sku, changes=changes), False
+
+
+async def _each(index: int, key: str, run: Callable[[], Awaitable[tuple[T, bool]]]) -> Outcome[T]:
+    try:
+        record, created = await run()
+    except HubError as error:
+        if error.code in ("UNAVAILABLE", "INTERNAL", "RATE_LIMITED"):
+            raise
+        located = type(error)(error.message, field=_field(index, error.field))
+        return Outcome(index, key, error=located)
+    return Outcome(index, key, record=record, created=created)
+
+
+def _field(index: int, field: str | None) -> str:
+    return f"items.{index}.{field}" if field else f"items.{index}"
