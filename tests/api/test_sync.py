@@ -80,7 +80,20 @@ async def test_products_are_upserted_by_sku_item_by_item(any_factory: Factory) -
     assert [(row["onHand"], row["error"]) for row in levels[::3]] == [(40, None), (7, None)]
     assert levels[1]["error"]["field"].startswith("items.1.")
     assert levels[2]["error"] == {"code": "BAD_USER_INPUT", "field": "items.2.onHand"}
-    for sku, on_hand in (("SW-24", 40), ("RT-1", 7)):
+    direct = [
+        (
+            'mutation { createProduct(input: {sku: "D-1", name: "Direct", productLine: "NETWORKING", '
+            'listPrices: [{currency: "USD", amountMinor: 5}]}) { sku } }'
+        ),
+        'mutation { setStock(sku: "D-1", warehouse: "AMS", onHand: 3) }',
+        (
+            'mutation { addInboundReceipt(sku: "D-1", warehouse: "AMS", quantity: 5, '
+            'expectedOn: "2026-03-20") }'
+        ),
+    ]
+    for document in direct:
+        assert "errors" not in await factory.gql(document, actor=erp), document
+    for sku, on_hand in (("SW-24", 40), ("RT-1", 7), ("D-1", 3)):
         found = data_of(await factory.gql(LEVELS_OF, {"sku": sku}, actor=erp))["stockLevels"]
         assert found == [{"warehouse": {"code": "AMS"}, "onHand": on_hand}]
 
