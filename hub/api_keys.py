@@ -4,7 +4,6 @@ scoped, revocable, with the time each was last used. A key is sent like an acces
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy import bindparam, or_, select, update
 
-from hub import validation
+from hub import tokens, validation
 from hub.errors import BadInput, NotFound, Unauthenticated
 from hub.pagination import Page, PageRequest, keyset_page
 from hub.roles import Principal, Role, require_vendor_admin
@@ -74,7 +73,7 @@ async def create(
             user_id=user.id,
             name=label,
             prefix=secret[: len(PREFIX) + 6],
-            key_hash=_hash(secret),
+            key_hash=tokens.digest(secret),
             scopes=sorted({Scope(scope) for scope in scopes}),
             created_by_id=principal.user_id,
             created_at=now,
@@ -108,7 +107,7 @@ async def authenticate(hub: Hub, secret: str) -> Principal:
     """The principal of a key (its account, bound by the key's scopes), or Unauthenticated."""
     now = hub.clock.now()
     async with hub.read() as session:
-        found = await session.execute(_AUTHENTICATE, {"hash": _hash(secret)})
+        found = await session.execute(_AUTHENTICATE, {"hash": tokens.digest(secret)})
         row = found.first()
     if row is None:
         raise Unauthenticated("the API key is not valid")
@@ -156,7 +155,3 @@ _AUTHENTICATE = (
     .outerjoin(Partner, Partner.id == User.organization_id)
     .where(ApiKey.key_hash == bindparam("hash"))
 )
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()

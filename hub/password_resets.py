@@ -4,13 +4,12 @@ emailed token works once, until it expires, and using it ends every session of t
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from hub import throttle, validation
+from hub import throttle, tokens, validation
 from hub.errors import BadInput
 from hub.mail import outbox
 from hub.mail.rules import EmailKind
@@ -54,7 +53,7 @@ async def request(hub: Hub, *, email: str, client: str | None) -> None:
         )
         reset = PasswordReset(
             user_id=user.id,
-            token_hash=_hash(token),
+            token_hash=tokens.digest(token),
             created_at=now,
             expires_at=now + timedelta(seconds=hub.settings.reset_ttl_seconds),
         )
@@ -83,7 +82,7 @@ async def reset(hub: Hub, *, token: str, password: str) -> None:
         claimed = await session.execute(
             update(PasswordReset)
             .where(
-                PasswordReset.token_hash == _hash(token),
+                PasswordReset.token_hash == tokens.digest(token),
                 PasswordReset.used_at.is_(None),
                 PasswordReset.expires_at > now,
             )
@@ -98,7 +97,3 @@ async def reset(hub: Hub, *, token: str, password: str) -> None:
         user.token_version += 1  # every access token of the user stops working
         user.updated_at = now
         await revoke_user(session, user_id, now)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -4,7 +4,6 @@ someone else holds a copy."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import identity
+from hub import identity, tokens
 from hub.errors import Unauthenticated
 from hub.runtime import Hub
 from storage.models import Partner, RefreshToken, User
@@ -55,7 +54,7 @@ async def refresh(hub: Hub, *, token: str) -> Refreshed:
         spent = await session.execute(
             update(RefreshToken)
             .where(
-                RefreshToken.token_hash == _hash(token),
+                RefreshToken.token_hash == tokens.digest(token),
                 RefreshToken.rotated_at.is_(None),
                 RefreshToken.revoked_at.is_(None),
                 RefreshToken.expires_at > now,
@@ -79,7 +78,7 @@ async def revoke(hub: Hub, *, token: str) -> None:
     """End the family of a refresh token (logout)."""
     async with hub.write() as session:
         family = await session.scalar(
-            select(RefreshToken.family_id).where(RefreshToken.token_hash == _hash(token))
+            select(RefreshToken.family_id).where(RefreshToken.token_hash == tokens.digest(token))
         )
         if family is not None:
             await _revoke_family(session, family, hub.clock.now())
@@ -98,7 +97,7 @@ async def _reused(session: AsyncSession, token: str, now: datetime) -> None:
     """A spent token came back: revoke its family."""
     found = await session.execute(
         select(RefreshToken.family_id, RefreshToken.rotated_at).where(
-            RefreshToken.token_hash == _hash(token)
+            RefreshToken.token_hash == tokens.digest(token)
         )
     )
     row = found.first()
@@ -133,13 +132,9 @@ def _add(hub: Hub, session: AsyncSession, user_id: str, family_id: str) -> Issue
             id=new_id(),
             family_id=family_id,
             user_id=user_id,
-            token_hash=_hash(token),
+            token_hash=tokens.digest(token),
             created_at=now,
             expires_at=expires_at,
         )
     )
     return Issued(token, expires_at)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

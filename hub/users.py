@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from sqlalchemy import Select, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import identity, refresh_tokens, throttle, validation
+from hub import identity, refresh_tokens, throttle, tokens, validation
 from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.mail import outbox as mail_outbox
@@ -97,7 +96,7 @@ async def invite(
             email=email,
             name=name,
             role=role,
-            token_hash=_token_hash(token),
+            token_hash=tokens.digest(token),
             invited_by_id=principal.user_id,
             created_at=now,
             expires_at=now + timedelta(seconds=hub.settings.invite_ttl_seconds),
@@ -141,7 +140,7 @@ async def accept_invite(hub: Hub, *, token: str, password: str, name: str | None
     async with hub.write() as session:
         claimed = await session.execute(
             update(Invitation)
-            .where(Invitation.token_hash == _token_hash(token))
+            .where(Invitation.token_hash == tokens.digest(token))
             .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
             .where(Invitation.expires_at > now)
             .values(accepted_at=now)
@@ -323,10 +322,6 @@ def _new_user(
         created_at=now,
         updated_at=now,
     )
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def organizations_by_ids(

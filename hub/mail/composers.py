@@ -50,17 +50,9 @@ async def lead_offered(session: AsyncSession, settings: Settings, event: DomainE
         "partner": partner.name,
         "deadline": _minute(lead.offer_expires_at),
     }
-    for person in await outbox.people_of(session, partner_id):
-        await outbox.queue(
-            session,
-            settings,
-            kind=EmailKind.LEAD_OFFERED,
-            to=person,
-            about=f"{event.id}",
-            context=context,
-            now=event.occurred_at,
-            path=f"/#/leads/{lead.id}",
-        )
+    await _tell_partner(
+        session, settings, event, EmailKind.LEAD_OFFERED, partner_id, context, f"/#/leads/{lead.id}"
+    )
 
 
 async def deal_decided(session: AsyncSession, settings: Settings, event: DomainEvent) -> None:

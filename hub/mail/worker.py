@@ -39,14 +39,16 @@ async def run_once(hub: Hub) -> int:
 
 
 async def run_forever(hub: Hub, stop: asyncio.Event) -> None:
-    """Repeat run_once every MAIL_POLL_MS until `stop` is set; a failure is logged."""
+    """Every MAIL_POLL_MS, run_once, until `stop` is set; a failure is logged."""
     while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), hub.settings.mail.poll_seconds)
+        if stop.is_set():
+            return
         try:
             await run_once(hub)
         except Exception:
             logger.exception("the email worker failed; retrying")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), hub.settings.mail.poll_seconds)
 
 
 async def send_due(hub: Hub) -> int:
