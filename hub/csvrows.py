@@ -31,11 +31,21 @@ class Row:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class Fault:
+    """A row not imported: its line, why (naming the CSV column), the error code, the column."""
+
+    line: int
+    message: str
+    code: str = "BAD_USER_INPUT"
+    column: str | None = None
+
+
 @dataclass
 class Report:
     """What an import did so far; `stopped_at` is the first line left undone by a failure."""
 
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
     stopped_at: int | None = None
     on_rejected: Callable[[int, str], None] | None = field(default=None, repr=False)
     # The CSV column of an API field where the names differ beyond casing (see column_of).
@@ -51,15 +61,25 @@ class Report:
         word = re.compile(r"\b" + re.escape(head) + r"\b")
         return f"{at}: {word.sub(at, message)}"
 
+    @property
+    def rejected(self) -> list[tuple[int, str]]:
+        return [(fault.line, fault.message) for fault in self.faults]
+
     def reject(self, line: int, reason: str | HubError | ValueError) -> None:
         """Record a row that was not imported, with the column at fault when known."""
         if isinstance(reason, HubError):
-            reason = self._in_columns(reason)
+            column = column_of(reason.field, self.columns) if reason.field else None
+            fault = Fault(line, self._in_columns(reason), reason.code, column)
         elif isinstance(reason, ValueError):
-            reason = str(reason)
-        self.rejected.append((line, reason))
+            # The parsers' messages start with the column: "latitude: 'x' is not a number".
+            message = str(reason)
+            head = message.split(":", 1)[0]
+            fault = Fault(line, message, column=head if head.isidentifier() else None)
+        else:
+            fault = Fault(line, reason)
+        self.faults.append(fault)
         if self.on_rejected is not None:
-            self.on_rejected(line, reason)
+            self.on_rejected(line, fault.message)
 
 
 def column_of(api_field: str, columns: dict[str, str]) -> str:

@@ -1,16 +1,18 @@
 """Bulk sync for the vendor's CRM and ERP (INTEGRATION accounts and vendor staff): products
-upserted by SKU and stock levels set, many in one call, each item on its own (one bad item
-is reported with its place and field, the others are kept)."""
+upserted by SKU, stock levels set and leads upserted by the CRM's id, many in one call, each
+item on its own (one bad item is reported with its place and field, the others are kept)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Generic, TypeVar
 
 from hub import validation
 from hub.errors import Conflict, HubError
+from hub.leads import upsert
+from hub.leads.rules import LeadInput, check_lead
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.roles import Principal, require_vendor_side
@@ -66,6 +68,55 @@ async def set_stock_levels(
     ]
 
 
+async def upsert_leads(
+    hub: Hub,
+    *,
+    principal: Principal,
+    items: Sequence[tuple[LeadInput, Iterable[str]]],
+    route_now: bool = True,
+) -> list[Outcome[upsert.Upserted]]:
+    """Create or update leads (see hub.leads.upsert), each with the names of the fields sent.
+    The good items go in one transaction; if one of them spoils it, one by one."""
+    require_vendor_side(principal)
+    validation.at_most(items, MAX_ITEMS, field="items", what="items")
+    outcomes: dict[int, Outcome[upsert.Upserted]] = {}
+    good: list[tuple[int, upsert.Sent]] = []
+    for index, (item, names) in enumerate(items):
+        try:
+            good.append((index, upsert.Sent.of(check_lead(item), names)))
+        except HubError as error:
+            outcomes[index] = _failed(index, item.external_id or item.customer_company, error)
+
+    async def run(batch: list[tuple[int, upsert.Sent]]) -> None:
+        async with hub.write() as session:
+            done = await upsert.apply(
+                hub,
+                session,
+                principal=principal,
+                items=[sent for _, sent in batch],
+                route_now=route_now,
+            )
+        for (index, sent), result in zip(batch, done, strict=True):
+            outcomes[index] = Outcome(index, _lead_key(sent), record=result)
+
+    try:
+        if good:
+            await run(good)
+    except HubError as error:
+        _reraise_transient(error)
+        for index, sent in good:
+            try:
+                await run([(index, sent)])
+            except HubError as error:
+                _reraise_transient(error)
+                outcomes[index] = _failed(index, _lead_key(sent), error)
+    return [outcomes[index] for index in range(len(items))]
+
+
+def _lead_key(sent: upsert.Sent) -> str:
+    return sent.lead.external_id or sent.lead.customer_company
+
+
 async def _set_level(
     hub: Hub, principal: Principal, item: StockLevelInput
 ) -> tuple[StockLevel, bool]:
@@ -100,11 +151,20 @@ async def _each(index: int, key: str, run: Callable[[], Awaitable[tuple[T, bool]
     try:
         record, created = await run()
     except HubError as error:
-        if error.code in ("UNAVAILABLE", "INTERNAL", "RATE_LIMITED"):
-            raise
-        located = type(error)(error.message, field=_field(index, error.field))
-        return Outcome(index, key, error=located)
+        _reraise_transient(error)
+        return _failed(index, key, error)
     return Outcome(index, key, record=record, created=created)
+
+
+def _reraise_transient(error: HubError) -> None:
+    """A failure of the hub, not of the item, fails the whole call (to be retried whole)."""
+    if error.code in ("UNAVAILABLE", "INTERNAL", "RATE_LIMITED"):
+        raise error
+
+
+def _failed(index: int, key: str, error: HubError) -> Outcome[T]:
+    located = type(error)(error.message, field=_field(index, error.field))
+    return Outcome(index, key, error=located)
 
 
 def _field(index: int, field: str | None) -> str:

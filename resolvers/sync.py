@@ -1,16 +1,27 @@
-"""Root fields of bulk sync (vendor staff and INTEGRATION accounts; API keys need CATALOG or
-STOCK)."""
+"""Root fields of bulk sync (vendor staff and INTEGRATION accounts; API keys need CATALOG,
+STOCK or LEADS)."""
 
 from __future__ import annotations
 
 import strawberry
 
 from hub import sync
+from hub.leads import importer
+from hub.leads import rules as lead_rules
 from hub.orders import catalog
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.orders import ProductInput
-from schema.sync import ProductUpsertResult, StockLevelInput, StockLevelResult, error_of
+from schema.sync import (
+    LeadImport,
+    LeadUpsertInput,
+    LeadUpsertResult,
+    ProductUpsertResult,
+    StockLevelInput,
+    StockLevelResult,
+    error_of,
+)
+from schema.uploads import Upload, bytes_of, file_of
 
 
 @strawberry.type
@@ -51,6 +62,47 @@ class SyncMutation:
             )
             for outcome in outcomes
         ]
+
+    @strawberry.mutation(
+        description="Create or update leads from the CRM, up to 500 a call, found by "
+        "externalId (or by customer and product line); one result per item, in order. New "
+        "leads are routed at once unless route is false."
+    )
+    async def upsert_leads(
+        self, info: Info, items: list[LeadUpsertInput], route: bool = True
+    ) -> list[LeadUpsertResult]:
+        outcomes = await sync.upsert_leads(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            items=[(_lead_input(item), item.given()) for item in items],
+            route_now=route,
+        )
+        return [
+            LeadUpsertResult.of(outcome, items[outcome.index].external_id) for outcome in outcomes
+        ]
+
+    @strawberry.mutation(
+        description="Import leads from a CSV file (multipart request) with the columns and "
+        "rules of `channelhub import leads`: every good row kept, every bad one reported by "
+        "line and column; a row already imported (same external_id, or else the same customer "
+        "and product line) updates its lead instead of making another. At most 10 MiB and "
+        "10,000 rows."
+    )
+    async def import_leads(self, info: Info, file: Upload, route: bool = True) -> LeadImport:
+        upload = await file_of(file)
+        report = await importer.import_upload(
+            info.context.hub,
+            principal=info.context.require_principal(),
+            chunks=bytes_of(upload),
+            route_now=route,
+        )
+        return LeadImport.of(report)
+
+
+def _lead_input(item: LeadUpsertInput) -> lead_rules.LeadInput:
+    value = item.estimated_value
+    money = {"value_minor": value.amount_minor, "currency": value.currency} if value else {}
+    return to_hub(item, lead_rules.LeadInput, **money)
 
 
 def _price_list(item: ProductInput) -> dict[str, int]:

@@ -252,6 +252,7 @@ class Lead:
     version: int
     partner_id: strawberry.Private[str | None]
     routing_data: strawberry.Private[dict[str, Any] | None]
+    external_id_data: strawberry.Private[str | None]
 
     @classmethod
     def from_model(cls, model: LeadModel) -> Lead:
@@ -281,7 +282,15 @@ class Lead:
             version=model.version,
             partner_id=model.partner_id,
             routing_data=model.routing,
+            external_id_data=model.external_id,
         )
+
+    @strawberry.field(
+        description="The vendor CRM's id of the lead; vendor staff and integrations only "
+        "(null for partners)."
+    )
+    def external_id(self, info: Info) -> str | None:
+        return self.external_id_data if info.context.require_principal().is_vendor else None
 
     @strawberry.field(
         description="The partner the lead is offered to or owned by.", graphql_type=Partner | None
@@ -369,6 +378,10 @@ class LeadInput:
     campaign_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="The vendor campaign it came from (partners: one your organization joined).",
+    )
+    external_id: str | None = strawberry.field(
+        default=None,
+        description="The vendor CRM's id of the lead (unique; upsertLeads finds it by this).",
     )
 
 

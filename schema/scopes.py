@@ -29,7 +29,16 @@ MUTATION_SCOPES: dict[str, Scope] = {
         ("setStock", "setStockLevels", "addInboundReceipt", "createWarehouse"), Scope.STOCK
     ),
     **dict.fromkeys(
-        ("createLead", "updateLeadStatus", "addLeadNote", "routeLead", "assignLead", "recycleLead"),
+        (
+            "createLead",
+            "updateLeadStatus",
+            "addLeadNote",
+            "routeLead",
+            "assignLead",
+            "recycleLead",
+            "upsertLeads",
+            "importLeads",
+        ),
         Scope.LEADS,
     ),
     **dict.fromkeys(

@@ -115,7 +115,9 @@ def _parser() -> argparse.ArgumentParser:
         "leads",
         help="import leads from CSV",
         description="Import leads from a CSV file with a header line. Columns: "
-        + ", ".join(importer.COLUMNS),
+        + ", ".join(importer.COLUMNS)
+        + ". Importing a file again updates instead of duplicating: a row is the lead with its "
+        "external_id, or without one the open lead of the same customer and product line.",
     )
     leads.add_argument("file", type=Path, help="the CSV file (UTF-8)")
     leads.add_argument(
@@ -316,7 +318,8 @@ def _import_leads(args: argparse.Namespace) -> int:
     def summary() -> str:
         return (
             f"imported {report.imported} leads ({report.offered} offered, "
-            f"{report.unassignable} unassignable); rejected {len(report.rejected)} rows"
+            f"{report.unassignable} unassignable), updated {report.updated}, unchanged "
+            f"{report.unchanged}; rejected {len(report.rejected)} rows"
         )
 
     return _import(args, "leads", importer.read_rows, work, report, summary)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import itertools
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, TypeVar
 
 from hub import csvrows
 from hub.csvrows import FormatError, Row
-from hub.errors import HubError
-from hub.leads import service
+from hub.errors import BadInput, HubError
+from hub.leads import upsert
 from hub.leads.rules import CheckedLead, LeadInput, LeadSource, check_lead
-from hub.roles import Principal
+from hub.roles import Principal, require_vendor_side
 from hub.runtime import Hub
 
 COLUMNS = (
@@ -30,9 +32,13 @@ COLUMNS = (
     "currency",
     "expected_close",
     "source",
+    "external_id",
 )
 REQUIRED = ("customer_company", "country", "product_line")
 BATCH = 200
+# A file sent over the API: read whole before any row is imported, so it is bounded.
+UPLOAD_MAX_BYTES = 10 * 1_048_576
+UPLOAD_MAX_ROWS = 10_000
 Num = TypeVar("Num", int, float)
 
 
@@ -46,8 +52,12 @@ class ImportReport(csvrows.Report):
         repr=False,
     )
     imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
     offered: int = 0
     unassignable: int = 0
+    # Each row kept, by line, when asked for (the GraphQL import answers per row).
+    kept: list[tuple[int, upsert.Upserted]] | None = None
 
 
 def read_rows(handle: IO[bytes], *, progress: Callable[[int], None] | None = None) -> Iterator[Row]:
@@ -85,6 +95,7 @@ def parse_row(row: Mapping[str, str | None]) -> CheckedLead:
             currency=text("currency") or "USD",
             expected_close=_date(text("expected_close")),
             source=_source(text("source")),
+            external_id=text("external_id"),
         )
     )
 
@@ -97,9 +108,11 @@ async def import_leads(
     route_now: bool = True,
     report: ImportReport | None = None,
 ) -> ImportReport:
-    """Import rows in batches; bad rows are reported and skipped, good ones always kept."""
+    """Import rows in batches; bad rows are reported and skipped, good ones always kept. A
+    lead already there (by external_id, else by customer and product line) is updated."""
+    require_vendor_side(principal)
     report = ImportReport() if report is None else report
-    batch: list[tuple[int, CheckedLead]] = []
+    batch: list[tuple[int, upsert.Sent]] = []
     last = 1  # the header line
     try:
         for row in rows:
@@ -108,7 +121,7 @@ async def import_leads(
                 report.reject(row.line, row.problem)
                 continue
             try:
-                batch.append((row.line, parse_row(row.values)))
+                batch.append((row.line, upsert.Sent.of(parse_row(row.values), row.values)))
             except (HubError, ValueError) as error:
                 report.reject(row.line, error)
             if len(batch) >= BATCH:
@@ -121,36 +134,98 @@ async def import_leads(
     return report
 
 
+async def import_upload(
+    hub: Hub,
+    *,
+    principal: Principal,
+    chunks: AsyncIterator[bytes],
+    route_now: bool = True,
+) -> ImportReport:
+    """Import a CSV file sent over the API with the CLI's rules, answering row by row.
+
+    The whole file is read (at most UPLOAD_MAX_BYTES and UPLOAD_MAX_ROWS) and its header
+    checked before anything is written, so a file refused as a whole leaves nothing behind.
+    """
+    require_vendor_side(principal)
+    with tempfile.SpooledTemporaryFile(max_size=1_048_576) as handle:
+        size = 0
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > UPLOAD_MAX_BYTES:
+                raise BadInput(
+                    f"the file is larger than {UPLOAD_MAX_BYTES // 1_048_576} MiB; split it, "
+                    "or import it with `channelhub import leads`",
+                    field="file",
+                )
+            handle.write(chunk)
+        handle.seek(0)
+        try:
+            rows = list(itertools.islice(read_rows(handle), UPLOAD_MAX_ROWS + 1))
+        except FormatError as error:
+            raise BadInput(f"the file cannot be imported: {error}", field="file") from None
+    if len(rows) > UPLOAD_MAX_ROWS:
+        raise BadInput(
+            f"the file holds more than {UPLOAD_MAX_ROWS} rows; split it, or import it with "
+            "`channelhub import leads`",
+            field="file",
+        )
+    report = ImportReport(kept=[])
+    return await import_leads(
+        hub, principal=principal, rows=rows, route_now=route_now, report=report
+    )
+
+
 async def _flush(
     hub: Hub,
     principal: Principal,
-    batch: list[tuple[int, CheckedLead]],
+    batch: list[tuple[int, upsert.Sent]],
     route_now: bool,
     report: ImportReport,
 ) -> None:
     if not batch:
         return
     try:
-        await _create(hub, principal, [lead for _, lead in batch], route_now, report)
+        await _upsert(hub, principal, batch, route_now, report)
         batch.clear()
     except HubError:
         # A row the checks let through spoils its whole batch: retry its rows one by one.
         while batch:
-            line, lead = batch[0]
             try:
-                await _create(hub, principal, [lead], route_now, report)
+                await _upsert(hub, principal, batch[:1], route_now, report)
             except HubError as error:
-                report.reject(line, error)
+                if error.code in ("UNAVAILABLE", "INTERNAL"):
+                    raise
+                report.reject(batch[0][0], error)
             del batch[0]
 
 
-async def _create(
-    hub: Hub, principal: Principal, leads: list[CheckedLead], route_now: bool, report: ImportReport
+async def _upsert(
+    hub: Hub,
+    principal: Principal,
+    batch: list[tuple[int, upsert.Sent]],
+    route_now: bool,
+    report: ImportReport,
 ) -> None:
-    created = await service.create_many(hub, principal=principal, items=leads, route_now=route_now)
-    report.imported += len(created)
-    report.offered += sum(1 for lead in created if lead.status == "OFFERED")
-    report.unassignable += sum(1 for lead in created if lead.status == "UNASSIGNABLE")
+    """Create the batch's new leads and update the ones already there, in one transaction."""
+    async with hub.write() as session:
+        results = await upsert.apply(
+            hub,
+            session,
+            principal=principal,
+            items=[lead for _, lead in batch],
+            route_now=route_now,
+        )
+    for (line, _), result in zip(batch, results, strict=True):
+        if report.kept is not None:
+            report.kept.append((line, result))
+        if result.change is upsert.Change.CREATED:
+            report.imported += 1
+            report.offered += result.lead.status == "OFFERED"
+            report.unassignable += result.lead.status == "UNASSIGNABLE"
+        elif result.change is upsert.Change.UPDATED:
+            report.updated += 1
+        else:
+            report.unchanged += 1
 
 
 def _number(value: str | None, name: str, kind: type[Num]) -> Num | None:

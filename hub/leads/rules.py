@@ -114,6 +114,9 @@ FREE_MAIL = frozenset(
 )
 
 
+EXTERNAL_ID_MAX = 100
+
+
 @dataclass(frozen=True)
 class LeadInput:
     customer_company: str
@@ -134,6 +137,8 @@ class LeadInput:
     fund_request_id: str | None = None
     # The vendor campaign it came from.
     campaign_id: str | None = None
+    # The vendor CRM's id of the lead: upserts find the lead again by it.
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,7 @@ class CheckedLead:
     currency: str
     expected_close: date | None
     source: LeadSource
+    external_id: str | None = None
 
 
 def customer_key(company: str, country: str) -> str:
@@ -204,7 +210,19 @@ def check_lead(data: LeadInput) -> CheckedLead:
         currency=currency(data.currency),
         expected_close=data.expected_close,
         source=data.source,
+        external_id=external_id(data.external_id),
     )
+
+
+def external_id(value: str | None) -> str | None:
+    """Check a CRM's lead id: printable text of at most 100 characters; blank is none."""
+    checked = validation.optional_text(value, field="externalId", max_length=EXTERNAL_ID_MAX)
+    if checked is not None and not checked.isprintable():
+        raise BadInput(
+            "externalId must be printable text (no line breaks or control characters)",
+            field="externalId",
+        )
+    return checked
 
 
 def currency(value: str, *, field: str = "estimatedValue.currency") -> str:
@@ -250,6 +268,7 @@ class LeadEventType(StrEnum):
     LEAD_REASSIGNED = "LEAD_REASSIGNED"
     LEAD_STATUS_CHANGED = "LEAD_STATUS_CHANGED"
     LEAD_NOTE_ADDED = "LEAD_NOTE_ADDED"
+    LEAD_UPDATED = "LEAD_UPDATED"
     DEAL_REGISTERED = "DEAL_REGISTERED"
     DEAL_APPROVED = "DEAL_APPROVED"
     DEAL_REJECTED = "DEAL_REJECTED"

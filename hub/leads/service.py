@@ -15,11 +15,10 @@ from hub.db import distinct, in_key_order
 from hub.errors import BadInput, Conflict, Forbidden, NotFound
 from hub.forecast import opportunities
 from hub.forecast.rules import OpportunityStatus
-from hub.leads import assign, policy, snapshot, sourcing
+from hub.leads import assign, policy, snapshot, sourcing, upsert
 from hub.leads.rules import (
     RECYCLABLE,
     ROUTABLE,
-    CheckedLead,
     DeclineReason,
     LeadEventType,
     LeadInput,
@@ -92,6 +91,9 @@ async def create(
     now = hub.clock.now()
     async with hub.write() as session:
         await product_lines.require(session, [checked.product_line], field="productLine")
+        if checked.external_id is not None:
+            await snapshot.CUSTOMERS.take(session, upsert.lock_keys(checked))
+            await upsert.require_new_external_id(session, checked.external_id)
         lead = Lead(
             **vars(checked),
             status=LeadStatus.NEW,
@@ -373,33 +375,3 @@ async def get_or_none(hub: Hub, *, principal: Principal, lead_id: str) -> Lead |
     async with hub.read() as session:
         statement = visible(principal, select(Lead)).where(Lead.id == lead_id)
         return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def create_many(
-    hub: Hub, *, principal: Principal, items: Sequence[CheckedLead], route_now: bool = True
-) -> list[Lead]:
-    """Create checked leads in one transaction, routing them against one partner index."""
-    require_vendor_staff(principal)
-    now = hub.clock.now()
-    async with hub.write() as session:
-        lines = {item.product_line for item in items}
-        await product_lines.require(session, lines, field="productLine")
-        created = [
-            Lead(
-                **vars(item),
-                status=LeadStatus.NEW,
-                created_by_id=principal.user_id,
-                created_at=now,
-                updated_at=now,
-                version=1,
-            )
-            for item in items
-        ]
-        session.add_all(created)
-        await session.flush()
-        if route_now and created:
-            await snapshot.lock_customers(session, created)
-            routing = await assign.router(hub, session, now)
-            for lead in created:
-                await routing.offer(lead, by=principal.user_id)
-    return created

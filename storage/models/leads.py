@@ -20,6 +20,7 @@ class Lead(IdMixin, TimestampMixin, Base):
         # The list's order (newest first), for everyone and within one partner's leads.
         Index("ix_leads_created_order", "created_at", "id"),
         Index("ix_leads_partner_created_order", "partner_id", "created_at", "id"),
+        Index("ix_leads_external_id", "external_id", unique=True),
     )
 
     customer_company: Mapped[str] = mapped_column(String(200))
@@ -48,6 +49,8 @@ class Lead(IdMixin, TimestampMixin, Base):
     routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The vendor CRM's id of the lead, unique where set: upserts find the lead by it.
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class LeadAssignment(Base):

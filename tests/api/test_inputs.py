@@ -67,6 +67,7 @@ PAIRS = [
     (incentives.IncentiveProgramChangesInput, incentive_rules.ProgramChanges, []),
     (incentives.IncentiveProgramFilter, incentive_rules.ProgramFilter, []),
     (schema_sync.StockLevelInput, hub_sync.StockLevelInput, []),
+    (schema_sync.LeadUpsertInput, lead_rules.LeadInput, ["estimated_value"]),
     (webhooks.WebhookEndpointInput, webhook_endpoints.EndpointInput, []),
     (webhooks.WebhookEndpointChangesInput, webhook_endpoints.EndpointChanges, []),
     (programs.ProgramTierInput, program_service.TierInput, []),

@@ -57,7 +57,10 @@ async def test_good_rows_are_kept_and_bad_rows_reported(
     result = run_import(source)
 
     assert result.returncode == 1
-    assert result.stdout.strip() == "imported 2 leads (2 offered, 0 unassignable); rejected 5 rows"
+    assert (
+        result.stdout.strip()
+        == "imported 2 leads (2 offered, 0 unassignable), updated 0, unchanged 0; rejected 5 rows"
+    )
     reported = [line for line in result.stderr.splitlines() if line.startswith("line ")]
     # A typo of a product line is refused naming the known ones, not imported UNASSIGNABLE.
     assert reported.pop().startswith(
@@ -93,24 +96,43 @@ async def test_a_file_that_is_not_a_lead_csv_is_one_clear_line(
     assert "is not a readable file" in missing.stderr
 
 
-async def test_no_route_keeps_leads_new(
+async def test_no_route_keeps_leads_new_and_a_second_import_updates(
     database: AsyncEngine, hub: Hub, factory: Factory, tmp_path: Path
 ) -> None:
     await factory.vendor_admin()
     source = tmp_path / "leads.csv"
     source.write_text(
-        "customer_company,country,product_line\n"
-        + "".join(f"Company {n},DE,CLOUD\n" for n in range(450))
+        "customer_company,country,product_line,external_id,value_minor\n"
+        + "".join(f"Company {n},DE,CLOUD,{'' if n % 2 else f'crm-{n}'},{n}\n" for n in range(450))
     )
 
     result = run_import(source, "--no-route")
+    # Imported again with two rows changed: found by external_id, or else by the customer.
+    source.write_text(
+        source.read_text().replace(",crm-0,0\n", ",crm-0,7\n").replace(",,1\n", ",,8\n", 1)
+    )
+    again = run_import(source, "--no-route")
 
     assert result.returncode == 0, result.stderr
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == (
+        "imported 0 leads (0 offered, 0 unassignable), updated 2, unchanged 448; rejected 0 rows"
+    )
     async with hub.db() as session:
         statuses = (
             await session.execute(select(Lead.status, func.count()).group_by(Lead.status))
         ).all()
+        values = dict(
+            (
+                await session.execute(
+                    select(Lead.customer_company, Lead.value_minor).where(
+                        Lead.customer_company.in_(["Company 0", "Company 1"])
+                    )
+                )
+            ).all()
+        )
     assert statuses == [("NEW", 450)]
+    assert values == {"Company 0": 7, "Company 1": 8}
 
 
 PRODUCTS = """sku,name,product_line,description,active,price_usd,price_eur

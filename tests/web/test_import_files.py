@@ -84,7 +84,7 @@ async def test_a_bad_byte_mid_file_spoils_only_its_own_row(
 
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines() == [
-        "imported 450 leads (0 offered, 0 unassignable); rejected 2 rows"
+        "imported 450 leads (0 offered, 0 unassignable), updated 0, unchanged 0; rejected 2 rows"
     ]
     assert reported(result) == [
         "line 227: not valid UTF-8 (byte 0xff at byte 5 of the line)",
@@ -153,7 +153,7 @@ async def test_damaged_lead_files_import_every_good_row(
 
     assert result.returncode == (1 if rejected else 0), result.stderr
     assert result.stdout.splitlines() == [
-        f"imported {imported} leads (0 offered, 0 unassignable); rejected {len(rejected)} rows"
+        f"imported {imported} leads (0 offered, 0 unassignable), updated 0, unchanged 0; rejected {len(rejected)} rows"
     ], result.stderr
     assert reported(result) == rejected
     assert await count(any_factory, Lead) == imported
@@ -173,7 +173,7 @@ async def test_an_empty_file_is_one_clear_line_and_a_summary(
 
     assert result.returncode == 2
     assert result.stdout.splitlines() == [
-        "imported 0 leads (0 offered, 0 unassignable); rejected 0 rows"
+        "imported 0 leads (0 offered, 0 unassignable), updated 0, unchanged 0; rejected 0 rows"
     ]
     assert result.stderr.strip().endswith("the first line is empty: it must name the columns")
     assert await count(any_factory, Lead) == 0
@@ -213,7 +213,7 @@ async def test_amounts_beyond_the_api_limit_are_reported_by_line(
     limit = "a whole number of minor units from 0 to 9007199254740991"
     assert reported(lead_result) == [f"line 2: value_minor: value_minor must be {limit}"]
     assert lead_result.stdout.splitlines() == [
-        "imported 1 leads (0 offered, 0 unassignable); rejected 1 rows"
+        "imported 1 leads (0 offered, 0 unassignable), updated 0, unchanged 0; rejected 1 rows"
     ]
     assert reported(product_result) == [f"line 2: price_<currency>: a list price must be {limit}"]
     assert await count(any_factory, Lead) == 1
