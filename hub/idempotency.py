@@ -18,6 +18,9 @@ from hub.runtime import Hub
 from storage.models import IdempotentRequest
 
 KEPT = timedelta(hours=24)
+# A first request that has not answered within this long died with its process: a retry
+# takes the key over and runs.
+RUNNING_LEASE = timedelta(minutes=10)
 MAX_KEY = 200
 
 
@@ -77,6 +80,20 @@ async def begin(hub: Hub, *, user_id: str, key: str, fingerprint: str) -> Answer
             "this Idempotency-Key was used for another request; use a new key for each request",
             field="Idempotency-Key",
         )
+    if found.status is None and found.created_at < now - RUNNING_LEASE:
+        async with hub.write() as session:
+            taken = await session.execute(
+                update(IdempotentRequest)
+                .where(
+                    IdempotentRequest.user_id == user_id,
+                    IdempotentRequest.key == key,
+                    IdempotentRequest.status.is_(None),
+                    IdempotentRequest.created_at == found.created_at,
+                )
+                .values(created_at=now)
+            )
+        if getattr(taken, "rowcount", 0) == 1:
+            return None
     if found.status is None or found.body is None:
         raise Conflict(
             "a request with this Idempotency-Key is still running; retry once it has answered",
@@ -93,6 +110,15 @@ async def finish(hub: Hub, *, user_id: str, key: str, answer: Answer) -> None:
             .where(IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)
             .values(status=answer.status, body=answer.body, media_type=answer.media_type)
         )
+
+
+async def purge(hub: Hub) -> int:
+    """Delete the keys older than KEPT (a background job); how many went."""
+    async with hub.write() as session:
+        gone = await session.execute(
+            delete(IdempotentRequest).where(IdempotentRequest.created_at < hub.clock.now() - KEPT)
+        )
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 async def forget(hub: Hub, *, user_id: str, key: str) -> None:

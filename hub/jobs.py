@@ -1,5 +1,5 @@
 """Background work run by every hub process: offer pull-back, deal expiry, certification
-expiry notices, object cleanup."""
+expiry notices, object cleanup, expired idempotency keys."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from hub import files
+from hub import files, idempotency
 from hub.leads import deals
 from hub.leads import jobs as lead_jobs
 from hub.runtime import Hub
@@ -31,6 +31,7 @@ async def run_once(hub: Hub, *, collect_objects: bool = False) -> int:
         moved += count
     if collect_objects:
         moved += (await files.collect_garbage(hub, grace=OBJECT_GRACE)).total
+        await idempotency.purge(hub)
     return moved
 
 

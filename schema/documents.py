@@ -24,6 +24,7 @@ from graphql import (
     OperationDefinitionNode,
     OverlappingFieldsCanBeMergedRule,
     SelectionSetNode,
+    get_named_type,
     parse,
     specified_rules,
 )
@@ -191,6 +192,39 @@ def needs_login(query: str, operation_name: str | None, max_tokens: int) -> bool
         return True
     names = root_fields(operation, document)
     return any(name not in OPEN_FIELDS and not name.startswith("__") for name in names)
+
+
+# Answers that carry a secret ChannelHub keeps only as a hash (or not at all): never stored
+# for an Idempotency-Key replay.
+SECRET_ANSWERS = frozenset(
+    {"LoginPayload", "InvitationPayload", "ApiKeySecret", "WebhookEndpointSecret"}
+)
+
+
+@lru_cache(maxsize=4)
+def secret_fields(schema: GraphQLSchema) -> frozenset[str]:
+    """The root fields whose answer is one of SECRET_ANSWERS."""
+    return frozenset(
+        name
+        for root in (schema.query_type, schema.mutation_type)
+        if root is not None
+        for name, field in root.fields.items()
+        if get_named_type(field.type).name in SECRET_ANSWERS
+    )
+
+
+def selected_secret(
+    query: str, operation_name: str | None, secrets: frozenset[str], max_tokens: int
+) -> str | None:
+    """The first root field of the operation that answers a secret, if it selects one."""
+    try:
+        document = parsed(query, max_tokens)
+    except GraphQLError:
+        return None
+    operation = operation_of(document, operation_name)
+    if operation is None:
+        return None
+    return next((name for name in root_fields(operation, document) if name in secrets), None)
 
 
 def operation_of(

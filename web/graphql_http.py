@@ -16,9 +16,10 @@ from strawberry.types.graphql import OperationType
 
 from hub import idempotency, identity
 from hub.db import as_unavailable
-from hub.errors import HubError, Unavailable
+from hub.errors import BadInput, HubError, Unavailable
 from hub.runtime import Hub
 from schema.context import Context
+from schema import documents
 from schema.documents import needs_login
 from schema.errors import hub_error
 from web.negotiation import (
@@ -93,6 +94,15 @@ async def _idempotent(
     """Run a request sent with an Idempotency-Key once per key and caller; a retry gets the
     first answer as it was sent."""
     key = idempotency.checked_key(raw_key)
+    secrets = documents.secret_fields(schema._schema)
+    tokens = hub.settings.max_tokens
+    secret = documents.selected_secret(params.query, params.operation_name, secrets, tokens)
+    if secret is not None:
+        raise BadInput(
+            f"{secret} answers a secret, which ChannelHub does not keep to replay: send it "
+            "without an Idempotency-Key",
+            field="Idempotency-Key",
+        )
     context = await _context(request, hub, params)
     principal = context.principal
     if principal is None:

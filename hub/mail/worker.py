@@ -72,8 +72,25 @@ async def send_due(hub: Hub) -> int:
         )
     done = 0
     for message in sorted(claimed, key=lambda item: (item.next_attempt_at, item.id)):
-        done += await _send_one(hub, message, token)
+        # The round's lease covers one send: renew it for this message right before sending,
+        # and leave the message if its lease lapsed and another process took it meanwhile.
+        if await _renew(hub, message, token, lease):
+            done += await _send_one(hub, message, token)
     return done
+
+
+async def _renew(hub: Hub, message: EmailMessage, token: str, lease: timedelta) -> bool:
+    async with hub.write() as session:
+        renewed = await session.execute(
+            update(EmailMessage)
+            .where(
+                EmailMessage.id == message.id,
+                EmailMessage.lease_token == token,
+                EmailMessage.status == EmailStatus.QUEUED,
+            )
+            .values(lease_until=hub.clock.now() + lease)
+        )
+    return bool(getattr(renewed, "rowcount", 0))
 
 
 def _due(now: datetime) -> Select[tuple[str]]:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.clock import ManualClock
-from hub.mail import feed, worker
+from hub.mail import feed, sender, worker
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.roles import Role
@@ -275,6 +275,40 @@ async def test_a_crash_between_commit_and_send_loses_nothing_and_sends_nothing_t
     assert sorted(item.subject for item in mailbox.delivered) == [
         f"New lead for Gold: C{n}" for n in range(5)
     ]
+
+
+async def test_a_round_outlived_by_its_leases_leaves_what_another_process_took(
+    mails: Factory, mailbox: Mailbox, clock: ManualClock
+) -> None:
+    """A round claims five messages; while its first send hangs, their leases lapse and a
+    second process sends them. The first round then sends none of them again."""
+    channel = await _channel(mails)
+    await settled(mails, mailbox)
+    for n in range(5):
+        await create_lead(mails, channel["vendor"], customerCompany=f"C{n}")
+    await feed.feed(mails.hub)
+    settings, original, by_first = mails.hub.settings, worker.send, []
+
+    async def hanging(mail: Any, message: EmailMessage) -> Any:
+        by_first.append(message.subject)
+        worker.send = original  # type: ignore[assignment]
+        clock.advance(seconds=settings.mail.timeout_seconds * 2 + 31)
+        async with _process(settings, clock) as second:
+            assert await deliver(second) == 5
+        return sender.Outcome(sent=True)  # its answer comes too late to count
+
+    worker.send = hanging  # type: ignore[assignment]
+    try:
+        await worker.send_due(mails.hub)
+    finally:
+        worker.send = original  # type: ignore[assignment]
+    assert len(by_first) == 1
+    assert sorted(item.subject for item in mailbox.delivered) == [
+        f"New lead for Gold: C{n}" for n in range(5)
+    ]
+    async with mails.hub.read() as session:
+        statuses = list(await session.scalars(select(EmailMessage.status).distinct()))
+    assert statuses == ["SENT"]
 
 
 async def test_the_embedded_default_writes_eml_files(tmp_path: Path, clock: ManualClock) -> None:
