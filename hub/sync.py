@@ -35,6 +35,14 @@ class Outcome(Generic[T]):
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """An item the API could not even turn into input (its error names the item's field)."""
+
+    key: str
+    error: HubError
+
+
+@dataclass(frozen=True)
 class StockLevelInput:
     sku: str
     warehouse: str
@@ -42,13 +50,15 @@ class StockLevelInput:
 
 
 async def upsert_products(
-    hub: Hub, *, principal: Principal, items: Sequence[ProductInput]
+    hub: Hub, *, principal: Principal, items: Sequence[ProductInput | Unreadable]
 ) -> list[Outcome[Product]]:
     """Create each product whose SKU is new and update the others, item by item."""
     require_vendor_side(principal)
     validation.at_most(items, MAX_ITEMS, field="items", what="items")
     return [
-        await _each(index, item.sku, partial(_upsert_product, hub, principal, item))
+        _failed(index, item.key, item.error)
+        if isinstance(item, Unreadable)
+        else await _each(index, item.sku, partial(_upsert_product, hub, principal, item))
         for index, item in enumerate(items)
     ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from hub import sync
+from hub.errors import HubError
 from hub.leads import importer
 from hub.leads import rules as lead_rules
 from hub.orders import catalog
@@ -36,7 +37,7 @@ class SyncMutation:
         outcomes = await sync.upsert_products(
             info.context.hub,
             principal=info.context.require_principal(),
-            items=[to_hub(item, catalog.ProductInput, prices=_price_list(item)) for item in items],
+            items=[_product_input(item) for item in items],
         )
         return [ProductUpsertResult.of(outcome) for outcome in outcomes]
 
@@ -105,5 +106,12 @@ def _lead_input(item: LeadUpsertInput) -> lead_rules.LeadInput:
     return to_hub(item, lead_rules.LeadInput, **money)
 
 
-def _price_list(item: ProductInput) -> dict[str, int]:
-    return catalog.price_list([(price.currency, price.amount_minor) for price in item.list_prices])
+def _product_input(item: ProductInput) -> catalog.ProductInput | sync.Unreadable:
+    """The item as the catalog takes it; one whose prices cannot be read is that item's error."""
+    try:
+        prices = catalog.price_list(
+            [(price.currency, price.amount_minor) for price in item.list_prices]
+        )
+    except HubError as error:
+        return sync.Unreadable(item.sku, error)
+    return to_hub(item, catalog.ProductInput, prices=prices)

@@ -18,8 +18,8 @@ from hub import idempotency, identity
 from hub.db import as_unavailable
 from hub.errors import BadInput, HubError, Unavailable
 from hub.runtime import Hub
-from schema.context import Context
 from schema import documents
+from schema.context import Context
 from schema.documents import needs_login
 from schema.errors import hub_error
 from web.negotiation import (

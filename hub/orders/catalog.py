@@ -274,13 +274,13 @@ def _same_product(product_id: str | None) -> ColumnElement[bool]:
 def _checked_prices(prices: Mapping[str, int]) -> dict[str, int]:
     checked: dict[str, int] = {}
     for index, (code, amount) in enumerate(prices.items()):
-        currency_code = checked_currency(code, field=f"prices.{index}.currency")
-        validation.minor_units(amount, field=f"prices.{index}.amountMinor", what="a list price")
+        currency_code = checked_currency(code, field=f"listPrices.{index}.currency")
+        validation.minor_units(amount, field=f"listPrices.{index}.amountMinor", what="a list price")
         if currency_code in checked:
-            raise BadInput(f"two prices in {currency_code}", field=f"prices.{index}.currency")
+            raise BadInput(f"two prices in {currency_code}", field=f"listPrices.{index}.currency")
         checked[currency_code] = amount
     if not checked:
-        raise BadInput("a product needs at least one list price", field="prices")
+        raise BadInput("a product needs at least one list price", field="listPrices")
     return checked
 
 

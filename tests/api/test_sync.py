@@ -137,3 +137,27 @@ async def test_who_may_sync(factory: Factory) -> None:
     erp, _ = await make_key(factory, ["CATALOG"])
     too_many = await factory.gql(UPSERT, {"items": [item(f"S-{n}") for n in range(501)]}, actor=erp)
     assert errors_of(too_many) == [("BAD_USER_INPUT", "items")]
+
+
+async def test_an_item_with_unreadable_prices_spoils_only_itself(any_factory: Factory) -> None:
+    factory = any_factory
+    erp, _ = await make_key(factory, ["READ", "CATALOG"])
+    twice = {
+        **item("TW-1"),
+        "listPrices": [
+            {"currency": "USD", "amountMinor": 1},
+            {"currency": "usd", "amountMinor": 2},
+        ],
+    }
+    none = {**item("NO-1"), "listPrices": []}
+    rows = data_of(
+        await factory.gql(UPSERT, {"items": [item("OK-1"), twice, none, item("OK-2")]}, actor=erp)
+    )["upsertProducts"]
+    assert [(row["sku"], row["error"] and row["error"]["field"]) for row in rows] == [
+        ("OK-1", None),
+        ("TW-1", "items.1.listPrices.1.currency"),
+        ("NO-1", "items.2.listPrices"),
+        ("OK-2", None),
+    ]
+    listed = data_of(await factory.gql("{ products(first: 10) { totalCount } }", actor=erp))
+    assert listed["products"]["totalCount"] == 2

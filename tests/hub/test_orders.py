@@ -39,9 +39,9 @@ async def test_products_are_validated_and_unique_by_sku(hub: Hub, factory: Facto
     assert duplicate.value.field == "sku"
     for data, field in [
         (product("bad sku!"), "sku"),
-        (product("X1", prices={}), "prices"),
-        (product("X2", prices={"USD": -1}), "prices.0.amountMinor"),
-        (product("X3", prices={"DOLLARS": 1}), "prices.0.currency"),
+        (product("X1", prices={}), "listPrices"),
+        (product("X2", prices={"USD": -1}), "listPrices.0.amountMinor"),
+        (product("X3", prices={"DOLLARS": 1}), "listPrices.0.currency"),
         (product("X4", name=" "), "name"),
     ]:
         with pytest.raises(BadInput) as refused:
