@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.leads.rules import LeadStatus
@@ -76,19 +76,27 @@ async def send_digests(hub: Hub) -> int:
     cutoff = now.replace(hour=hub.settings.mail.digest_hour, minute=0, second=0, microsecond=0)
     if cutoff > now:
         cutoff -= timedelta(days=1)
-    async with hub.read() as session:
-        users = list(
-            await session.scalars(
-                select(EmailDigestItem.user_id)
-                .where(EmailDigestItem.digest_id.is_(None), EmailDigestItem.created_at < cutoff)
-                .distinct()
-                .limit(BATCH)
+    sent, after = 0, ""
+    while True:  # every user with lines waiting, a page at a time: none is starved
+        async with hub.read() as session:
+            users = list(
+                await session.scalars(
+                    select(EmailDigestItem.user_id)
+                    .where(
+                        EmailDigestItem.digest_id.is_(None),
+                        EmailDigestItem.created_at < cutoff,
+                        EmailDigestItem.user_id > after,
+                    )
+                    .distinct()
+                    .order_by(EmailDigestItem.user_id)
+                    .limit(BATCH)
+                )
             )
-        )
-    sent = 0
-    for user_id in users:
-        sent += await _digest(hub, user_id, cutoff, now)
-    return sent
+        for user_id in users:
+            sent += await _digest(hub, user_id, cutoff, now)
+        if len(users) < BATCH:
+            return sent
+        after = users[-1]
 
 
 async def _digest(hub: Hub, user_id: str, cutoff: datetime, now: datetime) -> int:
@@ -106,7 +114,12 @@ async def _digest(hub: Hub, user_id: str, cutoff: datetime, now: datetime) -> in
                 .with_for_update()
             )
         )
-        if not people or not items:
+        if not items:
+            return 0
+        if not people:  # the account can no longer get email: its lines go with it
+            await session.execute(
+                delete(EmailDigestItem).where(EmailDigestItem.id.in_([item.id for item in items]))
+            )
             return 0
         person = people[0]
         key = f"{EmailKind.DIGEST}:{cutoff.date().isoformat()}:{user_id}"

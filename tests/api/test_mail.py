@@ -18,14 +18,14 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.clock import ManualClock
-from hub.mail import feed, sender, worker
+from hub.mail import feed, jobs, sender, worker
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.roles import Role
 from hub.runtime import Hub
 from hub.settings import Settings, load_settings
 from hub.training import jobs as training_jobs
-from storage.models.mail import EmailMessage
+from storage.models.mail import EmailDigestItem, EmailMessage
 from tests import lists
 from tests.api.test_lead_events import _channel, create_lead
 from tests.conftest import data_of, factory_for, hub_env, sqlite_hub
@@ -185,6 +185,36 @@ async def test_preferences_turn_a_kind_off_or_into_the_daily_digest(
         "Reminder: the lead Initech expires at 2026-03-04 09:00 UTC",
     }
     assert {item.subject for item in mailbox.to(quiet.user.email)} == reminded
+
+
+async def test_a_digest_nobody_can_receive_holds_up_no_other(
+    mails: Factory, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = await _channel(mails)
+    gold_id = channel["gold"].user.organization_id
+    users = [channel["gold"], *[await mails.user(gold_id, Role.PARTNER_USER) for _ in range(3)]]
+    await settled(mails, mailbox)
+    for actor in users:
+        await mails.gql(CHOOSE, {"kind": "LEAD_OFFERED", "mode": "DIGEST"}, actor=actor)
+    gone = users[:2]  # left the partner: their lines can no longer be sent
+    for actor in gone:
+        deactivate = "mutation($id: ID!) { setUserActive(userId: $id, active: false) { id } }"
+        data_of(await mails.gql(deactivate, {"id": actor.user.id}, actor=channel["vendor"]))
+    await create_lead(mails, channel["vendor"], customerCompany="Globex")
+    monkeypatch.setattr(jobs, "BATCH", 1)
+    clock: ManualClock = mails.hub.clock  # type: ignore[assignment]
+    clock.advance(hours=22)
+    await deliver(mails.hub)
+    digests = [item for item in mailbox.delivered if item.message["x-channelhub-kind"] == "DIGEST"]
+    assert sorted(item.recipients[0] for item in digests) == sorted(
+        actor.user.email for actor in users[2:]
+    )
+    async with mails.hub.read() as session:
+        left = await session.scalar(select(func.count()).select_from(EmailDigestItem))
+        pending = await session.scalar(
+            select(func.count()).where(EmailDigestItem.digest_id.is_(None))
+        )
+    assert (left, pending) == (2, 0)
 
 
 async def test_an_invitation_is_emailed_with_a_working_link(
