@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import exc, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db import upsert
+from hub.db import as_unavailable, upsert
 from hub.events import DomainEvent, log
 from hub.mail.composers import COMPOSERS, TOPICS, Composer
 from hub.runtime import Hub
@@ -61,11 +61,16 @@ async def skip_to_newest(hub: Hub) -> None:
 
 
 async def _compose(session: AsyncSession, hub: Hub, compose: Composer, event: DomainEvent) -> None:
-    """Compose one event's email in a savepoint: a failure loses that event's email only."""
+    """Compose one event's email in a savepoint: a failure of the email loses that event's
+    email only; a failure of the database ends the round, to compose the event again."""
     try:
         async with session.begin_nested():
             await compose(session, hub.settings, event)
-    except Exception:
+    except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError):
+        raise  # the database, not the event: the round rolls back and the cursor stays
+    except Exception as error:
+        if as_unavailable(error) is not None:
+            raise
         logger.exception("could not compose the email of event %s (%s)", event.id, event.type)
 
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from hub.clock import ManualClock
-from hub.mail import feed, jobs, sender, worker
+from hub.mail import composers, feed, jobs, sender, worker
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.roles import Role
@@ -339,6 +340,31 @@ async def test_a_round_outlived_by_its_leases_leaves_what_another_process_took(
     async with mails.hub.read() as session:
         statuses = list(await session.scalars(select(EmailMessage.status).distinct()))
     assert statuses == ["SENT"]
+
+
+async def test_a_database_failure_while_composing_loses_no_email(
+    mails: Factory, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails under a round's composing: the round ends, the feed's cursor stays,
+    and the next round composes the event again (a broken template would lose only its own
+    email; a failing database must lose none)."""
+    channel = await _channel(mails)
+    await settled(mails, mailbox)
+    offered = ("lead", "LEAD_OFFERED")
+    original, failures = composers.COMPOSERS[offered], []
+
+    async def failing(session: Any, settings: Any, event: Any) -> None:
+        failures.append(event.id)
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setitem(composers.COMPOSERS, offered, failing)
+    await create_lead(mails, channel["vendor"], customerCompany="Globex")
+    with pytest.raises(OperationalError):
+        await feed.feed(mails.hub)
+    monkeypatch.setitem(composers.COMPOSERS, offered, original)
+    await deliver(mails.hub)
+    assert len(failures) == 1
+    assert [item.subject for item in mailbox.delivered] == ["New lead for Gold: Globex"]
 
 
 async def test_the_embedded_default_writes_eml_files(tmp_path: Path, clock: ManualClock) -> None:
