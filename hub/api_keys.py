@@ -115,6 +115,8 @@ async def authenticate(hub: Hub, secret: str) -> Principal:
         raise Unauthenticated("the API key was revoked or has expired")
     if not row.active or row.partner_status in ("APPLICANT", "TERMINATED"):
         raise Unauthenticated("the account of this API key is deactivated")
+    if row.role != Role.INTEGRATION:
+        raise Unauthenticated("the account of this API key is no longer an integration account")
     if row.last_used_at is None or row.last_used_at < now - USED_EVERY:
         await _used(hub, row.id, now)
     return Principal(

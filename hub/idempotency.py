@@ -31,12 +31,14 @@ class Answer:
     media_type: str
 
 
-def fingerprint_of(params: Any) -> str:
-    """What makes two requests the same: their query, variables and operation name."""
+def fingerprint_of(params: Any, scopes: frozenset[str] | None = None) -> str:
+    """What makes two requests the same: their query, variables and operation name, and the
+    scopes of the API key sent (a key of fewer scopes never gets another key's answer)."""
     sent = {
         "query": params.query,
         "variables": params.variables,
         "operationName": params.operation_name,
+        **({"scopes": sorted(scopes)} if scopes is not None else {}),
     }
     return hashlib.sha256(json.dumps(sent, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -93,6 +93,8 @@ async def reset(hub: Hub, *, token: str, password: str) -> None:
         if user_id is None:
             raise BadInput("this reset link is not valid, already used or expired", field="token")
         user = await session.get_one(User, user_id, with_for_update=True)
+        if not user.active:  # deactivated since the link went out: it opens nothing
+            raise BadInput("this reset link is not valid, already used or expired", field="token")
         user.password_hash = password_hash
         user.token_version += 1  # every access token of the user stops working
         user.updated_at = now

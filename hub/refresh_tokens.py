@@ -74,11 +74,13 @@ async def refresh(hub: Hub, *, token: str) -> Refreshed:
     return Refreshed(identity.LoginResult(access, expires_at, user), issued)
 
 
-async def revoke(hub: Hub, *, token: str) -> None:
-    """End the family of a refresh token (logout)."""
+async def revoke(hub: Hub, *, token: str, user_id: str) -> None:
+    """End the family of a refresh token of this user (logout); another's is left alone."""
     async with hub.write() as session:
         family = await session.scalar(
-            select(RefreshToken.family_id).where(RefreshToken.token_hash == tokens.digest(token))
+            select(RefreshToken.family_id).where(
+                RefreshToken.token_hash == tokens.digest(token), RefreshToken.user_id == user_id
+            )
         )
         if family is not None:
             await _revoke_family(session, family, hub.clock.now())

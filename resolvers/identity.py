@@ -112,7 +112,7 @@ class IdentityMutation:
         principal, hub = info.context.require_principal(), info.context.hub
         await identity.logout(hub, principal=principal, token=info.context.token or "")
         if refresh_token is not None:
-            await refresh_tokens.revoke(hub, token=refresh_token)
+            await refresh_tokens.revoke(hub, token=refresh_token, user_id=principal.user_id)
         return True
 
     @strawberry.mutation(

@@ -107,7 +107,7 @@ async def _idempotent(
     principal = context.principal
     if principal is None:
         raise RequestError(401, "an Idempotency-Key needs a logged-in caller", _CHALLENGE)
-    user, sent = principal.user_id, idempotency.fingerprint_of(params)
+    user, sent = principal.user_id, idempotency.fingerprint_of(params, principal.scopes)
     first = await idempotency.begin(hub, user_id=user, key=key, fingerprint=sent)
     if first is not None:
         headers = {"idempotent-replayed": "true"}

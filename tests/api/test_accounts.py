@@ -120,6 +120,19 @@ async def test_a_reset_link_expires(mails: Factory, mailbox: Mailbox) -> None:
     assert errors_of(weak) == [("BAD_USER_INPUT", "password")]
 
 
+async def test_a_reset_link_opens_no_deactivated_account(mails: Factory, mailbox: Mailbox) -> None:
+    vendor = await mails.vendor_admin()
+    leaver = await mails.vendor_user(Role.CHANNEL_MANAGER)
+    await settled(mails, mailbox)
+    token = await _reset_link(mails, mailbox, leaver.user.email)
+    deactivate = "mutation($id: ID!) { setUserActive(userId: $id, active: false) { id } }"
+    data_of(await mails.gql(deactivate, {"id": leaver.user.id}, actor=vendor))
+    refused = await mails.gql(RESET, {"token": token, "password": NEW_PASSWORD})
+    assert errors_of(refused) == [("BAD_USER_INPUT", "token")]
+    wrong = await mails.gql(LOGIN, {"email": leaver.user.email, "password": NEW_PASSWORD})
+    assert errors_of(wrong) == [("UNAUTHENTICATED", None)]
+
+
 async def test_refresh_tokens_rotate_and_a_reused_one_ends_the_family(mails: Factory) -> None:
     user = await mails.vendor_admin()
     first = await login(mails, user.user.email)
@@ -161,6 +174,13 @@ async def test_logout_and_a_password_change_end_refresh_tokens(factory: Factory)
     assert data_of(await factory.gql(LOGOUT, {"refresh": session["refreshToken"]}, actor=actor))
     ended = await factory.gql(REFRESH, {"token": session["refreshToken"]})
     assert errors_of(ended) == [("UNAUTHENTICATED", None)]
+    # Another account's refresh token, sent with one's own logout, is left alone.
+    other = await factory.vendor_user(Role.CHANNEL_MANAGER)
+    theirs = await login(factory, other.user.email)
+    mine = await login(factory, user.user.email)
+    sent = {"refresh": theirs["refreshToken"]}
+    assert data_of(await factory.gql(LOGOUT, sent, actor=Actor(user.user, mine["token"])))
+    assert "errors" not in await factory.gql(REFRESH, {"token": theirs["refreshToken"]})
 
     kept = await login(factory, user.user.email)
     changed = data_of(

@@ -9,9 +9,10 @@ from typing import Any
 
 from hub.orders import stock
 from hub.roles import Role
+from tests.api.test_api_keys import CREATE as CREATE_KEY
 from tests.api.test_api_keys import make_key
 from tests.conftest import data_of
-from tests.factories import Factory, errors_of
+from tests.factories import Actor, Factory, errors_of
 
 UPSERT = """mutation($items: [ProductInput!]!) { upsertProducts(items: $items) { index sku
   created product { sku name listPrices { amountMinor currency } } error { code field message } } }"""
@@ -119,6 +120,13 @@ async def test_an_idempotent_retry_syncs_once(factory: Factory) -> None:
     again = await factory.post(UPSERT, sent, actor=erp, headers=key)
     assert first.json()["data"]["upsertProducts"][0]["created"] is True
     assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+    # A key of the same account with fewer scopes never gets that answer.
+    vendor = await factory.vendor_admin()
+    made = data_of(
+        await factory.gql(CREATE_KEY, {"user": erp.user.id, "scopes": ["READ"]}, actor=vendor)
+    )["createApiKey"]
+    lesser = await factory.post(UPSERT, sent, actor=Actor(erp.user, made["secret"]), headers=key)
+    assert lesser.status_code == 400 and "idempotent-replayed" not in lesser.headers
 
 
 async def test_who_may_sync(factory: Factory) -> None:
