@@ -57,6 +57,13 @@ async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
             for model in (ApiKey, WebhookEndpoint, EmailMessage, EmailPreference)
         ]
         german = await session.scalar(select(func.count()).where(Organization.language == "de"))
+        synced = list(
+            await session.scalars(
+                select(Lead.value_minor)
+                .where(Lead.external_id.is_not(None))
+                .order_by(Lead.external_id)
+            )
+        )
     assert leads == set(LeadStatus)
     assert orders == set(OrderStatus)
     assert deals == set(DealStatus)
@@ -68,8 +75,9 @@ async def test_the_demo_seeds_every_status_on_postgresql(hub: Hub) -> None:
     assert any(row.paid_minor for row in balances)
     assert any(row.earned_minor > row.paid_minor for row in balances)  # earned since paid
     assert all(count and count > 10 for count in counts)
-    assert outbound[:2] == [1, 1] and outbound[2] > 10 and outbound[3] == 1  # invitations
+    assert outbound[:2] == [2, 1] and outbound[2] > 10 and outbound[3] == 1  # invitations
     assert german == 2
+    assert synced == [8_400_000, 2_750_000, 1_900_000]  # the CRM's leads, the first grown
     assert await demo.seeded(hub)
     assert await demo.logins(hub) == logins
 
