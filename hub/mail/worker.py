@@ -27,6 +27,9 @@ from storage.models.mail import EmailMessage
 
 logger = logging.getLogger("channelhub.mail")
 PER_ROUND = 50
+# Kinds whose body carries a single-use link into an account: not kept once sent.
+SECRET_LINKS = frozenset({rules.EmailKind.PASSWORD_RESET, rules.EmailKind.INVITATION})
+LINK_REMOVED = "(sent; the body held a single-use link and is not kept)"
 LEASE_MARGIN = timedelta(seconds=30)
 
 
@@ -132,6 +135,8 @@ async def _record(hub: Hub, message: EmailMessage, token: str, outcome: Outcome 
     elif outcome.sent:
         values |= {"status": EmailStatus.SENT, "sent_at": now, "last_error": None}
         values |= {"attempts": message.attempts + 1}
+        if message.kind in SECRET_LINKS:  # the link opens an account: kept by the reader only
+            values |= {"text_body": LINK_REMOVED, "html_body": f"<p>{LINK_REMOVED}</p>"}
     else:
         attempts = message.attempts + 1
         retry = (

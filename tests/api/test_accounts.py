@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import select
+
 from hub.roles import Role
+from storage.models.mail import EmailMessage
 from tests.api.test_mail import deliver, mailbox, mails, settings, settled, sqlite_mail
 from tests.conftest import data_of
 from tests.factories import PASSWORD, Actor, Factory, errors_of
@@ -51,6 +54,14 @@ async def test_a_reset_works_once_and_ends_every_session(mails: Factory, mailbox
     await settled(mails, mailbox)
     before = await login(mails, seller.user.email)
     token = await _reset_link(mails, mailbox, seller.user.email)
+    async with mails.hub.read() as session:
+        kept = list(
+            await session.scalars(
+                select(EmailMessage).where(EmailMessage.kind.in_(["PASSWORD_RESET", "INVITATION"]))
+            )
+        )
+    assert {message.kind for message in kept} == {"PASSWORD_RESET", "INVITATION"}
+    assert all("token=" not in message.text_body + message.html_body for message in kept)
 
     assert data_of(await mails.gql(RESET, {"token": token, "password": NEW_PASSWORD})) == {
         "resetPassword": True
