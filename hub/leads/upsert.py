@@ -10,10 +10,9 @@ the lead waits for routing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +44,6 @@ UPDATABLE = {
 # What makes the lead's customer: fixed once the lead is with a partner.
 IDENTITY = {"customer_key": "customerCompany", "country": "country", "product_line": "productLine"}
 CLOSED = (LeadStatus.WON, LeadStatus.LOST)
-T = TypeVar("T")
 
 
 class Change(StrEnum):
@@ -105,20 +103,23 @@ async def apply(
     Locks go rows first, customers after, as everywhere else a lead is changed: the leads
     already there are locked (in id order), then the customers of the others, which are
     looked for once more before one is made (a racing upsert may have made it meanwhile).
+    Each look is one query for the whole batch.
     """
     require_vendor_side(principal)
     now = hub.clock.now()
     leads = [sent.lead for sent in items]
     await product_lines.require(session, {item.product_line for item in leads}, field="productLine")
-    matched = [await session.scalar(_match(item, select(Lead.id))) for item in leads]
-    locked = await _lock(session, {id_ for id_ in matched if id_ is not None})
-    missing = [item for item, id_ in zip(leads, matched, strict=True) if id_ is None]
-    await snapshot.CUSTOMERS.take(session, [key for item in missing for key in lock_keys(item)])
+    there = await _existing(session, leads, lock=False)
+    found = await _lock(session, there)
+    missing = [item for item in leads if key_of(item) not in found]
+    if missing:
+        await snapshot.CUSTOMERS.take(session, [key for item in missing for key in lock_keys(item)])
+        found |= await _existing(session, missing, lock=True)
     results: list[Upserted] = []
     created: list[Lead] = []
-    for sent, id_ in zip(items, matched, strict=True):
+    for sent in items:
         item = sent.lead
-        lead = locked[id_] if id_ is not None else await _found_meanwhile(session, item)
+        lead = found.get(key_of(item))
         if lead is None:
             lead = Lead(
                 **vars(item),
@@ -129,7 +130,7 @@ async def apply(
                 version=1,
             )
             session.add(lead)
-            await session.flush()
+            found[key_of(item)] = lead  # a later item of the batch updates it
             created.append(lead)
             results.append(Upserted(lead, Change.CREATED))
             continue
@@ -145,6 +146,7 @@ async def apply(
                 {"fields": changed},
             )
         results.append(Upserted(lead, Change.UPDATED if changed else Change.UNCHANGED))
+    await session.flush()
     if route_now and created:
         routing = await assign.router(hub, session, now)
         for lead in created:
@@ -152,40 +154,60 @@ async def apply(
     return results
 
 
-def _match(item: CheckedLead, statement: Select[tuple[T]]) -> Select[tuple[T]]:
-    """The lead this one is: by external id, else the newest open lead of the same customer
-    and product line."""
+Key = tuple[str, ...]
+
+
+def key_of(item: CheckedLead | Lead) -> Key:
+    """What finds a lead: its external id, else its customer and product line."""
     if item.external_id is not None:
-        return statement.where(Lead.external_id == item.external_id)
-    return (
-        statement.where(
-            Lead.customer_key == item.customer_key,
-            Lead.product_line == item.product_line,
-            Lead.status.not_in(list(CLOSED)),
+        return ("external", item.external_id)
+    return ("customer", item.customer_key, item.product_line)
+
+
+async def _existing(
+    session: AsyncSession, items: Sequence[CheckedLead], *, lock: bool
+) -> dict[Key, Lead]:
+    """The leads the items are, by key: by external id, else the newest open lead of the
+    same customer and product line (one query per kind)."""
+    externals = sorted({item.external_id for item in items if item.external_id is not None})
+    customers = sorted({item.customer_key for item in items if item.external_id is None})
+    wanted = {key_of(item) for item in items}
+    statements: list[tuple[Select[tuple[Lead]], Callable[[Lead], Key]]] = []
+    if externals:
+        by_external = select(Lead).where(Lead.external_id.in_(externals))
+        statements.append((by_external, lambda lead: ("external", lead.external_id or "")))
+    if customers:
+        by_customer = (
+            select(Lead)
+            .where(Lead.customer_key.in_(customers), Lead.status.not_in(list(CLOSED)))
+            .order_by(Lead.created_at, Lead.id)
         )
-        .order_by(Lead.created_at.desc(), Lead.id.desc())
-        .limit(1)
-    )
+        statements.append(
+            (by_customer, lambda lead: ("customer", lead.customer_key, lead.product_line))
+        )
+    found: dict[Key, Lead] = {}
+    for statement, key in statements:
+        if lock:
+            statement = statement.with_for_update()
+        for lead in (await session.execute(statement)).scalars():
+            if key(lead) in wanted:
+                found[key(lead)] = lead  # in creation order: the newest stays
+    return found
 
 
-async def _lock(session: AsyncSession, ids: set[str]) -> dict[str, Lead]:
-    if not ids:
+async def _lock(session: AsyncSession, there: dict[Key, Lead]) -> dict[Key, Lead]:
+    """Lock the leads found (in id order) and read them again as they are now."""
+    if not there:
         return {}
     rows = await session.execute(
         select(Lead)
-        .where(Lead.id.in_(sorted(ids)))
+        .where(Lead.id.in_(sorted({lead.id for lead in there.values()})))
         .order_by(Lead.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return {lead.id: lead for lead in rows.scalars()}
-
-
-async def _found_meanwhile(session: AsyncSession, item: CheckedLead) -> Lead | None:
-    """Look again under the customer's lock: made by an earlier item of this call, or by a
-    racing upsert that committed while this one waited."""
-    statement = _match(item, select(Lead)).with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
+    fresh = {lead.id: lead for lead in rows.scalars()}
+    return {key: fresh[lead.id] for key, lead in there.items() if lead.id in fresh}
 
 
 async def require_new_external_id(session: AsyncSession, external_id: str | None) -> None:

@@ -23,7 +23,7 @@ TRUE, FALSE = {"", "1", "true", "yes", "y"}, {"0", "false", "no", "n"}
 @dataclass
 class ProductImportReport(csvrows.Report):
     columns: dict[str, str] = field(
-        default_factory=lambda: {"prices": "price_<currency>"}, repr=False
+        default_factory=lambda: {"listPrices": "price_<currency>"}, repr=False
     )
     created: int = 0
     updated: int = 0
