@@ -50,15 +50,19 @@ class StockLevelInput:
 
 
 async def upsert_products(
-    hub: Hub, *, principal: Principal, items: Sequence[ProductInput | Unreadable]
+    hub: Hub,
+    *,
+    principal: Principal,
+    items: Sequence[tuple[ProductInput, frozenset[str]] | Unreadable],
 ) -> list[Outcome[Product]]:
-    """Create each product whose SKU is new and update the others, item by item."""
+    """Create each product whose SKU is new and update the others, item by item; an update
+    changes the name, line and prices, and of `description` and `active` those given."""
     require_vendor_side(principal)
     validation.at_most(items, MAX_ITEMS, field="items", what="items")
     return [
         _failed(index, item.key, item.error)
         if isinstance(item, Unreadable)
-        else await _each(index, item.sku, partial(_upsert_product, hub, principal, item))
+        else await _each(index, item[0].sku, partial(_upsert_product, hub, principal, *item))
         for index, item in enumerate(items)
     ]
 
@@ -137,7 +141,7 @@ async def _set_level(
 
 
 async def _upsert_product(
-    hub: Hub, principal: Principal, item: ProductInput
+    hub: Hub, principal: Principal, item: ProductInput, given: frozenset[str]
 ) -> tuple[Product, bool]:
     sku = catalog.checked_sku(item.sku)
     item = replace(item, sku=sku)
@@ -147,13 +151,8 @@ async def _upsert_product(
         except Conflict as conflict:  # made meanwhile by a racing sync: update it instead
             if conflict.field != "sku":
                 raise
-    changes = {
-        "name": item.name,
-        "description": item.description,
-        "product_line": item.product_line,
-        "active": item.active,
-        "prices": item.prices,
-    }
+    changes = {"name": item.name, "product_line": item.product_line, "prices": item.prices}
+    changes |= {name: getattr(item, name) for name in ("description", "active") if name in given}
     return await catalog.update(hub, principal=principal, sku=sku, changes=changes), False
 
 

@@ -106,7 +106,9 @@ def _lead_input(item: LeadUpsertInput) -> lead_rules.LeadInput:
     return to_hub(item, lead_rules.LeadInput, **money)
 
 
-def _product_input(item: ProductInput) -> catalog.ProductInput | sync.Unreadable:
+def _product_input(
+    item: ProductInput,
+) -> tuple[catalog.ProductInput, frozenset[str]] | sync.Unreadable:
     """The item as the catalog takes it; one whose prices cannot be read is that item's error."""
     try:
         prices = catalog.price_list(
@@ -114,4 +116,4 @@ def _product_input(item: ProductInput) -> catalog.ProductInput | sync.Unreadable
         )
     except HubError as error:
         return sync.Unreadable(item.sku, error)
-    return to_hub(item, catalog.ProductInput, prices=prices)
+    return to_hub(item, catalog.ProductInput, prices=prices), item.given()

@@ -118,8 +118,24 @@ class ProductInput:
     name: str
     product_line: str
     list_prices: list[MoneyInput]
-    description: str | None = None
-    active: bool = True
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Null or left out: none (upsertProducts: left out keeps the current one).",
+    )
+    active: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Sellable; new products are unless false (upsertProducts: null or left out "
+        "keeps the current state).",
+    )
+
+    def given(self) -> frozenset[str]:
+        """The optional fields sent (an update changes only those)."""
+        return frozenset(
+            name
+            for name in ("description", "active")
+            if getattr(self, name) is not strawberry.UNSET
+            and not (name == "active" and self.active is None)
+        )
 
 
 @strawberry.input(description="Fields to change; omitted ones stay as they are.")

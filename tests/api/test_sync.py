@@ -169,3 +169,25 @@ async def test_an_item_with_unreadable_prices_spoils_only_itself(any_factory: Fa
     ]
     listed = data_of(await factory.gql("{ products(first: 10) { totalCount } }", actor=erp))
     assert listed["products"]["totalCount"] == 2
+
+
+async def test_an_update_keeps_the_description_and_activity_left_out(factory: Factory) -> None:
+    erp, _ = await make_key(factory, ["READ", "CATALOG"])
+    made = {**item("KEEP-1"), "description": "24 ports", "active": False}
+    assert data_of(await factory.gql(UPSERT, {"items": [made]}, actor=erp))["upsertProducts"][0][
+        "created"
+    ]
+    renamed = data_of(
+        await factory.gql(UPSERT, {"items": [item("KEEP-1", "Switch v2")]}, actor=erp)
+    )
+    assert renamed["upsertProducts"][0]["error"] is None
+    query = """{ products(first: 5, filter: {active: false}) { edges { node { sku name
+      description active } } } }"""
+    nodes = data_of(await factory.gql(query, actor=erp))["products"]["edges"]
+    assert [edge["node"] for edge in nodes] == [
+        {"sku": "KEEP-1", "name": "Switch v2", "description": "24 ports", "active": False}
+    ]
+    cleared = {**item("KEEP-1", "Switch v2"), "description": None, "active": True}
+    data_of(await factory.gql(UPSERT, {"items": [cleared]}, actor=erp))
+    nodes = data_of(await factory.gql(query.replace("false", "true"), actor=erp))["products"]
+    assert [edge["node"]["description"] for edge in nodes["edges"]] == [None]
