@@ -8,6 +8,7 @@ always go.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from storage.models import Organization, User
 from storage.models.base import new_id
 from storage.models.mail import EmailDigestItem, EmailMessage, EmailPreference
 
+KEY_MAX = 120  # the dedupe_key column
 FOOTER = {"en": "Email settings", "de": "E-Mail-Einstellungen"}
 
 
@@ -59,6 +61,14 @@ async def people_of(session: AsyncSession, organization_id: str) -> list[Recipie
     return await recipients(session, list(ids))
 
 
+def dedupe_key(named: str) -> str:
+    """The key as stored (120 characters): a longer one keeps its start and a digest of the
+    whole, so two keys never become one by being cut."""
+    if len(named) <= KEY_MAX:
+        return named
+    return f"{named[: KEY_MAX - 65]}:{hashlib.sha256(named.encode()).hexdigest()}"
+
+
 async def queue(
     session: AsyncSession,
     settings: Settings,
@@ -78,7 +88,7 @@ async def queue(
         return
     language = language_of(to.language)
     made = render(kind, language, context_of(settings, to, path, context))
-    key = f"{kind}:{about}:{to.user_id or to.email}"[:120]
+    key = dedupe_key(f"{kind}:{about}:{to.user_id or to.email}")
     if mode is EmailMode.DIGEST and to.user_id is not None:
         await session.execute(
             upsert(session, EmailDigestItem)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from hub.clock import ManualClock
-from hub.mail import composers, feed, jobs, sender, worker
+from hub.mail import composers, feed, jobs, outbox, sender, worker
 from hub.orders import catalog, stock
 from hub.orders.catalog import ProductInput
 from hub.roles import Role
@@ -545,3 +545,11 @@ async def settled_all(factory: Factory, mailbox: Mailbox) -> None:
     mailbox.delivered[:] = [
         item for item in mailbox.delivered if item.message["x-channelhub-kind"] != "INVITATION"
     ]
+
+
+def test_long_dedupe_keys_stay_apart() -> None:
+    """Two keys that share their first 120 characters are still two messages."""
+    base = "INVITATION:inv-1:" + "x" * 120
+    first, second = outbox.dedupe_key(base + "@a.example"), outbox.dedupe_key(base + "@b.example")
+    assert first != second and len(first) == len(second) == outbox.KEY_MAX
+    assert outbox.dedupe_key("LEAD_OFFERED:7:u1") == "LEAD_OFFERED:7:u1"
