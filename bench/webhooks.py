@@ -14,7 +14,7 @@ that costs, through a client that keeps connections. Rounds interleave (ChannelH
 keep-alive anchor, for each count) after one untimed warm-up round; prints deliveries/s per
 round, min and median, the ratios per round, SQL statements per delivery, and the load.
 
-Run: .venv/bin/python -m bench.webhooks [--events 500] [--endpoints 1 4] [--rounds 3]
+Run: .venv/bin/python -m bench.webhooks [--events 300] [--endpoints 1 4] [--rounds 3]
          [--database auto|sqlite|postgresql]
 """
 
@@ -391,7 +391,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--events", type=int, default=300)
     parser.add_argument(
         "--endpoints",
         type=int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -21,10 +22,23 @@ from storage.models import Organization, PasswordReset, User
 PER_EMAIL = 3
 PER_CLIENT = 30
 WINDOW_SECONDS = 3600
+ANSWER_FLOOR_SECONDS = 0.25
 
 
 async def request(hub: Hub, *, email: str, client: str | None) -> None:
-    """Email a reset link to the address if it has an active account (say nothing either way)."""
+    """Email a reset link to the address if it has an active account (say nothing either way).
+
+    Every ask answers after ANSWER_FLOOR_SECONDS at the earliest, so the time it takes does
+    not tell a known address (a row and an email written) from an unknown one.
+    """
+    started = time.monotonic()
+    try:
+        await _request(hub, email=email, client=client)
+    finally:
+        await asyncio.sleep(max(0.0, ANSWER_FLOOR_SECONDS - (time.monotonic() - started)))
+
+
+async def _request(hub: Hub, *, email: str, client: str | None) -> None:
     address = email.strip().lower()
     limits = [throttle.Limit(f"reset:{address}", PER_EMAIL, WINDOW_SECONDS)]
     if client:
