@@ -102,14 +102,8 @@ async def upsert_leads(
             outcomes[index] = _failed(index, item.external_id or item.customer_company, error)
 
     async def run(batch: list[tuple[int, upsert.Sent]]) -> None:
-        async with hub.write() as session:
-            done = await upsert.apply(
-                hub,
-                session,
-                principal=principal,
-                items=[sent for _, sent in batch],
-                route_now=route_now,
-            )
+        items = [sent for _, sent in batch]
+        done = await upsert.apply(hub, principal=principal, items=items, route_now=route_now)
         for (index, sent), result in zip(batch, done, strict=True):
             outcomes[index] = Outcome(index, _lead_key(sent), record=result)
 

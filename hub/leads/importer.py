@@ -207,14 +207,8 @@ async def _upsert(
     report: ImportReport,
 ) -> None:
     """Create the batch's new leads and update the ones already there, in one transaction."""
-    async with hub.write() as session:
-        results = await upsert.apply(
-            hub,
-            session,
-            principal=principal,
-            items=[lead for _, lead in batch],
-            route_now=route_now,
-        )
+    items = [lead for _, lead in batch]
+    results = await upsert.apply(hub, principal=principal, items=items, route_now=route_now)
     for (line, _), result in zip(batch, results, strict=True):
         if report.kept is not None:
             report.kept.append((line, result))

@@ -94,14 +94,7 @@ async def create(
         if checked.external_id is not None:
             await snapshot.CUSTOMERS.take(session, upsert.lock_keys(checked))
             await upsert.require_new_external_id(session, checked.external_id)
-        lead = Lead(
-            **vars(checked),
-            status=LeadStatus.NEW,
-            created_by_id=principal.user_id,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
+        lead = upsert.new_lead(checked, principal, now)
         session.add(lead)
         await session.flush()
         await sourcing.name(

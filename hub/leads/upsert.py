@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, select
@@ -91,6 +92,14 @@ def lock_keys(item: CheckedLead) -> list[str]:
 
 
 async def apply(
+    hub: Hub, *, principal: Principal, items: Sequence[Sent], route_now: bool
+) -> list[Upserted]:
+    """Create or update each lead in one transaction of its own; new ones are then routed."""
+    async with hub.write() as session:
+        return await _apply(hub, session, principal=principal, items=items, route_now=route_now)
+
+
+async def _apply(
     hub: Hub,
     session: AsyncSession,
     *,
@@ -98,7 +107,7 @@ async def apply(
     items: Sequence[Sent],
     route_now: bool,
 ) -> list[Upserted]:
-    """Create or update each lead in the caller's transaction; new ones are then routed.
+    """Create or update each lead in the session's transaction; new ones are then routed.
 
     Locks go rows first, customers after, as everywhere else a lead is changed: the leads
     already there are locked (in id order), then the customers of the others, which are
@@ -121,14 +130,7 @@ async def apply(
         item = sent.lead
         lead = found.get(key_of(item))
         if lead is None:
-            lead = Lead(
-                **vars(item),
-                status=LeadStatus.NEW,
-                created_by_id=principal.user_id,
-                created_at=now,
-                updated_at=now,
-                version=1,
-            )
+            lead = new_lead(item, principal, now)
             session.add(lead)
             found[key_of(item)] = lead  # a later item of the batch updates it
             created.append(lead)
@@ -155,6 +157,18 @@ async def apply(
 
 
 Key = tuple[str, ...]
+
+
+def new_lead(item: CheckedLead, principal: Principal, now: datetime) -> Lead:
+    """A NEW lead of the checked fields, created by the principal now."""
+    return Lead(
+        **vars(item),
+        status=LeadStatus.NEW,
+        created_by_id=principal.user_id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
 
 
 def key_of(item: CheckedLead | Lead) -> Key:
