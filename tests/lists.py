@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import select
+
 from hub.assets import service as asset_service
 from hub.assets.rules import AssetInput, AssetKind
+from hub.events import log
 from hub.funds import claims
+from hub.mail import feed as mail_feed
 from hub.orders import catalog, stock
 from hub.orders import service as orders
 from hub.orders.catalog import ProductInput
@@ -16,7 +21,9 @@ from hub.orders.rules import OrderStatus
 from hub.orders.service import StatusChange
 from hub.partners import TerritoryInput, Tier
 from hub.roles import Role
+from hub.runtime import Hub
 from hub.webhooks import worker
+from storage.models.mail import EmailFeed
 from tests.conftest import data_of
 from tests.factories import Actor, Factory
 
@@ -208,7 +215,21 @@ async def seed(factory: Factory) -> World:
     integration = await factory.vendor_user(Role.INTEGRATION)
     for scopes in (["READ"], ["READ", "ORDERS"]):
         await gql(vendor, CREATE_API_KEY, user=integration.user.id, scopes=scopes)
+    await _mail_fed(hub)
     return world
+
+
+async def _mail_fed(hub: Hub) -> None:
+    """Wait until the email of every seeded event is queued, so that no list grows while a
+    test walks it (the app's own feeder may hold the feed at this moment)."""
+    for _ in range(400):
+        await mail_feed.feed(hub)
+        async with hub.read() as session:
+            fed = await session.scalar(select(EmailFeed.fed_through))
+            if fed is not None and fed >= await log.newest(session):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the email feed did not catch up with the seeded events")
 
 
 async def _webhooks(factory: Factory, gql: Any, vendor: Actor) -> str:
