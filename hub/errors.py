@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class HubError(Exception):
-    code = "INTERNAL"
+    code = "INTERNAL_SERVER_ERROR"
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

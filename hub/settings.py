@@ -94,6 +94,8 @@ class Settings:
     objects: ObjectStoreSettings
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    log_format: str = "text"
+    log_requests: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -109,8 +111,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     _check_database_url(database_url)
     host = source.text("HOST", "127.0.0.1") or "127.0.0.1"
     port = source.integer("PORT", 8000, minimum=1, maximum=65535)
+    environment = source.choice("ENV", "development", ("development", "production", "test"))
     return Settings(
-        environment=source.choice("ENV", "development", ("development", "production", "test")),
+        environment=environment,
         var_dir=var_dir,
         database_url=database_url,
         database_pool_size=source.integer("DATABASE_POOL_SIZE", 20, minimum=1, maximum=1000),
@@ -143,6 +146,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         objects=_object_store(source, var_dir),
         webhooks=_webhooks(source),
         mail=_mail(source, var_dir),
+        log_format=source.choice(
+            "LOG_FORMAT", "json" if environment == "production" else "text", ("text", "json")
+        ),
+        log_requests=source.boolean("LOG_REQUESTS", True),
     )
 
 

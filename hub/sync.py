@@ -161,7 +161,7 @@ async def _each(index: int, key: str, run: Callable[[], Awaitable[tuple[T, bool]
 
 def _reraise_transient(error: HubError) -> None:
     """A failure of the hub, not of the item, fails the whole call (to be retried whole)."""
-    if error.code in ("UNAVAILABLE", "INTERNAL", "RATE_LIMITED"):
+    if error.code in ("UNAVAILABLE", "INTERNAL_SERVER_ERROR", "RATE_LIMITED"):
         raise error
 
 

@@ -43,6 +43,8 @@ class Context:
     token: str | None = None
     client: str | None = None
     request_id: str = field(default_factory=new_request_id)
+    # The operation the document runs, once parsed (None for an anonymous one).
+    operation_name: str | None = None
     connection_params: dict[str, Any] | None = None
     # Set when this context runs a subscription stream shared by several sockets.
     shared_stream: SharedStream | None = None

@@ -1,7 +1,8 @@
 """Parsing and validation of documents: shared caches, the caller's budget, client errors.
 
 Whatever goes wrong while a document is parsed or validated is the client's doing: it is
-reported as BAD_USER_INPUT, never as an internal error, on HTTP and WebSocket alike.
+reported as GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED (BAD_USER_INPUT where it names
+a field), never as an internal error, on HTTP and WebSocket alike.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 
 from schema.limits import BudgetedOverlapRule, literal_problems, operation_limits, unstorable_text
-from schema.strawberry_internals import core_schema, validate_document
+from schema.strawberry_internals import core_schema, provided_operation_name, validate_document
 
 logger = logging.getLogger("channelhub.documents")
 CACHE_SIZE = 512
@@ -101,6 +102,8 @@ class Documents(SchemaExtension):
         # reports the error (raised from here, it would fail a WebSocket operation).
         with contextlib.suppress(GraphQLError):
             context.graphql_document = parsed(context.query or "", self.budget.max_tokens)
+            if hasattr(context.context, "operation_name"):  # for the request's log line
+                context.context.operation_name = context.operation_name
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -108,10 +111,21 @@ class Documents(SchemaExtension):
         assert context.graphql_document is not None
         errors = validated(core_schema(context.schema), context.graphql_document, self.budget.rules)
         if not errors:
+            errors = _unnamed_choice(context.graphql_document, provided_operation_name(context))
+        if not errors:
             unstorable = unstorable_text(context.variables)
             errors = [unstorable] if unstorable is not None else []
         context.pre_execution_errors = errors
         yield
+
+
+def _unnamed_choice(document: DocumentNode, operation_name: str | None) -> list[GraphQLError]:
+    """Refuse a document of several operations sent without the name of the one to run."""
+    count = sum(isinstance(node, OperationDefinitionNode) for node in document.definitions)
+    if operation_name is not None or count < 2:
+        return []
+    message = f"the document has {count} operations: send operationName to choose one"
+    return [GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "field": "operationName"})]
 
 
 def parsed(query: str, max_tokens: int) -> DocumentNode:

@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from graphql.error import GraphQLError
+from graphql.error import GraphQLError, GraphQLSyntaxError
 
 from hub.db import as_unavailable
 from hub.errors import HubError, RateLimited, Unavailable
@@ -33,13 +33,11 @@ def shape(error: GraphQLError, request_id: str) -> None:
         extensions: dict[str, Any] = formatted["extensions"]
         error.message = formatted["message"]
     elif original is None:
-        extensions = {
-            **(error.extensions or {}),
-            "code": (error.extensions or {}).get("code") or "BAD_USER_INPUT",
-        }
+        extensions = dict(error.extensions or {})
         field = _coerced_field(error.message)
         if field and "field" not in extensions:
             extensions["field"] = field
+        extensions["code"] = extensions.get("code") or _client_code(error, extensions)
     else:
         logger.error(
             "unexpected error in request %s at %s",
@@ -54,6 +52,16 @@ def shape(error: GraphQLError, request_id: str) -> None:
     error.__dict__[SHAPED] = True
 
 
+def _client_code(error: GraphQLError, extensions: dict[str, Any]) -> str:
+    """Apollo's names: a document that does not parse, one that does not validate (an error
+    at no path that names no field), or a value (at its field) the schema does not take."""
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.path is None and "field" not in extensions:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_USER_INPUT"
+
+
 def new_request_id() -> str:
     """A short id that ties a masked error to its logged trace."""
     return uuid.uuid4().hex[:16]
@@ -63,7 +71,7 @@ def internal_error(request_id: str) -> dict[str, Any]:
     """The one shape of an unexpected error, over HTTP, WebSocket and shared streams alike."""
     return {
         "message": INTERNAL_MESSAGE,
-        "extensions": {"code": "INTERNAL", "requestId": request_id},
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
     }
 
 
@@ -80,7 +88,7 @@ def hub_error(error: HubError) -> dict[str, Any]:
 def as_error(error: BaseException, *, request_id: str, what: str) -> dict[str, Any]:
     """Any failure outside a resolver (a stream, an admission, a transport) as the one
     GraphQL error shape: a hub error as itself, a database outage as UNAVAILABLE, anything
-    else masked as INTERNAL and logged under the request id, saying `what` failed."""
+    else masked as INTERNAL_SERVER_ERROR and logged under the request id, saying `what` failed."""
     if isinstance(error, HubError):
         return hub_error(error)
     unavailable = as_unavailable(error)

@@ -8,7 +8,9 @@ internals.py, which fails when a strawberry release moves or changes one:
 - strawberry's graphql-core execution context, subclassed so that one execution reads over
   one database connection (schema.fanout.OneConnectionExecution);
 - its document validation, called with ChannelHub's cached rule classes (schema.documents);
-- the WebSocket origin normalisation its own views use, so the hub's check matches them.
+- the WebSocket origin normalisation its own views use, so the hub's check matches them;
+- the operation name a request gave (`ExecutionContext.operation_name` falls back to the
+  document's first operation, which hides a missing name).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from graphql import GraphQLSchema
 from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext as CoreExecutionContext
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 __all__ = [
     "CoreExecutionContext",
     "core_schema",
     "normalize_allowed_origins",
     "normalize_origin",
+    "provided_operation_name",
     "validate_document",
 ]
 
@@ -32,3 +36,9 @@ def core_schema(schema: strawberry.Schema) -> GraphQLSchema:
     """The graphql-core schema a strawberry Schema executes."""
     core: GraphQLSchema = schema._schema
     return core
+
+
+def provided_operation_name(context: ExecutionContext) -> str | None:
+    """The operationName the request sent, None when it sent none."""
+    name: str | None = context._provided_operation_name
+    return name

@@ -40,6 +40,7 @@ from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
 from web import files, landing
 from web.graphql_http import graphql_endpoint
 from web.graphql_ws import GraphQLWebSocket
+from web.request_log import RequestLog
 
 logger = logging.getLogger("channelhub")
 
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app = HubApp(
         GraphQLWebSocket(schema, hub),
+        log_requests=settings.log_requests,
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             Route("/files/{key:path}", files.download, methods=["GET"]),
@@ -150,19 +152,23 @@ class HubApp(Starlette):
     """Starlette, with /graphql WebSockets served straight from the ASGI server.
 
     Fan-out sends one message per socket per event; skipping the middleware stack on that
-    path (CORS and error pages only concern HTTP) keeps each send cheap.
+    path (CORS and error pages only concern HTTP) keeps each send cheap. HTTP requests get
+    their id and log line outermost, so even an error page has both.
     """
 
-    def __init__(self, websocket_endpoint: GraphQLWebSocket, **kwargs: Any) -> None:
+    def __init__(
+        self, websocket_endpoint: GraphQLWebSocket, *, log_requests: bool, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.websocket_endpoint = websocket_endpoint
+        self.http = RequestLog(super().__call__, enabled=log_requests)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == "/graphql":
             scope["app"] = self
             await self.websocket_endpoint(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        await self.http(scope, receive, send)
 
 
 def object_store(settings: Settings, clock: Clock) -> ObjectStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import getpass
 import logging
 import os
 import socket
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
 
 import uvicorn
@@ -34,7 +36,7 @@ from hub.settings import ConfigError, Settings, load_settings
 from resolvers.root import build_schema
 from storage import migrate
 from storage.db import DatabaseUnavailable, create_engine, is_sqlite
-from web import reports
+from web import logs, reports
 from web.app import build_hub
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
@@ -64,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="channelhub", description="ChannelHub, the open PRM hub.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="serve the GraphQL API over HTTP and WebSocket")
     serve.add_argument("--host", help="interface to bind (default CHANNELHUB_HOST, else 127.0.0.1)")
@@ -82,7 +85,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Create a VENDOR_ADMIN user, creating the vendor organization if needed.",
     )
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", required=True)
+    admin.add_argument(
+        "--password",
+        help="the password (asked for on a terminal, or read as one line from stdin, when left "
+        "out, so it stays out of the shell history)",
+    )
     admin.add_argument("--name", default="Vendor Admin")
     admin.set_defaults(handler=_create_admin)
     commands.add_parser("demo", help="seed demo data into an empty database").set_defaults(
@@ -238,7 +245,9 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=args.workers,
-        log_level="info",
+        # Every worker applies this config; the request log line replaces uvicorn's access log.
+        log_config=logs.dict_config(settings),
+        access_log=False,
         ws="websockets-sansio",
         # Events are small JSON documents: compressing each one for every socket costs
         # more CPU than it saves bandwidth, and fan-out latency is what matters here.
@@ -276,16 +285,34 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _create_admin(args: argparse.Namespace) -> int:
     settings = load_settings()
+    password = args.password if args.password is not None else _read_password()
 
     async def work(hub: Hub, engine: AsyncEngine) -> int:
         await _prepare(hub, engine, seed_demo=False)
         user = await user_service.create_admin(
-            hub, email=args.email, password=args.password, name=args.name
+            hub, email=args.email, password=password, name=args.name
         )
         print(f"created vendor admin {user.email}")
         return 0
 
     return _run(settings, work)
+
+
+def _read_password() -> str:
+    """Ask twice on a terminal; otherwise take the first line of stdin."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise CommandError("the passwords differ")
+    return password
+
+
+def _version() -> str:
+    try:
+        return metadata.version("channelhub")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown"
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from strawberry.types.graphql import OperationType
 
 from hub import idempotency, identity
 from hub.db import as_unavailable
-from hub.errors import BadInput, HubError, Unavailable
+from hub.errors import BadInput, HubError, RateLimited, Unavailable
 from hub.runtime import Hub
 from schema import documents
 from schema.context import Context
@@ -31,6 +31,7 @@ from web.negotiation import (
     params_from_query_string,
     response_media_type,
 )
+from web.request_log import record_of
 from web.uploads import is_multipart, receive_multipart
 
 logger = logging.getLogger("channelhub.http")
@@ -146,6 +147,7 @@ async def _execute(
         operation_name=params.operation_name,
         allowed_operation_types=QUERIES_ONLY if request.method == "GET" else QUERIES_AND_MUTATIONS,
     )
+    record_of(request.scope).operation = context.operation_name
     return result, context
 
 
@@ -175,7 +177,9 @@ async def _read_params(request: Request, limit: int) -> GraphQLParams:
 
 
 async def _context(request: Request, hub: Hub, params: GraphQLParams) -> Context:
-    context = Context(hub=hub, client=request.client.host if request.client else None)
+    record = record_of(request.scope)
+    client = request.client.host if request.client else None
+    context = Context(hub=hub, client=client, request_id=record.id)
     header = (request.headers.get("authorization") or "").strip()
     if not header:  # an empty header (what auth links send while logged out) is no header
         return context
@@ -194,6 +198,7 @@ async def _context(request: Request, hub: Hub, params: GraphQLParams) -> Context
             return context
         raise RequestError(401, error.message, _CHALLENGE) from None
     context.authenticated(principal, token.strip())
+    record.user_id, record.organization_id = principal.user_id, principal.organization_id
     return context
 
 
@@ -221,9 +226,13 @@ def _result(result: ExecutionResult, media: str, request_id: str) -> Response:
     if result.extensions:
         body["extensions"] = result.extensions
     headers = {"x-request-id": request_id}
-    retry_after = _retry_after(body.get("errors", ()))
+    errors = body.get("errors", ())
+    retry_after = _retry_after(errors, Unavailable.code)
     if retry_after is not None:  # the database is out of reach: the client should retry
         status = 503
+    else:  # the answer stays 200: other fields of the request may have run
+        retry_after = _retry_after(errors, RateLimited.code)
+    if retry_after is not None:
         headers["retry-after"] = str(retry_after)
     return _json(body, status, media, headers)
 
@@ -243,11 +252,12 @@ def _is_request_error(result: ExecutionResult) -> bool:
     )
 
 
-def _retry_after(errors: Any) -> int | None:
+def _retry_after(errors: Any, code: str) -> int | None:
+    """The longest wait the errors of one code ask for, in seconds."""
     waits = [
         int(error["extensions"].get("retryAfter") or 0)
         for error in errors
-        if (error.get("extensions") or {}).get("code") == Unavailable.code
+        if (error.get("extensions") or {}).get("code") == code
     ]
     return max(waits) if waits else None
 

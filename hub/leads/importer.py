@@ -193,7 +193,7 @@ async def _flush(
             try:
                 await _upsert(hub, principal, batch[:1], route_now, report)
             except HubError as error:
-                if error.code in ("UNAVAILABLE", "INTERNAL"):
+                if error.code in ("UNAVAILABLE", "INTERNAL_SERVER_ERROR"):
                     raise
                 report.reject(batch[0][0], error)
             del batch[0]

@@ -63,6 +63,18 @@ async def test_repeated_failures_are_throttled_even_with_the_right_password(
     assert data_of(later)["login"]["user"]["email"] == admin.user.email
 
 
+async def test_a_rate_limited_answer_over_http_sets_retry_after(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+    for _ in range(5):
+        await factory.gql(LOGIN, {"email": admin.user.email, "password": "wrong password"})
+
+    locked = await factory.post(LOGIN, {"email": admin.user.email, "password": PASSWORD})
+
+    wait = locked.json()["errors"][0]["extensions"]["retryAfter"]
+    assert (locked.status_code, locked.headers["retry-after"]) == (200, str(wait))
+    assert wait > 0
+
+
 async def test_concurrent_failures_are_all_counted(factory: Factory) -> None:
     admin = await factory.vendor_admin()
 

@@ -340,7 +340,7 @@ async def test_minor_units_must_be_a_whole_number_in_the_query_text(
 
     assert response.status_code == 400
     assert await lead_count(factory, vendor) == 0
-    assert errors_of(response.json()) == [("BAD_USER_INPUT", None)]
+    assert errors_of(response.json()) == [("GRAPHQL_VALIDATION_FAILED", None)]
 
 
 async def test_whole_minor_units_are_kept_exactly(

@@ -1,6 +1,7 @@
 """Hostile documents and JSON: fragment bombs, deep nesting, huge numbers, NUL characters.
 
-Each is refused as the client's error (BAD_USER_INPUT, naming the field where there is one),
+Each is refused as the client's error (GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED for
+the document, BAD_USER_INPUT naming the field where there is one),
 quickly, on HTTP and WebSocket alike, and never reaches the database.
 """
 
@@ -67,7 +68,7 @@ async def test_the_fragment_bomb_is_refused_at_once(factory: Factory) -> None:
     assert len(document) < 900
     assert refusal(response) == (
         400,
-        [("BAD_USER_INPUT", None)],
+        [("GRAPHQL_VALIDATION_FAILED", None)],
         "'Bomb' selects 4194305 fields once its fragments are written out. Allowed: 500",
     )
 
@@ -114,7 +115,7 @@ async def test_limits_count_fragments_as_written_out(
         error["message"] for error in (await factory.post(document, actor=admin)).json()["errors"]
     ]
 
-    assert (status, errors[0]) == (400, ("BAD_USER_INPUT", None))
+    assert (status, errors[0]) == (400, ("GRAPHQL_VALIDATION_FAILED", None))
     assert any(message.startswith(needle) for message in messages), messages
 
 
@@ -128,7 +129,7 @@ async def test_anonymous_documents_have_a_smaller_budget(factory: Factory) -> No
 
     assert refusal(anonymous) == (
         400,
-        [("BAD_USER_INPUT", None)],
+        [("GRAPHQL_PARSE_FAILED", None)],
         "Syntax Error: Document contains more than 500 tokens. Parsing aborted.",
     )
     assert signed_in.json() == {"data": {"users": {"totalCount": 1}}}
@@ -158,7 +159,7 @@ async def test_a_document_repeating_a_field_too_often_is_aborted(factory: Factor
         await factory.post("{ " + "me { id } " * 490 + "}", actor=admin)
     )
 
-    assert (status, errors) == (400, [("BAD_USER_INPUT", None)])
+    assert (status, errors) == (400, [("GRAPHQL_VALIDATION_FAILED", None)])
     assert message.startswith("Validation aborted: the document repeats fields")
 
 
@@ -304,7 +305,7 @@ async def test_syntax_errors_over_a_websocket_are_the_clients(
         message = json.loads(await asyncio.wait_for(socket.ws.recv(), 5))
 
     assert message["type"] == "error"
-    assert [error["extensions"]["code"] for error in message["payload"]] == ["BAD_USER_INPUT"]
+    assert [error["extensions"]["code"] for error in message["payload"]] == ["GRAPHQL_PARSE_FAILED"]
     assert message["payload"][0]["message"].startswith("Syntax Error")
 
 

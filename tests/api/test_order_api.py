@@ -242,12 +242,12 @@ async def test_an_unexpected_failure_in_a_live_stream_has_the_http_error_shape(
             await place(factory, shop["buyer"])
             failed = await buyer.result("1")
 
-    # One shape on every transport: INTERNAL, the masked message and a request id in the log.
+    # One shape on every transport: INTERNAL_SERVER_ERROR, the masked message and a request id in the log.
     [error] = failed["errors"]
     request_id = error["extensions"]["requestId"]
     assert error == {
         "message": "Internal server error; quote the request id when reporting it.",
-        "extensions": {"code": "INTERNAL", "requestId": request_id},
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
     }
     assert len(request_id) == 16
     assert "hunter2" not in json.dumps(failed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 from resolvers import identity as identity_resolvers
 from schema import documents
 from tests.factories import Factory, errors_of
+from tests.wsclient import graphql_socket
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -97,7 +100,7 @@ async def test_validation_errors_are_400_with_graphql_response_json_and_200_with
 
     assert modern.status_code == 400 and legacy.status_code == 200
     assert "data" not in modern.json()
-    assert errors_of(modern.json()) == [("BAD_USER_INPUT", None)]
+    assert errors_of(modern.json()) == [("GRAPHQL_VALIDATION_FAILED", None)]
 
 
 async def test_field_suggestions_are_off_outside_development(client: httpx.AsyncClient) -> None:
@@ -144,7 +147,7 @@ async def test_unexpected_errors_are_masked_and_logged(
         response = await factory.post("{ me { email } }", actor=admin)
 
     error = response.json()["errors"][0]
-    assert error["extensions"]["code"] == "INTERNAL"
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "hunter2" not in response.text
     assert error["extensions"]["requestId"] == response.headers["x-request-id"]
     assert any(response.headers["x-request-id"] in record.getMessage() for record in caplog.records)
@@ -250,3 +253,42 @@ async def test_an_empty_or_stale_token_does_not_block_logging_in(factory: Factor
         assert response.json()["data"]["login"]["token"]
     assert me_with_revoked.status_code == 401
     assert errors_of(me_without.json()) == [("UNAUTHENTICATED", None)]
+
+
+async def test_codes_follow_apollos_names_on_http_and_websocket(
+    factory: Factory, ws_url: str
+) -> None:
+    admin = await factory.vendor_admin()
+    parse = await factory.post("{ me { ", actor=admin)
+    validate = await factory.post("{ me { noSuchField } }", actor=admin)
+    value = await factory.post(
+        "query($n: Int) { partners(first: $n) { totalCount } }", {"n": "ten"}, actor=admin
+    )
+    async with graphql_socket(ws_url, admin.token) as socket:
+        await socket.subscribe("{ me { noSuchField } }", id="1")
+        over_ws = json.loads(await asyncio.wait_for(socket.ws.recv(), 5))
+
+    assert (parse.status_code, errors_of(parse.json())) == (400, [("GRAPHQL_PARSE_FAILED", None)])
+    assert errors_of(validate.json()) == [("GRAPHQL_VALIDATION_FAILED", None)]
+    assert errors_of(value.json()) == [("BAD_USER_INPUT", "n")]
+    assert over_ws["type"] == "error"
+    assert [error["extensions"]["code"] for error in over_ws["payload"]] == [
+        "GRAPHQL_VALIDATION_FAILED"
+    ]
+
+
+async def test_several_operations_need_an_operation_name(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+    document = "query A { me { id } } query B { __typename }"
+
+    unnamed = await factory.post(document, actor=admin)
+    named = await factory.client.post(
+        "/graphql",
+        json={"query": document, "operationName": "B"},
+        headers={"authorization": f"Bearer {admin.token}"},
+    )
+
+    assert unnamed.status_code == 400
+    assert errors_of(unnamed.json()) == [("BAD_USER_INPUT", "operationName")]
+    assert "send operationName" in unnamed.json()["errors"][0]["message"]
+    assert named.json() == {"data": {"__typename": "Query"}}

@@ -26,5 +26,5 @@ def test_a_fragment_bomb_does_not_block_the_process(embedded_server: str) -> Non
 
     assert health.json() == {"status": "ok"}
     assert [answer.json()["errors"][0]["extensions"]["code"] for answer in answers] == [
-        "BAD_USER_INPUT"
+        "GRAPHQL_VALIDATION_FAILED"
     ] * 3

@@ -64,3 +64,15 @@ def test_bad_configuration_names_the_setting(
         load_settings({"CHANNELHUB_VAR_DIR": str(tmp_path), **env})
 
     assert str(error.value).startswith(named)
+
+
+def test_logs_are_json_in_production_and_text_elsewhere(tmp_path: Path) -> None:
+    base = {"CHANNELHUB_VAR_DIR": str(tmp_path)}
+    production = {**base, "CHANNELHUB_ENV": "production", "CHANNELHUB_JWT_SECRET": "x" * 32}
+
+    assert load_settings(base).log_format == "text"
+    assert load_settings(production).log_format == "json"
+    assert load_settings({**production, "CHANNELHUB_LOG_FORMAT": "text"}).log_format == "text"
+    assert load_settings({**base, "CHANNELHUB_LOG_REQUESTS": "false"}).log_requests is False
+    with pytest.raises(ConfigError, match="CHANNELHUB_LOG_FORMAT must be one of text, json"):
+        load_settings({**base, "CHANNELHUB_LOG_FORMAT": "xml"})

@@ -182,3 +182,34 @@ def test_the_port_setting_moves_links_and_origins_with_it() -> None:
     assert everywhere.public_base_url == "http://127.0.0.1:9000"
     with pytest.raises(ConfigError, match="CHANNELHUB_PORT must be at most 65535"):
         load_settings({"CHANNELHUB_PORT": "70000", "CHANNELHUB_JWT_SECRET": "x" * 32})
+
+
+def test_create_admin_reads_the_password_from_stdin_and_version_prints(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "CHANNELHUB_VAR_DIR": str(tmp_path / "var")}
+
+    created = subprocess.run(
+        [str(CHANNELHUB), "create-admin", "--email", "piped@vendor.test"],
+        input="a long piped password\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    short = subprocess.run(
+        [str(CHANNELHUB), "create-admin", "--email", "other@vendor.test"],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    version = run("--version")
+
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().endswith("created vendor admin piped@vendor.test")
+    assert short.returncode == 2 and "password must be at least 10 characters" in short.stderr
+    assert version.returncode == 0 and version.stdout.strip() == "channelhub 0.1.0"

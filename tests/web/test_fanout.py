@@ -162,7 +162,7 @@ def test_a_member_frames_the_shared_payload_with_its_id() -> None:
     ("failure", "extensions"),
     [
         (DatabaseUnavailable("cannot connect"), {"code": "UNAVAILABLE", "retryAfter": 2}),
-        (RuntimeError("a bug"), {"code": "INTERNAL"}),
+        (RuntimeError("a bug"), {"code": "INTERNAL_SERVER_ERROR"}),
     ],
 )
 async def test_members_of_a_stream_that_fails_get_an_error_not_a_completion(
@@ -184,11 +184,11 @@ async def test_members_of_a_stream_that_fails_get_an_error_not_a_completion(
 
     assert ending is not None and ending[0] == "error"
     errors = json.loads(ending[1])
-    # An unexpected failure has the same shape as on HTTP: INTERNAL with a request id.
+    # An unexpected failure has the same shape as on HTTP: INTERNAL_SERVER_ERROR with a request id.
     assert [
         {key: value for key, value in error["extensions"].items() if key != "requestId"}
         for error in errors
     ] == [extensions]
-    if extensions["code"] == "INTERNAL":
+    if extensions["code"] == "INTERNAL_SERVER_ERROR":
         assert len(errors[0]["extensions"]["requestId"]) == 16
         assert errors[0]["message"].startswith("Internal server error; quote the request id")
