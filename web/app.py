@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from argon2 import PasswordHasher, profiles
@@ -43,6 +43,7 @@ from web.graphql_ws import GraphQLWebSocket
 from web.request_log import RequestLog
 
 logger = logging.getLogger("channelhub")
+READY_TIMEOUT_SECONDS = 3
 
 
 def password_hasher(settings: Settings) -> PasswordHasher:
@@ -195,11 +196,30 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Tell whether the database answers."""
+    """Tell whether the database and the object store answer, and whether the broadcast is up.
+
+    Without Redis the hub still serves (live events are polled from the table): that is
+    `degraded`, still ready, so a load balancer keeps sending traffic."""
+    state = request.app.state
+    checks = {"database": _database_check(state.engine), "objects": state.objects.check()}
+    results = dict(zip(checks, await asyncio.gather(*map(_timed, checks.values())), strict=True))
+    body: dict[str, str] = {name: "ok" if ok else "unreachable" for name, ok in results.items()}
+    body["broadcast"] = "ok" if state.hub.events.connected else "degraded"
+    if not all(results.values()):
+        return JSONResponse({"status": "unavailable", **body}, status_code=503)
+    return JSONResponse({"status": "ok" if body["broadcast"] == "ok" else "degraded", **body})
+
+
+async def _database_check(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+async def _timed(check: Awaitable[None]) -> bool:
     try:
-        async with request.app.state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await check
     except Exception:
         logger.exception("readiness check failed")
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        return False
+    return True

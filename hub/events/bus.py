@@ -88,6 +88,11 @@ class EventBus:
             async with asyncio.timeout(10):
                 await self._connected.wait()
 
+    @property
+    def connected(self) -> bool:
+        """Whether the broadcast is up (while it is down, events are polled from the table)."""
+        return self._connected.is_set()
+
     async def stop(self) -> None:
         self._stopping = True
         if self._task is not None:

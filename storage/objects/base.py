@@ -115,6 +115,9 @@ class ObjectStore(Protocol):
     async def ensure_ready(self) -> None:
         """Prepare the backing store, or raise ObjectStoreError when unusable."""
 
+    async def check(self) -> None:
+        """Raise ObjectStoreError unless the store can be used right now (for readiness)."""
+
     async def close(self) -> None:
         """Release the store's resources."""
 

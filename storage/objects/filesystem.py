@@ -22,6 +22,7 @@ from storage.objects.base import (
     DEFAULT_CONTENT_TYPE,
     READ_CHUNK_SIZE,
     ObjectNotFound,
+    ObjectStoreError,
     StoredObject,
     _check_list_prefix,
     _hex_or_none,
@@ -136,6 +137,14 @@ class FilesystemObjectStore:
     async def ensure_ready(self) -> None:
         """Create the root folder."""
         await asyncio.to_thread(self._root.mkdir, parents=True, exist_ok=True)
+
+    async def check(self) -> None:
+        """Check the root folder is there and writable."""
+        usable = await asyncio.to_thread(
+            lambda: self._root.is_dir() and os.access(self._root, os.W_OK | os.X_OK)
+        )
+        if not usable:
+            raise ObjectStoreError(f"the folder {self._root} is missing or not writable")
 
     async def close(self) -> None:
         """Release nothing: the store holds no open resources."""

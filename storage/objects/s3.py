@@ -180,6 +180,13 @@ class S3ObjectStore:
         except BotoCoreError as exc:
             raise ObjectStoreError(f"bucket {self._bucket!r} is not reachable: {exc}") from exc
 
+    async def check(self) -> None:
+        """Check the bucket answers, creating nothing."""
+        try:
+            await asyncio.to_thread(self._client.head_bucket, Bucket=self._bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"bucket {self._bucket!r} is not usable: {exc}") from exc
+
     async def close(self) -> None:
         """Close the client's connection pool."""
         await asyncio.to_thread(self._client.close)

@@ -169,7 +169,7 @@ async def test_cors_allows_configured_origins_only(client: httpx.AsyncClient) ->
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
-    assert (await client.get("/readyz")).json() == {"status": "ok", "database": "ok"}
+    assert (await client.get("/readyz")).json()["status"] == "ok"
 
 
 async def test_a_repeated_document_is_validated_once(factory: Factory) -> None:

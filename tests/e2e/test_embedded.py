@@ -45,7 +45,7 @@ def test_embedded_server_serves_the_seeded_demo(embedded_server: str) -> None:
     assert any(
         len(partner["subPartners"]) >= 2 for partner in partners if partner["type"] == "DISTRIBUTOR"
     )
-    assert ready.json() == {"status": "ok", "database": "ok"}
+    assert ready.json() == {"status": "ok", "database": "ok", "objects": "ok", "broadcast": "ok"}
     assert "graphiql" in ide.text.lower()
     assert http_catalog(embedded_server, token)["totalCount"] == 4
 
