@@ -16,10 +16,11 @@ from web.cli import SCHEMA_FILE
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(CHANNELHUB), *args],
+        input=stdin,
         capture_output=True,
         text=True,
         env=env,
@@ -187,25 +188,11 @@ def test_the_port_setting_moves_links_and_origins_with_it() -> None:
 def test_create_admin_reads_the_password_from_stdin_and_version_prints(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "CHANNELHUB_VAR_DIR": str(tmp_path / "var")}
 
-    created = subprocess.run(
-        [str(CHANNELHUB), "create-admin", "--email", "piped@vendor.test"],
-        input="a long piped password\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
+    created = run(
+        "create-admin", "--email", "piped@vendor.test", env=env, cwd=tmp_path, stdin="a long pw!\n"
     )
-    short = subprocess.run(
-        [str(CHANNELHUB), "create-admin", "--email", "other@vendor.test"],
-        input="short\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
+    short = run(
+        "create-admin", "--email", "other@vendor.test", env=env, cwd=tmp_path, stdin="short\n"
     )
     version = run("--version")
 
