@@ -16,6 +16,7 @@ from schema.analytics import (
     PeriodInput,
     resolved_period,
 )
+from schema.arguments import After, First
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.lead_funnel import LeadFunnel
@@ -86,8 +87,8 @@ class AnalyticsQuery:
         self,
         info: Info,
         period: PeriodInput,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: ScorecardFilter | None = None,
         order_by: ScorecardOrder = ScorecardOrder.REVENUE,
     ) -> Connection[PartnerScorecard]:

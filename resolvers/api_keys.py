@@ -9,6 +9,7 @@ import strawberry
 from hub import api_keys
 from hub.api_keys import Scope
 from schema.api_keys import ApiKey, ApiKeySecret
+from schema.arguments import After, First, Id
 from schema.context import Info
 from schema.relay import Connection, page_request
 
@@ -17,7 +18,7 @@ from schema.relay import Connection, page_request
 class ApiKeysQuery:
     @strawberry.field(description="API keys, newest first (vendor admins).")
     async def api_keys(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[ApiKey]:
         page = await api_keys.list_keys(
             info.context.hub,
@@ -51,7 +52,7 @@ class ApiKeysMutation:
         return ApiKeySecret.of(made)
 
     @strawberry.mutation(description="Revoke an API key: it is refused from now on.")
-    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKey:
+    async def revoke_api_key(self, info: Info, id: Id) -> ApiKey:
         key = await api_keys.revoke(
             info.context.hub, principal=info.context.require_principal(), key_id=id
         )

@@ -12,6 +12,7 @@ from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
 from hub.assets.stamp import Placement
 from hub.partners.rules import Tier
+from schema.arguments import After, First, Id
 from schema.assets import (
     Asset,
     AssetEvent,
@@ -41,8 +42,8 @@ class AssetsQuery:
     async def assets(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: AssetFilter | None = None,
     ) -> Connection[Asset]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -56,7 +57,7 @@ class AssetsQuery:
         return Connection[Asset].of(result, Asset.from_model)
 
     @strawberry.field
-    async def asset(self, info: Info, id: strawberry.ID) -> Asset:
+    async def asset(self, info: Info, id: Id) -> Asset:
         return Asset.from_model(
             await asset_service.get(
                 info.context.hub, principal=info.context.require_principal(), asset_id=id
@@ -100,7 +101,7 @@ class AssetsMutation:
         "staff)."
     )
     async def set_asset_cobranding(
-        self, info: Info, id: strawberry.ID, placement: CobrandPlacementInput | None
+        self, info: Info, id: Id, placement: CobrandPlacementInput | None
     ) -> Asset:
         model = await cobrand.mark(
             info.context.hub,
@@ -118,7 +119,7 @@ class AssetsMutation:
     async def cobrand_asset(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         partner_id: strawberry.ID | None = None,
         expires_in_seconds: int = 300,
     ) -> CobrandedCopy:
@@ -225,7 +226,7 @@ class AssetsMutation:
     @strawberry.mutation(
         description="Hide an asset from partners, or show it again (vendor staff)."
     )
-    async def archive_asset(self, info: Info, id: strawberry.ID, archived: bool = True) -> Asset:
+    async def archive_asset(self, info: Info, id: Id, archived: bool = True) -> Asset:
         model = await asset_service.archive(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -241,7 +242,7 @@ class AssetsSubscription:
         description="ASSET_PUBLISHED for assets the subscriber is entitled to; `after` replays."
     )
     async def asset_events(
-        self, info: Info, after: str | None = None
+        self, info: Info, after: After = None
     ) -> AsyncGenerator[AssetEvent, None]:
         async with subscribe(info, {asset_rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:

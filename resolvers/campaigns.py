@@ -6,6 +6,7 @@ import strawberry
 
 from hub.campaigns import rules
 from hub.campaigns import service as campaigns
+from schema.arguments import After, ExpectedVersion, First, Id
 from schema.campaigns import Campaign, CampaignChangesInput, CampaignFilter, CampaignInput
 from schema.context import Info
 from schema.inputs import to_hub
@@ -22,8 +23,8 @@ class CampaignsQuery:
     async def campaigns(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: CampaignFilter | None = None,
     ) -> Connection[Campaign]:
         page = await campaigns.list_campaigns(
@@ -35,7 +36,7 @@ class CampaignsQuery:
         return Connection[Campaign].of(page, Campaign.from_model)
 
     @strawberry.field
-    async def campaign(self, info: Info, id: strawberry.ID) -> Campaign:
+    async def campaign(self, info: Info, id: Id) -> Campaign:
         model = await campaigns.get(
             info.context.hub, principal=info.context.require_principal(), campaign_id=id
         )
@@ -60,9 +61,9 @@ class CampaignsMutation:
     async def update_campaign(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         input: CampaignChangesInput,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> Campaign:
         model = await campaigns.update(
             info.context.hub,
@@ -81,7 +82,7 @@ class CampaignsMutation:
         description="Join a published campaign that has not ended, for your organization "
         "(partner admins); joining again changes nothing."
     )
-    async def opt_in_to_campaign(self, info: Info, id: strawberry.ID) -> Campaign:
+    async def opt_in_to_campaign(self, info: Info, id: Id) -> Campaign:
         model = await campaigns.opt_in(
             info.context.hub, principal=info.context.require_principal(), campaign_id=id
         )
@@ -91,7 +92,7 @@ class CampaignsMutation:
         description="Leave a campaign (partner admins); leads already from it keep it as "
         "their source."
     )
-    async def opt_out_of_campaign(self, info: Info, id: strawberry.ID) -> Campaign:
+    async def opt_out_of_campaign(self, info: Info, id: Id) -> Campaign:
         model = await campaigns.opt_out(
             info.context.hub, principal=info.context.require_principal(), campaign_id=id
         )

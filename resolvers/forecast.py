@@ -7,6 +7,7 @@ import strawberry
 from hub.forecast import commits, opportunities, report
 from hub.forecast.rules import OpportunityChanges, OpportunityStatus, StageInput
 from schema.analytics import PeriodInput, resolved_period
+from schema.arguments import After, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.forecast import (
     Forecast,
@@ -38,8 +39,8 @@ class ForecastQuery:
     async def opportunities(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: OpportunityFilter | None = None,
     ) -> Connection[Opportunity]:
         page = await opportunities.list_opportunities(
@@ -51,7 +52,7 @@ class ForecastQuery:
         return Connection[Opportunity].of(page, Opportunity.from_model)
 
     @strawberry.field
-    async def opportunity(self, info: Info, id: strawberry.ID) -> Opportunity:
+    async def opportunity(self, info: Info, id: Id) -> Opportunity:
         model = await opportunities.get(
             info.context.hub, principal=info.context.require_principal(), opportunity_id=id
         )
@@ -111,9 +112,9 @@ class ForecastMutation:
     async def update_opportunity(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         input: OpportunityInput,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> Opportunity:
         given = {key for key, value in vars(input).items() if value is not strawberry.UNSET}
         amount = input.amount if "amount" in given else None
@@ -141,7 +142,7 @@ class ForecastMutation:
         "required for LOST); a lead's opportunity closes when the lead is moved (updateLeadStatus)."
     )
     async def close_opportunity(
-        self, info: Info, id: strawberry.ID, outcome: OpportunityStatus, reason: str | None = None
+        self, info: Info, id: Id, outcome: OpportunityStatus, reason: str | None = None
     ) -> Opportunity:
         model = await opportunities.close(
             info.context.hub,

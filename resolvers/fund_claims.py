@@ -7,6 +7,7 @@ import strawberry
 
 from hub.funds import claims
 from hub.funds import proofs as proof_service
+from schema.arguments import After, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.fund_claims import (
     FundClaim,
@@ -27,8 +28,8 @@ class FundClaimsQuery:
     async def fund_claims(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: FundClaimFilter | None = None,
     ) -> Connection[FundClaim]:
         wanted = filter or FundClaimFilter()
@@ -42,7 +43,7 @@ class FundClaimsQuery:
         return Connection[FundClaim].of(page, FundClaim.from_model)
 
     @strawberry.field
-    async def fund_claim(self, info: Info, id: strawberry.ID) -> FundClaim:
+    async def fund_claim(self, info: Info, id: Id) -> FundClaim:
         model = await claims.get(
             info.context.hub, principal=info.context.require_principal(), claim_id=id
         )
@@ -113,7 +114,7 @@ class FundClaimsMutation:
     async def resubmit_fund_claim(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         note: str | None = None,
         proofs: list[Upload] | None = None,
         uploads: list[FundClaimProofUploadInput] | None = None,
@@ -131,9 +132,7 @@ class FundClaimsMutation:
     @strawberry.mutation(
         description="Send a submitted claim back, saying what is missing (vendor staff)."
     )
-    async def request_fund_claim_info(
-        self, info: Info, id: strawberry.ID, reason: str
-    ) -> FundClaim:
+    async def request_fund_claim_info(self, info: Info, id: Id, reason: str) -> FundClaim:
         model = await claims.ask_for_more(
             info.context.hub, principal=info.context.require_principal(), claim_id=id, reason=reason
         )
@@ -147,10 +146,10 @@ class FundClaimsMutation:
     async def approve_fund_claim(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         amount: MoneyInput | None = None,
         note: str | None = None,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> FundClaim:
         model = await claims.approve(
             info.context.hub,
@@ -167,7 +166,7 @@ class FundClaimsMutation:
         description="Reject a submitted claim with a reason; the request's reservation goes "
         "back to the allocation (vendor staff)."
     )
-    async def reject_fund_claim(self, info: Info, id: strawberry.ID, reason: str) -> FundClaim:
+    async def reject_fund_claim(self, info: Info, id: Id, reason: str) -> FundClaim:
         model = await claims.reject(
             info.context.hub, principal=info.context.require_principal(), claim_id=id, reason=reason
         )
@@ -177,9 +176,7 @@ class FundClaimsMutation:
         description="Record that an APPROVED claim was paid, with the ERP's reference "
         "(vendor staff and integration accounts)."
     )
-    async def mark_fund_claim_paid(
-        self, info: Info, id: strawberry.ID, reference: str
-    ) -> FundClaim:
+    async def mark_fund_claim_paid(self, info: Info, id: Id, reference: str) -> FundClaim:
         model = await claims.mark_paid(
             info.context.hub,
             principal=info.context.require_principal(),

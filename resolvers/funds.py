@@ -8,6 +8,7 @@ import strawberry
 
 from hub.funds import budgets, requests, rules
 from hub.funds.rules import BudgetStatus
+from schema.arguments import After, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.funds import (
@@ -35,8 +36,8 @@ class FundsQuery:
     async def fund_budgets(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         status: BudgetStatus | None = None,
     ) -> Connection[FundBudget]:
         principal = info.context.require_principal()
@@ -51,7 +52,7 @@ class FundsQuery:
         )
 
     @strawberry.field
-    async def fund_budget(self, info: Info, id: strawberry.ID) -> FundBudget:
+    async def fund_budget(self, info: Info, id: Id) -> FundBudget:
         principal = info.context.require_principal()
         model = await budgets.get(info.context.hub, principal=principal, budget_id=id)
         return FundBudget.from_model(model, vendor=principal.is_vendor)
@@ -62,8 +63,8 @@ class FundsQuery:
     async def fund_allocations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: FundAllocationFilter | None = None,
     ) -> Connection[FundAllocation]:
         page = await budgets.list_allocations(
@@ -75,7 +76,7 @@ class FundsQuery:
         return Connection[FundAllocation].of(page, FundAllocation.from_model)
 
     @strawberry.field
-    async def fund_allocation(self, info: Info, id: strawberry.ID) -> FundAllocation:
+    async def fund_allocation(self, info: Info, id: Id) -> FundAllocation:
         model = await budgets.get_allocation(
             info.context.hub, principal=info.context.require_principal(), allocation_id=id
         )
@@ -88,8 +89,8 @@ class FundsQuery:
     async def fund_requests(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: FundRequestFilter | None = None,
     ) -> Connection[FundRequest]:
         page = await requests.list_requests(
@@ -101,7 +102,7 @@ class FundsQuery:
         return Connection[FundRequest].of(page, FundRequest.from_model)
 
     @strawberry.field
-    async def fund_request(self, info: Info, id: strawberry.ID) -> FundRequest:
+    async def fund_request(self, info: Info, id: Id) -> FundRequest:
         model = await requests.get(
             info.context.hub, principal=info.context.require_principal(), request_id=id
         )
@@ -129,7 +130,7 @@ class FundsMutation:
         "close it (vendor staff)."
     )
     async def update_fund_budget(
-        self, info: Info, id: strawberry.ID, input: FundBudgetChangesInput
+        self, info: Info, id: Id, input: FundBudgetChangesInput
     ) -> FundBudget:
         amount = input.amount
         model = await budgets.update(
@@ -187,10 +188,10 @@ class FundsMutation:
     async def approve_fund_request(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         amount: MoneyInput | None = None,
         note: str | None = None,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> FundRequest:
         model = await requests.approve(
             info.context.hub,
@@ -204,7 +205,7 @@ class FundsMutation:
         return FundRequest.from_model(model)
 
     @strawberry.mutation(description="Turn a submitted request down with a reason (vendor staff).")
-    async def reject_fund_request(self, info: Info, id: strawberry.ID, reason: str) -> FundRequest:
+    async def reject_fund_request(self, info: Info, id: Id, reason: str) -> FundRequest:
         model = await requests.reject(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -217,7 +218,7 @@ class FundsMutation:
         description="Withdraw your organization's submitted or approved request; an "
         "approved one gives its reservation back."
     )
-    async def withdraw_fund_request(self, info: Info, id: strawberry.ID) -> FundRequest:
+    async def withdraw_fund_request(self, info: Info, id: Id) -> FundRequest:
         model = await requests.withdraw(
             info.context.hub, principal=info.context.require_principal(), request_id=id
         )
@@ -230,9 +231,7 @@ class FundsSubscription:
         description="FUNDS_ALLOCATED and each step of fund requests and claims, for the "
         "partner, its distributor and vendor staff; `after` replays what was missed."
     )
-    async def fund_events(
-        self, info: Info, after: str | None = None
-    ) -> AsyncGenerator[FundEvent, None]:
+    async def fund_events(self, info: Info, after: After = None) -> AsyncGenerator[FundEvent, None]:
         async with subscribe(info, {rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:
                 yield FundEvent.from_event(event)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub import identity, password_resets, refresh_tokens
 from hub import users as user_service
 from hub.roles import Role
+from schema.arguments import After, First, Id
 from schema.context import Info
 from schema.identity import InvitationPayload, LoginPayload, User, UserFilter
 from schema.inputs import to_hub
@@ -23,7 +26,7 @@ class IdentityQuery:
         )
 
     @strawberry.field(description="One user the caller may see.")
-    async def user(self, info: Info, id: strawberry.ID) -> User:
+    async def user(self, info: Info, id: Id) -> User:
         principal = info.context.require_principal()
         return User.from_model(
             await user_service.get(info.context.hub, principal=principal, user_id=id)
@@ -33,9 +36,14 @@ class IdentityQuery:
     async def users(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: UserFilter | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            UserFilter | None,
+            strawberry.argument(
+                description="Which users to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[User]:
         principal = info.context.require_principal()
         hub = info.context.hub
@@ -53,7 +61,14 @@ class IdentityQuery:
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(description="Exchange an email and password for an access token.")
-    async def login(self, info: Info, email: str, password: str) -> LoginPayload:
+    async def login(
+        self,
+        info: Info,
+        email: Annotated[
+            str, strawberry.argument(description="The account's email address, in any case.")
+        ],
+        password: Annotated[str, strawberry.argument(description="The account's password.")],
+    ) -> LoginPayload:
         result = await refresh_tokens.login(
             info.context.hub, email=email, password=password, client=info.context.client
         )
@@ -63,7 +78,17 @@ class IdentityMutation:
     @strawberry.mutation(
         description="Spend a refresh token for a new access token and the next refresh token."
     )
-    async def refresh_token(self, info: Info, refresh_token: str) -> LoginPayload:
+    async def refresh_token(
+        self,
+        info: Info,
+        refresh_token: Annotated[
+            str,
+            strawberry.argument(
+                description="The refresh token of the last login or refresh; it is spent by this "
+                "call."
+            ),
+        ],
+    ) -> LoginPayload:
         result = await refresh_tokens.refresh(info.context.hub, token=refresh_token)
         info.context.authenticated(identity.principal_of(result.access.user), result.access.token)
         return _payload(result)
@@ -72,7 +97,16 @@ class IdentityMutation:
         description="Email a link to reset the password, if the address has an account. The "
         "answer is true either way: it never tells whether the address is known."
     )
-    async def request_password_reset(self, info: Info, email: str) -> bool:
+    async def request_password_reset(
+        self,
+        info: Info,
+        email: Annotated[
+            str,
+            strawberry.argument(
+                description="The email address of the account whose password to reset."
+            ),
+        ],
+    ) -> bool:
         await password_resets.request(info.context.hub, email=email, client=info.context.client)
         return True
 
@@ -80,7 +114,17 @@ class IdentityMutation:
         description="Set a new password with the emailed token (once, before it expires); "
         "every session of the account ends."
     )
-    async def reset_password(self, info: Info, token: str, password: str) -> bool:
+    async def reset_password(
+        self,
+        info: Info,
+        token: Annotated[
+            str,
+            strawberry.argument(
+                description="The token of the reset link emailed by requestPasswordReset."
+            ),
+        ],
+        password: Annotated[str, strawberry.argument(description="The new password.")],
+    ) -> bool:
         await password_resets.reset(info.context.hub, token=token, password=password)
         return True
 
@@ -88,7 +132,14 @@ class IdentityMutation:
         description="Change your password; other sessions end and a new token is returned."
     )
     async def change_password(
-        self, info: Info, current_password: str, new_password: str
+        self,
+        info: Info,
+        current_password: Annotated[
+            str, strawberry.argument(description="The password the caller logs in with now.")
+        ],
+        new_password: Annotated[
+            str, strawberry.argument(description="The password to log in with from now on.")
+        ],
     ) -> LoginPayload:
         hub = info.context.hub
         user = await user_service.change_password(
@@ -108,7 +159,17 @@ class IdentityMutation:
         description="Revoke the access token of this request (and, given, the session of a "
         "refresh token)."
     )
-    async def logout(self, info: Info, refresh_token: str | None = None) -> bool:
+    async def logout(
+        self,
+        info: Info,
+        refresh_token: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The refresh token of the session to end too; only the access token is "
+                "revoked when left out."
+            ),
+        ] = None,
+    ) -> bool:
         principal, hub = info.context.require_principal(), info.context.hub
         await identity.logout(hub, principal=principal, token=info.context.token or "")
         if refresh_token is not None:
@@ -119,7 +180,34 @@ class IdentityMutation:
         description="Invite a person into an organization; returns a one-time token."
     )
     async def invite_user(
-        self, info: Info, organization_id: strawberry.ID, email: str, name: str, role: Role
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The organization the person joins: the vendor, or a partner "
+                "organization."
+            ),
+        ],
+        email: Annotated[
+            str,
+            strawberry.argument(
+                description="Where the invitation goes, and the address the person logs in with."
+            ),
+        ],
+        name: Annotated[
+            str,
+            strawberry.argument(
+                description="The person's name as shown to others; they may change it on accepting."
+            ),
+        ],
+        role: Annotated[
+            Role,
+            strawberry.argument(
+                description="The role the person gets; partner roles for a partner organization, "
+                "vendor roles for the vendor."
+            ),
+        ],
     ) -> InvitationPayload:
         issued = await user_service.invite(
             info.context.hub,
@@ -133,7 +221,18 @@ class IdentityMutation:
 
     @strawberry.mutation(description="Accept an invitation, choosing a password; then log in.")
     async def accept_invite(
-        self, info: Info, token: str, password: str, name: str | None = None
+        self,
+        info: Info,
+        token: Annotated[
+            str, strawberry.argument(description="The one-time token of the invitation.")
+        ],
+        password: Annotated[str, strawberry.argument(description="The password to log in with.")],
+        name: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The name to show, instead of the one the inviter gave."
+            ),
+        ] = None,
     ) -> User:
         user = await user_service.accept_invite(
             info.context.hub, token=token, password=password, name=name
@@ -143,7 +242,19 @@ class IdentityMutation:
     @strawberry.mutation(
         description="Activate or deactivate a user; deactivation revokes their tokens."
     )
-    async def set_user_active(self, info: Info, user_id: strawberry.ID, active: bool) -> User:
+    async def set_user_active(
+        self,
+        info: Info,
+        user_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The user to activate or deactivate.")
+        ],
+        active: Annotated[
+            bool,
+            strawberry.argument(
+                description="True to let the user log in, false to deactivate them."
+            ),
+        ],
+    ) -> User:
         user = await user_service.set_active(
             info.context.hub,
             principal=info.context.require_principal(),

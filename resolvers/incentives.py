@@ -8,6 +8,7 @@ import strawberry
 
 from hub.incentives import rules
 from hub.incentives import service as incentives
+from schema.arguments import After, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.incentives import (
@@ -34,8 +35,8 @@ class IncentivesQuery:
     async def incentive_programs(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: IncentiveProgramFilter | None = None,
     ) -> Connection[IncentiveProgram]:
         page = await incentives.list_programs(
@@ -47,7 +48,7 @@ class IncentivesQuery:
         return Connection[IncentiveProgram].of(page, IncentiveProgram.from_model)
 
     @strawberry.field
-    async def incentive_program(self, info: Info, id: strawberry.ID) -> IncentiveProgram:
+    async def incentive_program(self, info: Info, id: Id) -> IncentiveProgram:
         model = await incentives.get(
             info.context.hub, principal=info.context.require_principal(), program_id=id
         )
@@ -89,9 +90,9 @@ class IncentivesMutation:
     async def update_incentive_program(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         input: IncentiveProgramChangesInput,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> IncentiveProgram:
         model = await incentives.update(
             info.context.hub,
@@ -106,14 +107,14 @@ class IncentivesMutation:
         description="Start a DRAFT program (vendor staff): what partners delivered and won in "
         "its period so far accrues at once, the rest as it happens."
     )
-    async def activate_incentive_program(self, info: Info, id: strawberry.ID) -> IncentiveProgram:
+    async def activate_incentive_program(self, info: Info, id: Id) -> IncentiveProgram:
         model = await incentives.activate(
             info.context.hub, principal=info.context.require_principal(), program_id=id
         )
         return IncentiveProgram.from_model(model)
 
     @strawberry.mutation(description="Close an ACTIVE program (vendor staff): its ledger is final.")
-    async def close_incentive_program(self, info: Info, id: strawberry.ID) -> IncentiveProgram:
+    async def close_incentive_program(self, info: Info, id: Id) -> IncentiveProgram:
         model = await incentives.close(
             info.context.hub, principal=info.context.require_principal(), program_id=id
         )
@@ -166,7 +167,7 @@ class IncentivesSubscription:
         "partner, its distributor and vendor staff; `after` replays what was missed."
     )
     async def incentive_events(
-        self, info: Info, after: str | None = None
+        self, info: Info, after: After = None
     ) -> AsyncGenerator[IncentiveEvent, None]:
         async with subscribe(info, {rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:

@@ -11,6 +11,7 @@ from hub.knowledge import categories as category_service
 from hub.knowledge import discussion, engagement, rules
 from hub.knowledge import practices as practice_service
 from hub.knowledge.rules import ArticleStatus, PracticeOrder
+from schema.arguments import After, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.knowledge import (
@@ -58,8 +59,8 @@ class KnowledgeQuery:
     async def articles(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: ArticleFilter | None = None,
     ) -> Connection[Article]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -114,8 +115,8 @@ class KnowledgeQuery:
     async def best_practices(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: BestPracticeFilter | None = None,
         order_by: PracticeOrder = PracticeOrder.RANKED,
     ) -> Connection[BestPractice]:
@@ -131,7 +132,7 @@ class KnowledgeQuery:
         return Connection[BestPractice].of(result, BestPractice.from_model)
 
     @strawberry.field
-    async def best_practice(self, info: Info, id: strawberry.ID) -> BestPractice:
+    async def best_practice(self, info: Info, id: Id) -> BestPractice:
         model = await practice_service.get(
             info.context.hub, principal=info.context.require_principal(), practice_id=str(id)
         )
@@ -157,7 +158,7 @@ class KnowledgeMutation:
     async def update_article_category(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         name: str | None = None,
         parent_id: strawberry.ID | None = None,
         move_to_top: bool = False,
@@ -175,7 +176,7 @@ class KnowledgeMutation:
         return ArticleCategory.from_model(model)
 
     @strawberry.mutation(description="Delete an empty category (vendor staff).")
-    async def delete_article_category(self, info: Info, id: strawberry.ID) -> bool:
+    async def delete_article_category(self, info: Info, id: Id) -> bool:
         await category_service.delete_category(
             info.context.hub, principal=info.context.require_principal(), category_id=str(id)
         )
@@ -194,9 +195,9 @@ class KnowledgeMutation:
     async def update_article(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         input: ArticleChangesInput,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> Article:
         model = await article_service.update(
             info.context.hub,
@@ -217,9 +218,9 @@ class KnowledgeMutation:
     async def set_article_status(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         status: ArticleStatus,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
         note: str | None = None,
     ) -> Article:
         model = await article_service.set_status(
@@ -276,9 +277,9 @@ class KnowledgeMutation:
     async def revise_best_practice(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         input: BestPracticeInput,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> BestPractice:
         model = await practice_service.revise(
             info.context.hub,
@@ -293,11 +294,11 @@ class KnowledgeMutation:
     async def review_best_practice(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         decision: ReviewDecision,
         reason: str | None = None,
         featured: bool | None = None,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> BestPractice:
         model = await practice_service.review(
             info.context.hub,
@@ -312,7 +313,7 @@ class KnowledgeMutation:
 
     @strawberry.mutation(description="Mark a published practice FEATURED, or not (vendor staff).")
     async def feature_best_practice(
-        self, info: Info, id: strawberry.ID, featured: bool = True
+        self, info: Info, id: Id, featured: bool = True
     ) -> BestPractice:
         model = await practice_service.feature(
             info.context.hub,

@@ -16,6 +16,7 @@ from hub.leads.deals import DealStatus
 from hub.leads.rules import DeclineReason, LeadStatus
 from hub.partners import Tier
 from hub.routing import Weights
+from schema.arguments import After, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.deals import DealInput, DealRegistration
 from schema.events import parse_cursor, subscribe
@@ -41,8 +42,8 @@ class LeadsQuery:
     async def leads(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: LeadFilter | None = None,
     ) -> Connection[Lead]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -59,7 +60,7 @@ class LeadsQuery:
         return Connection[Lead].of(result, Lead.from_model)
 
     @strawberry.field
-    async def lead(self, info: Info, id: strawberry.ID) -> Lead:
+    async def lead(self, info: Info, id: Id) -> Lead:
         model = await lead_service.get(
             info.context.hub, principal=info.context.require_principal(), lead_id=id
         )
@@ -69,8 +70,8 @@ class LeadsQuery:
     async def deal_registrations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         statuses: list[DealStatus] | None = None,
     ) -> Connection[DealRegistration]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -83,7 +84,7 @@ class LeadsQuery:
         return Connection[DealRegistration].of(result, DealRegistration.from_model)
 
     @strawberry.field
-    async def deal_registration(self, info: Info, id: strawberry.ID) -> DealRegistration:
+    async def deal_registration(self, info: Info, id: Id) -> DealRegistration:
         model = await deals.get(
             info.context.hub, principal=info.context.require_principal(), deal_id=id
         )
@@ -119,7 +120,7 @@ class LeadsMutation:
     async def attribute_lead(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         fund_request_id: strawberry.ID | None = strawberry.UNSET,
         campaign_id: strawberry.ID | None = strawberry.UNSET,
     ) -> Lead:
@@ -138,7 +139,7 @@ class LeadsMutation:
     async def attribute_deal_registration(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         fund_request_id: strawberry.ID | None = strawberry.UNSET,
         campaign_id: strawberry.ID | None = strawberry.UNSET,
     ) -> DealRegistration:
@@ -151,7 +152,7 @@ class LeadsMutation:
         return DealRegistration.from_model(model)
 
     @strawberry.mutation(description="Route a NEW, RECYCLED or UNASSIGNABLE lead (vendor staff).")
-    async def route_lead(self, info: Info, id: strawberry.ID) -> Lead:
+    async def route_lead(self, info: Info, id: Id) -> Lead:
         model = await lead_service.route_lead(
             info.context.hub, principal=info.context.require_principal(), lead_id=id
         )
@@ -160,7 +161,7 @@ class LeadsMutation:
     @strawberry.mutation(
         description="Offer a lead to a chosen partner (vendor staff), never against conflict."
     )
-    async def assign_lead(self, info: Info, id: strawberry.ID, partner_id: strawberry.ID) -> Lead:
+    async def assign_lead(self, info: Info, id: Id, partner_id: strawberry.ID) -> Lead:
         model = await lead_service.assign_to(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -170,14 +171,14 @@ class LeadsMutation:
         return Lead.from_model(model)
 
     @strawberry.mutation(description="Take a lead back into the pool (vendor staff).")
-    async def recycle_lead(self, info: Info, id: strawberry.ID, reason: str) -> Lead:
+    async def recycle_lead(self, info: Info, id: Id, reason: str) -> Lead:
         model = await lead_service.recycle(
             info.context.hub, principal=info.context.require_principal(), lead_id=id, reason=reason
         )
         return Lead.from_model(model)
 
     @strawberry.mutation(description="Accept a lead offered to your organization.")
-    async def accept_lead(self, info: Info, id: strawberry.ID) -> Lead:
+    async def accept_lead(self, info: Info, id: Id) -> Lead:
         model = await lead_service.accept(
             info.context.hub, principal=info.context.require_principal(), lead_id=id
         )
@@ -187,7 +188,7 @@ class LeadsMutation:
         description="Decline an offered lead; it goes to the next partner at once."
     )
     async def decline_lead(
-        self, info: Info, id: strawberry.ID, reason: DeclineReason, note: str | None = None
+        self, info: Info, id: Id, reason: DeclineReason, note: str | None = None
     ) -> bool:
         await lead_service.decline(
             info.context.hub,
@@ -204,10 +205,10 @@ class LeadsMutation:
     async def update_lead_status(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         status: LeadStatus,
         reason: str | None = None,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> Lead:
         model = await lead_service.move(
             info.context.hub,
@@ -220,7 +221,7 @@ class LeadsMutation:
         return Lead.from_model(model)
 
     @strawberry.mutation
-    async def add_lead_note(self, info: Info, id: strawberry.ID, body: str) -> LeadNote:
+    async def add_lead_note(self, info: Info, id: Id, body: str) -> LeadNote:
         note = await activity.add_note(
             info.context.hub, principal=info.context.require_principal(), lead_id=id, body=body
         )
@@ -228,7 +229,7 @@ class LeadsMutation:
 
     @strawberry.mutation
     async def add_lead_follow_up(
-        self, info: Info, id: strawberry.ID, title: str, due_at: datetime
+        self, info: Info, id: Id, title: str, due_at: datetime
     ) -> LeadFollowUp:
         model = await activity.add_follow_up(
             info.context.hub,
@@ -240,7 +241,7 @@ class LeadsMutation:
         return LeadFollowUp.from_model(model)
 
     @strawberry.mutation
-    async def complete_lead_follow_up(self, info: Info, id: strawberry.ID) -> LeadFollowUp:
+    async def complete_lead_follow_up(self, info: Info, id: Id) -> LeadFollowUp:
         model = await activity.complete_follow_up(
             info.context.hub, principal=info.context.require_principal(), follow_up_id=id
         )
@@ -258,16 +259,14 @@ class LeadsMutation:
         return DealRegistration.from_model(model)
 
     @strawberry.mutation
-    async def approve_deal_registration(self, info: Info, id: strawberry.ID) -> DealRegistration:
+    async def approve_deal_registration(self, info: Info, id: Id) -> DealRegistration:
         model = await deals.approve(
             info.context.hub, principal=info.context.require_principal(), deal_id=id
         )
         return DealRegistration.from_model(model)
 
     @strawberry.mutation
-    async def reject_deal_registration(
-        self, info: Info, id: strawberry.ID, reason: str
-    ) -> DealRegistration:
+    async def reject_deal_registration(self, info: Info, id: Id, reason: str) -> DealRegistration:
         model = await deals.reject(
             info.context.hub, principal=info.context.require_principal(), deal_id=id, reason=reason
         )
@@ -275,7 +274,7 @@ class LeadsMutation:
 
     @strawberry.mutation
     async def request_deal_extension(
-        self, info: Info, id: strawberry.ID, days: int, reason: str
+        self, info: Info, id: Id, days: int, reason: str
     ) -> DealRegistration:
         model = await deals.request_extension(
             info.context.hub,
@@ -287,7 +286,7 @@ class LeadsMutation:
         return DealRegistration.from_model(model)
 
     @strawberry.mutation
-    async def approve_deal_extension(self, info: Info, id: strawberry.ID) -> DealRegistration:
+    async def approve_deal_extension(self, info: Info, id: Id) -> DealRegistration:
         model = await deals.approve_extension(
             info.context.hub, principal=info.context.require_principal(), deal_id=id
         )
@@ -319,9 +318,7 @@ class LeadsSubscription:
     @strawberry.subscription(
         description="Live lead and deal events; with `after`, missed events are replayed first."
     )
-    async def lead_events(
-        self, info: Info, after: str | None = None
-    ) -> AsyncGenerator[LeadEvent, None]:
+    async def lead_events(self, info: Info, after: After = None) -> AsyncGenerator[LeadEvent, None]:
         async with subscribe(info, {lead_rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:
                 yield LeadEvent.from_event(event)

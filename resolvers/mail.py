@@ -6,6 +6,7 @@ import strawberry
 
 from hub.mail import preferences
 from hub.mail.rules import EmailKind, EmailMode, EmailStatus
+from schema.arguments import After, First
 from schema.context import Info
 from schema.mail import EmailMessage, EmailPreference
 from schema.relay import Connection, page_request
@@ -29,8 +30,8 @@ class MailQuery:
         info: Info,
         statuses: list[EmailStatus] | None = None,
         user_id: strawberry.ID | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[EmailMessage]:
         page = await preferences.messages(
             info.context.hub,

@@ -9,6 +9,7 @@ import strawberry
 from hub.messaging import conversations as conversation_service
 from hub.messaging import messages as message_service
 from hub.messaging import rules
+from schema.arguments import After, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
@@ -33,8 +34,8 @@ class MessagingQuery:
     async def conversations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: ConversationFilter | None = None,
     ) -> Connection[Conversation]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -53,7 +54,7 @@ class MessagingQuery:
         return Connection[Conversation].of(result, Conversation.from_model)
 
     @strawberry.field(description="A conversation the caller takes part in.")
-    async def conversation(self, info: Info, id: strawberry.ID) -> Conversation:
+    async def conversation(self, info: Info, id: Id) -> Conversation:
         model = await conversation_service.get(
             info.context.hub, principal=info.context.require_principal(), conversation_id=str(id)
         )
@@ -207,7 +208,7 @@ class MessagingSubscription:
         "`after` replays what was missed (TYPING is never replayed)."
     )
     async def message_events(
-        self, info: Info, conversation_id: strawberry.ID | None = None, after: str | None = None
+        self, info: Info, conversation_id: strawberry.ID | None = None, after: After = None
     ) -> AsyncGenerator[MessageEvent, None]:
         principal, hub = info.context.require_principal(), info.context.hub
         cursor = parse_cursor(after)

@@ -13,6 +13,7 @@ from hub.orders import rules as order_rules
 from hub.orders import service as order_service
 from hub.orders import settings as order_settings
 from hub.partners import Tier
+from schema.arguments import After, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
@@ -44,8 +45,8 @@ class OrdersQuery:
     async def products(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: ProductFilter | None = None,
     ) -> Connection[Product]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -82,8 +83,8 @@ class OrdersQuery:
     async def orders(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: OrderFilter | None = None,
     ) -> Connection[Order]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -100,7 +101,7 @@ class OrdersQuery:
         return Connection[Order].of(result, Order.from_model)
 
     @strawberry.field
-    async def order(self, info: Info, id: strawberry.ID) -> Order:
+    async def order(self, info: Info, id: Id) -> Order:
         model = await order_service.get(
             info.context.hub, principal=info.context.require_principal(), order_id=id
         )
@@ -120,7 +121,7 @@ class OrdersQuery:
         "shipments, restocked returns and counts (vendor staff and integrations)."
     )
     async def stock_movements(
-        self, info: Info, sku: str, first: int | None = None, after: str | None = None
+        self, info: Info, sku: str, first: First = None, after: After = None
     ) -> Connection[StockMovement]:
         hub = info.context.hub
         result = await stock.movements(
@@ -154,9 +155,7 @@ class OrdersMutation:
     @strawberry.mutation(
         description="Move an order along; pass the version you last saw as expectedVersion."
     )
-    async def update_order_status(
-        self, info: Info, id: strawberry.ID, input: OrderStatusInput
-    ) -> Order:
+    async def update_order_status(self, info: Info, id: Id, input: OrderStatusInput) -> Order:
         model = await order_service.change_status(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -298,7 +297,7 @@ class OrdersSubscription:
         description="Live order events (optionally of one order); `after` replays missed ones."
     )
     async def order_events(
-        self, info: Info, after: str | None = None, order_id: strawberry.ID | None = None
+        self, info: Info, after: After = None, order_id: strawberry.ID | None = None
     ) -> AsyncGenerator[OrderEvent, None]:
         principal, hub = info.context.require_principal(), info.context.hub
         if order_id is not None:

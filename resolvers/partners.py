@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub import partners as partner_service
 from hub.partners import PartnerStatus, Tier, logos
+from schema.arguments import After, First, Id
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.partners import (
@@ -27,9 +30,14 @@ class PartnersQuery:
     async def partners(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: PartnerFilter | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            PartnerFilter | None,
+            strawberry.argument(
+                description="Which partners to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Partner]:
         principal = info.context.require_principal()
         hub = info.context.hub
@@ -42,7 +50,7 @@ class PartnersQuery:
         )
 
     @strawberry.field(description="One partner the caller may see.")
-    async def partner(self, info: Info, id: strawberry.ID) -> Partner:
+    async def partner(self, info: Info, id: Id) -> Partner:
         model = await partner_service.get(
             info.context.hub, principal=info.context.require_principal(), partner_id=id
         )
@@ -52,7 +60,17 @@ class PartnersQuery:
 @strawberry.type
 class PartnersMutation:
     @strawberry.mutation(description="Apply to join the channel (no login needed).")
-    async def apply_as_partner(self, info: Info, input: PartnerApplicationInput) -> Partner:
+    async def apply_as_partner(
+        self,
+        info: Info,
+        input: Annotated[
+            PartnerApplicationInput,
+            strawberry.argument(
+                description="The applicant company and the contact who will be its first partner "
+                "admin."
+            ),
+        ],
+    ) -> Partner:
         data, contact = input.to_hub()
         partner, _ = await partner_service.apply(
             info.context.hub, data=data, contact=contact, client=info.context.client
@@ -60,7 +78,16 @@ class PartnersMutation:
         return Partner.from_model(partner)
 
     @strawberry.mutation(description="Create a partner (vendor staff).")
-    async def create_partner(self, info: Info, input: PartnerInput) -> Partner:
+    async def create_partner(
+        self,
+        info: Info,
+        input: Annotated[
+            PartnerInput,
+            strawberry.argument(
+                description="The new partner's profile, tier, status and territories."
+            ),
+        ],
+    ) -> Partner:
         partner = await partner_service.create(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -73,7 +100,13 @@ class PartnersMutation:
         "address, website and description."
     )
     async def update_partner(
-        self, info: Info, id: strawberry.ID, input: PartnerUpdateInput
+        self,
+        info: Info,
+        id: Id,
+        input: Annotated[
+            PartnerUpdateInput,
+            strawberry.argument(description="The fields to change; omitted ones stay as they are."),
+        ],
     ) -> Partner:
         partner = await partner_service.update_profile(
             info.context.hub,
@@ -89,7 +122,17 @@ class PartnersMutation:
         "partner's."
     )
     async def upload_partner_logo(
-        self, info: Info, partner_id: strawberry.ID, file: Upload
+        self,
+        info: Info,
+        partner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The partner whose logo to set.")
+        ],
+        file: Annotated[
+            Upload,
+            strawberry.argument(
+                description="The logo file: PNG or JPEG, at most 2 MiB and 4096 pixels a side."
+            ),
+        ],
     ) -> Partner:
         upload = await file_of(file)
         hub, principal = info.context.hub, info.context.require_principal()
@@ -106,7 +149,13 @@ class PartnersMutation:
 
     @strawberry.mutation(description="Move a partner to another tier (vendor staff).")
     async def change_partner_tier(
-        self, info: Info, id: strawberry.ID, tier: Tier, reason: str | None = None
+        self,
+        info: Info,
+        id: Id,
+        tier: Annotated[Tier, strawberry.argument(description="The tier to move the partner to.")],
+        reason: Annotated[
+            str | None, strawberry.argument(description="Why, kept in the partner's tier history.")
+        ] = None,
     ) -> Partner:
         partner = await partner_service.change_tier(
             info.context.hub,
@@ -119,7 +168,22 @@ class PartnersMutation:
 
     @strawberry.mutation(description="Move a partner through its lifecycle (vendor staff).")
     async def change_partner_status(
-        self, info: Info, id: strawberry.ID, status: PartnerStatus, reason: str | None = None
+        self,
+        info: Info,
+        id: Id,
+        status: Annotated[
+            PartnerStatus,
+            strawberry.argument(
+                description="The status to move to; only the lifecycle's next steps are allowed."
+            ),
+        ],
+        reason: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Why, kept in the status history; required for SUSPENDED and "
+                "TERMINATED."
+            ),
+        ] = None,
     ) -> Partner:
         partner = await partner_service.change_status(
             info.context.hub,
@@ -131,7 +195,7 @@ class PartnersMutation:
         return Partner.from_model(partner)
 
     @strawberry.mutation(description="Accept an application: the applicant moves to ONBOARDING.")
-    async def approve_partner_application(self, info: Info, id: strawberry.ID) -> Partner:
+    async def approve_partner_application(self, info: Info, id: Id) -> Partner:
         partner = await partner_service.approve_application(
             info.context.hub, principal=info.context.require_principal(), partner_id=id
         )
@@ -139,7 +203,15 @@ class PartnersMutation:
 
     @strawberry.mutation(description="Turn down an application with a reason.")
     async def reject_partner_application(
-        self, info: Info, id: strawberry.ID, reason: str
+        self,
+        info: Info,
+        id: Id,
+        reason: Annotated[
+            str,
+            strawberry.argument(
+                description="Why the application is turned down, kept with the partner."
+            ),
+        ],
     ) -> Partner:
         partner = await partner_service.reject_application(
             info.context.hub,

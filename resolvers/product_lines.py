@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from hub import product_lines
+from schema.arguments import After, First
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.product_lines import (
@@ -24,8 +25,8 @@ class ProductLinesQuery:
     async def product_lines(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: ProductLineFilter | None = None,
     ) -> Connection[ProductLine]:
         info.context.require_principal()

@@ -6,6 +6,7 @@ import strawberry
 
 from hub.programs import service as programs
 from hub.programs import vetting
+from schema.arguments import After, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.inputs import to_hub
 from schema.programs import (
@@ -37,8 +38,8 @@ class ProgramsQuery:
     async def partner_programs(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: PartnerProgramFilter | None = None,
     ) -> Connection[PartnerProgram]:
         page = await programs.list_programs(
@@ -50,7 +51,7 @@ class ProgramsQuery:
         return Connection[PartnerProgram].of(page, PartnerProgram.from_model)
 
     @strawberry.field
-    async def partner_program(self, info: Info, id: strawberry.ID) -> PartnerProgram:
+    async def partner_program(self, info: Info, id: Id) -> PartnerProgram:
         model = await programs.get(
             info.context.hub, principal=info.context.require_principal(), program_id=id
         )
@@ -67,8 +68,8 @@ class ProgramsQuery:
     async def partner_applications(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: PartnerApplicationFilter | None = None,
     ) -> Connection[PartnerApplication]:
         page = await vetting.list_applications(
@@ -126,7 +127,7 @@ class ProgramsMutation:
         info: Info,
         partner_id: strawberry.ID,
         stage: str,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> PartnerApplication:
         found = await vetting.move(
             info.context.hub,
@@ -185,9 +186,9 @@ class ProgramsMutation:
     async def update_partner_program(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Id,
         input: PartnerProgramChangesInput,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> PartnerProgram:
         model = await programs.update(
             info.context.hub,

@@ -12,6 +12,7 @@ from hub.training import certifications as certification_service
 from hub.training import compliance, rules
 from hub.training import courses as course_service
 from hub.training import enrolments as enrolment_service
+from schema.arguments import After, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
@@ -45,8 +46,8 @@ class TrainingQuery:
     async def courses(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: CourseFilter | None = None,
     ) -> Connection[Course]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -60,7 +61,7 @@ class TrainingQuery:
         return Connection[Course].of(page, Course.from_model)
 
     @strawberry.field
-    async def course(self, info: Info, id: strawberry.ID) -> Course:
+    async def course(self, info: Info, id: Id) -> Course:
         model = await course_service.get(
             info.context.hub, principal=info.context.require_principal(), course_id=id
         )
@@ -73,8 +74,8 @@ class TrainingQuery:
     async def enrolments(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: EnrolmentFilter | None = None,
     ) -> Connection[Enrolment]:
         wanted = filter or EnrolmentFilter()
@@ -87,7 +88,7 @@ class TrainingQuery:
 
     @strawberry.field(description="The caller's own enrolments, newest first.")
     async def my_enrolments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Enrolment]:
         principal = info.context.require_principal()
         return await _enrolments(
@@ -95,7 +96,7 @@ class TrainingQuery:
         )
 
     @strawberry.field
-    async def enrolment(self, info: Info, id: strawberry.ID) -> Enrolment:
+    async def enrolment(self, info: Info, id: Id) -> Enrolment:
         model = await enrolment_service.get(
             info.context.hub, principal=info.context.require_principal(), enrolment_id=id
         )
@@ -105,8 +106,8 @@ class TrainingQuery:
     async def certification_definitions(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         product_line: str | None = None,
     ) -> Connection[CertificationDefinition]:
         info.context.require_principal()
@@ -119,9 +120,7 @@ class TrainingQuery:
         return Connection[CertificationDefinition].of(page, CertificationDefinition.from_model)
 
     @strawberry.field
-    async def certification_definition(
-        self, info: Info, id: strawberry.ID
-    ) -> CertificationDefinition:
+    async def certification_definition(self, info: Info, id: Id) -> CertificationDefinition:
         info.context.require_principal()
         model = await certification_service.get_definition(info.context.hub, definition_id=id)
         return CertificationDefinition.from_model(model)
@@ -133,8 +132,8 @@ class TrainingQuery:
     async def certifications(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
         filter: CertificationFilter | None = None,
     ) -> Connection[Certification]:
         principal, hub = info.context.require_principal(), info.context.hub
@@ -151,7 +150,7 @@ class TrainingQuery:
         )
 
     @strawberry.field
-    async def certification(self, info: Info, id: strawberry.ID) -> Certification:
+    async def certification(self, info: Info, id: Id) -> Certification:
         hub = info.context.hub
         model = await certification_service.get(
             hub, principal=info.context.require_principal(), certification_id=id
@@ -193,9 +192,7 @@ class TrainingMutation:
         description="Change a course (vendor staff); modules and assessment only while "
         "nobody is enrolled."
     )
-    async def update_course(
-        self, info: Info, id: strawberry.ID, input: CourseUpdateInput
-    ) -> Course:
+    async def update_course(self, info: Info, id: Id, input: CourseUpdateInput) -> Course:
         model = await course_service.update(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -251,7 +248,7 @@ class TrainingMutation:
 
     @strawberry.mutation(description="Replace a certification definition (vendor staff).")
     async def update_certification_definition(
-        self, info: Info, id: strawberry.ID, input: CertificationDefinitionInput
+        self, info: Info, id: Id, input: CertificationDefinitionInput
     ) -> CertificationDefinition:
         model = await certification_service.update_definition(
             info.context.hub,
@@ -262,9 +259,7 @@ class TrainingMutation:
         return CertificationDefinition.from_model(model)
 
     @strawberry.mutation(description="Revoke a held certification, with a reason (vendor staff).")
-    async def revoke_certification(
-        self, info: Info, id: strawberry.ID, reason: str
-    ) -> Certification:
+    async def revoke_certification(self, info: Info, id: Id, reason: str) -> Certification:
         hub = info.context.hub
         model = await certification_service.revoke(
             hub, principal=info.context.require_principal(), certification_id=id, reason=reason
@@ -295,7 +290,7 @@ class TrainingSubscription:
         "organization and vendor staff; `after` replays what was missed."
     )
     async def training_events(
-        self, info: Info, after: str | None = None
+        self, info: Info, after: After = None
     ) -> AsyncGenerator[TrainingEvent, None]:
         topics = {certification_service.TOPIC}
         async with subscribe(info, topics, after=parse_cursor(after)) as stream:

@@ -9,6 +9,7 @@ import strawberry
 from hub.roles import require_vendor_staff
 from hub.webhooks import endpoints, resend, rules
 from hub.webhooks.rules import DeliveryStatus
+from schema.arguments import After, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
@@ -39,7 +40,7 @@ class WebhooksQuery:
 
     @strawberry.field(description="Webhook endpoints, newest first (vendor admins).")
     async def webhook_endpoints(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[WebhookEndpoint]:
         page = await endpoints.list_endpoints(
             info.context.hub,
@@ -49,7 +50,7 @@ class WebhooksQuery:
         return Connection[WebhookEndpoint].of(page, WebhookEndpoint.of)
 
     @strawberry.field
-    async def webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookEndpoint:
+    async def webhook_endpoint(self, info: Info, id: Id) -> WebhookEndpoint:
         found = await endpoints.get(
             info.context.hub, principal=info.context.require_principal(), endpoint_id=id
         )
@@ -61,8 +62,8 @@ class WebhooksQuery:
         info: Info,
         endpoint_id: strawberry.ID,
         statuses: list[DeliveryStatus] | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[WebhookDelivery]:
         principal, hub = info.context.require_principal(), info.context.hub
         await endpoints.get(hub, principal=principal, endpoint_id=endpoint_id, field="endpointId")
@@ -93,7 +94,7 @@ class WebhooksMutation:
 
     @strawberry.mutation
     async def update_webhook_endpoint(
-        self, info: Info, id: strawberry.ID, input: WebhookEndpointChangesInput
+        self, info: Info, id: Id, input: WebhookEndpointChangesInput
     ) -> WebhookEndpoint:
         found = await endpoints.update_endpoint(
             info.context.hub,
@@ -107,7 +108,7 @@ class WebhooksMutation:
         description="A new secret, shown once; the current one also signs for overlapHours."
     )
     async def rotate_webhook_secret(
-        self, info: Info, id: strawberry.ID, overlap_hours: int = 24
+        self, info: Info, id: Id, overlap_hours: int = 24
     ) -> WebhookEndpointSecret:
         made = await endpoints.rotate_secret(
             info.context.hub,
@@ -118,7 +119,7 @@ class WebhooksMutation:
         return WebhookEndpointSecret.of(made)
 
     @strawberry.mutation(description="Send again what waited, in order, from the first failure.")
-    async def enable_webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookEndpoint:
+    async def enable_webhook_endpoint(self, info: Info, id: Id) -> WebhookEndpoint:
         found = await endpoints.set_enabled(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -128,11 +129,11 @@ class WebhooksMutation:
         return WebhookEndpoint.of(found)
 
     @strawberry.mutation(description="Stop sending; events keep queuing until it is enabled.")
-    async def disable_webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookEndpoint:
+    async def disable_webhook_endpoint(self, info: Info, id: Id) -> WebhookEndpoint:
         return await _enabled(info, id, False)
 
     @strawberry.mutation(description="Remove an endpoint with its secrets and delivery log.")
-    async def delete_webhook_endpoint(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    async def delete_webhook_endpoint(self, info: Info, id: Id) -> strawberry.ID:
         removed = await endpoints.remove(
             info.context.hub, principal=info.context.require_principal(), endpoint_id=id
         )
@@ -154,7 +155,7 @@ class WebhooksMutation:
         return WebhookReplay.of(done)
 
     @strawberry.mutation(description="Send a signed WEBHOOK_PING now; the answer is logged.")
-    async def ping_webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookDelivery:
+    async def ping_webhook_endpoint(self, info: Info, id: Id) -> WebhookDelivery:
         delivery = await resend.ping(
             info.context.hub, principal=info.context.require_principal(), endpoint_id=id
         )
@@ -177,7 +178,7 @@ class WebhooksSubscription:
         description="WEBHOOK_ENDPOINT_DISABLED, for vendor staff; `after` replays what was missed."
     )
     async def webhook_events(
-        self, info: Info, after: str | None = None
+        self, info: Info, after: After = None
     ) -> AsyncGenerator[WebhookEvent, None]:
         require_vendor_staff(info.context.require_principal())
         async with subscribe(info, {rules.TOPIC}, after=parse_cursor(after)) as stream:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import strawberry
 
@@ -17,11 +17,20 @@ Signer = Callable[..., Awaitable[str]]
 
 @strawberry.type
 class AttachedFile:
-    id: strawberry.ID
-    file_name: str | None
-    size: float | None
-    content_type: str | None
-    asset: Asset | None
+    id: strawberry.ID = strawberry.field(description="The attachment's id.")
+    file_name: str | None = strawberry.field(
+        description="The uploaded file's name as sent; null when an asset is attached."
+    )
+    size: float | None = strawberry.field(
+        description="The uploaded file's size in bytes; null when an asset is attached."
+    )
+    content_type: str | None = strawberry.field(
+        description="The uploaded file's media type, detected from its bytes; null for an asset."
+    )
+    asset: Asset | None = strawberry.field(
+        description="The attached asset of the brand library, when one is attached and the "
+        "caller may see it."
+    )
     signer: strawberry.Private[Signer]
 
     @classmethod
@@ -40,7 +49,16 @@ class AttachedFile:
         ]
 
     @strawberry.field(description="A short-lived URL of an uploaded file (null for assets).")
-    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str | None:
+    async def download_url(
+        self,
+        info: Info,
+        expires_in_seconds: Annotated[
+            int,
+            strawberry.argument(
+                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
+            ),
+        ] = 300,
+    ) -> str | None:
         if self.asset is not None:
             return None
         return await self.signer(

@@ -12,6 +12,7 @@ from hub import users as user_service
 from hub.knowledge import discussion
 from hub.roles import OrganizationKind, Role
 from schema.context import Info
+from schema.enums import described_enum
 from schema.loading import LoaderSet, loader
 from storage.models import Invitation as InvitationModel
 from storage.models import Organization as OrganizationModel
@@ -21,15 +22,42 @@ from storage.models import User as UserModel
 if TYPE_CHECKING:
     from schema.partners import Partner
 
-strawberry.enum(Role, name="Role", description="What a user may do.")
-strawberry.enum(OrganizationKind, name="OrganizationKind")
+described_enum(
+    Role,
+    name="Role",
+    description="What a user may do.",
+    values={
+        "VENDOR_ADMIN": "Vendor staff with every right, including settings, users and programs.",
+        "CHANNEL_MANAGER": "Vendor staff who manage partners, leads, funds and orders.",
+        "PARTNER_ADMIN": "A partner's administrator: its profile, users and everything its users "
+        "do.",
+        "PARTNER_USER": "A partner's salesperson: its leads, orders, training and messages.",
+        "INTEGRATION": "A machine account of the vendor's CRM or ERP, authenticating with API "
+        "keys.",
+    },
+)
+described_enum(
+    OrganizationKind,
+    name="OrganizationKind",
+    description="Whether an organization is the vendor or one of its partners.",
+    values={
+        "VENDOR": "The vendor that runs the hub.",
+        "PARTNER": "A partner company of the channel.",
+    },
+)
 
 
 @strawberry.type(description="The vendor or one partner company.")
 class Organization:
-    id: strawberry.ID
-    kind: OrganizationKind
-    name: str
+    id: strawberry.ID = strawberry.field(
+        description="The organization's id; for a partner, also its partner id."
+    )
+    kind: OrganizationKind = strawberry.field(
+        description="Whether this is the vendor or a partner."
+    )
+    name: str = strawberry.field(
+        description="The organization's name as shown to its counterparts."
+    )
 
     @classmethod
     def from_model(cls, model: OrganizationModel) -> Organization:
@@ -49,14 +77,24 @@ class Organization:
 
 @strawberry.type(description="A person who logs in, member of one organization.")
 class User:
-    id: strawberry.ID
-    email: str
-    name: str
-    role: Role
-    active: bool
+    id: strawberry.ID = strawberry.field(description="The user's id.")
+    email: str = strawberry.field(
+        description="The address the user logs in with and receives email at."
+    )
+    name: str = strawberry.field(
+        description="The user's name as shown beside their records and messages."
+    )
+    role: Role = strawberry.field(description="What the user may do in their organization.")
+    active: bool = strawberry.field(
+        description="False once deactivated: the user can no longer log in."
+    )
     organization_id: strawberry.Private[str]
-    created_at: datetime
-    last_login_at: datetime | None
+    created_at: datetime = strawberry.field(
+        description="When the account was created (RFC 3339, UTC)."
+    )
+    last_login_at: datetime | None = strawberry.field(
+        description="When the user last logged in (RFC 3339, UTC); null if never."
+    )
 
     @classmethod
     def from_model(cls, model: UserModel) -> User:
@@ -71,7 +109,7 @@ class User:
             last_login_at=model.last_login_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The organization the user belongs to.")
     async def organization(self, info: Info) -> Organization:
         model = await IdentityLoaders.of(info).organization_by_id.load(self.organization_id)
         assert model is not None, "a visible user's organization is visible"
@@ -81,22 +119,30 @@ class User:
 @strawberry.type(description="A signed access token to send as Authorization: Bearer.")
 class LoginPayload:
     token: str = strawberry.field(description="The access token (Authorization: Bearer).")
-    expires_at: datetime
-    user: User
+    expires_at: datetime = strawberry.field(
+        description="When the access token expires (RFC 3339, UTC)."
+    )
+    user: User = strawberry.field(description="The user logged in.")
     refresh_token: str = strawberry.field(
         description="Spend it with refreshToken for a new access token (and the next refresh "
         "token); a spent one used again ends the whole session."
     )
-    refresh_expires_at: datetime
+    refresh_expires_at: datetime = strawberry.field(
+        description="When the refresh token expires unspent (RFC 3339, UTC)."
+    )
 
 
 @strawberry.type(description="An invitation; the token is shown once, to the inviter.")
 class InvitationPayload:
-    id: strawberry.ID
-    email: str
-    role: Role
-    expires_at: datetime
-    token: str
+    id: strawberry.ID = strawberry.field(description="The invitation's id.")
+    email: str = strawberry.field(description="The address the invitation was sent to.")
+    role: Role = strawberry.field(description="The role the person gets on accepting.")
+    expires_at: datetime = strawberry.field(
+        description="When the invitation expires unaccepted (RFC 3339, UTC)."
+    )
+    token: str = strawberry.field(
+        description="The one-time token to pass to acceptInvite; shown only in this answer."
+    )
 
     @classmethod
     def from_model(cls, model: InvitationModel, token: str) -> InvitationPayload:
@@ -109,12 +155,20 @@ class InvitationPayload:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Which users to list; the conditions given must all hold.")
 class UserFilter:
-    organization_id: strawberry.ID | None = None
-    roles: list[Role] | None = None
-    active: bool | None = None
-    search: str | None = None
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only users of this organization."
+    )
+    roles: list[Role] | None = strawberry.field(
+        default=None, description="Only users with one of these roles."
+    )
+    active: bool | None = strawberry.field(
+        default=None, description="Only active (true) or only deactivated (false) users."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Only users whose name or email contains this text, in any case."
+    )
 
 
 class IdentityLoaders(LoaderSet):

@@ -16,6 +16,7 @@ from hub.incentives.rules import (
     RuleKind,
 )
 from hub.partners import Tier
+from schema.arguments import After, First
 from schema.context import Info
 from schema.events import shared
 from schema.loading import LoaderSet, loader
@@ -243,7 +244,7 @@ class IncentiveStatement:
 
     @strawberry.field(description="The ledger behind it, newest first.")
     async def accruals(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[IncentiveAccrual]:
         page = await incentive_service.accruals(
             info.context.hub,

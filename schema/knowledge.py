@@ -19,6 +19,7 @@ from hub.knowledge.rules import (
     render_markdown,
 )
 from hub.partners.rules import PartnerType, Tier
+from schema.arguments import After, First
 from schema.assets import Asset
 from schema.attachments import AttachedFile
 from schema.context import Info
@@ -436,7 +437,7 @@ class BestPractice:
 
     @strawberry.field(description="Comments, oldest first.")
     async def comments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[BestPracticeComment]:
         hub = info.context.hub
         page = await discussion.comments(

@@ -12,6 +12,7 @@ from hub.knowledge.rules import render_markdown
 from hub.messaging import conversations as conversation_service
 from hub.messaging import messages as message_service
 from hub.messaging.rules import ContextType, MessageEventType, MessageKind
+from schema.arguments import After, First
 from schema.attachments import AttachedFile
 from schema.context import Info
 from schema.events import shared
@@ -160,7 +161,7 @@ class Conversation:
         "conversation: use lastMessage in lists."
     )
     async def messages(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Message]:
         hub = info.context.hub
         page = await message_service.list_messages(

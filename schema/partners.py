@@ -12,6 +12,7 @@ from hub import partners as partner_service
 from hub.partners import PartnerStatus, PartnerType, Tier, logos
 from hub.programs import onboarding
 from schema.context import Info
+from schema.enums import described_enum
 from schema.identity import IdentityLoaders, Organization, User
 from schema.inputs import to_hub
 from schema.loading import LoaderSet, loader
@@ -23,17 +24,54 @@ from storage.models.partners import PartnerLogo as LogoModel
 if TYPE_CHECKING:
     from schema.training import TierCompliance
 
-strawberry.enum(PartnerType, name="PartnerType")
-strawberry.enum(Tier, name="Tier")
-strawberry.enum(PartnerStatus, name="PartnerStatus")
+described_enum(
+    PartnerType,
+    name="PartnerType",
+    description="How a partner sells the vendor's products.",
+    values={
+        "RESELLER": "Resells the products to end customers.",
+        "DISTRIBUTOR": "Buys in bulk and supplies sub-resellers (a multi-tier channel).",
+        "VAR": "A value-added reseller: resells with services or products of its own.",
+        "MSP": "A managed service provider: runs the products for its customers.",
+        "REFERRAL": "Refers customers to the vendor without reselling.",
+        "SYSTEM_INTEGRATOR": "Implements and integrates the products for customers.",
+    },
+)
+described_enum(
+    Tier,
+    name="Tier",
+    description="The partner program's tiers, lowest first.",
+    values={
+        "REGISTERED": "The entry tier of every new partner.",
+        "SILVER": "The second tier, above REGISTERED; see tierRequirements for what it takes.",
+        "GOLD": "The third tier; with PLATINUM, the partners that bring most revenue.",
+        "PLATINUM": "The top tier, for the channel's strongest partners.",
+    },
+)
+described_enum(
+    PartnerStatus,
+    name="PartnerStatus",
+    description="A partner's lifecycle: APPLICANT, ONBOARDING, ACTIVE, SUSPENDED, TERMINATED.",
+    values={
+        "APPLICANT": "Applied to join; awaits approval or rejection.",
+        "ONBOARDING": "Approved; becomes ACTIVE once its onboarding checklist is complete.",
+        "ACTIVE": "A full partner: gets leads and may order.",
+        "SUSPENDED": "Temporarily barred from leads and orders; may become ACTIVE again.",
+        "TERMINATED": "Left the channel for good; no further change.",
+    },
+)
 
 
 @strawberry.type(description="A named set of countries, regions and postal-code prefixes.")
 class Territory:
-    name: str
-    countries: list[str]
-    regions: list[str]
-    postal_prefixes: list[str]
+    name: str = strawberry.field(description='The territory\'s name, e.g. "DACH".')
+    countries: list[str] = strawberry.field(description="Countries it covers, ISO 3166-1 alpha-2.")
+    regions: list[str] = strawberry.field(
+        description="Regions it covers, ISO 3166-2 codes such as US-CA."
+    )
+    postal_prefixes: list[str] = strawberry.field(
+        description='Postal-code prefixes it covers, e.g. "80" for 80000-80999.'
+    )
 
     @classmethod
     def from_model(cls, model: TerritoryModel) -> Territory:
@@ -47,10 +85,12 @@ class Territory:
 
 @strawberry.type(description="One tier or status change.")
 class PartnerChange:
-    from_value: str | None
-    to_value: str
-    reason: str | None
-    changed_at: datetime
+    from_value: str | None = strawberry.field(
+        description="The tier or status before the change; null for the first one."
+    )
+    to_value: str = strawberry.field(description="The tier or status after the change.")
+    reason: str | None = strawberry.field(description="Why the change was made, as given.")
+    changed_at: datetime = strawberry.field(description="When the change was made (RFC 3339, UTC).")
     changed_by_id: strawberry.Private[str | None]
 
     @classmethod
@@ -71,26 +111,35 @@ class PartnerChange:
         return User.from_model(model) if model else None
 
 
-strawberry.enum(
+described_enum(
     onboarding.ItemKey,
     name="OnboardingItemKey",
     description="AGREEMENTS_ACCEPTED: the current version of every required agreement of the "
     "published programs; USER_CERTIFIED: a user holds a valid certification; "
     "PROFILE_COMPLETE: legal name, street, city, postal code, website and description.",
+    values={
+        "AGREEMENTS_ACCEPTED": "The current version of every required agreement of the published "
+        "programs is accepted.",
+        "USER_CERTIFIED": "At least one of the partner's users holds a valid certification.",
+        "PROFILE_COMPLETE": "Legal name, street, city, postal code, website and description are "
+        "filled in.",
+    },
 )
 
 
 @strawberry.type(description="One step of onboarding.")
 class OnboardingItem:
-    key: onboarding.ItemKey
-    done: bool
+    key: onboarding.ItemKey = strawberry.field(description="Which step this is.")
+    done: bool = strawberry.field(description="True when the step is done.")
     detail: str = strawberry.field(description="What is done, or what is left to do.")
 
 
 @strawberry.type(description="What an ONBOARDING partner must do; once complete it becomes ACTIVE.")
 class OnboardingChecklist:
-    complete: bool
-    items: list[OnboardingItem]
+    complete: bool = strawberry.field(description="True when every item is done.")
+    items: list[OnboardingItem] = strawberry.field(
+        description="The checklist's steps, in a fixed order."
+    )
 
     @classmethod
     def of(cls, found: onboarding.Checklist) -> OnboardingChecklist:
@@ -102,26 +151,55 @@ class OnboardingChecklist:
 
 @strawberry.type(description="A partner company: profile, tier, lifecycle and channel position.")
 class Partner:
-    id: strawberry.ID
-    name: str
-    legal_name: str | None
-    type: PartnerType
-    tier: Tier
-    status: PartnerStatus
-    status_reason: str | None
-    street: str | None
-    city: str | None
-    region: str | None
-    postal_code: str | None
-    country: str
-    latitude: float | None
-    longitude: float | None
-    lead_capacity: int
-    website: str | None
-    description: str | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(
+        description="The partner's id, also the id of its organization."
+    )
+    name: str = strawberry.field(description="The partner's display name, as shown in the locator.")
+    legal_name: str | None = strawberry.field(
+        description="The registered company name, when it differs from the display name."
+    )
+    type: PartnerType = strawberry.field(
+        description="How the partner sells: reseller, distributor, VAR, MSP, referral or "
+        "integrator."
+    )
+    tier: Tier = strawberry.field(
+        description="The partner's program tier, which gates leads, collateral and funds."
+    )
+    status: PartnerStatus = strawberry.field(description="Where the partner is in its lifecycle.")
+    status_reason: str | None = strawberry.field(
+        description="Why the partner has its current status (e.g. why it was suspended)."
+    )
+    street: str | None = strawberry.field(description="Street and number of the partner's address.")
+    city: str | None = strawberry.field(description="City of the partner's address.")
+    region: str | None = strawberry.field(
+        description="Region of the address as ISO 3166-2 subdivision code, e.g. US-CA."
+    )
+    postal_code: str | None = strawberry.field(description="Postal code of the partner's address.")
+    country: str = strawberry.field(
+        description="Country of the partner's address, ISO 3166-1 alpha-2."
+    )
+    latitude: float | None = strawberry.field(
+        description="Latitude of the partner's location in decimal degrees (WGS 84), for the "
+        "locator."
+    )
+    longitude: float | None = strawberry.field(
+        description="Longitude of the partner's location in decimal degrees (WGS 84), for the "
+        "locator."
+    )
+    lead_capacity: int = strawberry.field(
+        description="How many open leads routing gives the partner at once."
+    )
+    website: str | None = strawberry.field(description="The partner's website URL.")
+    description: str | None = strawberry.field(
+        description="What the partner offers, as shown in the locator."
+    )
+    version: int = strawberry.field(description="Incremented on every change of the profile.")
+    created_at: datetime = strawberry.field(
+        description="When the partner was created or applied (RFC 3339, UTC)."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the profile last changed (RFC 3339, UTC)."
+    )
     distance_km: float | None = strawberry.field(
         default=None, description="Distance from the `near` point of the partner locator."
     )
@@ -197,7 +275,9 @@ class Partner:
     async def specializations(self, info: Info) -> list[str]:
         return await PartnerLoaders.of(info).specializations_by_partner.load(self.id)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The territories the partner covers, which routing matches leads against."
+    )
     async def territories(self, info: Info) -> list[Territory]:
         models = await PartnerLoaders.of(info).territories_by_partner.load(self.id)
         return [Territory.from_model(model) for model in models]
@@ -224,67 +304,137 @@ class Partner:
         found = await TrainingLoaders.of(info).compliance_by_partner_tier.load((self.id, self.tier))
         return TierCompliance.from_hub(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(description="The partner's organization, whose users act for it.")
     async def organization(self, info: Info) -> Organization:
         model = await IdentityLoaders.of(info).organization_by_id.load(self.id)
         assert model is not None, "a visible partner's organization is visible"
         return Organization.from_model(model)
 
 
-@strawberry.input
+@strawberry.input(description="A named territory: countries, regions and postal-code prefixes.")
 class TerritoryInput:
-    name: str
-    countries: list[str] = strawberry.field(default_factory=list)
+    name: str = strawberry.field(description='The territory\'s name, e.g. "DACH".')
+    countries: list[str] = strawberry.field(
+        default_factory=list, description="Countries it covers, ISO 3166-1 alpha-2."
+    )
     regions: list[str] = strawberry.field(
         default_factory=list, description="ISO 3166-2 codes such as US-CA."
     )
-    postal_prefixes: list[str] = strawberry.field(default_factory=list)
+    postal_prefixes: list[str] = strawberry.field(
+        default_factory=list,
+        description='Postal-code prefixes it covers, e.g. "80" for 80000-80999.',
+    )
 
 
 @strawberry.input(description="A new partner (vendor staff).")
 class PartnerInput:
-    name: str
-    type: PartnerType
-    country: str
-    tier: Tier = Tier.REGISTERED
-    status: PartnerStatus = PartnerStatus.ONBOARDING
-    legal_name: str | None = None
-    parent_id: strawberry.ID | None = None
-    street: str | None = None
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    lead_capacity: int = 10
-    website: str | None = None
-    description: str | None = None
-    specializations: list[str] = strawberry.field(default_factory=list)
-    territories: list[TerritoryInput] = strawberry.field(default_factory=list)
+    name: str = strawberry.field(description="The partner's display name.")
+    type: PartnerType = strawberry.field(description="How the partner sells.")
+    country: str = strawberry.field(
+        description="Country of the partner's address, ISO 3166-1 alpha-2."
+    )
+    tier: Tier = strawberry.field(
+        default=Tier.REGISTERED, description="The tier the partner starts in."
+    )
+    status: PartnerStatus = strawberry.field(
+        default=PartnerStatus.ONBOARDING, description="The status the partner starts with."
+    )
+    legal_name: str | None = strawberry.field(
+        default=None, description="The registered company name."
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The distributor the partner buys through, for a sub-reseller."
+    )
+    street: str | None = strawberry.field(
+        default=None, description="Street and number of the partner's address."
+    )
+    city: str | None = strawberry.field(default=None, description="City of the partner's address.")
+    region: str | None = strawberry.field(
+        default=None, description="Region of the address, ISO 3166-2 code such as US-CA."
+    )
+    postal_code: str | None = strawberry.field(
+        default=None, description="Postal code of the partner's address."
+    )
+    latitude: float | None = strawberry.field(
+        default=None, description="Latitude of the partner's location in decimal degrees (WGS 84)."
+    )
+    longitude: float | None = strawberry.field(
+        default=None, description="Longitude of the partner's location in decimal degrees (WGS 84)."
+    )
+    lead_capacity: int = strawberry.field(
+        default=10, description="How many open leads routing gives the partner at once."
+    )
+    website: str | None = strawberry.field(default=None, description="The partner's website URL.")
+    description: str | None = strawberry.field(
+        default=None, description="What the partner offers, as shown in the locator."
+    )
+    specializations: list[str] = strawberry.field(
+        default_factory=list, description="Product line codes the partner specialises in."
+    )
+    territories: list[TerritoryInput] = strawberry.field(
+        default_factory=list, description="The territories the partner covers."
+    )
 
 
 @strawberry.input(description="Fields to change; omitted fields stay as they are.")
 class PartnerUpdateInput:
-    name: str | None = strawberry.UNSET
-    legal_name: str | None = strawberry.UNSET
-    type: PartnerType | None = strawberry.UNSET
-    parent_id: strawberry.ID | None = strawberry.UNSET
-    street: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    region: str | None = strawberry.UNSET
-    postal_code: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    latitude: float | None = strawberry.UNSET
-    longitude: float | None = strawberry.UNSET
-    lead_capacity: int | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new display name."
+    )
+    legal_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new registered company name; null clears it."
+    )
+    type: PartnerType | None = strawberry.field(
+        default=strawberry.UNSET, description="The new partner type."
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new distributor; null makes the partner a direct one.",
+    )
+    street: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new street and number; null clears it."
+    )
+    city: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new city; null clears it."
+    )
+    region: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new region, ISO 3166-2 code; null clears it."
+    )
+    postal_code: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new postal code; null clears it."
+    )
+    country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new country, ISO 3166-1 alpha-2."
+    )
+    latitude: float | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new latitude in decimal degrees (WGS 84); null clears it.",
+    )
+    longitude: float | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new longitude in decimal degrees (WGS 84); null clears it.",
+    )
+    lead_capacity: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new number of open leads routing gives the partner at once.",
+    )
+    website: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new website URL; null clears it."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new description; null clears it."
+    )
     language: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="ISO 639-1; email goes out in it where a translation exists (en, de).",
     )
-    specializations: list[str] | None = strawberry.UNSET
-    territories: list[TerritoryInput] | None = strawberry.UNSET
+    specializations: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The product line codes to replace the specializations with.",
+    )
+    territories: list[TerritoryInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="The territories to replace the current ones with."
+    )
 
     def changes(self) -> dict[str, Any]:
         """Return only the fields the client sent."""
@@ -297,29 +447,51 @@ class PartnerUpdateInput:
         return sent
 
 
-@strawberry.input
+@strawberry.input(
+    description="The person applying for a partner company, with the login they will use."
+)
 class ContactInput:
-    name: str
-    email: str
-    password: str
+    name: str = strawberry.field(description="The person's name.")
+    email: str = strawberry.field(description="The person's email address, to log in with.")
+    password: str = strawberry.field(
+        description="The password to log in with once the application is approved."
+    )
 
 
 @strawberry.input(description="A company applying to join the channel.")
 class PartnerApplicationInput:
-    name: str
-    type: PartnerType
-    country: str
-    contact: ContactInput
-    legal_name: str | None = None
-    street: str | None = None
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    website: str | None = None
-    description: str | None = None
-    specializations: list[str] = strawberry.field(default_factory=list)
+    name: str = strawberry.field(description="The company's display name.")
+    type: PartnerType = strawberry.field(description="How the company means to sell.")
+    country: str = strawberry.field(
+        description="Country of the company's address, ISO 3166-1 alpha-2."
+    )
+    contact: ContactInput = strawberry.field(
+        description="The person applying, who becomes the partner's first admin."
+    )
+    legal_name: str | None = strawberry.field(
+        default=None, description="The registered company name."
+    )
+    street: str | None = strawberry.field(
+        default=None, description="Street and number of the company's address."
+    )
+    city: str | None = strawberry.field(default=None, description="City of the company's address.")
+    region: str | None = strawberry.field(
+        default=None, description="Region of the address, ISO 3166-2 code such as US-CA."
+    )
+    postal_code: str | None = strawberry.field(
+        default=None, description="Postal code of the company's address."
+    )
+    latitude: float | None = strawberry.field(
+        default=None, description="Latitude of the company's location in decimal degrees (WGS 84)."
+    )
+    longitude: float | None = strawberry.field(
+        default=None, description="Longitude of the company's location in decimal degrees (WGS 84)."
+    )
+    website: str | None = strawberry.field(default=None, description="The company's website URL.")
+    description: str | None = strawberry.field(default=None, description="What the company offers.")
+    specializations: list[str] = strawberry.field(
+        default_factory=list, description="Product line codes the company specialises in."
+    )
 
     def to_hub(self) -> tuple[partner_service.PartnerInput, partner_service.ContactInput]:
         """The applicant company and its first user."""
@@ -331,32 +503,61 @@ class PartnerApplicationInput:
 
 @strawberry.input(description="The partner locator: partners within radiusKm, nearest first.")
 class NearInput:
-    latitude: float
-    longitude: float
-    radius_km: float
+    latitude: float = strawberry.field(
+        description="Latitude of the point in decimal degrees (WGS 84)."
+    )
+    longitude: float = strawberry.field(
+        description="Longitude of the point in decimal degrees (WGS 84)."
+    )
+    radius_km: float = strawberry.field(description="How far from the point, in kilometres.")
 
 
-@strawberry.input
+@strawberry.input(description="Which partners to list; the conditions given must all hold.")
 class PartnerFilter:
-    tiers: list[Tier] | None = None
-    types: list[PartnerType] | None = None
-    statuses: list[PartnerStatus] | None = None
-    country: str | None = None
-    specialization: str | None = None
-    search: str | None = None
-    parent_id: strawberry.ID | None = None
-    near: NearInput | None = None
+    tiers: list[Tier] | None = strawberry.field(
+        default=None, description="Only partners in one of these tiers."
+    )
+    types: list[PartnerType] | None = strawberry.field(
+        default=None, description="Only partners of one of these types."
+    )
+    statuses: list[PartnerStatus] | None = strawberry.field(
+        default=None, description="Only partners with one of these statuses."
+    )
+    country: str | None = strawberry.field(
+        default=None, description="Only partners in this country, ISO 3166-1 alpha-2."
+    )
+    specialization: str | None = strawberry.field(
+        default=None, description="Only partners specialised in this product line (its code)."
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="Only partners whose name or legal name contains this text, in any case.",
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only the sub-partners of this distributor."
+    )
+    near: NearInput | None = strawberry.field(
+        default=None,
+        description="Only partners within a radius of a point, nearest first (the partner "
+        "locator).",
+    )
 
 
 @strawberry.type(description="A partner's logo (PNG or JPEG).")
 class PartnerLogo:
-    file_name: str
-    content_type: str
-    size: float
-    width: int
-    height: int
-    sha256: str
-    uploaded_at: datetime
+    file_name: str = strawberry.field(description="The logo file's name as uploaded.")
+    content_type: str = strawberry.field(
+        description="The logo's media type: image/png or image/jpeg."
+    )
+    size: float = strawberry.field(description="The logo file's size in bytes.")
+    width: int = strawberry.field(description="The logo's width in pixels.")
+    height: int = strawberry.field(description="The logo's height in pixels.")
+    sha256: str = strawberry.field(
+        description="The SHA-256 digest of the logo file, lowercase hex."
+    )
+    uploaded_at: datetime = strawberry.field(
+        description="When the logo was uploaded (RFC 3339, UTC)."
+    )
     object_key: strawberry.Private[str]
 
     @classmethod
@@ -373,7 +574,16 @@ class PartnerLogo:
         )
 
     @strawberry.field(description="A short-lived download URL.")
-    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
+    async def download_url(
+        self,
+        info: Info,
+        expires_in_seconds: Annotated[
+            int,
+            strawberry.argument(
+                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
+            ),
+        ] = 300,
+    ) -> str:
         return await files.download_url(
             info.context.hub,
             self.object_key,

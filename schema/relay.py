@@ -16,17 +16,26 @@ Node = TypeVar("Node")
 Item = TypeVar("Item")
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a page of a list stands: pass `endCursor` as `after` for the next page."
+)
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="True when items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="True when this page starts after the first item (an `after` was given)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first item; null for an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item, to pass as `after`; null for an "
+        "empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a list page with its cursor.")
 class Edge(Generic[Node]):
-    node: Node
+    node: Node = strawberry.field(description="The item itself.")
     cursors: strawberry.Private[Sequence[str]]
     at: strawberry.Private[int]
 
@@ -35,10 +44,17 @@ class Edge(Generic[Node]):
         return self.cursors[self.at]
 
 
-@strawberry.type
+@strawberry.type(
+    description="A page of a list in its order, with the edges' cursors and whether more "
+    "pages follow."
+)
 class Connection(Generic[Node]):
-    edges: list[Edge[Node]]
-    page_info: PageInfo
+    edges: list[Edge[Node]] = strawberry.field(
+        description="The items of this page, each with its cursor, in the list's order."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether pages follow or precede this one, and the cursors at its ends."
+    )
     total: strawberry.Private[int | None]
 
     @strawberry.field(description="Every item of the list under its filter, on all pages.")

@@ -31,11 +31,17 @@ SCALARS: dict[object, Any] = {
 
 @strawberry.type(description="Money: minor units and an ISO 4217 currency.")
 class Money:
-    amount_minor: MinorUnits
-    currency: str
+    amount_minor: MinorUnits = strawberry.field(
+        description="The amount in minor units of `currency` (cents for USD; whole yen for JPY)."
+    )
+    currency: str = strawberry.field(description='The ISO 4217 currency code, e.g. "EUR".')
 
 
-@strawberry.input
+@strawberry.input(description="An amount of money: minor units and an ISO 4217 currency.")
 class MoneyInput:
-    amount_minor: MinorUnits
-    currency: str
+    amount_minor: MinorUnits = strawberry.field(
+        description="The amount in minor units of `currency` (cents for USD; whole yen for JPY)."
+    )
+    currency: str = strawberry.field(
+        description='The ISO 4217 currency code, e.g. "EUR"; one the vendor accepts.'
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub import files
@@ -13,14 +15,27 @@ class StoredFileFields:
     """A file as uploaded (named and typed from its bytes) and a short-lived link to it; the
     types that inherit this are reached only through records the caller may see."""
 
-    file_name: str
-    size: int
-    content_type: str
-    sha256: str
+    file_name: str = strawberry.field(description="The file's name as uploaded.")
+    size: int = strawberry.field(description="The file's size in bytes.")
+    content_type: str = strawberry.field(
+        description="The file's media type, detected from its bytes."
+    )
+    sha256: str = strawberry.field(
+        description="The SHA-256 digest of the file's bytes, lowercase hex."
+    )
     object_key: strawberry.Private[str]
 
     @strawberry.field(description="A short-lived link to the file.")
-    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
+    async def download_url(
+        self,
+        info: Info,
+        expires_in_seconds: Annotated[
+            int,
+            strawberry.argument(
+                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
+            ),
+        ] = 300,
+    ) -> str:
         return await files.download_url(
             info.context.hub,
             self.object_key,

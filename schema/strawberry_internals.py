@@ -9,6 +9,8 @@ internals.py, which fails when a strawberry release moves or changes one:
   one database connection (schema.fanout.OneConnectionExecution);
 - its document validation, called with ChannelHub's cached rule classes (schema.documents);
 - the WebSocket origin normalisation its own views use, so the hub's check matches them;
+- the values of a registered enum (`__strawberry_definition__.values`), to describe each value
+  of a hub enum, which cannot use `strawberry.enum_value` (the hub knows no strawberry);
 - the operation name a request gave (`ExecutionContext.operation_name` falls back to the
   document's first operation, which hides a missing name).
 """
@@ -21,10 +23,12 @@ from strawberry.http.websocket_origin import normalize_allowed_origins, normaliz
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext as CoreExecutionContext
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
+from strawberry.types.enum import EnumValue, StrawberryEnumDefinition
 
 __all__ = [
     "CoreExecutionContext",
     "core_schema",
+    "enum_values",
     "normalize_allowed_origins",
     "normalize_origin",
     "provided_operation_name",
@@ -36,6 +40,14 @@ def core_schema(schema: strawberry.Schema) -> GraphQLSchema:
     """The graphql-core schema a strawberry Schema executes."""
     core: GraphQLSchema = schema._schema
     return core
+
+
+def enum_values(enum: type) -> list[EnumValue]:
+    """The values of an enum registered with `strawberry.enum`, in definition order."""
+    definition = enum.__strawberry_definition__  # type: ignore[attr-defined]
+    if not isinstance(definition, StrawberryEnumDefinition):
+        raise TypeError(f"{enum.__name__} is not a registered enum")
+    return definition.values
 
 
 def provided_operation_name(context: ExecutionContext) -> str | None:

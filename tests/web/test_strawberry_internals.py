@@ -3,6 +3,7 @@ this fails when a strawberry release moves or changes one."""
 
 from __future__ import annotations
 
+import enum
 import inspect
 
 import strawberry
@@ -53,3 +54,22 @@ def test_origins_are_normalised_as_strawberrys_websocket_views_do() -> None:
 
     assert internals.normalize_origin("https://portal.example.com") in allowed
     assert internals.normalize_origin("https://evil.example.com") not in allowed
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+def test_a_registered_enums_values_are_the_ones_its_graphql_enum_is_built_from() -> None:
+    strawberry.enum(Colour)
+
+    values = internals.enum_values(Colour)
+    values[0].description = "The colour of stop."
+
+    @strawberry.type
+    class Query:
+        colour: Colour = Colour.RED
+
+    core = internals.core_schema(strawberry.Schema(query=Query))
+    assert [value.name for value in values] == ["RED"]
+    assert core.type_map["Colour"].values["RED"].description == "The colour of stop."  # type: ignore[attr-defined]
