@@ -12,7 +12,7 @@ from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
 from hub.assets.stamp import Placement
 from hub.partners.rules import Tier
-from schema.arguments import After, First, Id
+from schema.arguments import After, EventsAfter, First, Id
 from schema.assets import (
     Asset,
     AssetEvent,
@@ -242,7 +242,7 @@ class AssetsSubscription:
         description="ASSET_PUBLISHED for assets the subscriber is entitled to; `after` replays."
     )
     async def asset_events(
-        self, info: Info, after: After = None
+        self, info: Info, after: EventsAfter = None
     ) -> AsyncGenerator[AssetEvent, None]:
         async with subscribe(info, {asset_rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:

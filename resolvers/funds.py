@@ -8,7 +8,7 @@ import strawberry
 
 from hub.funds import budgets, requests, rules
 from hub.funds.rules import BudgetStatus
-from schema.arguments import After, ExpectedVersion, First, Id
+from schema.arguments import After, EventsAfter, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.funds import (
@@ -231,7 +231,9 @@ class FundsSubscription:
         description="FUNDS_ALLOCATED and each step of fund requests and claims, for the "
         "partner, its distributor and vendor staff; `after` replays what was missed."
     )
-    async def fund_events(self, info: Info, after: After = None) -> AsyncGenerator[FundEvent, None]:
+    async def fund_events(
+        self, info: Info, after: EventsAfter = None
+    ) -> AsyncGenerator[FundEvent, None]:
         async with subscribe(info, {rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:
                 yield FundEvent.from_event(event)

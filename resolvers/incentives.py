@@ -8,7 +8,7 @@ import strawberry
 
 from hub.incentives import rules
 from hub.incentives import service as incentives
-from schema.arguments import After, ExpectedVersion, First, Id
+from schema.arguments import After, EventsAfter, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.incentives import (
@@ -167,7 +167,7 @@ class IncentivesSubscription:
         "partner, its distributor and vendor staff; `after` replays what was missed."
     )
     async def incentive_events(
-        self, info: Info, after: After = None
+        self, info: Info, after: EventsAfter = None
     ) -> AsyncGenerator[IncentiveEvent, None]:
         async with subscribe(info, {rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -16,7 +16,7 @@ from hub.leads.deals import DealStatus
 from hub.leads.rules import DeclineReason, LeadStatus
 from hub.partners import Tier
 from hub.routing import Weights
-from schema.arguments import After, ExpectedVersion, First, Id
+from schema.arguments import After, EventsAfter, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.deals import DealInput, DealRegistration
 from schema.events import parse_cursor, subscribe
@@ -44,7 +44,12 @@ class LeadsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: LeadFilter | None = None,
+        filter: Annotated[
+            LeadFilter | None,
+            strawberry.argument(
+                description="Which leads to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Lead]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or LeadFilter()
@@ -59,7 +64,7 @@ class LeadsQuery:
             await prefetch(loader, (lead.partner_id for lead in result.items))
         return Connection[Lead].of(result, Lead.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One lead the caller may see.")
     async def lead(self, info: Info, id: Id) -> Lead:
         model = await lead_service.get(
             info.context.hub, principal=info.context.require_principal(), lead_id=id
@@ -72,7 +77,12 @@ class LeadsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        statuses: list[DealStatus] | None = None,
+        statuses: Annotated[
+            list[DealStatus] | None,
+            strawberry.argument(
+                description="Only registrations with one of these statuses; all when left out."
+            ),
+        ] = None,
     ) -> Connection[DealRegistration]:
         principal, hub = info.context.require_principal(), info.context.hub
         result = await deals.list_deals(
@@ -83,7 +93,7 @@ class LeadsQuery:
         )
         return Connection[DealRegistration].of(result, DealRegistration.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One deal registration the caller may see.")
     async def deal_registration(self, info: Info, id: Id) -> DealRegistration:
         model = await deals.get(
             info.context.hub, principal=info.context.require_principal(), deal_id=id
@@ -102,7 +112,22 @@ class LeadsMutation:
     @strawberry.mutation(
         description="Create a lead (vendor staff); it is routed at once unless route is false."
     )
-    async def create_lead(self, info: Info, input: LeadInput, route: bool = True) -> Lead:
+    async def create_lead(
+        self,
+        info: Info,
+        input: Annotated[
+            LeadInput,
+            strawberry.argument(
+                description="The new lead: customer, place, product line and value."
+            ),
+        ],
+        route: Annotated[
+            bool,
+            strawberry.argument(
+                description="False to keep the lead NEW, to route or assign it later."
+            ),
+        ] = True,
+    ) -> Lead:
         value = input.estimated_value
         money = {"value_minor": value.amount_minor, "currency": value.currency} if value else {}
         data = to_hub(input, lead_rules.LeadInput, **money)
@@ -121,8 +146,19 @@ class LeadsMutation:
         self,
         info: Info,
         id: Id,
-        fund_request_id: strawberry.ID | None = strawberry.UNSET,
-        campaign_id: strawberry.ID | None = strawberry.UNSET,
+        fund_request_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The APPROVED fund request it came from; null clears it, "
+                "omitted leaves it."
+            ),
+        ] = strawberry.UNSET,
+        campaign_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The campaign it came from; null clears it, omitted leaves it."
+            ),
+        ] = strawberry.UNSET,
     ) -> Lead:
         model = await lead_service.attribute(
             info.context.hub,
@@ -140,8 +176,19 @@ class LeadsMutation:
         self,
         info: Info,
         id: Id,
-        fund_request_id: strawberry.ID | None = strawberry.UNSET,
-        campaign_id: strawberry.ID | None = strawberry.UNSET,
+        fund_request_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The APPROVED fund request it came from; null clears it, "
+                "omitted leaves it."
+            ),
+        ] = strawberry.UNSET,
+        campaign_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The campaign it came from; null clears it, omitted leaves it."
+            ),
+        ] = strawberry.UNSET,
     ) -> DealRegistration:
         model = await deals.attribute(
             info.context.hub,
@@ -161,7 +208,14 @@ class LeadsMutation:
     @strawberry.mutation(
         description="Offer a lead to a chosen partner (vendor staff), never against conflict."
     )
-    async def assign_lead(self, info: Info, id: Id, partner_id: strawberry.ID) -> Lead:
+    async def assign_lead(
+        self,
+        info: Info,
+        id: Id,
+        partner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The partner to offer the lead to.")
+        ],
+    ) -> Lead:
         model = await lead_service.assign_to(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -171,7 +225,14 @@ class LeadsMutation:
         return Lead.from_model(model)
 
     @strawberry.mutation(description="Take a lead back into the pool (vendor staff).")
-    async def recycle_lead(self, info: Info, id: Id, reason: str) -> Lead:
+    async def recycle_lead(
+        self,
+        info: Info,
+        id: Id,
+        reason: Annotated[
+            str, strawberry.argument(description="Why the lead is taken back, kept in its history.")
+        ],
+    ) -> Lead:
         model = await lead_service.recycle(
             info.context.hub, principal=info.context.require_principal(), lead_id=id, reason=reason
         )
@@ -188,7 +249,16 @@ class LeadsMutation:
         description="Decline an offered lead; it goes to the next partner at once."
     )
     async def decline_lead(
-        self, info: Info, id: Id, reason: DeclineReason, note: str | None = None
+        self,
+        info: Info,
+        id: Id,
+        reason: Annotated[
+            DeclineReason, strawberry.argument(description="Why the partner declines the offer.")
+        ],
+        note: Annotated[
+            str | None,
+            strawberry.argument(description="More on the reason, in the partner's words."),
+        ] = None,
     ) -> bool:
         await lead_service.decline(
             info.context.hub,
@@ -206,8 +276,14 @@ class LeadsMutation:
         self,
         info: Info,
         id: Id,
-        status: LeadStatus,
-        reason: str | None = None,
+        status: Annotated[
+            LeadStatus,
+            strawberry.argument(description="The next status: CONTACTED, QUALIFIED, WON or LOST."),
+        ],
+        reason: Annotated[
+            str | None,
+            strawberry.argument(description="Why the lead was lost; required with LOST."),
+        ] = None,
         expected_version: ExpectedVersion = None,
     ) -> Lead:
         model = await lead_service.move(
@@ -220,16 +296,32 @@ class LeadsMutation:
         )
         return Lead.from_model(model)
 
-    @strawberry.mutation
-    async def add_lead_note(self, info: Info, id: Id, body: str) -> LeadNote:
+    @strawberry.mutation(
+        description="Add a note to a lead the caller may see; partners' notes "
+        "stay within their organization and the vendor."
+    )
+    async def add_lead_note(
+        self,
+        info: Info,
+        id: Id,
+        body: Annotated[str, strawberry.argument(description="The note's text (plain text).")],
+    ) -> LeadNote:
         note = await activity.add_note(
             info.context.hub, principal=info.context.require_principal(), lead_id=id, body=body
         )
         return LeadNote.from_model(note)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Plan a follow-up on a lead the caller's organization works.")
     async def add_lead_follow_up(
-        self, info: Info, id: Id, title: str, due_at: datetime
+        self,
+        info: Info,
+        id: Id,
+        title: Annotated[
+            str, strawberry.argument(description='What to do, e.g. "Call back about pricing".')
+        ],
+        due_at: Annotated[
+            datetime, strawberry.argument(description="When it is due (RFC 3339; stored in UTC).")
+        ],
     ) -> LeadFollowUp:
         model = await activity.add_follow_up(
             info.context.hub,
@@ -240,7 +332,7 @@ class LeadsMutation:
         )
         return LeadFollowUp.from_model(model)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Mark a follow-up done, now.")
     async def complete_lead_follow_up(self, info: Info, id: Id) -> LeadFollowUp:
         model = await activity.complete_follow_up(
             info.context.hub, principal=info.context.require_principal(), follow_up_id=id
@@ -248,7 +340,14 @@ class LeadsMutation:
         return LeadFollowUp.from_model(model)
 
     @strawberry.mutation(description="Register a deal you found; conflicts are caught at once.")
-    async def register_deal(self, info: Info, input: DealInput) -> DealRegistration:
+    async def register_deal(
+        self,
+        info: Info,
+        input: Annotated[
+            DealInput,
+            strawberry.argument(description="The customer, product line and value of the deal."),
+        ],
+    ) -> DealRegistration:
         value = input.value
         data = to_hub(
             input, deals.DealInput, value_minor=value.amount_minor, currency=value.currency
@@ -258,23 +357,47 @@ class LeadsMutation:
         )
         return DealRegistration.from_model(model)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Approve a PENDING registration (vendor staff): the "
+        "customer is protected for protectionDays."
+    )
     async def approve_deal_registration(self, info: Info, id: Id) -> DealRegistration:
         model = await deals.approve(
             info.context.hub, principal=info.context.require_principal(), deal_id=id
         )
         return DealRegistration.from_model(model)
 
-    @strawberry.mutation
-    async def reject_deal_registration(self, info: Info, id: Id, reason: str) -> DealRegistration:
+    @strawberry.mutation(description="Reject a PENDING registration with a reason (vendor staff).")
+    async def reject_deal_registration(
+        self,
+        info: Info,
+        id: Id,
+        reason: Annotated[
+            str, strawberry.argument(description="Why, shown to the registering partner.")
+        ],
+    ) -> DealRegistration:
         model = await deals.reject(
             info.context.hub, principal=info.context.require_principal(), deal_id=id, reason=reason
         )
         return DealRegistration.from_model(model)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Ask for a longer protection window of an APPROVED "
+        "registration (the registering partner)."
+    )
     async def request_deal_extension(
-        self, info: Info, id: Id, days: int, reason: str
+        self,
+        info: Info,
+        id: Id,
+        days: Annotated[
+            int, strawberry.argument(description="How many more days of protection: 1 to 365.")
+        ],
+        reason: Annotated[
+            str,
+            strawberry.argument(
+                description="Why the deal needs longer, for the vendor's decision."
+            ),
+        ],
     ) -> DealRegistration:
         model = await deals.request_extension(
             info.context.hub,
@@ -285,7 +408,10 @@ class LeadsMutation:
         )
         return DealRegistration.from_model(model)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Grant the requested extension (vendor staff): the "
+        "protection ends that many days later."
+    )
     async def approve_deal_extension(self, info: Info, id: Id) -> DealRegistration:
         model = await deals.approve_extension(
             info.context.hub, principal=info.context.require_principal(), deal_id=id
@@ -295,7 +421,16 @@ class LeadsMutation:
     @strawberry.mutation(
         description="Change routing and deal-registration settings (vendor staff)."
     )
-    async def update_lead_settings(self, info: Info, input: LeadSettingsInput) -> LeadSettings:
+    async def update_lead_settings(
+        self,
+        info: Info,
+        input: Annotated[
+            LeadSettingsInput,
+            strawberry.argument(
+                description="The settings to change; omitted ones stay as they are."
+            ),
+        ],
+    ) -> LeadSettings:
         changes: dict[str, Any] = {
             key: value
             for key, value in vars(input).items()
@@ -318,7 +453,9 @@ class LeadsSubscription:
     @strawberry.subscription(
         description="Live lead and deal events; with `after`, missed events are replayed first."
     )
-    async def lead_events(self, info: Info, after: After = None) -> AsyncGenerator[LeadEvent, None]:
+    async def lead_events(
+        self, info: Info, after: EventsAfter = None
+    ) -> AsyncGenerator[LeadEvent, None]:
         async with subscribe(info, {lead_rules.TOPIC}, after=parse_cursor(after)) as stream:
             async for event in stream:
                 yield LeadEvent.from_event(event)

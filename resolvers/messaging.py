@@ -9,7 +9,7 @@ import strawberry
 from hub.messaging import conversations as conversation_service
 from hub.messaging import messages as message_service
 from hub.messaging import rules
-from schema.arguments import After, First, Id
+from schema.arguments import After, EventsAfter, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
@@ -208,7 +208,7 @@ class MessagingSubscription:
         "`after` replays what was missed (TYPING is never replayed)."
     )
     async def message_events(
-        self, info: Info, conversation_id: strawberry.ID | None = None, after: After = None
+        self, info: Info, conversation_id: strawberry.ID | None = None, after: EventsAfter = None
     ) -> AsyncGenerator[MessageEvent, None]:
         principal, hub = info.context.require_principal(), info.context.hub
         cursor = parse_cursor(after)

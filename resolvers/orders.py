@@ -13,7 +13,7 @@ from hub.orders import rules as order_rules
 from hub.orders import service as order_service
 from hub.orders import settings as order_settings
 from hub.partners import Tier
-from schema.arguments import After, First, Id
+from schema.arguments import After, EventsAfter, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
@@ -297,7 +297,7 @@ class OrdersSubscription:
         description="Live order events (optionally of one order); `after` replays missed ones."
     )
     async def order_events(
-        self, info: Info, after: After = None, order_id: strawberry.ID | None = None
+        self, info: Info, after: EventsAfter = None, order_id: strawberry.ID | None = None
     ) -> AsyncGenerator[OrderEvent, None]:
         principal, hub = info.context.require_principal(), info.context.hub
         if order_id is not None:

@@ -12,7 +12,7 @@ from hub.training import certifications as certification_service
 from hub.training import compliance, rules
 from hub.training import courses as course_service
 from hub.training import enrolments as enrolment_service
-from schema.arguments import After, First, Id
+from schema.arguments import After, EventsAfter, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
@@ -290,7 +290,7 @@ class TrainingSubscription:
         "organization and vendor staff; `after` replays what was missed."
     )
     async def training_events(
-        self, info: Info, after: After = None
+        self, info: Info, after: EventsAfter = None
     ) -> AsyncGenerator[TrainingEvent, None]:
         topics = {certification_service.TOPIC}
         async with subscribe(info, topics, after=parse_cursor(after)) as stream:

@@ -9,7 +9,7 @@ import strawberry
 from hub.roles import require_vendor_staff
 from hub.webhooks import endpoints, resend, rules
 from hub.webhooks.rules import DeliveryStatus
-from schema.arguments import After, First, Id
+from schema.arguments import After, EventsAfter, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.inputs import to_hub
@@ -178,7 +178,7 @@ class WebhooksSubscription:
         description="WEBHOOK_ENDPOINT_DISABLED, for vendor staff; `after` replays what was missed."
     )
     async def webhook_events(
-        self, info: Info, after: After = None
+        self, info: Info, after: EventsAfter = None
     ) -> AsyncGenerator[WebhookEvent, None]:
         require_vendor_staff(info.context.require_principal())
         async with subscribe(info, {rules.TOPIC}, after=parse_cursor(after)) as stream:

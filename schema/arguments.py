@@ -31,3 +31,10 @@ ExpectedVersion = Annotated[
         "changed since; no check when left out."
     ),
 ]
+EventsAfter = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The `cursor` of the last event received: the events after it are replayed "
+        "first, then live ones follow; live events only when left out."
+    ),
+]

@@ -10,6 +10,7 @@ from hub.leads import deals
 from hub.leads.deals import DealStatus
 from schema.campaigns import Campaign, CampaignLoaders, campaign_of
 from schema.context import Info
+from schema.enums import described_enum
 from schema.forecast import ForecastLoaders, Opportunity
 from schema.funds import FundRequest, FundsLoaders, fund_request_of
 from schema.identity import IdentityLoaders
@@ -18,25 +19,51 @@ from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import DealRegistration as DealModel
 
-strawberry.enum(DealStatus, name="DealStatus")
+described_enum(
+    DealStatus,
+    name="DealStatus",
+    description="Where a deal registration is in its review and protection.",
+    values={
+        "PENDING": "Waiting for the vendor's decision.",
+        "APPROVED": "Approved: no other partner gets the customer until expiresAt.",
+        "REJECTED": "Turned down by the vendor (or by the conflict policy REJECT).",
+        "EXPIRED": "The protection window ended.",
+    },
+)
 
 
 @strawberry.type(
     description="A partner's claim on a customer, protected for a window once approved."
 )
 class DealRegistration:
-    id: strawberry.ID
-    customer_company: str
-    country: str
-    product_line: str
-    value: Money
-    expected_close: date | None
-    status: DealStatus
-    decision_reason: str | None
-    decided_at: datetime | None
-    expires_at: datetime | None
-    extension_days_requested: int | None
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The registration's id.")
+    customer_company: str = strawberry.field(
+        description="The end customer's company name, as registered."
+    )
+    country: str = strawberry.field(description="The customer's country, ISO 3166-1 alpha-2.")
+    product_line: str = strawberry.field(description="The product line code the deal is for.")
+    value: Money = strawberry.field(description="The deal's expected value.")
+    expected_close: date | None = strawberry.field(
+        description="When the deal is expected to close (a calendar date)."
+    )
+    status: DealStatus = strawberry.field(
+        description="Where the registration is: pending, approved, rejected or expired."
+    )
+    decision_reason: str | None = strawberry.field(
+        description="Why it was rejected or approved, as the vendor gave it."
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="When it was approved or rejected (RFC 3339, UTC)."
+    )
+    expires_at: datetime | None = strawberry.field(
+        description="When the protection of an approved registration ends (RFC 3339, UTC)."
+    )
+    extension_days_requested: int | None = strawberry.field(
+        description="Days of extension asked for and not yet decided; null when none."
+    )
+    created_at: datetime = strawberry.field(
+        description="When the deal was registered (RFC 3339, UTC)."
+    )
     partner_id: strawberry.Private[str]
     conflict_data: strawberry.Private[dict[str, str] | None]
 
@@ -66,7 +93,7 @@ class DealRegistration:
         principal = info.context.require_principal()
         return ChannelConflict.from_view(deals.conflict_seen_by(principal, self.conflict_data))
 
-    @strawberry.field
+    @strawberry.field(description="The partner that registered the deal, if the caller may see it.")
     async def partner(self, info: Info) -> Partner | None:
         model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
         return Partner.from_model(model) if model else None
@@ -89,14 +116,18 @@ class DealRegistration:
         return await campaign_of(info, source)
 
 
-@strawberry.input
+@strawberry.input(description="A deal a partner found and claims.")
 class DealInput:
-    customer_company: str
-    country: str
-    product_line: str
-    value: MoneyInput
-    expected_close: date | None = None
-    customer_email: str | None = None
+    customer_company: str = strawberry.field(description="The end customer's company name.")
+    country: str = strawberry.field(description="The customer's country, ISO 3166-1 alpha-2.")
+    product_line: str = strawberry.field(description="The product line code the deal is for.")
+    value: MoneyInput = strawberry.field(description="The deal's expected value.")
+    expected_close: date | None = strawberry.field(
+        default=None, description="When the deal is expected to close (a calendar date)."
+    )
+    customer_email: str | None = strawberry.field(
+        default=None, description="The customer contact's email, which conflict checks compare too."
+    )
     partner_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="A distributor registers on behalf of one of its sub-resellers; by default "

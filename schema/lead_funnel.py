@@ -6,14 +6,23 @@ import strawberry
 
 from hub.analytics.funnel import Funnel, FunnelGroup, Step
 from schema.analytics import ReportPeriod
+from schema.enums import described_enum
 
-strawberry.enum(
+described_enum(
     FunnelGroup,
     name="LeadFunnelGroup",
     description="What the lead funnel is grouped by: the lead's source, country or product "
     "line, or the partner that holds it (else the last one offered it), that partner's tier, "
     "or that partner's territory that covers the lead most closely (postal prefix, then "
     "region, then country).",
+    values={
+        "SOURCE": "By the lead's source.",
+        "PARTNER": "By the partner that holds the lead, else the last one offered it.",
+        "TIER": "By that partner's tier.",
+        "COUNTRY": "By the lead's country.",
+        "PRODUCT_LINE": "By the lead's product line.",
+        "TERRITORY": "By that partner's territory that covers the lead most closely.",
+    },
 )
 
 
@@ -24,21 +33,23 @@ class FunnelStep:
         "never offered to a partner. By territory `partner id / territory name`, and (no "
         "territory) for leads none of their partner's territories covers."
     )
-    created: int
+    created: int = strawberry.field(description="Leads created in the period.")
     routed: int = strawberry.field(description="Leads offered to at least one partner.")
     offers: int = strawberry.field(description="Offers made, counting re-offers.")
-    accepted: int
+    accepted: int = strawberry.field(description="Leads a partner accepted.")
     worked: int = strawberry.field(
         description="Accepted leads the partner moved on: CONTACTED, QUALIFIED, WON or LOST now."
     )
-    won: int
-    lost: int
+    won: int = strawberry.field(description="Leads now WON.")
+    lost: int = strawberry.field(description="Leads now LOST.")
     unassignable: int = strawberry.field(description="Leads routing found no partner for.")
     routed_basis_points: int | None = strawberry.field(description="routed / created.")
     accepted_basis_points: int | None = strawberry.field(description="accepted / routed.")
     worked_basis_points: int | None = strawberry.field(description="worked / accepted.")
     won_basis_points: int | None = strawberry.field(description="won / accepted.")
-    median_seconds_to_first_offer: int | None
+    median_seconds_to_first_offer: int | None = strawberry.field(
+        description="Median seconds from a lead's creation to its first offer; null without offers."
+    )
     median_seconds_to_accept: int | None = strawberry.field(
         description="From the accepted offer to its acceptance."
     )
@@ -72,24 +83,36 @@ class GapReason:
     reason: str = strawberry.field(
         description="An exclusion reason routing gave, or NO_PARTNER_COVERS_IT."
     )
-    leads: int
+    leads: int = strawberry.field(
+        description="How many unassignable leads routing gave this reason for."
+    )
 
 
 @strawberry.type(description="A coverage gap: unassignable leads of a country and product line.")
 class CoverageGap:
-    country: str
-    product_line: str
-    leads: int
-    reasons: list[GapReason]
+    country: str = strawberry.field(description="The leads' country, ISO 3166-1 alpha-2.")
+    product_line: str = strawberry.field(description="The leads' product line code.")
+    leads: int = strawberry.field(
+        description="How many of the period's leads of this country and line are unassignable."
+    )
+    reasons: list[GapReason] = strawberry.field(
+        description="Why routing found no partner, most frequent first."
+    )
 
 
 @strawberry.type(description="The lead funnel of the leads created in a period.")
 class LeadFunnel:
-    period: ReportPeriod
-    group_by: FunnelGroup
-    total: FunnelStep
+    period: ReportPeriod = strawberry.field(
+        description="The period whose created leads are counted."
+    )
+    group_by: FunnelGroup = strawberry.field(description="What the groups are.")
+    total: FunnelStep = strawberry.field(
+        description="Every lead of the period, all groups together."
+    )
     groups: list[FunnelStep] = strawberry.field(description="Most leads first (ties by key).")
-    gaps: list[CoverageGap]
+    gaps: list[CoverageGap] = strawberry.field(
+        description="Country and product line pairs with unassignable leads, most leads first."
+    )
 
     @classmethod
     def of(cls, funnel: Funnel) -> LeadFunnel:

@@ -20,6 +20,7 @@ from hub.partners import Tier
 from hub.routing import Exclusion, Step, Strategy
 from hub.routing.model import NEUTRAL
 from schema.context import Info
+from schema.enums import described_enum
 from schema.events import shared
 from schema.identity import IdentityLoaders, User
 from schema.loading import LoaderSet, at_once, loader
@@ -36,22 +37,110 @@ if TYPE_CHECKING:
     from schema.forecast import Opportunity
     from schema.funds import FundRequest
 
-strawberry.enum(LeadStatus, name="LeadStatus")
-strawberry.enum(LeadSource, name="LeadSource")
-strawberry.enum(DeclineReason, name="DeclineReason")
-strawberry.enum(Outcome, name="OfferOutcome")
-strawberry.enum(Strategy, name="RoutingStrategy")
-strawberry.enum(Step, name="RoutingStep")
-strawberry.enum(Exclusion, name="ExclusionReason")
+described_enum(
+    LeadStatus,
+    name="LeadStatus",
+    description="A lead's routing and pipeline status.",
+    values={
+        "NEW": "Created, not yet routed.",
+        "OFFERED": "Offered to a partner, waiting for acceptance until offerExpiresAt.",
+        "ACCEPTED": "Accepted by the partner, not yet contacted.",
+        "CONTACTED": "The partner has contacted the customer.",
+        "QUALIFIED": "The partner has qualified the opportunity.",
+        "WON": "Closed as won.",
+        "LOST": "Closed as lost, with a reason.",
+        "RECYCLED": "Taken back by the vendor, to route again.",
+        "UNASSIGNABLE": "Routing found no partner that qualifies.",
+    },
+)
+described_enum(
+    LeadSource,
+    name="LeadSource",
+    description="Where a lead came from.",
+    values={
+        "VENDOR": "Entered or imported by the vendor (its CRM).",
+        "CAMPAIGN": "A response to a marketing campaign.",
+        "WEB": "A web form of the vendor.",
+        "PARTNER": "Found by a partner.",
+    },
+)
+described_enum(
+    DeclineReason,
+    name="DeclineReason",
+    description="Why a partner declines a lead.",
+    values={
+        "NOT_MY_TERRITORY": "The customer is outside the partner's area.",
+        "NO_CAPACITY": "The partner cannot take more leads now.",
+        "NOT_QUALIFIED": "The lead is not a real opportunity.",
+        "EXISTING_CUSTOMER_CONFLICT": "Another party already works the customer.",
+        "OTHER": "Another reason, given in the note.",
+    },
+)
+described_enum(
+    Outcome,
+    name="OfferOutcome",
+    description="How an offer of a lead ended.",
+    values={
+        "OFFERED": "Still open.",
+        "ACCEPTED": "The partner accepted the lead.",
+        "DECLINED": "The partner declined it.",
+        "EXPIRED": "The acceptance deadline passed; the lead was routed on.",
+        "WITHDRAWN": "The vendor took the lead back or gave it to another partner.",
+    },
+)
+described_enum(
+    Strategy,
+    name="RoutingStrategy",
+    description="How routing picks among qualifying partners.",
+    values={
+        "BEST_SCORE": "The partner with the highest score.",
+        "WEIGHTED": "A random partner, weighted by score.",
+        "ROUND_ROBIN": "Among the best tier present, the partner offered a lead longest ago.",
+    },
+)
+described_enum(
+    Step,
+    name="RoutingStep",
+    description="Where routing looked for partners, in this order.",
+    values={
+        "CONFLICT": "The partner that already owns the customer (a lead or approved registration).",
+        "TERRITORY": "Partners whose territory covers the lead.",
+        "RADIUS": "Partners within radiusKm of the lead.",
+        "COUNTRY": "Partners in the lead's country.",
+    },
+)
+described_enum(
+    Exclusion,
+    name="ExclusionReason",
+    description="Why routing left a partner out.",
+    values={
+        "NOT_ACTIVE": "The partner is not ACTIVE.",
+        "NO_SPECIALIZATION": "The partner is not specialised in the lead's product line.",
+        "AT_CAPACITY": "The partner holds as many open leads as its leadCapacity.",
+        "DECLINED_BEFORE": "The partner declined this lead before.",
+        "EXPIRED_BEFORE": "The partner let an offer of this lead expire before.",
+        "MISSING_CERTIFICATION": "No user of the partner holds the certification the product "
+        "line requires.",
+    },
+)
 
 
-@strawberry.type
+@strawberry.type(
+    description="The parts of a routing score, each 0 to 1 (0.5 when "
+    "unknown); as weights, their relative weight."
+)
 class ScoreComponents:
-    tier: float
-    acceptance: float
-    speed: float
-    win: float
-    distance: float
+    tier: float = strawberry.field(
+        description="The partner's tier: 0.25 REGISTERED up to 1 PLATINUM."
+    )
+    acceptance: float = strawberry.field(description="The share of offers the partner accepted.")
+    speed: float = strawberry.field(
+        description="How fast the partner accepts: 1 / (1 + median hours to accept / 24)."
+    )
+    win: float = strawberry.field(
+        description="The share of the partner's closed opportunities won."
+    )
+    distance: float = strawberry.field(description="Closeness to the lead: 1 / (1 + km / 50).")
     performance: float = strawberry.field(
         description="The recent results of the leads routed to the partner: half the win rate "
         "of their opportunities closed in the last 90 days, half their won revenue (reporting "
@@ -62,19 +151,25 @@ class ScoreComponents:
 
 @strawberry.type(description="A partner considered for the lead, with its score.")
 class RoutingCandidate:
-    partner_id: strawberry.ID
-    name: str
-    tier: str
-    score: float
-    distance_km: float | None
-    components: ScoreComponents
+    partner_id: strawberry.ID = strawberry.field(description="The candidate partner's id.")
+    name: str = strawberry.field(description="The candidate's display name when routing decided.")
+    tier: str = strawberry.field(description="The candidate's tier when routing decided.")
+    score: float = strawberry.field(description="The weighted score, 0 to 1.")
+    distance_km: float | None = strawberry.field(
+        description="Distance from the lead in kilometres; null without coordinates."
+    )
+    components: ScoreComponents = strawberry.field(
+        description="The score's parts before weighting."
+    )
 
 
 @strawberry.type(description="A partner considered and excluded, with the reason.")
 class RoutingExclusion:
-    partner_id: strawberry.ID
-    name: str
-    reason: Exclusion
+    partner_id: strawberry.ID = strawberry.field(description="The excluded partner's id.")
+    name: str = strawberry.field(
+        description="The excluded partner's display name when routing decided."
+    )
+    reason: Exclusion = strawberry.field(description="Why it was left out.")
 
 
 @strawberry.type(
@@ -84,7 +179,9 @@ class RoutingExclusion:
     )
 )
 class ChannelConflict:
-    message: str
+    message: str = strawberry.field(
+        description="What the conflict is, in words fit for the caller."
+    )
     partner_id: strawberry.ID | None = strawberry.field(
         description="The partner that owns the customer; vendor-side accounts only."
     )
@@ -109,17 +206,31 @@ class ChannelConflict:
 
 @strawberry.type(description="Why the lead went where it went.")
 class RoutingDecision:
-    decided_at: datetime
-    strategy: Strategy
-    step: Step | None
-    steps_tried: list[Step]
-    chosen_partner_id: strawberry.ID | None
-    note: str | None
-    conflict: ChannelConflict | None
+    decided_at: datetime = strawberry.field(description="When routing decided (RFC 3339, UTC).")
+    strategy: Strategy = strawberry.field(
+        description="The strategy that picked among the candidates."
+    )
+    step: Step | None = strawberry.field(
+        description="The step that found the candidates; null when none did."
+    )
+    steps_tried: list[Step] = strawberry.field(
+        description="The steps tried, in order, until one found candidates."
+    )
+    chosen_partner_id: strawberry.ID | None = strawberry.field(
+        description="The partner offered the lead; null when unassignable."
+    )
+    note: str | None = strawberry.field(
+        description="A remark on the decision, e.g. why no partner was found."
+    )
+    conflict: ChannelConflict | None = strawberry.field(
+        description="The partner that already owns the customer, when the CONFLICT step decided."
+    )
     candidates: list[RoutingCandidate] = strawberry.field(
         description="The best ten qualifying partners with their scores (and the chosen one)."
     )
-    excluded: list[RoutingExclusion]
+    excluded: list[RoutingExclusion] = strawberry.field(
+        description="Partners left out, each with the reason."
+    )
     unlisted_candidates: int = strawberry.field(
         description="Qualifying (or not yet checked) partners below the listed candidates: "
         "scored lower, or, with BEST_SCORE, never scored because they could not rank higher."
@@ -160,11 +271,18 @@ class RoutingDecision:
 
 @strawberry.type(description="One offer of the lead to a partner and how it ended.")
 class LeadAssignment:
-    rule: str
-    offered_at: datetime
-    outcome: Outcome
-    outcome_at: datetime | None
-    reason: str | None
+    rule: str = strawberry.field(
+        description="What made the offer: STEP:STRATEGY (e.g. TERRITORY:BEST_SCORE), "
+        "CONFLICT_OWNER or MANUAL."
+    )
+    offered_at: datetime = strawberry.field(description="When the offer was made (RFC 3339, UTC).")
+    outcome: Outcome = strawberry.field(
+        description="How the offer ended, or OFFERED while it stands."
+    )
+    outcome_at: datetime | None = strawberry.field(
+        description="When the offer ended (RFC 3339, UTC)."
+    )
+    reason: str | None = strawberry.field(description="Why it was declined or withdrawn, as given.")
     partner_id: strawberry.Private[str]
 
     @classmethod
@@ -178,17 +296,19 @@ class LeadAssignment:
             partner_id=model.partner_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The partner offered the lead, if the caller may see it.")
     async def partner(self, info: Info) -> Partner | None:
         model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
         return Partner.from_model(model) if model else None
 
 
-@strawberry.type
+@strawberry.type(description="A note on a lead.")
 class LeadNote:
-    id: strawberry.ID
-    body: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The note's id.")
+    body: str = strawberry.field(description="The note's text (plain text).")
+    created_at: datetime = strawberry.field(
+        description="When the note was written (RFC 3339, UTC)."
+    )
     author_id: strawberry.Private[str | None]
 
     @classmethod
@@ -200,7 +320,7 @@ class LeadNote:
             author_id=model.author_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who wrote it; null when unknown or not visible.")
     async def author(self, info: Info) -> User | None:
         if self.author_id is None:
             return None
@@ -210,11 +330,13 @@ class LeadNote:
 
 @strawberry.type(description="A follow-up to do on a lead.")
 class LeadFollowUp:
-    id: strawberry.ID
-    title: str
-    due_at: datetime
-    done_at: datetime | None
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The follow-up's id.")
+    title: str = strawberry.field(description="What to do.")
+    due_at: datetime = strawberry.field(description="When it is due (RFC 3339, UTC).")
+    done_at: datetime | None = strawberry.field(
+        description="When it was done (RFC 3339, UTC); null while open."
+    )
+    created_at: datetime = strawberry.field(description="When it was planned (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: LeadActivityModel) -> LeadFollowUp:
@@ -229,27 +351,58 @@ class LeadFollowUp:
 
 @strawberry.type(description="A sales opportunity handed to, or found by, a partner.")
 class Lead:
-    id: strawberry.ID
-    customer_company: str
-    contact_name: str | None
-    email: str | None
-    phone: str | None
-    country: str
-    region: str | None
-    postal_code: str | None
-    latitude: float | None
-    longitude: float | None
-    product_line: str
-    estimated_value: Money
-    expected_close: date | None
-    source: LeadSource
-    status: LeadStatus
-    lost_reason: str | None
-    offered_at: datetime | None
-    offer_expires_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    id: strawberry.ID = strawberry.field(description="The lead's id.")
+    customer_company: str = strawberry.field(description="The end customer's company name.")
+    contact_name: str | None = strawberry.field(description="The customer contact's name.")
+    email: str | None = strawberry.field(description="The customer contact's email address.")
+    phone: str | None = strawberry.field(
+        description="The customer contact's phone number, as given."
+    )
+    country: str = strawberry.field(description="The customer's country, ISO 3166-1 alpha-2.")
+    region: str | None = strawberry.field(
+        description="The customer's region, ISO 3166-2 code such as US-CA."
+    )
+    postal_code: str | None = strawberry.field(
+        description="The customer's postal code, which territories match by prefix."
+    )
+    latitude: float | None = strawberry.field(
+        description="Latitude of the customer in decimal degrees (WGS 84), for distance routing."
+    )
+    longitude: float | None = strawberry.field(
+        description="Longitude of the customer in decimal degrees (WGS 84), for distance routing."
+    )
+    product_line: str = strawberry.field(
+        description="The product line code the customer is interested in."
+    )
+    estimated_value: Money = strawberry.field(
+        description="The estimated deal value; an amount of 0 when not given."
+    )
+    expected_close: date | None = strawberry.field(
+        description="When the deal is expected to close (a calendar date)."
+    )
+    source: LeadSource = strawberry.field(description="Where the lead came from.")
+    status: LeadStatus = strawberry.field(
+        description="Where the lead is in routing and the sales pipeline."
+    )
+    lost_reason: str | None = strawberry.field(
+        description="Why the lead was lost, as the partner gave it."
+    )
+    offered_at: datetime | None = strawberry.field(
+        description="When the current offer was made (RFC 3339, UTC); null unless OFFERED."
+    )
+    offer_expires_at: datetime | None = strawberry.field(
+        description="When the current offer expires and the lead is routed on (RFC 3339, UTC)."
+    )
+    created_at: datetime = strawberry.field(
+        description="When the lead was created (RFC 3339, UTC)."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the lead last changed (RFC 3339, UTC)."
+    )
+    version: int = strawberry.field(
+        description="Incremented on every change; pass it as expectedVersion to "
+        "catch concurrent edits."
+    )
     partner_id: strawberry.Private[str | None]
     routing_data: strawberry.Private[dict[str, Any] | None]
     external_id_data: strawberry.Private[str | None]
@@ -357,21 +510,43 @@ class Lead:
         return await campaign_of(info, source)
 
 
-@strawberry.input
+@strawberry.input(description="A new lead.")
 class LeadInput:
-    customer_company: str
-    country: str
-    product_line: str
-    contact_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    estimated_value: MoneyInput | None = None
-    expected_close: date | None = None
-    source: LeadSource = LeadSource.VENDOR
+    customer_company: str = strawberry.field(description="The end customer's company name.")
+    country: str = strawberry.field(description="The customer's country, ISO 3166-1 alpha-2.")
+    product_line: str = strawberry.field(
+        description="The product line code the customer is interested in."
+    )
+    contact_name: str | None = strawberry.field(
+        default=None, description="The customer contact's name."
+    )
+    email: str | None = strawberry.field(
+        default=None, description="The customer contact's email address."
+    )
+    phone: str | None = strawberry.field(
+        default=None, description="The customer contact's phone number."
+    )
+    region: str | None = strawberry.field(
+        default=None, description="The customer's region, ISO 3166-2 code such as US-CA."
+    )
+    postal_code: str | None = strawberry.field(
+        default=None, description="The customer's postal code, which territories match by prefix."
+    )
+    latitude: float | None = strawberry.field(
+        default=None, description="Latitude of the customer in decimal degrees (WGS 84)."
+    )
+    longitude: float | None = strawberry.field(
+        default=None, description="Longitude of the customer in decimal degrees (WGS 84)."
+    )
+    estimated_value: MoneyInput | None = strawberry.field(
+        default=None, description="The estimated deal value."
+    )
+    expected_close: date | None = strawberry.field(
+        default=None, description="When the deal is expected to close (a calendar date)."
+    )
+    source: LeadSource = strawberry.field(
+        default=LeadSource.VENDOR, description="Where the lead came from."
+    )
     fund_request_id: strawberry.ID | None = strawberry.field(
         default=None, description="The funded activity (an APPROVED fund request) it came from."
     )
@@ -385,24 +560,51 @@ class LeadInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which leads to list; the conditions given must all hold.")
 class LeadFilter:
-    statuses: list[LeadStatus] | None = None
-    partner_id: strawberry.ID | None = None
-    product_line: str | None = None
-    country: str | None = None
-    search: str | None = None
+    statuses: list[LeadStatus] | None = strawberry.field(
+        default=None, description="Only leads with one of these statuses."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only leads offered to or owned by this partner."
+    )
+    product_line: str | None = strawberry.field(
+        default=None, description="Only leads of this product line (its code)."
+    )
+    country: str | None = strawberry.field(
+        default=None, description="Only leads in this country, ISO 3166-1 alpha-2."
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="Only leads whose customer company contains this text, in any case.",
+    )
 
 
 @strawberry.type(description="How leads are routed and deals protected.")
 class LeadSettings:
-    strategy: Strategy
-    weights: ScoreComponents
-    radius_km: float
-    acceptance_hours: int
-    protection_days: int
-    auto_approve_tiers: list[Tier]
-    conflict_policy: str
+    strategy: Strategy = strawberry.field(
+        description="How routing picks among qualifying partners."
+    )
+    weights: ScoreComponents = strawberry.field(
+        description="The relative weight of each score component."
+    )
+    radius_km: float = strawberry.field(
+        description="How far from the lead the RADIUS step looks, in kilometres."
+    )
+    acceptance_hours: int = strawberry.field(
+        description="Hours a partner has to accept an offer before the lead moves on."
+    )
+    protection_days: int = strawberry.field(
+        description="Days an approved deal registration protects its customer."
+    )
+    auto_approve_tiers: list[Tier] = strawberry.field(
+        description="Tiers whose deal registrations are approved without review "
+        "when free of conflict."
+    )
+    conflict_policy: str = strawberry.field(
+        description="What a conflicting deal registration gets: REJECT at once, "
+        "or REVIEW by vendor staff."
+    )
     required_certifications: list[str] = strawberry.field(
         description="Product lines for which a partner needs a user with a valid certification "
         "to be offered leads of that line."
@@ -424,11 +626,15 @@ class LeadSettings:
 
 @strawberry.input(description="The relative weights of the score components, all replaced.")
 class WeightsInput:
-    tier: float
-    acceptance: float
-    speed: float
-    win: float
-    distance: float
+    tier: float = strawberry.field(description="Weight of the partner's tier.")
+    acceptance: float = strawberry.field(
+        description="Weight of the share of offers the partner accepted."
+    )
+    speed: float = strawberry.field(description="Weight of how fast the partner accepts.")
+    win: float = strawberry.field(
+        description="Weight of the share of closed opportunities the partner won."
+    )
+    distance: float = strawberry.field(description="Weight of closeness to the lead.")
     performance: float = strawberry.field(
         default=0.0, description="Recent win rate and won revenue of routed leads; 0 when omitted."
     )
@@ -436,14 +642,37 @@ class WeightsInput:
 
 @strawberry.input(description="Settings to change; omitted ones stay as they are.")
 class LeadSettingsInput:
-    strategy: Strategy | None = strawberry.UNSET
-    weights: WeightsInput | None = strawberry.UNSET
-    radius_km: float | None = strawberry.UNSET
-    acceptance_hours: int | None = strawberry.UNSET
-    protection_days: int | None = strawberry.UNSET
-    auto_approve_tiers: list[Tier] | None = strawberry.UNSET
-    conflict_policy: str | None = strawberry.UNSET
-    required_certifications: list[str] | None = strawberry.UNSET
+    strategy: Strategy | None = strawberry.field(
+        default=strawberry.UNSET, description="How routing picks among qualifying partners."
+    )
+    weights: WeightsInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The relative weight of each score component, all replaced.",
+    )
+    radius_km: float | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="How far from the lead the RADIUS step looks, in kilometres.",
+    )
+    acceptance_hours: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Hours a partner has to accept an offer before the lead moves on.",
+    )
+    protection_days: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Days an approved deal registration protects its customer.",
+    )
+    auto_approve_tiers: list[Tier] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Tiers whose conflict-free deal registrations are approved without review.",
+    )
+    conflict_policy: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="REJECT conflicting deal registrations at once, or REVIEW them.",
+    )
+    required_certifications: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Product lines whose leads need a partner user with a valid certification.",
+    )
 
 
 class LeadLoaders(LoaderSet):
@@ -467,16 +696,44 @@ class LeadLoaders(LoaderSet):
     )
 
 
-strawberry.enum(LeadEventType, name="LeadEventType")
+described_enum(
+    LeadEventType,
+    name="LeadEventType",
+    description="What happened to a lead, deal registration or opportunity.",
+    values={
+        "LEAD_OFFERED": "The lead was offered to a partner.",
+        "LEAD_ACCEPTED": "The partner accepted the lead.",
+        "LEAD_DECLINED": "The partner declined the lead.",
+        "LEAD_EXPIRED": "The offer expired unaccepted.",
+        "LEAD_REASSIGNED": "The lead was offered to another partner.",
+        "LEAD_STATUS_CHANGED": "The lead moved along the pipeline.",
+        "LEAD_NOTE_ADDED": "A note was added.",
+        "LEAD_UPDATED": "Its fields changed (an upsert by an integration).",
+        "DEAL_REGISTERED": "A deal was registered.",
+        "DEAL_APPROVED": "A deal registration was approved.",
+        "DEAL_REJECTED": "A deal registration was rejected.",
+        "DEAL_EXPIRED": "A deal registration's protection ended.",
+        "OPPORTUNITY_OPENED": "An opportunity was opened for an accepted lead or approved deal.",
+        "OPPORTUNITY_STAGE_CHANGED": "An opportunity moved to another stage.",
+        "OPPORTUNITY_UPDATED": "An opportunity's amount, close date or commit changed.",
+        "OPPORTUNITY_CLOSED": "An opportunity was won or lost.",
+    },
+)
 
 
 @strawberry.type(description="A change to a lead or deal registration the subscriber may see.")
 class LeadEvent:
-    cursor: str
-    type: LeadEventType
-    occurred_at: datetime
-    lead_id: strawberry.ID | None
-    deal_id: strawberry.ID | None
+    cursor: str = strawberry.field(
+        description="The event's position; pass it as `after` to resume after it."
+    )
+    type: LeadEventType = strawberry.field(description="What happened.")
+    occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
+    lead_id: strawberry.ID | None = strawberry.field(
+        description="The lead, for LEAD_* and lead-born OPPORTUNITY_* events."
+    )
+    deal_id: strawberry.ID | None = strawberry.field(
+        description="The deal registration, for DEAL_* events."
+    )
     opportunity_id: strawberry.ID | None = strawberry.field(
         description="The opportunity, for OPPORTUNITY_* events."
     )
