@@ -96,6 +96,10 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     log_format: str = "text"
     log_requests: bool = True
+    # automatic (APQ), allow-list (only imported manifests' documents run) or off.
+    persisted_queries: str = "automatic"
+    persisted_query_max_bytes: int = 20_000
+    persisted_queries_per_client: int = 200
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -150,6 +154,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "LOG_FORMAT", "json" if environment == "production" else "text", ("text", "json")
         ),
         log_requests=source.boolean("LOG_REQUESTS", True),
+        persisted_queries=source.choice(
+            "PERSISTED_QUERIES", "automatic", ("automatic", "allow-list", "off")
+        ),
+        persisted_query_max_bytes=source.integer(
+            "PERSISTED_QUERY_MAX_BYTES", 20_000, minimum=100, maximum=1_048_576
+        ),
+        persisted_queries_per_client=source.integer("PERSISTED_QUERIES_PER_CLIENT", 200, minimum=0),
     )
 
 

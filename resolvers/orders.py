@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -47,7 +47,12 @@ class OrdersQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: ProductFilter | None = None,
+        filter: Annotated[
+            ProductFilter | None,
+            strawberry.argument(
+                description="Which products to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Product]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or ProductFilter()
@@ -59,8 +64,17 @@ class OrdersQuery:
         )
         return Connection[Product].of(result, Product.from_model)
 
-    @strawberry.field
-    async def product(self, info: Info, sku: str) -> Product:
+    @strawberry.field(description="One product of the catalog, by its SKU.")
+    async def product(
+        self,
+        info: Info,
+        sku: Annotated[
+            str,
+            strawberry.argument(
+                description="The product's stock-keeping unit, as the vendor's ERP names it."
+            ),
+        ],
+    ) -> Product:
         model = await catalog.get(
             info.context.hub, principal=info.context.require_principal(), sku=sku
         )
@@ -68,7 +82,19 @@ class OrdersQuery:
 
     @strawberry.field(description="Units promisable now and the earliest date for the rest.")
     async def availability(
-        self, info: Info, sku: str, quantity: int, warehouse: str | None = None
+        self,
+        info: Info,
+        sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+        quantity: Annotated[
+            int, strawberry.argument(description="How many units the caller wants.")
+        ],
+        warehouse: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The code of one warehouse to promise from; all warehouses "
+                "when left out."
+            ),
+        ] = None,
     ) -> Availability:
         result = await stock.availability(
             info.context.hub,
@@ -85,7 +111,12 @@ class OrdersQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: OrderFilter | None = None,
+        filter: Annotated[
+            OrderFilter | None,
+            strawberry.argument(
+                description="Which orders to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Order]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or OrderFilter()
@@ -100,7 +131,7 @@ class OrdersQuery:
             await prefetch(loader, (order.id for order in result.items))
         return Connection[Order].of(result, Order.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One order the caller may see.")
     async def order(self, info: Info, id: Id) -> Order:
         model = await order_service.get(
             info.context.hub, principal=info.context.require_principal(), order_id=id
@@ -110,7 +141,9 @@ class OrdersQuery:
     @strawberry.field(
         description="Units on hand and reserved per warehouse (vendor staff and integrations)."
     )
-    async def stock_levels(self, info: Info, sku: str) -> list[StockLevel]:
+    async def stock_levels(
+        self, info: Info, sku: Annotated[str, strawberry.argument(description="The product's SKU.")]
+    ) -> list[StockLevel]:
         found = await stock.levels(
             info.context.hub, principal=info.context.require_principal(), sku=sku
         )
@@ -121,7 +154,11 @@ class OrdersQuery:
         "shipments, restocked returns and counts (vendor staff and integrations)."
     )
     async def stock_movements(
-        self, info: Info, sku: str, first: First = None, after: After = None
+        self,
+        info: Info,
+        sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+        first: First = None,
+        after: After = None,
     ) -> Connection[StockMovement]:
         hub = info.context.hub
         result = await stock.movements(
@@ -145,7 +182,16 @@ class OrdersMutation:
     @strawberry.mutation(
         description="Place an order for your organization; prices come from your tier."
     )
-    async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
+    async def place_order(
+        self,
+        info: Info,
+        input: Annotated[
+            PlaceOrderInput,
+            strawberry.argument(
+                description="The lines, end customer, currency and shipping address of the order."
+            ),
+        ],
+    ) -> Order:
         data = to_hub(input, order_service.OrderInput)
         model = await order_service.place(
             info.context.hub, principal=info.context.require_principal(), data=data
@@ -155,7 +201,17 @@ class OrdersMutation:
     @strawberry.mutation(
         description="Move an order along; pass the version you last saw as expectedVersion."
     )
-    async def update_order_status(self, info: Info, id: Id, input: OrderStatusInput) -> Order:
+    async def update_order_status(
+        self,
+        info: Info,
+        id: Id,
+        input: Annotated[
+            OrderStatusInput,
+            strawberry.argument(
+                description="The next status, the version last read and what the status needs."
+            ),
+        ],
+    ) -> Order:
         model = await order_service.change_status(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -168,7 +224,15 @@ class OrdersMutation:
         description="Apply many status updates (the vendor's ERP); each succeeds or fails alone."
     )
     async def update_order_statuses(
-        self, info: Info, updates: list[OrderStatusUpdate]
+        self,
+        info: Info,
+        updates: Annotated[
+            list[OrderStatusUpdate],
+            strawberry.argument(
+                description="The updates, each applied on its own; one failing does not "
+                "stop the others."
+            ),
+        ],
     ) -> list[OrderStatusResult]:
         results = await order_service.change_many(
             info.context.hub,
@@ -187,7 +251,13 @@ class OrdersMutation:
         ]
 
     @strawberry.mutation(description="Add a product to the catalog (vendor staff).")
-    async def create_product(self, info: Info, input: ProductInput) -> Product:
+    async def create_product(
+        self,
+        info: Info,
+        input: Annotated[
+            ProductInput, strawberry.argument(description="The new product with its list prices.")
+        ],
+    ) -> Product:
         data = to_hub(input, catalog.ProductInput, prices=_prices(input.list_prices))
         model = await catalog.create(
             info.context.hub, principal=info.context.require_principal(), data=data
@@ -197,7 +267,15 @@ class OrdersMutation:
     @strawberry.mutation(
         description="Change a product (vendor staff); listPrices replace the current ones."
     )
-    async def update_product(self, info: Info, sku: str, input: ProductUpdateInput) -> Product:
+    async def update_product(
+        self,
+        info: Info,
+        sku: Annotated[str, strawberry.argument(description="The SKU of the product to change.")],
+        input: Annotated[
+            ProductUpdateInput,
+            strawberry.argument(description="The fields to change; omitted ones stay as they are."),
+        ],
+    ) -> Product:
         changes: dict[str, Any] = {
             key: value for key, value in vars(input).items() if value is not strawberry.UNSET
         }
@@ -212,7 +290,23 @@ class OrdersMutation:
         description="Set a tier discount in basis points, for all products or one SKU."
     )
     async def set_tier_discount(
-        self, info: Info, tier: Tier, basis_points: int, sku: str | None = None
+        self,
+        info: Info,
+        tier: Annotated[
+            Tier, strawberry.argument(description="The tier whose partners get the discount.")
+        ],
+        basis_points: Annotated[
+            int,
+            strawberry.argument(
+                description="The discount off list price in basis points: 0 to 10000 (100 = 1%)."
+            ),
+        ],
+        sku: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The one product it applies to; every product when left out."
+            ),
+        ] = None,
     ) -> bool:
         await catalog.set_tier_discount(
             info.context.hub,
@@ -224,7 +318,18 @@ class OrdersMutation:
         return True
 
     @strawberry.mutation(description="Add a warehouse (vendor staff).")
-    async def create_warehouse(self, info: Info, code: str, name: str, country: str) -> Warehouse:
+    async def create_warehouse(
+        self,
+        info: Info,
+        code: Annotated[
+            str,
+            strawberry.argument(description='A short code to name the warehouse by, e.g. "FRA1".'),
+        ],
+        name: Annotated[str, strawberry.argument(description="The warehouse's name.")],
+        country: Annotated[
+            str, strawberry.argument(description="The warehouse's country, ISO 3166-1 alpha-2.")
+        ],
+    ) -> Warehouse:
         model = await stock.create_warehouse(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -239,7 +344,19 @@ class OrdersMutation:
     @strawberry.mutation(
         description="Record units on hand of a product in a warehouse (vendor staff)."
     )
-    async def set_stock(self, info: Info, sku: str, warehouse: str, on_hand: int) -> bool:
+    async def set_stock(
+        self,
+        info: Info,
+        sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+        warehouse: Annotated[str, strawberry.argument(description="The warehouse's code.")],
+        on_hand: Annotated[
+            int,
+            strawberry.argument(
+                description="The units counted on hand; the difference is recorded as a "
+                "COUNTED movement."
+            ),
+        ],
+    ) -> bool:
         await stock.set_stock(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -254,7 +371,15 @@ class OrdersMutation:
         "they were shipped from (vendor staff)."
     )
     async def update_order_settings(
-        self, info: Info, returns_warehouse: str | None
+        self,
+        info: Info,
+        returns_warehouse: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The code of the warehouse returns go to; null sends them "
+                "back where they shipped from."
+            ),
+        ],
     ) -> OrderSettings:
         policy = await order_settings.update_policy(
             info.context.hub,
@@ -267,7 +392,20 @@ class OrdersMutation:
         description="Announce units expected in a warehouse on a date (vendor staff)."
     )
     async def add_inbound_receipt(
-        self, info: Info, sku: str, warehouse: str, quantity: int, expected_on: date
+        self,
+        info: Info,
+        sku: Annotated[str, strawberry.argument(description="The product's SKU.")],
+        warehouse: Annotated[
+            str, strawberry.argument(description="The code of the warehouse the units arrive at.")
+        ],
+        quantity: Annotated[int, strawberry.argument(description="How many units are expected.")],
+        expected_on: Annotated[
+            date,
+            strawberry.argument(
+                description="The day they are expected (a calendar date); availability "
+                "promises them from then."
+            ),
+        ],
     ) -> bool:
         await stock.add_inbound(
             info.context.hub,
@@ -297,7 +435,16 @@ class OrdersSubscription:
         description="Live order events (optionally of one order); `after` replays missed ones."
     )
     async def order_events(
-        self, info: Info, after: EventsAfter = None, order_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        after: EventsAfter = None,
+        order_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only the events of this order; all orders the caller may "
+                "see when left out."
+            ),
+        ] = None,
     ) -> AsyncGenerator[OrderEvent, None]:
         principal, hub = info.context.require_principal(), info.context.hub
         if order_id is not None:

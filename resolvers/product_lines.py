@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub import product_lines
@@ -27,7 +29,12 @@ class ProductLinesQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: ProductLineFilter | None = None,
+        filter: Annotated[
+            ProductLineFilter | None,
+            strawberry.argument(
+                description="Which product lines to list; active ones when left out."
+            ),
+        ] = None,
     ) -> Connection[ProductLine]:
         info.context.require_principal()
         hub = info.context.hub
@@ -41,7 +48,13 @@ class ProductLinesQuery:
         return Connection[ProductLine].of(page, ProductLine.from_model)
 
     @strawberry.field(description="One product line by code, retired or not.")
-    async def product_line(self, info: Info, code: str) -> ProductLine:
+    async def product_line(
+        self,
+        info: Info,
+        code: Annotated[
+            str, strawberry.argument(description="The product line's code, e.g. NETWORK_SECURITY.")
+        ],
+    ) -> ProductLine:
         info.context.require_principal()
         return ProductLine.from_model(await product_lines.get(info.context.hub, code))
 
@@ -49,7 +62,13 @@ class ProductLinesQuery:
 @strawberry.type
 class ProductLinesMutation:
     @strawberry.mutation(description="Add a product line to the vendor's list (vendor staff).")
-    async def create_product_line(self, info: Info, input: ProductLineInput) -> ProductLine:
+    async def create_product_line(
+        self,
+        info: Info,
+        input: Annotated[
+            ProductLineInput, strawberry.argument(description="The new product line.")
+        ],
+    ) -> ProductLine:
         model = await product_lines.create(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -64,7 +83,15 @@ class ProductLinesMutation:
         )
     )
     async def update_product_line(
-        self, info: Info, code: str, input: ProductLineUpdateInput
+        self,
+        info: Info,
+        code: Annotated[
+            str, strawberry.argument(description="The code of the product line to change.")
+        ],
+        input: Annotated[
+            ProductLineUpdateInput,
+            strawberry.argument(description="The fields to change; omitted ones stay as they are."),
+        ],
     ) -> ProductLine:
         given = {key for key, value in vars(input).items() if value is not strawberry.UNSET}
         changes = product_lines.ProductLineChanges(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -16,6 +17,7 @@ from hub.orders.stock import Availability as AvailabilityModel
 from hub.roles import Principal
 from hub.runtime import Hub
 from schema.context import Info
+from schema.enums import described_enum
 from schema.events import shared
 from schema.identity import IdentityLoaders, User
 from schema.loading import LoaderSet, at_once, loader
@@ -28,25 +30,49 @@ from storage.models import Product as ProductModel
 from storage.models import ProductPrice
 from storage.models import Warehouse as WarehouseModel
 
+described_enum(
+    OrderStatus,
+    description="Where an order is: SUBMITTED, CONFIRMED, ALLOCATED, "
+    "SHIPPED, DELIVERED, or cancelled or returned.",
+    values={
+        "SUBMITTED": "Placed by the partner, not yet confirmed.",
+        "CONFIRMED": "Accepted by the vendor.",
+        "ALLOCATED": "Stock is reserved for it.",
+        "SHIPPED": "Handed to the carrier, in whole or in part.",
+        "DELIVERED": "Delivered to the customer; counts as revenue.",
+        "CANCELLED": "Cancelled before shipping.",
+        "RETURN_REQUESTED": "The partner asked to return units.",
+        "RETURNED": "The returned units are back; revenue is reduced by them.",
+    },
+)
+
 
 @strawberry.type(
     description="A unit price: list price, the caller's discount and what the caller pays."
 )
 class Price:
-    list: Money
-    unit: Money
-    discount_basis_points: int
+    list: Money = strawberry.field(description="The unit list price.")
+    unit: Money = strawberry.field(description="What the caller pays per unit after the discount.")
+    discount_basis_points: int = strawberry.field(
+        description="The caller's discount off list price, in basis points (100 = 1%)."
+    )
 
 
 @strawberry.type(description="A product of the vendor's catalog.")
 class Product:
-    id: strawberry.ID
-    sku: str
-    name: str
-    description: str | None
-    product_line: str
-    active: bool
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(description="The product's id.")
+    sku: str = strawberry.field(description="The stock-keeping unit, unique in the catalog.")
+    name: str = strawberry.field(description="The product's name as shown in the catalog.")
+    description: str | None = strawberry.field(
+        description="What the product is, as shown in the catalog."
+    )
+    product_line: str = strawberry.field(description="The code of the product line it belongs to.")
+    active: bool = strawberry.field(
+        description="False once withdrawn: it can no longer be ordered."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the product last changed (RFC 3339, UTC)."
+    )
 
     @classmethod
     def from_model(cls, model: ProductModel) -> Product:
@@ -70,7 +96,17 @@ class Product:
     @strawberry.field(
         description="What the caller pays per unit in a currency (partners: their tier's price)."
     )
-    async def price(self, info: Info, currency: str) -> Price | None:
+    async def price(
+        self,
+        info: Info,
+        currency: Annotated[
+            str,
+            strawberry.argument(
+                description="The ISO 4217 currency to price in; null when the product "
+                "has no list price in it."
+            ),
+        ],
+    ) -> Price | None:
         quote = await OrderLoaders.of(info).quote_by_product_currency.load((self.id, currency))
         if quote is None:
             return None
@@ -85,12 +121,19 @@ class Product:
     description="How many units can be promised now, and the earliest date for the rest."
 )
 class Availability:
-    sku: str
-    requested: int
-    promisable_now: int
-    remaining: int
-    earliest_date: date | None
-    fully_promisable: bool
+    sku: str = strawberry.field(description="The product's SKU.")
+    requested: int = strawberry.field(description="The units asked for.")
+    promisable_now: int = strawberry.field(
+        description="Units that can be promised from stock on hand now."
+    )
+    remaining: int = strawberry.field(description="Units that cannot be promised now.")
+    earliest_date: date | None = strawberry.field(
+        description="The earliest day inbound receipts cover the remaining "
+        "units; null when none do."
+    )
+    fully_promisable: bool = strawberry.field(
+        description="True when every requested unit can be promised now."
+    )
 
     @classmethod
     def from_model(cls, model: AvailabilityModel) -> Availability:
@@ -104,20 +147,22 @@ class Availability:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A warehouse the vendor ships from.")
 class Warehouse:
-    id: strawberry.ID
-    code: str
-    name: str
-    country: str
+    id: strawberry.ID = strawberry.field(description="The warehouse's id.")
+    code: str = strawberry.field(description='The short code the API names it by, e.g. "FRA1".')
+    name: str = strawberry.field(description="The warehouse's name.")
+    country: str = strawberry.field(description="The warehouse's country, ISO 3166-1 alpha-2.")
 
 
-@strawberry.input
+@strawberry.input(description="A new product, or one upsertProducts creates or updates by SKU.")
 class ProductInput:
-    sku: str
-    name: str
-    product_line: str
-    list_prices: list[MoneyInput]
+    sku: str = strawberry.field(description="The stock-keeping unit, unique in the catalog.")
+    name: str = strawberry.field(description="The product's name.")
+    product_line: str = strawberry.field(description="The code of an active product line.")
+    list_prices: list[MoneyInput] = strawberry.field(
+        description="Unit list prices, one per currency."
+    )
     description: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="Null or left out: none (upsertProducts: left out keeps the current one).",
@@ -140,32 +185,56 @@ class ProductInput:
 
 @strawberry.input(description="Fields to change; omitted ones stay as they are.")
 class ProductUpdateInput:
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    product_line: str | None = strawberry.UNSET
-    active: bool | None = strawberry.UNSET
-    list_prices: list[MoneyInput] | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="The new name.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new description; null clears it."
+    )
+    product_line: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The code of the new product line."
+    )
+    active: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="False withdraws the product, true makes it orderable again.",
+    )
+    list_prices: list[MoneyInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The list prices to replace the current ones with, one per currency.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which products to list; the conditions given must all hold.")
 class ProductFilter:
-    product_line: str | None = None
-    active: bool | None = None
-    search: str | None = None
+    product_line: str | None = strawberry.field(
+        default=None, description="Only products of this product line (its code)."
+    )
+    active: bool | None = strawberry.field(
+        default=None, description="Only orderable (true) or only withdrawn (false) products."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Only products whose name or SKU contains this text, in any case."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One product of an order, priced when the order was placed.")
 class OrderLine:
-    line_no: int
-    sku: str
-    quantity: int
-    unit_list_price: Money
-    unit_price: Money
-    discount_basis_points: int
-    total: Money
-    shipped_quantity: int
-    return_requested_quantity: int
-    returned_quantity: int
+    line_no: int = strawberry.field(description="The line's number within the order, from 1.")
+    sku: str = strawberry.field(description="The product's SKU.")
+    quantity: int = strawberry.field(description="Units ordered.")
+    unit_list_price: Money = strawberry.field(
+        description="The unit list price when the order was placed."
+    )
+    unit_price: Money = strawberry.field(
+        description="What the partner pays per unit, after its discount."
+    )
+    discount_basis_points: int = strawberry.field(
+        description="The partner's discount off list price, in basis points (100 = 1%)."
+    )
+    total: Money = strawberry.field(description="unitPrice times quantity.")
+    shipped_quantity: int = strawberry.field(description="Units shipped so far.")
+    return_requested_quantity: int = strawberry.field(
+        description="Units the partner asked to return."
+    )
+    returned_quantity: int = strawberry.field(description="Units returned.")
     product_id: strawberry.Private[str]
 
     @classmethod
@@ -186,7 +255,7 @@ class OrderLine:
             product_id=model.product_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The product, if still in the catalog.")
     async def product(self, info: Info) -> Product | None:
         model = await OrderLoaders.of(info).product_by_id.load(self.product_id)
         return Product.from_model(model) if model else None
@@ -194,10 +263,12 @@ class OrderLine:
 
 @strawberry.type(description="One status change of an order: from, to, who, when, note.")
 class OrderStatusChange:
-    from_status: OrderStatus | None
-    to_status: OrderStatus
-    changed_at: datetime
-    note: str | None
+    from_status: OrderStatus | None = strawberry.field(
+        description="The status before; null for placing the order."
+    )
+    to_status: OrderStatus = strawberry.field(description="The status after.")
+    changed_at: datetime = strawberry.field(description="When (RFC 3339, UTC).")
+    note: str | None = strawberry.field(description="The note given, e.g. the reason of a return.")
     changed_by_id: strawberry.Private[str | None]
 
     @strawberry.field(description="Who made the change; null when not visible to the caller.")
@@ -210,21 +281,39 @@ class OrderStatusChange:
 
 @strawberry.type(description="An order placed by a partner, priced by the server for its tier.")
 class Order:
-    id: strawberry.ID
-    end_customer: str
-    status: OrderStatus
-    version: int
-    total: Money
-    requested_delivery: date | None
-    shipping_address: str
-    shipping_country: str
-    carrier: str | None
-    tracking_number: str | None
-    return_reason: str | None
-    lead_id: strawberry.ID | None
-    deal_id: strawberry.ID | None
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(description="The order's id.")
+    end_customer: str = strawberry.field(description="The end customer the order is for.")
+    status: OrderStatus = strawberry.field(description="Where the order is in fulfilment.")
+    version: int = strawberry.field(
+        description="Incremented on every change; pass it as expectedVersion to change the status."
+    )
+    total: Money = strawberry.field(
+        description="The sum of the lines' totals, in the order's currency."
+    )
+    requested_delivery: date | None = strawberry.field(
+        description="The delivery day the partner asked for (a calendar date)."
+    )
+    shipping_address: str = strawberry.field(description="Where the order ships to, as one text.")
+    shipping_country: str = strawberry.field(
+        description="The country it ships to, ISO 3166-1 alpha-2."
+    )
+    carrier: str | None = strawberry.field(description="The carrier that ships it, once SHIPPED.")
+    tracking_number: str | None = strawberry.field(
+        description="The carrier's tracking number, once SHIPPED."
+    )
+    return_reason: str | None = strawberry.field(description="Why a return was requested.")
+    lead_id: strawberry.ID | None = strawberry.field(
+        description="The lead the order closes, if any."
+    )
+    deal_id: strawberry.ID | None = strawberry.field(
+        description="The deal registration the order closes, if any."
+    )
+    created_at: datetime = strawberry.field(
+        description="When the order was placed (RFC 3339, UTC)."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the order last changed (RFC 3339, UTC)."
+    )
     partner_id: strawberry.Private[str]
     currency: strawberry.Private[str]
 
@@ -250,7 +339,9 @@ class Order:
             currency=model.currency,
         )
 
-    @strawberry.field(graphql_type=list[OrderLine])
+    @strawberry.field(
+        graphql_type=list[OrderLine], description="The order's lines, by line number."
+    )
     def lines(self, info: Info) -> list[OrderLine] | Awaitable[list[OrderLine]]:
         currency = self.currency
         return at_once(
@@ -273,70 +364,100 @@ class Order:
             for row in rows
         ]
 
-    @strawberry.field
+    @strawberry.field(description="The partner that placed the order, if the caller may see it.")
     async def partner(self, info: Info) -> Partner | None:
         model = await IdentityLoaders.of(info).partner_by_id.load(self.partner_id)
         return Partner.from_model(model) if model else None
 
 
-@strawberry.input
+@strawberry.input(description="A product and quantity to order.")
 class OrderLineInput:
-    sku: str
-    quantity: int
+    sku: str = strawberry.field(description="The product's SKU.")
+    quantity: int = strawberry.field(description="Units to order, at least 1.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new order; prices come from the catalog and the caller's "
+    "tier, never from the client."
+)
 class PlaceOrderInput:
-    lines: list[OrderLineInput]
-    end_customer: str
-    currency: str
-    shipping_address: str
-    shipping_country: str
-    requested_delivery: date | None = None
-    lead_id: strawberry.ID | None = None
-    deal_id: strawberry.ID | None = None
+    lines: list[OrderLineInput] = strawberry.field(
+        description="The products and quantities; each SKU once."
+    )
+    end_customer: str = strawberry.field(description="The end customer the order is for.")
+    currency: str = strawberry.field(
+        description="The ISO 4217 currency to price the order in; every product "
+        "needs a list price in it."
+    )
+    shipping_address: str = strawberry.field(description="Where to ship, as one text.")
+    shipping_country: str = strawberry.field(
+        description="The country to ship to, ISO 3166-1 alpha-2."
+    )
+    requested_delivery: date | None = strawberry.field(
+        default=None, description="The delivery day asked for (a calendar date)."
+    )
+    lead_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The lead the order closes, one the caller's organization works."
+    )
+    deal_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The approved deal registration the order closes."
+    )
 
 
 @strawberry.input(description="A quantity for one line of an order.")
 class OrderLineQuantityInput:
-    line_no: int
-    quantity: int
+    line_no: int = strawberry.field(description="The line's number within the order.")
+    quantity: int = strawberry.field(description="Units of the line.")
 
 
-@strawberry.input
+@strawberry.input(description="A status change of an order, checked against its version.")
 class OrderStatusInput:
-    status: OrderStatus
-    expected_version: int
+    status: OrderStatus = strawberry.field(description="The status to move to.")
+    expected_version: int = strawberry.field(
+        description="The `version` last read: a CONFLICT error when the order changed since."
+    )
     note: str | None = strawberry.field(
         default=None, description="Required reason for RETURN_REQUESTED."
     )
-    carrier: str | None = None
-    tracking_number: str | None = None
+    carrier: str | None = strawberry.field(default=None, description="The carrier, for SHIPPED.")
+    tracking_number: str | None = strawberry.field(
+        default=None, description="The carrier's tracking number, for SHIPPED."
+    )
     lines: list[OrderLineQuantityInput] | None = strawberry.field(
         default=None,
         description="SHIPPED: units shipped per line; RETURN_REQUESTED: units to return.",
     )
 
 
-@strawberry.input
+@strawberry.input(description="One update of a bulk status call.")
 class OrderStatusUpdate:
-    order_id: strawberry.ID
-    change: OrderStatusInput
+    order_id: strawberry.ID = strawberry.field(description="The order to change.")
+    change: OrderStatusInput = strawberry.field(description="The status change to apply.")
 
 
 @strawberry.type(description="The outcome of one update of a bulk call.")
 class OrderStatusResult:
-    order_id: strawberry.ID
-    order: Order | None
-    error_code: str | None
-    error_message: str | None
-    error_field: str | None
+    order_id: strawberry.ID = strawberry.field(description="The order the update was for.")
+    order: Order | None = strawberry.field(
+        description="The order after the update; null when it failed."
+    )
+    error_code: str | None = strawberry.field(
+        description="The error code (e.g. CONFLICT, NOT_FOUND) when it failed."
+    )
+    error_message: str | None = strawberry.field(description="What went wrong, when it failed.")
+    error_field: str | None = strawberry.field(
+        description="The input field at fault, for BAD_USER_INPUT."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which orders to list; the conditions given must all hold.")
 class OrderFilter:
-    statuses: list[OrderStatus] | None = None
-    partner_id: strawberry.ID | None = None
+    statuses: list[OrderStatus] | None = strawberry.field(
+        default=None, description="Only orders with one of these statuses."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only orders of this partner."
+    )
 
 
 class OrderLoaders(LoaderSet):
@@ -376,19 +497,35 @@ async def _quotes(
     return [found.get(key) for key in keys]
 
 
-strawberry.enum(OrderEventType, name="OrderEventType")
+described_enum(
+    OrderEventType,
+    name="OrderEventType",
+    description="What happened to an order.",
+    values={
+        "ORDER_PLACED": "A partner placed the order.",
+        "ORDER_STATUS_CHANGED": "The order moved to another status.",
+        "ORDER_CANCELLED": "The order was cancelled.",
+        "RETURN_REQUESTED": "The partner asked to return units.",
+    },
+)
 
 
 @strawberry.type(description="A change to an order the subscriber may see.")
 class OrderEvent:
-    cursor: str
-    type: OrderEventType
-    occurred_at: datetime
-    order_id: strawberry.ID
-    from_status: OrderStatus | None
-    to_status: OrderStatus
-    carrier: str | None
-    tracking_number: str | None
+    cursor: str = strawberry.field(
+        description="The event's position; pass it as `after` to resume after it."
+    )
+    type: OrderEventType = strawberry.field(description="What happened.")
+    occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
+    order_id: strawberry.ID = strawberry.field(description="The order.")
+    from_status: OrderStatus | None = strawberry.field(
+        description="The status before; null for a new order."
+    )
+    to_status: OrderStatus = strawberry.field(description="The status after.")
+    carrier: str | None = strawberry.field(description="The carrier, for a shipment.")
+    tracking_number: str | None = strawberry.field(
+        description="The tracking number, for a shipment."
+    )
     event: strawberry.Private[DomainEvent]
 
     @classmethod

@@ -17,13 +17,17 @@ from storage.models import ProductLine as ProductLineModel
 )
 class ProductLine:
     code: str = strawberry.field(description="Upper case letters, digits and underscores.")
-    name: str
-    description: str | None
+    name: str = strawberry.field(description="The product line's name as shown to partners.")
+    description: str | None = strawberry.field(description="What the line covers.")
     active: bool = strawberry.field(
         description="A retired line stays on the records that have it; new ones may not use it."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(
+        description="When the line was created (RFC 3339, UTC)."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the line last changed (RFC 3339, UTC)."
+    )
 
     @classmethod
     def from_model(cls, model: ProductLineModel) -> ProductLine:
@@ -37,23 +41,29 @@ class ProductLine:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new product line.")
 class ProductLineInput:
     code: str = strawberry.field(description='Normalised: "network security" is NETWORK_SECURITY.')
-    name: str
-    description: str | None = None
+    name: str = strawberry.field(description="The line's name as shown to partners.")
+    description: str | None = strawberry.field(default=None, description="What the line covers.")
 
 
-@strawberry.input
+@strawberry.input(description="Fields of a product line to change; omitted ones stay as they are.")
 class ProductLineUpdateInput:
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="The new name.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new description; null clears it."
+    )
     active: bool | None = strawberry.field(
         default=strawberry.UNSET, description="false retires the line, true reactivates it."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which product lines to list.")
 class ProductLineFilter:
-    include_retired: bool = False
-    search: str | None = None
+    include_retired: bool = strawberry.field(
+        default=False, description="True to list retired lines too."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Only lines whose code or name contains this text, in any case."
+    )

@@ -10,12 +10,22 @@ from hub.orders.allocation import MovementReason
 from hub.orders.settings import OrderPolicy
 from hub.orders.stock import Level
 from schema.context import Info
+from schema.enums import described_enum
 from schema.identity import IdentityLoaders, User
 from schema.orders import OrderLoaders, Warehouse
 from storage.models import StockMovement as StockMovementModel
 from storage.models import Warehouse as WarehouseModel
 
-strawberry.enum(MovementReason, name="StockMovementReason")
+described_enum(
+    MovementReason,
+    name="StockMovementReason",
+    description="Why units on hand changed.",
+    values={
+        "SHIPPED": "Units shipped with an order.",
+        "RETURNED": "Units returned from an order.",
+        "COUNTED": "A stock count set the units on hand (setStock, setStockLevels).",
+    },
+)
 
 
 def warehouse_of(model: WarehouseModel) -> Warehouse:
@@ -26,8 +36,8 @@ def warehouse_of(model: WarehouseModel) -> Warehouse:
 
 @strawberry.type(description="Units of a product in one warehouse.")
 class StockLevel:
-    warehouse: Warehouse
-    on_hand: int
+    warehouse: Warehouse = strawberry.field(description="The warehouse.")
+    on_hand: int = strawberry.field(description="Units physically there.")
     reserved: int = strawberry.field(description="Held by allocated orders not yet shipped.")
     available: int = strawberry.field(description="On hand and not reserved.")
 
@@ -45,12 +55,18 @@ class StockLevel:
     description="A recorded change of units on hand: shipped (negative), returned, or counted."
 )
 class StockMovement:
-    id: strawberry.ID
-    quantity: int
-    reason: MovementReason
-    order_id: strawberry.ID | None
-    line_no: int | None
-    at: datetime
+    id: strawberry.ID = strawberry.field(description="The movement's id.")
+    quantity: int = strawberry.field(
+        description="The change of units on hand: negative when shipped."
+    )
+    reason: MovementReason = strawberry.field(description="Why the units changed.")
+    order_id: strawberry.ID | None = strawberry.field(
+        description="The order shipped or returned, if any."
+    )
+    line_no: int | None = strawberry.field(
+        description="The order line shipped or returned, if any."
+    )
+    at: datetime = strawberry.field(description="When it was recorded (RFC 3339, UTC).")
     warehouse_id: strawberry.Private[str]
     changed_by_id: strawberry.Private[str | None]
 
@@ -67,7 +83,7 @@ class StockMovement:
             changed_by_id=model.changed_by_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The warehouse, if it still exists.")
     async def warehouse(self, info: Info) -> Warehouse | None:
         model = await OrderLoaders.of(info).warehouse_by_id.load(self.warehouse_id)
         return warehouse_of(model) if model else None

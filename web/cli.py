@@ -16,13 +16,14 @@ from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
 
+import graphql
 import uvicorn
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
-from hub import csvrows, demo, files
+from hub import csvrows, demo, files, persisted_queries
 from hub import users as user_service
 from hub.analytics import rates_import as rates_importer
 from hub.analytics import service as analytics_service
@@ -34,6 +35,7 @@ from hub.roles import Principal
 from hub.runtime import Hub
 from hub.settings import ConfigError, Settings, load_settings
 from resolvers.root import build_schema
+from schema.strawberry_internals import core_schema
 from storage import migrate
 from storage.db import DatabaseUnavailable, create_engine, is_sqlite
 from web import logs, reports
@@ -116,6 +118,18 @@ def _parser() -> argparse.ArgumentParser:
         "them current by itself; this repairs them after a restore or a manual data fix.",
     ).set_defaults(handler=_rebuild_analytics)
     reports.add_parser(commands).set_defaults(handler=_report)
+    persisted = commands.add_parser("persisted-queries", help="the persisted query allow-list")
+    persisted_commands = persisted.add_subparsers(dest="what", required=True, metavar="WHAT")
+    manifest = persisted_commands.add_parser(
+        "import",
+        help="put the documents of a persisted query manifest on the allow-list",
+        description="Read an Apollo persisted query manifest (generate-persisted-query-manifest) "
+        "or a Relay one (relay-compiler's persisted queries file), check every document against "
+        "the schema, and keep them all in one transaction. With PERSISTED_QUERIES=allow-list "
+        "only these documents run; clients send them by hash (or by the Relay id as documentId).",
+    )
+    manifest.add_argument("manifest", type=Path, help="the manifest's JSON file")
+    manifest.set_defaults(handler=_import_persisted_queries)
     importing = commands.add_parser("import", help="import records from a CSV file")
     kinds = importing.add_subparsers(dest="kind", required=True, metavar="KIND")
     leads = kinds.add_parser(
@@ -461,6 +475,30 @@ def _report(args: argparse.Namespace) -> int:
         await _prepare(hub, engine, seed_demo=False)
         actor = await user_service.vendor_actor(hub, email=args.actor)
         await reports.write(hub, actor, args, sys.stdout)
+        return 0
+
+    return _run(settings, work)
+
+
+def _import_persisted_queries(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    entries = persisted_queries.read_manifest(args.manifest)
+    schema = core_schema(build_schema(settings))
+    for entry in entries:
+        try:
+            errors = graphql.validate(schema, graphql.parse(entry.document))
+        except graphql.GraphQLError as error:
+            errors = [error]
+        if errors:
+            what = entry.operation_name or entry.document_id or entry.document[:60]
+            raise CommandError(
+                f"the document {what!r} does not fit the schema: {errors[0].message}"
+            )
+
+    async def work(hub: Hub, engine: AsyncEngine) -> int:
+        await _prepare(hub, engine, seed_demo=False)
+        added, kept = await persisted_queries.import_entries(hub, entries)
+        print(f"allow-list: {added} documents added, {kept} already kept")
         return 0
 
     return _run(settings, work)

@@ -68,6 +68,8 @@ class Member:
     user_id: str = ""
     # Queue a frame at the pace the client reads (a replay: results the member has alone).
     put_paced: Callable[[str], Awaitable[None]] | None = None
+    # The message type of a result: "next" (graphql-transport-ws) or "data" (legacy graphql-ws).
+    result_type: str = "next"
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     # Sent nothing more: its socket's outbox is full, or it held too much while it replayed.
     cut_off: bool = False
@@ -81,7 +83,9 @@ class Member:
     replayed_to: int = 0
 
     def __post_init__(self) -> None:
-        self.prefix = f'{{"id":{json.dumps(self.operation_id)},"type":"next","payload":'
+        self.prefix = (
+            f'{{"id":{json.dumps(self.operation_id)},"type":"{self.result_type}","payload":'
+        )
 
     def offer(self, payload: str, event_id: int = 0) -> None:
         if event_id and event_id <= self.replayed_to:

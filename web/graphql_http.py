@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -14,7 +15,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from hub import idempotency, identity
+from hub import idempotency, identity, persisted_queries
 from hub.db import as_unavailable
 from hub.errors import BadInput, HubError, RateLimited, Unavailable
 from hub.runtime import Hub
@@ -54,17 +55,24 @@ async def graphql_endpoint(request: Request) -> Response:
                 request,
                 max_upload_bytes=hub.settings.max_upload_bytes,
                 max_field_bytes=hub.settings.max_body_bytes,
-            ) as params:
-                result, context = await _execute(request, hub, schema, params, share_reads=False)
+            ) as sent:
+                params, register = await _persisted(hub, sent)
+                result, context = await _execute(
+                    request, hub, schema, params, share_reads=False, register=register
+                )
         else:
-            params = await _read_params(request, hub.settings.max_body_bytes)
+            params, register = await _persisted(
+                hub, await _read_params(request, hub.settings.max_body_bytes)
+            )
             key = request.headers.get("idempotency-key")
             if key is not None and request.method == "POST":
-                return await _idempotent(request, hub, schema, params, key, media)
+                return await _idempotent(request, hub, schema, params, key, media, register)
             # One connection for the token check and every resolver's reads. Not for uploads:
             # a request that streams files to the object store would hold it all along.
             async with hub.sharing_reads():
-                result, context = await _execute(request, hub, schema, params)
+                result, context = await _execute(request, hub, schema, params, register=register)
+    except PersistedQueryError as error:
+        return _persisted_error(error, media)
     except HubError as error:  # an Idempotency-Key reused or still running
         return _json(
             {"errors": [hub_error(error)]}, 409 if error.code == "CONFLICT" else 400, media, {}
@@ -91,6 +99,7 @@ async def _idempotent(
     params: GraphQLParams,
     raw_key: str,
     media: str,
+    register: bool,
 ) -> Response:
     """Run a request sent with an Idempotency-Key once per key and caller; a retry gets the
     first answer as it was sent."""
@@ -115,7 +124,9 @@ async def _idempotent(
         return Response(first.body, first.status, headers=headers, media_type=first.media_type)
     try:
         async with hub.sharing_reads():
-            result, context = await _execute(request, hub, schema, params, context=context)
+            result, context = await _execute(
+                request, hub, schema, params, context=context, register=register
+            )
         response = _result(result, media, context.request_id)
     except BaseException:
         await idempotency.forget(hub, user_id=user, key=key)
@@ -137,6 +148,7 @@ async def _execute(
     *,
     share_reads: bool = True,
     context: Context | None = None,
+    register: bool = False,
 ) -> tuple[ExecutionResult, Context]:
     context = context or await _context(request, hub, params)
     context.share_reads = share_reads
@@ -148,7 +160,72 @@ async def _execute(
         allowed_operation_types=QUERIES_ONLY if request.method == "GET" else QUERIES_AND_MUTATIONS,
     )
     record_of(request.scope).operation = context.operation_name
+    if register and not _is_request_error(result):  # only documents that validated are kept
+        await _register(hub, params, context)
     return result, context
+
+
+class PersistedQueryError(Exception):
+    """A persisted document that cannot be run: unknown, off the allow-list, or unsupported.
+
+    The messages are the protocol's: Apollo's clients match PersistedQueryNotFound and
+    PersistedQueryNotSupported by message to send the document again, or stop hashing."""
+
+    def __init__(self, code: str, message: str, status: int = 200) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+NOT_IN_LIST = (
+    "this hub runs only the documents of its imported persisted query manifests; this one "
+    "is not among them"
+)
+
+
+async def _persisted(hub: Hub, params: GraphQLParams) -> tuple[GraphQLParams, bool]:
+    """The request with its document (a persisted one looked up by hash or id), and whether
+    to register the document it sent with its hash once it validated."""
+    mode, wanted = hub.settings.persisted_queries, params.persisted
+    if wanted is None:
+        if mode == "allow-list" and not await _listed(hub, params.query):
+            raise PersistedQueryError("PERSISTED_QUERY_NOT_IN_LIST", NOT_IN_LIST, 400)
+        return params, False
+    if mode == "off":
+        raise PersistedQueryError("PERSISTED_QUERY_NOT_SUPPORTED", "PersistedQueryNotSupported")
+    if params.query:
+        if wanted.sha256 is None:
+            raise RequestError(400, "send a documentId or a query, not both")
+        if persisted_queries.sha256_of(params.query) != wanted.sha256:
+            raise RequestError(400, "provided sha does not match query")
+        if mode == "allow-list" and not await _listed(hub, params.query):
+            raise PersistedQueryError("PERSISTED_QUERY_NOT_IN_LIST", NOT_IN_LIST, 400)
+        return params, mode == "automatic"
+    found = await persisted_queries.find(hub, sha256=wanted.sha256, document_id=wanted.document_id)
+    if found is None or (mode == "allow-list" and not found.listed):
+        raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+    return dataclasses.replace(params, query=found.document), False
+
+
+async def _listed(hub: Hub, document: str) -> bool:
+    found = await persisted_queries.find(hub, sha256=persisted_queries.sha256_of(document))
+    return found is not None and found.listed
+
+
+async def _register(hub: Hub, params: GraphQLParams, context: Context) -> None:
+    principal = context.principal
+    client = f"user:{principal.user_id}" if principal is not None else f"ip:{context.client}"
+    try:
+        await persisted_queries.register(
+            hub, params.query, client=client, operation_name=context.operation_name
+        )
+    except Exception:  # the answer is there: a client that is not remembered sends it again
+        logger.warning("could not keep a persisted query", exc_info=True)
+
+
+def _persisted_error(error: PersistedQueryError, media: str) -> Response:
+    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+    headers = {"cache-control": "private, no-cache, must-revalidate"}
+    return _json(body, error.status, media, headers)
 
 
 def _wants_ide(request: Request, hub: Hub) -> bool:

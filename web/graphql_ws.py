@@ -1,4 +1,8 @@
-"""GraphQL over WebSocket with the graphql-transport-ws protocol.
+"""GraphQL over WebSocket: the graphql-transport-ws protocol, and the legacy graphql-ws one.
+
+graphql-ws (subscriptions-transport-ws) is what Apollo iOS 1.x and Apollo Kotlin's classic
+transport speak by default: the same connection, auth, limits and fan-out, with its own message
+names (start/stop/data/connection_error) and a `ka` keep-alive instead of ping/pong.
 
 Our own implementation rather than Strawberry's handler, for fan-out: the sockets of a
 group share one stream that executes and serialises each event once (web/fanout, with
@@ -35,6 +39,16 @@ from web.fanout import Groups, Member
 from web.outbox import Outbox, abort_connection
 
 PROTOCOL = "graphql-transport-ws"
+LEGACY_PROTOCOL = "graphql-ws"
+# The legacy protocol's client messages, by the name of the modern one that does the same.
+LEGACY_MESSAGES = {
+    "connection_init": "connection_init",
+    "start": "subscribe",
+    "stop": "complete",
+    "connection_terminate": "connection_terminate",
+}
+# subscriptions-transport-ws clients reconnect when no `ka` came for 30 s after the first one.
+KEEP_ALIVE_SECONDS = 10.0
 INIT_TIMEOUT_SECONDS = 10
 MAX_OPERATIONS = 100
 # How long a close frame may wait behind frames a client does not read before the connection
@@ -58,6 +72,7 @@ class GraphQLWebSocket:
         self.hub = hub
         self.allowed_origins = normalize_allowed_origins(hub.settings.allowed_origins)
         self.groups = Groups()
+        self.connections: set[_Connection] = set()  # open ones (web.metrics counts them)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -65,11 +80,17 @@ class GraphQLWebSocket:
             value.strip()
             for value in websocket.headers.get("sec-websocket-protocol", "").split(",")
         ]
-        if PROTOCOL not in offered or not self._origin_allowed(websocket.headers.get("origin")):
+        protocol = next((name for name in (PROTOCOL, LEGACY_PROTOCOL) if name in offered), None)
+        if protocol is None or not self._origin_allowed(websocket.headers.get("origin")):
             await websocket.close(code=1008)  # before accept: the handshake is refused with 403
             return
-        await websocket.accept(subprotocol=PROTOCOL)
-        await _Connection(self, websocket, send).serve()
+        await websocket.accept(subprotocol=protocol)
+        connection = _Connection(self, websocket, send, legacy=protocol == LEGACY_PROTOCOL)
+        self.connections.add(connection)
+        try:
+            await connection.serve()
+        finally:
+            self.connections.discard(connection)
 
     def _origin_allowed(self, origin: str | None) -> bool:
         if origin is None or "*" in self.allowed_origins:
@@ -78,11 +99,16 @@ class GraphQLWebSocket:
 
 
 class _Connection:
-    def __init__(self, endpoint: GraphQLWebSocket, websocket: WebSocket, send: Send) -> None:
+    def __init__(
+        self, endpoint: GraphQLWebSocket, websocket: WebSocket, send: Send, *, legacy: bool
+    ) -> None:
         self.endpoint = endpoint
         self.websocket = websocket
         self.raw_send = send
+        self.legacy = legacy
+        self.next_type = "data" if legacy else "next"  # the message type of a result
         self.initialised = False
+        self.acknowledged = asyncio.Event()
         self.context: Context | None = None
         self.operations: dict[str, asyncio.Task[None]] = {}
         self.closer: asyncio.Task[Any] | None = None  # the task closing the socket, once one is
@@ -98,6 +124,8 @@ class _Connection:
             asyncio.create_task(self._keep_checking_the_token()),
             asyncio.create_task(self._cut_off_when_behind()),
         ]
+        if self.legacy:
+            timers.append(asyncio.create_task(self._keep_alive()))
         try:
             while self.websocket.application_state is WebSocketState.CONNECTED:
                 try:
@@ -116,6 +144,14 @@ class _Connection:
             if self.closer is not None and self.closer is not asyncio.current_task():
                 await asyncio.wait({self.closer})  # bounded: it drops a client that does not read
             await self.outbox.stop()
+
+    async def _keep_alive(self) -> None:
+        """Send the legacy protocol's `ka` once the connection is acknowledged, then every
+        KEEP_ALIVE_SECONDS."""
+        await self.acknowledged.wait()
+        while True:
+            await self._send({"type": "ka"})
+            await asyncio.sleep(KEEP_ALIVE_SECONDS)
 
     async def _cut_off_when_behind(self) -> None:
         """Close a socket whose outbox is full (4429): its client stopped reading, or reads
@@ -179,6 +215,11 @@ class _Connection:
             await self._close(4400, "Invalid message received")
             return
         kind = message["type"]
+        if self.legacy:
+            if kind not in LEGACY_MESSAGES:
+                await self._close(4400, f"Unknown message type {kind!r}")
+                return
+            kind = LEGACY_MESSAGES[kind]
         if kind == "connection_init":
             await self._init(message.get("payload"))
         elif kind == "ping":
@@ -191,6 +232,10 @@ class _Connection:
             task = self.operations.pop(str(message.get("id")), None)
             if task is not None:
                 task.cancel()
+                if self.legacy:  # the legacy protocol acknowledges a stop with complete
+                    await self._send({"id": str(message.get("id")), "type": "complete"})
+        elif kind == "connection_terminate":
+            await self._close(1000, "Connection terminated")
         else:
             await self._close(4400, f"Unknown message type {kind!r}")
 
@@ -201,17 +246,24 @@ class _Connection:
         self.initialised = True
         token = _token(payload if isinstance(payload, dict) else {})
         if token is None:
-            await self._close(4403, "Forbidden: send the access token in connection_init")
+            await self._refuse("send the access token in connection_init")
             return
         try:
             principal = await identity.authenticate(self.endpoint.hub, token)
         except HubError as error:
-            await self._close(4403, f"Forbidden: {error.message}"[:120])
+            await self._refuse(error.message)
             return
         client = self.websocket.client.host if self.websocket.client else None
         self.context = Context(hub=self.endpoint.hub, client=client)
         self.context.authenticated(principal, token)
         await self._send({"type": "connection_ack"})
+        self.acknowledged.set()
+
+    async def _refuse(self, message: str) -> None:
+        """Refuse a connection_init: a legacy client is told with connection_error first."""
+        if self.legacy:
+            await self._send({"type": "connection_error", "payload": {"message": message}})
+        await self._close(4403, f"Forbidden: {message}"[:120])
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
         if self.context is None:
@@ -295,12 +347,13 @@ class _Connection:
     async def _run_shared(self, operation_id: str, live: LiveSubscription) -> None:
         """Serve a subscription from its group's shared stream (a replaying one first
         replays alone, then joins the group)."""
-        member = Member(operation_id, self._put, live.user_id, self._put_paced)
+        member = Member(operation_id, self._put, live.user_id, self._put_paced, self.next_type)
         ending = await self.endpoint.groups.run(live, member)
         if ending is not None:
             kind, payload = ending
+            sent = self.next_type if kind == "next" else kind
             await self._send_text(
-                f'{{"id":{json.dumps(operation_id)},"type":"{kind}","payload":{payload}}}'
+                f'{{"id":{json.dumps(operation_id)},"type":"{sent}","payload":{payload}}}'
             )
             if kind == "error":
                 return
@@ -310,7 +363,7 @@ class _Connection:
         """Send a result of a stream this socket has alone, at the pace its client reads."""
         payload = result_json(result)
         await self._put_paced(
-            f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}'
+            f'{{"id":{json.dumps(operation_id)},"type":"{self.next_type}","payload":{payload}}}'
         )
 
     async def _put_paced(self, text: str) -> None:
@@ -319,7 +372,7 @@ class _Connection:
 
     async def _send_next_error(self, operation_id: str, error: dict[str, Any]) -> None:
         payload = {"data": None, "errors": [error]}
-        await self._send({"id": operation_id, "type": "next", "payload": payload})
+        await self._send({"id": operation_id, "type": self.next_type, "payload": payload})
 
     async def _send_error(self, operation_id: str, message: str) -> None:
         errors = [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]
@@ -375,7 +428,15 @@ def _formatted(errors: list[GraphQLError] | None) -> list[Any]:
 
 
 def _token(params: dict[str, Any]) -> str | None:
-    value = params.get("authorization") or params.get("Authorization") or params.get("token")
+    """The access token of a connection_init payload: `authorization` (any case), `token`, or
+    `headers: {Authorization}` as Apollo's clients send it."""
+    headers = params.get("headers")
+    fields = {**(headers if isinstance(headers, dict) else {}), **params}
+    value = next(
+        (value for name, value in fields.items() if name.lower() == "authorization" and value),
+        None,
+    )
+    value = value or params.get("token")
     if not isinstance(value, str) or not value.strip():
         return None
     scheme, _, rest = value.strip().partition(" ")

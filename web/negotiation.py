@@ -22,11 +22,22 @@ class RequestError(Exception):
 
 
 @dataclass(frozen=True)
+class Persisted:
+    """The stored document a request names instead of (or besides) sending it: by SHA-256
+    (APQ's extensions.persistedQuery.sha256Hash, or documentId "sha256:<hex>"), or by a
+    manifest's own id (documentId)."""
+
+    sha256: str | None
+    document_id: str | None = None
+
+
+@dataclass(frozen=True)
 class GraphQLParams:
-    query: str
+    query: str  # "" while only a persisted document is named
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+    persisted: Persisted | None = None
 
 
 def response_media_type(accept: str | None) -> str | None:
@@ -110,7 +121,10 @@ def decode_json(data: str | bytes, what: str) -> Any:
 
 def _params(data: dict[str, Any]) -> GraphQLParams:
     query = data.get("query")
-    if not isinstance(query, str) or not query.strip():
+    persisted = _persisted(data.get("extensions"), data.get("documentId"))
+    if persisted is not None and query is None:
+        query = ""
+    elif not isinstance(query, str) or not query.strip():
         raise RequestError(400, "the query parameter is required and must be a string")
     variables = data.get("variables")
     if variables is not None and not isinstance(variables, dict):
@@ -121,4 +135,27 @@ def _params(data: dict[str, Any]) -> GraphQLParams:
     extensions = data.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestError(400, "the extensions parameter must be an object")
-    return GraphQLParams(query, variables, operation_name or None, extensions)
+    return GraphQLParams(query, variables, operation_name or None, extensions, persisted)
+
+
+def _persisted(extensions: Any, document_id: Any) -> Persisted | None:
+    if document_id is not None:
+        if not isinstance(document_id, str) or not 0 < len(document_id) <= 200:
+            raise RequestError(400, "the documentId parameter is a string of 1 to 200 characters")
+        scheme, _, digest = document_id.partition(":")
+        if scheme == "sha256":
+            return Persisted(_sha256(digest, "documentId"))
+        return Persisted(None, document_id)
+    wanted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if wanted is None:
+        return None
+    if not isinstance(wanted, dict) or wanted.get("version") != 1:
+        raise RequestError(400, "extensions.persistedQuery needs version 1 (the only one)")
+    return Persisted(_sha256(wanted.get("sha256Hash"), "extensions.persistedQuery.sha256Hash"))
+
+
+def _sha256(value: Any, where: str) -> str:
+    digest = value.lower() if isinstance(value, str) else ""
+    if len(digest) != 64 or any(char not in "0123456789abcdef" for char in digest):
+        raise RequestError(400, f"{where} must be a SHA-256 as 64 hexadecimal digits")
+    return digest

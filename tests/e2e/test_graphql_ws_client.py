@@ -1,4 +1,5 @@
-"""The npm graphql-ws client talks to our graphql-transport-ws endpoint."""
+"""The npm graphql-ws client talks to our graphql-transport-ws endpoint, and the
+subscriptions-transport-ws client (Apollo's mobile clients' legacy protocol) to the same one."""
 
 from __future__ import annotations
 
@@ -8,17 +9,20 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hub.partners import TerritoryInput
 from hub.roles import Role
 from tests.conftest import data_of
 from tests.factories import Factory
 
-CLIENT = Path(__file__).resolve().parent.parent / "conformance" / "ws_client.mjs"
+CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
 CREATE = 'mutation($c: String!) { createLead(input: {customerCompany: $c, country: "US", productLine: "NETWORKING", region: "US-CA"}) { id } }'
 
 
+@pytest.mark.parametrize("script", ["ws_client.mjs", "legacy_ws_client.mjs"])
 async def test_graphql_ws_client_queries_and_receives_lead_events(
-    ws_url: str, factory: Factory
+    ws_url: str, factory: Factory, script: str
 ) -> None:
     node = shutil.which("node")
     assert node is not None, "Node.js is needed for the graphql-ws conformance check"
@@ -29,7 +33,7 @@ async def test_graphql_ws_client_queries_and_receives_lead_events(
     vendor = await factory.vendor_admin()
     process = await asyncio.create_subprocess_exec(
         node,
-        str(CLIENT),
+        str(CONFORMANCE / script),
         ws_url,
         user.token,
         "2",
