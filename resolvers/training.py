@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -48,7 +48,12 @@ class TrainingQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: CourseFilter | None = None,
+        filter: Annotated[
+            CourseFilter | None,
+            strawberry.argument(
+                description="Which courses to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Course]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or CourseFilter()
@@ -60,7 +65,7 @@ class TrainingQuery:
         )
         return Connection[Course].of(page, Course.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One course the caller may see.")
     async def course(self, info: Info, id: Id) -> Course:
         model = await course_service.get(
             info.context.hub, principal=info.context.require_principal(), course_id=id
@@ -76,7 +81,12 @@ class TrainingQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: EnrolmentFilter | None = None,
+        filter: Annotated[
+            EnrolmentFilter | None,
+            strawberry.argument(
+                description="Which enrolments to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Enrolment]:
         wanted = filter or EnrolmentFilter()
         return await _enrolments(
@@ -95,7 +105,7 @@ class TrainingQuery:
             info, first, after, rules.EnrolmentFilter(user_id=principal.user_id)
         )
 
-    @strawberry.field
+    @strawberry.field(description="One enrolment the caller may see.")
     async def enrolment(self, info: Info, id: Id) -> Enrolment:
         model = await enrolment_service.get(
             info.context.hub, principal=info.context.require_principal(), enrolment_id=id
@@ -108,7 +118,13 @@ class TrainingQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        product_line: str | None = None,
+        product_line: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only certifications of this product line (its code); all "
+                "when left out."
+            ),
+        ] = None,
     ) -> Connection[CertificationDefinition]:
         info.context.require_principal()
         hub = info.context.hub
@@ -119,7 +135,7 @@ class TrainingQuery:
         )
         return Connection[CertificationDefinition].of(page, CertificationDefinition.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One certification definition.")
     async def certification_definition(self, info: Info, id: Id) -> CertificationDefinition:
         info.context.require_principal()
         model = await certification_service.get_definition(info.context.hub, definition_id=id)
@@ -134,7 +150,12 @@ class TrainingQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: CertificationFilter | None = None,
+        filter: Annotated[
+            CertificationFilter | None,
+            strawberry.argument(
+                description="Which certifications to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Certification]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or CertificationFilter()
@@ -149,7 +170,7 @@ class TrainingQuery:
             page, lambda model: Certification.from_model(model, now)
         )
 
-    @strawberry.field
+    @strawberry.field(description="One held certification the caller may see.")
     async def certification(self, info: Info, id: Id) -> Certification:
         hub = info.context.hub
         model = await certification_service.get(
@@ -180,7 +201,16 @@ async def _enrolments(
 @strawberry.type
 class TrainingMutation:
     @strawberry.mutation(description="Create a course (vendor staff).")
-    async def create_course(self, info: Info, input: CourseInput) -> Course:
+    async def create_course(
+        self,
+        info: Info,
+        input: Annotated[
+            CourseInput,
+            strawberry.argument(
+                description="The new course with its modules, lessons and assessment."
+            ),
+        ],
+    ) -> Course:
         model = await course_service.create(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -192,7 +222,15 @@ class TrainingMutation:
         description="Change a course (vendor staff); modules and assessment only while "
         "nobody is enrolled."
     )
-    async def update_course(self, info: Info, id: Id, input: CourseUpdateInput) -> Course:
+    async def update_course(
+        self,
+        info: Info,
+        id: Id,
+        input: Annotated[
+            CourseUpdateInput,
+            strawberry.argument(description="The fields to change; omitted ones stay as they are."),
+        ],
+    ) -> Course:
         model = await course_service.update(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -205,7 +243,16 @@ class TrainingMutation:
         description="Enrol in a course; returns the open enrolment if there is one, or starts "
         "a re-take after completion."
     )
-    async def enrol(self, info: Info, course_id: strawberry.ID) -> Enrolment:
+    async def enrol(
+        self,
+        info: Info,
+        course_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The course to enrol in; one the caller's tier may take."
+            ),
+        ],
+    ) -> Enrolment:
         model = await enrolment_service.enrol(
             info.context.hub, principal=info.context.require_principal(), course_id=course_id
         )
@@ -213,7 +260,15 @@ class TrainingMutation:
 
     @strawberry.mutation(description="Mark a lesson of your enrolment done (idempotent).")
     async def complete_lesson(
-        self, info: Info, enrolment_id: strawberry.ID, lesson_id: strawberry.ID
+        self,
+        info: Info,
+        enrolment_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The caller's enrolment.")
+        ],
+        lesson_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The lesson of the enrolment's course done."),
+        ],
     ) -> Enrolment:
         model = await enrolment_service.complete_lesson(
             info.context.hub,
@@ -227,7 +282,16 @@ class TrainingMutation:
         description="Submit assessment answers; graded on the server, the attempt is recorded."
     )
     async def submit_assessment(
-        self, info: Info, enrolment_id: strawberry.ID, answers: list[AnswerInput]
+        self,
+        info: Info,
+        enrolment_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The caller's enrolment whose assessment to take."),
+        ],
+        answers: Annotated[
+            list[AnswerInput],
+            strawberry.argument(description="One answer per question of the assessment."),
+        ],
     ) -> AssessmentResult:
         result = await enrolment_service.submit_assessment(
             info.context.hub,
@@ -239,7 +303,14 @@ class TrainingMutation:
 
     @strawberry.mutation(description="Define a certification (vendor staff).")
     async def create_certification_definition(
-        self, info: Info, input: CertificationDefinitionInput
+        self,
+        info: Info,
+        input: Annotated[
+            CertificationDefinitionInput,
+            strawberry.argument(
+                description="The new certification: product line, validity and required courses."
+            ),
+        ],
     ) -> CertificationDefinition:
         model = await certification_service.create_definition(
             info.context.hub, principal=info.context.require_principal(), data=_definition(input)
@@ -248,7 +319,13 @@ class TrainingMutation:
 
     @strawberry.mutation(description="Replace a certification definition (vendor staff).")
     async def update_certification_definition(
-        self, info: Info, id: Id, input: CertificationDefinitionInput
+        self,
+        info: Info,
+        id: Id,
+        input: Annotated[
+            CertificationDefinitionInput,
+            strawberry.argument(description="The whole definition, replacing the current one."),
+        ],
     ) -> CertificationDefinition:
         model = await certification_service.update_definition(
             info.context.hub,
@@ -259,7 +336,14 @@ class TrainingMutation:
         return CertificationDefinition.from_model(model)
 
     @strawberry.mutation(description="Revoke a held certification, with a reason (vendor staff).")
-    async def revoke_certification(self, info: Info, id: Id, reason: str) -> Certification:
+    async def revoke_certification(
+        self,
+        info: Info,
+        id: Id,
+        reason: Annotated[
+            str, strawberry.argument(description="Why it is revoked, shown to the holder.")
+        ],
+    ) -> Certification:
         hub = info.context.hub
         model = await certification_service.revoke(
             hub, principal=info.context.require_principal(), certification_id=id, reason=reason
@@ -271,7 +355,21 @@ class TrainingMutation:
         "requirement (vendor staff). Returns every requirement."
     )
     async def set_tier_requirement(
-        self, info: Info, tier: Tier, product_line: str, certified_users: int
+        self,
+        info: Info,
+        tier: Annotated[
+            Tier, strawberry.argument(description="The tier the requirement applies to.")
+        ],
+        product_line: Annotated[
+            str, strawberry.argument(description="The product line whose certification counts.")
+        ],
+        certified_users: Annotated[
+            int,
+            strawberry.argument(
+                description="How many of the partner's active users must hold it; 0 "
+                "removes the requirement."
+            ),
+        ],
     ) -> list[TierRequirement]:
         rows = await compliance.set_requirement(
             info.context.hub,

@@ -19,6 +19,7 @@ from hub.training.enrolments import Submitted
 from hub.training.rules import CertificationStatus, LessonKind, TrainingEventType, status_of
 from schema.assets import Asset, AssetLoaders
 from schema.context import Info
+from schema.enums import described_enum
 from schema.events import shared
 from schema.identity import IdentityLoaders, User
 from schema.knowledge import Article, KnowledgeLoaders
@@ -33,20 +34,52 @@ from storage.models import Lesson as LessonModel
 from storage.models import LessonProgress as LessonProgressModel
 from storage.models import TierRequirement as TierRequirementModel
 
-strawberry.enum(LessonKind, name="LessonKind")
-strawberry.enum(CertificationStatus, name="CertificationStatus")
-strawberry.enum(TrainingEventType, name="TrainingEventType")
+described_enum(
+    LessonKind,
+    name="LessonKind",
+    description="What a lesson points at.",
+    values={
+        "ASSET": "An asset of the brand library (a video, a deck).",
+        "URL": "An external web page.",
+        "ARTICLE": "A knowledge-base article.",
+    },
+)
+described_enum(
+    CertificationStatus,
+    name="CertificationStatus",
+    description="Whether a held certification counts.",
+    values={
+        "VALID": "Issued and not expired: it counts for tiers and lead eligibility.",
+        "EXPIRED": "Past its expiry without renewal.",
+        "REVOKED": "Revoked by the vendor.",
+    },
+)
+described_enum(
+    TrainingEventType,
+    name="TrainingEventType",
+    description="What happened to a held certification.",
+    values={
+        "CERTIFICATION_ISSUED": "It was issued or renewed.",
+        "CERTIFICATION_EXPIRING": "It expires within 30 days.",
+        "CERTIFICATION_EXPIRED": "It expired.",
+        "CERTIFICATION_REVOKED": "The vendor revoked it.",
+    },
+)
 
 
 @strawberry.type(description="One lesson: an asset, an external URL or a knowledge-base article.")
 class Lesson:
-    id: strawberry.ID
-    position: int
-    title: str
-    kind: LessonKind
-    url: str | None
-    article_id: strawberry.ID | None
-    asset_id: strawberry.ID | None
+    id: strawberry.ID = strawberry.field(description="The lesson's id.")
+    position: int = strawberry.field(description="The lesson's place within its course, from 1.")
+    title: str = strawberry.field(description="The lesson's title.")
+    kind: LessonKind = strawberry.field(
+        description="What the lesson is: an asset, a URL or an article."
+    )
+    url: str | None = strawberry.field(description="The http or https URL of a URL lesson.")
+    article_id: strawberry.ID | None = strawberry.field(
+        description="The article of an ARTICLE lesson."
+    )
+    asset_id: strawberry.ID | None = strawberry.field(description="The asset of an ASSET lesson.")
 
     @classmethod
     def from_model(cls, model: LessonModel) -> Lesson:
@@ -79,15 +112,15 @@ class Lesson:
 
 @strawberry.type(description="An ordered group of lessons.")
 class CourseModule:
-    title: str
-    lessons: list[Lesson]
+    title: str = strawberry.field(description="The module's title.")
+    lessons: list[Lesson] = strawberry.field(description="The module's lessons, in order.")
 
 
 @strawberry.type(description="A multiple-choice question; one or more options are correct.")
 class AssessmentQuestion:
-    id: strawberry.ID
-    prompt: str
-    options: list[str]
+    id: strawberry.ID = strawberry.field(description="The question's id, to answer it by.")
+    prompt: str = strawberry.field(description="The question's text.")
+    options: list[str] = strawberry.field(description="The options to choose from, indexed from 0.")
     correct: strawberry.Private[list[int]]
 
     @strawberry.field(description="The answer key: vendor-side accounts only, null for partners.")
@@ -98,22 +131,34 @@ class AssessmentQuestion:
 @strawberry.type(description="The course's assessment, graded on the server.")
 class Assessment:
     pass_mark: int = strawberry.field(description="Percent of questions to get right.")
-    max_attempts: int
-    questions: list[AssessmentQuestion]
+    max_attempts: int = strawberry.field(description="How many attempts an enrolment gets.")
+    questions: list[AssessmentQuestion] = strawberry.field(description="The questions, in order.")
 
 
 @strawberry.type(description="A course of modules and lessons, with an optional assessment.")
 class Course:
-    id: strawberry.ID
-    title: str
-    summary: str | None
-    product_lines: list[str]
-    estimated_minutes: int
-    required_tier: Tier | None
-    published: bool
-    created_at: datetime
-    updated_at: datetime
-    assessment: Assessment | None
+    id: strawberry.ID = strawberry.field(description="The course's id.")
+    title: str = strawberry.field(description="The course's title.")
+    summary: str | None = strawberry.field(
+        description="What the course teaches, in a few sentences."
+    )
+    product_lines: list[str] = strawberry.field(
+        description="Codes of the product lines the course is about."
+    )
+    estimated_minutes: int = strawberry.field(description="How long the course takes, in minutes.")
+    required_tier: Tier | None = strawberry.field(
+        description="The lowest tier whose partners see and take it; null for every tier."
+    )
+    published: bool = strawberry.field(description="False while a draft: only vendor staff see it.")
+    created_at: datetime = strawberry.field(
+        description="When the course was created (RFC 3339, UTC)."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the course last changed (RFC 3339, UTC)."
+    )
+    assessment: Assessment | None = strawberry.field(
+        description="The assessment to pass to complete the course; null when there is none."
+    )
 
     @classmethod
     def from_model(cls, model: CourseModel) -> Course:
@@ -160,17 +205,19 @@ class Course:
 
 @strawberry.type(description="A completed lesson.")
 class LessonProgress:
-    lesson_id: strawberry.ID
-    completed_at: datetime
+    lesson_id: strawberry.ID = strawberry.field(description="The lesson done.")
+    completed_at: datetime = strawberry.field(description="When it was done (RFC 3339, UTC).")
 
 
 @strawberry.type(description="One graded attempt: the score and which questions were wrong.")
 class AssessmentAttempt:
-    number: int
+    number: int = strawberry.field(description="Which attempt this is, from 1.")
     score: int = strawberry.field(description="Percent of questions answered right.")
-    passed: bool
-    wrong_question_ids: list[strawberry.ID]
-    submitted_at: datetime
+    passed: bool = strawberry.field(description="True when the score reached the pass mark.")
+    wrong_question_ids: list[strawberry.ID] = strawberry.field(
+        description="The questions answered wrong."
+    )
+    submitted_at: datetime = strawberry.field(description="When it was submitted (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: AttemptModel) -> AssessmentAttempt:
@@ -185,13 +232,17 @@ class AssessmentAttempt:
 
 @strawberry.type(description="A user taking a course; a re-take after completion is a new cycle.")
 class Enrolment:
-    id: strawberry.ID
-    cycle: int
-    enrolled_at: datetime
-    passed_at: datetime | None
-    completed_at: datetime | None
-    course_id: strawberry.ID
-    user_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The enrolment's id.")
+    cycle: int = strawberry.field(description="Which time the user takes the course, from 1.")
+    enrolled_at: datetime = strawberry.field(description="When the user enrolled (RFC 3339, UTC).")
+    passed_at: datetime | None = strawberry.field(
+        description="When the user passed the assessment (RFC 3339, UTC)."
+    )
+    completed_at: datetime | None = strawberry.field(
+        description="When every lesson was done and the assessment passed (RFC 3339, UTC)."
+    )
+    course_id: strawberry.ID = strawberry.field(description="The course's id.")
+    user_id: strawberry.ID = strawberry.field(description="The enrolled user's id.")
 
     @classmethod
     def from_model(cls, model: EnrolmentModel) -> Enrolment:
@@ -205,7 +256,7 @@ class Enrolment:
             user_id=strawberry.ID(model.user_id),
         )
 
-    @strawberry.field
+    @strawberry.field(description="True once the course is completed.")
     def completed(self) -> bool:
         return self.completed_at is not None
 
@@ -214,7 +265,7 @@ class Enrolment:
         model = await TrainingLoaders.of(info).course_by_id.load(str(self.course_id))
         return Course.from_model(model) if model else None
 
-    @strawberry.field
+    @strawberry.field(description="The enrolled user, if the caller may see them.")
     async def user(self, info: Info) -> User | None:
         model = await IdentityLoaders.of(info).user_by_id.load(str(self.user_id))
         return User.from_model(model) if model else None
@@ -233,11 +284,11 @@ class Enrolment:
         return [AssessmentAttempt.from_model(row) for row in rows]
 
 
-@strawberry.type
+@strawberry.type(description="The graded attempt and where the enrolment stands after it.")
 class AssessmentResult:
-    attempt: AssessmentAttempt
-    attempts_left: int
-    enrolment: Enrolment
+    attempt: AssessmentAttempt = strawberry.field(description="The attempt just graded.")
+    attempts_left: int = strawberry.field(description="Attempts the enrolment has left.")
+    enrolment: Enrolment = strawberry.field(description="The enrolment after the attempt.")
 
     @classmethod
     def from_hub(cls, result: Submitted) -> AssessmentResult:
@@ -250,13 +301,19 @@ class AssessmentResult:
 
 @strawberry.type(description="What a certification takes and proves, and how long it lasts.")
 class CertificationDefinition:
-    id: strawberry.ID
-    name: str
-    description: str | None
-    product_line: str
-    validity_days: int
-    renewal_course_id: strawberry.ID | None
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(description="The definition's id.")
+    name: str = strawberry.field(description="The certification's name.")
+    description: str | None = strawberry.field(description="What the certification proves.")
+    product_line: str = strawberry.field(description="The product line it certifies for.")
+    validity_days: int = strawberry.field(
+        description="Days a certification stays valid from its issue or renewal."
+    )
+    renewal_course_id: strawberry.ID | None = strawberry.field(
+        description="The course whose completion renews a held certification."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the definition last changed (RFC 3339, UTC)."
+    )
 
     @classmethod
     def from_model(cls, model: DefinitionModel) -> CertificationDefinition:
@@ -282,17 +339,29 @@ class CertificationDefinition:
 
 @strawberry.type(description="A certification held by a user.")
 class Certification:
-    id: strawberry.ID
-    status: CertificationStatus
-    first_issued_at: datetime
-    issued_at: datetime
-    expires_at: datetime
-    renewals: int
-    revoked_at: datetime | None
-    revoked_reason: str | None
-    user_id: strawberry.ID
-    partner_id: strawberry.ID
-    definition_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The certification's id.")
+    status: CertificationStatus = strawberry.field(
+        description="Whether it is valid, expired or revoked."
+    )
+    first_issued_at: datetime = strawberry.field(
+        description="When it was first issued (RFC 3339, UTC)."
+    )
+    issued_at: datetime = strawberry.field(
+        description="When it was last issued or renewed (RFC 3339, UTC)."
+    )
+    expires_at: datetime = strawberry.field(
+        description="When it expires unless renewed (RFC 3339, UTC)."
+    )
+    renewals: int = strawberry.field(description="How many times it was renewed.")
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked (RFC 3339, UTC)."
+    )
+    revoked_reason: str | None = strawberry.field(description="Why it was revoked.")
+    user_id: strawberry.ID = strawberry.field(description="The holder's id.")
+    partner_id: strawberry.ID = strawberry.field(description="The holder's partner's id.")
+    definition_id: strawberry.ID = strawberry.field(
+        description="The certification definition's id."
+    )
 
     @classmethod
     def from_model(cls, model: CertificationModel, now: datetime) -> Certification:
@@ -310,18 +379,18 @@ class Certification:
             definition_id=strawberry.ID(model.definition_id),
         )
 
-    @strawberry.field
+    @strawberry.field(description="What the certification is.")
     async def definition(self, info: Info) -> CertificationDefinition:
         model = await TrainingLoaders.of(info).definition_by_id.load(str(self.definition_id))
         assert model is not None, "a held certification's definition exists (cascade)"
         return CertificationDefinition.from_model(model)
 
-    @strawberry.field
+    @strawberry.field(description="The holder, if the caller may see them.")
     async def user(self, info: Info) -> User | None:
         model = await IdentityLoaders.of(info).user_by_id.load(str(self.user_id))
         return User.from_model(model) if model else None
 
-    @strawberry.field
+    @strawberry.field(description="The holder's partner, if the caller may see it.")
     async def partner(self, info: Info) -> Partner | None:
         model = await IdentityLoaders.of(info).partner_by_id.load(str(self.partner_id))
         return Partner.from_model(model) if model else None
@@ -329,10 +398,14 @@ class Certification:
 
 @strawberry.type(description="Certified users per product line a tier requires.")
 class TierRequirement:
-    tier: Tier
-    product_line: str
-    certified_users: int
-    updated_at: datetime
+    tier: Tier = strawberry.field(description="The tier that requires it.")
+    product_line: str = strawberry.field(description="The product line whose certification counts.")
+    certified_users: int = strawberry.field(
+        description="How many active users must hold a valid certification of the line."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the requirement last changed (RFC 3339, UTC)."
+    )
 
     @classmethod
     def from_model(cls, model: TierRequirementModel) -> TierRequirement:
@@ -346,19 +419,21 @@ class TierRequirement:
 
 @strawberry.type(description="One requirement of a tier against the partner's certified users.")
 class TierRequirementStatus:
-    product_line: str
-    required: int
+    product_line: str = strawberry.field(description="The product line whose certification counts.")
+    required: int = strawberry.field(description="Certified users the tier requires.")
     current: int = strawberry.field(description="Active users with a valid certification.")
-    met: bool
+    met: bool = strawberry.field(description="True when current reaches required.")
     missing: int = strawberry.field(description="Certified users still needed.")
     message: str | None = strawberry.field(description="What is missing, when not met.")
 
 
-@strawberry.type
+@strawberry.type(description="A partner against one tier's certification requirements.")
 class TierStatus:
-    tier: Tier
-    met: bool
-    requirements: list[TierRequirementStatus]
+    tier: Tier = strawberry.field(description="The tier.")
+    met: bool = strawberry.field(description="True when every requirement of the tier is met.")
+    requirements: list[TierRequirementStatus] = strawberry.field(
+        description="Each requirement of the tier, by product line."
+    )
 
     @classmethod
     def from_hub(cls, status: compliance.TierStatus) -> TierStatus:
@@ -383,7 +458,9 @@ class TierStatus:
 
 @strawberry.type(description="The partner against its current tier and the next one.")
 class TierCompliance:
-    current: TierStatus
+    current: TierStatus = strawberry.field(
+        description="The partner against its current tier's requirements."
+    )
     next: TierStatus | None = strawberry.field(description="Null at the top tier.")
 
     @classmethod
@@ -396,13 +473,17 @@ class TierCompliance:
 
 @strawberry.type(description="A certification issued, expiring, expired or revoked.")
 class TrainingEvent:
-    cursor: str
-    type: TrainingEventType
-    occurred_at: datetime
-    certification_id: strawberry.ID
-    definition_id: strawberry.ID
-    user_id: strawberry.ID
-    expires_at: datetime | None
+    cursor: str = strawberry.field(
+        description="The event's position; pass it as `after` to resume after it."
+    )
+    type: TrainingEventType = strawberry.field(description="What happened.")
+    occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
+    certification_id: strawberry.ID = strawberry.field(description="The certification.")
+    definition_id: strawberry.ID = strawberry.field(description="The certification's definition.")
+    user_id: strawberry.ID = strawberry.field(description="The holder.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the certification expires (RFC 3339, UTC), for issued and expiring ones."
+    )
     event: strawberry.Private[DomainEvent]
 
     @classmethod
@@ -438,97 +519,166 @@ class TrainingEvent:
 
 @strawberry.input(description="Exactly one of assetId, url (http/https) or articleId.")
 class LessonInput:
-    title: str
-    asset_id: strawberry.ID | None = None
-    url: str | None = None
-    article_id: strawberry.ID | None = None
+    title: str = strawberry.field(description="The lesson's title.")
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The asset to study, for an ASSET lesson."
+    )
+    url: str | None = strawberry.field(
+        default=None, description="The http or https URL to visit, for a URL lesson."
+    )
+    article_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The knowledge-base article to read, for an ARTICLE lesson."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A module of a course.")
 class CourseModuleInput:
-    title: str
-    lessons: list[LessonInput]
+    title: str = strawberry.field(description="The module's title.")
+    lessons: list[LessonInput] = strawberry.field(description="The module's lessons, in order.")
 
 
-@strawberry.input
+@strawberry.input(description="A multiple-choice question.")
 class QuestionInput:
-    prompt: str
-    options: list[str]
+    prompt: str = strawberry.field(description="The question's text.")
+    options: list[str] = strawberry.field(description="The options to choose from.")
     correct_options: list[int] = strawberry.field(description="Indexes into options, from 0.")
 
 
-@strawberry.input
+@strawberry.input(description="A course's assessment.")
 class AssessmentInput:
-    pass_mark: int
-    max_attempts: int
-    questions: list[QuestionInput]
+    pass_mark: int = strawberry.field(
+        description="Percent of questions to get right to pass: 1 to 100."
+    )
+    max_attempts: int = strawberry.field(
+        description="How many attempts an enrolment gets: 1 to 100."
+    )
+    questions: list[QuestionInput] = strawberry.field(description="The questions, in order.")
 
 
-@strawberry.input
+@strawberry.input(description="A new course.")
 class CourseInput:
-    title: str
-    estimated_minutes: int
-    modules: list[CourseModuleInput]
-    summary: str | None = None
-    product_lines: list[str] = strawberry.field(default_factory=list)
+    title: str = strawberry.field(description="The course's title.")
+    estimated_minutes: int = strawberry.field(description="How long the course takes, in minutes.")
+    modules: list[CourseModuleInput] = strawberry.field(
+        description="The modules in order, each with its lessons."
+    )
+    summary: str | None = strawberry.field(default=None, description="What the course teaches.")
+    product_lines: list[str] = strawberry.field(
+        default_factory=list, description="Codes of the product lines the course is about."
+    )
     required_tier: Tier | None = strawberry.field(
         default=None, description="Partners below this tier neither see nor enrol."
     )
-    published: bool = False
-    assessment: AssessmentInput | None = None
+    published: bool = strawberry.field(
+        default=False, description="True to publish it at once; a draft otherwise."
+    )
+    assessment: AssessmentInput | None = strawberry.field(
+        default=None, description="The assessment to pass, if any."
+    )
 
 
 @strawberry.input(description="Fields to change; modules and assessment only before enrolments.")
 class CourseUpdateInput:
-    title: str | None = strawberry.UNSET
-    summary: str | None = strawberry.UNSET
-    estimated_minutes: int | None = strawberry.UNSET
-    product_lines: list[str] | None = strawberry.UNSET
-    required_tier: Tier | None = strawberry.UNSET
-    published: bool | None = strawberry.UNSET
-    modules: list[CourseModuleInput] | None = strawberry.UNSET
-    assessment: AssessmentInput | None = strawberry.UNSET
+    title: str | None = strawberry.field(default=strawberry.UNSET, description="The new title.")
+    summary: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new summary; null clears it."
+    )
+    estimated_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="The new duration, in minutes."
+    )
+    product_lines: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The product line codes to replace the current ones with.",
+    )
+    required_tier: Tier | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new lowest tier that may take it; null opens it to every tier.",
+    )
+    published: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="True publishes the course, false takes it back to draft.",
+    )
+    modules: list[CourseModuleInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="The modules to replace the current ones with."
+    )
+    assessment: AssessmentInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The assessment to replace the current one with; null removes it.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which courses to list; the conditions given must all hold.")
 class CourseFilter:
-    product_line: str | None = None
-    search: str | None = None
-    include_unpublished: bool = True
+    product_line: str | None = strawberry.field(
+        default=None, description="Only courses about this product line (its code)."
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="Only courses whose title contains each of these words, in any case.",
+    )
+    include_unpublished: bool = strawberry.field(
+        default=True, description="False to leave drafts out (partners never see them)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which enrolments to list; the conditions given must all hold.")
 class EnrolmentFilter:
-    course_id: strawberry.ID | None = None
-    user_id: strawberry.ID | None = None
-    partner_id: strawberry.ID | None = None
-    completed: bool | None = None
+    course_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only enrolments in this course."
+    )
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this user's enrolments."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only enrolments of this partner's users."
+    )
+    completed: bool | None = strawberry.field(
+        default=None, description="Only completed (true) or only open (false) enrolments."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The options chosen for one question.")
 class AnswerInput:
-    question_id: strawberry.ID
-    selected_options: list[int]
+    question_id: strawberry.ID = strawberry.field(description="The question answered.")
+    selected_options: list[int] = strawberry.field(
+        description="Indexes of the options chosen, from 0."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A certification definition.")
 class CertificationDefinitionInput:
-    name: str
-    product_line: str
-    validity_days: int
-    required_course_ids: list[strawberry.ID]
-    description: str | None = None
+    name: str = strawberry.field(description="The certification's name.")
+    product_line: str = strawberry.field(
+        description="The product line it certifies for (its code)."
+    )
+    validity_days: int = strawberry.field(
+        description="Days a certification stays valid from its issue or renewal."
+    )
+    required_course_ids: list[strawberry.ID] = strawberry.field(
+        description="The courses to complete to earn it."
+    )
+    description: str | None = strawberry.field(
+        default=None, description="What the certification proves."
+    )
     renewal_course_id: strawberry.ID | None = strawberry.field(
         default=None, description="Completing it renews a held certification."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which certifications to list; the conditions given must all hold.")
 class CertificationFilter:
-    user_id: strawberry.ID | None = None
-    partner_id: strawberry.ID | None = None
-    definition_id: strawberry.ID | None = None
-    statuses: list[CertificationStatus] | None = None
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this user's certifications."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only certifications of this partner's users."
+    )
+    definition_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only certifications of this definition."
+    )
+    statuses: list[CertificationStatus] | None = strawberry.field(
+        default=None, description="Only certifications with one of these statuses."
+    )
     expiring_within_days: int | None = strawberry.field(
         default=None, description="Valid certifications expiring within this many days."
     )
