@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import strawberry
 
@@ -13,6 +14,7 @@ from hub.knowledge import practices as practice_service
 from hub.knowledge.rules import ArticleStatus, PracticeOrder
 from schema.arguments import After, ExpectedVersion, First, Id
 from schema.context import Info
+from schema.enums import described_enum
 from schema.inputs import to_hub
 from schema.knowledge import (
     Article,
@@ -41,7 +43,15 @@ class ReviewDecision(StrEnum):
     REJECT = "REJECT"
 
 
-strawberry.enum(ReviewDecision, name="BestPracticeDecision")
+described_enum(
+    ReviewDecision,
+    name="BestPracticeDecision",
+    description="What vendor staff decide about a submitted practice.",
+    values={
+        "PUBLISH": "Publish it to the partners its visibility names.",
+        "REJECT": "Send it back with a reason; the contributor may revise it.",
+    },
+)
 
 
 @strawberry.type
@@ -61,7 +71,13 @@ class KnowledgeQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: ArticleFilter | None = None,
+        filter: Annotated[
+            ArticleFilter | None,
+            strawberry.argument(
+                description="Which articles to list; every article the caller may read "
+                "when left out."
+            ),
+        ] = None,
     ) -> Connection[Article]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or ArticleFilter()
@@ -75,7 +91,16 @@ class KnowledgeQuery:
 
     @strawberry.field(description="One article by id or slug; a partner's read is counted.")
     async def article(
-        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The article's id; give it or `slug`."),
+        ] = None,
+        slug: Annotated[
+            str | None,
+            strawberry.argument(description="The article's slug, as in its URL; give it or `id`."),
+        ] = None,
     ) -> Article:
         model = await article_service.get(
             info.context.hub,
@@ -86,7 +111,13 @@ class KnowledgeQuery:
         return Article.from_model(model)
 
     @strawberry.field(description="Most read, least helpful, and searches that found nothing.")
-    async def knowledge_insights(self, info: Info, limit: int = 10) -> KnowledgeInsights:
+    async def knowledge_insights(
+        self,
+        info: Info,
+        limit: Annotated[
+            int, strawberry.argument(description="How many entries each list holds at most.")
+        ] = 10,
+    ) -> KnowledgeInsights:
         found = await engagement.insights(
             info.context.hub, principal=info.context.require_principal(), limit=limit
         )
@@ -117,8 +148,16 @@ class KnowledgeQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: BestPracticeFilter | None = None,
-        order_by: PracticeOrder = PracticeOrder.RANKED,
+        filter: Annotated[
+            BestPracticeFilter | None,
+            strawberry.argument(
+                description="Which practices to list; published ones the caller may see "
+                "when left out."
+            ),
+        ] = None,
+        order_by: Annotated[
+            PracticeOrder, strawberry.argument(description="How to sort the practices.")
+        ] = PracticeOrder.RANKED,
     ) -> Connection[BestPractice]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or BestPracticeFilter()
@@ -131,7 +170,7 @@ class KnowledgeQuery:
         )
         return Connection[BestPractice].of(result, BestPractice.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One best practice the caller may see.")
     async def best_practice(self, info: Info, id: Id) -> BestPractice:
         model = await practice_service.get(
             info.context.hub, principal=info.context.require_principal(), practice_id=str(id)
@@ -143,7 +182,23 @@ class KnowledgeQuery:
 class KnowledgeMutation:
     @strawberry.mutation(description="Add a category, under a parent or at the top (vendor staff).")
     async def create_article_category(
-        self, info: Info, name: str, parent_id: strawberry.ID | None = None, position: int = 0
+        self,
+        info: Info,
+        name: Annotated[
+            str, strawberry.argument(description="The category's name; its slug is made from it.")
+        ],
+        parent_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The category to put it under; at the top when left out."
+            ),
+        ] = None,
+        position: Annotated[
+            int,
+            strawberry.argument(
+                description="Its place among its siblings, lowest first (ties by name)."
+            ),
+        ] = 0,
     ) -> ArticleCategory:
         model = await category_service.create_category(
             info.context.hub,
@@ -159,10 +214,25 @@ class KnowledgeMutation:
         self,
         info: Info,
         id: Id,
-        name: str | None = None,
-        parent_id: strawberry.ID | None = None,
-        move_to_top: bool = False,
-        position: int | None = None,
+        name: Annotated[
+            str | None,
+            strawberry.argument(description="The new name; the name stays when left out."),
+        ] = None,
+        parent_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The new parent category; the parent stays when left out."
+            ),
+        ] = None,
+        move_to_top: Annotated[
+            bool, strawberry.argument(description="True to move the category to the top level.")
+        ] = False,
+        position: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Its new place among its siblings; stays when left out."
+            ),
+        ] = None,
     ) -> ArticleCategory:
         model = await category_service.update_category(
             info.context.hub,
@@ -183,7 +253,11 @@ class KnowledgeMutation:
         return True
 
     @strawberry.mutation(description="Write a new article as a DRAFT (vendor staff).")
-    async def create_article(self, info: Info, input: ArticleInput) -> Article:
+    async def create_article(
+        self,
+        info: Info,
+        input: Annotated[ArticleInput, strawberry.argument(description="The new article.")],
+    ) -> Article:
         model = await article_service.create(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -196,7 +270,10 @@ class KnowledgeMutation:
         self,
         info: Info,
         id: Id,
-        input: ArticleChangesInput,
+        input: Annotated[
+            ArticleChangesInput,
+            strawberry.argument(description="The fields to change; only those given change."),
+        ],
         expected_version: ExpectedVersion = None,
     ) -> Article:
         model = await article_service.update(
@@ -219,9 +296,13 @@ class KnowledgeMutation:
         self,
         info: Info,
         id: Id,
-        status: ArticleStatus,
+        status: Annotated[
+            ArticleStatus, strawberry.argument(description="The status to move the article to.")
+        ],
         expected_version: ExpectedVersion = None,
-        note: str | None = None,
+        note: Annotated[
+            str | None, strawberry.argument(description="Why, kept in the revision.")
+        ] = None,
     ) -> Article:
         model = await article_service.set_status(
             info.context.hub,
@@ -235,7 +316,16 @@ class KnowledgeMutation:
 
     @strawberry.mutation(description="Was this article helpful? Answering again changes it.")
     async def give_article_feedback(
-        self, info: Info, article_id: strawberry.ID, helpful: bool, comment: str | None = None
+        self,
+        info: Info,
+        article_id: Annotated[strawberry.ID, strawberry.argument(description="The article read.")],
+        helpful: Annotated[
+            bool, strawberry.argument(description="True if the article helped, false if not.")
+        ],
+        comment: Annotated[
+            str | None,
+            strawberry.argument(description="What was missing or wrong, for the vendor's editors."),
+        ] = None,
     ) -> ArticleFeedback:
         model = await engagement.give_feedback(
             info.context.hub,
@@ -256,7 +346,18 @@ class KnowledgeMutation:
         "uploaded with it (GraphQL multipart request) and existing assets attached."
     )
     async def submit_best_practice(
-        self, info: Info, input: BestPracticeInput, attachments: list[Upload] | None = None
+        self,
+        info: Info,
+        input: Annotated[
+            BestPracticeInput,
+            strawberry.argument(
+                description="The practice: problem, approach, outcome and who may see it."
+            ),
+        ],
+        attachments: Annotated[
+            list[Upload] | None,
+            strawberry.argument(description="Files to attach, as parts of the multipart request."),
+        ] = None,
     ) -> BestPractice:
         uploads = [
             await file_of(file, field=f"attachments[{index}]")
@@ -278,7 +379,10 @@ class KnowledgeMutation:
         self,
         info: Info,
         id: Id,
-        input: BestPracticeInput,
+        input: Annotated[
+            BestPracticeInput,
+            strawberry.argument(description="The whole practice as it should now read."),
+        ],
         expected_version: ExpectedVersion = None,
     ) -> BestPractice:
         model = await practice_service.revise(
@@ -295,9 +399,16 @@ class KnowledgeMutation:
         self,
         info: Info,
         id: Id,
-        decision: ReviewDecision,
-        reason: str | None = None,
-        featured: bool | None = None,
+        decision: Annotated[ReviewDecision, strawberry.argument(description="Publish or reject.")],
+        reason: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Why it is rejected, shown to the contributor; required with REJECT."
+            ),
+        ] = None,
+        featured: Annotated[
+            bool | None, strawberry.argument(description="True to feature it as it is published.")
+        ] = None,
         expected_version: ExpectedVersion = None,
     ) -> BestPractice:
         model = await practice_service.review(
@@ -313,7 +424,12 @@ class KnowledgeMutation:
 
     @strawberry.mutation(description="Mark a published practice FEATURED, or not (vendor staff).")
     async def feature_best_practice(
-        self, info: Info, id: Id, featured: bool = True
+        self,
+        info: Info,
+        id: Id,
+        featured: Annotated[
+            bool, strawberry.argument(description="True to feature the practice, false to stop.")
+        ] = True,
     ) -> BestPractice:
         model = await practice_service.feature(
             info.context.hub,
@@ -325,7 +441,12 @@ class KnowledgeMutation:
 
     @strawberry.mutation(description="Rate 1-5; one rating per user, rating again changes it.")
     async def rate_best_practice(
-        self, info: Info, practice_id: strawberry.ID, stars: int
+        self,
+        info: Info,
+        practice_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The published practice to rate.")
+        ],
+        stars: Annotated[int, strawberry.argument(description="The rating: 1 to 5 stars.")],
     ) -> BestPracticeRating:
         found = await discussion.rate(
             info.context.hub,
@@ -337,7 +458,12 @@ class KnowledgeMutation:
 
     @strawberry.mutation(description="Comment on a published practice (Markdown).")
     async def comment_on_best_practice(
-        self, info: Info, practice_id: strawberry.ID, body: str
+        self,
+        info: Info,
+        practice_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The published practice to comment on.")
+        ],
+        body: Annotated[str, strawberry.argument(description="The comment (Markdown).")],
     ) -> BestPracticeComment:
         model = await discussion.comment(
             info.context.hub,

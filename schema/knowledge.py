@@ -23,6 +23,7 @@ from schema.arguments import After, First
 from schema.assets import Asset
 from schema.attachments import AttachedFile
 from schema.context import Info
+from schema.enums import described_enum
 from schema.identity import IdentityLoaders
 from schema.inputs import to_hub
 from schema.loading import LoaderSet, loader
@@ -35,15 +36,46 @@ from storage.models import BestPractice as BestPracticeModel
 from storage.models import BestPracticeAttachment as BestPracticeAttachmentModel
 from storage.models import BestPracticeComment as CommentModel
 
-strawberry.enum(ArticleStatus, name="ArticleStatus")
-strawberry.enum(PracticeStatus, name="BestPracticeStatus")
-strawberry.enum(PracticeOrder, name="BestPracticeOrder")
+described_enum(
+    ArticleStatus,
+    name="ArticleStatus",
+    description="An article's editorial status.",
+    values={
+        "DRAFT": "Being written; vendor staff only.",
+        "PUBLISHED": "Readable by the partners its visibility names.",
+        "ARCHIVED": "Withdrawn; vendor staff only.",
+    },
+)
+described_enum(
+    PracticeStatus,
+    name="BestPracticeStatus",
+    description="Where a contributed practice is in review.",
+    values={
+        "SUBMITTED": "Waiting for review by vendor staff.",
+        "PUBLISHED": "Visible to the partners its visibility names.",
+        "REJECTED": "Sent back with a reason; may be revised.",
+    },
+)
+described_enum(
+    PracticeOrder,
+    name="BestPracticeOrder",
+    description="How best practices are sorted.",
+    values={
+        "RANKED": "Featured first, then by rating and recency.",
+        "NEWEST": "Most recently published first.",
+        "TOP_RATED": "Highest average rating first.",
+    },
+)
 
 
 @strawberry.type(description="Which partners may see a record.")
 class Visibility:
-    min_tier: Tier | None
-    partner_types: list[PartnerType]
+    min_tier: Tier | None = strawberry.field(
+        description="The lowest tier that sees it; null for every tier."
+    )
+    partner_types: list[PartnerType] = strawberry.field(
+        description="Only partners of these types see it; empty for every type."
+    )
     partner_ids: list[strawberry.ID] = strawberry.field(
         description="When not empty, only these partners see the record."
     )
@@ -51,8 +83,13 @@ class Visibility:
 
 @strawberry.input(description="Which partners may see a record; empty means every partner.")
 class VisibilityInput:
-    min_tier: Tier | None = None
-    partner_types: list[PartnerType] = strawberry.field(default_factory=list)
+    min_tier: Tier | None = strawberry.field(
+        default=None, description="The lowest tier that sees it; every tier when left out."
+    )
+    partner_types: list[PartnerType] = strawberry.field(
+        default_factory=list,
+        description="Only partners of these types see it; every type when empty.",
+    )
     partner_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="When given, only these partners see the record."
     )
@@ -65,11 +102,15 @@ def audience_of(visibility: VisibilityInput | None) -> Audience:
 
 @strawberry.type(description="A node of the knowledge base's category tree.")
 class ArticleCategory:
-    id: strawberry.ID
-    name: str
-    slug: str
-    parent_id: strawberry.ID | None
-    position: int
+    id: strawberry.ID = strawberry.field(description="The category's id.")
+    name: str = strawberry.field(description="The category's name.")
+    slug: str = strawberry.field(description="The category's URL-safe name, unique.")
+    parent_id: strawberry.ID | None = strawberry.field(
+        description="The parent category; null at the top level."
+    )
+    position: int = strawberry.field(
+        description="Its place among its siblings, lowest first (ties by name)."
+    )
 
     @classmethod
     def from_model(cls, model: ArticleCategoryModel) -> ArticleCategory:
@@ -84,14 +125,18 @@ class ArticleCategory:
 
 @strawberry.type(description="The article as it was after one change.")
 class ArticleRevision:
-    number: int
-    title: str
-    body: str
-    status: ArticleStatus
-    changed_fields: list[str]
-    note: str | None
-    changed_by_id: strawberry.ID | None
-    changed_at: datetime
+    number: int = strawberry.field(description="The revision's number, from 1.")
+    title: str = strawberry.field(description="The title after the change.")
+    body: str = strawberry.field(description="The Markdown body after the change.")
+    status: ArticleStatus = strawberry.field(description="The status after the change.")
+    changed_fields: list[str] = strawberry.field(
+        description="The fields the change touched (GraphQL names)."
+    )
+    note: str | None = strawberry.field(description="Why the change was made, as given.")
+    changed_by_id: strawberry.ID | None = strawberry.field(
+        description="The user who made the change."
+    )
+    changed_at: datetime = strawberry.field(description="When the change was made (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: ArticleRevisionModel) -> ArticleRevision:
@@ -107,19 +152,21 @@ class ArticleRevision:
         )
 
 
-@strawberry.type
+@strawberry.type(description="How much one partner read an article.")
 class PartnerReads:
-    partner_id: strawberry.ID
-    views: int
-    last_viewed_at: datetime
+    partner_id: strawberry.ID = strawberry.field(description="The partner.")
+    views: int = strawberry.field(description="Times its users opened the article.")
+    last_viewed_at: datetime = strawberry.field(
+        description="When one of its users last opened it (RFC 3339, UTC)."
+    )
 
 
 @strawberry.type(description="What partners make of an article (vendor staff).")
 class ArticleStats:
-    views: int
-    reading_partners: int
-    helpful: int
-    not_helpful: int
+    views: int = strawberry.field(description="Times partners' users opened it.")
+    reading_partners: int = strawberry.field(description="Partners with at least one read.")
+    helpful: int = strawberry.field(description="Users who found it helpful.")
+    not_helpful: int = strawberry.field(description="Users who did not.")
     article_id: strawberry.Private[str]
 
     @strawberry.field(description="Reads per partner, most first.")
@@ -139,18 +186,29 @@ class ArticleStats:
 
 @strawberry.type(description="A knowledge base article; body is Markdown, bodyHtml is safe HTML.")
 class Article:
-    id: strawberry.ID
-    slug: str
-    title: str
+    id: strawberry.ID = strawberry.field(description="The article's id.")
+    slug: str = strawberry.field(description="The article's URL-safe name, unique.")
+    title: str = strawberry.field(description="The article's title.")
     body: str = strawberry.field(description="The Markdown source.")
-    tags: list[str]
-    product_lines: list[str]
-    language: str
-    status: ArticleStatus
-    published_at: datetime | None
-    updated_at: datetime
-    version: int
-    category_id: strawberry.ID | None
+    tags: list[str] = strawberry.field(description="Free tags to filter by.")
+    product_lines: list[str] = strawberry.field(
+        description="Codes of the product lines it is about."
+    )
+    language: str = strawberry.field(description="The article's language, ISO 639-1 (e.g. en).")
+    status: ArticleStatus = strawberry.field(
+        description="Whether it is a draft, published or archived."
+    )
+    published_at: datetime | None = strawberry.field(
+        description="When it was first published (RFC 3339, UTC)."
+    )
+    updated_at: datetime = strawberry.field(description="When it last changed (RFC 3339, UTC).")
+    version: int = strawberry.field(
+        description="Incremented on every change; pass it as expectedVersion to "
+        "catch concurrent edits."
+    )
+    category_id: strawberry.ID | None = strawberry.field(
+        description="The article's category, if any."
+    )
     model: strawberry.Private[ArticleModel]
 
     @classmethod
@@ -175,7 +233,7 @@ class Article:
     def body_html(self) -> str:
         return render_markdown(self.body)
 
-    @strawberry.field
+    @strawberry.field(description="The article's category, if any.")
     async def category(self, info: Info) -> ArticleCategory | None:
         if self.category_id is None:
             return None
@@ -219,35 +277,59 @@ class Article:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new article.")
 class ArticleInput:
-    title: str
+    title: str = strawberry.field(description="The article's title.")
     body: str = strawberry.field(description="Markdown.")
     slug: str | None = strawberry.field(default=None, description="Made from the title if absent.")
-    category_id: strawberry.ID | None = None
-    tags: list[str] = strawberry.field(default_factory=list)
-    product_lines: list[str] = strawberry.field(default_factory=list)
-    language: str = "en"
-    visibility: VisibilityInput | None = None
-    related_asset_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    category_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The category to file it under."
+    )
+    tags: list[str] = strawberry.field(default_factory=list, description="Free tags to filter by.")
+    product_lines: list[str] = strawberry.field(
+        default_factory=list, description="Codes of the product lines it is about."
+    )
+    language: str = strawberry.field(
+        default="en", description="The article's language, ISO 639-1 (e.g. en)."
+    )
+    visibility: VisibilityInput | None = strawberry.field(
+        default=None, description="Who may read it once published; every partner when left out."
+    )
+    related_asset_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Assets to show beside it."
+    )
 
 
 @strawberry.input(description="Only the fields given change.")
 class ArticleChangesInput:
-    title: str | None = None
-    body: str | None = None
-    slug: str | None = None
-    category_id: strawberry.ID | None = None
-    clear_category: bool = False
-    tags: list[str] | None = None
-    product_lines: list[str] | None = None
-    language: str | None = None
-    visibility: VisibilityInput | None = None
-    related_asset_ids: list[strawberry.ID] | None = None
+    title: str | None = strawberry.field(default=None, description="The new title.")
+    body: str | None = strawberry.field(default=None, description="The new Markdown body.")
+    slug: str | None = strawberry.field(default=None, description="The new slug.")
+    category_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The category to move it to."
+    )
+    clear_category: bool = strawberry.field(
+        default=False, description="True to take it out of its category."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="The tags to replace the current ones with."
+    )
+    product_lines: list[str] | None = strawberry.field(
+        default=None, description="The product line codes to replace the current ones with."
+    )
+    language: str | None = strawberry.field(
+        default=None, description="The new language, ISO 639-1."
+    )
+    visibility: VisibilityInput | None = strawberry.field(
+        default=None, description="Who may read it from now on."
+    )
+    related_asset_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The related assets to replace the current ones with."
+    )
     note: str | None = strawberry.field(default=None, description="Why, kept in the revision.")
 
 
-@strawberry.input
+@strawberry.input(description="Which articles to list; the conditions given must all hold.")
 class ArticleFilter:
     search: str | None = strawberry.field(
         default=None, description="Full-text: every word must match; best match first."
@@ -255,46 +337,56 @@ class ArticleFilter:
     category_id: strawberry.ID | None = strawberry.field(
         default=None, description="This category and those below it."
     )
-    product_line: str | None = None
-    tag: str | None = None
+    product_line: str | None = strawberry.field(
+        default=None, description="Only articles about this product line (its code)."
+    )
+    tag: str | None = strawberry.field(default=None, description="Only articles with this tag.")
     statuses: list[ArticleStatus] | None = strawberry.field(
         default=None, description="Vendor staff; partners only ever see PUBLISHED."
     )
 
 
-@strawberry.type
+@strawberry.type(description='A user\'s answer to "was this article helpful?".')
 class ArticleFeedback:
-    article_id: strawberry.ID
-    helpful: bool
-    comment: str | None
-    answered_at: datetime
+    article_id: strawberry.ID = strawberry.field(description="The article.")
+    helpful: bool = strawberry.field(description="True if it helped.")
+    comment: str | None = strawberry.field(description="What was missing or wrong.")
+    answered_at: datetime = strawberry.field(description="When the user answered (RFC 3339, UTC).")
 
 
-@strawberry.type
+@strawberry.type(description="An article and how often partners read it.")
 class ArticleReadCount:
-    article: Article
-    views: int
+    article: Article = strawberry.field(description="The article.")
+    views: int = strawberry.field(description="Times partners' users opened it.")
 
 
-@strawberry.type
+@strawberry.type(description='An article and what readers answered to "was this helpful?".')
 class ArticleFeedbackCount:
-    article: Article
-    not_helpful: int
-    helpful: int
+    article: Article = strawberry.field(description="The article.")
+    not_helpful: int = strawberry.field(description="Users who found it not helpful.")
+    helpful: int = strawberry.field(description="Users who found it helpful.")
 
 
 @strawberry.type(description="A search partners made that found nothing.")
 class MissingKnowledge:
-    query: str
-    misses: int
-    last_missed_at: datetime
+    query: str = strawberry.field(description="The search text, normalised.")
+    misses: int = strawberry.field(description="Times it found nothing.")
+    last_missed_at: datetime = strawberry.field(
+        description="When it last found nothing (RFC 3339, UTC)."
+    )
 
 
 @strawberry.type(description="What is read, what does not help, and what is missing.")
 class KnowledgeInsights:
-    most_read: list[ArticleReadCount]
-    least_helpful: list[ArticleFeedbackCount]
-    missing: list[MissingKnowledge]
+    most_read: list[ArticleReadCount] = strawberry.field(
+        description="Published articles by views, most first."
+    )
+    least_helpful: list[ArticleFeedbackCount] = strawberry.field(
+        description='Articles by "not helpful" answers, most first.'
+    )
+    missing: list[MissingKnowledge] = strawberry.field(
+        description="Searches that found nothing, most frequent first."
+    )
 
 
 # Best practices
@@ -302,17 +394,19 @@ class KnowledgeInsights:
 
 @strawberry.type(description="Who contributed a practice; the author's name may be withheld.")
 class Contributor:
-    partner_id: strawberry.ID
-    organization_name: str
+    partner_id: strawberry.ID = strawberry.field(description="The contributing partner.")
+    organization_name: str = strawberry.field(description="The contributing partner's name.")
     author_name: str | None = strawberry.field(
         description="Null when the author chose to hide it (vendor staff always see it)."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The stars users gave a practice.")
 class BestPracticeRating:
-    average: float | None
-    count: int
+    average: float | None = strawberry.field(
+        description="The mean of the ratings, 1 to 5; null without ratings."
+    )
+    count: int = strawberry.field(description="How many users rated it.")
     mine: int | None = strawberry.field(description="The caller's own stars, if rated.")
 
 
@@ -321,11 +415,11 @@ class BestPracticeAttachment(AttachedFile):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A comment on a best practice.")
 class BestPracticeComment:
-    id: strawberry.ID
-    body: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The comment's id.")
+    body: str = strawberry.field(description="The comment's Markdown source.")
+    created_at: datetime = strawberry.field(description="When it was written (RFC 3339, UTC).")
     author_id: strawberry.Private[str | None]
     organization_id: strawberry.Private[str]
 
@@ -339,17 +433,17 @@ class BestPracticeComment:
             organization_id=model.organization_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The comment as sanitised HTML.")
     def body_html(self) -> str:
         return render_markdown(self.body)
 
-    @strawberry.field
+    @strawberry.field(description="The author's name; null when no longer known.")
     async def author_name(self, info: Info) -> str | None:
         if self.author_id is None:
             return None
         return await IdentityLoaders.of(info).user_name_by_id.load(self.author_id)
 
-    @strawberry.field
+    @strawberry.field(description="The author's organization's name.")
     async def organization_name(self, info: Info) -> str:
         names = IdentityLoaders.of(info).organization_name_by_id
         return await names.load(self.organization_id) or ""
@@ -357,18 +451,27 @@ class BestPracticeComment:
 
 @strawberry.type(description="A partner's practice: problem, approach, outcome (Markdown).")
 class BestPractice:
-    id: strawberry.ID
-    title: str
-    problem: str
-    approach: str
-    outcome: str
-    tags: list[str]
-    product_lines: list[str]
-    status: PracticeStatus
-    featured: bool
-    published_at: datetime | None
-    created_at: datetime
-    version: int
+    id: strawberry.ID = strawberry.field(description="The practice's id.")
+    title: str = strawberry.field(description="The practice's title.")
+    problem: str = strawberry.field(description="The problem it solved (Markdown).")
+    approach: str = strawberry.field(description="How the partner went about it (Markdown).")
+    outcome: str = strawberry.field(description="What came of it (Markdown).")
+    tags: list[str] = strawberry.field(description="Free tags to filter by.")
+    product_lines: list[str] = strawberry.field(
+        description="Codes of the product lines it is about."
+    )
+    status: PracticeStatus = strawberry.field(description="Where it is in review.")
+    featured: bool = strawberry.field(
+        description="True when vendor staff feature it; RANKED puts it first."
+    )
+    published_at: datetime | None = strawberry.field(
+        description="When it was published (RFC 3339, UTC)."
+    )
+    created_at: datetime = strawberry.field(description="When it was submitted (RFC 3339, UTC).")
+    version: int = strawberry.field(
+        description="Incremented on every change; pass it as expectedVersion to "
+        "catch concurrent edits."
+    )
     model: strawberry.Private[BestPracticeModel]
 
     @classmethod
@@ -389,15 +492,15 @@ class BestPractice:
             model=model,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The problem as sanitised HTML.")
     def problem_html(self) -> str:
         return render_markdown(self.problem)
 
-    @strawberry.field
+    @strawberry.field(description="The approach as sanitised HTML.")
     def approach_html(self) -> str:
         return render_markdown(self.approach)
 
-    @strawberry.field
+    @strawberry.field(description="The outcome as sanitised HTML.")
     def outcome_html(self) -> str:
         return render_markdown(self.outcome)
 
@@ -408,7 +511,7 @@ class BestPractice:
             return self.model.reject_reason
         return None
 
-    @strawberry.field
+    @strawberry.field(description="The partner (and author) who contributed it.")
     async def contributor(self, info: Info) -> Contributor:
         principal = info.context.require_principal()
         loaders = IdentityLoaders.of(info)
@@ -425,12 +528,12 @@ class BestPractice:
             author_name=author,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Its star rating.")
     async def rating(self, info: Info) -> BestPracticeRating:
         found = await KnowledgeLoaders.of(info).rating_by_practice.load(str(self.id))
         return BestPracticeRating(average=found.average, count=found.count, mine=found.mine)
 
-    @strawberry.field
+    @strawberry.field(description="The files attached to it.")
     async def attachments(self, info: Info) -> list[BestPracticeAttachment]:
         pairs = await KnowledgeLoaders.of(info).attachments_by_practice.load(str(self.id))
         return BestPracticeAttachment.of(pairs, practice_files.attachment_url)
@@ -449,33 +552,44 @@ class BestPractice:
         return Connection[BestPracticeComment].of(page, BestPracticeComment.from_model)
 
 
-@strawberry.input
+@strawberry.input(description="A best practice to submit or revise.")
 class BestPracticeInput:
-    title: str
-    problem: str
-    approach: str
-    outcome: str
-    tags: list[str] = strawberry.field(default_factory=list)
-    product_lines: list[str] = strawberry.field(default_factory=list)
+    title: str = strawberry.field(description="The practice's title.")
+    problem: str = strawberry.field(description="The problem it solved (Markdown).")
+    approach: str = strawberry.field(description="How the partner went about it (Markdown).")
+    outcome: str = strawberry.field(description="What came of it (Markdown).")
+    tags: list[str] = strawberry.field(default_factory=list, description="Free tags to filter by.")
+    product_lines: list[str] = strawberry.field(
+        default_factory=list, description="Codes of the product lines it is about."
+    )
     hide_author: bool = strawberry.field(
         default=False, description="Show only the organization to other partners."
     )
-    visibility: VisibilityInput | None = None
+    visibility: VisibilityInput | None = strawberry.field(
+        default=None,
+        description="Which partners may see it once published; every partner when left out.",
+    )
     asset_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Existing assets to attach (ones you may see)."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which practices to list; the conditions given must all hold.")
 class BestPracticeFilter:
-    search: str | None = None
-    product_line: str | None = None
-    tag: str | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Only practices containing every word of this text."
+    )
+    product_line: str | None = strawberry.field(
+        default=None, description="Only practices about this product line (its code)."
+    )
+    tag: str | None = strawberry.field(default=None, description="Only practices with this tag.")
     statuses: list[PracticeStatus] | None = strawberry.field(
         default=None,
         description="Default PUBLISHED; a partner sees other statuses of its own practices only.",
     )
-    featured_only: bool = False
+    featured_only: bool = strawberry.field(
+        default=False, description="True for featured practices only."
+    )
     mine: bool = strawberry.field(
         default=False, description="Only my organization's practices, in any status."
     )
