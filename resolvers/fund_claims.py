@@ -3,6 +3,8 @@ vendor's decisions and payment."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub.funds import claims
@@ -30,7 +32,12 @@ class FundClaimsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: FundClaimFilter | None = None,
+        filter: Annotated[
+            FundClaimFilter | None,
+            strawberry.argument(
+                description="Which claims to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[FundClaim]:
         wanted = filter or FundClaimFilter()
         page = await claims.list_claims(
@@ -42,7 +49,7 @@ class FundClaimsQuery:
         )
         return Connection[FundClaim].of(page, FundClaim.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One fund claim the caller may see.")
     async def fund_claim(self, info: Info, id: Id) -> FundClaim:
         model = await claims.get(
             info.context.hub, principal=info.context.require_principal(), claim_id=id
@@ -73,11 +80,29 @@ class FundClaimsMutation:
     async def submit_fund_claim(
         self,
         info: Info,
-        request_id: strawberry.ID,
-        amount: MoneyInput,
-        proofs: list[Upload] | None = None,
-        note: str = "",
-        uploads: list[FundClaimProofUploadInput] | None = None,
+        request_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The APPROVED fund request whose money is claimed."),
+        ],
+        amount: Annotated[
+            MoneyInput,
+            strawberry.argument(
+                description="What is claimed, in the request's currency; at most what was approved."
+            ),
+        ],
+        proofs: Annotated[
+            list[Upload] | None,
+            strawberry.argument(description="Proof files sent as parts of the multipart request."),
+        ] = None,
+        note: Annotated[
+            str, strawberry.argument(description="The partner's account of the activity.")
+        ] = "",
+        uploads: Annotated[
+            list[FundClaimProofUploadInput] | None,
+            strawberry.argument(
+                description="Proofs uploaded ahead with createFundClaimProofUpload."
+            ),
+        ] = None,
     ) -> FundClaim:
         model = await claims.submit(
             info.context.hub,
@@ -97,7 +122,13 @@ class FundClaimsMutation:
         "submitFundClaim or resubmitFundClaim."
     )
     async def create_fund_claim_proof_upload(
-        self, info: Info, file_name: str, size: float
+        self,
+        info: Info,
+        file_name: Annotated[str, strawberry.argument(description="The proof file's name.")],
+        size: Annotated[
+            float,
+            strawberry.argument(description="The proof file's size in bytes, a whole number."),
+        ],
     ) -> FundClaimProofUploadTicket:
         ticket = await proof_service.start_upload(
             info.context.hub,
@@ -115,9 +146,24 @@ class FundClaimsMutation:
         self,
         info: Info,
         id: Id,
-        note: str | None = None,
-        proofs: list[Upload] | None = None,
-        uploads: list[FundClaimProofUploadInput] | None = None,
+        note: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The answer to what was asked; the note stays when left out."
+            ),
+        ] = None,
+        proofs: Annotated[
+            list[Upload] | None,
+            strawberry.argument(
+                description="More proof files, sent as parts of the multipart request."
+            ),
+        ] = None,
+        uploads: Annotated[
+            list[FundClaimProofUploadInput] | None,
+            strawberry.argument(
+                description="More proofs uploaded ahead with createFundClaimProofUpload."
+            ),
+        ] = None,
     ) -> FundClaim:
         model = await claims.resubmit(
             info.context.hub,
@@ -132,7 +178,14 @@ class FundClaimsMutation:
     @strawberry.mutation(
         description="Send a submitted claim back, saying what is missing (vendor staff)."
     )
-    async def request_fund_claim_info(self, info: Info, id: Id, reason: str) -> FundClaim:
+    async def request_fund_claim_info(
+        self,
+        info: Info,
+        id: Id,
+        reason: Annotated[
+            str, strawberry.argument(description="What is missing, shown to the partner.")
+        ],
+    ) -> FundClaim:
         model = await claims.ask_for_more(
             info.context.hub, principal=info.context.require_principal(), claim_id=id, reason=reason
         )
@@ -147,8 +200,17 @@ class FundClaimsMutation:
         self,
         info: Info,
         id: Id,
-        amount: MoneyInput | None = None,
-        note: str | None = None,
+        amount: Annotated[
+            MoneyInput | None,
+            strawberry.argument(
+                description="What is approved, in the claim's currency; what was "
+                "claimed when left out."
+            ),
+        ] = None,
+        note: Annotated[
+            str | None,
+            strawberry.argument(description="The approver's note, shown to the partner."),
+        ] = None,
         expected_version: ExpectedVersion = None,
     ) -> FundClaim:
         model = await claims.approve(
@@ -166,7 +228,12 @@ class FundClaimsMutation:
         description="Reject a submitted claim with a reason; the request's reservation goes "
         "back to the allocation (vendor staff)."
     )
-    async def reject_fund_claim(self, info: Info, id: Id, reason: str) -> FundClaim:
+    async def reject_fund_claim(
+        self,
+        info: Info,
+        id: Id,
+        reason: Annotated[str, strawberry.argument(description="Why, shown to the partner.")],
+    ) -> FundClaim:
         model = await claims.reject(
             info.context.hub, principal=info.context.require_principal(), claim_id=id, reason=reason
         )
@@ -176,7 +243,12 @@ class FundClaimsMutation:
         description="Record that an APPROVED claim was paid, with the ERP's reference "
         "(vendor staff and integration accounts)."
     )
-    async def mark_fund_claim_paid(self, info: Info, id: Id, reference: str) -> FundClaim:
+    async def mark_fund_claim_paid(
+        self,
+        info: Info,
+        id: Id,
+        reference: Annotated[str, strawberry.argument(description="The ERP's payment reference.")],
+    ) -> FundClaim:
         model = await claims.mark_paid(
             info.context.hub,
             principal=info.context.require_principal(),

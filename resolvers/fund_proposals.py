@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub.funds import budgets, proposals
@@ -22,7 +24,14 @@ class FundProposalsQuery:
         "(vendor staff)."
     )
     async def propose_fund_allocation(
-        self, info: Info, budget_id: strawberry.ID, rule: FundAllocationRuleInput
+        self,
+        info: Info,
+        budget_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The open budget to spread.")
+        ],
+        rule: Annotated[
+            FundAllocationRuleInput, strawberry.argument(description="How to spread it.")
+        ],
     ) -> FundAllocationProposal:
         proposal = await proposals.propose(
             info.context.hub,
@@ -40,7 +49,17 @@ class FundProposalsMutation:
         "none (a proposal as adjusted); partners not named keep theirs (vendor staff)."
     )
     async def confirm_fund_allocations(
-        self, info: Info, budget_id: strawberry.ID, allocations: list[FundAllocationShareInput]
+        self,
+        info: Info,
+        budget_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The open budget to allocate from.")
+        ],
+        allocations: Annotated[
+            list[FundAllocationShareInput],
+            strawberry.argument(
+                description="What each partner is allocated, at most 10,000 partners."
+            ),
+        ],
     ) -> list[FundAllocation]:
         models = await budgets.allocate_many(
             info.context.hub,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -38,7 +39,10 @@ class FundsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        status: BudgetStatus | None = None,
+        status: Annotated[
+            BudgetStatus | None,
+            strawberry.argument(description="Only budgets with this status; all when left out."),
+        ] = None,
     ) -> Connection[FundBudget]:
         principal = info.context.require_principal()
         page = await budgets.list_budgets(
@@ -51,7 +55,7 @@ class FundsQuery:
             page, lambda model: FundBudget.from_model(model, vendor=principal.is_vendor)
         )
 
-    @strawberry.field
+    @strawberry.field(description="One fund budget the caller may see.")
     async def fund_budget(self, info: Info, id: Id) -> FundBudget:
         principal = info.context.require_principal()
         model = await budgets.get(info.context.hub, principal=principal, budget_id=id)
@@ -65,7 +69,12 @@ class FundsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: FundAllocationFilter | None = None,
+        filter: Annotated[
+            FundAllocationFilter | None,
+            strawberry.argument(
+                description="Which allocations to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[FundAllocation]:
         page = await budgets.list_allocations(
             info.context.hub,
@@ -75,7 +84,7 @@ class FundsQuery:
         )
         return Connection[FundAllocation].of(page, FundAllocation.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One allocation the caller may see.")
     async def fund_allocation(self, info: Info, id: Id) -> FundAllocation:
         model = await budgets.get_allocation(
             info.context.hub, principal=info.context.require_principal(), allocation_id=id
@@ -91,7 +100,12 @@ class FundsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: FundRequestFilter | None = None,
+        filter: Annotated[
+            FundRequestFilter | None,
+            strawberry.argument(
+                description="Which requests to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[FundRequest]:
         page = await requests.list_requests(
             info.context.hub,
@@ -101,7 +115,7 @@ class FundsQuery:
         )
         return Connection[FundRequest].of(page, FundRequest.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One fund request the caller may see.")
     async def fund_request(self, info: Info, id: Id) -> FundRequest:
         model = await requests.get(
             info.context.hub, principal=info.context.require_principal(), request_id=id
@@ -112,7 +126,11 @@ class FundsQuery:
 @strawberry.type
 class FundsMutation:
     @strawberry.mutation(description="Open a budget for a period (vendor staff).")
-    async def create_fund_budget(self, info: Info, input: FundBudgetInput) -> FundBudget:
+    async def create_fund_budget(
+        self,
+        info: Info,
+        input: Annotated[FundBudgetInput, strawberry.argument(description="The new budget.")],
+    ) -> FundBudget:
         model = await budgets.create(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -130,7 +148,13 @@ class FundsMutation:
         "close it (vendor staff)."
     )
     async def update_fund_budget(
-        self, info: Info, id: Id, input: FundBudgetChangesInput
+        self,
+        info: Info,
+        id: Id,
+        input: Annotated[
+            FundBudgetChangesInput,
+            strawberry.argument(description="What to change; omitted fields stay."),
+        ],
     ) -> FundBudget:
         amount = input.amount
         model = await budgets.update(
@@ -151,7 +175,20 @@ class FundsMutation:
         "requests reserve (vendor staff)."
     )
     async def allocate_funds(
-        self, info: Info, budget_id: strawberry.ID, partner_id: strawberry.ID, amount: MoneyInput
+        self,
+        info: Info,
+        budget_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The open budget to allocate from.")
+        ],
+        partner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The ACTIVE partner to allocate to.")
+        ],
+        amount: Annotated[
+            MoneyInput,
+            strawberry.argument(
+                description="The partner's whole allocation, in the budget's currency."
+            ),
+        ],
     ) -> FundAllocation:
         model = await budgets.allocate(
             info.context.hub,
@@ -167,7 +204,16 @@ class FundsMutation:
         description="Ask to spend part of your organization's allocation on an activity "
         "within the budget's period (partners)."
     )
-    async def submit_fund_request(self, info: Info, input: FundRequestInput) -> FundRequest:
+    async def submit_fund_request(
+        self,
+        info: Info,
+        input: Annotated[
+            FundRequestInput,
+            strawberry.argument(
+                description="The activity, the allocation to spend from and the amount."
+            ),
+        ],
+    ) -> FundRequest:
         model = await requests.submit(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -189,8 +235,17 @@ class FundsMutation:
         self,
         info: Info,
         id: Id,
-        amount: MoneyInput | None = None,
-        note: str | None = None,
+        amount: Annotated[
+            MoneyInput | None,
+            strawberry.argument(
+                description="What is approved, at most what is asked; the amount asked "
+                "when left out."
+            ),
+        ] = None,
+        note: Annotated[
+            str | None,
+            strawberry.argument(description="The approver's note, shown to the partner."),
+        ] = None,
         expected_version: ExpectedVersion = None,
     ) -> FundRequest:
         model = await requests.approve(
@@ -205,7 +260,12 @@ class FundsMutation:
         return FundRequest.from_model(model)
 
     @strawberry.mutation(description="Turn a submitted request down with a reason (vendor staff).")
-    async def reject_fund_request(self, info: Info, id: Id, reason: str) -> FundRequest:
+    async def reject_fund_request(
+        self,
+        info: Info,
+        id: Id,
+        reason: Annotated[str, strawberry.argument(description="Why, shown to the partner.")],
+    ) -> FundRequest:
         model = await requests.reject(
             info.context.hub,
             principal=info.context.require_principal(),

@@ -4,6 +4,7 @@ its proofs of performance."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -13,6 +14,7 @@ from hub.funds import proofs as proof_service
 from hub.funds.rules import ClaimStatus
 from schema.assets import HttpHeader
 from schema.context import Info
+from schema.enums import described_enum
 from schema.funds import FundBudget, FundRequest, FundsLoaders, budget_of
 from schema.loading import LoaderSet, loader
 from schema.partners import Partner, partner_of
@@ -20,11 +22,18 @@ from schema.scalars import MinorUnits, Money
 from storage.models.funds import FundClaim as ClaimModel
 from storage.models.funds import FundClaimProof as ProofModel
 
-strawberry.enum(
+described_enum(
     ClaimStatus,
     name="FundClaimStatus",
     description="SUBMITTED until vendor staff APPROVE it (payable), REJECT it, or ask for more "
     "(INFO_REQUESTED: the partner resubmits); PAID once the ERP paid it.",
+    values={
+        "SUBMITTED": "Waiting for vendor staff.",
+        "INFO_REQUESTED": "Vendor staff asked for more; the partner resubmits.",
+        "APPROVED": "Approved and payable.",
+        "REJECTED": "Turned down; the request's reservation is released.",
+        "PAID": "Paid by the ERP.",
+    },
 )
 
 
@@ -44,12 +53,12 @@ class ClaimLoaders(LoaderSet):
 
 @strawberry.type(description="A file proving a claimed activity took place.")
 class FundClaimProof:
-    id: strawberry.ID
-    file_name: str
-    size: int
+    id: strawberry.ID = strawberry.field(description="The proof's id.")
+    file_name: str = strawberry.field(description="The file's name as uploaded.")
+    size: int = strawberry.field(description="The file's size in bytes.")
     content_type: str = strawberry.field(description="As read from the file's bytes.")
-    sha256: str
-    uploaded_at: datetime
+    sha256: str = strawberry.field(description="The SHA-256 digest of the file, lowercase hex.")
+    uploaded_at: datetime = strawberry.field(description="When it was uploaded (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: ProofModel) -> FundClaimProof:
@@ -63,7 +72,16 @@ class FundClaimProof:
         )
 
     @strawberry.field(description="A short-lived URL of the file (10 s to 7 days).")
-    async def download_url(self, info: Info, expires_in_seconds: int = 300) -> str:
+    async def download_url(
+        self,
+        info: Info,
+        expires_in_seconds: Annotated[
+            int,
+            strawberry.argument(
+                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
+            ),
+        ] = 300,
+    ) -> str:
         return await proof_service.download_url(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -78,20 +96,28 @@ def _money(amount: int, currency: str) -> Money:
 
 @strawberry.type(description="What a partner claims back for an approved fund request.")
 class FundClaim:
-    id: strawberry.ID
-    claimed: Money
+    id: strawberry.ID = strawberry.field(description="The claim's id.")
+    claimed: Money = strawberry.field(
+        description="What the partner claims, in the request's currency."
+    )
     approved: Money | None = strawberry.field(description="Null until approved.")
-    status: ClaimStatus
+    status: ClaimStatus = strawberry.field(description="Where the claim is in review and payment.")
     note: str = strawberry.field(description="The partner's account of the activity.")
     decision_note: str | None = strawberry.field(
         description="What is missing, why it was rejected, or the approver's note."
     )
     payment_reference: str | None = strawberry.field(description="The ERP's, once PAID.")
-    submitted_at: datetime
-    decided_at: datetime | None
-    paid_at: datetime | None
+    submitted_at: datetime = strawberry.field(
+        description="When it was (last) submitted (RFC 3339, UTC)."
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="When it was approved or rejected (RFC 3339, UTC)."
+    )
+    paid_at: datetime | None = strawberry.field(
+        description="When it was marked paid (RFC 3339, UTC)."
+    )
     version: int = strawberry.field(description="1, and one more on every change.")
-    request_id: strawberry.ID
+    request_id: strawberry.ID = strawberry.field(description="The fund request claimed for.")
     budget_id: strawberry.Private[str]
     partner_id: strawberry.Private[str]
 
@@ -119,41 +145,51 @@ class FundClaim:
     def maybe(cls, model: ClaimModel | None) -> FundClaim | None:
         return None if model is None else cls.from_model(model)
 
-    @strawberry.field
+    @strawberry.field(description="The proofs of performance, in upload order.")
     async def proofs(self, info: Info) -> list[FundClaimProof]:
         rows = await ClaimLoaders.of(info).proofs_by_claim.load(str(self.id))
         return [FundClaimProof.from_model(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="The fund request claimed for.")
     async def request(self, info: Info) -> FundRequest:
         model = await FundsLoaders.of(info).request_by_id.load(str(self.request_id))
         if model is None:
             raise RuntimeError(f"fund request {self.request_id} is gone or not visible")
         return FundRequest.from_model(model)
 
-    @strawberry.field
+    @strawberry.field(description="The claiming partner.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
-    @strawberry.field
+    @strawberry.field(description="The budget the money comes from.")
     async def budget(self, info: Info) -> FundBudget:
         return await budget_of(info, self.budget_id)
 
 
-@strawberry.input
+@strawberry.input(description="Which claims to list; the conditions given must all hold.")
 class FundClaimFilter:
-    statuses: list[ClaimStatus] = strawberry.field(default_factory=list)
-    partner_id: strawberry.ID | None = None
+    statuses: list[ClaimStatus] = strawberry.field(
+        default_factory=list, description="Only claims with one of these statuses; all when empty."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this partner's claims."
+    )
 
 
 @strawberry.type(
     description="Where to PUT a proof within the hour; then name uploadId in submitFundClaim."
 )
 class FundClaimProofUploadTicket:
-    upload_id: strawberry.ID
-    url: str
-    headers: list[HttpHeader]
-    expires_at: datetime
+    upload_id: strawberry.ID = strawberry.field(
+        description="The id to name the upload by in submitFundClaim or resubmitFundClaim."
+    )
+    url: str = strawberry.field(description="Where to PUT the file's bytes.")
+    headers: list[HttpHeader] = strawberry.field(
+        description="Headers to send with the PUT, exactly as given."
+    )
+    expires_at: datetime = strawberry.field(
+        description="When the URL stops accepting the file (RFC 3339, UTC)."
+    )
 
     @classmethod
     def of(cls, ticket: UploadTicket) -> FundClaimProofUploadTicket:
@@ -167,7 +203,9 @@ class FundClaimProofUploadTicket:
 
 @strawberry.input(description="A proof PUT straight to storage ahead of the claim.")
 class FundClaimProofUploadInput:
-    upload_id: strawberry.ID
+    upload_id: strawberry.ID = strawberry.field(
+        description="The uploadId of the ticket the file was PUT with."
+    )
     sha256: str = strawberry.field(description="The file's SHA-256, in 64 hex digits.")
 
     def to_hub(self) -> proof_service.Uploaded:

@@ -13,27 +13,33 @@ from hub.funds.proposals import Basis
 from hub.partners import Tier
 from schema.analytics import PeriodInput, ReportPeriod, resolved_period
 from schema.context import Info
+from schema.enums import described_enum
 from schema.funds import FundBudget
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits, Money, MoneyInput
 
-strawberry.enum(
+described_enum(
     Basis,
     name="FundAllocationBasis",
     description="REVENUE_SHARE: by delivered revenue net of returns in a period; TIER: by a "
     "weight per tier; GROWTH: by how much revenue grew over the period before.",
+    values={
+        "REVENUE_SHARE": "By delivered revenue net of returns in the period.",
+        "TIER": "By a weight per tier.",
+        "GROWTH": "By how much revenue grew over the period before.",
+    },
 )
 
 
 @strawberry.input(description="How much one tier weighs in a TIER proposal.")
 class TierWeightInput:
-    tier: Tier
+    tier: Tier = strawberry.field(description="The tier.")
     weight: int = strawberry.field(description="From 0 (none) to 1000.")
 
 
 @strawberry.input(description="How to spread a budget over ACTIVE partners.")
 class FundAllocationRuleInput:
-    basis: Basis
+    basis: Basis = strawberry.field(description="What to spread the budget by.")
     period: PeriodInput | None = strawberry.field(
         default=None,
         description="The revenue period of REVENUE_SHARE and GROWTH; by default the 365 days "
@@ -99,7 +105,7 @@ class ProposedFundAllocation:
     tier_weight: int | None = strawberry.field(description="TIER: its tier's weight.")
     partner_id: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="The partner.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
@@ -109,8 +115,8 @@ class ProposedFundAllocation:
     "confirmFundAllocations; it writes nothing. The amounts add up to the amount spread."
 )
 class FundAllocationProposal:
-    budget: FundBudget
-    basis: Basis
+    budget: FundBudget = strawberry.field(description="The budget spread.")
+    basis: Basis = strawberry.field(description="What the budget was spread by.")
     period: ReportPeriod | None = strawberry.field(
         description="The revenue period (REVENUE_SHARE and GROWTH)."
     )
@@ -155,8 +161,10 @@ class FundAllocationProposal:
 
 @strawberry.input(description="What one partner is allocated.")
 class FundAllocationShareInput:
-    partner_id: strawberry.ID
-    amount: MoneyInput
+    partner_id: strawberry.ID = strawberry.field(description="The ACTIVE partner.")
+    amount: MoneyInput = strawberry.field(
+        description="Its whole allocation, in the budget's currency."
+    )
 
     def to_hub(self) -> Share:
         return Share(str(self.partner_id), int(self.amount.amount_minor), self.amount.currency)

@@ -15,6 +15,7 @@ from hub.funds import claims as claim_service
 from hub.funds import requests as request_service
 from hub.funds.rules import ActivityType, BudgetStatus, FundEventType, FundRequestStatus
 from schema.context import Info
+from schema.enums import described_enum
 from schema.events import shared
 from schema.loading import LoaderSet, loader
 from schema.partners import Partner, partner_of
@@ -26,18 +27,57 @@ from storage.models.funds import FundRequest as RequestModel
 if TYPE_CHECKING:
     from schema.fund_claims import FundClaim
 
-strawberry.enum(
+described_enum(
     BudgetStatus,
     name="FundBudgetStatus",
     description="OPEN takes allocations and requests; CLOSED takes none.",
+    values={
+        "OPEN": "Takes allocations and requests.",
+        "CLOSED": "Takes none; claims of approved requests still come in.",
+    },
 )
-strawberry.enum(
+described_enum(
     FundRequestStatus,
     description="SUBMITTED until vendor staff APPROVE or REJECT it; the partner may "
     "WITHDRAW it while SUBMITTED or APPROVED.",
+    values={
+        "SUBMITTED": "Waiting for vendor staff.",
+        "APPROVED": "Approved; the amount is reserved on the allocation.",
+        "REJECTED": "Turned down with a reason.",
+        "WITHDRAWN": "Withdrawn by the partner; any reservation is released.",
+    },
 )
-strawberry.enum(ActivityType, name="FundActivityType")
-strawberry.enum(FundEventType)
+described_enum(
+    ActivityType,
+    name="FundActivityType",
+    description="The kind of marketing activity funds pay for.",
+    values={
+        "EVENT": "An event the partner hosts.",
+        "TRADE_SHOW": "A trade-show presence.",
+        "WEBINAR": "A webinar.",
+        "DIGITAL": "Online advertising or e-mail marketing.",
+        "PRINT": "Print advertising or mailings.",
+        "TELEMARKETING": "Calling campaigns.",
+        "TRAINING": "Training of the partner's staff or customers.",
+        "OTHER": "Any other activity, described in the request.",
+    },
+)
+described_enum(
+    FundEventType,
+    description="What happened to an allocation, a fund request or a claim.",
+    values={
+        "FUNDS_ALLOCATED": "An allocation was made or changed.",
+        "FUND_REQUEST_SUBMITTED": "A partner asked for funds.",
+        "FUND_REQUEST_APPROVED": "A request was approved.",
+        "FUND_REQUEST_REJECTED": "A request was rejected.",
+        "FUND_REQUEST_WITHDRAWN": "A partner withdrew a request.",
+        "CLAIM_SUBMITTED": "A claim was submitted or resubmitted.",
+        "CLAIM_INFO_REQUESTED": "Vendor staff asked for more on a claim.",
+        "CLAIM_APPROVED": "A claim was approved.",
+        "CLAIM_REJECTED": "A claim was rejected.",
+        "CLAIM_PAID": "A claim was paid.",
+    },
+)
 
 
 def _money(amount: int, currency: str) -> Money:
@@ -121,17 +161,28 @@ class FundRequestResults:
 
 @strawberry.type(description="Marketing money for a period, in one currency.")
 class FundBudget:
-    id: strawberry.ID
-    name: str
-    starts_on: date
+    id: strawberry.ID = strawberry.field(description="The budget's id.")
+    name: str = strawberry.field(description='The budget\'s name, e.g. "MDF 2026 H1".')
+    starts_on: date = strawberry.field(
+        description="The first day a funded activity may take place (a calendar date)."
+    )
     ends_on: date = strawberry.field(description="The last day a funded activity may take place.")
-    currency: str
-    status: BudgetStatus
+    currency: str = strawberry.field(
+        description="The budget's ISO 4217 currency; its allocations and requests are in it."
+    )
+    status: BudgetStatus = strawberry.field(
+        description="Whether it takes allocations and requests."
+    )
     claim_window_days: int = strawberry.field(
         description="How many days after an activity ends its claim may come in."
     )
-    version: int
-    created_at: datetime
+    version: int = strawberry.field(
+        description="Incremented on every change; pass it as expectedVersion to "
+        "catch concurrent edits."
+    )
+    created_at: datetime = strawberry.field(
+        description="When the budget was opened (RFC 3339, UTC)."
+    )
     amount: Money | None = strawberry.field(description="Vendor-side accounts only.")
     allocated: Money | None = strawberry.field(
         description="What is allocated to partners (vendor-side accounts only)."
@@ -168,11 +219,13 @@ async def budget_of(info: Info, budget_id: str) -> FundBudget:
 
 @strawberry.type(description="What one partner may spend from a budget.")
 class FundAllocation:
-    id: strawberry.ID
-    amount: Money
+    id: strawberry.ID = strawberry.field(description="The allocation's id.")
+    amount: Money = strawberry.field(
+        description="What the partner may spend in all, in the budget's currency."
+    )
     reserved: Money = strawberry.field(description="What its approved requests reserve.")
     available: Money = strawberry.field(description="What is left to request.")
-    updated_at: datetime
+    updated_at: datetime = strawberry.field(description="When it last changed (RFC 3339, UTC).")
     budget_id: strawberry.Private[str]
     partner_id: strawberry.Private[str]
 
@@ -188,34 +241,44 @@ class FundAllocation:
             partner_id=model.partner_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The budget it comes from.")
     async def budget(self, info: Info) -> FundBudget:
         return await budget_of(info, self.budget_id)
 
-    @strawberry.field
+    @strawberry.field(description="The partner it is allocated to.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
 
 @strawberry.type(description="A partner's request to spend part of its allocation.")
 class FundRequest:
-    id: strawberry.ID
-    title: str
-    description: str
-    activity_type: ActivityType
-    activity_starts_on: date
-    activity_ends_on: date
-    requested: Money
+    id: strawberry.ID = strawberry.field(description="The request's id.")
+    title: str = strawberry.field(description="The activity's title.")
+    description: str = strawberry.field(description="What the activity is.")
+    activity_type: ActivityType = strawberry.field(description="The kind of activity.")
+    activity_starts_on: date = strawberry.field(
+        description="The activity's first day (a calendar date)."
+    )
+    activity_ends_on: date = strawberry.field(
+        description="The activity's last day (a calendar date); its claim may come in from then."
+    )
+    requested: Money = strawberry.field(
+        description="What the partner asks for, in the allocation's currency."
+    )
     approved: Money | None = strawberry.field(description="Null until approved.")
-    expected_leads: int | None
-    status: FundRequestStatus
+    expected_leads: int | None = strawberry.field(
+        description="How many leads the partner expects from it."
+    )
+    status: FundRequestStatus = strawberry.field(description="Where the request is.")
     decision_note: str | None = strawberry.field(
         description="Why it was rejected, or the approver's note."
     )
-    submitted_at: datetime
-    decided_at: datetime | None
+    submitted_at: datetime = strawberry.field(description="When it was submitted (RFC 3339, UTC).")
+    decided_at: datetime | None = strawberry.field(
+        description="When it was approved or rejected (RFC 3339, UTC)."
+    )
     version: int = strawberry.field(description="1, and one more on every change.")
-    allocation_id: strawberry.ID
+    allocation_id: strawberry.ID = strawberry.field(description="The allocation it spends from.")
     budget_id: strawberry.Private[str]
     partner_id: strawberry.Private[str]
 
@@ -260,28 +323,32 @@ class FundRequest:
             raise RuntimeError(f"fund request {self.id} is gone or not visible")
         return FundRequestResults.of(found)
 
-    @strawberry.field
+    @strawberry.field(description="The allocation it spends from.")
     async def allocation(self, info: Info) -> FundAllocation:
         model = await FundsLoaders.of(info).allocation_by_id.load(str(self.allocation_id))
         if model is None:
             raise RuntimeError(f"fund allocation {self.allocation_id} is gone or not visible")
         return FundAllocation.from_model(model)
 
-    @strawberry.field
+    @strawberry.field(description="The budget of the allocation.")
     async def budget(self, info: Info) -> FundBudget:
         return await budget_of(info, self.budget_id)
 
-    @strawberry.field
+    @strawberry.field(description="The requesting partner.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
 
 @strawberry.input(description="A budget for a period.")
 class FundBudgetInput:
-    name: str
-    starts_on: date
+    name: str = strawberry.field(description="The budget's name.")
+    starts_on: date = strawberry.field(
+        description="The first day a funded activity may take place (a calendar date)."
+    )
     ends_on: date = strawberry.field(description="Inclusive; at most three years after the start.")
-    amount: MoneyInput
+    amount: MoneyInput = strawberry.field(
+        description="The budget's amount; its currency is the budget's."
+    )
     claim_window_days: int = strawberry.field(
         default=60, description="Days after an activity ends that its claim may come in, 1-365."
     )
@@ -289,49 +356,70 @@ class FundBudgetInput:
 
 @strawberry.input(description="What to change of a budget; omitted fields stay.")
 class FundBudgetChangesInput:
-    name: str | None = None
+    name: str | None = strawberry.field(default=None, description="The new name.")
     amount: MoneyInput | None = strawberry.field(
         default=None, description="In the budget's currency; never below what is allocated."
     )
-    status: BudgetStatus | None = None
+    status: BudgetStatus | None = strawberry.field(default=None, description="OPEN or CLOSED.")
 
 
 @strawberry.input(description="A request for funds from one of your allocations.")
 class FundRequestInput:
-    allocation_id: strawberry.ID
-    title: str
-    activity_type: ActivityType
+    allocation_id: strawberry.ID = strawberry.field(
+        description="The allocation of your organization to spend from."
+    )
+    title: str = strawberry.field(description="The activity's title.")
+    activity_type: ActivityType = strawberry.field(description="The kind of activity.")
     activity_starts_on: date = strawberry.field(description="Within the budget's period.")
-    activity_ends_on: date
+    activity_ends_on: date = strawberry.field(
+        description="The activity's last day, within the budget's period."
+    )
     amount: MoneyInput = strawberry.field(
         description="In the allocation's currency, at most what it has available."
     )
-    description: str = ""
-    expected_leads: int | None = None
+    description: str = strawberry.field(default="", description="What the activity is.")
+    expected_leads: int | None = strawberry.field(
+        default=None, description="How many leads you expect from it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which allocations to list; the conditions given must all hold.")
 class FundAllocationFilter:
-    budget_id: strawberry.ID | None = None
-    partner_id: strawberry.ID | None = None
+    budget_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only allocations of this budget."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this partner's allocations."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which requests to list; the conditions given must all hold.")
 class FundRequestFilter:
-    statuses: list[FundRequestStatus] = strawberry.field(default_factory=list)
-    budget_id: strawberry.ID | None = None
-    partner_id: strawberry.ID | None = None
+    statuses: list[FundRequestStatus] = strawberry.field(
+        default_factory=list,
+        description="Only requests with one of these statuses; all when empty.",
+    )
+    budget_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only requests on this budget."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this partner's requests."
+    )
 
 
 @strawberry.type(description="An allocation made or changed, or a request's step.")
 class FundEvent:
-    cursor: str
-    type: FundEventType
-    occurred_at: datetime
-    partner_id: strawberry.ID
-    allocation_id: strawberry.ID
-    request_id: strawberry.ID | None
-    claim_id: strawberry.ID | None
+    cursor: str = strawberry.field(
+        description="The event's position; pass it as `after` to resume after it."
+    )
+    type: FundEventType = strawberry.field(description="What happened.")
+    occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
+    partner_id: strawberry.ID = strawberry.field(description="The partner concerned.")
+    allocation_id: strawberry.ID = strawberry.field(description="The allocation concerned.")
+    request_id: strawberry.ID | None = strawberry.field(
+        description="The fund request, for FUND_REQUEST_* and CLAIM_* events."
+    )
+    claim_id: strawberry.ID | None = strawberry.field(description="The claim, for CLAIM_* events.")
     amount: MinorUnits = strawberry.field(
         description="The allocation, or what the request asks or was approved for."
     )
