@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -44,7 +45,13 @@ class AssetsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: AssetFilter | None = None,
+        filter: Annotated[
+            AssetFilter | None,
+            strawberry.argument(
+                description="Which assets to list; every unarchived asset the caller "
+                "may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Asset]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or AssetFilter()
@@ -56,7 +63,7 @@ class AssetsQuery:
         )
         return Connection[Asset].of(result, Asset.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One asset the caller is entitled to.")
     async def asset(self, info: Info, id: Id) -> Asset:
         return Asset.from_model(
             await asset_service.get(
@@ -68,7 +75,15 @@ class AssetsQuery:
         description="Downloads of an asset since a time, by partner and tier (vendor staff)."
     )
     async def asset_usage(
-        self, info: Info, asset_id: strawberry.ID, since: datetime
+        self,
+        info: Info,
+        asset_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The asset whose downloads to count.")
+        ],
+        since: Annotated[
+            datetime,
+            strawberry.argument(description="Count downloads from this time on (RFC 3339)."),
+        ],
     ) -> list[AssetUsage]:
         rows = await asset_service.usage(
             info.context.hub,
@@ -86,7 +101,17 @@ class AssetsQuery:
         ]
 
     @strawberry.field(description="The most downloaded assets since a time (vendor staff).")
-    async def top_assets(self, info: Info, since: datetime, limit: int = 10) -> list[TopAsset]:
+    async def top_assets(
+        self,
+        info: Info,
+        since: Annotated[
+            datetime,
+            strawberry.argument(description="Count downloads from this time on (RFC 3339)."),
+        ],
+        limit: Annotated[
+            int, strawberry.argument(description="How many assets to return at most.")
+        ] = 10,
+    ) -> list[TopAsset]:
         rows = await asset_service.top(
             info.context.hub, principal=info.context.require_principal(), since=since, limit=limit
         )
@@ -101,7 +126,15 @@ class AssetsMutation:
         "staff)."
     )
     async def set_asset_cobranding(
-        self, info: Info, id: Id, placement: CobrandPlacementInput | None
+        self,
+        info: Info,
+        id: Id,
+        placement: Annotated[
+            CobrandPlacementInput | None,
+            strawberry.argument(
+                description="Where the stamp goes; null makes the asset not co-brandable."
+            ),
+        ],
     ) -> Asset:
         model = await cobrand.mark(
             info.context.hub,
@@ -120,8 +153,20 @@ class AssetsMutation:
         self,
         info: Info,
         id: Id,
-        partner_id: strawberry.ID | None = None,
-        expires_in_seconds: int = 300,
+        partner_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Vendor staff: the partner whose copy to preview; the "
+                "caller's own organization when left out."
+            ),
+        ] = None,
+        expires_in_seconds: Annotated[
+            int,
+            strawberry.argument(
+                description="How long the copy's URL stays valid, in seconds: 10 up to "
+                "604800 (7 days)."
+            ),
+        ] = 300,
     ) -> CobrandedCopy:
         hub = info.context.hub
         made = await cobrand.copy(
@@ -140,7 +185,20 @@ class AssetsMutation:
     @strawberry.mutation(
         description="Publish an asset with its first file (multipart request; vendor staff)."
     )
-    async def upload_asset(self, info: Info, file: Upload, input: AssetInput) -> Asset:
+    async def upload_asset(
+        self,
+        info: Info,
+        file: Annotated[
+            Upload,
+            strawberry.argument(
+                description="The asset's first file, as a part of the multipart request."
+            ),
+        ],
+        input: Annotated[
+            AssetInput,
+            strawberry.argument(description="The asset's title, kind and who may see it."),
+        ],
+    ) -> Asset:
         upload = await file_of(file)
         data = _asset_input(input)
         model = await asset_service.create(
@@ -157,7 +215,17 @@ class AssetsMutation:
         "With several files each title gets its file name."
     )
     async def upload_assets(
-        self, info: Info, files: list[Upload], input: AssetInput
+        self,
+        info: Info,
+        files: Annotated[
+            list[Upload],
+            strawberry.argument(
+                description="The files, one asset each, as parts of the multipart request."
+            ),
+        ],
+        input: Annotated[
+            AssetInput, strawberry.argument(description="The metadata every new asset shares.")
+        ],
     ) -> list[Asset]:
         uploads = [await file_of(file, field=f"files[{index}]") for index, file in enumerate(files)]
         models = await asset_service.create_many(
@@ -175,7 +243,15 @@ class AssetsMutation:
         description="Publish a new version of an asset (GraphQL multipart request; vendor staff)."
     )
     async def upload_asset_version(
-        self, info: Info, asset_id: strawberry.ID, file: Upload
+        self,
+        info: Info,
+        asset_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The asset to add a version to.")
+        ],
+        file: Annotated[
+            Upload,
+            strawberry.argument(description="The new file, as a part of the multipart request."),
+        ],
     ) -> AssetVersion:
         upload = await file_of(file)
         model = await asset_service.add_version(
@@ -191,7 +267,14 @@ class AssetsMutation:
         description="Start a direct upload of a large file (vendor staff): PUT the file to `url` "
         "with `headers` within the hour, then call completeAssetUpload."
     )
-    async def create_asset_upload(self, info: Info, input: AssetUploadInput) -> AssetUploadTicket:
+    async def create_asset_upload(
+        self,
+        info: Info,
+        input: Annotated[
+            AssetUploadInput,
+            strawberry.argument(description="The file's name and size, and the asset it is for."),
+        ],
+    ) -> AssetUploadTicket:
         ticket = await direct.start(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -213,7 +296,18 @@ class AssetsMutation:
         "the one just uploaded."
     )
     async def complete_asset_upload(
-        self, info: Info, upload_id: strawberry.ID, sha256: str
+        self,
+        info: Info,
+        upload_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The uploadId of the ticket the file was PUT with."),
+        ],
+        sha256: Annotated[
+            str,
+            strawberry.argument(
+                description="The file's SHA-256, in 64 hex digits, checked against what arrived."
+            ),
+        ],
     ) -> Asset:
         hub, principal = info.context.hub, info.context.require_principal()
         asset_id, _ = await direct.complete(
@@ -226,7 +320,17 @@ class AssetsMutation:
     @strawberry.mutation(
         description="Hide an asset from partners, or show it again (vendor staff)."
     )
-    async def archive_asset(self, info: Info, id: Id, archived: bool = True) -> Asset:
+    async def archive_asset(
+        self,
+        info: Info,
+        id: Id,
+        archived: Annotated[
+            bool,
+            strawberry.argument(
+                description="True to hide the asset from partners, false to show it again."
+            ),
+        ] = True,
+    ) -> Asset:
         model = await asset_service.archive(
             info.context.hub,
             principal=info.context.require_principal(),
