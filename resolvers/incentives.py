@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -37,7 +38,12 @@ class IncentivesQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: IncentiveProgramFilter | None = None,
+        filter: Annotated[
+            IncentiveProgramFilter | None,
+            strawberry.argument(
+                description="Which programs to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[IncentiveProgram]:
         page = await incentives.list_programs(
             info.context.hub,
@@ -47,7 +53,7 @@ class IncentivesQuery:
         )
         return Connection[IncentiveProgram].of(page, IncentiveProgram.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One incentive program the caller may see.")
     async def incentive_program(self, info: Info, id: Id) -> IncentiveProgram:
         model = await incentives.get(
             info.context.hub, principal=info.context.require_principal(), program_id=id
@@ -59,7 +65,16 @@ class IncentivesQuery:
         "distributor may name its resellers, vendor-side accounts any partner."
     )
     async def incentive_statement(
-        self, info: Info, program_id: strawberry.ID, partner_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        program_id: Annotated[strawberry.ID, strawberry.argument(description="The program.")],
+        partner_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The partner whose statement to read; the caller's own "
+                "organization when left out."
+            ),
+        ] = None,
     ) -> IncentiveStatement:
         found = await incentives.statement(
             info.context.hub,
@@ -74,7 +89,11 @@ class IncentivesQuery:
 class IncentivesMutation:
     @strawberry.mutation(description="Draft an incentive program with its rules (vendor staff).")
     async def create_incentive_program(
-        self, info: Info, input: IncentiveProgramInput
+        self,
+        info: Info,
+        input: Annotated[
+            IncentiveProgramInput, strawberry.argument(description="The new program and its rules.")
+        ],
     ) -> IncentiveProgram:
         model = await incentives.create(
             info.context.hub,
@@ -91,7 +110,10 @@ class IncentivesMutation:
         self,
         info: Info,
         id: Id,
-        input: IncentiveProgramChangesInput,
+        input: Annotated[
+            IncentiveProgramChangesInput,
+            strawberry.argument(description="The fields to change; only those given change."),
+        ],
         expected_version: ExpectedVersion = None,
     ) -> IncentiveProgram:
         model = await incentives.update(
@@ -125,7 +147,12 @@ class IncentivesMutation:
         "writing only differences (after an exchange rate or a tier changed; vendor staff)."
     )
     async def recompute_incentives(
-        self, info: Info, program_id: strawberry.ID
+        self,
+        info: Info,
+        program_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The ACTIVE or CLOSED program to recompute."),
+        ],
     ) -> IncentiveRecomputation:
         found = await incentives.recompute(
             info.context.hub, principal=info.context.require_principal(), program_id=program_id
@@ -141,11 +168,22 @@ class IncentivesMutation:
     async def record_incentive_payout(
         self,
         info: Info,
-        program_id: strawberry.ID,
-        partner_id: strawberry.ID,
-        amount: MoneyInput,
-        reference: str,
-        note: str | None = None,
+        program_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The program paid out of.")
+        ],
+        partner_id: Annotated[strawberry.ID, strawberry.argument(description="The partner paid.")],
+        amount: Annotated[
+            MoneyInput,
+            strawberry.argument(
+                description="What was paid, in the program's currency; at most the balance."
+            ),
+        ],
+        reference: Annotated[
+            str, strawberry.argument(description="The ERP's payment reference, unique per partner.")
+        ],
+        note: Annotated[
+            str | None, strawberry.argument(description="A note on the payout.")
+        ] = None,
     ) -> IncentivePayout:
         model = await incentives.record_payout(
             info.context.hub,

@@ -18,6 +18,7 @@ from hub.incentives.rules import (
 from hub.partners import Tier
 from schema.arguments import After, First
 from schema.context import Info
+from schema.enums import described_enum
 from schema.events import shared
 from schema.loading import LoaderSet, loader
 from schema.partners import Partner, partner_of
@@ -28,25 +29,48 @@ from storage.models.incentives import IncentivePayout as PayoutModel
 from storage.models.incentives import IncentiveProgram as ProgramModel
 from storage.models.incentives import IncentiveRule as RuleModel
 
-strawberry.enum(
+described_enum(
     ProgramStatus,
     name="IncentiveProgramStatus",
     description="DRAFT while its terms may change; ACTIVE while partners earn by it; CLOSED "
     "when its ledger is final (payouts may still be recorded). Partners never see drafts.",
+    values={
+        "DRAFT": "Its terms may change; partners do not see it.",
+        "ACTIVE": "Partners earn by it.",
+        "CLOSED": "Its ledger is final; payouts may still be recorded.",
+    },
 )
-strawberry.enum(
+described_enum(
     RuleKind,
     name="IncentiveRuleKind",
     description="REVENUE_SHARE pays basis points of net delivered revenue; PER_UNIT an amount "
     "per net delivered unit; SPIFF an amount per won deal.",
+    values={
+        "REVENUE_SHARE": "Basis points of net delivered revenue.",
+        "PER_UNIT": "An amount per net delivered unit.",
+        "SPIFF": "An amount per won deal.",
+    },
 )
-strawberry.enum(
+described_enum(
     AccrualCause,
     name="IncentiveAccrualCause",
     description="What changed a partner's earnings: an order delivered or returned, a deal "
     "won, or a recomputation (on activation or on request).",
+    values={
+        "ORDER_DELIVERED": "An order was delivered.",
+        "ORDER_RETURNED": "Units of an order were returned: a clawback.",
+        "DEAL_WON": "An opportunity was won.",
+        "RECOMPUTED": "A recomputation brought the ledger in line with raw orders.",
+    },
 )
-strawberry.enum(IncentiveEventType)
+described_enum(
+    IncentiveEventType,
+    description="What happened to a partner's incentive earnings.",
+    values={
+        "INCENTIVE_ACCRUED": "Earnings accrued or were clawed back.",
+        "INCENTIVE_PAID": "A payout was recorded.",
+    },
+)
 
 
 def _maybe(value: int | None) -> MinorUnits | None:
@@ -70,8 +94,8 @@ class IncentiveLoaders(LoaderSet):
 
 @strawberry.type(description="What a program pays for.")
 class IncentiveRule:
-    id: strawberry.ID
-    kind: RuleKind
+    id: strawberry.ID = strawberry.field(description="The rule's id.")
+    kind: RuleKind = strawberry.field(description="What the rule pays for.")
     product_line: str | None = strawberry.field(description="Null: every product line.")
     tier: Tier | None = strawberry.field(description="Null: partners of every tier.")
     rate: MinorUnits = strawberry.field(
@@ -83,7 +107,9 @@ class IncentiveRule:
     accelerator_from: MinorUnits | None = strawberry.field(
         description="Past this measure the part above pays acceleratedRate."
     )
-    accelerated_rate: MinorUnits | None
+    accelerated_rate: MinorUnits | None = strawberry.field(
+        description="The rate paid on the measure above acceleratorFrom, in the same unit as rate."
+    )
 
     @classmethod
     def from_model(cls, model: RuleModel) -> IncentiveRule:
@@ -101,16 +127,26 @@ class IncentiveRule:
 
 @strawberry.type(description="An incentive or rebate program over a period.")
 class IncentiveProgram:
-    id: strawberry.ID
-    name: str
-    description: str
-    starts_on: date
-    ends_on: date
+    id: strawberry.ID = strawberry.field(description="The program's id.")
+    name: str = strawberry.field(description="The program's name.")
+    description: str = strawberry.field(
+        description="What the program rewards, as shown to partners."
+    )
+    starts_on: date = strawberry.field(
+        description="The first day whose deliveries and wins count (a calendar date, UTC)."
+    )
+    ends_on: date = strawberry.field(
+        description="The last day whose deliveries and wins count (a calendar date, UTC)."
+    )
     currency: str = strawberry.field(description="What it pays in; revenue is converted.")
-    status: ProgramStatus
+    status: ProgramStatus = strawberry.field(
+        description="Whether it is a draft, running or closed."
+    )
     version: int = strawberry.field(description="1, and one more on every change.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(
+        description="When the program was drafted (RFC 3339, UTC)."
+    )
+    updated_at: datetime = strawberry.field(description="When it last changed (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: ProgramModel) -> IncentiveProgram:
@@ -140,25 +176,31 @@ async def program_of(info: Info, program_id: str) -> IncentiveProgram | None:
 
 @strawberry.type(description="What one rule earned a partner.")
 class IncentiveStatementLine:
-    rule: IncentiveRule
+    rule: IncentiveRule = strawberry.field(description="The rule.")
     measure: MinorUnits = strawberry.field(
         description="The rule's measure: net revenue in minor units, net units or won deals."
     )
-    earned: Money
+    earned: Money = strawberry.field(description="What the rule earned, in the program's currency.")
 
 
 @strawberry.type(
     description="A change to what a partner earned: positive accrues, negative claws back."
 )
 class IncentiveAccrual:
-    id: strawberry.ID
-    amount: Money
+    id: strawberry.ID = strawberry.field(description="The accrual's id.")
+    amount: Money = strawberry.field(
+        description="What the change earned (negative: clawed back), in the program's currency."
+    )
     measure: MinorUnits = strawberry.field(description="The rule's measure after the change.")
-    cause: AccrualCause
-    order_id: strawberry.ID | None
-    opportunity_id: strawberry.ID | None
-    rule_id: strawberry.ID
-    recorded_at: datetime
+    cause: AccrualCause = strawberry.field(description="What caused the change.")
+    order_id: strawberry.ID | None = strawberry.field(
+        description="The order delivered or returned, if any."
+    )
+    opportunity_id: strawberry.ID | None = strawberry.field(
+        description="The opportunity won, if any."
+    )
+    rule_id: strawberry.ID = strawberry.field(description="The rule it earned under.")
+    recorded_at: datetime = strawberry.field(description="When it was recorded (RFC 3339, UTC).")
 
     @classmethod
     def of(cls, model: AccrualModel, currency: str) -> IncentiveAccrual:
@@ -176,12 +218,12 @@ class IncentiveAccrual:
 
 @strawberry.type(description="Money paid to a partner against its balance.")
 class IncentivePayout:
-    id: strawberry.ID
-    program_id: strawberry.ID
-    amount: Money
+    id: strawberry.ID = strawberry.field(description="The payout's id.")
+    program_id: strawberry.ID = strawberry.field(description="The program paid out of.")
+    amount: Money = strawberry.field(description="What was paid, in the program's currency.")
     reference: str = strawberry.field(description="The ERP's reference, once per partner.")
-    note: str | None
-    paid_at: datetime
+    note: str | None = strawberry.field(description="A note on the payout.")
+    paid_at: datetime = strawberry.field(description="When it was recorded (RFC 3339, UTC).")
     partner_id: strawberry.Private[str]
 
     @classmethod
@@ -196,21 +238,23 @@ class IncentivePayout:
             partner_id=model.partner_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The partner paid.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
 
 @strawberry.type(description="A partner's earnings in a program: per rule, paid, still owed.")
 class IncentiveStatement:
-    program: IncentiveProgram
-    lines: list[IncentiveStatementLine]
+    program: IncentiveProgram = strawberry.field(description="The program.")
+    lines: list[IncentiveStatementLine] = strawberry.field(
+        description="What each rule earned, in rule order."
+    )
     earned: Money = strawberry.field(description="Accruals less clawbacks.")
-    paid: Money
+    paid: Money = strawberry.field(description="Payouts recorded so far.")
     balance: Money = strawberry.field(
         description="Earned less paid; negative when returns clawed back more than was left."
     )
-    payouts: list[IncentivePayout]
+    payouts: list[IncentivePayout] = strawberry.field(description="The payouts, newest first.")
     missing_rates: list[str] = strawberry.field(
         description="Currencies of the partner's orders in the period that have no exchange "
         "rate: left out until one is set and recomputeIncentives runs."
@@ -238,7 +282,7 @@ class IncentiveStatement:
             partner_id=found.partner_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The partner.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
@@ -259,16 +303,24 @@ class IncentiveStatement:
 
 @strawberry.type(description="A partner's earnings changed, or a payout was recorded.")
 class IncentiveEvent:
-    cursor: str
-    type: IncentiveEventType
-    occurred_at: datetime
-    program_id: strawberry.ID
-    partner_id: strawberry.ID
+    cursor: str = strawberry.field(
+        description="The event's position; pass it as `after` to resume after it."
+    )
+    type: IncentiveEventType = strawberry.field(description="What happened.")
+    occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
+    program_id: strawberry.ID = strawberry.field(description="The program.")
+    partner_id: strawberry.ID = strawberry.field(
+        description="The partner whose earnings changed or who was paid."
+    )
     amount: MinorUnits = strawberry.field(
         description="What was accrued (negative: clawed back) or paid, in the program's currency."
     )
-    cause: AccrualCause | None
-    order_id: strawberry.ID | None
+    cause: AccrualCause | None = strawberry.field(
+        description="What changed the earnings; null for a payout."
+    )
+    order_id: strawberry.ID | None = strawberry.field(
+        description="The order delivered or returned, if any."
+    )
     event: strawberry.Private[DomainEvent]
 
     @classmethod
@@ -301,44 +353,69 @@ class IncentiveEvent:
 
 @strawberry.input(description="What a rule pays for; see IncentiveRuleKind.")
 class IncentiveRuleInput:
-    kind: RuleKind
+    kind: RuleKind = strawberry.field(description="What the rule pays for.")
     rate: MinorUnits = strawberry.field(
         description="Basis points of revenue (REVENUE_SHARE, at most 10000) or minor units "
         "per unit (PER_UNIT) or per won deal (SPIFF)."
     )
-    product_line: str | None = None
-    tier: Tier | None = None
+    product_line: str | None = strawberry.field(
+        default=None, description="Only this product line counts; every line when left out."
+    )
+    tier: Tier | None = strawberry.field(
+        default=None, description="Only partners of this tier earn; every tier when left out."
+    )
     threshold: MinorUnits = strawberry.field(
         default=MinorUnits(0),
         description="The measure below which it pays nothing: revenue in minor units, units "
         "or deals.",
     )
-    accelerator_from: MinorUnits | None = None
-    accelerated_rate: MinorUnits | None = None
+    accelerator_from: MinorUnits | None = strawberry.field(
+        default=None, description="Past this measure the part above pays acceleratedRate."
+    )
+    accelerated_rate: MinorUnits | None = strawberry.field(
+        default=None, description="The rate above acceleratorFrom, in the same unit as rate."
+    )
 
 
 @strawberry.input(description="A new program; it starts as a DRAFT.")
 class IncentiveProgramInput:
-    name: str
-    starts_on: date
-    ends_on: date
+    name: str = strawberry.field(description="The program's name.")
+    starts_on: date = strawberry.field(
+        description="The first day whose deliveries and wins count (a calendar date, UTC)."
+    )
+    ends_on: date = strawberry.field(
+        description="The last day whose deliveries and wins count (a calendar date, UTC)."
+    )
     currency: str = strawberry.field(description="What it pays in (ISO 4217).")
-    rules: list[IncentiveRuleInput]
-    description: str = ""
+    rules: list[IncentiveRuleInput] = strawberry.field(
+        description="What the program pays for, in order."
+    )
+    description: str = strawberry.field(
+        default="", description="What the program rewards, as shown to partners."
+    )
 
 
 @strawberry.input(description="Only the fields given change; a draft's rules are replaced.")
 class IncentiveProgramChangesInput:
-    name: str | None = None
-    description: str | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    rules: list[IncentiveRuleInput] | None = None
+    name: str | None = strawberry.field(default=None, description="The new name.")
+    description: str | None = strawberry.field(default=None, description="The new description.")
+    starts_on: date | None = strawberry.field(
+        default=None, description="The new first day (a calendar date, UTC)."
+    )
+    ends_on: date | None = strawberry.field(
+        default=None, description="The new last day (a calendar date, UTC)."
+    )
+    rules: list[IncentiveRuleInput] | None = strawberry.field(
+        default=None, description="The rules to replace the draft's rules with."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which programs to list; the conditions given must all hold.")
 class IncentiveProgramFilter:
-    statuses: list[ProgramStatus] = strawberry.field(default_factory=list)
+    statuses: list[ProgramStatus] = strawberry.field(
+        default_factory=list,
+        description="Only programs with one of these statuses; all when empty.",
+    )
     running_on: date | None = strawberry.field(
         default=None, description="Programs whose period holds this day."
     )
@@ -346,7 +423,7 @@ class IncentiveProgramFilter:
 
 @strawberry.type(description="What a recomputation wrote.")
 class IncentiveRecomputation:
-    program: IncentiveProgram
+    program: IncentiveProgram = strawberry.field(description="The program recomputed.")
     adjustments: int = strawberry.field(
         description="Accruals written to bring the ledger in line with raw orders (0: it was)."
     )
