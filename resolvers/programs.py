@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub.programs import service as programs
@@ -40,7 +42,12 @@ class ProgramsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: PartnerProgramFilter | None = None,
+        filter: Annotated[
+            PartnerProgramFilter | None,
+            strawberry.argument(
+                description="Which programs to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[PartnerProgram]:
         page = await programs.list_programs(
             info.context.hub,
@@ -50,7 +57,7 @@ class ProgramsQuery:
         )
         return Connection[PartnerProgram].of(page, PartnerProgram.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One partner program the caller may see.")
     async def partner_program(self, info: Info, id: Id) -> PartnerProgram:
         model = await programs.get(
             info.context.hub, principal=info.context.require_principal(), program_id=id
@@ -70,7 +77,12 @@ class ProgramsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: PartnerApplicationFilter | None = None,
+        filter: Annotated[
+            PartnerApplicationFilter | None,
+            strawberry.argument(
+                description="Which applications to list; APPLICANT partners when left out."
+            ),
+        ] = None,
     ) -> Connection[PartnerApplication]:
         page = await vetting.list_applications(
             info.context.hub,
@@ -82,7 +94,11 @@ class ProgramsQuery:
 
     @strawberry.field(description="One partner's application and its vetting (vendor staff).")
     async def partner_application(
-        self, info: Info, partner_id: strawberry.ID
+        self,
+        info: Info,
+        partner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The applicant partner.")
+        ],
     ) -> PartnerApplication:
         found = await vetting.get(
             info.context.hub, principal=info.context.require_principal(), partner_id=partner_id
@@ -97,7 +113,14 @@ class ProgramsMutation:
         "staff); CONFLICT to remove one an application is at."
     )
     async def set_recruitment_stages(
-        self, info: Info, stages: list[RecruitmentStageInput]
+        self,
+        info: Info,
+        stages: Annotated[
+            list[RecruitmentStageInput],
+            strawberry.argument(
+                description="Every stage, in the order applications go through them."
+            ),
+        ],
     ) -> list[RecruitmentStage]:
         found = await vetting.set_stages(
             info.context.hub,
@@ -108,7 +131,17 @@ class ProgramsMutation:
 
     @strawberry.mutation(description="Give an application an owner among vendor staff.")
     async def assign_partner_application(
-        self, info: Info, partner_id: strawberry.ID, owner_id: strawberry.ID
+        self,
+        info: Info,
+        partner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The applicant partner.")
+        ],
+        owner_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The vendor staff user who owns the application from now on."
+            ),
+        ],
     ) -> PartnerApplication:
         found = await vetting.assign(
             info.context.hub,
@@ -125,8 +158,10 @@ class ProgramsMutation:
     async def move_partner_application(
         self,
         info: Info,
-        partner_id: strawberry.ID,
-        stage: str,
+        partner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The applicant partner.")
+        ],
+        stage: Annotated[str, strawberry.argument(description="The code of the stage to move to.")],
         expected_version: ExpectedVersion = None,
     ) -> PartnerApplication:
         found = await vetting.move(
@@ -140,7 +175,12 @@ class ProgramsMutation:
 
     @strawberry.mutation(description="Add a note to an application (vendor staff).")
     async def add_application_note(
-        self, info: Info, partner_id: strawberry.ID, body: str
+        self,
+        info: Info,
+        partner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The applicant partner.")
+        ],
+        body: Annotated[str, strawberry.argument(description="The note's text.")],
     ) -> ApplicationNote:
         note = await vetting.add_note(
             info.context.hub,
@@ -155,7 +195,19 @@ class ProgramsMutation:
         "request; vendor staff)."
     )
     async def upload_application_document(
-        self, info: Info, partner_id: strawberry.ID, title: str, file: Upload
+        self,
+        info: Info,
+        partner_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The applicant partner.")
+        ],
+        title: Annotated[
+            str,
+            strawberry.argument(description='What the document is, e.g. "Trade register extract".'),
+        ],
+        file: Annotated[
+            Upload,
+            strawberry.argument(description="The document, as a part of the multipart request."),
+        ],
     ) -> ApplicationDocument:
         upload = await file_of(file)
         document = await vetting.add_document(
@@ -170,7 +222,11 @@ class ProgramsMutation:
 
     @strawberry.mutation(description="Draft a partner program with its tiers (vendor staff).")
     async def create_partner_program(
-        self, info: Info, input: PartnerProgramInput
+        self,
+        info: Info,
+        input: Annotated[
+            PartnerProgramInput, strawberry.argument(description="The new program and its tiers.")
+        ],
     ) -> PartnerProgram:
         model = await programs.create(
             info.context.hub,
@@ -187,7 +243,10 @@ class ProgramsMutation:
         self,
         info: Info,
         id: Id,
-        input: PartnerProgramChangesInput,
+        input: Annotated[
+            PartnerProgramChangesInput,
+            strawberry.argument(description="The fields to change; only those given change."),
+        ],
         expected_version: ExpectedVersion = None,
     ) -> PartnerProgram:
         model = await programs.update(
@@ -200,7 +259,11 @@ class ProgramsMutation:
         return PartnerProgram.from_model(model)
 
     @strawberry.mutation(description="Add an agreement to a program (vendor staff).")
-    async def create_agreement(self, info: Info, input: AgreementInput) -> Agreement:
+    async def create_agreement(
+        self,
+        info: Info,
+        input: Annotated[AgreementInput, strawberry.argument(description="The new agreement.")],
+    ) -> Agreement:
         model = await programs.create_agreement(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -213,7 +276,20 @@ class ProgramsMutation:
         "bytes (multipart request; vendor staff): partners accept it anew."
     )
     async def publish_agreement_version(
-        self, info: Info, agreement_id: strawberry.ID, file: Upload, summary: str = ""
+        self,
+        info: Info,
+        agreement_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The agreement the version belongs to.")
+        ],
+        file: Annotated[
+            Upload,
+            strawberry.argument(
+                description="The terms as a PDF, as a part of the multipart request."
+            ),
+        ],
+        summary: Annotated[
+            str, strawberry.argument(description="What changed in this version, shown to partners.")
+        ] = "",
     ) -> AgreementVersion:
         upload = await file_of(file)
         model = await programs.publish_version(
@@ -231,7 +307,14 @@ class ProgramsMutation:
         "(partner admins): records who, when and which version, once; CONFLICT for a "
         "replaced version. The last item of an ONBOARDING partner's checklist makes it ACTIVE."
     )
-    async def accept_agreement(self, info: Info, version_id: strawberry.ID) -> AgreementAcceptance:
+    async def accept_agreement(
+        self,
+        info: Info,
+        version_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The current version of the agreement to accept."),
+        ],
+    ) -> AgreementAcceptance:
         model = await programs.accept(
             info.context.hub, principal=info.context.require_principal(), version_id=version_id
         )

@@ -254,7 +254,7 @@ class IncentiveStatement:
     balance: Money = strawberry.field(
         description="Earned less paid; negative when returns clawed back more than was left."
     )
-    payouts: list[IncentivePayout] = strawberry.field(description="The payouts, newest first.")
+    payouts: list[IncentivePayout] = strawberry.field(description="The payouts, oldest first.")
     missing_rates: list[str] = strawberry.field(
         description="Currencies of the partner's orders in the period that have no exchange "
         "rate: left out until one is set and recomputeIncentives runs."

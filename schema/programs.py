@@ -12,6 +12,7 @@ from hub.programs import service as program_service
 from hub.programs import vetting
 from hub.programs.service import ProgramStatus
 from schema.context import Info
+from schema.enums import described_enum
 from schema.loading import LoaderSet, loader
 from schema.partners import Partner, partner_of
 from schema.stored_files import StoredFileFields
@@ -23,11 +24,16 @@ from storage.models.programs import ApplicationNote as NoteModel
 from storage.models.programs import PartnerProgram as ProgramModel
 from storage.models.programs import ProgramTier as TierModel
 
-strawberry.enum(
+described_enum(
     ProgramStatus,
     name="PartnerProgramStatus",
     description="DRAFT until PUBLISHED to partners; RETIRED when replaced (it may be "
     "published again). Partners see published programs only.",
+    values={
+        "DRAFT": "Being drafted; vendor staff only.",
+        "PUBLISHED": "Published to partners.",
+        "RETIRED": "Replaced; it may be published again.",
+    },
 )
 
 
@@ -52,17 +58,21 @@ class ProgramLoaders(LoaderSet):
 
 @strawberry.type(description="What partners of a tier get from a program and must do.")
 class ProgramTier:
-    tier: Tier
-    benefits: list[str]
-    requirements: list[str]
+    tier: Tier = strawberry.field(description="The tier.")
+    benefits: list[str] = strawberry.field(
+        description="What partners of the tier get, one line each."
+    )
+    requirements: list[str] = strawberry.field(
+        description="What partners of the tier must do, one line each."
+    )
 
 
 @strawberry.type(description="One version of an agreement's terms, a PDF.")
 class AgreementVersion(StoredFileFields):
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The version's id.")
     number: int = strawberry.field(description="1, 2, ...: the highest is current.")
     summary: str = strawberry.field(description="What changed in it.")
-    published_at: datetime
+    published_at: datetime = strawberry.field(description="When it was published (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: VersionModel) -> AgreementVersion:
@@ -81,11 +91,11 @@ class AgreementVersion(StoredFileFields):
 
 @strawberry.type(description="A partner's acceptance of one version of an agreement.")
 class AgreementAcceptance:
-    id: strawberry.ID
-    agreement_id: strawberry.ID
-    version_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The acceptance's id.")
+    agreement_id: strawberry.ID = strawberry.field(description="The agreement accepted.")
+    version_id: strawberry.ID = strawberry.field(description="The version accepted.")
     number: int = strawberry.field(description="The version accepted.")
-    accepted_at: datetime
+    accepted_at: datetime = strawberry.field(description="When it was accepted (RFC 3339, UTC).")
     accepted_by_id: strawberry.ID | None = strawberry.field(description="The partner admin.")
     partner_id: strawberry.Private[str]
 
@@ -101,16 +111,18 @@ class AgreementAcceptance:
             partner_id=model.partner_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The partner that accepted it.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
 
 @strawberry.type(description="Terms of a program; a required one is accepted before ACTIVE.")
 class Agreement:
-    id: strawberry.ID
-    title: str
-    required: bool
+    id: strawberry.ID = strawberry.field(description="The agreement's id.")
+    title: str = strawberry.field(description="The agreement's title.")
+    required: bool = strawberry.field(
+        description="True when partners accept it before they become ACTIVE."
+    )
     current_number: int = strawberry.field(description="0 until a version is published.")
 
     @strawberry.field(description="Every version, newest first.")
@@ -155,13 +167,17 @@ class Agreement:
 
 @strawberry.type(description='A partner program, e.g. "Reseller program 2027".')
 class PartnerProgram:
-    id: strawberry.ID
-    name: str
-    description: str
-    status: ProgramStatus
+    id: strawberry.ID = strawberry.field(description="The program's id.")
+    name: str = strawberry.field(description="The program's name.")
+    description: str = strawberry.field(description="What the program offers partners.")
+    status: ProgramStatus = strawberry.field(
+        description="Whether it is a draft, published or retired."
+    )
     version: int = strawberry.field(description="1, and one more on every change.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(
+        description="When the program was drafted (RFC 3339, UTC)."
+    )
+    updated_at: datetime = strawberry.field(description="When it last changed (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: ProgramModel) -> PartnerProgram:
@@ -193,39 +209,50 @@ class PartnerProgram:
         return [Agreement.from_model(row) for row in rows]
 
 
-@strawberry.input
+@strawberry.input(description="What partners of one tier get from a program and must do.")
 class ProgramTierInput:
-    tier: Tier
-    benefits: list[str] = strawberry.field(default_factory=list)
-    requirements: list[str] = strawberry.field(default_factory=list)
+    tier: Tier = strawberry.field(description="The tier.")
+    benefits: list[str] = strawberry.field(
+        default_factory=list, description="What partners of the tier get, one line each."
+    )
+    requirements: list[str] = strawberry.field(
+        default_factory=list, description="What partners of the tier must do, one line each."
+    )
 
 
 @strawberry.input(description="A new program; it starts as a DRAFT.")
 class PartnerProgramInput:
-    name: str
-    description: str = ""
-    tiers: list[ProgramTierInput] = strawberry.field(default_factory=list)
+    name: str = strawberry.field(description="The program's name.")
+    description: str = strawberry.field(default="", description="What the program offers partners.")
+    tiers: list[ProgramTierInput] = strawberry.field(
+        default_factory=list, description="Each tier's benefits and requirements, in order."
+    )
 
 
 @strawberry.input(description="Only the fields given change; tiers are replaced.")
 class PartnerProgramChangesInput:
-    name: str | None = None
-    description: str | None = None
-    tiers: list[ProgramTierInput] | None = None
+    name: str | None = strawberry.field(default=None, description="The new name.")
+    description: str | None = strawberry.field(default=None, description="The new description.")
+    tiers: list[ProgramTierInput] | None = strawberry.field(
+        default=None, description="The tiers to replace the current ones with."
+    )
     status: ProgramStatus | None = strawberry.field(
         default=None, description="DRAFT -> PUBLISHED <-> RETIRED."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which programs to list.")
 class PartnerProgramFilter:
-    statuses: list[ProgramStatus] = strawberry.field(default_factory=list)
+    statuses: list[ProgramStatus] = strawberry.field(
+        default_factory=list,
+        description="Only programs with one of these statuses; all when empty.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new agreement of a program.")
 class AgreementInput:
-    program_id: strawberry.ID
-    title: str
+    program_id: strawberry.ID = strawberry.field(description="The program it belongs to.")
+    title: str = strawberry.field(description="The agreement's title.")
     required: bool = strawberry.field(
         default=True, description="Accepted before a partner becomes ACTIVE."
     )
@@ -244,16 +271,18 @@ class VettingLoaders(LoaderSet):
 
 @strawberry.type(description="A stage the vendor vets applications through.")
 class RecruitmentStage:
-    code: str
-    name: str
+    code: str = strawberry.field(description="The stage's code, e.g. QUALIFYING.")
+    name: str = strawberry.field(description="The stage's name as shown to vendor staff.")
 
 
 @strawberry.type(description="A vendor staff note on an application.")
 class ApplicationNote:
-    id: strawberry.ID
-    body: str
-    author_id: strawberry.ID | None
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The note's id.")
+    body: str = strawberry.field(description="The note's text.")
+    author_id: strawberry.ID | None = strawberry.field(
+        description="The vendor staff user who wrote it."
+    )
+    created_at: datetime = strawberry.field(description="When it was written (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: NoteModel) -> ApplicationNote:
@@ -267,9 +296,9 @@ class ApplicationNote:
 
 @strawberry.type(description="A document kept with an application.")
 class ApplicationDocument(StoredFileFields):
-    id: strawberry.ID
-    title: str
-    uploaded_at: datetime
+    id: strawberry.ID = strawberry.field(description="The document's id.")
+    title: str = strawberry.field(description="What the document is.")
+    uploaded_at: datetime = strawberry.field(description="When it was uploaded (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: DocumentModel) -> ApplicationDocument:
@@ -290,8 +319,10 @@ class PartnerApplication:
     stage: str = strawberry.field(description="A code of recruitmentStages.")
     owner_id: strawberry.ID | None = strawberry.field(description="Its owner among vendor staff.")
     version: int = strawberry.field(description="0 until vetted, one more on every change.")
-    updated_at: datetime
-    partner: Partner
+    updated_at: datetime = strawberry.field(
+        description="When the vetting last changed (RFC 3339, UTC)."
+    )
+    partner: Partner = strawberry.field(description="The applicant partner.")
 
     @classmethod
     def of(cls, found: vetting.Application) -> PartnerApplication:
@@ -316,16 +347,21 @@ class PartnerApplication:
         return [ApplicationDocument.from_model(row) for row in rows]
 
 
-@strawberry.input
+@strawberry.input(description="A stage applications are vetted through.")
 class RecruitmentStageInput:
     code: str = strawberry.field(description="Capital letters, digits and _, e.g. QUALIFYING.")
-    name: str
+    name: str = strawberry.field(description="The stage's name as shown to vendor staff.")
 
 
-@strawberry.input
+@strawberry.input(description="Which applications to list; the conditions given must all hold.")
 class PartnerApplicationFilter:
-    stages: list[str] = strawberry.field(default_factory=list)
-    owner_id: strawberry.ID | None = None
+    stages: list[str] = strawberry.field(
+        default_factory=list,
+        description="Only applications at one of these stage codes; all when empty.",
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only applications this vendor staff user owns."
+    )
     statuses: list[PartnerStatus] = strawberry.field(
         default_factory=lambda: [PartnerStatus.APPLICANT],
         description="Partners of these statuses; APPLICANT by default.",
