@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -36,7 +37,13 @@ class MessagingQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: ConversationFilter | None = None,
+        filter: Annotated[
+            ConversationFilter | None,
+            strawberry.argument(
+                description="Which conversations to list; all the caller takes part in "
+                "when left out."
+            ),
+        ] = None,
     ) -> Connection[Conversation]:
         principal, hub = info.context.require_principal(), info.context.hub
         wanted = filter or ConversationFilter()
@@ -60,7 +67,9 @@ class MessagingQuery:
         )
         return Conversation.from_model(model)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The vendor's messaging policy, readable by every signed-in user."
+    )
     async def messaging_settings(self, info: Info) -> MessagingSettings:
         info.context.require_principal()
         found = await conversation_service.get_policy(info.context.hub)
@@ -76,7 +85,16 @@ class MessagingMutation:
         description="Start a conversation: the vendor with anyone; a partner with the vendor, "
         "its distributor or sub-resellers, and other partners when the policy allows."
     )
-    async def start_conversation(self, info: Info, input: ConversationInput) -> Conversation:
+    async def start_conversation(
+        self,
+        info: Info,
+        input: Annotated[
+            ConversationInput,
+            strawberry.argument(
+                description="The subject, the people and the record the conversation is about."
+            ),
+        ],
+    ) -> Conversation:
         principal, hub = info.context.require_principal(), info.context.hub
         model = await conversation_service.start(
             hub,
@@ -93,9 +111,16 @@ class MessagingMutation:
     async def add_conversation_participants(
         self,
         info: Info,
-        conversation_id: strawberry.ID,
-        user_ids: list[strawberry.ID] | None = None,
-        organization_ids: list[strawberry.ID] | None = None,
+        conversation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The conversation to add people to.")
+        ],
+        user_ids: Annotated[
+            list[strawberry.ID] | None, strawberry.argument(description="Users to add.")
+        ] = None,
+        organization_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Organizations whose active users all join."),
+        ] = None,
     ) -> list[Participant]:
         principal, hub = info.context.require_principal(), info.context.hub
         model = await conversation_service.add_participants(
@@ -117,11 +142,32 @@ class MessagingMutation:
     async def send_message(
         self,
         info: Info,
-        conversation_id: strawberry.ID,
-        body: str,
-        attachments: list[Upload] | None = None,
-        asset_ids: list[strawberry.ID] | None = None,
-        client_message_id: str | None = None,
+        conversation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The conversation to send to.")
+        ],
+        body: Annotated[
+            str,
+            strawberry.argument(
+                description="The message (Markdown); <@userId> mentions a participant."
+            ),
+        ],
+        attachments: Annotated[
+            list[Upload] | None,
+            strawberry.argument(description="Files to send, as parts of the multipart request."),
+        ] = None,
+        asset_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="Assets of the brand library to attach, ones the caller may see."
+            ),
+        ] = None,
+        client_message_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The client's own id of the message, so a retried send is "
+                "not sent twice."
+            ),
+        ] = None,
     ) -> Message:
         uploads = [
             await file_of(file, field=f"attachments[{index}]")
@@ -142,7 +188,14 @@ class MessagingMutation:
         return Message.from_model(model)
 
     @strawberry.mutation(description="Change your message within the edit window.")
-    async def edit_message(self, info: Info, message_id: strawberry.ID, body: str) -> Message:
+    async def edit_message(
+        self,
+        info: Info,
+        message_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The caller's own message to change.")
+        ],
+        body: Annotated[str, strawberry.argument(description="The new text (Markdown).")],
+    ) -> Message:
         model = await message_service.edit(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -152,7 +205,13 @@ class MessagingMutation:
         return Message.from_model(model)
 
     @strawberry.mutation(description="Delete your message; a tombstone stays in its place.")
-    async def delete_message(self, info: Info, message_id: strawberry.ID) -> Message:
+    async def delete_message(
+        self,
+        info: Info,
+        message_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The caller's own message to delete.")
+        ],
+    ) -> Message:
         model = await message_service.delete_message(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -162,7 +221,17 @@ class MessagingMutation:
 
     @strawberry.mutation(description="Everything up to this message is read (a read receipt).")
     async def mark_read(
-        self, info: Info, conversation_id: strawberry.ID, up_to_message_id: strawberry.ID
+        self,
+        info: Info,
+        conversation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The conversation read.")
+        ],
+        up_to_message_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The last message read; every earlier one counts as read too."
+            ),
+        ],
     ) -> Participant:
         model = await message_service.mark_read(
             info.context.hub,
@@ -173,7 +242,13 @@ class MessagingMutation:
         return Participant.from_model(model)
 
     @strawberry.mutation(description="Tell the others you are typing (live only, not stored).")
-    async def typing(self, info: Info, conversation_id: strawberry.ID) -> bool:
+    async def typing(
+        self,
+        info: Info,
+        conversation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The conversation typed in.")
+        ],
+    ) -> bool:
         await message_service.typing(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -185,8 +260,19 @@ class MessagingMutation:
     async def update_messaging_settings(
         self,
         info: Info,
-        partner_to_partner: bool | None = None,
-        edit_window_minutes: int | None = None,
+        partner_to_partner: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="True to let partners message any partner; stays when left out."
+            ),
+        ] = None,
+        edit_window_minutes: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Minutes after sending that a message may be edited; stays "
+                "when left out."
+            ),
+        ] = None,
     ) -> MessagingSettings:
         found = await conversation_service.update_policy(
             info.context.hub,
@@ -208,7 +294,16 @@ class MessagingSubscription:
         "`after` replays what was missed (TYPING is never replayed)."
     )
     async def message_events(
-        self, info: Info, conversation_id: strawberry.ID | None = None, after: EventsAfter = None
+        self,
+        info: Info,
+        conversation_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only the events of this conversation; all the caller takes "
+                "part in when left out."
+            ),
+        ] = None,
+        after: EventsAfter = None,
     ) -> AsyncGenerator[MessageEvent, None]:
         principal, hub = info.context.require_principal(), info.context.hub
         cursor = parse_cursor(after)

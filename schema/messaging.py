@@ -15,6 +15,7 @@ from hub.messaging.rules import ContextType, MessageEventType, MessageKind
 from schema.arguments import After, First
 from schema.attachments import AttachedFile
 from schema.context import Info
+from schema.enums import described_enum
 from schema.events import shared
 from schema.identity import IdentityLoaders
 from schema.loading import LoaderSet, at_once, loader
@@ -25,18 +26,48 @@ from storage.models import ConversationParticipant as ParticipantModel
 from storage.models import Message as MessageModel
 from storage.models import MessageAttachment as MessageAttachmentModel
 
-strawberry.enum(ContextType, name="ConversationContextType")
-strawberry.enum(MessageKind, name="MessageKind")
-strawberry.enum(MessageEventType, name="MessageEventType")
+described_enum(
+    ContextType,
+    name="ConversationContextType",
+    description="The kind of record a conversation is about.",
+    values={
+        "LEAD": "A lead.",
+        "ORDER": "An order.",
+        "DEAL_REGISTRATION": "A deal registration.",
+        "BEST_PRACTICE": "A best practice.",
+    },
+)
+described_enum(
+    MessageKind,
+    name="MessageKind",
+    description="Who wrote a message.",
+    values={"USER": "A participant.", "SYSTEM": "The hub, e.g. to say who was added."},
+)
+described_enum(
+    MessageEventType,
+    name="MessageEventType",
+    description="What happened in a conversation.",
+    values={
+        "MESSAGE_SENT": "A message was sent.",
+        "MESSAGE_EDITED": "A message was edited.",
+        "MESSAGE_DELETED": "A message was deleted.",
+        "READ_RECEIPT": "A participant read up to a message.",
+        "PARTICIPANT_ADDED": "People were added.",
+        "MENTIONED": "The subscriber was mentioned in a message.",
+        "TYPING": "A participant is typing (live only).",
+    },
+)
 
 
 @strawberry.type(description="Someone in a conversation, and how far they have read.")
 class Participant:
-    user_id: strawberry.ID
-    organization_id: strawberry.ID
-    added_at: datetime
+    user_id: strawberry.ID = strawberry.field(description="The participant's user id.")
+    organization_id: strawberry.ID = strawberry.field(description="The participant's organization.")
+    added_at: datetime = strawberry.field(description="When they joined (RFC 3339, UTC).")
     read_seq: int = strawberry.field(description="They have read every message up to this seq.")
-    read_at: datetime | None
+    read_at: datetime | None = strawberry.field(
+        description="When they last marked messages read (RFC 3339, UTC)."
+    )
 
     @classmethod
     def from_model(cls, model: ParticipantModel) -> Participant:
@@ -48,11 +79,11 @@ class Participant:
             read_at=model.read_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The participant's name.")
     async def name(self, info: Info) -> str:
         return await IdentityLoaders.of(info).user_name_by_id.load(str(self.user_id)) or ""
 
-    @strawberry.field
+    @strawberry.field(description="The participant's organization's name.")
     async def organization_name(self, info: Info) -> str:
         names = IdentityLoaders.of(info).organization_name_by_id
         found = await names.load(str(self.organization_id))
@@ -66,16 +97,24 @@ class MessageAttachment(AttachedFile):
 
 @strawberry.type(description="A message; a deleted one stays as a tombstone without body.")
 class Message:
-    id: strawberry.ID
-    conversation_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The message's id.")
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation it belongs to.")
     seq: int = strawberry.field(description="1, 2, 3... within the conversation.")
-    kind: MessageKind
+    kind: MessageKind = strawberry.field(description="Whether a person wrote it or the hub did.")
     body: str | None = strawberry.field(description="Markdown; null once deleted.")
-    client_message_id: str | None
-    author_id: strawberry.ID | None
-    created_at: datetime
-    edited_at: datetime | None
-    deleted_at: datetime | None
+    client_message_id: str | None = strawberry.field(
+        description="The sender client's own id of it, as sent."
+    )
+    author_id: strawberry.ID | None = strawberry.field(
+        description="The author; null for SYSTEM messages."
+    )
+    created_at: datetime = strawberry.field(description="When it was sent (RFC 3339, UTC).")
+    edited_at: datetime | None = strawberry.field(
+        description="When it was last edited (RFC 3339, UTC)."
+    )
+    deleted_at: datetime | None = strawberry.field(
+        description="When it was deleted (RFC 3339, UTC)."
+    )
 
     @classmethod
     def maybe(cls, model: MessageModel | None) -> Message | None:
@@ -100,7 +139,7 @@ class Message:
     def body_html(self) -> str | None:
         return render_markdown(self.body) if self.body is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The author's name; null for SYSTEM messages.")
     async def author_name(self, info: Info) -> str | None:
         if self.author_id is None:
             return None
@@ -111,7 +150,7 @@ class Message:
         found = await MessagingLoaders.of(info).mentions_by_message.load(str(self.id))
         return [strawberry.ID(user) for user in found]
 
-    @strawberry.field
+    @strawberry.field(description="The files sent with it; none once deleted.")
     async def attachments(self, info: Info) -> list[MessageAttachment]:
         pairs = await MessagingLoaders.of(info).attachments_by_message.load(str(self.id))
         return MessageAttachment.of(pairs, message_service.attachment_url)
@@ -119,13 +158,21 @@ class Message:
 
 @strawberry.type(description="A conversation the caller takes part in.")
 class Conversation:
-    id: strawberry.ID
-    subject: str
-    context_type: ContextType | None
-    context_id: strawberry.ID | None
-    started_by_id: strawberry.ID | None
-    created_at: datetime
-    last_activity_at: datetime
+    id: strawberry.ID = strawberry.field(description="The conversation's id.")
+    subject: str = strawberry.field(description="What the conversation is about.")
+    context_type: ContextType | None = strawberry.field(
+        description="The kind of record it is about, if any."
+    )
+    context_id: strawberry.ID | None = strawberry.field(
+        description="The record it is about, if any."
+    )
+    started_by_id: strawberry.ID | None = strawberry.field(
+        description="The user who started it; null when no longer known."
+    )
+    created_at: datetime = strawberry.field(description="When it was started (RFC 3339, UTC).")
+    last_activity_at: datetime = strawberry.field(
+        description="When a message was last sent or changed (RFC 3339, UTC)."
+    )
 
     @classmethod
     def from_model(cls, model: ConversationModel) -> Conversation:
@@ -143,7 +190,7 @@ class Conversation:
     def unread_count(self, info: Info) -> int | Awaitable[int]:
         return at_once(MessagingLoaders.of(info).unread_by_conversation, str(self.id), int)
 
-    @strawberry.field
+    @strawberry.field(description="Everyone in the conversation, in the order they joined.")
     async def participants(self, info: Info) -> list[Participant]:
         rows = await MessagingLoaders.of(info).participants_by_conversation.load(str(self.id))
         return [Participant.from_model(row) for row in rows]
@@ -173,23 +220,35 @@ class Conversation:
         return Connection[Message].of(page, Message.from_model)
 
 
-@strawberry.input
+@strawberry.input(description="A new conversation.")
 class ConversationInput:
-    subject: str
-    user_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    subject: str = strawberry.field(description="What the conversation is about.")
+    user_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Users to start it with, besides the caller."
+    )
     organization_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Every active user of these organizations joins."
     )
-    context_type: ContextType | None = None
-    context_id: strawberry.ID | None = None
+    context_type: ContextType | None = strawberry.field(
+        default=None, description="The kind of record it is about."
+    )
+    context_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The record it is about, one the caller may see."
+    )
     message: str | None = strawberry.field(default=None, description="A first message.")
 
 
-@strawberry.input
+@strawberry.input(description="Which conversations to list; the conditions given must all hold.")
 class ConversationFilter:
-    context_type: ContextType | None = None
-    context_id: strawberry.ID | None = None
-    unread_only: bool = False
+    context_type: ContextType | None = strawberry.field(
+        default=None, description="Only conversations about this kind of record."
+    )
+    context_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only conversations about this record."
+    )
+    unread_only: bool = strawberry.field(
+        default=False, description="True for conversations with unread messages only."
+    )
 
 
 @strawberry.type(description="The vendor's messaging policy.")
@@ -198,21 +257,32 @@ class MessagingSettings:
         description="Partners may start conversations with any partner, not only their "
         "distributor and sub-resellers."
     )
-    edit_window_minutes: int
+    edit_window_minutes: int = strawberry.field(
+        description="Minutes after sending that a message may be edited."
+    )
 
 
 @strawberry.type(description="A change in a conversation; TYPING is live only (no cursor).")
 class MessageEvent:
-    cursor: str | None
-    type: MessageEventType
-    occurred_at: datetime
-    conversation_id: strawberry.ID
-    message_id: strawberry.ID | None
+    cursor: str | None = strawberry.field(
+        description="The event's position, to pass as `after`; null for TYPING."
+    )
+    type: MessageEventType = strawberry.field(description="What happened.")
+    occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
+    message_id: strawberry.ID | None = strawberry.field(
+        description="The message, for MESSAGE_* and MENTIONED events; the last "
+        "read, for READ_RECEIPT."
+    )
     user_id: strawberry.ID | None = strawberry.field(
         description="Who acted: sender, reader, typist, or who added people."
     )
-    seq: int | None
-    added_user_ids: list[strawberry.ID]
+    seq: int | None = strawberry.field(
+        description="The message's seq, for message events and read receipts."
+    )
+    added_user_ids: list[strawberry.ID] = strawberry.field(
+        description="Who was added, for PARTICIPANT_ADDED."
+    )
     # Lets every recipient share one fetch of the message (schema.events.shared).
     event: strawberry.Private[DomainEvent]
 
