@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub.forecast import commits, opportunities, report
@@ -41,7 +43,12 @@ class ForecastQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: OpportunityFilter | None = None,
+        filter: Annotated[
+            OpportunityFilter | None,
+            strawberry.argument(
+                description="Which opportunities to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Opportunity]:
         page = await opportunities.list_opportunities(
             info.context.hub,
@@ -51,7 +58,7 @@ class ForecastQuery:
         )
         return Connection[Opportunity].of(page, Opportunity.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One opportunity the caller may see.")
     async def opportunity(self, info: Info, id: Id) -> Opportunity:
         model = await opportunities.get(
             info.context.hub, principal=info.context.require_principal(), opportunity_id=id
@@ -61,7 +68,16 @@ class ForecastQuery:
     @strawberry.field(
         description="Commits for the months and quarters within a period the caller may see."
     )
-    async def forecast_commits(self, info: Info, period: PeriodInput) -> list[ForecastCommit]:
+    async def forecast_commits(
+        self,
+        info: Info,
+        period: Annotated[
+            PeriodInput,
+            strawberry.argument(
+                description="The period whose months and quarters to list commits of."
+            ),
+        ],
+    ) -> list[ForecastCommit]:
         found = await commits.list_commits(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -77,8 +93,10 @@ class ForecastQuery:
     async def forecast(
         self,
         info: Info,
-        period: PeriodInput,
-        group_by: report.ForecastGroup = report.ForecastGroup.PARTNER,
+        period: Annotated[PeriodInput, strawberry.argument(description="The period to forecast.")],
+        group_by: Annotated[
+            report.ForecastGroup, strawberry.argument(description="What the rows are.")
+        ] = report.ForecastGroup.PARTNER,
     ) -> Forecast:
         found = await report.forecast(
             info.context.hub,
@@ -96,7 +114,12 @@ class ForecastMutation:
         "in must stay."
     )
     async def set_opportunity_stages(
-        self, info: Info, stages: list[OpportunityStageInput]
+        self,
+        info: Info,
+        stages: Annotated[
+            list[OpportunityStageInput],
+            strawberry.argument(description="Every stage, in the order of the sales process."),
+        ],
     ) -> list[OpportunityStage]:
         found = await opportunities.set_stages(
             info.context.hub,
@@ -113,7 +136,10 @@ class ForecastMutation:
         self,
         info: Info,
         id: Id,
-        input: OpportunityInput,
+        input: Annotated[
+            OpportunityInput,
+            strawberry.argument(description="What to change; omitted fields stay."),
+        ],
         expected_version: ExpectedVersion = None,
     ) -> Opportunity:
         given = {key for key, value in vars(input).items() if value is not strawberry.UNSET}
@@ -142,7 +168,13 @@ class ForecastMutation:
         "required for LOST); a lead's opportunity closes when the lead is moved (updateLeadStatus)."
     )
     async def close_opportunity(
-        self, info: Info, id: Id, outcome: OpportunityStatus, reason: str | None = None
+        self,
+        info: Info,
+        id: Id,
+        outcome: Annotated[OpportunityStatus, strawberry.argument(description="WON or LOST.")],
+        reason: Annotated[
+            str | None, strawberry.argument(description="Why it was lost; required with LOST.")
+        ] = None,
     ) -> Opportunity:
         model = await opportunities.close(
             info.context.hub,
@@ -158,7 +190,12 @@ class ForecastMutation:
         "not yet ended and a product line; submitting again replaces them (partners)."
     )
     async def submit_forecast_commit(
-        self, info: Info, input: ForecastCommitInput
+        self,
+        info: Info,
+        input: Annotated[
+            ForecastCommitInput,
+            strawberry.argument(description="The period, product line, commit and best case."),
+        ],
     ) -> ForecastCommit:
         model = await commits.submit(
             info.context.hub,

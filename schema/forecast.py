@@ -16,6 +16,7 @@ from hub.roles import Principal
 from hub.runtime import Hub
 from schema.analytics import MissingRate, PeriodInput, ReportPeriod
 from schema.context import Info
+from schema.enums import described_enum
 from schema.loading import LoaderSet, loader
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits, Money, MoneyInput
@@ -23,16 +24,37 @@ from storage.models.forecast import ForecastCommit as CommitModel
 from storage.models.forecast import Opportunity as OpportunityModel
 from storage.models.forecast import OpportunityChange as ChangeModel
 
-strawberry.enum(
+described_enum(
     OpportunityStatus,
     description="OPEN while worked; WON or LOST once closed; WITHDRAWN when its lead was "
     "recycled or its registration's protection lapsed.",
+    values={
+        "OPEN": "Being worked.",
+        "WON": "Closed as won.",
+        "LOST": "Closed as lost.",
+        "WITHDRAWN": "Its lead was recycled or its registration's protection lapsed.",
+    },
 )
-strawberry.enum(ChangeKind, name="OpportunityChangeKind")
-strawberry.enum(
+described_enum(
+    ChangeKind,
+    name="OpportunityChangeKind",
+    description="What changed on an opportunity.",
+    values={
+        "OPENED": "It was opened.",
+        "STAGE": "It moved to another stage.",
+        "UPDATED": "Its amount, close day or probability changed.",
+        "CLOSED": "It was won, lost or withdrawn.",
+    },
+)
+described_enum(
     report.ForecastGroup,
     description="What the forecast is grouped by: each partner, its tier (as it is now), or "
     "the product line.",
+    values={
+        "PARTNER": "By partner.",
+        "TIER": "By the partner's tier as it is now.",
+        "PRODUCT_LINE": "By product line.",
+    },
 )
 
 
@@ -68,8 +90,8 @@ class ForecastLoaders(LoaderSet):
 
 @strawberry.type(description="A stage of the vendor's sales process, in order.")
 class OpportunityStage:
-    key: str
-    name: str
+    key: str = strawberry.field(description="The stage's key, e.g. PROPOSAL.")
+    name: str = strawberry.field(description="The stage's name as shown to partners.")
     position: int = strawberry.field(description="0 for the first stage.")
     probability_percent: int = strawberry.field(
         description="The default chance of winning an opportunity in this stage, 0-100."
@@ -88,23 +110,27 @@ class OpportunityStage:
 @strawberry.input(description="A stage of the sales process.")
 class OpportunityStageInput:
     key: str = strawberry.field(description="1-32 capital letters, digits or _, e.g. PROPOSAL.")
-    name: str
+    name: str = strawberry.field(description="The stage's name as shown to partners.")
     probability_percent: int = strawberry.field(description="0-100.")
 
 
 @strawberry.type(description="One change of an opportunity, with what it was after it.")
 class OpportunityChange:
-    kind: ChangeKind
+    kind: ChangeKind = strawberry.field(description="What kind of change it was.")
     from_stage: str | None = strawberry.field(description="The stage before, on STAGE changes.")
-    stage: str
+    stage: str = strawberry.field(description="The stage after the change.")
     probability_percent: int | None = strawberry.field(
         description="The partner's own probability after the change; null: the stage's."
     )
-    amount: Money
-    expected_close: date | None
-    status: OpportunityStatus
-    reason: str | None
-    changed_at: datetime
+    amount: Money = strawberry.field(description="The amount after the change.")
+    expected_close: date | None = strawberry.field(
+        description="The expected close day after the change."
+    )
+    status: OpportunityStatus = strawberry.field(description="The status after the change.")
+    reason: str | None = strawberry.field(
+        description="Why it was lost or withdrawn, on CLOSED changes."
+    )
+    changed_at: datetime = strawberry.field(description="When the change was made (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: ChangeModel) -> OpportunityChange:
@@ -126,21 +152,23 @@ class OpportunityChange:
     "lost: its stage, amount, expected close date and chance of winning."
 )
 class Opportunity:
-    id: strawberry.ID
-    status: OpportunityStatus
+    id: strawberry.ID = strawberry.field(description="The opportunity's id.")
+    status: OpportunityStatus = strawberry.field(description="Whether it is open or how it closed.")
     stage: str = strawberry.field(description="The key of its stage (see opportunityStages).")
     own_probability_percent: int | None = strawberry.field(
         description="The probability the partner set, 0-100; null: the stage's default."
     )
-    amount: Money
-    expected_close: date | None
-    customer_company: str
-    product_line: str
-    closed_at: datetime | None
-    close_reason: str | None
+    amount: Money = strawberry.field(description="What the deal is expected to bring.")
+    expected_close: date | None = strawberry.field(
+        description="The day it is expected to close (a calendar date)."
+    )
+    customer_company: str = strawberry.field(description="The end customer's company name.")
+    product_line: str = strawberry.field(description="The product line code of the deal.")
+    closed_at: datetime | None = strawberry.field(description="When it was closed (RFC 3339, UTC).")
+    close_reason: str | None = strawberry.field(description="Why it was lost or withdrawn.")
     version: int = strawberry.field(description="Give it as expectedVersion to change safely.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was opened (RFC 3339, UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (RFC 3339, UTC).")
     lead_id: strawberry.ID | None = strawberry.field(description="The lead it came from.")
     deal_registration_id: strawberry.ID | None = strawberry.field(
         description="The deal registration it came from."
@@ -201,18 +229,28 @@ class Opportunity:
         found = await ForecastLoaders.of(info).history_by_opportunity.load(str(self.id))
         return [OpportunityChange.from_model(model) for model in found]
 
-    @strawberry.field
+    @strawberry.field(description="The partner working it.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
 
 @strawberry.input(description="Which opportunities to list.")
 class OpportunityFilter:
-    statuses: list[OpportunityStatus] | None = None
-    stages: list[str] | None = None
-    partner_id: strawberry.ID | None = None
-    lead_id: strawberry.ID | None = None
-    deal_registration_id: strawberry.ID | None = None
+    statuses: list[OpportunityStatus] | None = strawberry.field(
+        default=None, description="Only opportunities with one of these statuses."
+    )
+    stages: list[str] | None = strawberry.field(
+        default=None, description="Only opportunities in one of these stages (keys)."
+    )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this partner's opportunities."
+    )
+    lead_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only the opportunity of this lead."
+    )
+    deal_registration_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only the opportunity of this deal registration."
+    )
     closing_from: date | None = strawberry.field(
         default=None, description="Expected to close on this day or later."
     )
@@ -223,12 +261,18 @@ class OpportunityFilter:
 
 @strawberry.input(description="What to change on an open opportunity; omitted fields stay.")
 class OpportunityInput:
-    stage: str | None = strawberry.UNSET
+    stage: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The key of the stage to move to."
+    )
     probability_percent: int | None = strawberry.field(
         default=strawberry.UNSET, description="0-100; null goes back to the stage's default."
     )
-    expected_close: date | None = strawberry.UNSET
-    amount: MoneyInput | None = strawberry.UNSET
+    expected_close: date | None = strawberry.field(
+        default=strawberry.UNSET, description="The new expected close day (a calendar date)."
+    )
+    amount: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="The new amount."
+    )
 
 
 @strawberry.type(
@@ -236,12 +280,14 @@ class OpportunityInput:
     "and its best case."
 )
 class ForecastCommit:
-    id: strawberry.ID
-    period: ReportPeriod
-    product_line: str
-    commit: Money
-    best_case: Money
-    submitted_at: datetime
+    id: strawberry.ID = strawberry.field(description="The commit's id.")
+    period: ReportPeriod = strawberry.field(description="The month or quarter committed for.")
+    product_line: str = strawberry.field(description="The product line code committed for.")
+    commit: Money = strawberry.field(description="What the partner commits to bring in.")
+    best_case: Money = strawberry.field(description="What it could bring in at best.")
+    submitted_at: datetime = strawberry.field(
+        description="When it was last submitted (RFC 3339, UTC)."
+    )
     version: int = strawberry.field(description="1, and one more each time it is resubmitted.")
     partner_id: strawberry.Private[str]
 
@@ -264,7 +310,7 @@ class ForecastCommit:
             partner_id=model.partner_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The committing partner.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
@@ -272,8 +318,8 @@ class ForecastCommit:
 @strawberry.input(description="A commit and best case for a month or quarter not yet ended.")
 class ForecastCommitInput:
     period: PeriodInput = strawberry.field(description="A month or a quarter.")
-    product_line: str
-    commit: MoneyInput
+    product_line: str = strawberry.field(description="The product line code to commit for.")
+    commit: MoneyInput = strawberry.field(description="What your organization commits to bring in.")
     best_case: MoneyInput = strawberry.field(description="At least the commit, same currency.")
 
 
@@ -292,7 +338,9 @@ class ForecastRow:
     commit_minor: MinorUnits | None = strawberry.field(
         description="Commits for months and quarters within the period; null: none."
     )
-    best_case_minor: MinorUnits | None
+    best_case_minor: MinorUnits | None = strawberry.field(
+        description="Best cases for months and quarters within the period; null: none."
+    )
     won_minor: MinorUnits = strawberry.field(description="Opportunities closed WON in the period.")
     actual_revenue_minor: MinorUnits = strawberry.field(
         description="Delivered revenue net of returns in the period (so far, while it runs)."
@@ -328,14 +376,16 @@ class ForecastRow:
 
 @strawberry.type(description="Pipeline, commits, wins and actual revenue of a period, by group.")
 class Forecast:
-    period: ReportPeriod
-    group_by: report.ForecastGroup
-    reporting_currency: str
+    period: ReportPeriod = strawberry.field(description="The period forecast.")
+    group_by: report.ForecastGroup = strawberry.field(description="What the rows are.")
+    reporting_currency: str = strawberry.field(
+        description="The ISO 4217 currency every figure is converted to."
+    )
     ended: bool = strawberry.field(description="The period is over: accuracy can be measured.")
     rows: list[ForecastRow] = strawberry.field(
         description="By weighted pipeline, then commit, then actual revenue, highest first."
     )
-    total: ForecastRow
+    total: ForecastRow = strawberry.field(description="Every group together.")
     missing_rates: list[MissingRate] = strawberry.field(
         description="Amounts left out for want of an exchange rate."
     )
