@@ -130,7 +130,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reset_ttl_seconds=source.integer("RESET_TTL_SECONDS", 3600, minimum=60, maximum=86400),
         host=host,
         port=port,
-        allowed_origins=source.csv("ALLOWED_ORIGINS", ",".join(_served_origins(host, port))),
+        allowed_origins=source.csv(
+            "ALLOWED_ORIGINS", ",".join(_default_origins(environment, host, port))
+        ),
         public_base_url=source.url("PUBLIC_BASE_URL", _served_origins(host, port)[0]),
         max_body_bytes=source.integer("MAX_BODY_BYTES", 1_048_576, minimum=1024),
         max_upload_bytes=source.integer("MAX_UPLOAD_BYTES", 100 * 1_048_576, minimum=1024),
@@ -206,6 +208,23 @@ def _webhooks(source: _Source) -> WebhookSettings:
     )
 
 
+# Where front-end dev servers run: Vite (5173), Create React App and Next.js (3000), and
+# webpack-dev-server or Vue CLI (8080); allowed by default in development only.
+DEV_SERVER_PORTS = (5173, 3000, 8080)
+
+
+def _default_origins(environment: str, host: str, port: int) -> list[str]:
+    """The served origins, and in development the usual front-end dev servers on loopback."""
+    origins = _served_origins(host, port)
+    if environment == "development":
+        origins += [
+            f"http://{name}:{dev}"
+            for dev in DEV_SERVER_PORTS
+            for name in ("localhost", "127.0.0.1")
+        ]
+    return list(dict.fromkeys(origins))
+
+
 def _served_origins(host: str, port: int) -> list[str]:
     """The origins a browser reaches the served host and port by (the first one for links).
 
@@ -279,12 +298,34 @@ def _object_store(source: _Source, var_dir: Path) -> ObjectStoreSettings:
     )
 
 
+MAX_SECRET_FILE_BYTES = 65_536
+
+
+def _read_secret_file(setting: str, path: str) -> str:
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(f"{setting}: cannot read {path}: {error.strerror}") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise ConfigError(f"{setting}: {path} is longer than {MAX_SECRET_FILE_BYTES} bytes")
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{setting}: {path} is not UTF-8 text") from None
+
+
 class _Source:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = env
 
     def text(self, name: str, default: str) -> str:
-        return self.env.get(PREFIX + name, default).strip()
+        """The setting's value; without it, the content of the file `<NAME>_FILE` names (a
+        secret mounted by systemd's LoadCredential, Docker or Kubernetes)."""
+        value = self.env.get(PREFIX + name)
+        if value is None and self.env.get(f"{PREFIX}{name}_FILE"):
+            value = _read_secret_file(f"{PREFIX}{name}_FILE", self.env[f"{PREFIX}{name}_FILE"])
+        return (default if value is None else value).strip()
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
         raw = self.text(name, str(default))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -49,7 +50,7 @@ class WebhooksQuery:
         )
         return Connection[WebhookEndpoint].of(page, WebhookEndpoint.of)
 
-    @strawberry.field
+    @strawberry.field(description="One webhook endpoint (vendor admins).")
     async def webhook_endpoint(self, info: Info, id: Id) -> WebhookEndpoint:
         found = await endpoints.get(
             info.context.hub, principal=info.context.require_principal(), endpoint_id=id
@@ -60,8 +61,15 @@ class WebhooksQuery:
     async def webhook_deliveries(
         self,
         info: Info,
-        endpoint_id: strawberry.ID,
-        statuses: list[DeliveryStatus] | None = None,
+        endpoint_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The endpoint whose deliveries to list.")
+        ],
+        statuses: Annotated[
+            list[DeliveryStatus] | None,
+            strawberry.argument(
+                description="Only deliveries with one of these statuses; all when left out."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
     ) -> Connection[WebhookDelivery]:
@@ -83,7 +91,12 @@ class WebhooksMutation:
         description="Register an endpoint for the events from now on; its secret is shown once."
     )
     async def create_webhook_endpoint(
-        self, info: Info, input: WebhookEndpointInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointInput,
+            strawberry.argument(description="The URL, topics and filters of the new endpoint."),
+        ],
     ) -> WebhookEndpointSecret:
         made = await endpoints.create(
             info.context.hub,
@@ -92,9 +105,17 @@ class WebhooksMutation:
         )
         return WebhookEndpointSecret.of(made)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Change an endpoint's URL, topics, filters or description (vendor admins)."
+    )
     async def update_webhook_endpoint(
-        self, info: Info, id: Id, input: WebhookEndpointChangesInput
+        self,
+        info: Info,
+        id: Id,
+        input: Annotated[
+            WebhookEndpointChangesInput,
+            strawberry.argument(description="The fields to change; omitted ones stay as they are."),
+        ],
     ) -> WebhookEndpoint:
         found = await endpoints.update_endpoint(
             info.context.hub,
@@ -108,7 +129,15 @@ class WebhooksMutation:
         description="A new secret, shown once; the current one also signs for overlapHours."
     )
     async def rotate_webhook_secret(
-        self, info: Info, id: Id, overlap_hours: int = 24
+        self,
+        info: Info,
+        id: Id,
+        overlap_hours: Annotated[
+            int,
+            strawberry.argument(
+                description="Hours the current secret keeps signing beside the new one: 0 to 168."
+            ),
+        ] = 24,
     ) -> WebhookEndpointSecret:
         made = await endpoints.rotate_secret(
             info.context.hub,
@@ -144,7 +173,19 @@ class WebhooksMutation:
         "a call; go on from `through` until complete)."
     )
     async def replay_webhooks(
-        self, info: Info, endpoint_id: strawberry.ID, after: str
+        self,
+        info: Info,
+        endpoint_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The endpoint to send the events to again."),
+        ],
+        after: Annotated[
+            str,
+            strawberry.argument(
+                description="The event cursor to replay after (a delivery's "
+                "eventCursor, or a returned `through`)."
+            ),
+        ],
     ) -> WebhookReplay:
         done = await resend.replay(
             info.context.hub,

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 import strawberry
@@ -37,6 +38,7 @@ from schema.fanout import LiveSubscription, live_subscription, result_json
 from schema.strawberry_internals import normalize_allowed_origins, normalize_origin
 from web.fanout import Groups, Member
 from web.outbox import Outbox, abort_connection
+from web.request_log import log_websocket, websocket_record
 
 PROTOCOL = "graphql-transport-ws"
 LEGACY_PROTOCOL = "graphql-ws"
@@ -85,12 +87,22 @@ class GraphQLWebSocket:
             await websocket.close(code=1008)  # before accept: the handshake is refused with 403
             return
         await websocket.accept(subprotocol=protocol)
-        connection = _Connection(self, websocket, send, legacy=protocol == LEGACY_PROTOCOL)
+        record, started = websocket_record(scope), time.perf_counter()
+        connection = _Connection(
+            self, websocket, send, legacy=protocol == LEGACY_PROTOCOL, request_id=record.id
+        )
         self.connections.add(connection)
         try:
             await connection.serve()
         finally:
             self.connections.discard(connection)
+            if self.hub.settings.log_requests:
+                principal = connection.context.principal if connection.context else None
+                if principal is not None:
+                    record.user_id = principal.user_id
+                    record.organization_id = principal.organization_id
+                code = connection.close_code or 1000
+                log_websocket(scope, record, code, time.perf_counter() - started)
 
     def _origin_allowed(self, origin: str | None) -> bool:
         if origin is None or "*" in self.allowed_origins:
@@ -100,9 +112,17 @@ class GraphQLWebSocket:
 
 class _Connection:
     def __init__(
-        self, endpoint: GraphQLWebSocket, websocket: WebSocket, send: Send, *, legacy: bool
+        self,
+        endpoint: GraphQLWebSocket,
+        websocket: WebSocket,
+        send: Send,
+        *,
+        legacy: bool,
+        request_id: str,
     ) -> None:
         self.endpoint = endpoint
+        self.request_id = request_id  # of the connection: its operations' errors name it
+        self.close_code: int | None = None  # how it closed, once it did
         self.websocket = websocket
         self.raw_send = send
         self.legacy = legacy
@@ -130,7 +150,10 @@ class _Connection:
             while self.websocket.application_state is WebSocketState.CONNECTED:
                 try:
                     text = await self.websocket.receive_text()
-                except (WebSocketDisconnect, RuntimeError, KeyError):
+                except WebSocketDisconnect as gone:
+                    self.close_code = self.close_code or gone.code
+                    return
+                except (RuntimeError, KeyError):
                     return
                 try:
                     await self._handle(text)
@@ -254,7 +277,7 @@ class _Connection:
             await self._refuse(error.message)
             return
         client = self.websocket.client.host if self.websocket.client else None
-        self.context = Context(hub=self.endpoint.hub, client=client)
+        self.context = Context(hub=self.endpoint.hub, client=client, request_id=self.request_id)
         self.context.authenticated(principal, token)
         await self._send({"type": "connection_ack"})
         self.acknowledged.set()
@@ -409,6 +432,7 @@ class _Connection:
         ):
             return
         self.closer = asyncio.current_task()
+        self.close_code = self.close_code or code
         try:
             async with asyncio.timeout(CLOSE_GRACE_SECONDS):
                 await self.outbox.flush()

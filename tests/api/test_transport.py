@@ -167,6 +167,32 @@ async def test_cors_allows_configured_origins_only(client: httpx.AsyncClient) ->
     assert "access-control-allow-origin" not in refused.headers
 
 
+async def test_cors_lets_browser_clients_send_and_read_their_headers(
+    client: httpx.AsyncClient,
+) -> None:
+    origin = "http://localhost:8000"
+    sent = "apollographql-client-name, apollographql-client-version, traceparent, tracestate, idempotency-key, x-request-id"
+    preflight = await client.options(
+        "/graphql",
+        headers={
+            "origin": origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": sent,
+        },
+    )
+    answer = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"origin": origin}
+    )
+
+    assert preflight.status_code == 200
+    allowed = {
+        name.strip() for name in preflight.headers["access-control-allow-headers"].split(",")
+    }
+    assert {name.strip() for name in sent.split(",")} <= allowed
+    exposed = {name.strip() for name in answer.headers["access-control-expose-headers"].split(",")}
+    assert {"x-request-id", "retry-after", "idempotent-replayed"} <= exposed
+
+
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json()["status"] == "ok"

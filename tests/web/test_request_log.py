@@ -1,12 +1,19 @@
-"""Request ids and the log line of each HTTP request, through the served app."""
+"""Request ids and the log line of each HTTP request and WebSocket connection, through the
+served app."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
+from tests.conftest import until
 from tests.factories import Factory
 
 ME = "query Me { me { id } }"
@@ -68,3 +75,32 @@ async def test_a_masked_error_names_the_request_id_of_the_log_line(
 
     assert answer.headers["x-request-id"] == "trace-1"
     assert request_lines(caplog)[0].operation is None  # type: ignore[attr-defined]
+
+
+async def test_a_websocket_connection_logs_one_line_with_its_request_id(
+    factory: Factory, ws_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = await factory.vendor_admin()
+    caplog.set_level(logging.INFO, logger="channelhub.requests")
+    headers = {"x-request-id": "edge-5c1d:9"}
+    protocols = [Subprotocol("graphql-transport-ws")]
+    async with connect(ws_url, subprotocols=protocols, additional_headers=headers) as ws:
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {admin.token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+    async with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+    await until(lambda: len(request_lines(caplog)) == 2)
+
+    kept, refused = request_lines(caplog)
+    assert (kept.method, kept.path, kept.status, kept.request_id) == (  # type: ignore[attr-defined]
+        "WEBSOCKET",
+        "/graphql",
+        1000,
+        "edge-5c1d:9",
+    )
+    assert kept.user_id == admin.principal.user_id  # type: ignore[attr-defined]
+    assert refused.status == 4403 and len(refused.request_id) == 16  # type: ignore[attr-defined]
+    assert refused.user_id is None  # type: ignore[attr-defined]
