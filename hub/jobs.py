@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from hub import files, idempotency
@@ -17,25 +19,68 @@ from hub.training import jobs as training_jobs
 logger = logging.getLogger("channelhub.jobs")
 OBJECT_GRACE = timedelta(hours=24)
 GC_EVERY = 60
+# Runs of each job by outcome (`ok`, `failed`), kept by whoever runs them (web.metrics).
+Runs = Counter[tuple[str, str]]
+Job = Callable[[Hub], Awaitable[int]]
 
 
-async def run_once(hub: Hub, *, collect_objects: bool = False) -> int:
-    """Do every due piece of background work once; return how many records moved."""
+async def run_once(hub: Hub, *, collect_objects: bool = False, runs: Runs | None = None) -> int:
+    """Do every due piece of background work once; return how many records moved.
+
+    A job that fails stops the round (the next round tries it again); each run is counted
+    in `runs` by job and outcome."""
+    runs = Counter() if runs is None else runs
     moved = 0
-    while (count := await lead_jobs.expire_offers(hub)) > 0:
-        moved += count
-    moved += await deals.expire(hub)
-    while (count := await training_jobs.notify_expired(hub)) > 0:
-        moved += count
-    while (count := await training_jobs.notify_expiring(hub)) > 0:
-        moved += count
-    if collect_objects:
-        moved += (await files.collect_garbage(hub, grace=OBJECT_GRACE)).total
-        await idempotency.purge(hub)
+    for name, job in _jobs(collect_objects):
+        try:
+            moved += await job(hub)
+        except Exception:
+            runs[name, "failed"] += 1
+            raise
+        runs[name, "ok"] += 1
     return moved
 
 
-async def run_forever(hub: Hub, interval_seconds: float, stop: asyncio.Event | None = None) -> None:
+def _jobs(collect_objects: bool) -> list[tuple[str, Job]]:
+    jobs: list[tuple[str, Job]] = [
+        ("expire_offers", _until_done(lead_jobs.expire_offers)),
+        ("expire_deals", deals.expire),
+        ("notify_expired_certifications", _until_done(training_jobs.notify_expired)),
+        ("notify_expiring_certifications", _until_done(training_jobs.notify_expiring)),
+    ]
+    if collect_objects:
+        jobs += [("collect_objects", _collect_objects), ("purge_idempotency_keys", _purge)]
+    return jobs
+
+
+def _until_done(job: Job) -> Job:
+    """Repeat a job that works in batches until a batch moves nothing."""
+
+    async def repeated(hub: Hub) -> int:
+        moved = 0
+        while (count := await job(hub)) > 0:
+            moved += count
+        return moved
+
+    return repeated
+
+
+async def _collect_objects(hub: Hub) -> int:
+    return (await files.collect_garbage(hub, grace=OBJECT_GRACE)).total
+
+
+async def _purge(hub: Hub) -> int:
+    await idempotency.purge(hub)
+    return 0  # purged keys are no records a caller sees move
+
+
+async def run_forever(
+    hub: Hub,
+    interval_seconds: float,
+    stop: asyncio.Event | None = None,
+    *,
+    runs: Runs | None = None,
+) -> None:
     """Repeat the background work until `stop` is set (or the task is cancelled); a failure is
     logged, never fatal. Setting `stop` lets the round under way finish: cancelling a round
     mid-statement can leave a database connection half-opened (asyncpg warns of it)."""
@@ -43,7 +88,7 @@ async def run_forever(hub: Hub, interval_seconds: float, stop: asyncio.Event | N
     rounds = 0
     while not stop.is_set():
         try:
-            await run_once(hub, collect_objects=rounds % GC_EVERY == 0)
+            await run_once(hub, collect_objects=rounds % GC_EVERY == 0, runs=runs)
         except asyncio.CancelledError:
             raise
         except Exception:

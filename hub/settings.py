@@ -80,6 +80,8 @@ class Settings:
     max_upload_bytes: int
     max_query_depth: int
     max_aliases: int
+    max_directives: int
+    max_query_cost: int
     max_tokens: int
     max_anonymous_tokens: int
     max_page_size: int
@@ -136,9 +138,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=source.url("PUBLIC_BASE_URL", _served_origins(host, port)[0]),
         max_body_bytes=source.integer("MAX_BODY_BYTES", 1_048_576, minimum=1024),
         max_upload_bytes=source.integer("MAX_UPLOAD_BYTES", 100 * 1_048_576, minimum=1024),
-        max_query_depth=source.integer("MAX_QUERY_DEPTH", 12, minimum=2),
-        max_aliases=source.integer("MAX_ALIASES", 30, minimum=1),
-        max_tokens=source.integer("MAX_TOKENS", 2000, minimum=100),
+        max_query_depth=source.integer("MAX_QUERY_DEPTH", 8, minimum=2),
+        max_aliases=source.integer("MAX_ALIASES", 15, minimum=1),
+        max_directives=source.integer("MAX_DIRECTIVES", 50, minimum=1),
+        max_query_cost=source.integer("MAX_QUERY_COST", 20_000, minimum=10),
+        max_tokens=source.integer("MAX_TOKENS", 1000, minimum=100),
         max_anonymous_tokens=source.integer("MAX_ANONYMOUS_TOKENS", 500, minimum=100),
         max_page_size=source.integer("MAX_PAGE_SIZE", 100, minimum=1),
         event_queue_size=source.integer("EVENT_QUEUE_SIZE", 1000, minimum=10),

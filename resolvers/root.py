@@ -114,6 +114,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_anonymous_tokens=settings.max_anonymous_tokens,
+        max_directives=settings.max_directives,
+        max_cost=settings.max_query_cost,
+        max_page=settings.max_page_size,
     )
     extensions: list[Any] = [
         FreshLoaders,

@@ -32,6 +32,7 @@ from graphql import (
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 
+from schema.cost import cost_refusal
 from schema.limits import BudgetedOverlapRule, literal_problems, operation_limits, unstorable_text
 from schema.strawberry_internals import core_schema, provided_operation_name, validate_document
 
@@ -49,10 +50,13 @@ Rules = tuple[type[ASTValidationRule], ...]
 
 @dataclass(frozen=True)
 class Budget:
-    """What a document may cost: the tokens it may have and the rules it must pass."""
+    """What a document may cost: the tokens it may have, the rules it must pass, and the
+    cost (schema.cost) its operation may reach with pages of at most max_page."""
 
     max_tokens: int
     rules: Rules
+    max_cost: int
+    max_page: int
 
 
 @dataclass(frozen=True)
@@ -62,15 +66,26 @@ class Budgets:
 
     @classmethod
     def of(
-        cls, *, max_depth: int, max_aliases: int, max_tokens: int, max_anonymous_tokens: int
+        cls,
+        *,
+        max_depth: int,
+        max_aliases: int,
+        max_tokens: int,
+        max_anonymous_tokens: int,
+        max_directives: int,
+        max_cost: int,
+        max_page: int,
     ) -> Budgets:
         """Budgets for signed-in callers and a smaller one for anonymous requests."""
 
         def budget(tokens: int) -> Budget:
             limits = operation_limits(
-                max_depth=max_depth, max_aliases=max_aliases, max_fields=tokens
+                max_depth=max_depth,
+                max_aliases=max_aliases,
+                max_fields=tokens,
+                max_directives=max_directives,
             )
-            return Budget(tokens, (*_BASE_RULES, limits))
+            return Budget(tokens, (*_BASE_RULES, limits), max_cost, max_page)
 
         return cls(budget(max_tokens), budget(min(max_anonymous_tokens, max_tokens)))
 
@@ -113,10 +128,26 @@ class Documents(SchemaExtension):
         if not errors:
             errors = _unnamed_choice(context.graphql_document, provided_operation_name(context))
         if not errors:
+            errors = self._over_cost(context.graphql_document, provided_operation_name(context))
+        if not errors:
             unstorable = unstorable_text(context.variables)
             errors = [unstorable] if unstorable is not None else []
         context.pre_execution_errors = errors
         yield
+
+    def _over_cost(self, document: DocumentNode, operation_name: str | None) -> list[GraphQLError]:
+        operation = operation_of(document, operation_name)
+        if operation is None:
+            return []
+        refusal = cost_refusal(
+            core_schema(self.execution_context.schema),
+            document,
+            operation,
+            self.execution_context.variables,
+            max_cost=self.budget.max_cost,
+            max_page=self.budget.max_page,
+        )
+        return [refusal] if refusal is not None else []
 
 
 def _unnamed_choice(document: DocumentNode, operation_name: str | None) -> list[GraphQLError]:

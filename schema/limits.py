@@ -55,6 +55,7 @@ class Shape:
     depth: int
     aliases: int
     fields: int
+    directives: int
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,15 @@ class _Own:
     spreads: tuple[tuple[str, int | None], ...]
 
 
-def operation_limits(*, max_depth: int, max_aliases: int, max_fields: int) -> type[ValidationRule]:
-    """A rule refusing operations too deep, with too many aliases or fields."""
+def operation_limits(
+    *, max_depth: int, max_aliases: int, max_fields: int, max_directives: int
+) -> type[ValidationRule]:
+    """A rule refusing operations too deep, with too many aliases, fields or directives."""
 
     class OperationLimits(ValidationRule):
         def enter_document(self, node: DocumentNode, *_args: Any) -> None:
             operations, shapes = document_shapes(node)
-            aliases = 0
+            aliases, directives = 0, 0
             for operation in operations:
                 shape = shapes[id(operation)]
                 name = operation.name.value if operation.name else "anonymous"
@@ -83,15 +86,22 @@ def operation_limits(*, max_depth: int, max_aliases: int, max_fields: int) -> ty
                 if shape.fields > max_fields:
                     self.report_error(
                         GraphQLError(
-                            f"'{name}' selects {_count(shape.fields)} fields once its fragments "
-                            f"are written out. Allowed: {max_fields}",
+                            f"'{name}' selects {count_text(shape.fields)} fields once its "
+                            f"fragments are written out. Allowed: {max_fields}",
                             operation,
                         )
                     )
                 aliases = min(aliases + shape.aliases, CAP)
+                directives = min(directives + shape.directives, CAP)
             if aliases > max_aliases:
                 self.report_error(
-                    GraphQLError(f"{_count(aliases)} aliases found. Allowed: {max_aliases}")
+                    GraphQLError(f"{count_text(aliases)} aliases found. Allowed: {max_aliases}")
+                )
+            if directives > max_directives:
+                self.report_error(
+                    GraphQLError(
+                        f"{count_text(directives)} directives found. Allowed: {max_directives}"
+                    )
                 )
 
     return OperationLimits
@@ -102,7 +112,7 @@ def document_shapes(
 ) -> tuple[list[OperationDefinitionNode], dict[int, Shape]]:
     """The operations, and the shape of every definition by id, each fragment measured once."""
     own = {
-        id(definition): _own_shape(definition.selection_set)
+        id(definition): _own_shape(definition.selection_set, len(definition.directives or ()))
         for definition in document.definitions
         if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode)
     }
@@ -119,8 +129,9 @@ def document_shapes(
     return operations, shapes
 
 
-def _own_shape(selection_set: SelectionSetNode) -> _Own:
-    """Depth, aliases and fields of one definition alone, and where it spreads fragments."""
+def _own_shape(selection_set: SelectionSetNode, directives: int) -> _Own:
+    """Depth, aliases, fields and directives of one definition alone, and where it spreads
+    fragments."""
     depth, aliases, fields = 0, 0, 0
     spreads: list[tuple[str, int | None]] = []
     stack: list[tuple[SelectionSetNode, int | None]] = [(selection_set, 0)]
@@ -129,6 +140,7 @@ def _own_shape(selection_set: SelectionSetNode) -> _Own:
         if level is not None:
             depth = max(depth, level)
         for selection in current.selections:
+            directives += len(selection.directives or ())
             if isinstance(selection, FragmentSpreadNode):
                 spreads.append((selection.name.value, level))
             elif isinstance(selection, InlineFragmentNode):
@@ -141,7 +153,7 @@ def _own_shape(selection_set: SelectionSetNode) -> _Own:
                     introspection = selection.name.value.startswith("__")
                     below = None if level is None or introspection else level + 1
                     stack.append((selection.selection_set, below))
-    return _Own(Shape(depth, aliases, fields), tuple(spreads))
+    return _Own(Shape(depth, aliases, fields, directives), tuple(spreads))
 
 
 def _measure(
@@ -170,6 +182,7 @@ def _measure(
 
 def _combine(own: _Own, fragments: dict[str, int], shapes: dict[int, Shape]) -> Shape:
     depth, aliases, fields = own.shape.depth, own.shape.aliases, own.shape.fields
+    directives = own.shape.directives
     for name, level in own.spreads:
         spread = shapes.get(fragments.get(name, -1))
         if spread is None:
@@ -178,10 +191,12 @@ def _combine(own: _Own, fragments: dict[str, int], shapes: dict[int, Shape]) -> 
             depth = max(depth, level + spread.depth)
         aliases = min(aliases + spread.aliases, CAP)
         fields = min(fields + spread.fields, CAP)
-    return Shape(depth, aliases, fields)
+        directives = min(directives + spread.directives, CAP)
+    return Shape(depth, aliases, fields, directives)
 
 
-def _count(value: int) -> str:
+def count_text(value: int) -> str:
+    """A count as printed in an error: exact below CAP."""
     return f"{value}" if value < CAP else f"more than {CAP:,}"
 
 

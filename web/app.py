@@ -40,7 +40,8 @@ from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
 from web import files, landing
 from web.graphql_http import graphql_endpoint
 from web.graphql_ws import GraphQLWebSocket
-from web.request_log import RequestLog
+from web.metrics import Metrics, metrics_endpoint
+from web.request_log import Observer, RequestLog
 
 logger = logging.getLogger("channelhub")
 READY_TIMEOUT_SECONDS = 3
@@ -71,24 +72,6 @@ def build_hub(
     )
 
 
-# What a browser client may send: Apollo's client awareness and CSRF headers, W3C trace
-# context, idempotency keys and request ids.
-ALLOWED_HEADERS = [
-    "authorization",
-    "content-type",
-    "apollo-require-preflight",
-    "x-apollo-operation-name",
-    "apollographql-client-name",
-    "apollographql-client-version",
-    "traceparent",
-    "tracestate",
-    "idempotency-key",
-    "x-request-id",
-]
-# What browser code may read of an answer besides the safelisted headers.
-EXPOSED_HEADERS = ["x-request-id", "retry-after", "idempotent-replayed"]
-
-
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the ASGI application; services are opened by the lifespan."""
     settings = settings or load_settings()
@@ -107,6 +90,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     hub = build_hub(settings, engine, clock or SystemClock(), bus_engine=bus_engine)
     schema = build_schema(settings)
     objects = hub.objects
+    routes = [
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/files/{key:path}", files.download, methods=["GET"]),
+        Route("/files/{key:path}", files.upload, methods=["PUT"]),
+        Route("/", landing.home, methods=["GET"]),
+        Route("/api", landing.api, methods=["GET"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+    pools = {"requests": engine} | ({} if bus_engine is engine else {"events": bus_engine})
+    metrics = Metrics(hub, pools, [route.path for route in routes])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -114,7 +109,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await hub.events.start()
         stop_jobs = asyncio.Event()
         workers = {
-            asyncio.create_task(jobs.run_forever(hub, settings.job_interval_seconds, stop_jobs)),
+            asyncio.create_task(
+                jobs.run_forever(
+                    hub, settings.job_interval_seconds, stop_jobs, runs=metrics.job_runs
+                )
+            ),
             asyncio.create_task(webhooks.run_forever(hub, stop_jobs)),
             asyncio.create_task(mail.run_forever(hub, stop_jobs)),
         }
@@ -132,25 +131,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             if bus_engine is not engine:
                 await bus_engine.dispose()
 
+    websockets = GraphQLWebSocket(schema, hub)
+    metrics.watch(websockets)
     app = HubApp(
-        GraphQLWebSocket(schema, hub),
+        websockets,
         log_requests=settings.log_requests,
-        routes=[
-            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
-            Route("/files/{key:path}", files.download, methods=["GET"]),
-            Route("/files/{key:path}", files.upload, methods=["PUT"]),
-            Route("/", landing.home, methods=["GET"]),
-            Route("/api", landing.api, methods=["GET"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-        ],
+        observe=metrics.requests.observe,
+        routes=routes,
         middleware=[
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=ALLOWED_HEADERS,
-                expose_headers=EXPOSED_HEADERS,
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "apollo-require-preflight",
+                    "x-apollo-operation-name",
+                ],
                 max_age=600,
             )
         ],
@@ -160,6 +158,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.schema = schema
     app.state.engine = engine
     app.state.objects = objects
+    app.state.metrics = metrics
     return app
 
 
@@ -172,11 +171,16 @@ class HubApp(Starlette):
     """
 
     def __init__(
-        self, websocket_endpoint: GraphQLWebSocket, *, log_requests: bool, **kwargs: Any
+        self,
+        websocket_endpoint: GraphQLWebSocket,
+        *,
+        log_requests: bool,
+        observe: Observer | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.websocket_endpoint = websocket_endpoint
-        self.http = RequestLog(super().__call__, enabled=log_requests)
+        self.http = RequestLog(super().__call__, enabled=log_requests, observe=observe)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == "/graphql":

@@ -4,12 +4,13 @@ Domains append events in their write transaction (`append`); `transaction` write
 and publishes them after commit; each process's `EventBus` delivers them to subscribers.
 """
 
-from hub.events.bus import CHANNEL, EventBus
+from hub.events.bus import CHANNEL, BusObserver, EventBus
 from hub.events.event import DomainEvent, Reach, SubscriberTooSlow
 from hub.events.log import PendingEvent, append, transaction, write_pending
 
 __all__ = [
     "CHANNEL",
+    "BusObserver",
     "DomainEvent",
     "EventBus",
     "PendingEvent",

@@ -33,6 +33,17 @@ RECONNECT_MIN_SECONDS = 0.1
 RECONNECT_MAX_SECONDS = 5.0
 
 
+class BusObserver:
+    """What the bus tells as it works: nothing is done with it here (web.metrics counts it)."""
+
+    def published(self, event: DomainEvent, *, ok: bool) -> None:
+        """An event was announced on the broadcast (`ok`), or left to the table poll."""
+
+    def delivered(self, event: DomainEvent, *, streams: int, dropped: int) -> None:
+        """An event reached this process: queued for `streams` subscriber streams, and
+        `dropped` for the streams it overflowed (each then closed as too slow)."""
+
+
 @dataclass(eq=False)
 class _Subscriber:
     reach: Reach
@@ -40,9 +51,10 @@ class _Subscriber:
     queue: asyncio.Queue[DomainEvent | None]
     closed_reason: str | None = None
 
-    def offer(self, event: DomainEvent) -> None:
+    def offer(self, event: DomainEvent) -> bool | None:
+        """Queue an event the subscriber takes: whether it fit (None: not one it takes)."""
         if self.closed_reason or event.topic not in self.topics or not event.reaches(self.reach):
-            return
+            return None
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -52,6 +64,8 @@ class _Subscriber:
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.queue.put_nowait(None)
+            return False
+        return True
 
 
 class EventBus:
@@ -78,6 +92,7 @@ class EventBus:
         # Broadcast events that came before an earlier id (see _receive).
         self._held: dict[int, DomainEvent] = {}
         self._held_until = 0.0
+        self.observer = BusObserver()
 
     async def start(self) -> None:
         """Start from the newest committed event and keep listening until stopped."""
@@ -105,15 +120,15 @@ class EventBus:
         """Announce committed events; if the broadcast is down, the poll delivers them."""
         broadcast = self._broadcast
         for event in events:
-            if broadcast is None:
-                return
-            try:
-                await broadcast.publish(CHANNEL, event.encode())
-            except Exception:  # the poll will find the event in the table
-                logger.warning(
-                    "could not publish event %s; it will be delivered by polling", event.id
-                )
-                return
+            if broadcast is not None:
+                try:
+                    await broadcast.publish(CHANNEL, event.encode())
+                except Exception:  # the poll will find this event (and the rest) in the table
+                    logger.warning(
+                        "could not publish event %s; it will be delivered by polling", event.id
+                    )
+                    broadcast = None
+            self.observer.published(event, ok=broadcast is not None)
 
     async def publish_ephemeral(self, event: DomainEvent) -> None:
         """Fan out an event that is not stored (typing): live subscribers only, no replay.
@@ -126,10 +141,12 @@ class EventBus:
         if broadcast is not None:
             try:
                 await broadcast.publish(CHANNEL, event.encode())
+                self.observer.published(event, ok=True)
                 return
             except Exception:
                 logger.warning("could not broadcast an ephemeral %s event", event.type)
-        self._deliver_ephemeral(event)
+        self.observer.published(event, ok=False)
+        self._offer(event)
 
     @asynccontextmanager
     async def subscribe(
@@ -273,7 +290,7 @@ class EventBus:
         """Deliver in id order. Events published by several processes can arrive out of
         order: one that comes early waits up to REORDER_SECONDS for the ones before it."""
         if event.ephemeral:
-            self._deliver_ephemeral(event)
+            self._offer(event)
             return
         if event.id <= self.last_id:
             return
@@ -318,9 +335,13 @@ class EventBus:
 
     def _deliver(self, event: DomainEvent) -> None:
         self.last_id = max(self.last_id, event.id)
-        for subscriber in list(self._subscribers):
-            subscriber.offer(event)
+        self._offer(event)
 
-    def _deliver_ephemeral(self, event: DomainEvent) -> None:
+    def _offer(self, event: DomainEvent) -> None:
+        streams = dropped = 0
         for subscriber in list(self._subscribers):
-            subscriber.offer(event)
+            fitted = subscriber.offer(event)
+            if fitted is not None:
+                streams += fitted
+                dropped += not fitted
+        self.observer.delivered(event, streams=streams, dropped=dropped)

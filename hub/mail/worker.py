@@ -16,7 +16,8 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.mail import feed, jobs, rules
 from hub.mail.rules import EmailStatus
@@ -52,6 +53,12 @@ async def run_forever(hub: Hub, stop: asyncio.Event) -> None:
             await run_once(hub)
         except Exception:
             logger.exception("the email worker failed; retrying")
+
+
+async def backlog(session: AsyncSession) -> int:
+    """Count the messages queued to be sent (due or not)."""
+    queued = select(func.count()).select_from(EmailMessage)
+    return await session.scalar(queued.where(EmailMessage.status == EmailStatus.QUEUED)) or 0
 
 
 async def send_due(hub: Hub) -> int:

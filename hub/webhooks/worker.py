@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.events import log
 from hub.runtime import Hub
@@ -86,6 +87,18 @@ async def run_forever(hub: Hub, stop: asyncio.Event) -> None:
             stopping.cancel()
         if serving:
             await asyncio.wait(serving)
+
+
+async def backlog(session: AsyncSession) -> int:
+    """Count the deliveries waiting to be sent, endpoint by endpoint along their index."""
+    pending = (
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+    )
+    return (
+        await session.scalar(pending.where(WebhookDelivery.status == DeliveryStatus.PENDING)) or 0
+    )
 
 
 async def claim(hub: Hub, *, limit: int) -> list[Claim]:

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -21,6 +22,8 @@ import pytest
 from graphql import get_introspection_query
 from websockets.exceptions import ConnectionClosed
 
+from hub.settings import Settings, load_settings
+from tests.conftest import hub_env
 from tests.factories import Actor, Factory, errors_of
 from tests.wsclient import graphql_socket
 
@@ -35,6 +38,13 @@ def bomb(levels: int, leaf: str = "id", spreads: int = 2) -> str:
         for level in range(1, levels + 1)
     ]
     return f"query Bomb {{ me {{ ...F{levels} }} }} " + " ".join(fragments)
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The default limits, or those a test gives with parametrize("settings", ..., indirect)."""
+    overrides: dict[str, str] = getattr(request, "param", {})
+    return load_settings(hub_env(var_dir=str(tmp_path / "var"), **overrides))
 
 
 def refusal(response: httpx.Response) -> tuple[int, list[tuple[str, str | None]], str]:
@@ -91,7 +101,8 @@ NESTED = "parent { parent { parent { parent { ...F{} } } } }"
 @pytest.mark.parametrize(
     ("document", "needle"),
     [
-        (bomb(22, leaf="a: id"), "4194304 aliases found. Allowed: 30"),
+        (bomb(22, leaf="a: id"), "4194304 aliases found. Allowed: 15"),
+        (bomb(6, leaf="id @skip(if: false)"), "64 directives found. Allowed: 50"),
         (
             # Four levels per fragment: no fragment is deep, the operation is.
             "query Deep { partners { edges { node { ...F3 } } } } fragment F0 on Partner { id } "
@@ -99,11 +110,11 @@ NESTED = "parent { parent { parent { parent { ...F{} } } } }"
                 f"fragment F{level} on Partner {{ {NESTED.replace('{}', str(level - 1))} }}"
                 for level in range(1, 4)
             ),
-            "'Deep' exceeds maximum operation depth of 12",
+            "'Deep' exceeds maximum operation depth of 8",
         ),
         (bomb(12, leaf="organization { id }"), "'Bomb' selects 8193 fields"),
     ],
-    ids=["aliases", "depth", "fields"],
+    ids=["aliases", "directives", "depth", "fields"],
 )
 async def test_limits_count_fragments_as_written_out(
     factory: Factory, document: str, needle: str
@@ -151,8 +162,10 @@ async def test_anonymous_introspection_fits_the_budget(factory: Factory) -> None
     assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
+@pytest.mark.parametrize("settings", [{"max_tokens": "2000"}], indirect=True)
 async def test_a_document_repeating_a_field_too_often_is_aborted(factory: Factory) -> None:
-    # Comparing every pair of 490 `me` fields is quadratic work for graphql-core.
+    # Comparing every pair of 490 `me` fields is quadratic work for graphql-core (1960
+    # tokens: the budget holds where MAX_TOKENS is raised).
     admin = await factory.vendor_admin()
 
     status, errors, message = refusal(
@@ -291,7 +304,7 @@ async def test_a_long_subscription_is_parsed_no_further_than_the_token_limit(
             message = json.loads(await asyncio.wait_for(socket.ws.recv(), 30))
 
     assert message["payload"][0]["message"].startswith(
-        "Syntax Error: Document contains more than 2000 tokens"
+        "Syntax Error: Document contains more than 1000 tokens"
     )
     assert calls[0] < 1_000_000
 
@@ -441,3 +454,148 @@ async def test_an_event_cursor_of_other_digits_is_bad_input(factory: Factory, ws
         payload = await socket.next()
 
     assert errors_of(payload) == [("BAD_USER_INPUT", "after")]
+
+
+ROW = "id name territories { name } subPartners { id name }"
+# Per alias with first: 100: partners 2, edges 2, then per partner node 2, id, name, and
+# territories 2 and subPartners 2, whose lists count 5 items each: name 5, id 5 and name 5.
+WIDE_COST = 2 + 2 + 100 * (2 + 1 + 1 + 2 + 5 + 2 + 5 + 5)
+
+
+def wide(aliases: int, first: str, row: str = f"node {{ {ROW} }}", head: str = "") -> str:
+    """The same page of partners with nested lists, once per alias."""
+    pages = " ".join(
+        f"p{index}: partners(first: {first}) {{ edges {{ {row} }} }}" for index in range(aliases)
+    )
+    return f"query Wide{head} {{ {pages} }}"
+
+
+def cost_refusal(response: httpx.Response, cost: int, max_cost: int = 20_000) -> None:
+    body = response.json()
+    assert response.status_code == 400, body
+    assert "data" not in body, body
+    assert body["errors"] == [
+        {
+            "message": f"'Wide' costs {cost} once each field counts for every item of the "
+            f"pages above it. Allowed: {max_cost}",
+            "locations": [{"line": 1, "column": 1}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED", "cost": cost, "maxCost": max_cost},
+        }
+    ]
+
+
+@pytest.mark.parametrize("settings", [{"max_aliases": "30"}], indirect=True)
+async def test_aliased_pages_with_nested_lists_are_refused_by_their_cost(
+    factory: Factory,
+) -> None:
+    # The issue's request: 29 aliases were within the old alias limit, and so is it here.
+    admin = await factory.vendor_admin()
+    await factory.partner("Acme")
+
+    refused = await factory.post(wide(29, "100"), actor=admin)
+    small = await factory.gql(wide(29, "1"), actor=admin)
+
+    cost_refusal(refused, 29 * WIDE_COST)
+    assert small["data"]["p28"]["edges"][0]["node"]["name"] == "Acme"
+
+
+async def test_pages_within_the_alias_limit_still_count_every_item(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+
+    too_many = await factory.post(wide(29, "100"), actor=admin)
+    wide_pages = await factory.post(wide(9, "100"), actor=admin)
+    fitting = await factory.gql(wide(8, "100"), actor=admin)
+
+    assert refusal(too_many)[1:] == (
+        [("GRAPHQL_VALIDATION_FAILED", None)],
+        "29 aliases found. Allowed: 15",
+    )
+    cost_refusal(wide_pages, 9 * WIDE_COST)
+    assert fitting["data"]["p7"] == {"edges": []}
+
+
+async def test_the_cost_counts_pages_given_by_variables(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+    document = wide(9, "$n", head="($n: Int)")
+    defaulted = wide(9, "$n", head="($n: Int = 100)")
+
+    large = await factory.post(document, {"n": 100}, actor=admin)
+    small = await factory.post(document, {"n": 1}, actor=admin)
+    large_again = await factory.post(document, {"n": 100}, actor=admin)
+    omitted = await factory.post(document, actor=admin)
+    by_default = await factory.post(defaulted, actor=admin)
+
+    cost_refusal(large, 9 * WIDE_COST)
+    assert small.json() == {"data": {f"p{index}": {"edges": []} for index in range(9)}}
+    cost_refusal(large_again, 9 * WIDE_COST)
+    # No page size is the default page of 20.
+    assert omitted.status_code == 200
+    cost_refusal(by_default, 9 * WIDE_COST)
+
+
+async def test_the_cost_counts_fragments_where_they_are_spread(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+    spread = (
+        wide(9, "100", row="...Edge")
+        + " fragment Edge on PartnerEdge { node { ...Row } }"
+        + f" fragment Row on Partner {{ {ROW} }}"
+    )
+    inline = wide(9, "100", row=f"... on PartnerEdge {{ node {{ ... on Partner {{ {ROW} }} }} }}")
+
+    cost_refusal(await factory.post(spread, actor=admin), 9 * WIDE_COST)
+    cost_refusal(await factory.post(inline, actor=admin), 9 * WIDE_COST)
+
+
+async def test_introspection_costs_nothing(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+    schema = "__schema { types { name fields { name type { name ofType { name } } } } }"
+    document = wide(9, "100", head="").replace("{ p0:", f"{{ {schema} __typename p0:", 1)
+
+    response = await factory.post(document, actor=admin)
+
+    cost_refusal(response, 9 * WIDE_COST)
+
+
+async def test_the_heaviest_queries_of_the_demo_fit_the_cost_limit(factory: Factory) -> None:
+    # What the demo's conversation page asks: 50 conversations with 20 messages each.
+    admin = await factory.vendor_admin()
+    conversations = """{ conversations(first: 50) { edges { node {
+      id subject contextType unreadCount participants { name organizationName readSeq }
+      messages(first: 20) { edges { node { body authorName mentions attachments { fileName } } } }
+    } } } }"""
+    leads = """{ leads(first: 100) { totalCount edges { node {
+      customerCompany status partner { name } fundRequest { title } campaign { name }
+      routing { step stepsTried note chosenPartnerId
+                candidates { name score } excluded { name reason } }
+      assignments { outcome reason partner { name } }
+      notes { body } followUps { title doneAt } } } } }"""
+
+    assert await factory.gql(conversations, actor=admin) == {
+        "data": {"conversations": {"edges": []}}
+    }
+    assert await factory.gql(leads, actor=admin) == {
+        "data": {"leads": {"totalCount": 0, "edges": []}}
+    }
+
+
+@pytest.mark.parametrize("settings", [{"max_query_cost": "100"}], indirect=True)
+async def test_the_cost_limit_is_a_setting(factory: Factory) -> None:
+    admin = await factory.vendor_admin()
+
+    within = await factory.gql(wide(3, "1"), actor=admin)
+    over = await factory.post(wide(4, "1"), actor=admin)
+
+    assert within["data"]["p2"] == {"edges": []}
+    cost_refusal(over, 4 * 27, max_cost=100)
+
+
+async def test_costly_documents_are_refused_over_a_websocket(factory: Factory, ws_url: str) -> None:
+    admin = await factory.vendor_admin()
+    async with graphql_socket(ws_url, admin.token) as socket:
+        await socket.subscribe(wide(9, "$n", head="($n: Int)"), {"n": 100})
+        message = json.loads(await asyncio.wait_for(socket.ws.recv(), 5))
+
+    assert message["type"] == "error"
+    assert [error["extensions"] for error in message["payload"]] == [
+        {"code": "GRAPHQL_VALIDATION_FAILED", "cost": 9 * WIDE_COST, "maxCost": 20_000}
+    ]
