@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub.mail import preferences
@@ -28,8 +30,16 @@ class MailQuery:
     async def email_messages(
         self,
         info: Info,
-        statuses: list[EmailStatus] | None = None,
-        user_id: strawberry.ID | None = None,
+        statuses: Annotated[
+            list[EmailStatus] | None,
+            strawberry.argument(
+                description="Only messages with one of these statuses; all when left out."
+            ),
+        ] = None,
+        user_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Vendor admins: only the messages to this user."),
+        ] = None,
         first: First = None,
         after: After = None,
     ) -> Connection[EmailMessage]:
@@ -47,7 +57,16 @@ class MailQuery:
 class MailMutation:
     @strawberry.mutation(description="Choose how you get one kind of email.")
     async def set_email_preference(
-        self, info: Info, kind: EmailKind, mode: EmailMode
+        self,
+        info: Info,
+        kind: Annotated[
+            EmailKind,
+            strawberry.argument(
+                description="The kind of email; one the user may choose (not "
+                "INVITATION, PASSWORD_RESET or DIGEST)."
+            ),
+        ],
+        mode: Annotated[EmailMode, strawberry.argument(description="How to get it from now on.")],
     ) -> EmailPreference:
         chosen, how = await preferences.choose(
             info.context.hub, principal=info.context.require_principal(), kind=kind, mode=mode

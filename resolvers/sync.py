@@ -3,6 +3,8 @@ STOCK or LEADS)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub import sync
@@ -32,7 +34,12 @@ class SyncMutation:
         "in order (a bad item is reported, the others are kept)."
     )
     async def upsert_products(
-        self, info: Info, items: list[ProductInput]
+        self,
+        info: Info,
+        items: Annotated[
+            list[ProductInput],
+            strawberry.argument(description="The products, at most 500; each found by its SKU."),
+        ],
     ) -> list[ProductUpsertResult]:
         outcomes = await sync.upsert_products(
             info.context.hub,
@@ -46,7 +53,14 @@ class SyncMutation:
         "per item, in order."
     )
     async def set_stock_levels(
-        self, info: Info, items: list[StockLevelInput]
+        self,
+        info: Info,
+        items: Annotated[
+            list[StockLevelInput],
+            strawberry.argument(
+                description="The levels, at most 500; each by SKU and warehouse code."
+            ),
+        ],
     ) -> list[StockLevelResult]:
         outcomes = await sync.set_stock_levels(
             info.context.hub,
@@ -70,7 +84,18 @@ class SyncMutation:
         "leads are routed at once unless route is false."
     )
     async def upsert_leads(
-        self, info: Info, items: list[LeadUpsertInput], route: bool = True
+        self,
+        info: Info,
+        items: Annotated[
+            list[LeadUpsertInput],
+            strawberry.argument(description="The leads, at most 500; each found by externalId."),
+        ],
+        route: Annotated[
+            bool,
+            strawberry.argument(
+                description="False to keep new leads NEW instead of routing them at once."
+            ),
+        ] = True,
     ) -> list[LeadUpsertResult]:
         outcomes = await sync.upsert_leads(
             info.context.hub,
@@ -89,7 +114,23 @@ class SyncMutation:
         "and product line) updates its lead instead of making another. At most 10 MiB and "
         "10,000 rows."
     )
-    async def import_leads(self, info: Info, file: Upload, route: bool = True) -> LeadImport:
+    async def import_leads(
+        self,
+        info: Info,
+        file: Annotated[
+            Upload,
+            strawberry.argument(
+                description="The CSV file (UTF-8, header line first), as a part of the "
+                "multipart request."
+            ),
+        ],
+        route: Annotated[
+            bool,
+            strawberry.argument(
+                description="False to keep new leads NEW instead of routing them at once."
+            ),
+        ] = True,
+    ) -> LeadImport:
         upload = await file_of(file)
         report = await importer.import_upload(
             info.context.hub,

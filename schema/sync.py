@@ -10,6 +10,7 @@ from hub import sync
 from hub.errors import HubError
 from hub.leads import importer, upsert
 from hub.leads.rules import LeadSource
+from schema.enums import described_enum
 from schema.leads import Lead
 from schema.orders import Product
 from schema.scalars import MoneyInput
@@ -18,18 +19,22 @@ from storage.models import Product as ProductModel
 
 @strawberry.type(description="Why one item of a bulk call was not kept.")
 class ItemError:
-    code: str
-    message: str
+    code: str = strawberry.field(description="The error code, e.g. BAD_USER_INPUT or CONFLICT.")
+    message: str = strawberry.field(description="What is wrong with the item.")
     field: str | None = strawberry.field(description="items.<index>.<field>.")
 
 
 @strawberry.type(description="The outcome of one product of upsertProducts.")
 class ProductUpsertResult:
-    index: int
-    sku: str
+    index: int = strawberry.field(description="The item's position in `items`, from 0.")
+    sku: str = strawberry.field(description="The item's SKU.")
     created: bool = strawberry.field(description="Made now (false: an existing SKU updated).")
-    product: Product | None
-    error: ItemError | None
+    product: Product | None = strawberry.field(
+        description="The product as stored; null when refused."
+    )
+    error: ItemError | None = strawberry.field(
+        description="Why the item was refused; null when kept."
+    )
 
     @classmethod
     def of(cls, outcome: sync.Outcome[ProductModel]) -> ProductUpsertResult:
@@ -44,18 +49,20 @@ class ProductUpsertResult:
 
 @strawberry.type(description="The outcome of one level of setStockLevels.")
 class StockLevelResult:
-    index: int
-    sku: str
-    warehouse: str
+    index: int = strawberry.field(description="The item's position in `items`, from 0.")
+    sku: str = strawberry.field(description="The item's SKU.")
+    warehouse: str = strawberry.field(description="The item's warehouse code.")
     on_hand: int | None = strawberry.field(description="As recorded; null when refused.")
-    error: ItemError | None
+    error: ItemError | None = strawberry.field(
+        description="Why the item was refused; null when kept."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Units counted on hand of one product in one warehouse.")
 class StockLevelInput:
-    sku: str
+    sku: str = strawberry.field(description="The product's SKU.")
     warehouse: str = strawberry.field(description="The warehouse code.")
-    on_hand: int
+    on_hand: int = strawberry.field(description="The units counted on hand.")
 
 
 def error_of(error: HubError | None) -> ItemError | None:
@@ -64,7 +71,16 @@ def error_of(error: HubError | None) -> ItemError | None:
     return ItemError(code=error.code, message=error.message, field=error.field)
 
 
-strawberry.enum(upsert.Change, name="LeadChange", description="What an upsert did to a lead.")
+described_enum(
+    upsert.Change,
+    name="LeadChange",
+    description="What an upsert did to a lead.",
+    values={
+        "CREATED": "A new lead was made.",
+        "UPDATED": "An existing lead was changed.",
+        "UNCHANGED": "An existing lead already had these values.",
+    },
+)
 
 
 @strawberry.input(
@@ -74,22 +90,49 @@ strawberry.enum(upsert.Change, name="LeadChange", description="What an upsert di
     "and product line."
 )
 class LeadUpsertInput:
-    customer_company: str
-    country: str
-    product_line: str
+    customer_company: str = strawberry.field(description="The end customer's company name.")
+    country: str = strawberry.field(description="The customer's country, ISO 3166-1 alpha-2.")
+    product_line: str = strawberry.field(
+        description="The product line code the customer is interested in."
+    )
     external_id: str | None = strawberry.field(
         default=None, description="The CRM's id of the lead (at most 100 characters)."
     )
-    contact_name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    region: str | None = strawberry.UNSET
-    postal_code: str | None = strawberry.UNSET
-    latitude: float | None = strawberry.UNSET
-    longitude: float | None = strawberry.UNSET
-    estimated_value: MoneyInput | None = strawberry.UNSET
-    expected_close: date | None = strawberry.UNSET
-    source: LeadSource | None = strawberry.UNSET
+    contact_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The customer contact's name."
+    )
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The customer contact's email address."
+    )
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The customer contact's phone number."
+    )
+    region: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The customer's region, ISO 3166-2 code such as US-CA.",
+    )
+    postal_code: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The customer's postal code, which territories match by prefix.",
+    )
+    latitude: float | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Latitude of the customer in decimal degrees (WGS 84).",
+    )
+    longitude: float | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Longitude of the customer in decimal degrees (WGS 84).",
+    )
+    estimated_value: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="The estimated deal value."
+    )
+    expected_close: date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When the deal is expected to close (a calendar date).",
+    )
+    source: LeadSource | None = strawberry.field(
+        default=strawberry.UNSET, description="Where the lead came from."
+    )
 
     def given(self) -> list[str]:
         """The names of the fields sent."""
@@ -98,11 +141,13 @@ class LeadUpsertInput:
 
 @strawberry.type(description="The outcome of one lead of upsertLeads.")
 class LeadUpsertResult:
-    index: int
-    external_id: str | None
+    index: int = strawberry.field(description="The item's position in `items`, from 0.")
+    external_id: str | None = strawberry.field(description="The item's externalId, as sent.")
     change: upsert.Change | None = strawberry.field(description="Null when refused.")
-    lead: Lead | None
-    error: ItemError | None
+    lead: Lead | None = strawberry.field(description="The lead as stored; null when refused.")
+    error: ItemError | None = strawberry.field(
+        description="Why the item was refused; null when kept."
+    )
 
     @classmethod
     def of(
@@ -120,25 +165,27 @@ class LeadUpsertResult:
 
 @strawberry.type(description="Why one row of a lead file was not imported.")
 class RowError:
-    code: str
+    code: str = strawberry.field(description="The error code, e.g. BAD_USER_INPUT.")
     message: str = strawberry.field(description="Naming the CSV column at fault.")
-    column: str | None
+    column: str | None = strawberry.field(description="The CSV column at fault, if one is.")
 
 
 @strawberry.type(description="One row of an imported lead file: what it did, or why not.")
 class LeadImportRow:
     line: int = strawberry.field(description="The row's line in the file (the header is 1).")
     change: upsert.Change | None = strawberry.field(description="Null when refused.")
-    lead: Lead | None
-    error: RowError | None
+    lead: Lead | None = strawberry.field(description="The lead as stored; null when refused.")
+    error: RowError | None = strawberry.field(
+        description="Why the row was refused; null when kept."
+    )
 
 
 @strawberry.type(description="What importLeads did with a file.")
 class LeadImport:
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
+    created: int = strawberry.field(description="Rows that made a new lead.")
+    updated: int = strawberry.field(description="Rows that changed an existing lead.")
+    unchanged: int = strawberry.field(description="Rows that matched a lead already as given.")
+    rejected: int = strawberry.field(description="Rows refused, each with its error.")
     offered: int = strawberry.field(description="New leads offered to a partner at once.")
     unassignable: int = strawberry.field(description="New leads no partner could take.")
     rows: list[LeadImportRow] = strawberry.field(description="Every row, in file order.")
