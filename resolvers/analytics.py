@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub.analytics import funnel, scorecards, tiers
@@ -48,9 +50,19 @@ class AnalyticsQuery:
     async def channel_concentration(
         self,
         info: Info,
-        period: PeriodInput,
-        group_by: GroupBy = GroupBy.PARTNER,
-        threshold_percent: int = 80,
+        period: Annotated[
+            PeriodInput,
+            strawberry.argument(description="The period whose delivered revenue counts."),
+        ],
+        group_by: Annotated[
+            GroupBy, strawberry.argument(description="What revenue is grouped by.")
+        ] = GroupBy.PARTNER,
+        threshold_percent: Annotated[
+            int,
+            strawberry.argument(
+                description="The share of revenue the core set brings, in percent: 1 to 100."
+            ),
+        ] = 80,
     ) -> ChannelConcentration:
         hub, principal = info.context.hub, info.context.require_principal()
         found = await analytics_service.channel_concentration(
@@ -67,7 +79,15 @@ class AnalyticsQuery:
         "its own, a distributor also its sub-resellers' (exact ranks for vendor staff only)."
     )
     async def partner_scorecard(
-        self, info: Info, partner_id: strawberry.ID, period: PeriodInput
+        self,
+        info: Info,
+        partner_id: Annotated[strawberry.ID, strawberry.argument(description="The partner.")],
+        period: Annotated[
+            PeriodInput,
+            strawberry.argument(
+                description="The period; compared with the period of the same kind before it."
+            ),
+        ],
     ) -> PartnerScorecard:
         hub, principal = info.context.hub, info.context.require_principal()
         card = await scorecards.scorecard(
@@ -86,11 +106,23 @@ class AnalyticsQuery:
     async def partner_scorecards(
         self,
         info: Info,
-        period: PeriodInput,
+        period: Annotated[
+            PeriodInput,
+            strawberry.argument(
+                description="The period; compared with the period of the same kind before it."
+            ),
+        ],
         first: First = None,
         after: After = None,
-        filter: ScorecardFilter | None = None,
-        order_by: ScorecardOrder = ScorecardOrder.REVENUE,
+        filter: Annotated[
+            ScorecardFilter | None,
+            strawberry.argument(
+                description="Which partners; every partner the caller may see when left out."
+            ),
+        ] = None,
+        order_by: Annotated[
+            ScorecardOrder, strawberry.argument(description="How the scorecards are sorted.")
+        ] = ScorecardOrder.REVENUE,
     ) -> Connection[PartnerScorecard]:
         principal = info.context.require_principal()
         page = await scorecards.list_scorecards(
@@ -112,7 +144,14 @@ class AnalyticsQuery:
         "distributor: to its channel), counting only its channel's offers."
     )
     async def lead_funnel(
-        self, info: Info, period: PeriodInput, group_by: FunnelGroup = FunnelGroup.SOURCE
+        self,
+        info: Info,
+        period: Annotated[
+            PeriodInput, strawberry.argument(description="The period whose created leads count.")
+        ],
+        group_by: Annotated[
+            FunnelGroup, strawberry.argument(description="What the funnel is grouped by.")
+        ] = FunnelGroup.SOURCE,
     ) -> LeadFunnel:
         found = await funnel.lead_funnel(
             info.context.hub,
@@ -132,7 +171,14 @@ class AnalyticsQuery:
         "rule of their own, with each check, over a period (vendor staff)."
     )
     async def tier_recommendations(
-        self, info: Info, period: PeriodInput
+        self,
+        info: Info,
+        period: Annotated[
+            PeriodInput,
+            strawberry.argument(
+                description="The period whose revenue and win rate the rules are checked against."
+            ),
+        ],
     ) -> list[TierRecommendation]:
         found = await tiers.recommendations(
             info.context.hub,
@@ -147,7 +193,13 @@ class AnalyticsMutation:
     @strawberry.mutation(
         description="Set what a tier asks of revenue and win rate (vendor admins)."
     )
-    async def set_tier_rule(self, info: Info, input: TierRuleInput) -> TierRule:
+    async def set_tier_rule(
+        self,
+        info: Info,
+        input: Annotated[
+            TierRuleInput, strawberry.argument(description="The tier and what it asks.")
+        ],
+    ) -> TierRule:
         model = await tiers.set_rule(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -158,7 +210,13 @@ class AnalyticsMutation:
     @strawberry.mutation(
         description="Report in another currency; every figure is converted anew (vendor admins)."
     )
-    async def set_reporting_currency(self, info: Info, currency: str) -> str:
+    async def set_reporting_currency(
+        self,
+        info: Info,
+        currency: Annotated[
+            str, strawberry.argument(description="The ISO 4217 code to report in.")
+        ],
+    ) -> str:
         return await analytics_service.set_reporting_currency(
             info.context.hub, principal=info.context.require_principal(), currency=currency
         )
@@ -167,7 +225,16 @@ class AnalyticsMutation:
         description="Set a currency's rate from a day on; revenue from that day on is "
         "converted anew (vendor admins)."
     )
-    async def set_exchange_rate(self, info: Info, input: ExchangeRateInput) -> ExchangeRate:
+    async def set_exchange_rate(
+        self,
+        info: Info,
+        input: Annotated[
+            ExchangeRateInput,
+            strawberry.argument(
+                description="The currency, its rate and the first day it applies to."
+            ),
+        ],
+    ) -> ExchangeRate:
         model = await analytics_service.set_exchange_rate(
             info.context.hub,
             principal=info.context.require_principal(),

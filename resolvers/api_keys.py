@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -36,10 +37,21 @@ class ApiKeysMutation:
     async def create_api_key(
         self,
         info: Info,
-        user_id: strawberry.ID,
-        name: str,
-        scopes: list[Scope],
-        expires_at: datetime | None = None,
+        user_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The INTEGRATION account the key authenticates as."),
+        ],
+        name: Annotated[
+            str,
+            strawberry.argument(description='A name to tell the key by, e.g. "ERP production".'),
+        ],
+        scopes: Annotated[list[Scope], strawberry.argument(description="What the key may do.")],
+        expires_at: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="When the key stops working (RFC 3339); never when left out."
+            ),
+        ] = None,
     ) -> ApiKeySecret:
         made = await api_keys.create(
             info.context.hub,

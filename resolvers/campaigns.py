@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from hub.campaigns import rules
@@ -25,7 +27,12 @@ class CampaignsQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        filter: CampaignFilter | None = None,
+        filter: Annotated[
+            CampaignFilter | None,
+            strawberry.argument(
+                description="Which campaigns to list; all the caller may see when left out."
+            ),
+        ] = None,
     ) -> Connection[Campaign]:
         page = await campaigns.list_campaigns(
             info.context.hub,
@@ -35,7 +42,7 @@ class CampaignsQuery:
         )
         return Connection[Campaign].of(page, Campaign.from_model)
 
-    @strawberry.field
+    @strawberry.field(description="One campaign the caller may see.")
     async def campaign(self, info: Info, id: Id) -> Campaign:
         model = await campaigns.get(
             info.context.hub, principal=info.context.require_principal(), campaign_id=id
@@ -46,7 +53,14 @@ class CampaignsQuery:
 @strawberry.type
 class CampaignsMutation:
     @strawberry.mutation(description="Make a DRAFT campaign (vendor staff).")
-    async def create_campaign(self, info: Info, input: CampaignInput) -> Campaign:
+    async def create_campaign(
+        self,
+        info: Info,
+        input: Annotated[
+            CampaignInput,
+            strawberry.argument(description="The new campaign, its audience and kit."),
+        ],
+    ) -> Campaign:
         model = await campaigns.create(
             info.context.hub,
             principal=info.context.require_principal(),
@@ -62,7 +76,10 @@ class CampaignsMutation:
         self,
         info: Info,
         id: Id,
-        input: CampaignChangesInput,
+        input: Annotated[
+            CampaignChangesInput,
+            strawberry.argument(description="The fields to change; only those given change."),
+        ],
         expected_version: ExpectedVersion = None,
     ) -> Campaign:
         model = await campaigns.update(

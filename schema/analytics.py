@@ -10,17 +10,25 @@ from hub.analytics import periods
 from hub.analytics import service as analytics_service
 from hub.analytics.periods import Period
 from schema.context import Info
+from schema.enums import described_enum
 from schema.inputs import to_hub
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits
 from storage.models.analytics import ExchangeRate as ExchangeRateModel
 
 GroupBy = analytics_service.GroupBy
-strawberry.enum(
+described_enum(
     GroupBy,
     name="ConcentrationGroup",
     description="What revenue is grouped by: each partner, or its tier, type or country "
     "(as they are now), or the product line of the order lines.",
+    values={
+        "PARTNER": "By partner.",
+        "TIER": "By the partner's tier as it is now.",
+        "TYPE": "By the partner's type as it is now.",
+        "COUNTRY": "By the partner's country as it is now.",
+        "PRODUCT_LINE": "By the product line of the order lines.",
+    },
 )
 
 
@@ -31,12 +39,20 @@ strawberry.enum(
 class PeriodInput:
     month: str | None = strawberry.field(default=None, description='A month, e.g. "2026-09".')
     quarter: str | None = strawberry.field(default=None, description='E.g. "2026-Q3".')
-    year: int | None = None
+    year: int | None = strawberry.field(default=None, description="A calendar year, e.g. 2026.")
     trailing_days: int | None = strawberry.field(
         default=None, description="30, 90 or 365 days ending today."
     )
-    from_date: date | None = strawberry.field(default=None, name="from")
-    to_date: date | None = strawberry.field(default=None, name="to")
+    from_date: date | None = strawberry.field(
+        default=None,
+        name="from",
+        description="The first day of a custom period (UTC); give `to` with it.",
+    )
+    to_date: date | None = strawberry.field(
+        default=None,
+        name="to",
+        description="The last day of a custom period (UTC), inclusive; give `from` with it.",
+    )
 
 
 def resolved_period(info: Info, period: PeriodInput) -> Period:
@@ -57,9 +73,11 @@ class ExchangeRateInput:
 
 @strawberry.type(description="A reporting period: UTC days from start to end, both inclusive.")
 class ReportPeriod:
-    label: str
-    start: date
-    end: date
+    label: str = strawberry.field(
+        description='The period in words, e.g. "2026-09", "2026-Q3", "2026" or "last 90 days".'
+    )
+    start: date = strawberry.field(description="The period's first day (UTC).")
+    end: date = strawberry.field(description="The period's last day (UTC), inclusive.")
 
     @classmethod
     def of(cls, period: Period) -> ReportPeriod:
@@ -71,10 +89,10 @@ class ReportPeriod:
     "from a day on (until the next rate of that currency)."
 )
 class ExchangeRate:
-    currency: str
+    currency: str = strawberry.field(description="The ISO 4217 code the rate converts from.")
     rate: str = strawberry.field(description='A decimal string, e.g. "1.0825".')
-    valid_from: date
-    set_at: datetime
+    valid_from: date = strawberry.field(description="The first UTC day the rate applies to.")
+    set_at: datetime = strawberry.field(description="When the rate was set (RFC 3339, UTC).")
 
     @classmethod
     def from_model(cls, model: ExchangeRateModel) -> ExchangeRate:
@@ -88,7 +106,9 @@ class ExchangeRate:
 
 @strawberry.type(description="Revenue left out of a figure: no rate on its orders' dates.")
 class MissingRate:
-    currency: str
+    currency: str = strawberry.field(
+        description="The ISO 4217 code with no rate on the orders' dates."
+    )
     amount_minor: MinorUnits = strawberry.field(description="In minor units of `currency`.")
 
 
@@ -122,12 +142,21 @@ class ConcentrationShare:
 
 @strawberry.type(description="The 80/20 view: who brings the channel's revenue.")
 class ChannelConcentration:
-    period: ReportPeriod
-    previous_period: ReportPeriod
-    group_by: GroupBy
-    reporting_currency: str
-    threshold_basis_points: int
-    total_revenue_minor: MinorUnits
+    period: ReportPeriod = strawberry.field(description="The period whose revenue counts.")
+    previous_period: ReportPeriod = strawberry.field(
+        description="The period of the same kind before it, for churn of the core."
+    )
+    group_by: GroupBy = strawberry.field(description="What revenue is grouped by.")
+    reporting_currency: str = strawberry.field(
+        description="The ISO 4217 currency every amount is converted to."
+    )
+    threshold_basis_points: int = strawberry.field(
+        description="The share of revenue the core set brings, 1/100 of a %."
+    )
+    total_revenue_minor: MinorUnits = strawberry.field(
+        description="Delivered revenue net of returns of every group, in "
+        "reporting-currency minor units."
+    )
     groups: list[ConcentrationShare] = strawberry.field(
         description="In descending revenue (ties by key), groups with revenue in the period."
     )
@@ -145,7 +174,9 @@ class ChannelConcentration:
     left: list[str] = strawberry.field(
         description="Keys in the previous period's core but not in this one's."
     )
-    missing_rates: list[MissingRate]
+    missing_rates: list[MissingRate] = strawberry.field(
+        description="Revenue left out for want of an exchange rate, per currency."
+    )
 
     @classmethod
     def of(cls, found: analytics_service.ChannelConcentration) -> ChannelConcentration:

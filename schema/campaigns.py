@@ -12,6 +12,7 @@ from hub.campaigns import service as campaign_service
 from hub.campaigns.rules import CampaignStatus
 from schema.assets import Asset
 from schema.context import Info
+from schema.enums import described_enum
 from schema.knowledge import Visibility, VisibilityInput
 from schema.loading import LoaderSet, loader
 from schema.partners import Partner, partner_of
@@ -20,10 +21,15 @@ from storage.models import Asset as AssetModel
 from storage.models.campaigns import Campaign as CampaignModel
 from storage.models.campaigns import CampaignParticipant as ParticipantModel
 
-strawberry.enum(
+described_enum(
     CampaignStatus,
     description="DRAFT until PUBLISHED to its audience; ARCHIVED when done (it may be "
     "published again). Partners never see drafts.",
+    values={
+        "DRAFT": "Being prepared; vendor staff only.",
+        "PUBLISHED": "Open to its audience.",
+        "ARCHIVED": "Done; it may be published again.",
+    },
 )
 
 
@@ -59,10 +65,10 @@ class CampaignLoaders(LoaderSet):
 
 @strawberry.type(description="A partner that joined a campaign.")
 class CampaignParticipant:
-    opted_in_at: datetime
+    opted_in_at: datetime = strawberry.field(description="When the partner joined (RFC 3339, UTC).")
     partner_id: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="The partner.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
@@ -73,8 +79,12 @@ class CampaignResults:
         description="Partners that opted in; vendor-side accounts only."
     )
     leads: int = strawberry.field(description="Leads naming the campaign as their source.")
-    deal_registrations: int
-    won_opportunities: int
+    deal_registrations: int = strawberry.field(
+        description="Deal registrations naming the campaign as their source."
+    )
+    won_opportunities: int = strawberry.field(
+        description="Opportunities of those leads and registrations that were won."
+    )
     won_revenue: Money = strawberry.field(
         description="What they were won for, in the reporting currency (at the rates of the "
         "day each closed)."
@@ -86,15 +96,17 @@ class CampaignResults:
 
 @strawberry.type(description="A vendor campaign partners may join, with its kit of assets.")
 class Campaign:
-    id: strawberry.ID
-    name: str
+    id: strawberry.ID = strawberry.field(description="The campaign's id.")
+    name: str = strawberry.field(description="The campaign's name.")
     landing_text: str = strawberry.field(description="What partners read about it.")
-    starts_on: date
-    ends_on: date
-    status: CampaignStatus
+    starts_on: date = strawberry.field(description="The campaign's first day (a calendar date).")
+    ends_on: date = strawberry.field(description="The campaign's last day (a calendar date).")
+    status: CampaignStatus = strawberry.field(
+        description="Whether it is a draft, published or archived."
+    )
     version: int = strawberry.field(description="1, and one more on every change.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was made (RFC 3339, UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (RFC 3339, UTC).")
     model: strawberry.Private[CampaignModel]
 
     @classmethod
@@ -175,10 +187,10 @@ async def campaign_of(info: Info, campaign_id: str | None) -> Campaign | None:
 
 @strawberry.input(description="A new campaign; it starts as a DRAFT.")
 class CampaignInput:
-    name: str
-    landing_text: str
-    starts_on: date
-    ends_on: date
+    name: str = strawberry.field(description="The campaign's name.")
+    landing_text: str = strawberry.field(description="What partners read about it.")
+    starts_on: date = strawberry.field(description="The campaign's first day (a calendar date).")
+    ends_on: date = strawberry.field(description="The campaign's last day (a calendar date).")
     visibility: VisibilityInput | None = strawberry.field(
         default=None, description="Who it is for; by default every partner."
     )
@@ -189,20 +201,30 @@ class CampaignInput:
 
 @strawberry.input(description="Only the fields given change.")
 class CampaignChangesInput:
-    name: str | None = None
-    landing_text: str | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    visibility: VisibilityInput | None = None
-    asset_ids: list[strawberry.ID] | None = None
+    name: str | None = strawberry.field(default=None, description="The new name.")
+    landing_text: str | None = strawberry.field(
+        default=None, description="The new text partners read."
+    )
+    starts_on: date | None = strawberry.field(default=None, description="The new first day.")
+    ends_on: date | None = strawberry.field(default=None, description="The new last day.")
+    visibility: VisibilityInput | None = strawberry.field(
+        default=None, description="Who it is for from now on."
+    )
+    asset_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="The kit to replace the current one with, in order (at most 50 assets).",
+    )
     status: CampaignStatus | None = strawberry.field(
         default=None, description="DRAFT -> PUBLISHED -> ARCHIVED -> PUBLISHED."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which campaigns to list; the conditions given must all hold.")
 class CampaignFilter:
-    statuses: list[CampaignStatus] = strawberry.field(default_factory=list)
+    statuses: list[CampaignStatus] = strawberry.field(
+        default_factory=list,
+        description="Only campaigns with one of these statuses; all when empty.",
+    )
     running_on: date | None = strawberry.field(
         default=None, description="Campaigns that run on this day."
     )

@@ -9,34 +9,57 @@ from hub.analytics.scorecards import RankBand, Scorecard, ScorecardOrder
 from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.analytics import MissingRate, ReportPeriod
 from schema.context import Info
+from schema.enums import described_enum
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits
 
-strawberry.enum(
+described_enum(
     RankBand,
     description="Where a partner's revenue ranks in the channel: the top 10%, 25% or 50%, "
     "or the bottom half.",
+    values={
+        "TOP_10": "In the top 10% by revenue.",
+        "TOP_25": "In the top 25%, below the top 10%.",
+        "TOP_50": "In the top half, below the top 25%.",
+        "BOTTOM_50": "In the bottom half.",
+    },
 )
-strawberry.enum(
+described_enum(
     ScorecardOrder,
     description="How partnerScorecards is sorted, ties by partner id: REVENUE highest first, "
     "LOWEST_REVENUE lowest first, GROWTH (revenue minus the previous period's) highest first, "
     "NAME A to Z.",
+    values={
+        "REVENUE": "Highest revenue first.",
+        "LOWEST_REVENUE": "Lowest revenue first.",
+        "GROWTH": "Highest growth over the previous period first.",
+        "NAME": "By partner name, A to Z.",
+    },
 )
 
 
 @strawberry.input(description="Which partners' scorecards to list.")
 class ScorecardFilter:
-    tiers: list[Tier] | None = None
-    types: list[PartnerType] | None = None
-    statuses: list[PartnerStatus] | None = None
-    country: str | None = None
+    tiers: list[Tier] | None = strawberry.field(
+        default=None, description="Only partners in one of these tiers."
+    )
+    types: list[PartnerType] | None = strawberry.field(
+        default=None, description="Only partners of one of these types."
+    )
+    statuses: list[PartnerStatus] | None = strawberry.field(
+        default=None, description="Only partners with one of these statuses."
+    )
+    country: str | None = strawberry.field(
+        default=None, description="Only partners in this country, ISO 3166-1 alpha-2."
+    )
 
 
 @strawberry.type(description="A count or rate of the period beside the period before.")
 class Metric:
     current: int | None = strawberry.field(description="Null when there is nothing to measure.")
-    previous: int | None
+    previous: int | None = strawberry.field(
+        description="The figure of the period before; null when there is nothing to measure."
+    )
 
     @strawberry.field(description="current - previous; null when either is null.")
     def change(self) -> int | None:
@@ -52,7 +75,9 @@ class MoneyMetric:
     current: MinorUnits | None = strawberry.field(
         description="Null when there is nothing to measure."
     )
-    previous: MinorUnits | None
+    previous: MinorUnits | None = strawberry.field(
+        description="The amount of the period before; null when there is nothing to measure."
+    )
 
     @strawberry.field(description="current - previous; null when either is null.")
     def change(self) -> MinorUnits | None:
@@ -66,25 +91,31 @@ class MoneyMetric:
     "revenue (see README for each definition)."
 )
 class PartnerScorecard:
-    period: ReportPeriod
-    previous_period: ReportPeriod
-    reporting_currency: str
+    period: ReportPeriod = strawberry.field(description="The period of the figures.")
+    previous_period: ReportPeriod = strawberry.field(
+        description="The period of the same kind before it, for the `previous` figures."
+    )
+    reporting_currency: str = strawberry.field(
+        description="The ISO 4217 currency amounts are converted to."
+    )
     revenue_minor: MoneyMetric = strawberry.field(
         description="Delivered revenue net of returns received."
     )
     average_order_minor: MoneyMetric = strawberry.field(
         description="Revenue per order delivered (null without deliveries)."
     )
-    delivered_orders: Metric
+    delivered_orders: Metric = strawberry.field(description="Orders delivered in the period.")
     returned_orders: Metric = strawberry.field(description="Returns received.")
-    leads_offered: Metric
-    leads_accepted: Metric
-    leads_declined: Metric
-    leads_expired: Metric
+    leads_offered: Metric = strawberry.field(description="Leads offered to it in the period.")
+    leads_accepted: Metric = strawberry.field(description="Offers it accepted in the period.")
+    leads_declined: Metric = strawberry.field(description="Offers it declined in the period.")
+    leads_expired: Metric = strawberry.field(description="Offers it let expire in the period.")
     acceptance_rate_basis_points: Metric = strawberry.field(
         description="Accepted of the offers that ended (accepted, declined or expired)."
     )
-    median_seconds_to_accept: Metric
+    median_seconds_to_accept: Metric = strawberry.field(
+        description="Median seconds from offer to acceptance, of the offers accepted in the period."
+    )
     routed_leads_won: Metric = strawberry.field(
         description="Opportunities of its routed leads closed WON in the period."
     )
@@ -141,7 +172,7 @@ class PartnerScorecard:
         description="Median time its users took to answer a message from another organization, "
         "over its answers sent in the period."
     )
-    rank_band: RankBand
+    rank_band: RankBand = strawberry.field(description="Where its revenue ranks in the channel.")
     rank_in_tier: int | None = strawberry.field(
         description="1 + how many ACTIVE partners of its tier earned more (vendor staff)."
     )
@@ -152,15 +183,19 @@ class PartnerScorecard:
     rank_in_channel: int | None = strawberry.field(
         description="1 + how many ACTIVE partners earned more (vendor staff)."
     )
-    channel_size: int | None
-    percentile_in_channel: int | None
+    channel_size: int | None = strawberry.field(
+        description="ACTIVE partners in the channel (vendor staff)."
+    )
+    percentile_in_channel: int | None = strawberry.field(
+        description="Share of the other partners ranked below it, in % (vendor staff)."
+    )
     missing_rates: list[MissingRate] = strawberry.field(
         description="This period's amounts (revenue, routed revenue, open pipeline) left out "
         "for want of a rate, per currency."
     )
     partner_id: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="The partner.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 

@@ -9,22 +9,33 @@ import strawberry
 from hub.analytics.tiers import Check, Direction, Recommendation
 from hub.partners import Tier
 from schema.context import Info
+from schema.enums import described_enum
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits
 from storage.models.analytics import TierRule as TierRuleModel
 
-strawberry.enum(Direction, name="TierDirection", description="Up to the next tier, or down.")
-strawberry.enum(
+described_enum(
+    Direction,
+    name="TierDirection",
+    description="Up to the next tier, or down.",
+    values={"PROMOTE": "To the next tier up.", "DEMOTE": "To the tier below."},
+)
+described_enum(
     Check,
     name="TierCheck",
     description="What a tier rule checks: revenue in the period, win rate of the leads closed "
     "in it, or certified users of a product line (training's tier requirements).",
+    values={
+        "REVENUE": "Delivered revenue net of returns in the period.",
+        "WIN_RATE": "Won of the leads it holds closed (WON or LOST) in the period.",
+        "CERTIFIED_USERS": "Users with a valid certification of a product line.",
+    },
 )
 
 
 @strawberry.input(description="What a tier asks of a partner's revenue and win rate.")
 class TierRuleInput:
-    tier: Tier
+    tier: Tier = strawberry.field(description="The tier whose rule to set.")
     min_revenue_minor: MinorUnits = strawberry.field(
         default=MinorUnits(0), description="In reporting-currency minor units, over the period."
     )
@@ -35,10 +46,16 @@ class TierRuleInput:
 
 @strawberry.type(description="What a tier asks of revenue and win rate over a report's period.")
 class TierRule:
-    tier: Tier
-    min_revenue_minor: MinorUnits
-    min_win_rate_basis_points: int | None
-    updated_at: datetime
+    tier: Tier = strawberry.field(description="The tier.")
+    min_revenue_minor: MinorUnits = strawberry.field(
+        description="Revenue the tier asks over the period, in reporting-currency minor units."
+    )
+    min_win_rate_basis_points: int | None = strawberry.field(
+        description="Win rate the tier asks, in basis points; null: no win-rate rule."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When the rule last changed (RFC 3339, UTC)."
+    )
 
     @classmethod
     def from_model(cls, model: TierRuleModel) -> TierRule:
@@ -52,12 +69,14 @@ class TierRule:
 
 @strawberry.type(description="One check of a partner against a tier.")
 class TierReason:
-    check: Check
+    check: Check = strawberry.field(description="What was checked.")
     required: int = strawberry.field(
         description="Minor units (REVENUE), basis points (WIN_RATE) or users (CERTIFIED_USERS)."
     )
     actual: int | None = strawberry.field(description="Null: no lead closed in the period.")
-    met: bool
+    met: bool = strawberry.field(
+        description="True when the actual figure reaches the required one."
+    )
     product_line: str | None = strawberry.field(description="For CERTIFIED_USERS.")
 
 
@@ -66,15 +85,15 @@ class TierReason:
     "with changePartnerTier."
 )
 class TierRecommendation:
-    direction: Direction
-    current_tier: Tier
-    recommended_tier: Tier
+    direction: Direction = strawberry.field(description="Whether to promote or demote.")
+    current_tier: Tier = strawberry.field(description="The partner's tier now.")
+    recommended_tier: Tier = strawberry.field(description="The tier to move it to.")
     reasons: list[TierReason] = strawberry.field(
         description="Every check of the recommended tier (PROMOTE) or of its own (DEMOTE)."
     )
     partner_id: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="The partner.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
