@@ -60,6 +60,14 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """Who may scrape /metrics: clients in `allowed_networks`, with the bearer `token` when set."""
+
+    token: str | None = None
+    allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     var_dir: Path
@@ -96,6 +104,7 @@ class Settings:
     objects: ObjectStoreSettings
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     log_format: str = "text"
     log_requests: bool = True
     # automatic (APQ), allow-list (only imported manifests' documents run) or off.
@@ -156,6 +165,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         objects=_object_store(source, var_dir),
         webhooks=_webhooks(source),
         mail=_mail(source, var_dir),
+        metrics=_metrics(source),
         log_format=source.choice(
             "LOG_FORMAT", "json" if environment == "production" else "text", ("text", "json")
         ),
@@ -188,6 +198,26 @@ def _mail(source: _Source, var_dir: Path) -> MailSettings:
         digest_hour=source.integer("MAIL_DIGEST_HOUR", 7, minimum=0, maximum=23),
         mention_delay_seconds=source.integer("MENTION_EMAIL_DELAY_SECONDS", 300, minimum=0),
     )
+
+
+def _metrics(source: _Source) -> MetricsSettings:
+    """Loopback only by default; with a token, any address that sends it."""
+    token = source.text("METRICS_TOKEN", "") or None
+    if token is not None and len(token) < 16:
+        raise ConfigError(f"{PREFIX}METRICS_TOKEN must be at least 16 characters long")
+    anywhere = "0.0.0.0/0,::/0"
+    default = anywhere if token else ",".join(MetricsSettings.allowed_networks)
+    raw = source.text("METRICS_ALLOWED_NETWORKS", default)
+    allowed = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in allowed:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}METRICS_ALLOWED_NETWORKS entries must be networks such as "
+                f"10.20.0.0/16, got {item!r}"
+            ) from None
+    return MetricsSettings(token=token, allowed_networks=allowed)
 
 
 def _webhooks(source: _Source) -> WebhookSettings:

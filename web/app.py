@@ -72,6 +72,24 @@ def build_hub(
     )
 
 
+# What a browser client may send: Apollo's client awareness and CSRF headers, W3C trace
+# context, idempotency keys and request ids.
+ALLOWED_HEADERS = [
+    "authorization",
+    "content-type",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "traceparent",
+    "tracestate",
+    "idempotency-key",
+    "x-request-id",
+]
+# What browser code may read of an answer besides the safelisted headers.
+EXPOSED_HEADERS = ["x-request-id", "retry-after", "idempotent-replayed"]
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the ASGI application; services are opened by the lifespan."""
     settings = settings or load_settings()
@@ -143,12 +161,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=[
-                    "authorization",
-                    "content-type",
-                    "apollo-require-preflight",
-                    "x-apollo-operation-name",
-                ],
+                allow_headers=ALLOWED_HEADERS,
+                expose_headers=EXPOSED_HEADERS,
                 max_age=600,
             )
         ],

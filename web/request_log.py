@@ -86,6 +86,16 @@ def record_of(scope: Scope) -> RequestRecord:
     return record
 
 
+def websocket_record(scope: Scope) -> RequestRecord:
+    """The record of a WebSocket connection: its id is the client's X-Request-ID when usable."""
+    return RequestRecord(_incoming_id(scope) or new_request_id())
+
+
+def log_websocket(scope: Scope, record: RequestRecord, close_code: int, seconds: float) -> None:
+    """One line for a WebSocket connection once it closed, with the code it closed with."""
+    _log(scope, record, close_code, seconds)
+
+
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
@@ -98,7 +108,7 @@ def _log(scope: Scope, record: RequestRecord, status: int, seconds: float) -> No
     client = scope.get("client")
     fields = {
         "request_id": record.id,
-        "method": scope.get("method"),
+        "method": scope.get("method", "WEBSOCKET"),
         "path": scope.get("path"),
         "status": status,
         "duration_ms": round(seconds * 1000, 1),

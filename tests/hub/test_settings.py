@@ -94,3 +94,52 @@ def test_metrics_are_for_loopback_unless_a_token_is_set(tmp_path: Path) -> None:
         load_settings({**base, "CHANNELHUB_METRICS_TOKEN": "short"})
     with pytest.raises(ConfigError, match="CHANNELHUB_METRICS_ALLOWED_NETWORKS entries must"):
         load_settings({**base, "CHANNELHUB_METRICS_ALLOWED_NETWORKS": "10.0.0.0/99"})
+
+
+def test_front_end_dev_servers_are_allowed_origins_in_development_only() -> None:
+    development = load_settings({"CHANNELHUB_ENV": "development"})
+    production = load_settings({"CHANNELHUB_ENV": "production", "CHANNELHUB_JWT_SECRET": "s" * 32})
+    chosen = load_settings({"CHANNELHUB_ALLOWED_ORIGINS": "https://partners.example.com"})
+
+    for port in (5173, 3000, 8080):
+        for name in ("localhost", "127.0.0.1"):
+            assert f"http://{name}:{port}" in development.allowed_origins
+    assert "http://localhost:8000" in development.allowed_origins
+    assert production.allowed_origins == ("http://127.0.0.1:8000", "http://localhost:8000")
+    assert chosen.allowed_origins == ("https://partners.example.com",)
+
+
+def test_any_setting_can_come_from_a_file_named_by_its_FILE_variable(tmp_path: Path) -> None:
+    secret = tmp_path / "jwt"
+    secret.write_text("k" * 40 + "\n")
+    url = tmp_path / "db"
+    url.write_text("postgresql+asyncpg://hub@db.internal/hub")
+    settings = load_settings(
+        {
+            "CHANNELHUB_ENV": "production",
+            "CHANNELHUB_JWT_SECRET_FILE": str(secret),
+            "CHANNELHUB_DATABASE_URL_FILE": str(url),
+        }
+    )
+    direct = load_settings(
+        {"CHANNELHUB_JWT_SECRET": "d" * 40, "CHANNELHUB_JWT_SECRET_FILE": str(secret)}
+    )
+
+    assert settings.jwt_secret == "k" * 40  # the trailing newline of the file is not part of it
+    assert settings.database_url == "postgresql+asyncpg://hub@db.internal/hub"
+    assert direct.jwt_secret == "d" * 40  # the variable itself wins
+
+
+@pytest.mark.parametrize("content", [None, b"\xff\xfe", b"x" * 70_000])
+def test_an_unreadable_secret_file_is_one_error_naming_it(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    path = tmp_path / "secret"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"CHANNELHUB_JWT_SECRET_FILE": str(path)})
+
+    assert str(refused.value).startswith(f"CHANNELHUB_JWT_SECRET_FILE: {path}") or str(
+        refused.value
+    ).startswith(f"CHANNELHUB_JWT_SECRET_FILE: cannot read {path}")
