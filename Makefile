@@ -18,7 +18,8 @@ help:
 	@echo 'make run     serve ChannelHub on the embedded SQLite database (make run PORT=8080)'
 	@echo 'make test    install the test tools, start PostgreSQL, Redis and SeaweedFS on loopback'
 	@echo '            (apt-get installs them when missing), then run make check and pytest'
-	@echo 'make check   formatting, lint, mypy, import contracts and the schema drift check'
+	@echo 'make check   formatting, lint, mypy, import contracts, the schema drift check and'
+	@echo '            a description on every part of the schema'
 	@echo 'make check-lowest  install the lowest allowed dependency versions in .venv-lowest and'
 	@echo '            run the smoke tests with them (make test runs it after the suite)'
 	@echo 'make bench   the benchmarks in bench/, under the test services'
@@ -58,6 +59,7 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/channelhub export-schema --check
+	$(BIN)/python scripts/check_descriptions.py
 
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -77,10 +77,27 @@ DOMAINS = (
     Domain(None, SyncMutation),
     Domain(ProgramsQuery, ProgramsMutation),
 )
-Query = merge_types("Query", tuple(domain.query for domain in DOMAINS if domain.query))
-Mutation = merge_types("Mutation", tuple(domain.mutation for domain in DOMAINS))
-Subscription = merge_types(
-    "Subscription", tuple(domain.subscription for domain in DOMAINS if domain.subscription)
+
+
+def _root(name: str, types: tuple[type, ...], description: str) -> type:
+    """The domains' root types merged into one, with a description of its own."""
+    return strawberry.type(type(name, (merge_types(name, types),), {}), description=description)
+
+
+Query = _root(
+    "Query",
+    tuple(domain.query for domain in DOMAINS if domain.query),
+    "What the caller may read: only what its organization and role may see.",
+)
+Mutation = _root(
+    "Mutation",
+    tuple(domain.mutation for domain in DOMAINS),
+    "What the caller may change: a mutation that fails changes nothing (bulk ones: per item).",
+)
+Subscription = _root(
+    "Subscription",
+    tuple(domain.subscription for domain in DOMAINS if domain.subscription),
+    "Live events the caller may see; a stream resumes after the cursor of the last one received.",
 )
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any, NewType
 
 import strawberry
 from graphql import GraphQLError
+
+from schema.strawberry_internals import DateDefinition, DateTimeDefinition
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -25,7 +29,19 @@ SCALARS: dict[object, Any] = {
         description="An amount in minor currency units (cents), up to 2^53 - 1; a JSON integer.",
         serialize=int,
         parse_value=_parse_minor_units,
-    )
+    ),
+    # Strawberry's own, parsed as before; only what the schema says of them is ChannelHub's.
+    datetime: replace(
+        DateTimeDefinition,
+        description="A point in time, RFC 3339 with its offset, e.g. 2026-09-30T14:05:00+00:00; "
+        "the hub answers in UTC.",
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc3339",
+    ),
+    date: replace(
+        DateDefinition,
+        description="A calendar day, RFC 3339 full-date (YYYY-MM-DD), e.g. 2026-09-30.",
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+    ),
 }
 
 

@@ -11,6 +11,7 @@ internals.py, which fails when a strawberry release moves or changes one:
 - the WebSocket origin normalisation its own views use, so the hub's check matches them;
 - the values of a registered enum (`__strawberry_definition__.values`), to describe each value
   of a hub enum, which cannot use `strawberry.enum_value` (the hub knows no strawberry);
+- strawberry's own Date and DateTime scalars, re-described with their formats (same parsing);
 - the operation name a request gave (`ExecutionContext.operation_name` falls back to the
   document's first operation, which hides a missing name).
 """
@@ -22,11 +23,14 @@ from graphql import GraphQLSchema
 from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext as CoreExecutionContext
 from strawberry.schema.schema import validate_document
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types import ExecutionContext
 from strawberry.types.enum import EnumValue, StrawberryEnumDefinition
 
 __all__ = [
     "CoreExecutionContext",
+    "DateDefinition",
+    "DateTimeDefinition",
     "core_schema",
     "enum_values",
     "normalize_allowed_origins",
