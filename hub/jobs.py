@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from opentelemetry import trace
+
 from hub import files, idempotency
 from hub.leads import deals
 from hub.leads import jobs as lead_jobs
@@ -17,6 +19,7 @@ from hub.runtime import Hub
 from hub.training import jobs as training_jobs
 
 logger = logging.getLogger("channelhub.jobs")
+_tracer = trace.get_tracer("channelhub.jobs")
 OBJECT_GRACE = timedelta(hours=24)
 GC_EVERY = 60
 # Runs of each job by outcome (`ok`, `failed`), kept by whoever runs them (web.metrics).
@@ -33,7 +36,8 @@ async def run_once(hub: Hub, *, collect_objects: bool = False, runs: Runs | None
     moved = 0
     for name, job in _jobs(collect_objects):
         try:
-            moved += await job(hub)
+            with _tracer.start_as_current_span(f"job {name}"):  # a no-op unless tracing is on
+                moved += await job(hub)
         except Exception:
             runs[name, "failed"] += 1
             raise

@@ -111,6 +111,8 @@ class Settings:
     persisted_queries: str = "automatic"
     persisted_query_max_bytes: int = 20_000
     persisted_queries_per_client: int = 200
+    # Where OTLP/HTTP traces go (http://collector:4318/v1/traces); empty: no tracing.
+    otlp_endpoint: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -177,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "PERSISTED_QUERY_MAX_BYTES", 20_000, minimum=100, maximum=1_048_576
         ),
         persisted_queries_per_client=source.integer("PERSISTED_QUERIES_PER_CLIENT", 200, minimum=0),
+        otlp_endpoint=source.url("OTLP_ENDPOINT", "") if source.text("OTLP_ENDPOINT", "") else "",
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -122,6 +123,11 @@ class HubSchema(strawberry.Schema):
             shape(error, request_id)
 
 
+def _no_argument_values(arguments: dict[str, Any], info: Any) -> dict[str, Any]:
+    """Resolver spans carry no argument values: they may be passwords or personal data."""
+    return {}
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """Build the schema with the limits the settings ask for."""
     # The budgets' rule classes are made once: rules made per request would be new classes,
@@ -142,6 +148,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(IntrospectionPolicy, open_to_all=settings.environment != "production"),
         ApiKeyScopes,
     ]
+    if settings.otlp_endpoint:  # operation, parse, validation and resolver spans
+        extensions.append(partial(OpenTelemetryExtension, arg_filter=_no_argument_values))
     return HubSchema(
         query=Query,
         mutation=Mutation,

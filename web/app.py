@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from argon2 import PasswordHasher, profiles
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -37,7 +38,7 @@ from storage.db import (
     is_sqlite,
 )
 from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
-from web import files, landing
+from web import files, landing, tracing
 from web.graphql_http import graphql_endpoint
 from web.graphql_ws import GraphQLWebSocket
 from web.metrics import Metrics, metrics_endpoint
@@ -93,6 +94,7 @@ EXPOSED_HEADERS = ["x-request-id", "retry-after", "idempotent-replayed"]
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the ASGI application; services are opened by the lifespan."""
     settings = settings or load_settings()
+    provider = tracing.tracer_provider(settings)
     engine = create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if is_sqlite(settings.database_url)
         else create_engine(settings.database_url, pool_size=2)
     )
+    for traced in {engine, bus_engine}:
+        tracing.trace_engine(traced, provider)
     hub = build_hub(settings, engine, clock or SystemClock(), bus_engine=bus_engine)
     schema = build_schema(settings)
     objects = hub.objects
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await engine.dispose()
             if bus_engine is not engine:
                 await bus_engine.dispose()
+            tracing.flush(provider)
 
     websockets = GraphQLWebSocket(schema, hub)
     metrics.watch(websockets)
@@ -155,6 +160,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         websockets,
         log_requests=settings.log_requests,
         observe=metrics.requests.observe,
+        tracer_provider=provider,
         routes=routes,
         middleware=[
             Middleware(
@@ -190,11 +196,13 @@ class HubApp(Starlette):
         *,
         log_requests: bool,
         observe: Observer | None = None,
+        tracer_provider: TracerProvider | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.websocket_endpoint = websocket_endpoint
-        self.http = RequestLog(super().__call__, enabled=log_requests, observe=observe)
+        traced = tracing.traced_http(super().__call__, tracer_provider)
+        self.http = RequestLog(traced, enabled=log_requests, observe=observe)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == "/graphql":
