@@ -13,7 +13,7 @@ from hub.assets import rules as asset_rules
 from hub.assets import service as asset_service
 from hub.assets.stamp import Placement
 from hub.partners.rules import Tier
-from schema.arguments import After, EventsAfter, First, Id
+from schema.arguments import After, EventsAfter, ExpiresInSeconds, First, Id
 from schema.assets import (
     Asset,
     AssetEvent,
@@ -160,13 +160,7 @@ class AssetsMutation:
                 "caller's own organization when left out."
             ),
         ] = None,
-        expires_in_seconds: Annotated[
-            int,
-            strawberry.argument(
-                description="How long the copy's URL stays valid, in seconds: 10 up to "
-                "604800 (7 days)."
-            ),
-        ] = 300,
+        expires_in_seconds: ExpiresInSeconds = 300,
     ) -> CobrandedCopy:
         hub = info.context.hub
         made = await cobrand.copy(

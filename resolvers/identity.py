@@ -18,7 +18,7 @@ from schema.relay import Connection, page_request
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(description="The caller.")
+    @strawberry.field(description="The user the request's token or API key authenticates.")
     async def me(self, info: Info) -> User:
         principal = info.context.require_principal()
         return User.from_model(

@@ -35,6 +35,20 @@ from schema.leads import (
 from schema.loading import prefetch
 from schema.relay import Connection, page_request, selects
 
+# The sources attributeLead and attributeDealRegistration name.
+SourceFundRequest = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="The APPROVED fund request it came from; null clears it, omitted leaves it."
+    ),
+]
+SourceCampaign = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="The campaign it came from; null clears it, omitted leaves it."
+    ),
+]
+
 
 @strawberry.type
 class LeadsQuery:
@@ -146,19 +160,8 @@ class LeadsMutation:
         self,
         info: Info,
         id: Id,
-        fund_request_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="The APPROVED fund request it came from; null clears it, "
-                "omitted leaves it."
-            ),
-        ] = strawberry.UNSET,
-        campaign_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="The campaign it came from; null clears it, omitted leaves it."
-            ),
-        ] = strawberry.UNSET,
+        fund_request_id: SourceFundRequest = strawberry.UNSET,
+        campaign_id: SourceCampaign = strawberry.UNSET,
     ) -> Lead:
         model = await lead_service.attribute(
             info.context.hub,
@@ -176,19 +179,8 @@ class LeadsMutation:
         self,
         info: Info,
         id: Id,
-        fund_request_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="The APPROVED fund request it came from; null clears it, "
-                "omitted leaves it."
-            ),
-        ] = strawberry.UNSET,
-        campaign_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="The campaign it came from; null clears it, omitted leaves it."
-            ),
-        ] = strawberry.UNSET,
+        fund_request_id: SourceFundRequest = strawberry.UNSET,
+        campaign_id: SourceCampaign = strawberry.UNSET,
     ) -> DealRegistration:
         model = await deals.attribute(
             info.context.hub,

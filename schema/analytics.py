@@ -23,7 +23,7 @@ described_enum(
     description="What revenue is grouped by: each partner, or its tier, type or country "
     "(as they are now), or the product line of the order lines.",
     values={
-        "PARTNER": "By partner.",
+        "PARTNER": "By partner: the 80/20 view proper.",
         "TIER": "By the partner's tier as it is now.",
         "TYPE": "By the partner's type as it is now.",
         "COUNTRY": "By the partner's country as it is now.",
@@ -38,7 +38,7 @@ described_enum(
 )
 class PeriodInput:
     month: str | None = strawberry.field(default=None, description='A month, e.g. "2026-09".')
-    quarter: str | None = strawberry.field(default=None, description='E.g. "2026-Q3".')
+    quarter: str | None = strawberry.field(default=None, description='A quarter, e.g. "2026-Q3".')
     year: int | None = strawberry.field(default=None, description="A calendar year, e.g. 2026.")
     trailing_days: int | None = strawberry.field(
         default=None, description="30, 90 or 365 days ending today."

@@ -40,7 +40,9 @@ class ApiKey:
     expires_at: datetime | None = strawberry.field(
         description="When it stops working (RFC 3339, UTC); null: never."
     )
-    last_used_at: datetime | None = strawberry.field(description="To the minute.")
+    last_used_at: datetime | None = strawberry.field(
+        description="When it last authenticated a request (RFC 3339, UTC), to the minute."
+    )
     revoked_at: datetime | None = strawberry.field(
         description="When it was revoked (RFC 3339, UTC)."
     )
@@ -62,7 +64,7 @@ class ApiKey:
 
 @strawberry.type(description="A new API key and its secret, shown this once.")
 class ApiKeySecret:
-    api_key: ApiKey = strawberry.field(description="The key.")
+    api_key: ApiKey = strawberry.field(description="The key made; its secret is not shown again.")
     secret: str = strawberry.field(description="Send it as Authorization: Bearer <secret>.")
 
     @classmethod

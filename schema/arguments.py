@@ -38,3 +38,9 @@ EventsAfter = Annotated[
         "first, then live ones follow; live events only when left out."
     ),
 ]
+ExpiresInSeconds = Annotated[
+    int,
+    strawberry.argument(
+        description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
+    ),
+]

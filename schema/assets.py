@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 
@@ -12,6 +11,7 @@ from hub.assets import service as asset_service
 from hub.assets.rules import AssetKind
 from hub.events import DomainEvent
 from hub.partners.rules import PartnerType, Tier
+from schema.arguments import ExpiresInSeconds
 from schema.context import Info
 from schema.enums import described_enum
 from schema.events import shared
@@ -40,7 +40,7 @@ described_enum(
 class AssetVersion:
     number: int = strawberry.field(description="The version's number, from 1.")
     file_name: str = strawberry.field(description="The file's name as uploaded.")
-    size: float = strawberry.field(description="Bytes.")
+    size: float = strawberry.field(description="The file's size in bytes.")
     content_type: str = strawberry.field(description="Detected from the file's bytes.")
     sha256: str = strawberry.field(description="The SHA-256 digest of the file, lowercase hex.")
     uploaded_at: datetime = strawberry.field(description="When it was uploaded (RFC 3339, UTC).")
@@ -166,12 +166,7 @@ class Asset:
     async def download_url(
         self,
         info: Info,
-        expires_in_seconds: Annotated[
-            int,
-            strawberry.argument(
-                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
-            ),
-        ] = 300,
+        expires_in_seconds: ExpiresInSeconds = 300,
     ) -> str:
         return await asset_service.download_url(
             info.context.hub,
@@ -231,12 +226,14 @@ class AssetUsage:
     tier: Tier | None = strawberry.field(
         description="The partner's tier at the time of the downloads; null for vendor staff."
     )
-    downloads: int = strawberry.field(description="Download URLs issued.")
+    downloads: int = strawberry.field(
+        description="Download URLs issued to them since the time asked for."
+    )
 
 
 @strawberry.type(description="An asset and how often it was downloaded.")
 class TopAsset:
-    asset: Asset = strawberry.field(description="The asset.")
+    asset: Asset = strawberry.field(description="The asset, as the caller may see it.")
     downloads: int = strawberry.field(description="Download URLs issued since the time asked for.")
 
 
@@ -290,8 +287,8 @@ class AssetEvent:
     )
     type: str = strawberry.field(description="What happened: ASSET_PUBLISHED.")
     occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
-    asset_id: strawberry.ID = strawberry.field(description="The asset.")
-    version: int = strawberry.field(description="The version published.")
+    asset_id: strawberry.ID = strawberry.field(description="The asset published.")
+    version: int = strawberry.field(description="The number of the version published.")
     event: strawberry.Private[DomainEvent]
 
     @classmethod

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
 import strawberry
 
+from schema.arguments import ExpiresInSeconds
 from schema.assets import Asset
 from schema.context import Info
 
@@ -52,12 +53,7 @@ class AttachedFile:
     async def download_url(
         self,
         info: Info,
-        expires_in_seconds: Annotated[
-            int,
-            strawberry.argument(
-                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
-            ),
-        ] = 300,
+        expires_in_seconds: ExpiresInSeconds = 300,
     ) -> str | None:
         if self.asset is not None:
             return None

@@ -68,7 +68,7 @@ class CampaignParticipant:
     opted_in_at: datetime = strawberry.field(description="When the partner joined (RFC 3339, UTC).")
     partner_id: strawberry.Private[str]
 
-    @strawberry.field(description="The partner.")
+    @strawberry.field(description="The partner that joined.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 

@@ -51,9 +51,9 @@ described_enum(
     description="What the forecast is grouped by: each partner, its tier (as it is now), or "
     "the product line.",
     values={
-        "PARTNER": "By partner.",
+        "PARTNER": "By the partner working the opportunities.",
         "TIER": "By the partner's tier as it is now.",
-        "PRODUCT_LINE": "By product line.",
+        "PRODUCT_LINE": "By the opportunities' product line.",
     },
 )
 
@@ -111,7 +111,9 @@ class OpportunityStage:
 class OpportunityStageInput:
     key: str = strawberry.field(description="1-32 capital letters, digits or _, e.g. PROPOSAL.")
     name: str = strawberry.field(description="The stage's name as shown to partners.")
-    probability_percent: int = strawberry.field(description="0-100.")
+    probability_percent: int = strawberry.field(
+        description="The default chance of winning in this stage, in percent: 0 to 100."
+    )
 
 
 @strawberry.type(description="One change of an opportunity, with what it was after it.")
@@ -271,7 +273,7 @@ class OpportunityInput:
         default=strawberry.UNSET, description="The new expected close day (a calendar date)."
     )
     amount: MoneyInput | None = strawberry.field(
-        default=strawberry.UNSET, description="The new amount."
+        default=strawberry.UNSET, description="The new amount the deal is expected to bring."
     )
 
 
@@ -331,7 +333,9 @@ class ForecastRow:
     open_opportunities: int = strawberry.field(
         description="OPEN opportunities expected to close in the period."
     )
-    pipeline_minor: MinorUnits = strawberry.field(description="Their amounts.")
+    pipeline_minor: MinorUnits = strawberry.field(
+        description="The amounts of those open opportunities."
+    )
     weighted_pipeline_minor: MinorUnits = strawberry.field(
         description="Their amounts times their probabilities."
     )
@@ -376,7 +380,10 @@ class ForecastRow:
 
 @strawberry.type(description="Pipeline, commits, wins and actual revenue of a period, by group.")
 class Forecast:
-    period: ReportPeriod = strawberry.field(description="The period forecast.")
+    period: ReportPeriod = strawberry.field(
+        description="The period forecast: opportunities expected to close in "
+        "it, revenue delivered in it."
+    )
     group_by: report.ForecastGroup = strawberry.field(description="What the rows are.")
     reporting_currency: str = strawberry.field(
         description="The ISO 4217 currency every figure is converted to."
@@ -385,7 +392,7 @@ class Forecast:
     rows: list[ForecastRow] = strawberry.field(
         description="By weighted pipeline, then commit, then actual revenue, highest first."
     )
-    total: ForecastRow = strawberry.field(description="Every group together.")
+    total: ForecastRow = strawberry.field(description="Every group together (key TOTAL).")
     missing_rates: list[MissingRate] = strawberry.field(
         description="Amounts left out for want of an exchange rate."
     )

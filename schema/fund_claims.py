@@ -4,7 +4,6 @@ its proofs of performance."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 
@@ -12,6 +11,7 @@ from hub.files import UploadTicket
 from hub.funds import claims as claim_service
 from hub.funds import proofs as proof_service
 from hub.funds.rules import ClaimStatus
+from schema.arguments import ExpiresInSeconds
 from schema.assets import HttpHeader
 from schema.context import Info
 from schema.enums import described_enum
@@ -75,12 +75,7 @@ class FundClaimProof:
     async def download_url(
         self,
         info: Info,
-        expires_in_seconds: Annotated[
-            int,
-            strawberry.argument(
-                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
-            ),
-        ] = 300,
+        expires_in_seconds: ExpiresInSeconds = 300,
     ) -> str:
         return await proof_service.download_url(
             info.context.hub,

@@ -33,7 +33,7 @@ described_enum(
 
 @strawberry.input(description="How much one tier weighs in a TIER proposal.")
 class TierWeightInput:
-    tier: Tier = strawberry.field(description="The tier.")
+    tier: Tier = strawberry.field(description="The tier the weight is for.")
     weight: int = strawberry.field(description="From 0 (none) to 1000.")
 
 
@@ -105,7 +105,7 @@ class ProposedFundAllocation:
     tier_weight: int | None = strawberry.field(description="TIER: its tier's weight.")
     partner_id: strawberry.Private[str]
 
-    @strawberry.field(description="The partner.")
+    @strawberry.field(description="The partner the proposal allocates to.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
@@ -120,7 +120,7 @@ class FundAllocationProposal:
     period: ReportPeriod | None = strawberry.field(
         description="The revenue period (REVENUE_SHARE and GROWTH)."
     )
-    amount: Money = strawberry.field(description="What is spread.")
+    amount: Money = strawberry.field(description="What is spread over the partners.")
     kept: Money = strawberry.field(
         description="What partners left out of the proposal keep of their allocations."
     )

@@ -183,11 +183,15 @@ class FundBudget:
     created_at: datetime = strawberry.field(
         description="When the budget was opened (RFC 3339, UTC)."
     )
-    amount: Money | None = strawberry.field(description="Vendor-side accounts only.")
+    amount: Money | None = strawberry.field(
+        description="The budget's whole amount; vendor-side accounts only (null for partners)."
+    )
     allocated: Money | None = strawberry.field(
         description="What is allocated to partners (vendor-side accounts only)."
     )
-    unallocated: Money | None = strawberry.field(description="Vendor-side accounts only.")
+    unallocated: Money | None = strawberry.field(
+        description="What is left to allocate; vendor-side accounts only (null for partners)."
+    )
 
     @classmethod
     def from_model(cls, model: BudgetModel, *, vendor: bool) -> FundBudget:
@@ -360,7 +364,9 @@ class FundBudgetChangesInput:
     amount: MoneyInput | None = strawberry.field(
         default=None, description="In the budget's currency; never below what is allocated."
     )
-    status: BudgetStatus | None = strawberry.field(default=None, description="OPEN or CLOSED.")
+    status: BudgetStatus | None = strawberry.field(
+        default=None, description="OPEN to take allocations and requests, CLOSED to take none."
+    )
 
 
 @strawberry.input(description="A request for funds from one of your allocations.")
@@ -412,10 +418,16 @@ class FundEvent:
     cursor: str = strawberry.field(
         description="The event's position; pass it as `after` to resume after it."
     )
-    type: FundEventType = strawberry.field(description="What happened.")
+    type: FundEventType = strawberry.field(
+        description="What happened to the allocation, request or claim."
+    )
     occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
-    partner_id: strawberry.ID = strawberry.field(description="The partner concerned.")
-    allocation_id: strawberry.ID = strawberry.field(description="The allocation concerned.")
+    partner_id: strawberry.ID = strawberry.field(
+        description="The partner whose allocation, request or claim it is."
+    )
+    allocation_id: strawberry.ID = strawberry.field(
+        description="The allocation the event concerns."
+    )
     request_id: strawberry.ID | None = strawberry.field(
         description="The fund request, for FUND_REQUEST_* and CLAIM_* events."
     )

@@ -176,7 +176,7 @@ async def program_of(info: Info, program_id: str) -> IncentiveProgram | None:
 
 @strawberry.type(description="What one rule earned a partner.")
 class IncentiveStatementLine:
-    rule: IncentiveRule = strawberry.field(description="The rule.")
+    rule: IncentiveRule = strawberry.field(description="The rule that earned it.")
     measure: MinorUnits = strawberry.field(
         description="The rule's measure: net revenue in minor units, net units or won deals."
     )
@@ -245,7 +245,7 @@ class IncentivePayout:
 
 @strawberry.type(description="A partner's earnings in a program: per rule, paid, still owed.")
 class IncentiveStatement:
-    program: IncentiveProgram = strawberry.field(description="The program.")
+    program: IncentiveProgram = strawberry.field(description="The program the statement is for.")
     lines: list[IncentiveStatementLine] = strawberry.field(
         description="What each rule earned, in rule order."
     )
@@ -282,7 +282,7 @@ class IncentiveStatement:
             partner_id=found.partner_id,
         )
 
-    @strawberry.field(description="The partner.")
+    @strawberry.field(description="The partner whose earnings these are.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 
@@ -306,9 +306,11 @@ class IncentiveEvent:
     cursor: str = strawberry.field(
         description="The event's position; pass it as `after` to resume after it."
     )
-    type: IncentiveEventType = strawberry.field(description="What happened.")
+    type: IncentiveEventType = strawberry.field(
+        description="Whether earnings changed or a payout was recorded."
+    )
     occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
-    program_id: strawberry.ID = strawberry.field(description="The program.")
+    program_id: strawberry.ID = strawberry.field(description="The program the earnings are in.")
     partner_id: strawberry.ID = strawberry.field(
         description="The partner whose earnings changed or who was paid."
     )
@@ -423,7 +425,9 @@ class IncentiveProgramFilter:
 
 @strawberry.type(description="What a recomputation wrote.")
 class IncentiveRecomputation:
-    program: IncentiveProgram = strawberry.field(description="The program recomputed.")
+    program: IncentiveProgram = strawberry.field(
+        description="The program whose accruals were recomputed."
+    )
     adjustments: int = strawberry.field(
         description="Accruals written to bring the ledger in line with raw orders (0: it was)."
     )

@@ -154,7 +154,9 @@ class ArticleRevision:
 
 @strawberry.type(description="How much one partner read an article.")
 class PartnerReads:
-    partner_id: strawberry.ID = strawberry.field(description="The partner.")
+    partner_id: strawberry.ID = strawberry.field(
+        description="The partner whose users read the article."
+    )
     views: int = strawberry.field(description="Times its users opened the article.")
     last_viewed_at: datetime = strawberry.field(
         description="When one of its users last opened it (RFC 3339, UTC)."
@@ -189,7 +191,7 @@ class Article:
     id: strawberry.ID = strawberry.field(description="The article's id.")
     slug: str = strawberry.field(description="The article's URL-safe name, unique.")
     title: str = strawberry.field(description="The article's title.")
-    body: str = strawberry.field(description="The Markdown source.")
+    body: str = strawberry.field(description="The body's Markdown source.")
     tags: list[str] = strawberry.field(description="Free tags to filter by.")
     product_lines: list[str] = strawberry.field(
         description="Codes of the product lines it is about."
@@ -280,7 +282,7 @@ class Article:
 @strawberry.input(description="A new article.")
 class ArticleInput:
     title: str = strawberry.field(description="The article's title.")
-    body: str = strawberry.field(description="Markdown.")
+    body: str = strawberry.field(description="The body (Markdown).")
     slug: str | None = strawberry.field(default=None, description="Made from the title if absent.")
     category_id: strawberry.ID | None = strawberry.field(
         default=None, description="The category to file it under."
@@ -356,13 +358,13 @@ class ArticleFeedback:
 
 @strawberry.type(description="An article and how often partners read it.")
 class ArticleReadCount:
-    article: Article = strawberry.field(description="The article.")
+    article: Article = strawberry.field(description="The article read.")
     views: int = strawberry.field(description="Times partners' users opened it.")
 
 
 @strawberry.type(description='An article and what readers answered to "was this helpful?".')
 class ArticleFeedbackCount:
-    article: Article = strawberry.field(description="The article.")
+    article: Article = strawberry.field(description="The article answered about.")
     not_helpful: int = strawberry.field(description="Users who found it not helpful.")
     helpful: int = strawberry.field(description="Users who found it helpful.")
 
@@ -528,7 +530,7 @@ class BestPractice:
             author_name=author,
         )
 
-    @strawberry.field(description="Its star rating.")
+    @strawberry.field(description="Its star rating by users, 1 to 5.")
     async def rating(self, info: Info) -> BestPracticeRating:
         found = await KnowledgeLoaders.of(info).rating_by_practice.load(str(self.id))
         return BestPracticeRating(average=found.average, count=found.count, mine=found.mine)

@@ -81,7 +81,7 @@ described_enum(
     name="OfferOutcome",
     description="How an offer of a lead ended.",
     values={
-        "OFFERED": "Still open.",
+        "OFFERED": "Still open: the partner may accept or decline until offerExpiresAt.",
         "ACCEPTED": "The partner accepted the lead.",
         "DECLINED": "The partner declined it.",
         "EXPIRED": "The acceptance deadline passed; the lead was routed on.",
@@ -331,7 +331,7 @@ class LeadNote:
 @strawberry.type(description="A follow-up to do on a lead.")
 class LeadFollowUp:
     id: strawberry.ID = strawberry.field(description="The follow-up's id.")
-    title: str = strawberry.field(description="What to do.")
+    title: str = strawberry.field(description='What to do, e.g. "Call back about pricing".')
     due_at: datetime = strawberry.field(description="When it is due (RFC 3339, UTC).")
     done_at: datetime | None = strawberry.field(
         description="When it was done (RFC 3339, UTC); null while open."
@@ -726,7 +726,9 @@ class LeadEvent:
     cursor: str = strawberry.field(
         description="The event's position; pass it as `after` to resume after it."
     )
-    type: LeadEventType = strawberry.field(description="What happened.")
+    type: LeadEventType = strawberry.field(
+        description="What happened to the lead, deal registration or opportunity."
+    )
     occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
     lead_id: strawberry.ID | None = strawberry.field(
         description="The lead, for LEAD_* and lead-born OPPORTUNITY_* events."

@@ -69,7 +69,9 @@ class EmailMessage:
     last_error: str | None = strawberry.field(
         description="What the mail server answered to the last failed try."
     )
-    message_id: str = strawberry.field(description="Its Message-ID header.")
+    message_id: str = strawberry.field(
+        description="Its Message-ID header, to find it in the mail server's logs."
+    )
     created_at: datetime = strawberry.field(description="When it was queued (RFC 3339, UTC).")
     sent_at: datetime | None = strawberry.field(
         description="When the mail server took it (RFC 3339, UTC)."

@@ -41,7 +41,7 @@ described_enum(
     MessageKind,
     name="MessageKind",
     description="Who wrote a message.",
-    values={"USER": "A participant.", "SYSTEM": "The hub, e.g. to say who was added."},
+    values={"USER": "Written by a participant.", "SYSTEM": "The hub, e.g. to say who was added."},
 )
 described_enum(
     MessageEventType,
@@ -267,9 +267,11 @@ class MessageEvent:
     cursor: str | None = strawberry.field(
         description="The event's position, to pass as `after`; null for TYPING."
     )
-    type: MessageEventType = strawberry.field(description="What happened.")
+    type: MessageEventType = strawberry.field(description="What happened in the conversation.")
     occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
-    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
+    conversation_id: strawberry.ID = strawberry.field(
+        description="The conversation the event is in."
+    )
     message_id: strawberry.ID | None = strawberry.field(
         description="The message, for MESSAGE_* and MENTIONED events; the last "
         "read, for READ_RECEIPT."

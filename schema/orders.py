@@ -229,7 +229,9 @@ class OrderLine:
     discount_basis_points: int = strawberry.field(
         description="The partner's discount off list price, in basis points (100 = 1%)."
     )
-    total: Money = strawberry.field(description="unitPrice times quantity.")
+    total: Money = strawberry.field(
+        description="unitPrice times quantity, in the order's currency."
+    )
     shipped_quantity: int = strawberry.field(description="Units shipped so far.")
     return_requested_quantity: int = strawberry.field(
         description="Units the partner asked to return."
@@ -266,7 +268,7 @@ class OrderStatusChange:
     from_status: OrderStatus | None = strawberry.field(
         description="The status before; null for placing the order."
     )
-    to_status: OrderStatus = strawberry.field(description="The status after.")
+    to_status: OrderStatus = strawberry.field(description="The status the order moved to.")
     changed_at: datetime = strawberry.field(description="When (RFC 3339, UTC).")
     note: str | None = strawberry.field(description="The note given, e.g. the reason of a return.")
     changed_by_id: strawberry.Private[str | None]
@@ -515,13 +517,13 @@ class OrderEvent:
     cursor: str = strawberry.field(
         description="The event's position; pass it as `after` to resume after it."
     )
-    type: OrderEventType = strawberry.field(description="What happened.")
+    type: OrderEventType = strawberry.field(description="What happened to the order.")
     occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
-    order_id: strawberry.ID = strawberry.field(description="The order.")
+    order_id: strawberry.ID = strawberry.field(description="The order the event is about.")
     from_status: OrderStatus | None = strawberry.field(
         description="The status before; null for a new order."
     )
-    to_status: OrderStatus = strawberry.field(description="The status after.")
+    to_status: OrderStatus = strawberry.field(description="The status the order moved to.")
     carrier: str | None = strawberry.field(description="The carrier, for a shipment.")
     tracking_number: str | None = strawberry.field(
         description="The tracking number, for a shipment."

@@ -11,6 +11,7 @@ from hub import files
 from hub import partners as partner_service
 from hub.partners import PartnerStatus, PartnerType, Tier, logos
 from hub.programs import onboarding
+from schema.arguments import ExpiresInSeconds
 from schema.context import Info
 from schema.enums import described_enum
 from schema.identity import IdentityLoaders, Organization, User
@@ -577,12 +578,7 @@ class PartnerLogo:
     async def download_url(
         self,
         info: Info,
-        expires_in_seconds: Annotated[
-            int,
-            strawberry.argument(
-                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
-            ),
-        ] = 300,
+        expires_in_seconds: ExpiresInSeconds = 300,
     ) -> str:
         return await files.download_url(
             info.context.hub,

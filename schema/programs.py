@@ -58,7 +58,7 @@ class ProgramLoaders(LoaderSet):
 
 @strawberry.type(description="What partners of a tier get from a program and must do.")
 class ProgramTier:
-    tier: Tier = strawberry.field(description="The tier.")
+    tier: Tier = strawberry.field(description="The tier the benefits and requirements are for.")
     benefits: list[str] = strawberry.field(
         description="What partners of the tier get, one line each."
     )
@@ -96,7 +96,9 @@ class AgreementAcceptance:
     version_id: strawberry.ID = strawberry.field(description="The version accepted.")
     number: int = strawberry.field(description="The version accepted.")
     accepted_at: datetime = strawberry.field(description="When it was accepted (RFC 3339, UTC).")
-    accepted_by_id: strawberry.ID | None = strawberry.field(description="The partner admin.")
+    accepted_by_id: strawberry.ID | None = strawberry.field(
+        description="The partner admin who accepted it; null when no longer known."
+    )
     partner_id: strawberry.Private[str]
 
     @classmethod
@@ -211,7 +213,7 @@ class PartnerProgram:
 
 @strawberry.input(description="What partners of one tier get from a program and must do.")
 class ProgramTierInput:
-    tier: Tier = strawberry.field(description="The tier.")
+    tier: Tier = strawberry.field(description="The tier the benefits and requirements are for.")
     benefits: list[str] = strawberry.field(
         default_factory=list, description="What partners of the tier get, one line each."
     )
@@ -322,7 +324,7 @@ class PartnerApplication:
     updated_at: datetime = strawberry.field(
         description="When the vetting last changed (RFC 3339, UTC)."
     )
-    partner: Partner = strawberry.field(description="The applicant partner.")
+    partner: Partner = strawberry.field(description="The applicant partner and its profile.")
 
     @classmethod
     def of(cls, found: vetting.Application) -> PartnerApplication:

@@ -35,7 +35,7 @@ class PageInfo:
 
 @strawberry.type(description="One item of a list page with its cursor.")
 class Edge(Generic[Node]):
-    node: Node = strawberry.field(description="The item itself.")
+    node: Node = strawberry.field(description="The item at this place of the list.")
     cursors: strawberry.Private[Sequence[str]]
     at: strawberry.Private[int]
 

@@ -195,7 +195,7 @@ class PartnerScorecard:
     )
     partner_id: strawberry.Private[str]
 
-    @strawberry.field(description="The partner.")
+    @strawberry.field(description="The partner the figures are of.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 

@@ -36,8 +36,10 @@ def warehouse_of(model: WarehouseModel) -> Warehouse:
 
 @strawberry.type(description="Units of a product in one warehouse.")
 class StockLevel:
-    warehouse: Warehouse = strawberry.field(description="The warehouse.")
-    on_hand: int = strawberry.field(description="Units physically there.")
+    warehouse: Warehouse = strawberry.field(description="The warehouse the units are in.")
+    on_hand: int = strawberry.field(
+        description="Units physically in the warehouse, reserved ones included."
+    )
     reserved: int = strawberry.field(description="Held by allocated orders not yet shipped.")
     available: int = strawberry.field(description="On hand and not reserved.")
 

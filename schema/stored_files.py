@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from hub import files
+from schema.arguments import ExpiresInSeconds
 from schema.context import Info
 
 
@@ -29,12 +28,7 @@ class StoredFileFields:
     async def download_url(
         self,
         info: Info,
-        expires_in_seconds: Annotated[
-            int,
-            strawberry.argument(
-                description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
-            ),
-        ] = 300,
+        expires_in_seconds: ExpiresInSeconds = 300,
     ) -> str:
         return await files.download_url(
             info.context.hub,

@@ -21,7 +21,9 @@ from storage.models import Product as ProductModel
 class ItemError:
     code: str = strawberry.field(description="The error code, e.g. BAD_USER_INPUT or CONFLICT.")
     message: str = strawberry.field(description="What is wrong with the item.")
-    field: str | None = strawberry.field(description="items.<index>.<field>.")
+    field: str | None = strawberry.field(
+        description="The input field at fault, as items.<index>.<field>."
+    )
 
 
 @strawberry.type(description="The outcome of one product of upsertProducts.")
@@ -61,7 +63,7 @@ class StockLevelResult:
 @strawberry.input(description="Units counted on hand of one product in one warehouse.")
 class StockLevelInput:
     sku: str = strawberry.field(description="The product's SKU.")
-    warehouse: str = strawberry.field(description="The warehouse code.")
+    warehouse: str = strawberry.field(description="The code of the warehouse counted.")
     on_hand: int = strawberry.field(description="The units counted on hand.")
 
 
@@ -143,7 +145,9 @@ class LeadUpsertInput:
 class LeadUpsertResult:
     index: int = strawberry.field(description="The item's position in `items`, from 0.")
     external_id: str | None = strawberry.field(description="The item's externalId, as sent.")
-    change: upsert.Change | None = strawberry.field(description="Null when refused.")
+    change: upsert.Change | None = strawberry.field(
+        description="What the upsert did to the lead; null when refused."
+    )
     lead: Lead | None = strawberry.field(description="The lead as stored; null when refused.")
     error: ItemError | None = strawberry.field(
         description="Why the item was refused; null when kept."
@@ -173,7 +177,9 @@ class RowError:
 @strawberry.type(description="One row of an imported lead file: what it did, or why not.")
 class LeadImportRow:
     line: int = strawberry.field(description="The row's line in the file (the header is 1).")
-    change: upsert.Change | None = strawberry.field(description="Null when refused.")
+    change: upsert.Change | None = strawberry.field(
+        description="What the row did to a lead; null when refused."
+    )
     lead: Lead | None = strawberry.field(description="The lead as stored; null when refused.")
     error: RowError | None = strawberry.field(
         description="Why the row was refused; null when kept."

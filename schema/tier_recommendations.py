@@ -46,7 +46,7 @@ class TierRuleInput:
 
 @strawberry.type(description="What a tier asks of revenue and win rate over a report's period.")
 class TierRule:
-    tier: Tier = strawberry.field(description="The tier.")
+    tier: Tier = strawberry.field(description="The tier the rule is for.")
     min_revenue_minor: MinorUnits = strawberry.field(
         description="Revenue the tier asks over the period, in reporting-currency minor units."
     )
@@ -69,7 +69,7 @@ class TierRule:
 
 @strawberry.type(description="One check of a partner against a tier.")
 class TierReason:
-    check: Check = strawberry.field(description="What was checked.")
+    check: Check = strawberry.field(description="What this check measures.")
     required: int = strawberry.field(
         description="Minor units (REVENUE), basis points (WIN_RATE) or users (CERTIFIED_USERS)."
     )
@@ -77,7 +77,9 @@ class TierReason:
     met: bool = strawberry.field(
         description="True when the actual figure reaches the required one."
     )
-    product_line: str | None = strawberry.field(description="For CERTIFIED_USERS.")
+    product_line: str | None = strawberry.field(
+        description="The product line whose certified users count, for CERTIFIED_USERS checks."
+    )
 
 
 @strawberry.type(
@@ -93,7 +95,7 @@ class TierRecommendation:
     )
     partner_id: strawberry.Private[str]
 
-    @strawberry.field(description="The partner.")
+    @strawberry.field(description="The partner to promote or demote.")
     async def partner(self, info: Info) -> Partner:
         return await partner_of(info, self.partner_id)
 

@@ -429,7 +429,9 @@ class TierRequirementStatus:
 
 @strawberry.type(description="A partner against one tier's certification requirements.")
 class TierStatus:
-    tier: Tier = strawberry.field(description="The tier.")
+    tier: Tier = strawberry.field(
+        description="The tier the requirements are of: the partner's own, or the next one up."
+    )
     met: bool = strawberry.field(description="True when every requirement of the tier is met.")
     requirements: list[TierRequirementStatus] = strawberry.field(
         description="Each requirement of the tier, by product line."
@@ -476,11 +478,13 @@ class TrainingEvent:
     cursor: str = strawberry.field(
         description="The event's position; pass it as `after` to resume after it."
     )
-    type: TrainingEventType = strawberry.field(description="What happened.")
+    type: TrainingEventType = strawberry.field(description="What happened to the certification.")
     occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
-    certification_id: strawberry.ID = strawberry.field(description="The certification.")
+    certification_id: strawberry.ID = strawberry.field(
+        description="The certification the event is about."
+    )
     definition_id: strawberry.ID = strawberry.field(description="The certification's definition.")
-    user_id: strawberry.ID = strawberry.field(description="The holder.")
+    user_id: strawberry.ID = strawberry.field(description="The user who holds the certification.")
     expires_at: datetime | None = strawberry.field(
         description="When the certification expires (RFC 3339, UTC), for issued and expiring ones."
     )

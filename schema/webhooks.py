@@ -126,7 +126,7 @@ class WebhookEndpoint:
 
 @strawberry.type(description="An endpoint and its new signing secret, shown this once.")
 class WebhookEndpointSecret:
-    endpoint: WebhookEndpoint = strawberry.field(description="The endpoint.")
+    endpoint: WebhookEndpoint = strawberry.field(description="The endpoint the secret signs for.")
     secret: str = strawberry.field(description="whsec_ and base64: keep it with the receiver.")
 
     @classmethod
@@ -231,9 +231,9 @@ class WebhookEvent:
     cursor: str = strawberry.field(
         description="The event's position; pass it as `after` to resume after it."
     )
-    type: WebhookEventType = strawberry.field(description="What happened.")
+    type: WebhookEventType = strawberry.field(description="What happened to the endpoint.")
     occurred_at: datetime = strawberry.field(description="When it happened (RFC 3339, UTC).")
-    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint the event is about.")
     reason: str | None = strawberry.field(description="Why the endpoint was disabled.")
 
     @classmethod
@@ -250,7 +250,7 @@ class WebhookEvent:
 @strawberry.input(description="A new webhook endpoint.")
 class WebhookEndpointInput:
     url: str = strawberry.field(description="http(s); public addresses only in production.")
-    topics: list[str] = strawberry.field(description="Names from webhookTopics.")
+    topics: list[str] = strawberry.field(description="Topic names from webhookTopics to receive.")
     event_types: list[str] = strawberry.field(
         default_factory=list, description="Of the topics; empty for all."
     )
