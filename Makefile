@@ -27,6 +27,7 @@ help:
 	@echo 'make clean   remove the virtualenv, caches and var/'
 
 .PHONY: help .venv install services-deps check pytest test check-lowest run bench bench-scripts format \
+	schema-release \
 	clean
 
 .venv install: $(INSTALLED)
@@ -60,6 +61,7 @@ check: install
 	$(BIN)/lint-imports
 	$(BIN)/channelhub export-schema --check
 	$(BIN)/python scripts/check_descriptions.py
+	$(BIN)/python scripts/check_schema_changes.py
 
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -86,6 +88,11 @@ check-lowest: install services-deps
 	$(LOWEST)/bin/python scripts/check_lowest.py
 	$(LOWEST)/bin/python scripts/services.py -- $(LOWEST)/bin/pytest -p no:cacheprovider -q \
 		$(LOWEST_TESTS)
+
+# At a release: keep its SDL, the contract the next releases are checked against.
+schema-release: install
+	$(BIN)/channelhub export-schema --check
+	cp schema/schema.graphql schema/releases/$$($(BIN)/python -c 'from importlib.metadata import version; print(version("channelhub"))').graphql
 
 # make run PORT=8080 serves elsewhere (links and allowed origins follow).
 run: $(RUN_INSTALLED)
