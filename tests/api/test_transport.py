@@ -153,6 +153,28 @@ async def test_unexpected_errors_are_masked_and_logged(
     assert any(response.headers["x-request-id"] in record.getMessage() for record in caplog.records)
 
 
+@pytest.mark.parametrize("directive", ["defer", "stream"])
+async def test_incremental_delivery_is_refused_with_a_clear_error(
+    client: httpx.AsyncClient, directive: str
+) -> None:
+    query = (
+        "{ __typename ... @defer { __schema { queryType { name } } } }"
+        if directive == "defer"
+        else "{ __schema { types @stream(initialCount: 1) { name } } }"
+    )
+    answer = await client.post(
+        "/graphql",
+        json={"query": query},
+        headers={"accept": "multipart/mixed, application/graphql-response+json"},
+    )
+
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/graphql-response+json")
+    (error,) = answer.json()["errors"]
+    assert error["message"] == f"Unknown directive '@{directive}'."
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
 async def test_cors_allows_configured_origins_only(client: httpx.AsyncClient) -> None:
     allowed = await client.options(
         "/graphql",
