@@ -9,6 +9,7 @@ import inspect
 import strawberry
 from graphql import GraphQLSchema, parse
 from graphql.validation import specified_rules
+from strawberry.extensions import SchemaExtension
 
 from hub.settings import load_settings
 from resolvers.root import build_schema
@@ -73,3 +74,22 @@ def test_a_registered_enums_values_are_the_ones_its_graphql_enum_is_built_from()
     core = internals.core_schema(strawberry.Schema(query=Query))
     assert [value.name for value in values] == ["RED"]
     assert core.type_map["Colour"].values["RED"].description == "The colour of stop."  # type: ignore[attr-defined]
+
+
+def test_the_provided_operation_name_is_what_the_request_sent() -> None:
+    seen: list[str | None] = []
+
+    class Spy(SchemaExtension):
+        def on_validate(self):  # type: ignore[no-untyped-def]
+            seen.append(internals.provided_operation_name(self.execution_context))
+            yield
+
+    schema = strawberry.Schema(query=Plain, extensions=[Spy])
+    document = "query A { answer } query B { answer }"
+
+    assert schema.execute_sync(document, root_value=Plain(), operation_name="B").data == {
+        "answer": 42
+    }
+    schema.execute_sync("{ answer }", root_value=Plain())
+
+    assert seen == ["B", None]  # None: not the name strawberry picked (the only operation)
