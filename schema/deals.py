@@ -126,7 +126,8 @@ class DealInput:
         default=None, description="When the deal is expected to close (a calendar date)."
     )
     customer_email: str | None = strawberry.field(
-        default=None, description="The customer contact's email, which conflict checks compare too."
+        default=None,
+        description="The customer contact's email; its domain is compared in conflict checks.",
     )
     partner_id: strawberry.ID | None = strawberry.field(
         default=None,

@@ -388,7 +388,8 @@ class Lead:
         description="Why the lead was lost, as the partner gave it."
     )
     offered_at: datetime | None = strawberry.field(
-        description="When the current offer was made (RFC 3339, UTC); null unless OFFERED."
+        description="When the lead was last offered to a partner (RFC 3339, "
+        "UTC); null while unassigned."
     )
     offer_expires_at: datetime | None = strawberry.field(
         description="When the current offer expires and the lead is routed on (RFC 3339, UTC)."

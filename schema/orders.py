@@ -375,7 +375,7 @@ class Order:
 @strawberry.input(description="A product and quantity to order.")
 class OrderLineInput:
     sku: str = strawberry.field(description="The product's SKU.")
-    quantity: int = strawberry.field(description="Units to order, at least 1.")
+    quantity: int = strawberry.field(description="Units to order: 1 to 1,000,000.")
 
 
 @strawberry.input(
@@ -384,7 +384,7 @@ class OrderLineInput:
 )
 class PlaceOrderInput:
     lines: list[OrderLineInput] = strawberry.field(
-        description="The products and quantities; each SKU once."
+        description="The products and quantities: 1 to 200 lines, one per SKU."
     )
     end_customer: str = strawberry.field(description="The end customer the order is for.")
     currency: str = strawberry.field(
