@@ -9,7 +9,7 @@ import strawberry
 
 from hub.funds import claims
 from hub.funds import proofs as proof_service
-from schema.arguments import After, ExpectedVersion, First, Id
+from schema.arguments import After, ApproverNote, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.fund_claims import (
     FundClaim,
@@ -207,10 +207,7 @@ class FundClaimsMutation:
                 "claimed when left out."
             ),
         ] = None,
-        note: Annotated[
-            str | None,
-            strawberry.argument(description="The approver's note, shown to the partner."),
-        ] = None,
+        note: ApproverNote = None,
         expected_version: ExpectedVersion = None,
     ) -> FundClaim:
         model = await claims.approve(

@@ -9,7 +9,7 @@ import strawberry
 
 from hub.funds import budgets, requests, rules
 from hub.funds.rules import BudgetStatus
-from schema.arguments import After, EventsAfter, ExpectedVersion, First, Id
+from schema.arguments import After, ApproverNote, EventsAfter, ExpectedVersion, First, Id
 from schema.context import Info
 from schema.events import parse_cursor, subscribe
 from schema.funds import (
@@ -242,10 +242,7 @@ class FundsMutation:
                 "when left out."
             ),
         ] = None,
-        note: Annotated[
-            str | None,
-            strawberry.argument(description="The approver's note, shown to the partner."),
-        ] = None,
+        note: ApproverNote = None,
         expected_version: ExpectedVersion = None,
     ) -> FundRequest:
         model = await requests.approve(

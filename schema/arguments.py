@@ -44,3 +44,7 @@ ExpiresInSeconds = Annotated[
         description="How long the link stays valid, in seconds: 10 up to 604800 (7 days)."
     ),
 ]
+ApproverNote = Annotated[
+    str | None,
+    strawberry.argument(description="The approver's note, shown to the partner."),
+]

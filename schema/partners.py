@@ -513,8 +513,10 @@ class NearInput:
     radius_km: float = strawberry.field(description="How far from the point, in kilometres.")
 
 
-@strawberry.input(description="Which partners to list; the conditions given must all hold.")
-class PartnerFilter:
+@strawberry.input(description="Partners by tier, type, status and country; all given must hold.")
+class PartnerTraitsFilter:
+    """The conditions every list of partners takes (partners, partnerScorecards)."""
+
     tiers: list[Tier] | None = strawberry.field(
         default=None, description="Only partners in one of these tiers."
     )
@@ -527,6 +529,10 @@ class PartnerFilter:
     country: str | None = strawberry.field(
         default=None, description="Only partners in this country, ISO 3166-1 alpha-2."
     )
+
+
+@strawberry.input(description="Which partners to list; the conditions given must all hold.")
+class PartnerFilter(PartnerTraitsFilter):
     specialization: str | None = strawberry.field(
         default=None, description="Only partners specialised in this product line (its code)."
     )

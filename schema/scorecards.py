@@ -6,11 +6,10 @@ import strawberry
 
 from hub.analytics import service as analytics_service
 from hub.analytics.scorecards import RankBand, Scorecard, ScorecardOrder
-from hub.partners import PartnerStatus, PartnerType, Tier
 from schema.analytics import MissingRate, ReportPeriod
 from schema.context import Info
 from schema.enums import described_enum
-from schema.partners import Partner, partner_of
+from schema.partners import Partner, PartnerTraitsFilter, partner_of
 from schema.scalars import MinorUnits
 
 described_enum(
@@ -39,19 +38,8 @@ described_enum(
 
 
 @strawberry.input(description="Which partners' scorecards to list.")
-class ScorecardFilter:
-    tiers: list[Tier] | None = strawberry.field(
-        default=None, description="Only partners in one of these tiers."
-    )
-    types: list[PartnerType] | None = strawberry.field(
-        default=None, description="Only partners of one of these types."
-    )
-    statuses: list[PartnerStatus] | None = strawberry.field(
-        default=None, description="Only partners with one of these statuses."
-    )
-    country: str | None = strawberry.field(
-        default=None, description="Only partners in this country, ISO 3166-1 alpha-2."
-    )
+class ScorecardFilter(PartnerTraitsFilter):
+    """Partners' traits alone: scorecards have no locator or search."""
 
 
 @strawberry.type(description="A count or rate of the period beside the period before.")
