@@ -81,7 +81,13 @@ class AnalyticsQuery:
     async def partner_scorecard(
         self,
         info: Info,
-        partner_id: Annotated[strawberry.ID, strawberry.argument(description="The partner.")],
+        partner_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The partner whose scorecard to read; partners may name "
+                "only their own organization."
+            ),
+        ],
         period: Annotated[
             PeriodInput,
             strawberry.argument(

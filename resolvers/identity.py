@@ -67,7 +67,10 @@ class IdentityMutation:
         email: Annotated[
             str, strawberry.argument(description="The account's email address, in any case.")
         ],
-        password: Annotated[str, strawberry.argument(description="The account's password.")],
+        password: Annotated[
+            str,
+            strawberry.argument(description="The account's password."),
+        ],
     ) -> LoginPayload:
         result = await refresh_tokens.login(
             info.context.hub, email=email, password=password, client=info.context.client
@@ -123,7 +126,9 @@ class IdentityMutation:
                 description="The token of the reset link emailed by requestPasswordReset."
             ),
         ],
-        password: Annotated[str, strawberry.argument(description="The new password.")],
+        password: Annotated[
+            str, strawberry.argument(description="The new password to log in with.")
+        ],
     ) -> bool:
         await password_resets.reset(info.context.hub, token=token, password=password)
         return True

@@ -67,7 +67,9 @@ class IncentivesQuery:
     async def incentive_statement(
         self,
         info: Info,
-        program_id: Annotated[strawberry.ID, strawberry.argument(description="The program.")],
+        program_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The program whose earnings to state.")
+        ],
         partner_id: Annotated[
             strawberry.ID | None,
             strawberry.argument(

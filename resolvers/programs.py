@@ -180,7 +180,9 @@ class ProgramsMutation:
         partner_id: Annotated[
             strawberry.ID, strawberry.argument(description="The applicant partner.")
         ],
-        body: Annotated[str, strawberry.argument(description="The note's text.")],
+        body: Annotated[
+            str, strawberry.argument(description="The note's text, seen by vendor staff only.")
+        ],
     ) -> ApplicationNote:
         note = await vetting.add_note(
             info.context.hub,

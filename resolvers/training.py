@@ -135,7 +135,9 @@ class TrainingQuery:
         )
         return Connection[CertificationDefinition].of(page, CertificationDefinition.from_model)
 
-    @strawberry.field(description="One certification definition.")
+    @strawberry.field(
+        description="One certification definition: what it takes and how long it lasts."
+    )
     async def certification_definition(self, info: Info, id: Id) -> CertificationDefinition:
         info.context.require_principal()
         model = await certification_service.get_definition(info.context.hub, definition_id=id)

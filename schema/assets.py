@@ -115,7 +115,7 @@ class CobrandedCopy:
 @strawberry.type(description="A brochure, datasheet, logo, deck, video, price list or case study.")
 class Asset:
     id: strawberry.ID = strawberry.field(description="The asset's id.")
-    title: str = strawberry.field(description="The asset's title.")
+    title: str = strawberry.field(description="The asset's title as shown in the library.")
     description: str | None = strawberry.field(description="What the asset is and when to use it.")
     kind: AssetKind = strawberry.field(description="What kind of collateral it is.")
     tags: list[str] = strawberry.field(description="Free tags to filter by.")
@@ -239,8 +239,8 @@ class TopAsset:
 
 @strawberry.type(description="One HTTP header to send with a direct upload.")
 class HttpHeader:
-    name: str = strawberry.field(description="The header's name.")
-    value: str = strawberry.field(description="The header's value.")
+    name: str = strawberry.field(description="The header's name, e.g. Content-Type.")
+    value: str = strawberry.field(description="The header's value, to send exactly as given.")
 
 
 @strawberry.type(description="Where to PUT a large file; then call completeAssetUpload.")

@@ -97,7 +97,7 @@ class CampaignResults:
 @strawberry.type(description="A vendor campaign partners may join, with its kit of assets.")
 class Campaign:
     id: strawberry.ID = strawberry.field(description="The campaign's id.")
-    name: str = strawberry.field(description="The campaign's name.")
+    name: str = strawberry.field(description="The campaign's name as partners see it.")
     landing_text: str = strawberry.field(description="What partners read about it.")
     starts_on: date = strawberry.field(description="The campaign's first day (a calendar date).")
     ends_on: date = strawberry.field(description="The campaign's last day (a calendar date).")

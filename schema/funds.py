@@ -257,7 +257,7 @@ class FundAllocation:
 @strawberry.type(description="A partner's request to spend part of its allocation.")
 class FundRequest:
     id: strawberry.ID = strawberry.field(description="The request's id.")
-    title: str = strawberry.field(description="The activity's title.")
+    title: str = strawberry.field(description="The activity's title, as the partner named it.")
     description: str = strawberry.field(description="What the activity is.")
     activity_type: ActivityType = strawberry.field(description="The kind of activity.")
     activity_starts_on: date = strawberry.field(

@@ -128,7 +128,7 @@ class IncentiveRule:
 @strawberry.type(description="An incentive or rebate program over a period.")
 class IncentiveProgram:
     id: strawberry.ID = strawberry.field(description="The program's id.")
-    name: str = strawberry.field(description="The program's name.")
+    name: str = strawberry.field(description="The program's name as partners see it.")
     description: str = strawberry.field(
         description="What the program rewards, as shown to partners."
     )

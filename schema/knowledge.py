@@ -103,7 +103,7 @@ def audience_of(visibility: VisibilityInput | None) -> Audience:
 @strawberry.type(description="A node of the knowledge base's category tree.")
 class ArticleCategory:
     id: strawberry.ID = strawberry.field(description="The category's id.")
-    name: str = strawberry.field(description="The category's name.")
+    name: str = strawberry.field(description="The category's name as shown in the knowledge base.")
     slug: str = strawberry.field(description="The category's URL-safe name, unique.")
     parent_id: strawberry.ID | None = strawberry.field(
         description="The parent category; null at the top level."
@@ -190,7 +190,9 @@ class ArticleStats:
 class Article:
     id: strawberry.ID = strawberry.field(description="The article's id.")
     slug: str = strawberry.field(description="The article's URL-safe name, unique.")
-    title: str = strawberry.field(description="The article's title.")
+    title: str = strawberry.field(
+        description="The article's title, shown in lists and search results."
+    )
     body: str = strawberry.field(description="The body's Markdown source.")
     tags: list[str] = strawberry.field(description="Free tags to filter by.")
     product_lines: list[str] = strawberry.field(
@@ -350,7 +352,7 @@ class ArticleFilter:
 
 @strawberry.type(description='A user\'s answer to "was this article helpful?".')
 class ArticleFeedback:
-    article_id: strawberry.ID = strawberry.field(description="The article.")
+    article_id: strawberry.ID = strawberry.field(description="The article the answer is about.")
     helpful: bool = strawberry.field(description="True if it helped.")
     comment: str | None = strawberry.field(description="What was missing or wrong.")
     answered_at: datetime = strawberry.field(description="When the user answered (RFC 3339, UTC).")
@@ -454,7 +456,7 @@ class BestPracticeComment:
 @strawberry.type(description="A partner's practice: problem, approach, outcome (Markdown).")
 class BestPractice:
     id: strawberry.ID = strawberry.field(description="The practice's id.")
-    title: str = strawberry.field(description="The practice's title.")
+    title: str = strawberry.field(description="The practice's title, shown in the library.")
     problem: str = strawberry.field(description="The problem it solved (Markdown).")
     approach: str = strawberry.field(description="How the partner went about it (Markdown).")
     outcome: str = strawberry.field(description="What came of it (Markdown).")

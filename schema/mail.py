@@ -63,7 +63,7 @@ class EmailMessage:
     id: strawberry.ID = strawberry.field(description="The message's id.")
     kind: EmailKind = strawberry.field(description="What it is about.")
     to_address: str = strawberry.field(description="The address it goes to.")
-    subject: str = strawberry.field(description="Its subject line.")
+    subject: str = strawberry.field(description="Its subject line, as sent.")
     status: EmailStatus = strawberry.field(description="Whether it was sent.")
     attempts: int = strawberry.field(description="How many times sending was tried.")
     last_error: str | None = strawberry.field(

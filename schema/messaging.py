@@ -79,7 +79,7 @@ class Participant:
             read_at=model.read_at,
         )
 
-    @strawberry.field(description="The participant's name.")
+    @strawberry.field(description="The participant's name as shown beside their messages.")
     async def name(self, info: Info) -> str:
         return await IdentityLoaders.of(info).user_name_by_id.load(str(self.user_id)) or ""
 

@@ -151,7 +151,7 @@ class Availability:
 class Warehouse:
     id: strawberry.ID = strawberry.field(description="The warehouse's id.")
     code: str = strawberry.field(description='The short code the API names it by, e.g. "FRA1".')
-    name: str = strawberry.field(description="The warehouse's name.")
+    name: str = strawberry.field(description='The warehouse\'s name, e.g. "Frankfurt DC".')
     country: str = strawberry.field(description="The warehouse's country, ISO 3166-1 alpha-2.")
 
 

@@ -94,7 +94,7 @@ class AgreementAcceptance:
     id: strawberry.ID = strawberry.field(description="The acceptance's id.")
     agreement_id: strawberry.ID = strawberry.field(description="The agreement accepted.")
     version_id: strawberry.ID = strawberry.field(description="The version accepted.")
-    number: int = strawberry.field(description="The version accepted.")
+    number: int = strawberry.field(description="The number of the version accepted.")
     accepted_at: datetime = strawberry.field(description="When it was accepted (RFC 3339, UTC).")
     accepted_by_id: strawberry.ID | None = strawberry.field(
         description="The partner admin who accepted it; null when no longer known."
@@ -121,7 +121,7 @@ class AgreementAcceptance:
 @strawberry.type(description="Terms of a program; a required one is accepted before ACTIVE.")
 class Agreement:
     id: strawberry.ID = strawberry.field(description="The agreement's id.")
-    title: str = strawberry.field(description="The agreement's title.")
+    title: str = strawberry.field(description='The agreement\'s title, e.g. "Reseller terms".')
     required: bool = strawberry.field(
         description="True when partners accept it before they become ACTIVE."
     )
@@ -170,7 +170,7 @@ class Agreement:
 @strawberry.type(description='A partner program, e.g. "Reseller program 2027".')
 class PartnerProgram:
     id: strawberry.ID = strawberry.field(description="The program's id.")
-    name: str = strawberry.field(description="The program's name.")
+    name: str = strawberry.field(description='The program\'s name, e.g. "Reseller program 2027".')
     description: str = strawberry.field(description="What the program offers partners.")
     status: ProgramStatus = strawberry.field(
         description="Whether it is a draft, published or retired."
@@ -280,7 +280,7 @@ class RecruitmentStage:
 @strawberry.type(description="A vendor staff note on an application.")
 class ApplicationNote:
     id: strawberry.ID = strawberry.field(description="The note's id.")
-    body: str = strawberry.field(description="The note's text.")
+    body: str = strawberry.field(description="The note's text, seen by vendor staff only.")
     author_id: strawberry.ID | None = strawberry.field(
         description="The vendor staff user who wrote it."
     )

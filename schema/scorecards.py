@@ -93,7 +93,9 @@ class PartnerScorecard:
         description="Revenue per order delivered (null without deliveries)."
     )
     delivered_orders: Metric = strawberry.field(description="Orders delivered in the period.")
-    returned_orders: Metric = strawberry.field(description="Returns received.")
+    returned_orders: Metric = strawberry.field(
+        description="Returns received from it in the period."
+    )
     leads_offered: Metric = strawberry.field(description="Leads offered to it in the period.")
     leads_accepted: Metric = strawberry.field(description="Offers it accepted in the period.")
     leads_declined: Metric = strawberry.field(description="Offers it declined in the period.")

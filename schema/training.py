@@ -71,7 +71,7 @@ described_enum(
 class Lesson:
     id: strawberry.ID = strawberry.field(description="The lesson's id.")
     position: int = strawberry.field(description="The lesson's place within its course, from 1.")
-    title: str = strawberry.field(description="The lesson's title.")
+    title: str = strawberry.field(description="The lesson's title within its module.")
     kind: LessonKind = strawberry.field(
         description="What the lesson is: an asset, a URL or an article."
     )
@@ -112,14 +112,14 @@ class Lesson:
 
 @strawberry.type(description="An ordered group of lessons.")
 class CourseModule:
-    title: str = strawberry.field(description="The module's title.")
+    title: str = strawberry.field(description="The module's title within the course.")
     lessons: list[Lesson] = strawberry.field(description="The module's lessons, in order.")
 
 
 @strawberry.type(description="A multiple-choice question; one or more options are correct.")
 class AssessmentQuestion:
     id: strawberry.ID = strawberry.field(description="The question's id, to answer it by.")
-    prompt: str = strawberry.field(description="The question's text.")
+    prompt: str = strawberry.field(description="The question's text, as put to the user.")
     options: list[str] = strawberry.field(description="The options to choose from, indexed from 0.")
     correct: strawberry.Private[list[int]]
 
@@ -138,7 +138,7 @@ class Assessment:
 @strawberry.type(description="A course of modules and lessons, with an optional assessment.")
 class Course:
     id: strawberry.ID = strawberry.field(description="The course's id.")
-    title: str = strawberry.field(description="The course's title.")
+    title: str = strawberry.field(description="The course's title, shown in the catalog.")
     summary: str | None = strawberry.field(
         description="What the course teaches, in a few sentences."
     )
@@ -203,7 +203,7 @@ class Course:
         ]
 
 
-@strawberry.type(description="A completed lesson.")
+@strawberry.type(description="A lesson of the enrolment's course the user has done.")
 class LessonProgress:
     lesson_id: strawberry.ID = strawberry.field(description="The lesson done.")
     completed_at: datetime = strawberry.field(description="When it was done (RFC 3339, UTC).")
@@ -302,7 +302,9 @@ class AssessmentResult:
 @strawberry.type(description="What a certification takes and proves, and how long it lasts.")
 class CertificationDefinition:
     id: strawberry.ID = strawberry.field(description="The definition's id.")
-    name: str = strawberry.field(description="The certification's name.")
+    name: str = strawberry.field(
+        description='The certification\'s name, e.g. "Certified Network Engineer".'
+    )
     description: str | None = strawberry.field(description="What the certification proves.")
     product_line: str = strawberry.field(description="The product line it certifies for.")
     validity_days: int = strawberry.field(

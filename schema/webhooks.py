@@ -211,7 +211,7 @@ class WebhookDelivery:
         return [WebhookAttempt.from_model(row) for row in rows]
 
 
-@strawberry.type(description="What replayWebhooks queued.")
+@strawberry.type(description="What replayWebhooks queued, and where to go on from.")
 class WebhookReplay:
     queued: int = strawberry.field(description="How many events were queued again.")
     through: str = strawberry.field(
