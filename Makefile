@@ -49,6 +49,7 @@ $(RUN_INSTALLED): pyproject.toml | $(BIN)/python
 services-deps: $(NPM_INSTALLED)
 	command -v redis-server >/dev/null || { $(APT_INSTALL) redis-server; }
 	test -x $(PG_BIN)/initdb || { $(APT_INSTALL) postgresql-15; }
+	test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { $(APT_INSTALL) chromium chromium-driver; }
 
 $(NPM_INSTALLED): $(CONFORMANCE)/package-lock.json $(CONFORMANCE)/package.json
 	cd $(CONFORMANCE) && npm ci --no-audit --no-fund

@@ -128,12 +128,12 @@ async def ws_server(
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[uvicorn.Server]:
-    """Serve an app (already started) on a free loopback port until the block ends."""
+async def serving(app: Starlette, *, port: int | None = None) -> AsyncIterator[uvicorn.Server]:
+    """Serve an app (already started) on a loopback port (a free one) until the block ends."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=free_port(),
+        port=port or free_port(),
         ws="websockets-sansio",
         log_level="warning",
         lifespan="off",

@@ -38,7 +38,7 @@ from storage.db import (
     is_sqlite,
 )
 from storage.objects import FilesystemObjectStore, ObjectStore, S3ObjectStore
-from web import files, landing, tracing
+from web import files, ide, landing, tracing
 from web.graphql_http import graphql_endpoint
 from web.graphql_ws import GraphQLWebSocket
 from web.metrics import Metrics, metrics_endpoint
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     objects = hub.objects
     routes = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/graphiql/assets/{path:path}", ide.asset, methods=["GET"]),
         Route("/files/{key:path}", files.download, methods=["GET"]),
         Route("/files/{key:path}", files.upload, methods=["PUT"]),
         Route("/", landing.home, methods=["GET"]),

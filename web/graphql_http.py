@@ -9,8 +9,7 @@ from typing import Any
 
 import strawberry
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -23,6 +22,7 @@ from schema import documents
 from schema.context import Context
 from schema.documents import needs_login
 from schema.errors import hub_error
+from web import ide
 from web.negotiation import (
     GRAPHQL_RESPONSE,
     GraphQLParams,
@@ -45,7 +45,7 @@ async def graphql_endpoint(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     schema: strawberry.Schema = request.app.state.schema
     if _wants_ide(request, hub):
-        return HTMLResponse(get_graphql_ide_html("graphiql"))
+        return ide.page()
     media = response_media_type(request.headers.get("accept"))
     if media is None:
         return _request_error(RequestError(406, f"accept {GRAPHQL_RESPONSE} or application/json"))

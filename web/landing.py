@@ -25,9 +25,8 @@ async def home(request: Request) -> Response:
     """A small page: what ChannelHub is, and links to the API, its docs and health."""
     hub: Hub = request.app.state.hub
     graphiql = (
-        '<li><a href="/graphql">GraphiQL</a>: try queries in the browser (log in with the '
-        "<code>login</code> mutation, then send the token as <code>Authorization: Bearer</code>)"
-        "</li>"
+        '<li><a href="/graphql">GraphiQL</a>: try queries, mutations and subscriptions in the '
+        "browser (log in with the form at its top)</li>"
         if hub.settings.development
         else "<li><code>POST /graphql</code>: the GraphQL endpoint (GraphiQL is on in "
         "development only)</li>"
