@@ -29,6 +29,7 @@ from resolvers.knowledge import KnowledgeMutation, KnowledgeQuery
 from resolvers.leads import LeadsMutation, LeadsQuery, LeadsSubscription
 from resolvers.mail import MailMutation, MailQuery
 from resolvers.messaging import MessagingMutation, MessagingQuery, MessagingSubscription
+from resolvers.nodes import NodesQuery
 from resolvers.orders import OrdersMutation, OrdersQuery, OrdersSubscription
 from resolvers.partners import PartnersMutation, PartnersQuery
 from resolvers.product_lines import ProductLinesMutation, ProductLinesQuery
@@ -50,7 +51,7 @@ class Domain(NamedTuple):
     only writes, no query)."""
 
     query: type | None
-    mutation: type
+    mutation: type | None
     subscription: type | None = None
 
 
@@ -77,6 +78,7 @@ DOMAINS = (
     Domain(ApiKeysQuery, ApiKeysMutation),
     Domain(None, SyncMutation),
     Domain(ProgramsQuery, ProgramsMutation),
+    Domain(NodesQuery, None),
 )
 
 
@@ -92,7 +94,7 @@ Query = _root(
 )
 Mutation = _root(
     "Mutation",
-    tuple(domain.mutation for domain in DOMAINS),
+    tuple(domain.mutation for domain in DOMAINS if domain.mutation),
     "What the caller may change: a mutation that fails changes nothing (bulk ones: per item).",
 )
 Subscription = _root(

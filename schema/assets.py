@@ -16,6 +16,7 @@ from schema.context import Info
 from schema.enums import described_enum
 from schema.events import shared
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from storage.models import Asset as AssetModel
 from storage.models import AssetVersion as AssetVersionModel
 
@@ -38,6 +39,7 @@ described_enum(
 
 @strawberry.type(description="One file of an asset.")
 class AssetVersion:
+    id: strawberry.ID = strawberry.field(description="The version's id, stable for caches.")
     number: int = strawberry.field(description="The version's number, from 1.")
     file_name: str = strawberry.field(description="The file's name as uploaded.")
     size: float = strawberry.field(description="The file's size in bytes.")
@@ -48,6 +50,7 @@ class AssetVersion:
     @classmethod
     def from_model(cls, model: AssetVersionModel) -> AssetVersion:
         return cls(
+            id=strawberry.ID(model.id),
             number=model.number,
             file_name=model.file_name,
             size=model.size,
@@ -113,7 +116,7 @@ class CobrandedCopy:
 
 
 @strawberry.type(description="A brochure, datasheet, logo, deck, video, price list or case study.")
-class Asset:
+class Asset(Node):
     id: strawberry.ID = strawberry.field(description="The asset's id.")
     title: str = strawberry.field(description="The asset's title as shown in the library.")
     description: str | None = strawberry.field(description="What the asset is and when to use it.")

@@ -15,6 +15,7 @@ from schema.context import Info
 from schema.enums import described_enum
 from schema.knowledge import Visibility, VisibilityInput
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits, Money
 from storage.models import Asset as AssetModel
@@ -95,7 +96,7 @@ class CampaignResults:
 
 
 @strawberry.type(description="A vendor campaign partners may join, with its kit of assets.")
-class Campaign:
+class Campaign(Node):
     id: strawberry.ID = strawberry.field(description="The campaign's id.")
     name: str = strawberry.field(description="The campaign's name as partners see it.")
     landing_text: str = strawberry.field(description="What partners read about it.")

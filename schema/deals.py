@@ -15,6 +15,7 @@ from schema.forecast import ForecastLoaders, Opportunity
 from schema.funds import FundRequest, FundsLoaders, fund_request_of
 from schema.identity import IdentityLoaders
 from schema.leads import ChannelConflict
+from schema.nodes import Node
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import DealRegistration as DealModel
@@ -35,7 +36,7 @@ described_enum(
 @strawberry.type(
     description="A partner's claim on a customer, protected for a window once approved."
 )
-class DealRegistration:
+class DealRegistration(Node):
     id: strawberry.ID = strawberry.field(description="The registration's id.")
     customer_company: str = strawberry.field(
         description="The end customer's company name, as registered."

@@ -18,6 +18,7 @@ from schema.analytics import MissingRate, PeriodInput, ReportPeriod
 from schema.context import Info
 from schema.enums import described_enum
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models.forecast import ForecastCommit as CommitModel
@@ -153,7 +154,7 @@ class OpportunityChange:
     description="An accepted lead or approved deal registration on its way to being won or "
     "lost: its stage, amount, expected close date and chance of winning."
 )
-class Opportunity:
+class Opportunity(Node):
     id: strawberry.ID = strawberry.field(description="The opportunity's id.")
     status: OpportunityStatus = strawberry.field(description="Whether it is open or how it closed.")
     stage: str = strawberry.field(description="The key of its stage (see opportunityStages).")

@@ -17,6 +17,7 @@ from schema.context import Info
 from schema.enums import described_enum
 from schema.funds import FundBudget, FundRequest, FundsLoaders, budget_of
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits, Money
 from storage.models.funds import FundClaim as ClaimModel
@@ -90,7 +91,7 @@ def _money(amount: int, currency: str) -> Money:
 
 
 @strawberry.type(description="What a partner claims back for an approved fund request.")
-class FundClaim:
+class FundClaim(Node):
     id: strawberry.ID = strawberry.field(description="The claim's id.")
     claimed: Money = strawberry.field(
         description="What the partner claims, in the request's currency."

@@ -18,6 +18,7 @@ from schema.context import Info
 from schema.enums import described_enum
 from schema.events import shared
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from schema.partners import Partner, partner_of
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models.funds import FundAllocation as AllocationModel
@@ -160,7 +161,7 @@ class FundRequestResults:
 
 
 @strawberry.type(description="Marketing money for a period, in one currency.")
-class FundBudget:
+class FundBudget(Node):
     id: strawberry.ID = strawberry.field(description="The budget's id.")
     name: str = strawberry.field(description='The budget\'s name, e.g. "MDF 2026 H1".')
     starts_on: date = strawberry.field(
@@ -222,7 +223,7 @@ async def budget_of(info: Info, budget_id: str) -> FundBudget:
 
 
 @strawberry.type(description="What one partner may spend from a budget.")
-class FundAllocation:
+class FundAllocation(Node):
     id: strawberry.ID = strawberry.field(description="The allocation's id.")
     amount: Money = strawberry.field(
         description="What the partner may spend in all, in the budget's currency."
@@ -255,7 +256,7 @@ class FundAllocation:
 
 
 @strawberry.type(description="A partner's request to spend part of its allocation.")
-class FundRequest:
+class FundRequest(Node):
     id: strawberry.ID = strawberry.field(description="The request's id.")
     title: str = strawberry.field(description="The activity's title, as the partner named it.")
     description: str = strawberry.field(description="What the activity is.")

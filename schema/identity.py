@@ -14,6 +14,7 @@ from hub.roles import OrganizationKind, Role
 from schema.context import Info
 from schema.enums import described_enum
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from storage.models import Invitation as InvitationModel
 from storage.models import Organization as OrganizationModel
 from storage.models import Partner as PartnerModel
@@ -76,7 +77,7 @@ class Organization:
 
 
 @strawberry.type(description="A person who logs in, member of one organization.")
-class User:
+class User(Node):
     id: strawberry.ID = strawberry.field(description="The user's id.")
     email: str = strawberry.field(
         description="The address the user logs in with and receives email at."

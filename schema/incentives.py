@@ -21,6 +21,7 @@ from schema.context import Info
 from schema.enums import described_enum
 from schema.events import shared
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from schema.partners import Partner, partner_of
 from schema.relay import Connection, page_request
 from schema.scalars import MinorUnits, Money
@@ -126,7 +127,7 @@ class IncentiveRule:
 
 
 @strawberry.type(description="An incentive or rebate program over a period.")
-class IncentiveProgram:
+class IncentiveProgram(Node):
     id: strawberry.ID = strawberry.field(description="The program's id.")
     name: str = strawberry.field(description="The program's name as partners see it.")
     description: str = strawberry.field(

@@ -27,6 +27,7 @@ from schema.enums import described_enum
 from schema.identity import IdentityLoaders
 from schema.inputs import to_hub
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from schema.relay import Connection, page_request
 from storage.models import Article as ArticleModel
 from storage.models import ArticleCategory as ArticleCategoryModel
@@ -187,7 +188,7 @@ class ArticleStats:
 
 
 @strawberry.type(description="A knowledge base article; body is Markdown, bodyHtml is safe HTML.")
-class Article:
+class Article(Node):
     id: strawberry.ID = strawberry.field(description="The article's id.")
     slug: str = strawberry.field(description="The article's URL-safe name, unique.")
     title: str = strawberry.field(
@@ -454,7 +455,7 @@ class BestPracticeComment:
 
 
 @strawberry.type(description="A partner's practice: problem, approach, outcome (Markdown).")
-class BestPractice:
+class BestPractice(Node):
     id: strawberry.ID = strawberry.field(description="The practice's id.")
     title: str = strawberry.field(description="The practice's title, shown in the library.")
     problem: str = strawberry.field(description="The problem it solved (Markdown).")

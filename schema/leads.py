@@ -24,6 +24,7 @@ from schema.enums import described_enum
 from schema.events import shared
 from schema.identity import IdentityLoaders, User
 from schema.loading import LoaderSet, at_once, loader
+from schema.nodes import Node
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import Lead as LeadModel
@@ -271,6 +272,9 @@ class RoutingDecision:
 
 @strawberry.type(description="One offer of the lead to a partner and how it ended.")
 class LeadAssignment:
+    id: strawberry.ID = strawberry.field(
+        description="The offer's id (its lead's id and the offer's number), stable for caches."
+    )
     rule: str = strawberry.field(
         description="What made the offer: STEP:STRATEGY (e.g. TERRITORY:BEST_SCORE), "
         "CONFLICT_OWNER or MANUAL."
@@ -288,6 +292,7 @@ class LeadAssignment:
     @classmethod
     def from_model(cls, model: LeadAssignmentModel) -> LeadAssignment:
         return cls(
+            id=strawberry.ID(f"{model.lead_id}:{model.id}"),
             rule=model.rule,
             offered_at=model.offered_at,
             outcome=Outcome(model.outcome),
@@ -350,7 +355,7 @@ class LeadFollowUp:
 
 
 @strawberry.type(description="A sales opportunity handed to, or found by, a partner.")
-class Lead:
+class Lead(Node):
     id: strawberry.ID = strawberry.field(description="The lead's id.")
     customer_company: str = strawberry.field(description="The end customer's company name.")
     contact_name: str | None = strawberry.field(description="The customer contact's name.")

@@ -19,6 +19,7 @@ from schema.enums import described_enum
 from schema.events import shared
 from schema.identity import IdentityLoaders
 from schema.loading import LoaderSet, at_once, loader
+from schema.nodes import Node
 from schema.relay import Connection, page_request
 from storage.models import Asset
 from storage.models import Conversation as ConversationModel
@@ -61,6 +62,10 @@ described_enum(
 
 @strawberry.type(description="Someone in a conversation, and how far they have read.")
 class Participant:
+    id: strawberry.ID = strawberry.field(
+        description="The participation's id (its conversation's id and the user's), stable for "
+        "caches: one person is a participant of each conversation apart."
+    )
     user_id: strawberry.ID = strawberry.field(description="The participant's user id.")
     organization_id: strawberry.ID = strawberry.field(description="The participant's organization.")
     added_at: datetime = strawberry.field(description="When they joined (RFC 3339, UTC).")
@@ -72,6 +77,7 @@ class Participant:
     @classmethod
     def from_model(cls, model: ParticipantModel) -> Participant:
         return cls(
+            id=strawberry.ID(f"{model.conversation_id}:{model.user_id}"),
             user_id=strawberry.ID(model.user_id),
             organization_id=strawberry.ID(model.organization_id),
             added_at=model.added_at,
@@ -157,7 +163,7 @@ class Message:
 
 
 @strawberry.type(description="A conversation the caller takes part in.")
-class Conversation:
+class Conversation(Node):
     id: strawberry.ID = strawberry.field(description="The conversation's id.")
     subject: str = strawberry.field(description="What the conversation is about.")
     context_type: ContextType | None = strawberry.field(

@@ -21,6 +21,7 @@ from schema.enums import described_enum
 from schema.events import shared
 from schema.identity import IdentityLoaders, User
 from schema.loading import LoaderSet, at_once, loader
+from schema.nodes import Node
 from schema.partners import Partner
 from schema.scalars import MinorUnits, Money, MoneyInput
 from storage.models import Order as OrderModel
@@ -217,6 +218,9 @@ class ProductFilter:
 
 @strawberry.type(description="One product of an order, priced when the order was placed.")
 class OrderLine:
+    id: strawberry.ID = strawberry.field(
+        description="The line's id (its order's id and line number), stable for caches."
+    )
     line_no: int = strawberry.field(description="The line's number within the order, from 1.")
     sku: str = strawberry.field(description="The product's SKU.")
     quantity: int = strawberry.field(description="Units ordered.")
@@ -242,6 +246,7 @@ class OrderLine:
     @classmethod
     def from_model(cls, model: OrderLineModel, currency: str) -> OrderLine:
         return cls(
+            id=strawberry.ID(f"{model.order_id}:{model.line_no}"),
             line_no=model.line_no,
             sku=model.sku,
             quantity=model.quantity,
@@ -282,7 +287,7 @@ class OrderStatusChange:
 
 
 @strawberry.type(description="An order placed by a partner, priced by the server for its tier.")
-class Order:
+class Order(Node):
     id: strawberry.ID = strawberry.field(description="The order's id.")
     end_customer: str = strawberry.field(description="The end customer the order is for.")
     status: OrderStatus = strawberry.field(description="Where the order is in fulfilment.")

@@ -17,6 +17,7 @@ from schema.enums import described_enum
 from schema.identity import IdentityLoaders, Organization, User
 from schema.inputs import to_hub
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from storage.models import Partner as PartnerModel
 from storage.models import PartnerChange as PartnerChangeModel
 from storage.models import Territory as TerritoryModel
@@ -151,7 +152,7 @@ class OnboardingChecklist:
 
 
 @strawberry.type(description="A partner company: profile, tier, lifecycle and channel position.")
-class Partner:
+class Partner(Node):
     id: strawberry.ID = strawberry.field(
         description="The partner's id, also the id of its organization."
     )

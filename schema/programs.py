@@ -14,6 +14,7 @@ from hub.programs.service import ProgramStatus
 from schema.context import Info
 from schema.enums import described_enum
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from schema.partners import Partner, partner_of
 from schema.stored_files import StoredFileFields
 from storage.models.programs import Agreement as AgreementModel
@@ -168,7 +169,7 @@ class Agreement:
 
 
 @strawberry.type(description='A partner program, e.g. "Reseller program 2027".')
-class PartnerProgram:
+class PartnerProgram(Node):
     id: strawberry.ID = strawberry.field(description="The program's id.")
     name: str = strawberry.field(description='The program\'s name, e.g. "Reseller program 2027".')
     description: str = strawberry.field(description="What the program offers partners.")

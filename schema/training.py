@@ -24,6 +24,7 @@ from schema.events import shared
 from schema.identity import IdentityLoaders, User
 from schema.knowledge import Article, KnowledgeLoaders
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from schema.partners import Partner
 from storage.models import AssessmentAttempt as AttemptModel
 from storage.models import Certification as CertificationModel
@@ -136,7 +137,7 @@ class Assessment:
 
 
 @strawberry.type(description="A course of modules and lessons, with an optional assessment.")
-class Course:
+class Course(Node):
     id: strawberry.ID = strawberry.field(description="The course's id.")
     title: str = strawberry.field(description="The course's title, shown in the catalog.")
     summary: str | None = strawberry.field(
@@ -231,7 +232,7 @@ class AssessmentAttempt:
 
 
 @strawberry.type(description="A user taking a course; a re-take after completion is a new cycle.")
-class Enrolment:
+class Enrolment(Node):
     id: strawberry.ID = strawberry.field(description="The enrolment's id.")
     cycle: int = strawberry.field(description="Which time the user takes the course, from 1.")
     enrolled_at: datetime = strawberry.field(description="When the user enrolled (RFC 3339, UTC).")
@@ -300,7 +301,7 @@ class AssessmentResult:
 
 
 @strawberry.type(description="What a certification takes and proves, and how long it lasts.")
-class CertificationDefinition:
+class CertificationDefinition(Node):
     id: strawberry.ID = strawberry.field(description="The definition's id.")
     name: str = strawberry.field(
         description='The certification\'s name, e.g. "Certified Network Engineer".'
@@ -340,7 +341,7 @@ class CertificationDefinition:
 
 
 @strawberry.type(description="A certification held by a user.")
-class Certification:
+class Certification(Node):
     id: strawberry.ID = strawberry.field(description="The certification's id.")
     status: CertificationStatus = strawberry.field(
         description="Whether it is valid, expired or revoked."

@@ -14,6 +14,7 @@ from hub.webhooks.rules import DeliveryKind, DeliveryStatus, EndpointStatus, Web
 from schema.context import Info
 from schema.enums import described_enum
 from schema.loading import LoaderSet, loader
+from schema.nodes import Node
 from storage.models.webhooks import WebhookAttempt as AttemptModel
 from storage.models.webhooks import WebhookDelivery as DeliveryModel
 
@@ -71,7 +72,7 @@ class WebhookTopic:
 
 
 @strawberry.type(description="A URL that receives signed events (Standard Webhooks).")
-class WebhookEndpoint:
+class WebhookEndpoint(Node):
     id: strawberry.ID = strawberry.field(description="The endpoint's id.")
     url: str = strawberry.field(description="Where events are POSTed.")
     description: str = strawberry.field(description='What the endpoint is for, e.g. "CRM sync".')
