@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -224,3 +226,12 @@ async def until(condition: Callable[[], bool], *, seconds: float = 15) -> float:
         assert time.monotonic() - started < seconds, "the condition did not come true"
         await asyncio.sleep(0.05)
     return time.monotonic() - started
+
+
+def load_script(path: Path) -> ModuleType:
+    """A script of scripts/ imported as a module (it is no package), to test its functions."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

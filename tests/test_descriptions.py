@@ -3,7 +3,6 @@ fails naming the parts that do not."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from enum import Enum
@@ -15,17 +14,14 @@ import pytest
 import strawberry
 
 from schema.strawberry_internals import core_schema
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "check_descriptions.py"
 
 
 def _checker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("check_descriptions", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 class Shade(Enum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -28,26 +29,39 @@ CHANNELHUB = Path(sys.executable).parent / "channelhub"
 @pytest.fixture(scope="module")
 def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start the hub as `make run` does, in an empty folder, and return its base URL."""
-    folder = tmp_path_factory.mktemp("embedded")
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
-    env["CHANNELHUB_VAR_DIR"] = str(folder / "var")
-    log = (folder / "serve.log").open("w")
-    process = subprocess.Popen(
-        [str(CHANNELHUB), "serve", "--port", str(port)],
-        cwd=folder,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process, folder / "serve.log")
+    with served(tmp_path_factory.mktemp("embedded")) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """This process's environment without any CHANNELHUB_ setting, plus `settings` (full
+    variable names)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
+    return {**env, **settings}
+
+
+@contextlib.contextmanager
+def served(folder: Path, env: dict[str, str] | None = None, *args: str) -> Iterator[str]:
+    """A healthy `channelhub serve ARGS` on a free port, run in `folder` (its var/ there unless
+    `env` says otherwise), with its output in folder/serve.log; stopped on leaving."""
+    env = env if env is not None else clean_env(CHANNELHUB_VAR_DIR=str(folder / "var"))
+    port = free_port()
+    log = folder / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(CHANNELHUB), "serve", *args, "--port", str(port)],
+            cwd=folder,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(base, process, log)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
 
 
 @dataclass

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
-from tests.e2e.conftest import CHANNELHUB, wait_until_healthy
+from tests.e2e.conftest import clean_env, served
 
 LOGIN = 'mutation { login(email: "admin@vendor.example", password: "channelhub-demo") { token } }'
 DIRECTORY = """{
@@ -99,30 +96,15 @@ def test_the_served_port_is_the_one_links_and_origins_use(embedded_server: str) 
 
 
 def test_a_served_hub_logs_each_request_as_one_json_line(tmp_path: Path) -> None:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
-    env.update(CHANNELHUB_VAR_DIR=str(tmp_path / "var"), CHANNELHUB_LOG_FORMAT="json")
-    log = tmp_path / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(CHANNELHUB), "serve", "--no-demo", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
+    env = clean_env(CHANNELHUB_VAR_DIR=str(tmp_path / "var"), CHANNELHUB_LOG_FORMAT="json")
+    with served(tmp_path, env, "--no-demo") as base:
+        answer = httpx.post(
+            f"{base}/graphql",
+            json={"query": "query Probe { __typename }"},
+            headers={"x-request-id": "probe-1"},
+            timeout=10,
         )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(base, process, log)
-            answer = httpx.post(
-                f"{base}/graphql",
-                json={"query": "query Probe { __typename }"},
-                headers={"x-request-id": "probe-1"},
-                timeout=10,
-            )
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    log = tmp_path / "serve.log"
 
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     probe = [line for line in lines if line.get("request_id") == "probe-1"]

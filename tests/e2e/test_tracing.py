@@ -4,9 +4,7 @@ Redis and S3 spans under it, and background jobs traced on their own."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -23,8 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from hub.demo import DEMO_PASSWORD
 from hub.demo.channel import VENDOR_ADMIN
-from tests.conftest import free_port
-from tests.e2e.conftest import CHANNELHUB, wait_until_healthy
+from tests.e2e.conftest import clean_env, served
 from tests.services import service_env
 
 
@@ -107,9 +104,7 @@ def spans_of(receiver: Receiver, trace_id: str, parent: str) -> list[dict[str, A
 def test_a_traced_request_continues_its_callers_trace_down_to_sql_redis_and_s3(
     tmp_path: Path, receiver: Receiver
 ) -> None:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHANNELHUB_")}
-    env.update(
+    env = clean_env(
         CHANNELHUB_VAR_DIR=str(tmp_path / "var"),
         CHANNELHUB_OTLP_ENDPOINT=receiver.endpoint,
         CHANNELHUB_BROADCAST_URL=service_env("REDIS_URL"),
@@ -121,45 +116,31 @@ def test_a_traced_request_continues_its_callers_trace_down_to_sql_redis_and_s3(
         CHANNELHUB_S3_SECRET_KEY=service_env("S3_SECRET_KEY"),
         OTEL_BSP_SCHEDULE_DELAY="100",
     )
-    log = tmp_path / "serve.log"
     trace_id, parent = secrets.token_hex(16), secrets.token_hex(8)
     traceparent = {"traceparent": f"00-{trace_id}-{parent}-01"}
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(CHANNELHUB), "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
+    with served(tmp_path, env) as base:
+        login = (
+            "mutation Login($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
         )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(base, process, log)
-            login = "mutation Login($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
-            token = httpx.post(
-                f"{base}/graphql",
-                json={"query": login, "variables": {"e": VENDOR_ADMIN[0], "p": DEMO_PASSWORD}},
-                timeout=30,
-            ).json()["data"]["login"]["token"]
-            create = """mutation Traced { createLead(input: {customerCompany: "Traced Co",
-              country: "US", productLine: "NETWORKING", region: "US-CA"}) { id status } }"""
-            created = httpx.post(
-                f"{base}/graphql",
-                json={"query": create},
-                headers={**traceparent, "authorization": f"Bearer {token}"},
-                timeout=30,
-            )
-            ready_trace = secrets.token_hex(16)
-            ready = httpx.get(
-                f"{base}/readyz",
-                headers={"traceparent": f"00-{ready_trace}-{parent}-01"},
-                timeout=30,
-            )
-            spans = spans_of(receiver, trace_id, parent)
-            readiness = spans_of(receiver, ready_trace, parent)
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+        token = httpx.post(
+            f"{base}/graphql",
+            json={"query": login, "variables": {"e": VENDOR_ADMIN[0], "p": DEMO_PASSWORD}},
+            timeout=30,
+        ).json()["data"]["login"]["token"]
+        create = """mutation Traced { createLead(input: {customerCompany: "Traced Co",
+          country: "US", productLine: "NETWORKING", region: "US-CA"}) { id status } }"""
+        created = httpx.post(
+            f"{base}/graphql",
+            json={"query": create},
+            headers={**traceparent, "authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        ready_trace = secrets.token_hex(16)
+        ready = httpx.get(
+            f"{base}/readyz", headers={"traceparent": f"00-{ready_trace}-{parent}-01"}, timeout=30
+        )
+        spans = spans_of(receiver, trace_id, parent)
+        readiness = spans_of(receiver, ready_trace, parent)
 
     assert "errors" not in created.json(), created.text
     assert ready.status_code == 200, ready.text
