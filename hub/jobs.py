@@ -1,5 +1,5 @@
 """Background work run by every hub process: offer pull-back, deal expiry, certification
-expiry notices, object cleanup, expired idempotency keys."""
+expiry notices, object cleanup, expired idempotency keys and persisted queries."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from opentelemetry import trace
 
-from hub import files, idempotency
+from hub import files, idempotency, persisted_queries
 from hub.leads import deals
 from hub.leads import jobs as lead_jobs
 from hub.runtime import Hub
@@ -75,6 +75,7 @@ async def _collect_objects(hub: Hub) -> int:
 
 async def _purge(hub: Hub) -> int:
     await idempotency.purge(hub)
+    await persisted_queries.purge(hub)
     return 0  # purged keys are no records a caller sees move
 
 

@@ -4,14 +4,16 @@ only documents that run.
 
 A document is registered only after it passed validation, at most PERSISTED_QUERY_MAX_BYTES
 long, and at most PERSISTED_QUERIES_PER_CLIENT per caller (user, or address when anonymous) a
-day: APQ cannot be used to fill the database. Documents are kept in the database, so every
-process finds what any of them stored; each process keeps the ones it used in memory (a
-document never changes under its hash, so the cache needs no invalidation).
+day, and forgotten after 30 days: APQ cannot be used to fill the database. Documents are kept
+in the database, so every process finds what any of them stored; each process keeps the ones
+it used in memory (a document never changes under its hash, so the cache needs no
+invalidation).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from collections import OrderedDict
@@ -20,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from hub.db import LockSpace, flush_unique, upsert
 from hub.errors import BadInput
@@ -31,6 +33,7 @@ MODES = ("automatic", "allow-list", "off")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_ID = 200
 WINDOW = timedelta(days=1)
+KEPT = timedelta(days=30)
 CACHED = 2048
 CLIENTS = LockSpace(0x5051)
 
@@ -49,6 +52,36 @@ class Entry:
     document: str
     document_id: str | None
     operation_name: str | None
+
+
+def caller_key(user_id: str | None, address: str | None) -> str:
+    """Whose share a registration counts against: the user, or an anonymous caller's address
+    (an IPv6 caller's /64 network: one host has a whole one to pick addresses from)."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return f"ip:{(address or '-')[:60]}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"ip:{ip.ipv4_mapped}"
+        return f"ip:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
+    return f"ip:{ip}"
+
+
+async def purge(hub: Hub) -> int:
+    """Forget documents clients registered over KEPT ago (a background job): storage stays
+    bounded by the daily shares; a client still using one registers it again on its next
+    PERSISTED_QUERY_NOT_FOUND. Imported (listed) documents stay."""
+    async with hub.write() as session:
+        gone = await session.execute(
+            delete(PersistedQuery).where(
+                PersistedQuery.listed.is_(False), PersistedQuery.created_at < hub.clock.now() - KEPT
+            )
+        )
+    hub.caches.pop("persisted_queries", None)
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def sha256_of(document: str) -> str:

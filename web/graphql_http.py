@@ -213,7 +213,8 @@ async def _listed(hub: Hub, document: str) -> bool:
 
 async def _register(hub: Hub, params: GraphQLParams, context: Context) -> None:
     principal = context.principal
-    client = f"user:{principal.user_id}" if principal is not None else f"ip:{context.client}"
+    user_id = principal.user_id if principal is not None else None
+    client = persisted_queries.caller_key(user_id, context.client)
     try:
         await persisted_queries.register(
             hub, params.query, client=client, operation_name=context.operation_name

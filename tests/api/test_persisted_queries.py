@@ -17,8 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from hub import jobs
 from hub.clock import ManualClock
-from hub.persisted_queries import sha256_of
+from hub.persisted_queries import caller_key, sha256_of
 from storage.models.persisted_queries import PersistedQuery
 from tests.factories import Actor, Factory
 
@@ -282,3 +283,35 @@ async def test_with_persisted_queries_off_a_hash_is_not_supported(factory: Facto
         "extensions": {"code": "PERSISTED_QUERY_NOT_SUPPORTED"},
     }
     assert "data" in plain.json()
+
+
+def test_an_anonymous_callers_share_is_its_address_or_its_ipv6_network() -> None:
+    assert caller_key("u1", "10.0.0.1") == "user:u1"
+    assert caller_key(None, "10.0.0.1") == "ip:10.0.0.1"
+    assert caller_key(None, "::ffff:10.0.0.1") == "ip:10.0.0.1"
+    assert caller_key(None, "2001:db8:1:2::17") == caller_key(None, "2001:db8:1:2:ffff::1")
+    assert caller_key(None, "2001:db8:1:2::17") == "ip:2001:db8:1:2::/64"
+    assert caller_key(None, "2001:db8:1:3::17") != caller_key(None, "2001:db8:1:2::17")
+    assert caller_key(None, None) == "ip:-"
+
+
+async def test_registered_documents_are_forgotten_after_30_days_imported_ones_stay(
+    any_factory: Factory, clock: ManualClock, tmp_path: Path
+) -> None:
+    factory = any_factory
+    admin = await factory.vendor_admin()
+    manifest = tmp_path / "relay.json"
+    manifest.write_text(json.dumps({"listed-1": LISTED}))
+    assert _import(factory, manifest).returncode == 0
+    await send(factory, apq(sha256_of(ME), ME), admin)
+    clock.advance(days=29)
+    await jobs.run_once(factory.hub, collect_objects=True)
+    kept_a_while = await send(factory, apq(sha256_of(ME)), factory.fresh(admin))
+    clock.advance(days=2)
+    await jobs.run_once(factory.hub, collect_objects=True)
+    after = factory.fresh(admin)
+
+    assert "data" in kept_a_while.json()
+    assert code_of(await send(factory, apq(sha256_of(ME)), after)) == "PERSISTED_QUERY_NOT_FOUND"
+    assert "data" in (await send(factory, apq(sha256_of(LISTED)), after)).json()
+    assert await kept(factory) == 1
