@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 import strawberry
@@ -75,6 +76,7 @@ class GraphQLWebSocket:
         self.allowed_origins = normalize_allowed_origins(hub.settings.allowed_origins)
         self.groups = Groups()
         self.connections: set[_Connection] = set()  # open ones (web.metrics counts them)
+        self.closes: Counter[int] = Counter()  # ended ones by close code (web.metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -96,6 +98,7 @@ class GraphQLWebSocket:
             await connection.serve()
         finally:
             self.connections.discard(connection)
+            self.closes[connection.close_code or 1000] += 1
             if self.hub.settings.log_requests:
                 principal = connection.context.principal if connection.context else None
                 if principal is not None:

@@ -226,6 +226,15 @@ class Held(Collector):
         yield GaugeMetricFamily(
             "channelhub_subscription_groups", "Live groups sharing one event stream", value=groups
         )
+        closes = CounterMetricFamily(
+            "channelhub_websocket_closes",
+            "GraphQL WebSocket connections ended, by close code (1000 normal, 4403 token "
+            "refused or no longer valid, 4429 a client too far behind, 1013 database down)",
+            labels=["code"],
+        )
+        for code, count in sorted((endpoint.closes if endpoint is not None else {}).items()):
+            closes.add_metric([str(code)], count)
+        yield closes
 
 
 async def _queue_depths(hub: Hub) -> dict[str, int]:

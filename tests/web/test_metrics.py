@@ -4,6 +4,7 @@ only allowed scrapers get them."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,9 @@ import pytest
 import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from hub.clock import ManualClock
 from hub.settings import Settings, load_settings
@@ -114,6 +118,12 @@ async def test_sockets_subscriptions_and_events_are_counted(
             delivered = await scrape(http)
         await until(lambda: not ws_server.config.app.websocket_endpoint.connections)
         after = await scrape(http)
+        async with connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+        await until(lambda: not ws_server.config.app.websocket_endpoint.connections)
+        refused = await scrape(http)
 
     assert received["leadId"] == lead["createLead"]["id"]
     assert value(during, "channelhub_websockets") == value(before, "channelhub_websockets") + 1
@@ -123,6 +133,9 @@ async def test_sockets_subscriptions_and_events_are_counted(
         0,
         0,
     )
+    closes = "channelhub_websocket_closes_total"
+    assert value(after, closes, code="1000") == value(before, closes, code="1000") + 1
+    assert value(refused, closes, code="4403") == value(before, closes, code="4403") + 1
 
     def moved(name: str, **labels: str) -> float:
         return value(delivered, name, **labels) - value(before, name, **labels)
