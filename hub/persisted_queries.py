@@ -54,6 +54,18 @@ class Entry:
     operation_name: str | None
 
 
+NOT_IN_LIST = (
+    "this hub runs only the documents of its imported persisted query manifests; this one "
+    "is not among them"
+)
+
+
+async def listed(hub: Hub, document: str) -> bool:
+    """Whether a document is on the imported allow-list."""
+    found = await find(hub, sha256=sha256_of(document))
+    return found is not None and found.listed
+
+
 def caller_key(user_id: str | None, address: str | None) -> str:
     """Whose share a registration counts against: the user, or an anonymous caller's address
     (an IPv6 caller's /64 network: one host has a whole one to pick addresses from)."""

@@ -176,10 +176,7 @@ class PersistedQueryError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-NOT_IN_LIST = (
-    "this hub runs only the documents of its imported persisted query manifests; this one "
-    "is not among them"
-)
+NOT_IN_LIST = persisted_queries.NOT_IN_LIST
 
 
 async def _persisted(hub: Hub, params: GraphQLParams) -> tuple[GraphQLParams, bool]:
@@ -187,7 +184,7 @@ async def _persisted(hub: Hub, params: GraphQLParams) -> tuple[GraphQLParams, bo
     to register the document it sent with its hash once it validated."""
     mode, wanted = hub.settings.persisted_queries, params.persisted
     if wanted is None:
-        if mode == "allow-list" and not await _listed(hub, params.query):
+        if mode == "allow-list" and not await persisted_queries.listed(hub, params.query):
             raise PersistedQueryError("PERSISTED_QUERY_NOT_IN_LIST", NOT_IN_LIST, 400)
         return params, False
     if mode == "off":
@@ -197,18 +194,13 @@ async def _persisted(hub: Hub, params: GraphQLParams) -> tuple[GraphQLParams, bo
             raise RequestError(400, "send a documentId or a query, not both")
         if persisted_queries.sha256_of(params.query) != wanted.sha256:
             raise RequestError(400, "provided sha does not match query")
-        if mode == "allow-list" and not await _listed(hub, params.query):
+        if mode == "allow-list" and not await persisted_queries.listed(hub, params.query):
             raise PersistedQueryError("PERSISTED_QUERY_NOT_IN_LIST", NOT_IN_LIST, 400)
         return params, mode == "automatic"
     found = await persisted_queries.find(hub, sha256=wanted.sha256, document_id=wanted.document_id)
     if found is None or (mode == "allow-list" and not found.listed):
         raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
     return dataclasses.replace(params, query=found.document), False
-
-
-async def _listed(hub: Hub, document: str) -> bool:
-    found = await persisted_queries.find(hub, sha256=persisted_queries.sha256_of(document))
-    return found is not None and found.listed
 
 
 async def _register(hub: Hub, params: GraphQLParams, context: Context) -> None:

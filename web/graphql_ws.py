@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from hub import identity, json_input
+from hub import identity, json_input, persisted_queries
 from hub.db import as_unavailable
 from hub.errors import HubError
 from hub.runtime import Hub
@@ -331,6 +331,14 @@ class _Connection:
             return
         variables = variables or {}
         operation_name = name if isinstance(name, str) else None
+        hub = self.endpoint.hub
+        if hub.settings.persisted_queries == "allow-list" and not await persisted_queries.listed(
+            hub, query
+        ):
+            code = {"code": "PERSISTED_QUERY_NOT_IN_LIST"}
+            errors = [{"message": persisted_queries.NOT_IN_LIST, "extensions": code}]
+            await self._send({"id": operation_id, "type": "error", "payload": errors})
+            return
         # Shared streams parse the document themselves: only once it keeps to the limits.
         max_tokens = self.endpoint.hub.settings.max_tokens
         if parses(query, max_tokens):

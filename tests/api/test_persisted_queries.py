@@ -22,6 +22,7 @@ from hub.clock import ManualClock
 from hub.persisted_queries import caller_key, sha256_of
 from storage.models.persisted_queries import PersistedQuery
 from tests.factories import Actor, Factory
+from tests.wsclient import graphql_socket
 
 ME = "query Me { me { email } }"
 CHANNELHUB = Path(sys.executable).parent / "channelhub"
@@ -315,3 +316,22 @@ async def test_registered_documents_are_forgotten_after_30_days_imported_ones_st
     assert code_of(await send(factory, apq(sha256_of(ME)), after)) == "PERSISTED_QUERY_NOT_FOUND"
     assert "data" in (await send(factory, apq(sha256_of(LISTED)), after)).json()
     assert await kept(factory) == 1
+
+
+async def test_the_allow_list_holds_over_the_websocket_too(
+    factory: Factory, ws_url: str, tmp_path: Path
+) -> None:
+    admin = await factory.vendor_admin()
+    manifest = tmp_path / "relay.json"
+    manifest.write_text(json.dumps({"listed-1": LISTED}))
+    assert _import(factory, manifest).returncode == 0
+    configure(factory, persisted_queries="allow-list")
+
+    async with graphql_socket(ws_url, admin.token) as socket:
+        await socket.subscribe(ME, id="unlisted")
+        refused = await socket.result("unlisted")
+        await socket.subscribe(LISTED, id="listed")
+        ran = await socket.result("listed")
+
+    assert refused["errors"][0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_IN_LIST"}
+    assert ran == {"data": {"me": {"email": admin.user.email}}}
